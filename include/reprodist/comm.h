@@ -1,0 +1,52 @@
+/* comm: everything that talks MPI. This is the only module that includes <mpi.h>;
+ * the rest of reprodist sees ranks as two integers and calls these functions.
+ *
+ * Every collective here returns at once when there is one process.
+ * MPI errors are returned (MPI_ERRORS_RETURN) and turned into rd_bug, never ignored.
+ * No function here sums floating-point values with MPI_SUM: the only reduction that
+ * reaches the weights is rd_comm_tree_allreduce, whose order is fixed by shard index. */
+#ifndef REPRODIST_COMM_H
+#define REPRODIST_COMM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "reprodist/log.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+void rd_comm_init(int *argc, char ***argv);
+void rd_comm_finalize(void);
+int rd_comm_rank(void);
+int rd_comm_size(void);
+/* Aborts every rank of the job with the given exit code. Never returns. */
+void rd_comm_abort(int code) __attribute__((noreturn));
+void rd_comm_barrier(void);
+
+/* Makes every rank agree on an error: afterwards each rank's err holds the highest
+ * code seen on any rank and the message of the lowest-numbered failing rank.
+ * Returns that code. Collective: every rank must call it at the same point. */
+rd_status rd_comm_agree(rd_err *err);
+
+/* Broadcasts a byte buffer whose length only the root knows. On non-root ranks
+ * *buf is malloc'ed (caller frees); on the root it is left as it is. */
+void rd_comm_bcast_bytes(void **buf, size_t *len, int root);
+void rd_comm_bcast_u64(uint64_t *v, int root);
+
+/* Gathers fixed-size records (len bytes each) from every rank to rank 0.
+ * out (rank 0 only) holds size*len bytes. */
+void rd_comm_gather_bytes(const void *rec, size_t len, void *out);
+
+/* Gives a file-access property list the MPI-IO driver over the world communicator.
+ * Returns 0 on success. (hid_t is passed as int64_t to keep HDF5 out of this header.) */
+int rd_comm_h5_fapl_mpio(int64_t fapl);
+
+/* Host name of this process (for messages, never for results). */
+const char *rd_comm_host(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

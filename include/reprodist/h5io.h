@@ -1,0 +1,67 @@
+/* h5io: weights files in the Keras 2 legacy save_weights layout.
+ *
+ *   /                      attrs layer_names, backend, keras_version, reprodist_*
+ *   /<layer>               attr  weight_names = ["<layer>/kernel:0", "<layer>/bias:0"]
+ *   /<layer>/<layer>/kernel:0   float32 (in, units), C order, contiguous
+ *   /<layer>/<layer>/bias:0     float32 (units,)
+ *
+ * Strings are fixed-length, null-padded ASCII. Object timestamps are off, so the
+ * bytes depend only on the values written, not on when or at which np.
+ * Writing is collective over the MPI-IO driver (rank 0 holds the data) and
+ * atomic: a temporary file in the same directory, fsync, then rename. */
+#ifndef REPRODIST_H5IO_H
+#define REPRODIST_H5IO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "reprodist/log.h"
+#include "reprodist/model.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* What the file records about how it was made; nothing here may depend on np. */
+typedef struct rd_provenance {
+  const char *version;       /* reprodist version */
+  const char *config_text;   /* rd_cfg_canonical */
+  uint64_t config_digest;
+  uint64_t global_seed;
+  const char *openblas_core; /* rank 0's; ranks must agree (fingerprint) */
+  const char *fingerprint;   /* environment fingerprint text, or NULL */
+} rd_provenance;
+
+/* Collective. Writes the model's tensors from params (rank 0's copy is used). */
+rd_status rd_h5_write_weights(const char *path, const rd_model *m, const float *params, const rd_provenance *prov,
+                              rd_err *err);
+
+/* One tensor read back from a weights file (any Keras 2 legacy .h5). */
+typedef struct rd_h5_tensor {
+  char *path;     /* "/<layer>/<layer>/kernel:0" */
+  int ndim;
+  int64_t shape[4];
+  size_t numel;
+  float *data;
+} rd_h5_tensor;
+
+typedef struct rd_h5_weights {
+  int ntensors;
+  rd_h5_tensor *tensors;
+} rd_h5_weights;
+
+/* Serial read (no MPI needed) following Keras' loader: layer_names order, then
+ * each layer's weight_names. Errors name the file and the dataset. */
+rd_status rd_h5_read_weights(const char *path, rd_h5_weights *w, rd_err *err);
+void rd_h5_weights_free(rd_h5_weights *w);
+
+/* Turns off HDF5's own error printing; reprodist reports errors itself. */
+void rd_h5_quiet(void);
+
+/* Canonical digest of a float tensor: XXH64 (seed 0) of its little-endian bytes. */
+uint64_t rd_h5_digest(const float *data, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,221 @@
+/* cli: argument parsing and the commands (see include/reprodist/cli.h). */
+#include "reprodist/cli.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "reprodist/cfg.h"
+#include "reprodist/comm.h"
+#include "reprodist/fingerprint.h"
+#include "reprodist/h5io.h"
+#include "reprodist/log.h"
+#include "reprodist/model.h"
+
+#define RD_MAX_SETS 256
+#define RD_MAX_CONFIG_BYTES (16u << 20)
+
+typedef struct {
+  const char *cmd;
+  const char *config;
+  const char *output;
+  const char *sets[RD_MAX_SETS];
+  int nsets;
+} cli_args;
+
+static const char k_usage[] =
+    "usage: reprodist [train] CONFIG [options]   train; write the final weights\n"
+    "       reprodist init CONFIG [options]      write the initial weights\n"
+    "       reprodist seeds CONFIG [options]     print every tensor's derived seed\n"
+    "\n"
+    "options:\n"
+    "  -o, --output PATH          write the weights here (overrides [run] output)\n"
+    "  --set SECTION.KEY=VALUE    override a config value; repeatable;\n"
+    "                             SECTION.N.KEY for the N-th [dense] (from 0)\n"
+    "  -h, --help                 this text\n"
+    "  --version                  version and build\n"
+    "\n"
+    "exit codes: 0 success, 1 runtime failure, 2 usage, config or input error\n"
+    "Run with mpirun -np N; results are bit-identical for every N (see README).\n";
+
+static rd_status parse_args(int argc, char **argv, cli_args *a, rd_err *err, int *done) {
+  memset(a, 0, sizeof *a);
+  *done = 0;
+  const char *pos[2] = {0};
+  int npos = 0;
+  for (int i = 1; i < argc; i++) {
+    const char *s = argv[i];
+    if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
+      rd_log0("%s", k_usage);
+      *done = 1;
+      return RD_OK;
+    } else if (!strcmp(s, "--version")) {
+      rd_log0("reprodist %s (%s; OpenBLAS %s)", rd_fp_version(), rd_fp_build_flags(), rd_fp_openblas_config());
+      *done = 1;
+      return RD_OK;
+    } else if (!strcmp(s, "-o") || !strcmp(s, "--output") || !strcmp(s, "--set")) {
+      if (i + 1 >= argc) return rd_err_set(err, RD_EINPUT, "reprodist: %s needs a value (see --help)", s);
+      const char *v = argv[++i];
+      if (s[1] == 'o' || s[2] == 'o') {
+        a->output = v;
+      } else {
+        if (a->nsets >= RD_MAX_SETS) return rd_err_set(err, RD_EINPUT, "reprodist: too many --set options");
+        a->sets[a->nsets++] = v;
+      }
+    } else if (!strncmp(s, "--output=", 9)) {
+      a->output = s + 9;
+    } else if (!strncmp(s, "--set=", 6)) {
+      if (a->nsets >= RD_MAX_SETS) return rd_err_set(err, RD_EINPUT, "reprodist: too many --set options");
+      a->sets[a->nsets++] = s + 6;
+    } else if (s[0] == '-' && s[1] != '\0') {
+      return rd_err_set(err, RD_EINPUT, "reprodist: unknown option '%s' (see --help)", s);
+    } else {
+      if (npos >= 2) return rd_err_set(err, RD_EINPUT, "reprodist: unexpected argument '%s' (see --help)", s);
+      pos[npos++] = s;
+    }
+  }
+  if (npos == 0) return rd_err_set(err, RD_EINPUT, "reprodist: no config file given (see --help)");
+  if (npos == 2) {
+    a->cmd = pos[0];
+    a->config = pos[1];
+  } else {
+    a->cmd = "train";
+    a->config = pos[0];
+    if (!strcmp(pos[0], "init") || !strcmp(pos[0], "seeds") || !strcmp(pos[0], "train"))
+      return rd_err_set(err, RD_EINPUT, "reprodist: '%s' needs a config file (see --help)", pos[0]);
+  }
+  if (strcmp(a->cmd, "train") && strcmp(a->cmd, "init") && strcmp(a->cmd, "seeds"))
+    return rd_err_set(err, RD_EINPUT, "reprodist: unknown command '%s' (train, init, seeds; see --help)", a->cmd);
+  return RD_OK;
+}
+
+/* Rank 0 reads the file; every rank gets its bytes, so no rank can disagree. */
+static rd_status read_config_bytes(const char *path, char **text, size_t *len, rd_err *err) {
+  *text = NULL;
+  *len = 0;
+  if (rd_comm_rank() == 0) {
+    struct stat st;
+    FILE *f = NULL;
+    if (stat(path, &st) != 0)
+      rd_err_set(err, RD_EINPUT, "%s: cannot open config (%s)", path, strerror(errno));
+    else if (S_ISDIR(st.st_mode))
+      rd_err_set(err, RD_EINPUT, "%s: is a directory, not a config file", path);
+    else if ((size_t)st.st_size > RD_MAX_CONFIG_BYTES)
+      rd_err_set(err, RD_EINPUT, "%s: config is larger than 16 MiB; is this the right file?", path);
+    else if (!(f = fopen(path, "rb")))
+      rd_err_set(err, RD_EINPUT, "%s: cannot open config (%s)", path, strerror(errno));
+    else {
+      *text = malloc((size_t)st.st_size + 1);
+      RD_ASSERT(*text != NULL, "out of memory");
+      *len = fread(*text, 1, (size_t)st.st_size, f);
+      if (ferror(f)) rd_err_set(err, RD_EINPUT, "%s: read error (%s)", path, strerror(errno));
+      fclose(f);
+    }
+  }
+  if (rd_comm_agree(err)) {
+    free(*text);
+    *text = NULL;
+    return err->code;
+  }
+  rd_comm_bcast_bytes((void **)text, len, 0);
+  return RD_OK;
+}
+
+/* Config + overrides + model, identical on every rank. */
+static rd_status load_job(const cli_args *a, rd_cfg *cfg, rd_model *m, rd_err *err) {
+  char *text = NULL;
+  size_t len = 0;
+  memset(cfg, 0, sizeof *cfg);
+  memset(m, 0, sizeof *m);
+  if (read_config_bytes(a->config, &text, &len, err)) return err->code;
+  rd_status st = rd_cfg_parse(cfg, a->config, text, len, err);
+  free(text);
+  for (int i = 0; i < a->nsets && st == RD_OK; i++) st = rd_cfg_set(cfg, a->sets[i], err);
+  if (st == RD_OK) st = rd_cfg_validate(cfg, err);
+  if (st == RD_OK) st = rd_model_from_cfg(m, cfg, err);
+  /* Every rank parsed the same bytes, so they agree; this keeps it so if not. */
+  return rd_comm_agree(err);
+}
+
+static const char *output_path(const cli_args *a, const rd_cfg *cfg) {
+  const char *out;
+  rd_cfg_get_str(cfg, "run", 0, "output", "weights.h5", &out);
+  return a->output ? a->output : out;
+}
+
+static rd_status write_weights(const char *path, const rd_cfg *cfg, const rd_model *m, const float *params,
+                               rd_err *err) {
+  char *canon = rd_cfg_canonical(cfg);
+  /* The core name is rank 0's: the file must not depend on which rank wrote what. */
+  char *core = strdup(rd_fp_openblas_core());
+  size_t n = strlen(core) + 1;
+  if (rd_comm_rank() != 0) free(core), core = NULL;
+  rd_comm_bcast_bytes((void **)&core, &n, 0);
+  rd_provenance prov = {rd_fp_version(), canon, rd_cfg_digest(cfg), m->global_seed, core, NULL};
+  rd_status st = rd_h5_write_weights(path, m, params, &prov, err);
+  free(canon);
+  free(core);
+  return st;
+}
+
+static rd_status cmd_init(const cli_args *a, const rd_cfg *cfg, const rd_model *m, rd_err *err) {
+  float *params = malloc(sizeof(float) * (m->nparams ? m->nparams : 1));
+  RD_ASSERT(params != NULL, "out of memory for %zu parameters", m->nparams);
+  rd_model_init_params(m, params);
+  const char *out = output_path(a, cfg);
+  rd_status st = write_weights(out, cfg, m, params, err);
+  if (st == RD_OK)
+    rd_log0("reprodist: wrote initial weights of %d layers (%zu parameters) to %s (config xxh64 %016" PRIx64 ")",
+            m->nlayers, m->nparams, out, rd_cfg_digest(cfg));
+  free(params);
+  return st;
+}
+
+static void shape_text(const rd_tensor *T, char *buf, size_t n) {
+  if (T->ndim == 1)
+    snprintf(buf, n, "(%" PRId64 ",)", T->shape[0]);
+  else
+    snprintf(buf, n, "(%" PRId64 ", %" PRId64 ")", T->shape[0], T->shape[1]);
+}
+
+static rd_status cmd_seeds(const rd_model *m) {
+  rd_log0("# global seed %" PRIu64 "; tensor seed = XXH64 of (seed, layer, tensor), see docs/SEEDS.md", m->global_seed);
+  rd_log0("%-32s %-14s %-18s %-16s %s", "# tensor", "shape", "initializer", "seed", "source");
+  for (int t = 0; t < m->ntensors; t++) {
+    const rd_tensor *T = &m->tensors[t];
+    char name[RD_NAME_MAX * 2 + 8], shape[48];
+    snprintf(name, sizeof name, "%s/%s:0", T->layer, T->name);
+    shape_text(T, shape, sizeof shape);
+    rd_log0("%-32s %-14s %-18s %016" PRIx64 " %s", name, shape, rd_init_kind_name(T->init.kind), T->seed,
+            T->explicit_seed ? "explicit" : (rd_init_is_random(T->init.kind) ? "derived" : "derived (unused)"));
+  }
+  return RD_OK;
+}
+
+int rd_cli_main(int argc, char **argv) {
+  rd_err err = {0};
+  cli_args a;
+  int done = 0;
+  if (parse_args(argc, argv, &a, &err, &done) || done) {
+    rd_err_print0(&err);
+    return err.code;
+  }
+  rd_cfg cfg;
+  rd_model m;
+  if (load_job(&a, &cfg, &m, &err) == RD_OK) {
+    if (!strcmp(a.cmd, "init"))
+      cmd_init(&a, &cfg, &m, &err);
+    else if (!strcmp(a.cmd, "seeds"))
+      cmd_seeds(&m);
+    else
+      rd_err_set(&err, RD_EINPUT, "reprodist: training is not available in this build yet; use 'reprodist init'");
+  }
+  rd_comm_agree(&err);
+  rd_err_print0(&err);
+  rd_model_free(&m);
+  rd_cfg_free(&cfg);
+  return err.code;
+}

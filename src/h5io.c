@@ -1,0 +1,360 @@
+/* h5io: Keras 2 legacy weights files (see include/reprodist/h5io.h). */
+#include "reprodist/h5io.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <hdf5.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "reprodist/comm.h"
+
+void rd_h5_quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+
+uint64_t rd_h5_digest(const float *data, size_t n) {
+  /* x86-64 and every target we build for is little-endian; fingerprint checks it. */
+  return XXH64(data, n * sizeof(float), 0);
+}
+
+/* ---- writing --------------------------------------------------------------------- */
+
+typedef struct {
+  int failed; /* any HDF5 call failed */
+} wctx;
+
+#define H5CHK(ctx, expr) ((ctx)->failed |= ((expr) < 0))
+
+static void attr_strings(wctx *x, hid_t loc, const char *name, const char *const *v, int n) {
+  size_t w = 1;
+  for (int i = 0; i < n; i++)
+    if (strlen(v[i]) > w) w = strlen(v[i]);
+  char *buf = calloc((size_t)(n > 0 ? n : 1), w);
+  RD_ASSERT(buf != NULL, "out of memory");
+  for (int i = 0; i < n; i++) memcpy(buf + (size_t)i * w, v[i], strlen(v[i]));
+  hid_t t = H5Tcopy(H5T_C_S1);
+  H5CHK(x, H5Tset_size(t, w));
+  H5CHK(x, H5Tset_strpad(t, H5T_STR_NULLPAD));
+  hsize_t dim = (hsize_t)n;
+  hid_t s = H5Screate_simple(1, &dim, NULL);
+  hid_t a = H5Acreate2(loc, name, t, s, H5P_DEFAULT, H5P_DEFAULT);
+  H5CHK(x, a);
+  if (a >= 0) H5CHK(x, H5Awrite(a, t, buf)), H5Aclose(a);
+  H5Sclose(s);
+  H5Tclose(t);
+  free(buf);
+}
+
+static void attr_string(wctx *x, hid_t loc, const char *name, const char *v) {
+  size_t w = strlen(v) ? strlen(v) : 1;
+  hid_t t = H5Tcopy(H5T_C_S1);
+  H5CHK(x, H5Tset_size(t, w));
+  H5CHK(x, H5Tset_strpad(t, H5T_STR_NULLPAD));
+  hid_t s = H5Screate(H5S_SCALAR);
+  char *buf = calloc(1, w);
+  RD_ASSERT(buf != NULL, "out of memory");
+  memcpy(buf, v, strlen(v));
+  hid_t a = H5Acreate2(loc, name, t, s, H5P_DEFAULT, H5P_DEFAULT);
+  H5CHK(x, a);
+  if (a >= 0) H5CHK(x, H5Awrite(a, t, buf)), H5Aclose(a);
+  free(buf);
+  H5Sclose(s);
+  H5Tclose(t);
+}
+
+static void attr_u64(wctx *x, hid_t loc, const char *name, uint64_t v) {
+  hid_t s = H5Screate(H5S_SCALAR);
+  hid_t a = H5Acreate2(loc, name, H5T_STD_U64LE, s, H5P_DEFAULT, H5P_DEFAULT);
+  H5CHK(x, a);
+  if (a >= 0) H5CHK(x, H5Awrite(a, H5T_NATIVE_UINT64, &v)), H5Aclose(a);
+  H5Sclose(s);
+}
+
+static void hex64(uint64_t v, char out[17]) { snprintf(out, 17, "%016" PRIx64, v); }
+
+/* Rank 0 checks the output path and makes the (empty) temporary file, so that a
+ * bad path gets a message with the system's reason rather than HDF5's. */
+static rd_status prepare_output(const char *path, const char *tmp, rd_err *err) {
+  if (rd_comm_rank() == 0) {
+    struct stat st;
+    char *dup = strdup(path);
+    RD_ASSERT(dup != NULL, "out of memory");
+    const char *dir = dirname(dup);
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+      rd_err_set(err, RD_EINPUT, "%s: output path is a directory; give a file name (-o PATH)", path);
+    else if (stat(dir, &st) != 0)
+      rd_err_set(err, RD_EINPUT, "%s: output directory '%s' does not exist (%s); create it first", path, dir,
+                 strerror(errno));
+    else if (!S_ISDIR(st.st_mode))
+      rd_err_set(err, RD_EINPUT, "%s: '%s' is not a directory", path, dir);
+    else {
+      int fd = open(tmp, O_CREAT | O_EXCL | O_WRONLY, 0644);
+      if (fd < 0)
+        rd_err_set(err, RD_EINPUT, "%s: cannot create a file in '%s' (%s); choose a writable place with -o", path,
+                   dir, strerror(errno));
+      else
+        close(fd);
+    }
+    free(dup);
+  }
+  return rd_comm_agree(err);
+}
+
+/* Rank 0: make the finished temporary file durable, then move it into place. */
+static void commit_output(const char *path, const char *tmp, rd_err *err) {
+  if (rd_comm_rank() != 0) return;
+  int fd = open(tmp, O_RDONLY);
+  if (fd < 0 || fsync(fd) != 0) {
+    rd_err_set(err, RD_EINPUT, "%s: could not flush the new file to disk (%s); the old file, if any, is untouched",
+               path, strerror(errno));
+  } else if (rename(tmp, path) != 0) {
+    rd_err_set(err, RD_EINPUT, "%s: could not move the new file into place (%s)", path, strerror(errno));
+  } else {
+    char *dup = strdup(path);
+    int dfd = dup ? open(dirname(dup), O_RDONLY | O_DIRECTORY) : -1;
+    if (dfd >= 0) fsync(dfd), close(dfd);
+    free(dup);
+  }
+  if (fd >= 0) close(fd);
+}
+
+rd_status rd_h5_write_weights(const char *path, const rd_model *m, const float *params, const rd_provenance *prov,
+                              rd_err *err) {
+  uint64_t pid = (uint64_t)getpid();
+  rd_comm_bcast_u64(&pid, 0);
+  size_t tn = strlen(path) + 32;
+  char *tmp = malloc(tn);
+  RD_ASSERT(tmp != NULL, "out of memory");
+  snprintf(tmp, tn, "%s.tmp.%" PRIu64, path, pid);
+  if (prepare_output(path, tmp, err)) {
+    free(tmp);
+    return err->code;
+  }
+
+  wctx x = {0};
+  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+  H5CHK(&x, rd_comm_h5_fapl_mpio(fapl));
+  hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
+  H5CHK(&x, H5Pset_obj_track_times(fcpl, 0));
+  hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, fcpl, fapl);
+  H5Pclose(fapl);
+  H5Pclose(fcpl);
+  if (f < 0) {
+    rd_err_set(err, RD_EINPUT, "%s: HDF5 could not create the file (check the path and free space)", path);
+  } else {
+    hid_t gcpl = H5Pcreate(H5P_GROUP_CREATE);
+    H5CHK(&x, H5Pset_obj_track_times(gcpl, 0));
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5CHK(&x, H5Pset_obj_track_times(dcpl, 0));
+    H5CHK(&x, H5Pset_layout(dcpl, H5D_CONTIGUOUS));
+    H5CHK(&x, H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER));
+    hid_t dxpl = H5Pcreate(H5P_DATASET_XFER);
+    H5CHK(&x, H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE));
+
+    const char **names = malloc(sizeof *names * (size_t)m->nlayers);
+    RD_ASSERT(names != NULL, "out of memory");
+    for (int i = 0; i < m->nlayers; i++) names[i] = m->layers[i].name;
+    attr_strings(&x, f, "layer_names", names, m->nlayers);
+    free(names);
+    attr_string(&x, f, "backend", "tensorflow");
+    attr_string(&x, f, "keras_version", "2.15.0");
+    attr_string(&x, f, "reprodist_version", prov->version);
+    attr_string(&x, f, "reprodist_config", prov->config_text);
+    char hx[17];
+    hex64(prov->config_digest, hx);
+    attr_string(&x, f, "reprodist_config_xxh64", hx);
+    attr_u64(&x, f, "reprodist_seed", prov->global_seed);
+    attr_string(&x, f, "reprodist_openblas_core", prov->openblas_core);
+    if (prov->fingerprint) attr_string(&x, f, "reprodist_fingerprint", prov->fingerprint);
+
+    for (int i = 0; i < m->nlayers && !x.failed; i++) {
+      const rd_layer *L = &m->layers[i];
+      hid_t g = H5Gcreate2(f, L->name, H5P_DEFAULT, gcpl, H5P_DEFAULT);
+      hid_t g2 = g >= 0 ? H5Gcreate2(g, L->name, H5P_DEFAULT, gcpl, H5P_DEFAULT) : -1;
+      H5CHK(&x, g2);
+      if (g2 < 0) {
+        if (g >= 0) H5Gclose(g);
+        break;
+      }
+      int idx[2] = {L->kernel, L->bias};
+      int nt = L->bias >= 0 ? 2 : 1;
+      char wn[2][2 * RD_NAME_MAX + 16];
+      const char *wnp[2];
+      for (int k = 0; k < nt; k++) {
+        const rd_tensor *T = &m->tensors[idx[k]];
+        snprintf(wn[k], sizeof wn[k], "%s/%s:0", L->name, T->name);
+        wnp[k] = wn[k];
+        char dname[32];
+        snprintf(dname, sizeof dname, "%s:0", T->name);
+        hsize_t dims[2] = {(hsize_t)T->shape[0], (hsize_t)T->shape[1]};
+        hid_t fs = H5Screate_simple(T->ndim, dims, NULL);
+        hid_t d = H5Dcreate2(g2, dname, H5T_IEEE_F32LE, fs, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+        H5CHK(&x, d);
+        if (d >= 0) {
+          /* Collective write; rank 0 holds the data, the others select nothing. */
+          hid_t ms = H5Screate_simple(T->ndim, dims, NULL);
+          if (rd_comm_rank() != 0) H5Sselect_none(ms), H5Sselect_none(fs);
+          H5CHK(&x, H5Dwrite(d, H5T_NATIVE_FLOAT, ms, fs, dxpl, params + T->offset));
+          H5Sclose(ms);
+          attr_u64(&x, d, "reprodist_seed", T->seed);
+          hex64(rd_h5_digest(params + T->offset, T->numel), hx);
+          attr_string(&x, d, "reprodist_xxh64", hx);
+          H5Dclose(d);
+        }
+        H5Sclose(fs);
+      }
+      attr_strings(&x, g, "weight_names", wnp, nt);
+      H5Gclose(g2);
+      H5Gclose(g);
+    }
+    H5Pclose(dxpl);
+    H5Pclose(dcpl);
+    H5Pclose(gcpl);
+    H5CHK(&x, H5Fclose(f));
+    if (x.failed)
+      rd_err_set(err, RD_EINPUT, "%s: writing the weights failed (disk full or I/O error); the old file, if any, is untouched",
+                 path);
+  }
+  rd_comm_agree(err);
+  if (err->code == RD_OK) commit_output(path, tmp, err);
+  if (rd_comm_agree(err) != RD_OK && rd_comm_rank() == 0) unlink(tmp);
+  free(tmp);
+  return err->code;
+}
+
+/* ---- reading --------------------------------------------------------------------- */
+
+/* Reads a string or string-array attribute into a malloc'ed vector of strings. */
+static int read_str_attr(hid_t loc, const char *name, char ***out, int *n) {
+  *out = NULL;
+  *n = 0;
+  if (H5Aexists(loc, name) <= 0) return -1;
+  hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+  if (a < 0) return -1;
+  hid_t t = H5Aget_type(a), s = H5Aget_space(a);
+  int rc = -1;
+  if (H5Tget_class(t) == H5T_STRING) {
+    hssize_t cnt = H5Sget_simple_extent_npoints(s);
+    if (cnt < 0) cnt = 0;
+    char **v = calloc((size_t)cnt + 1, sizeof *v);
+    RD_ASSERT(v != NULL, "out of memory");
+    if (H5Tis_variable_str(t) > 0) {
+      hid_t mt = H5Tcopy(H5T_C_S1);
+      H5Tset_size(mt, H5T_VARIABLE);
+      char **raw = calloc((size_t)cnt + 1, sizeof *raw);
+      if (H5Aread(a, mt, raw) >= 0) {
+        for (hssize_t i = 0; i < cnt; i++) v[i] = strdup(raw[i] ? raw[i] : "");
+        H5Dvlen_reclaim(mt, s, H5P_DEFAULT, raw);
+        rc = 0;
+      }
+      free(raw);
+      H5Tclose(mt);
+    } else {
+      size_t w = H5Tget_size(t);
+      char *buf = calloc((size_t)cnt, w + 1);
+      hid_t mt = H5Tcopy(H5T_C_S1);
+      H5Tset_size(mt, w);
+      if (H5Aread(a, mt, buf) >= 0) {
+        for (hssize_t i = 0; i < cnt; i++) {
+          v[i] = calloc(1, w + 1);
+          memcpy(v[i], buf + (size_t)i * w, w);
+        }
+        rc = 0;
+      }
+      H5Tclose(mt);
+      free(buf);
+    }
+    *out = v;
+    *n = (int)cnt;
+  }
+  H5Sclose(s);
+  H5Tclose(t);
+  H5Aclose(a);
+  return rc;
+}
+
+static void free_strs(char **v, int n) {
+  for (int i = 0; i < n; i++) free(v[i]);
+  free(v);
+}
+
+rd_status rd_h5_read_weights(const char *path, rd_h5_weights *w, rd_err *err) {
+  memset(w, 0, sizeof *w);
+  struct stat st;
+  if (stat(path, &st) != 0) return rd_err_set(err, RD_EINPUT, "%s: cannot open (%s)", path, strerror(errno));
+  if (S_ISDIR(st.st_mode)) return rd_err_set(err, RD_EINPUT, "%s: is a directory, not a weights file", path);
+  if (H5Fis_hdf5(path) <= 0) return rd_err_set(err, RD_EINPUT, "%s: not an HDF5 file", path);
+  hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (f < 0) return rd_err_set(err, RD_EINPUT, "%s: HDF5 could not open the file (corrupt or truncated?)", path);
+  char **layers = NULL;
+  int nl = 0;
+  if (read_str_attr(f, "layer_names", &layers, &nl) != 0) {
+    H5Fclose(f);
+    return rd_err_set(err, RD_EINPUT, "%s: no 'layer_names' attribute at '/': not a Keras/reprodist weights file",
+                      path);
+  }
+  for (int i = 0; i < nl && err->code == RD_OK; i++) {
+    hid_t g = H5Oexists_by_name(f, layers[i], H5P_DEFAULT) > 0 ? H5Gopen2(f, layers[i], H5P_DEFAULT) : -1;
+    if (g < 0) {
+      rd_err_set(err, RD_EINPUT, "%s: layer '%s' is listed in layer_names but the group /%s is missing", path,
+                 layers[i], layers[i]);
+      break;
+    }
+    char **wn = NULL;
+    int nw = 0;
+    if (read_str_attr(g, "weight_names", &wn, &nw) != 0)
+      rd_err_set(err, RD_EINPUT, "%s: group /%s has no 'weight_names' attribute", path, layers[i]);
+    for (int k = 0; k < nw && err->code == RD_OK; k++) {
+      char dpath[512];
+      snprintf(dpath, sizeof dpath, "/%s/%s", layers[i], wn[k]);
+      hid_t d = H5Lexists(g, wn[k], H5P_DEFAULT) > 0 ? H5Dopen2(g, wn[k], H5P_DEFAULT) : -1;
+      if (d < 0) {
+        rd_err_set(err, RD_EINPUT, "%s: dataset %s (named in weight_names) is missing", path, dpath);
+        break;
+      }
+      hid_t s = H5Dget_space(d), t = H5Dget_type(d);
+      int nd = H5Sget_simple_extent_ndims(s);
+      if (H5Tget_class(t) != H5T_FLOAT || nd < 0 || nd > 4) {
+        rd_err_set(err, RD_EINPUT, "%s: dataset %s is not a float tensor of rank <= 4", path, dpath);
+      } else {
+        w->tensors = realloc(w->tensors, sizeof *w->tensors * (size_t)(w->ntensors + 1));
+        RD_ASSERT(w->tensors != NULL, "out of memory");
+        rd_h5_tensor *T = &w->tensors[w->ntensors++];
+        memset(T, 0, sizeof *T);
+        T->path = strdup(dpath);
+        T->ndim = nd;
+        hsize_t dims[4] = {0};
+        H5Sget_simple_extent_dims(s, dims, NULL);
+        T->numel = 1;
+        for (int q = 0; q < nd; q++) T->shape[q] = (int64_t)dims[q], T->numel *= (size_t)dims[q];
+        T->data = malloc(sizeof(float) * (T->numel ? T->numel : 1));
+        RD_ASSERT(T->data != NULL, "out of memory");
+        if (H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, T->data) < 0)
+          rd_err_set(err, RD_EINPUT, "%s: dataset %s could not be read (truncated or corrupt file?)", path, dpath);
+      }
+      H5Tclose(t);
+      H5Sclose(s);
+      H5Dclose(d);
+    }
+    free_strs(wn, nw);
+    H5Gclose(g);
+  }
+  free_strs(layers, nl);
+  H5Fclose(f);
+  if (err->code != RD_OK) rd_h5_weights_free(w);
+  return err->code;
+}
+
+void rd_h5_weights_free(rd_h5_weights *w) {
+  for (int i = 0; i < w->ntensors; i++) {
+    free(w->tensors[i].path);
+    free(w->tensors[i].data);
+  }
+  free(w->tensors);
+  memset(w, 0, sizeof *w);
+}
