@@ -1,0 +1,34 @@
+# Shared helpers for reprodist's script tests. Source it: . "$RD_TESTS/lib.sh"
+# Environment (set by tests/CMakeLists.txt): REPRODIST RD_MPIEXEC RD_NPFLAG
+# RD_MPIFLAGS RD_PYTHON RD_SRC RD_TESTS.
+set -u
+: "${REPRODIST:?run through ctest}" "${RD_MPIEXEC:?}" "${RD_SRC:?}"
+RD_TMP=$(mktemp -d "${TMPDIR:-/tmp}/rdtest.XXXXXX")
+trap 'rm -rf "$RD_TMP"' EXIT
+RD_FAILS=0
+RD_PASSES=0
+
+# rd_run NP ARGS...: reprodist under mpiexec with NP ranks, 60 s hard limit
+# (a hang is a failure, not a stuck test run).
+rd_run() {
+  local np=$1; shift
+  timeout -k 5 60 "$RD_MPIEXEC" $RD_NPFLAG "$np" $RD_MPIFLAGS "$REPRODIST" "$@"
+}
+
+rd_pass() { RD_PASSES=$((RD_PASSES + 1)); echo "ok: $*"; }
+rd_fail() { RD_FAILS=$((RD_FAILS + 1)); echo "FAIL: $*"; }
+
+# rd_check COND_DESCRIPTION COMMAND...: passes when COMMAND succeeds.
+rd_check() {
+  local what=$1; shift
+  if "$@"; then rd_pass "$what"; else rd_fail "$what"; fi
+}
+
+rd_sha() { sha256sum "$1" | cut -d' ' -f1; }
+
+# Prints the summary line ctest and CI read, and exits non-zero on any failure.
+rd_finish() {
+  echo "$RD_PASSES passed, $RD_FAILS failed"
+  [ "$RD_FAILS" -eq 0 ]
+  exit $?
+}
