@@ -14,6 +14,7 @@
 #include "reprodist/h5io.h"
 #include "reprodist/log.h"
 #include "reprodist/model.h"
+#include "reprodist/train.h"
 
 #define RD_MAX_SETS 256
 #define RD_MAX_CONFIG_BYTES (16u << 20)
@@ -174,6 +175,21 @@ static rd_status cmd_init(const cli_args *a, const rd_cfg *cfg, const rd_model *
   return st;
 }
 
+static rd_status cmd_train(const cli_args *a, const rd_cfg *cfg, const rd_model *m, rd_err *err) {
+  rd_train_spec t;
+  const char *out = output_path(a, cfg);
+  rd_train_spec_from_cfg(&t, cfg, m, err);
+  if (rd_comm_agree(err) || rd_h5_check_output(out, err)) return err->code;
+  float *params = aligned_alloc(64, (sizeof(float) * (m->nparams ? m->nparams : 1) + 63) / 64 * 64);
+  RD_ASSERT(params != NULL, "out of memory for %zu parameters", m->nparams);
+  rd_model_init_params(m, params);
+  rd_status st = rd_train_run(&t, cfg, m, params, err);
+  if (st == RD_OK) st = write_weights(out, cfg, m, params, err);
+  if (st == RD_OK) rd_log0("reprodist: wrote trained weights to %s (config xxh64 %016" PRIx64 ")", out, rd_cfg_digest(cfg));
+  free(params);
+  return st;
+}
+
 static void shape_text(const rd_tensor *T, char *buf, size_t n) {
   if (T->ndim == 1)
     snprintf(buf, n, "(%" PRId64 ",)", T->shape[0]);
@@ -211,7 +227,7 @@ int rd_cli_main(int argc, char **argv) {
     else if (!strcmp(a.cmd, "seeds"))
       cmd_seeds(&m);
     else
-      rd_err_set(&err, RD_EINPUT, "reprodist: training is not available in this build yet; use 'reprodist init'");
+      cmd_train(&a, &cfg, &m, &err);
   }
   rd_comm_agree(&err);
   rd_err_print0(&err);

@@ -100,3 +100,120 @@ void rd_comm_gather_bytes(const void *rec, size_t len, void *out) {
 int rd_comm_h5_fapl_mpio(int64_t fapl) {
   return H5Pset_fapl_mpio((hid_t)fapl, MPI_COMM_WORLD, MPI_INFO_NULL) < 0 ? -1 : 0;
 }
+
+/* ---- canonical allreduce ------------------------------------------------------- */
+
+struct rd_allreduce {
+  size_t len;
+  int64_t max_shards;
+  int fcap;             /* frontier entries per rank */
+  int *flevel;          /* P * fcap */
+  int64_t *findex;
+  int *nfront;          /* P */
+  int *scount, *sdispl, *rcount, *rdispl; /* P each */
+  float *sendbuf, *recvbuf;
+  rd_reduce global;     /* finishes the tree on this rank's chunk */
+};
+
+static size_t chunk_lo(size_t len, int c) { return len * (size_t)c / (size_t)g_size; }
+
+rd_allreduce *rd_allreduce_create(size_t len, int64_t max_shards) {
+  rd_allreduce *a = calloc(1, sizeof *a);
+  RD_ASSERT(a != NULL, "out of memory");
+  a->len = len;
+  a->max_shards = max_shards;
+  rd_reduce probe;
+  rd_reduce_init(&probe, 0, max_shards);
+  a->fcap = probe.cap;
+  size_t P = (size_t)g_size;
+  a->flevel = malloc(sizeof(int) * P * (size_t)a->fcap);
+  a->findex = malloc(sizeof(int64_t) * P * (size_t)a->fcap);
+  a->nfront = malloc(sizeof(int) * P);
+  a->scount = malloc(sizeof(int) * P * 4);
+  RD_ASSERT(a->flevel && a->findex && a->nfront && a->scount, "out of memory");
+  a->sdispl = a->scount + P;
+  a->rcount = a->scount + 2 * P;
+  a->rdispl = a->scount + 3 * P;
+  size_t maxchunk = len / P + 1;
+  a->sendbuf = malloc(sizeof(float) * len * (size_t)a->fcap + 64);
+  a->recvbuf = malloc(sizeof(float) * maxchunk * P * (size_t)a->fcap + 64);
+  RD_ASSERT(a->sendbuf && a->recvbuf, "out of memory for allreduce buffers");
+  rd_reduce_init(&a->global, maxchunk, max_shards);
+  return a;
+}
+
+void rd_allreduce_destroy(rd_allreduce *a) {
+  if (!a) return;
+  rd_reduce_free(&a->global);
+  free(a->flevel);
+  free(a->findex);
+  free(a->nfront);
+  free(a->scount);
+  free(a->sendbuf);
+  free(a->recvbuf);
+  free(a);
+}
+
+void rd_allreduce_finish(rd_allreduce *a, const rd_reduce *local, float *out) {
+  const size_t len = a->len;
+  RD_ASSERT(local->len == len, "vector length mismatch");
+  if (g_size == 1) {
+    RD_ASSERT(local->depth == 1, "single rank ended with %d tree nodes", local->depth);
+    memcpy(out, rd_reduce_vec(local, 0), sizeof(float) * len);
+    return;
+  }
+  const int64_t K = local->K;
+  /* Every rank's frontier follows from (K, P) alone: no metadata travels. */
+  for (int q = 0; q < g_size; q++) {
+    int64_t lo, hi;
+    rd_shard_range(K, g_size, q, &lo, &hi);
+    a->nfront[q] = rd_reduce_frontier(K, lo, hi, a->flevel + q * a->fcap, a->findex + q * a->fcap, a->fcap);
+  }
+  RD_ASSERT(a->nfront[g_rank] == local->depth, "frontier mismatch (%d vs %d)", a->nfront[g_rank], local->depth);
+  const int mine = local->depth;
+  size_t off = 0;
+  for (int c = 0; c < g_size; c++) {
+    size_t lo = chunk_lo(len, c), n = chunk_lo(len, c + 1) - lo;
+    a->sdispl[c] = (int)off;
+    a->scount[c] = (int)(n * (size_t)mine);
+    for (int i = 0; i < mine; i++, off += n) memcpy(a->sendbuf + off, rd_reduce_vec(local, i) + lo, n * sizeof(float));
+  }
+  size_t myn = chunk_lo(len, g_rank + 1) - chunk_lo(len, g_rank);
+  off = 0;
+  for (int q = 0; q < g_size; q++) {
+    a->rdispl[q] = (int)off;
+    a->rcount[q] = (int)(myn * (size_t)a->nfront[q]);
+    off += (size_t)a->rcount[q];
+  }
+  RD_MPI_CHECK(MPI_Alltoallv(a->sendbuf, a->scount, a->sdispl, MPI_FLOAT, a->recvbuf, a->rcount, a->rdispl,
+                             MPI_FLOAT, MPI_COMM_WORLD));
+  /* Finish the tree on my chunk, nodes in shard order (rank 0's first). */
+  rd_reduce *g = &a->global;
+  size_t saved = g->len;
+  g->len = myn ? myn : 1;
+  rd_reduce_begin(g, K);
+  const float *src = a->recvbuf;
+  for (int q = 0; q < g_size; q++)
+    for (int i = 0; i < a->nfront[q]; i++, src += myn) {
+      float *slot = rd_reduce_slot(g);
+      if (myn) memcpy(slot, src, myn * sizeof(float));
+      rd_reduce_push(g, a->flevel[q * a->fcap + i], a->findex[q * a->fcap + i]);
+    }
+  RD_ASSERT(K == 0 || g->depth == 1, "global tree did not close (%d nodes)", g->depth);
+  for (int c = 0; c < g_size; c++) {
+    a->rdispl[c] = (int)chunk_lo(len, c);
+    a->rcount[c] = (int)(chunk_lo(len, c + 1) - chunk_lo(len, c));
+  }
+  if (K == 0) memset(out + chunk_lo(len, g_rank), 0, myn * sizeof(float));
+  else if (myn) memcpy(out + chunk_lo(len, g_rank), rd_reduce_vec(g, 0), myn * sizeof(float));
+  RD_MPI_CHECK(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_FLOAT, out, a->rcount, a->rdispl, MPI_FLOAT, MPI_COMM_WORLD));
+  g->len = saved;
+}
+
+void rd_allreduce_plain_sum(const float *in, float *out, size_t len) {
+  if (g_size == 1) {
+    memcpy(out, in, len * sizeof(float));
+    return;
+  }
+  RD_MPI_CHECK(MPI_Allreduce(in, out, (int)len, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD));
+}

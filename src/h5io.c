@@ -79,7 +79,7 @@ static void hex64(uint64_t v, char out[17]) { snprintf(out, 17, "%016" PRIx64, v
 
 /* Rank 0 checks the output path and makes the (empty) temporary file, so that a
  * bad path gets a message with the system's reason rather than HDF5's. */
-static rd_status prepare_output(const char *path, const char *tmp, rd_err *err) {
+static rd_status prepare_output(const char *path, const char *tmp, int keep, rd_err *err) {
   if (rd_comm_rank() == 0) {
     struct stat st;
     char *dup = strdup(path);
@@ -97,12 +97,31 @@ static rd_status prepare_output(const char *path, const char *tmp, rd_err *err) 
       if (fd < 0)
         rd_err_set(err, RD_EINPUT, "%s: cannot create a file in '%s' (%s); choose a writable place with -o", path,
                    dir, strerror(errno));
-      else
+      else {
         close(fd);
+        if (!keep) unlink(tmp);
+      }
     }
     free(dup);
   }
   return rd_comm_agree(err);
+}
+
+static char *temp_name(const char *path) {
+  uint64_t pid = (uint64_t)getpid();
+  rd_comm_bcast_u64(&pid, 0);
+  size_t tn = strlen(path) + 32;
+  char *tmp = malloc(tn);
+  RD_ASSERT(tmp != NULL, "out of memory");
+  snprintf(tmp, tn, "%s.tmp.%" PRIu64, path, pid);
+  return tmp;
+}
+
+rd_status rd_h5_check_output(const char *path, rd_err *err) {
+  char *tmp = temp_name(path);
+  rd_status st = prepare_output(path, tmp, 0, err);
+  free(tmp);
+  return st;
 }
 
 /* Rank 0: make the finished temporary file durable, then move it into place. */
@@ -125,13 +144,8 @@ static void commit_output(const char *path, const char *tmp, rd_err *err) {
 
 rd_status rd_h5_write_weights(const char *path, const rd_model *m, const float *params, const rd_provenance *prov,
                               rd_err *err) {
-  uint64_t pid = (uint64_t)getpid();
-  rd_comm_bcast_u64(&pid, 0);
-  size_t tn = strlen(path) + 32;
-  char *tmp = malloc(tn);
-  RD_ASSERT(tmp != NULL, "out of memory");
-  snprintf(tmp, tn, "%s.tmp.%" PRIu64, path, pid);
-  if (prepare_output(path, tmp, err)) {
+  char *tmp = temp_name(path);
+  if (prepare_output(path, tmp, 1, err)) {
     free(tmp);
     return err->code;
   }

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "reprodist/log.h"
+#include "reprodist/reduce.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -50,3 +51,20 @@ const char *rd_comm_host(void);
 }
 #endif
 #endif
+
+/* ---- the canonical allreduce ------------------------------------------------------
+ * Finishes a shard-tree reduction (reduce.h) across ranks, reduce-scatter style:
+ * the vector is cut into np element chunks; rank c receives chunk c of every
+ * rank's frontier nodes, finishes the same tree on it, and an allgather returns
+ * the full sum to everyone. The tree, not np, fixes the order of every addition. */
+typedef struct rd_allreduce rd_allreduce;
+
+/* Buffers for vectors of len floats and up to max_shards shards, made once. */
+rd_allreduce *rd_allreduce_create(size_t len, int64_t max_shards);
+void rd_allreduce_destroy(rd_allreduce *a);
+/* Collective. local holds this rank's pushed shards of a K-shard reduction
+ * (rd_reduce_begin(local, K) with the same K on every rank); out gets the sum. */
+void rd_allreduce_finish(rd_allreduce *a, const rd_reduce *local, float *out);
+/* Benchmark-only peer: plain MPI_Allreduce(MPI_SUM) of the rank's partial sums.
+ * Its bits depend on np; never used for anything that reaches the weights. */
+void rd_allreduce_plain_sum(const float *in, float *out, size_t len);

@@ -36,6 +36,10 @@ typedef struct rd_provenance {
 rd_status rd_h5_write_weights(const char *path, const rd_model *m, const float *params, const rd_provenance *prov,
                               rd_err *err);
 
+/* Collective. Checks, before long work, that path can be written: its directory
+ * exists and takes a new file, and path is not a directory. Creates nothing. */
+rd_status rd_h5_check_output(const char *path, rd_err *err);
+
 /* One tensor read back from a weights file (any Keras 2 legacy .h5). */
 typedef struct rd_h5_tensor {
   char *path;     /* "/<layer>/<layer>/kernel:0" */

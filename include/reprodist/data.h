@@ -1,0 +1,56 @@
+/* data: training and test samples from IDX files, HDF5 datasets or a formula.
+ *
+ *   idx        MNIST-format files, gzipped or not; rank 0 reads and broadcasts.
+ *   hdf5       "FILE:DATASET" for features (N, input) uint8 or float32 and labels
+ *              (N,) of any integer type; opened with parallel HDF5, and each rank
+ *              reads only the rows of its shards, so memory does not grow with N.
+ *   synthetic  features uniform in [0, 1) and labels from hash-derived seeds
+ *              (docs/SEEDS.md §5): every rank computes them, nothing is sent.
+ *
+ * Feature value = float32(raw * scale), computed in double. Labels must lie in
+ * [0, classes). Errors name the file (and dataset) and say what is wrong. */
+#ifndef REPRODIST_DATA_H
+#define REPRODIST_DATA_H
+
+#include <stdint.h>
+
+#include "reprodist/cfg.h"
+#include "reprodist/log.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum { RD_DATA_IDX, RD_DATA_HDF5, RD_DATA_SYNTHETIC } rd_data_source;
+
+typedef struct rd_dataset {
+  rd_data_source source;
+  int64_t n;        /* samples (after limit) */
+  int64_t dim;      /* features per sample */
+  int64_t classes;
+  double scale;
+  char xname[1024], yname[1024]; /* for messages */
+  uint8_t *u8;      /* idx: n * dim bytes */
+  int32_t *labels;  /* idx: n labels */
+  int64_t hx, hy, hfx, hfy; /* hdf5 handles (hid_t) */
+  int x_is_u8;
+  uint64_t seed_x, seed_y;  /* synthetic */
+  /* hdf5 scratch for one shard, made at open: */
+  int64_t scratch_rows;
+  void *xbuf;
+  int64_t *ybuf, *order;
+  uint32_t *sorted;
+} rd_dataset;
+
+/* Collective. test = 0 for the training set, 1 for the test set. max_rows bounds
+ * one fetch (the shard size). The [data] section supplies paths and options. */
+rd_status rd_data_open(rd_dataset *d, const rd_cfg *cfg, int test, int64_t input, int64_t classes,
+                       uint64_t global_seed, int64_t max_rows, rd_err *err);
+/* Gathers rows[0..n) into x (n, dim) and y (n). Not collective. */
+rd_status rd_data_fetch(rd_dataset *d, const uint32_t *rows, int64_t n, float *x, int32_t *y, rd_err *err);
+void rd_data_close(rd_dataset *d);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,64 @@
+/* reduce: the canonical summation tree over shards, and which shards are whose.
+ *
+ * A reduction over K shards (K = shards in this batch) sums the shards' vectors
+ * along one fixed binary tree: node (level k, index j) covers shards
+ * [j*2^k, (j+1)*2^k) clipped to K; its value is left child + right child, or the
+ * left child alone when the right one would start at or past K. The root is
+ * (ceil(log2 K), 0). The tree depends on K only, never on the rank count, so
+ * the sum has the same bits for every np.
+ *
+ * Ranks hold contiguous shard ranges (rd_shard_range). Each rank folds its
+ * shards into the maximal complete nodes inside its range (rd_reduce_push);
+ * comm exchanges those nodes and finishes the same tree. Pure code: no MPI. */
+#ifndef REPRODIST_REDUCE_H
+#define REPRODIST_REDUCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Shards [*lo, *hi) of K belong to rank r of P: [K*r/P, K*(r+1)/P). */
+void rd_shard_range(int64_t K, int P, int r, int64_t *lo, int64_t *hi);
+
+#define RD_REDUCE_MAX_DEPTH 130
+
+/* A stack of complete tree nodes; vectors live in a pool of `cap` buffers of
+ * `len` floats each, allocated once (the step loop allocates nothing). */
+typedef struct rd_reduce {
+  int64_t K;          /* shards in the current reduction */
+  int root_level;
+  size_t len;         /* floats per vector (0: track nodes only, no data) */
+  int depth;
+  int level[RD_REDUCE_MAX_DEPTH];
+  int64_t index[RD_REDUCE_MAX_DEPTH];
+  int buf[RD_REDUCE_MAX_DEPTH]; /* pool slot of each stack entry */
+  int cap, nfree;
+  int freelist[RD_REDUCE_MAX_DEPTH];
+  float *pool;
+} rd_reduce;
+
+/* Pool for trees of up to max_shards leaves holding vectors of len floats. */
+void rd_reduce_init(rd_reduce *r, size_t len, int64_t max_shards);
+void rd_reduce_free(rd_reduce *r);
+/* Starts a new reduction over K shards; empties the stack. */
+void rd_reduce_begin(rd_reduce *r, int64_t K);
+/* A free buffer to fill with the next node's vector (len floats). */
+float *rd_reduce_slot(rd_reduce *r);
+/* Pushes node (level, index) whose vector is in the slot just returned by
+ * rd_reduce_slot (ignored when len == 0), merging completed siblings. Nodes must
+ * be pushed in increasing position order. */
+void rd_reduce_push(rd_reduce *r, int level, int64_t index);
+/* Vector of stack entry i (0 = bottom). */
+float *rd_reduce_vec(const rd_reduce *r, int i);
+
+/* The maximal complete nodes a rank holding shards [lo, hi) of K ends with,
+ * written to level[]/index[] (up to max); returns how many. */
+int rd_reduce_frontier(int64_t K, int64_t lo, int64_t hi, int *level, int64_t *index, int max);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,44 @@
+/* train: the data-parallel training loop.
+ *
+ * Each global batch of B samples (a slice of the epoch's hash-derived shuffle)
+ * is cut into K = ceil(B / S) shards of S = shard_size samples (the last may be
+ * shorter); rank r of P computes shards [K r / P, K (r+1) / P). A shard's
+ * forward and backward GEMMs have the same shapes on every rank, and shard
+ * gradients are summed along the canonical tree (reduce.h), so every rank ends
+ * every step with the same bits, whatever P is. Loss and accuracy travel in the
+ * same reduction, so printed metrics are identical for every P too. */
+#ifndef REPRODIST_TRAIN_H
+#define REPRODIST_TRAIN_H
+
+#include <stdint.h>
+
+#include "reprodist/cfg.h"
+#include "reprodist/log.h"
+#include "reprodist/model.h"
+#include "reprodist/optim.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum { RD_LOSS_XENT, RD_LOSS_MSE } rd_loss_kind;
+
+typedef struct rd_train_spec {
+  int64_t epochs, batch, shard;
+  int shuffle, drop_remainder;
+  rd_loss_kind loss;
+  rd_optim_spec opt;
+  const char *metrics_path; /* NULL: none */
+} rd_train_spec;
+
+/* Reads and checks [train] against the model. Errors name the file and line. */
+rd_status rd_train_spec_from_cfg(rd_train_spec *t, const rd_cfg *cfg, const rd_model *m, rd_err *err);
+
+/* Collective: trains from the initial weights and leaves the result in params
+ * (m->nparams floats, already initialised). */
+rd_status rd_train_run(const rd_train_spec *t, const rd_cfg *cfg, const rd_model *m, float *params, rd_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,441 @@
+/* data: IDX, HDF5 and synthetic samples (see include/reprodist/data.h). */
+#include "reprodist/data.h"
+
+#include <errno.h>
+#include <hdf5.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <zlib.h>
+
+#include "reprodist/comm.h"
+#include "reprodist/seed.h"
+
+#define FMNIST "/usr/share/datasets/fashion-mnist/"
+
+/* ---- IDX ----------------------------------------------------------------------- */
+
+typedef struct {
+  FILE *f;
+  gzFile gz;
+  const char *path;
+} idx_reader;
+
+static rd_status idx_open(idx_reader *r, const char *path, rd_err *err) {
+  memset(r, 0, sizeof *r);
+  r->path = path;
+  struct stat st;
+  if (stat(path, &st) != 0) return rd_err_set(err, RD_EINPUT, "%s: cannot open data file (%s)", path, strerror(errno));
+  if (S_ISDIR(st.st_mode)) return rd_err_set(err, RD_EINPUT, "%s: is a directory, not a data file", path);
+  r->f = fopen(path, "rb");
+  if (!r->f) return rd_err_set(err, RD_EINPUT, "%s: cannot open data file (%s)", path, strerror(errno));
+  unsigned char m[2] = {0, 0};
+  size_t got = fread(m, 1, 2, r->f);
+  size_t pl = strlen(path);
+  int named_gz = pl > 3 && strcmp(path + pl - 3, ".gz") == 0;
+  if (got == 2 && m[0] == 0x1f && m[1] == 0x8b) {
+    fclose(r->f);
+    r->f = NULL;
+    r->gz = gzopen(path, "rb");
+    if (!r->gz) return rd_err_set(err, RD_EINPUT, "%s: cannot open gzip stream", path);
+    return RD_OK;
+  }
+  if (named_gz) {
+    fclose(r->f);
+    r->f = NULL;
+    return rd_err_set(err, RD_EINPUT,
+                      "%s: not a gzip stream (the name ends in .gz but the file does not start with 1f 8b); "
+                      "re-download or decompress it",
+                      path);
+  }
+  rewind(r->f);
+  return RD_OK;
+}
+
+/* Reads exactly n bytes; returns how many it got, -1 on a corrupt gzip stream. */
+static int64_t idx_read(idx_reader *r, void *buf, int64_t n) {
+  int64_t got = 0;
+  while (got < n) {
+    unsigned chunk = (unsigned)(n - got > (1 << 30) ? (1 << 30) : n - got);
+    int64_t k;
+    if (r->gz) {
+      int z = gzread(r->gz, (char *)buf + got, chunk);
+      if (z < 0) return -1;
+      k = z;
+    } else {
+      k = (int64_t)fread((char *)buf + got, 1, chunk, r->f);
+    }
+    if (k == 0) break;
+    got += k;
+  }
+  return got;
+}
+
+static void idx_close(idx_reader *r) {
+  if (r->f) fclose(r->f);
+  if (r->gz) gzclose(r->gz);
+  memset(r, 0, sizeof *r);
+}
+
+static rd_status idx_fail_read(idx_reader *r, int64_t got, int64_t want, const char *what, rd_err *err) {
+  if (got < 0) {
+    int zerr = 0;
+    const char *msg = gzerror(r->gz, &zerr);
+    return rd_err_set(err, RD_EINPUT, "%s: corrupt gzip stream while reading the %s (%s)", r->path, what, msg);
+  }
+  return rd_err_set(err, RD_EINPUT, "%s: truncated: expected %lld bytes of %s, found %lld", r->path, (long long)want,
+                    what, (long long)got);
+}
+
+/* Reads an IDX uint8 file: dims[0] = items, *inner = product of the other dims. */
+static rd_status idx_load(const char *path, int want_ndims_min, int want_ndims_max, uint32_t expect_magic,
+                          uint8_t **data, int64_t *items, int64_t *inner, char *shape_txt, size_t stn, rd_err *err) {
+  idx_reader r;
+  if (idx_open(&r, path, err)) return err->code;
+  unsigned char h[4];
+  int64_t got = idx_read(&r, h, 4);
+  if (got != 4) {
+    idx_fail_read(&r, got, 4, "IDX header", err);
+    idx_close(&r);
+    return err->code;
+  }
+  uint32_t magic = (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3];
+  int nd = h[3];
+  if (h[0] != 0 || h[1] != 0 || h[2] != 0x08 || nd < want_ndims_min || nd > want_ndims_max) {
+    idx_close(&r);
+    return rd_err_set(err, RD_EINPUT, "%s: wrong IDX magic 0x%08x (expected 0x%08x: uint8 data with %d dimension%s)",
+                      path, magic, expect_magic, want_ndims_min, want_ndims_min > 1 ? "s" : "");
+  }
+  unsigned char dh[4 * 8];
+  got = idx_read(&r, dh, 4 * nd);
+  if (got != 4 * nd) {
+    idx_fail_read(&r, got, 4 * nd, "IDX dimensions", err);
+    idx_close(&r);
+    return err->code;
+  }
+  int64_t dims[8], in = 1;
+  size_t o = 0;
+  shape_txt[0] = '\0';
+  for (int k = 0; k < nd; k++) {
+    dims[k] = (int64_t)dh[4 * k] << 24 | (int64_t)dh[4 * k + 1] << 16 | (int64_t)dh[4 * k + 2] << 8 | dh[4 * k + 3];
+    if (k > 0) {
+      in *= dims[k];
+      o += (size_t)snprintf(shape_txt + o, stn > o ? stn - o : 0, "%s%lld", k > 1 ? "x" : "", (long long)dims[k]);
+    }
+  }
+  *items = dims[0];
+  *inner = in;
+  int64_t bytes = dims[0] * in;
+  *data = malloc((size_t)(bytes > 0 ? bytes : 1));
+  RD_ASSERT(*data != NULL, "out of memory for %lld bytes of %s", (long long)bytes, path);
+  got = idx_read(&r, *data, bytes);
+  if (got != bytes) {
+    idx_fail_read(&r, got, bytes, "data after the header", err);
+  } else {
+    unsigned char extra;
+    int64_t more = idx_read(&r, &extra, 1);
+    if (more < 0)
+      idx_fail_read(&r, more, 0, "end of the data", err);
+    else if (more > 0)
+      rd_err_set(err, RD_EINPUT, "%s: unexpected bytes after the %lld items the header announces", path,
+                 (long long)dims[0]);
+  }
+  idx_close(&r);
+  if (err->code) {
+    free(*data);
+    *data = NULL;
+  }
+  return err->code;
+}
+
+static rd_status open_idx(rd_dataset *d, const char *xp, const char *yp, int64_t limit, rd_err *err) {
+  void *xb = NULL, *yb = NULL;
+  size_t xl = 0, yl = 0;
+  int64_t nx = 0, ny = 0, inner = 0, one = 0;
+  if (rd_comm_rank() == 0) {
+    uint8_t *x = NULL, *y = NULL;
+    char shape[128], yshape[32];
+    if (idx_load(xp, 2, 4, 0x00000803, &x, &nx, &inner, shape, sizeof shape, err) == RD_OK &&
+        idx_load(yp, 1, 1, 0x00000801, &y, &ny, &one, yshape, sizeof yshape, err) == RD_OK) {
+      if (inner != d->dim)
+        rd_err_set(err, RD_EINPUT, "%s: samples have %s = %lld features, but [model] input = %lld", xp, shape,
+                   (long long)inner, (long long)d->dim);
+      else if (nx != ny)
+        rd_err_set(err, RD_EINPUT, "%s: %lld labels, but %s has %lld samples; the two files must match", yp,
+                   (long long)ny, xp, (long long)nx);
+      else if (nx == 0)
+        rd_err_set(err, RD_EINPUT, "%s: the file holds no samples", xp);
+      else {
+        int64_t n = limit > 0 && limit < nx ? limit : nx;
+        for (int64_t i = 0; i < n; i++)
+          if (y[i] >= d->classes) {
+            rd_err_set(err, RD_EINPUT, "%s: label %d at index %lld is outside [0, %lld) (the last layer has %lld units)",
+                       yp, y[i], (long long)i, (long long)d->classes, (long long)d->classes);
+            break;
+          }
+        nx = n;
+      }
+    }
+    xb = x, yb = y;
+    xl = (size_t)(nx * d->dim), yl = (size_t)nx;
+  }
+  if (rd_comm_agree(err)) {
+    free(xb), free(yb);
+    return err->code;
+  }
+  rd_comm_bcast_bytes(&xb, &xl, 0);
+  rd_comm_bcast_bytes(&yb, &yl, 0);
+  d->n = (int64_t)yl;
+  d->u8 = xb;
+  d->labels = malloc(sizeof(int32_t) * (yl ? yl : 1));
+  RD_ASSERT(d->labels != NULL, "out of memory");
+  for (size_t i = 0; i < yl; i++) d->labels[i] = ((uint8_t *)yb)[i];
+  free(yb);
+  return RD_OK;
+}
+
+/* ---- HDF5 --------------------------------------------------------------------- */
+
+/* "FILE:DATASET" -> file, dataset (split at the last ':'). */
+static int split_h5(const char *spec, char *file, size_t fn, char *dset, size_t dn) {
+  const char *c = strrchr(spec, ':');
+  if (!c || c == spec || !c[1]) return -1;
+  snprintf(file, fn, "%.*s", (int)(c - spec), spec);
+  snprintf(dset, dn, "%s", c + 1);
+  return 0;
+}
+
+static const char *type_name(hid_t t) {
+  H5T_class_t c = H5Tget_class(t);
+  size_t s = H5Tget_size(t);
+  if (c == H5T_INTEGER) return H5Tget_sign(t) == H5T_SGN_NONE ? (s == 1 ? "uint8" : "unsigned integer") : "signed integer";
+  if (c == H5T_FLOAT) return s == 4 ? "float32" : s == 8 ? "float64" : "float";
+  if (c == H5T_STRING) return "string";
+  return "non-numeric";
+}
+
+/* Rank 0 checks that the file and dataset exist, so the message is exact. */
+static rd_status h5_precheck(const char *key, const char *spec, rd_err *err) {
+  char file[1024], dset[512];
+  if (split_h5(spec, file, sizeof file, dset, sizeof dset))
+    return rd_err_set(err, RD_EINPUT, "[data] %s = '%s': for source = hdf5 write FILE:DATASET, e.g. data.h5:/train/x",
+                      key, spec);
+  struct stat st;
+  if (stat(file, &st) != 0) return rd_err_set(err, RD_EINPUT, "%s: cannot open data file (%s)", file, strerror(errno));
+  if (S_ISDIR(st.st_mode)) return rd_err_set(err, RD_EINPUT, "%s: is a directory, not a data file", file);
+  if (H5Fis_hdf5(file) <= 0) return rd_err_set(err, RD_EINPUT, "%s: not an HDF5 file", file);
+  hid_t f = H5Fopen(file, H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (f < 0) return rd_err_set(err, RD_EINPUT, "%s: HDF5 could not open the file (corrupt or truncated?)", file);
+  htri_t ok = H5Lexists(f, dset, H5P_DEFAULT) > 0 && H5Oexists_by_name(f, dset, H5P_DEFAULT) > 0;
+  H5O_info_t info;
+  if (!ok)
+    rd_err_set(err, RD_EINPUT, "%s: dataset '%s' not found", file, dset);
+  else if (H5Oget_info_by_name2(f, dset, &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0 || info.type != H5O_TYPE_DATASET)
+    rd_err_set(err, RD_EINPUT, "%s: '%s' is not a dataset", file, dset);
+  H5Fclose(f);
+  return err->code;
+}
+
+static rd_status h5_open_dataset(const char *spec, int64_t *hf, int64_t *hd, rd_err *err) {
+  char file[1024], dset[512];
+  split_h5(spec, file, sizeof file, dset, sizeof dset);
+  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+  rd_comm_h5_fapl_mpio(fapl);
+  hid_t f = H5Fopen(file, H5F_ACC_RDONLY, fapl);
+  H5Pclose(fapl);
+  hid_t d = f >= 0 ? H5Dopen2(f, dset, H5P_DEFAULT) : -1;
+  if (d < 0) rd_err_set(err, RD_EINPUT, "%s: could not open dataset '%s' with parallel HDF5", file, dset);
+  *hf = f;
+  *hd = d;
+  return err->code;
+}
+
+static rd_status open_h5(rd_dataset *d, const char *xs, const char *ys, int64_t limit, int64_t max_rows, rd_err *err) {
+  if (rd_comm_rank() == 0 && h5_precheck("x", xs, err) == RD_OK) h5_precheck("y", ys, err);
+  if (rd_comm_agree(err)) return err->code;
+  h5_open_dataset(xs, &d->hfx, &d->hx, err);
+  if (!err->code) h5_open_dataset(ys, &d->hfy, &d->hy, err);
+  if (rd_comm_agree(err)) return err->code;
+  hid_t sx = H5Dget_space((hid_t)d->hx), sy = H5Dget_space((hid_t)d->hy);
+  hid_t tx = H5Dget_type((hid_t)d->hx), ty = H5Dget_type((hid_t)d->hy);
+  hsize_t dx[8] = {0}, dy[8] = {0};
+  int ndx = H5Sget_simple_extent_ndims(sx), ndy = H5Sget_simple_extent_ndims(sy);
+  if (ndx > 0 && ndx <= 8) H5Sget_simple_extent_dims(sx, dx, NULL);
+  if (ndy > 0 && ndy <= 8) H5Sget_simple_extent_dims(sy, dy, NULL);
+  int xu8 = H5Tget_class(tx) == H5T_INTEGER && H5Tget_size(tx) == 1 && H5Tget_sign(tx) == H5T_SGN_NONE;
+  int xf32 = H5Tget_class(tx) == H5T_FLOAT && H5Tget_size(tx) == 4;
+  if (ndx != 2)
+    rd_err_set(err, RD_EINPUT, "%s: features must be 2-D (samples, %lld), found %d-D", xs, (long long)d->dim, ndx);
+  else if (!xu8 && !xf32)
+    rd_err_set(err, RD_EINPUT, "%s: features must be uint8 or float32, found %s", xs, type_name(tx));
+  else if ((int64_t)dx[1] != d->dim)
+    rd_err_set(err, RD_EINPUT, "%s: samples have %lld features, but [model] input = %lld", xs, (long long)dx[1],
+               (long long)d->dim);
+  else if (ndy != 1)
+    rd_err_set(err, RD_EINPUT, "%s: labels must be 1-D (samples,), found %d-D", ys, ndy);
+  else if (H5Tget_class(ty) != H5T_INTEGER)
+    rd_err_set(err, RD_EINPUT, "%s: labels must be integers, found %s", ys, type_name(ty));
+  else if (dx[0] != dy[0])
+    rd_err_set(err, RD_EINPUT, "%s: %lld labels, but %s has %lld samples; they must match", ys, (long long)dy[0], xs,
+               (long long)dx[0]);
+  else if (dx[0] == 0)
+    rd_err_set(err, RD_EINPUT, "%s: the dataset is empty", xs);
+  H5Sclose(sx), H5Sclose(sy), H5Tclose(tx), H5Tclose(ty);
+  if (rd_comm_agree(err)) return err->code;
+  d->x_is_u8 = xu8;
+  d->n = limit > 0 && limit < (int64_t)dx[0] ? limit : (int64_t)dx[0];
+  /* Labels are checked in fixed-size blocks: memory stays flat whatever n is. */
+  if (rd_comm_rank() == 0) {
+    enum { B = 65536 };
+    int64_t *blk = malloc(sizeof(int64_t) * B);
+    RD_ASSERT(blk != NULL, "out of memory");
+    hid_t fs = H5Dget_space((hid_t)d->hy);
+    for (int64_t s = 0; s < d->n && !err->code; s += B) {
+      hsize_t start = (hsize_t)s, cnt = (hsize_t)(d->n - s < B ? d->n - s : B);
+      hid_t ms = H5Screate_simple(1, &cnt, NULL);
+      H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &cnt, NULL);
+      if (H5Dread((hid_t)d->hy, H5T_NATIVE_INT64, ms, fs, H5P_DEFAULT, blk) < 0)
+        rd_err_set(err, RD_EINPUT, "%s: reading labels failed (truncated or corrupt file?)", ys);
+      for (hsize_t i = 0; i < cnt && !err->code; i++)
+        if (blk[i] < 0 || blk[i] >= d->classes)
+          rd_err_set(err, RD_EINPUT, "%s: label %lld at index %lld is outside [0, %lld) (the last layer has %lld units)",
+                     ys, (long long)blk[i], (long long)(s + (int64_t)i), (long long)d->classes, (long long)d->classes);
+      H5Sclose(ms);
+    }
+    H5Sclose(fs);
+    free(blk);
+  }
+  if (rd_comm_agree(err)) return err->code;
+  d->scratch_rows = max_rows;
+  d->xbuf = malloc((size_t)(max_rows * d->dim) * (xu8 ? 1 : 4));
+  d->ybuf = malloc(sizeof(int64_t) * (size_t)max_rows);
+  d->order = malloc(sizeof(int64_t) * (size_t)max_rows);
+  d->sorted = malloc(sizeof(uint32_t) * (size_t)max_rows);
+  RD_ASSERT(d->xbuf && d->ybuf && d->order && d->sorted, "out of memory");
+  return RD_OK;
+}
+
+static const uint32_t *g_sort_rows; /* qsort has no context argument in C11 */
+static int cmp_by_row(const void *a, const void *b) {
+  uint32_t x = g_sort_rows[*(const int64_t *)a], y = g_sort_rows[*(const int64_t *)b];
+  return x < y ? -1 : x > y;
+}
+
+/* HDF5 returns a multi-block selection in file order; read sorted, then place. */
+static rd_status fetch_h5(rd_dataset *d, const uint32_t *rows, int64_t n, float *x, int32_t *y, rd_err *err) {
+  RD_ASSERT(n <= d->scratch_rows, "fetch of %lld rows exceeds scratch %lld", (long long)n, (long long)d->scratch_rows);
+  for (int64_t i = 0; i < n; i++) d->order[i] = i;
+  g_sort_rows = rows;
+  qsort(d->order, (size_t)n, sizeof *d->order, cmp_by_row);
+  hid_t fx = H5Dget_space((hid_t)d->hx), fy = H5Dget_space((hid_t)d->hy);
+  H5Sselect_none(fx);
+  H5Sselect_none(fy);
+  for (int64_t i = 0; i < n;) {
+    /* Coalesce runs of consecutive rows into one block. */
+    int64_t j = i + 1;
+    while (j < n && rows[d->order[j]] == rows[d->order[j - 1]] + 1) j++;
+    hsize_t s2[2] = {rows[d->order[i]], 0}, c2[2] = {(hsize_t)(j - i), (hsize_t)d->dim};
+    hsize_t s1 = rows[d->order[i]], c1 = (hsize_t)(j - i);
+    H5Sselect_hyperslab(fx, H5S_SELECT_OR, s2, NULL, c2, NULL);
+    H5Sselect_hyperslab(fy, H5S_SELECT_OR, &s1, NULL, &c1, NULL);
+    i = j;
+  }
+  hsize_t mx[2] = {(hsize_t)n, (hsize_t)d->dim}, my = (hsize_t)n;
+  hid_t msx = H5Screate_simple(2, mx, NULL), msy = H5Screate_simple(1, &my, NULL);
+  herr_t a = H5Dread((hid_t)d->hx, d->x_is_u8 ? H5T_NATIVE_UINT8 : H5T_NATIVE_FLOAT, msx, fx, H5P_DEFAULT, d->xbuf);
+  herr_t b = H5Dread((hid_t)d->hy, H5T_NATIVE_INT64, msy, fy, H5P_DEFAULT, d->ybuf);
+  H5Sclose(msx), H5Sclose(msy), H5Sclose(fx), H5Sclose(fy);
+  if (a < 0 || b < 0)
+    return rd_err_set(err, RD_EINPUT, "%s: reading samples failed (truncated or corrupt file?)", d->xname);
+  for (int64_t k = 0; k < n; k++) {
+    int64_t dst = d->order[k];
+    float *xr = x + dst * d->dim;
+    if (d->x_is_u8) {
+      const uint8_t *s = (const uint8_t *)d->xbuf + k * d->dim;
+      for (int64_t c = 0; c < d->dim; c++) xr[c] = (float)((double)s[c] * d->scale);
+    } else {
+      const float *s = (const float *)d->xbuf + k * d->dim;
+      for (int64_t c = 0; c < d->dim; c++) xr[c] = (float)((double)s[c] * d->scale);
+    }
+    y[dst] = (int32_t)d->ybuf[k];
+  }
+  return RD_OK;
+}
+
+/* ---- common ------------------------------------------------------------------- */
+
+rd_status rd_data_open(rd_dataset *d, const rd_cfg *cfg, int test, int64_t input, int64_t classes,
+                       uint64_t global_seed, int64_t max_rows, rd_err *err) {
+  memset(d, 0, sizeof *d);
+  d->hx = d->hy = d->hfx = d->hfy = -1;
+  d->dim = input;
+  d->classes = classes;
+  const char *src;
+  rd_cfg_get_str(cfg, "data", 0, "source", "idx", &src);
+  rd_cfg_get_double(cfg, "data", 0, "scale", 1.0, &d->scale);
+  int64_t limit;
+  rd_cfg_get_int(cfg, "data", 0, test ? "test_limit" : "limit", 0, &limit);
+  const char *xs, *ys;
+  const char *xdef = test ? FMNIST "t10k-images-idx3-ubyte.gz" : FMNIST "train-images-idx3-ubyte.gz";
+  const char *ydef = test ? FMNIST "t10k-labels-idx1-ubyte.gz" : FMNIST "train-labels-idx1-ubyte.gz";
+  int hx = rd_cfg_get_str(cfg, "data", 0, test ? "test_x" : "train_x", xdef, &xs);
+  int hy = rd_cfg_get_str(cfg, "data", 0, test ? "test_y" : "train_y", ydef, &ys);
+  snprintf(d->xname, sizeof d->xname, "%s", xs);
+  snprintf(d->yname, sizeof d->yname, "%s", ys);
+  if (!strcmp(src, "synthetic")) {
+    d->source = RD_DATA_SYNTHETIC;
+    rd_cfg_get_int(cfg, "data", 0, test ? "test_samples" : "samples", test ? 256 : 1024, &d->n);
+    if (limit > 0 && limit < d->n) d->n = limit;
+    d->seed_x = rd_seed_tensor(global_seed, "data", test ? "test_x" : "x");
+    d->seed_y = rd_seed_tensor(global_seed, "data", test ? "test_y" : "y");
+    snprintf(d->xname, sizeof d->xname, "synthetic %s set", test ? "test" : "training");
+    return RD_OK;
+  }
+  if (!strcmp(src, "hdf5")) {
+    d->source = RD_DATA_HDF5;
+    if (!hx || !hy)
+      return rd_err_set(err, RD_EINPUT, "%s: [data] source = hdf5 needs %s and %s (FILE:DATASET)", cfg->path,
+                        test ? "test_x" : "train_x", test ? "test_y" : "train_y");
+    return open_h5(d, xs, ys, limit, max_rows, err);
+  }
+  d->source = RD_DATA_IDX;
+  return open_idx(d, xs, ys, limit, err);
+}
+
+rd_status rd_data_fetch(rd_dataset *d, const uint32_t *rows, int64_t n, float *x, int32_t *y, rd_err *err) {
+  switch (d->source) {
+    case RD_DATA_HDF5: return fetch_h5(d, rows, n, x, y, err);
+    case RD_DATA_SYNTHETIC:
+      for (int64_t i = 0; i < n; i++) {
+        uint64_t r = rows[i];
+        for (int64_t c = 0; c < d->dim; c++)
+          x[i * d->dim + c] = (float)rd_seed_uniform(rd_seed_word(d->seed_x, r * (uint64_t)d->dim + (uint64_t)c, 0));
+        y[i] = (int32_t)rd_seed_below(rd_seed_word(d->seed_y, r, 0), (uint64_t)d->classes);
+      }
+      return RD_OK;
+    case RD_DATA_IDX:
+      for (int64_t i = 0; i < n; i++) {
+        const uint8_t *s = d->u8 + (int64_t)rows[i] * d->dim;
+        for (int64_t c = 0; c < d->dim; c++) x[i * d->dim + c] = (float)((double)s[c] * d->scale);
+        y[i] = d->labels[rows[i]];
+      }
+      return RD_OK;
+  }
+  return RD_OK;
+}
+
+void rd_data_close(rd_dataset *d) {
+  if (d->hx >= 0) H5Dclose((hid_t)d->hx);
+  if (d->hy >= 0) H5Dclose((hid_t)d->hy);
+  if (d->hfx >= 0) H5Fclose((hid_t)d->hfx);
+  if (d->hfy >= 0) H5Fclose((hid_t)d->hfy);
+  free(d->u8);
+  free(d->labels);
+  free(d->xbuf);
+  free(d->ybuf);
+  free(d->order);
+  free(d->sorted);
+  memset(d, 0, sizeof *d);
+  d->hx = d->hy = d->hfx = d->hfy = -1;
+}

@@ -1,0 +1,98 @@
+/* reduce: canonical shard tree (see include/reprodist/reduce.h). */
+#include "reprodist/reduce.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "reprodist/log.h"
+
+void rd_shard_range(int64_t K, int P, int r, int64_t *lo, int64_t *hi) {
+  *lo = K * r / P;
+  *hi = K * (r + 1) / P;
+}
+
+static int ceil_log2(int64_t K) {
+  int L = 0;
+  while (((int64_t)1 << L) < K) L++;
+  return L;
+}
+
+void rd_reduce_init(rd_reduce *r, size_t len, int64_t max_shards) {
+  memset(r, 0, sizeof *r);
+  r->len = len;
+  /* The stack never holds more than two nodes per level, plus the one being filled. */
+  r->cap = 2 * (ceil_log2(max_shards > 0 ? max_shards : 1) + 1) + 2;
+  RD_ASSERT(r->cap <= RD_REDUCE_MAX_DEPTH, "too many shards");
+  if (len) {
+    r->pool = aligned_alloc(64, ((sizeof(float) * len * (size_t)r->cap) + 63) / 64 * 64);
+    RD_ASSERT(r->pool != NULL, "out of memory for the reduction pool (%zu floats x %d)", len, r->cap);
+  }
+  rd_reduce_begin(r, 1);
+}
+
+void rd_reduce_free(rd_reduce *r) {
+  free(r->pool);
+  memset(r, 0, sizeof *r);
+}
+
+void rd_reduce_begin(rd_reduce *r, int64_t K) {
+  r->K = K;
+  r->root_level = ceil_log2(K);
+  r->depth = 0;
+  r->nfree = r->cap;
+  for (int i = 0; i < r->cap; i++) r->freelist[i] = r->cap - 1 - i;
+}
+
+float *rd_reduce_vec(const rd_reduce *r, int i) {
+  return r->len ? r->pool + (size_t)r->buf[i] * r->len : NULL;
+}
+
+float *rd_reduce_slot(rd_reduce *r) {
+  RD_ASSERT(r->nfree > 0, "reduction pool exhausted");
+  return r->len ? r->pool + (size_t)r->freelist[r->nfree - 1] * r->len : NULL;
+}
+
+/* A node with no right sibling inside K stands for its parent unchanged. */
+static int lone(const rd_reduce *r, int level, int64_t index) {
+  return (index & 1) == 0 && ((index + 1) << level) >= r->K && level < r->root_level;
+}
+
+void rd_reduce_push(rd_reduce *r, int level, int64_t index) {
+  RD_ASSERT(r->depth < RD_REDUCE_MAX_DEPTH && r->nfree > 0, "reduction stack overflow");
+  int d = r->depth++;
+  r->level[d] = level;
+  r->index[d] = index;
+  r->buf[d] = r->freelist[--r->nfree];
+  for (;;) {
+    d = r->depth - 1;
+    if (lone(r, r->level[d], r->index[d])) {
+      r->level[d]++;
+      r->index[d] >>= 1;
+      continue;
+    }
+    if (d >= 1 && r->level[d - 1] == r->level[d] && (r->index[d] & 1) == 1 &&
+        r->index[d - 1] == r->index[d] - 1) {
+      if (r->len) {
+        float *a = rd_reduce_vec(r, d - 1);
+        const float *b = rd_reduce_vec(r, d);
+        for (size_t i = 0; i < r->len; i++) a[i] += b[i];
+      }
+      r->freelist[r->nfree++] = r->buf[d];
+      r->depth--;
+      r->level[d - 1]++;
+      r->index[d - 1] >>= 1;
+      continue;
+    }
+    break;
+  }
+}
+
+int rd_reduce_frontier(int64_t K, int64_t lo, int64_t hi, int *level, int64_t *index, int max) {
+  rd_reduce r;
+  rd_reduce_init(&r, 0, K);
+  rd_reduce_begin(&r, K);
+  for (int64_t s = lo; s < hi; s++) rd_reduce_push(&r, 0, s);
+  RD_ASSERT(r.depth <= max, "frontier larger than expected");
+  for (int i = 0; i < r.depth; i++) level[i] = r.level[i], index[i] = r.index[i];
+  return r.depth; /* len 0: nothing was allocated */
+}
