@@ -163,8 +163,7 @@ static rd_status write_weights(const char *path, const rd_cfg *cfg, const rd_mod
 }
 
 static rd_status cmd_init(const cli_args *a, const rd_cfg *cfg, const rd_model *m, rd_err *err) {
-  float *params = malloc(sizeof(float) * (m->nparams ? m->nparams : 1));
-  RD_ASSERT(params != NULL, "out of memory for %zu parameters", m->nparams);
+  float *params = rd_alloc_f32(m->nparams);
   rd_model_init_params(m, params);
   const char *out = output_path(a, cfg);
   rd_status st = write_weights(out, cfg, m, params, err);
@@ -180,8 +179,7 @@ static rd_status cmd_train(const cli_args *a, const rd_cfg *cfg, const rd_model 
   const char *out = output_path(a, cfg);
   rd_train_spec_from_cfg(&t, cfg, m, err);
   if (rd_comm_agree(err) || rd_h5_check_output(out, err)) return err->code;
-  float *params = aligned_alloc(64, (sizeof(float) * (m->nparams ? m->nparams : 1) + 63) / 64 * 64);
-  RD_ASSERT(params != NULL, "out of memory for %zu parameters", m->nparams);
+  float *params = rd_alloc_f32(m->nparams);
   rd_model_init_params(m, params);
   rd_status st = rd_train_run(&t, cfg, m, params, err);
   if (st == RD_OK) st = write_weights(out, cfg, m, params, err);
@@ -219,6 +217,11 @@ int rd_cli_main(int argc, char **argv) {
     rd_err_print0(&err);
     return err.code;
   }
+  int blas_threads = rd_fp_pin_blas_threads();
+  if (blas_threads > 1 && getenv("OPENBLAS_NUM_THREADS"))
+    rd_warn0("OPENBLAS_NUM_THREADS=%s ignored: reprodist runs OpenBLAS on 1 thread per rank, because threaded "
+             "GEMMs change result bits; start one rank per core instead",
+             getenv("OPENBLAS_NUM_THREADS"));
   rd_cfg cfg;
   rd_model m;
   if (load_job(&a, &cfg, &m, &err) == RD_OK) {

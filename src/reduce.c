@@ -5,11 +5,15 @@
 #include <string.h>
 
 #include "reprodist/log.h"
+#include "reprodist/model.h"
 
 void rd_shard_range(int64_t K, int P, int r, int64_t *lo, int64_t *hi) {
   *lo = K * r / P;
   *hi = K * (r + 1) / P;
 }
+
+/* Slots start on 64-byte boundaries, like every buffer a GEMM writes. */
+static size_t stride(size_t len) { return (len + 15) & ~(size_t)15; }
 
 static int ceil_log2(int64_t K) {
   int L = 0;
@@ -24,8 +28,7 @@ void rd_reduce_init(rd_reduce *r, size_t len, int64_t max_shards) {
   r->cap = 2 * (ceil_log2(max_shards > 0 ? max_shards : 1) + 1) + 2;
   RD_ASSERT(r->cap <= RD_REDUCE_MAX_DEPTH, "too many shards");
   if (len) {
-    r->pool = aligned_alloc(64, ((sizeof(float) * len * (size_t)r->cap) + 63) / 64 * 64);
-    RD_ASSERT(r->pool != NULL, "out of memory for the reduction pool (%zu floats x %d)", len, r->cap);
+    r->pool = rd_alloc_f32(stride(len) * (size_t)r->cap);
   }
   rd_reduce_begin(r, 1);
 }
@@ -44,12 +47,12 @@ void rd_reduce_begin(rd_reduce *r, int64_t K) {
 }
 
 float *rd_reduce_vec(const rd_reduce *r, int i) {
-  return r->len ? r->pool + (size_t)r->buf[i] * r->len : NULL;
+  return r->len ? r->pool + (size_t)r->buf[i] * stride(r->len) : NULL;
 }
 
 float *rd_reduce_slot(rd_reduce *r) {
   RD_ASSERT(r->nfree > 0, "reduction pool exhausted");
-  return r->len ? r->pool + (size_t)r->freelist[r->nfree - 1] * r->len : NULL;
+  return r->len ? r->pool + (size_t)r->freelist[r->nfree - 1] * stride(r->len) : NULL;
 }
 
 /* A node with no right sibling inside K stands for its parent unchanged. */

@@ -11,6 +11,7 @@
 #include "reprodist/data.h"
 #include "reprodist/fingerprint.h"
 #include "reprodist/nn.h"
+#include "reprodist/shard.h"
 #include "reprodist/reduce.h"
 #include "reprodist/seed.h"
 
@@ -57,82 +58,6 @@ rd_status rd_train_spec_from_cfg(rd_train_spec *t, const rd_cfg *c, const rd_mod
   return RD_OK;
 }
 
-/* ---- the shard ---------------------------------------------------------------------- */
-
-typedef struct {
-  const rd_model *m;
-  const rd_train_spec *t;
-  int64_t S, C;
-  float *x;        /* (S, input) */
-  int32_t *y;      /* (S) */
-  float **act;     /* act[l]: (S, units_l) */
-  float *d0, *d1;  /* (S, max width): gradient ping-pong */
-} shard_ctx;
-
-static void shard_ctx_init(shard_ctx *k, const rd_model *m, const rd_train_spec *t) {
-  memset(k, 0, sizeof *k);
-  k->m = m;
-  k->t = t;
-  k->S = t->shard;
-  k->C = m->layers[m->nlayers - 1].units;
-  size_t wmax = (size_t)rd_model_max_width(m);
-  k->x = aligned_alloc(64, ((size_t)(k->S * m->input) * sizeof(float) + 63) / 64 * 64);
-  k->y = malloc(sizeof(int32_t) * (size_t)k->S);
-  k->act = malloc(sizeof(float *) * (size_t)m->nlayers);
-  RD_ASSERT(k->x && k->y && k->act, "out of memory");
-  for (int l = 0; l < m->nlayers; l++) {
-    k->act[l] = aligned_alloc(64, ((size_t)(k->S * m->layers[l].units) * sizeof(float) + 63) / 64 * 64);
-    RD_ASSERT(k->act[l] != NULL, "out of memory");
-  }
-  k->d0 = aligned_alloc(64, ((size_t)k->S * wmax * sizeof(float) + 63) / 64 * 64);
-  k->d1 = aligned_alloc(64, ((size_t)k->S * wmax * sizeof(float) + 63) / 64 * 64);
-  RD_ASSERT(k->d0 && k->d1, "out of memory");
-}
-
-static void shard_ctx_free(shard_ctx *k) {
-  for (int l = 0; l < k->m->nlayers; l++) free(k->act[l]);
-  free(k->act);
-  free(k->x);
-  free(k->y);
-  free(k->d0);
-  free(k->d1);
-}
-
-/* Forward pass of S rows already in k->x; returns the loss sum over the rows.
- * With grad, writes the shard's gradient (scaled by 1/batch_n) into grad. */
-static double shard_pass(shard_ctx *k, const float *params, int64_t S, int64_t batch_n, float *grad,
-                         int64_t *correct) {
-  const rd_model *m = k->m;
-  const int L = m->nlayers, xent = k->t->loss == RD_LOSS_XENT;
-  const float *A = k->x;
-  for (int l = 0; l < L; l++) {
-    const rd_layer *ly = &m->layers[l];
-    const float *W = params + m->tensors[ly->kernel].offset;
-    const float *b = ly->bias >= 0 ? params + m->tensors[ly->bias].offset : NULL;
-    rd_nn_dense_forward(A, S, ly->in, W, b, ly->units, ly->act, xent && l == L - 1, k->act[l]);
-    A = k->act[l];
-  }
-  float *dZ = grad ? k->d0 : NULL, *dA = k->d1;
-  double loss = xent ? rd_nn_xent(k->act[L - 1], k->y, S, k->C, batch_n, dZ, correct)
-                     : rd_nn_mse(k->act[L - 1], k->y, S, k->C, batch_n, dZ, correct);
-  if (!grad) return loss;
-  if (!xent) rd_nn_act_backward(m->layers[L - 1].act, k->act[L - 1], S, k->C, dZ);
-  for (int l = L - 1; l >= 0; l--) {
-    const rd_layer *ly = &m->layers[l];
-    const rd_tensor *K = &m->tensors[ly->kernel];
-    rd_nn_dense_backward(l ? k->act[l - 1] : k->x, dZ, params + K->offset, S, ly->in, ly->units,
-                         grad + K->offset, ly->bias >= 0 ? grad + m->tensors[ly->bias].offset : NULL,
-                         l ? dA : NULL);
-    if (l) {
-      rd_nn_act_backward(m->layers[l - 1].act, k->act[l - 1], S, ly->in, dA);
-      float *tmp = dZ;
-      dZ = dA;
-      dA = tmp;
-    }
-  }
-  return loss;
-}
-
 /* ---- the loop ------------------------------------------------------------------------ */
 
 static double now_sec(void) {
@@ -146,7 +71,7 @@ static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 enum { M_LOSS = 0, M_CORRECT = 1, M_ERRORS = 2, M_COUNT = 3 }; /* metrics after the gradient */
 
 /* Test-set loss and accuracy, data-parallel over shards of S rows, canonical sums. */
-static rd_status evaluate(shard_ctx *k, rd_dataset *ds, const float *params, rd_reduce *red, rd_allreduce *ar,
+static rd_status evaluate(rd_shard *k, rd_dataset *ds, const float *params, rd_reduce *red, rd_allreduce *ar,
                           uint32_t *rows, double *loss, double *acc, rd_err *err) {
   const int64_t n = ds->n, S = k->S, K = ceil_div(n, S);
   int64_t lo, hi;
@@ -159,7 +84,7 @@ static rd_status evaluate(shard_ctx *k, rd_dataset *ds, const float *params, rd_
     int64_t correct = 0;
     v[M_ERRORS] = 0.0f;
     if (rd_data_fetch(ds, rows, sn, k->x, k->y, err)) v[M_ERRORS] = 1.0f;
-    v[M_LOSS] = (float)shard_pass(k, params, sn, n, NULL, &correct);
+    v[M_LOSS] = (float)rd_shard_pass(k, params, sn, n, NULL, &correct);
     v[M_CORRECT] = (float)correct;
     rd_reduce_push(red, 0, s);
   }
@@ -199,8 +124,8 @@ rd_status rd_train_run(const rd_train_spec *t, const rd_cfg *cfg, const rd_model
 
   const size_t G = m->nparams, len = G + M_COUNT;
   const int64_t Kmax = ceil_div(B, S), Ktest = ceil_div(test.n, S);
-  shard_ctx k;
-  shard_ctx_init(&k, m, t);
+  rd_shard k;
+  rd_shard_init(&k, m, t->shard, t->loss == RD_LOSS_XENT);
   rd_reduce red, ered;
   rd_reduce_init(&red, len, Kmax);
   rd_reduce_init(&ered, M_COUNT, Ktest);
@@ -243,7 +168,7 @@ rd_status rd_train_run(const rd_train_spec *t, const rd_cfg *cfg, const rd_model
         int64_t corr = 0;
         g[G + M_ERRORS] = 0.0f;
         if (rd_data_fetch(&train, perm + b * B + s0, sn, k.x, k.y, err)) g[G + M_ERRORS] = 1.0f;
-        g[G + M_LOSS] = (float)shard_pass(&k, params, sn, bn, g, &corr);
+        g[G + M_LOSS] = (float)rd_shard_pass(&k, params, sn, bn, g, &corr);
         g[G + M_CORRECT] = (float)corr;
         rd_reduce_push(&red, 0, s);
       }
@@ -280,7 +205,7 @@ rd_status rd_train_run(const rd_train_spec *t, const rd_cfg *cfg, const rd_model
   free(gsum), free(state), free(perm), free(rows);
   rd_allreduce_destroy(ar), rd_allreduce_destroy(ear);
   rd_reduce_free(&red), rd_reduce_free(&ered);
-  shard_ctx_free(&k);
+  rd_shard_free(&k);
   rd_data_close(&train), rd_data_close(&test);
   return rd_comm_agree(err);
 }

@@ -9,10 +9,10 @@ RD_FAILS=0
 RD_PASSES=0
 
 # rd_run NP ARGS...: reprodist under mpiexec with NP ranks, 60 s hard limit
-# (a hang is a failure, not a stuck test run).
+# (a hang is a failure, not a stuck test run). Extra mpiexec flags: $RD_RUN_FLAGS.
 rd_run() {
   local np=$1; shift
-  timeout -k 5 60 "$RD_MPIEXEC" $RD_NPFLAG "$np" $RD_MPIFLAGS "$REPRODIST" "$@"
+  timeout -k 5 60 "$RD_MPIEXEC" $RD_NPFLAG "$np" $RD_MPIFLAGS ${RD_RUN_FLAGS:-} "$REPRODIST" "$@"
 }
 
 rd_pass() { RD_PASSES=$((RD_PASSES + 1)); echo "ok: $*"; }

@@ -1,0 +1,117 @@
+/* test_reduce: the canonical shard tree, without MPI.
+ * For every K (shards) up to 70 and every P (ranks) up to K + 3, the sum that
+ * the distributed scheme computes (each rank folds its contiguous shards, then
+ * the frontiers are finished in shard order) must have exactly the bits of an
+ * independent recursive implementation of the tree as reduce.h defines it. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "reprodist/reduce.h"
+#include "reprodist/seed.h"
+
+static int passes, fails;
+#define CHECK(cond, ...)                          \
+  do {                                            \
+    if (cond) passes++;                           \
+    else {                                        \
+      fails++;                                    \
+      printf("FAIL %s:%d: ", __FILE__, __LINE__); \
+      printf(__VA_ARGS__);                        \
+      printf("\n");                               \
+    }                                             \
+  } while (0)
+
+enum { LEN = 7 };
+
+/* Shard s's vector: values of mixed magnitude, so that association order shows. */
+static void leaf(int64_t s, float *v) {
+  for (int i = 0; i < LEN; i++) {
+    double u = rd_seed_uniform(rd_seed_word(99, (uint64_t)s, (uint64_t)i));
+    v[i] = (float)((u - 0.5) * (i % 2 ? 1e-3 : 1e4) * (1 + s % 5));
+  }
+}
+
+/* The definition: node (k, j) = left + right, or left alone if the right
+ * child starts at or past K. Written independently of reduce.c. */
+static void tree(int k, int64_t j, int64_t K, float *out) {
+  if (k == 0) {
+    leaf(j, out);
+    return;
+  }
+  tree(k - 1, 2 * j, K, out);
+  if (((2 * j + 1) << (k - 1)) < K) {
+    float r[LEN];
+    tree(k - 1, 2 * j + 1, K, r);
+    for (int i = 0; i < LEN; i++) out[i] = out[i] + r[i];
+  }
+}
+
+static int levels(int64_t K) {
+  int L = 0;
+  while (((int64_t)1 << L) < K) L++;
+  return L;
+}
+
+int main(void) {
+  int differs_from_serial = 0;
+  for (int64_t K = 1; K <= 70; K++) {
+    float want[LEN];
+    tree(levels(K), 0, K, want);
+    /* A plain left-to-right sum, to show the test can tell orders apart. */
+    float serial[LEN] = {0}, v[LEN];
+    for (int64_t s = 0; s < K; s++) {
+      leaf(s, v);
+      for (int i = 0; i < LEN; i++) serial[i] += v[i];
+    }
+    differs_from_serial |= memcmp(serial, want, sizeof want) != 0;
+    for (int P = 1; P <= K + 3; P++) {
+      rd_reduce global;
+      rd_reduce_init(&global, LEN, K);
+      rd_reduce_begin(&global, K);
+      int bad_frontier = 0;
+      for (int r = 0; r < P; r++) {
+        int64_t lo, hi;
+        rd_shard_range(K, P, r, &lo, &hi);
+        rd_reduce local;
+        rd_reduce_init(&local, LEN, K);
+        rd_reduce_begin(&local, K);
+        for (int64_t s = lo; s < hi; s++) {
+          leaf(s, rd_reduce_slot(&local));
+          rd_reduce_push(&local, 0, s);
+        }
+        int lv[64];
+        int64_t ix[64];
+        int nf = rd_reduce_frontier(K, lo, hi, lv, ix, 64);
+        bad_frontier |= nf != local.depth;
+        for (int i = 0; i < local.depth; i++) {
+          bad_frontier |= lv[i] != local.level[i] || ix[i] != local.index[i];
+          memcpy(rd_reduce_slot(&global), rd_reduce_vec(&local, i), sizeof(float) * LEN);
+          rd_reduce_push(&global, local.level[i], local.index[i]);
+        }
+        rd_reduce_free(&local);
+      }
+      CHECK(!bad_frontier, "K=%lld P=%d: rd_reduce_frontier disagrees with the data path", (long long)K, P);
+      CHECK(global.depth == 1 && global.level[0] == levels(K) && global.index[0] == 0,
+            "K=%lld P=%d: tree did not close at the root (depth %d)", (long long)K, P, global.depth);
+      CHECK(memcmp(rd_reduce_vec(&global, 0), want, sizeof want) == 0,
+            "K=%lld P=%d: bits differ from the recursive definition", (long long)K, P);
+      rd_reduce_free(&global);
+    }
+  }
+  CHECK(differs_from_serial, "the leaves never distinguish tree order from serial order: test is too weak");
+  /* Shard ranges: contiguous, covering, in rank order. */
+  for (int64_t K = 0; K <= 40; K++)
+    for (int P = 1; P <= 12; P++) {
+      int64_t prev = 0, lo, hi;
+      int ok = 1;
+      for (int r = 0; r < P; r++) {
+        rd_shard_range(K, P, r, &lo, &hi);
+        ok &= lo == prev && hi >= lo;
+        prev = hi;
+      }
+      CHECK(ok && prev == K, "shard ranges for K=%lld P=%d do not tile [0, K)", (long long)K, P);
+    }
+  printf("%d passed, %d failed\n", passes, fails);
+  return fails != 0;
+}
