@@ -12,6 +12,7 @@
 #include "reprodist/comm.h"
 #include "reprodist/fingerprint.h"
 #include "reprodist/h5io.h"
+#include "reprodist/inspect.h"
 #include "reprodist/log.h"
 #include "reprodist/model.h"
 #include "reprodist/train.h"
@@ -23,29 +24,49 @@ typedef struct {
   const char *cmd;
   const char *config;
   const char *output;
+  const char *resume;  /* --resume PATH or "latest" */
+  int allow_mixed;
   const char *sets[RD_MAX_SETS];
   int nsets;
+  const char **files; /* check / digest operands */
+  int nfiles;
 } cli_args;
 
 static const char k_usage[] =
     "usage: reprodist [train] CONFIG [options]   train; write the final weights\n"
     "       reprodist init CONFIG [options]      write the initial weights\n"
     "       reprodist seeds CONFIG [options]     print every tensor's derived seed\n"
+    "       reprodist check A.h5 B.h5 [C.h5...]  compare weight files tensor by tensor\n"
+    "       reprodist digest X.h5 [Y.h5...]      print per-tensor digests (XXH64, hex)\n"
     "\n"
     "options:\n"
     "  -o, --output PATH          write the weights here (overrides [run] output)\n"
     "  --set SECTION.KEY=VALUE    override a config value; repeatable;\n"
     "                             SECTION.N.KEY for the N-th [dense] (from 0)\n"
+    "  --resume PATH|latest       continue from a checkpoint (any rank count)\n"
+    "  --allow-mixed              train even if ranks' environments differ (warns)\n"
     "  -h, --help                 this text\n"
     "  --version                  version and build\n"
     "\n"
-    "exit codes: 0 success, 1 runtime failure, 2 usage, config or input error\n"
+    "exit codes: 0 success, 1 runtime failure (check: files differ), 2 usage, config\n"
+    "or input error, 3 stopped by SIGTERM/SIGINT after writing a checkpoint.\n"
     "Run with mpirun -np N; results are bit-identical for every N (see README).\n";
+
+static int is_command(const char *s) {
+  return !strcmp(s, "train") || !strcmp(s, "init") || !strcmp(s, "seeds") || !strcmp(s, "check") ||
+         !strcmp(s, "digest");
+}
+
+static rd_status add_set(cli_args *a, const char *v, rd_err *err) {
+  if (a->nsets >= RD_MAX_SETS) return rd_err_set(err, RD_EINPUT, "reprodist: too many --set options");
+  a->sets[a->nsets++] = v;
+  return RD_OK;
+}
 
 static rd_status parse_args(int argc, char **argv, cli_args *a, rd_err *err, int *done) {
   memset(a, 0, sizeof *a);
   *done = 0;
-  const char *pos[2] = {0};
+  static const char *pos[4096];
   int npos = 0;
   for (int i = 1; i < argc; i++) {
     const char *s = argv[i];
@@ -57,39 +78,53 @@ static rd_status parse_args(int argc, char **argv, cli_args *a, rd_err *err, int
       rd_log0("reprodist %s (%s; OpenBLAS %s)", rd_fp_version(), rd_fp_build_flags(), rd_fp_openblas_config());
       *done = 1;
       return RD_OK;
-    } else if (!strcmp(s, "-o") || !strcmp(s, "--output") || !strcmp(s, "--set")) {
+    } else if (!strcmp(s, "-o") || !strcmp(s, "--output") || !strcmp(s, "--set") || !strcmp(s, "--resume")) {
       if (i + 1 >= argc) return rd_err_set(err, RD_EINPUT, "reprodist: %s needs a value (see --help)", s);
       const char *v = argv[++i];
-      if (s[1] == 'o' || s[2] == 'o') {
-        a->output = v;
+      if (!strcmp(s, "--set")) {
+        if (add_set(a, v, err)) return err->code;
+      } else if (!strcmp(s, "--resume")) {
+        a->resume = v;
       } else {
-        if (a->nsets >= RD_MAX_SETS) return rd_err_set(err, RD_EINPUT, "reprodist: too many --set options");
-        a->sets[a->nsets++] = v;
+        a->output = v;
       }
     } else if (!strncmp(s, "--output=", 9)) {
       a->output = s + 9;
+    } else if (!strncmp(s, "--resume=", 9)) {
+      a->resume = s + 9;
     } else if (!strncmp(s, "--set=", 6)) {
-      if (a->nsets >= RD_MAX_SETS) return rd_err_set(err, RD_EINPUT, "reprodist: too many --set options");
-      a->sets[a->nsets++] = s + 6;
+      if (add_set(a, s + 6, err)) return err->code;
+    } else if (!strcmp(s, "--allow-mixed")) {
+      a->allow_mixed = 1;
     } else if (s[0] == '-' && s[1] != '\0') {
       return rd_err_set(err, RD_EINPUT, "reprodist: unknown option '%s' (see --help)", s);
     } else {
-      if (npos >= 2) return rd_err_set(err, RD_EINPUT, "reprodist: unexpected argument '%s' (see --help)", s);
+      if (npos >= (int)(sizeof pos / sizeof pos[0]))
+        return rd_err_set(err, RD_EINPUT, "reprodist: too many arguments");
       pos[npos++] = s;
     }
   }
   if (npos == 0) return rd_err_set(err, RD_EINPUT, "reprodist: no config file given (see --help)");
-  if (npos == 2) {
-    a->cmd = pos[0];
-    a->config = pos[1];
-  } else {
-    a->cmd = "train";
-    a->config = pos[0];
-    if (!strcmp(pos[0], "init") || !strcmp(pos[0], "seeds") || !strcmp(pos[0], "train"))
-      return rd_err_set(err, RD_EINPUT, "reprodist: '%s' needs a config file (see --help)", pos[0]);
+  int first = 0;
+  a->cmd = "train";
+  if (is_command(pos[0])) a->cmd = pos[0], first = 1;
+  int nops = npos - first;
+  if (!strcmp(a->cmd, "check") || !strcmp(a->cmd, "digest")) {
+    int need = !strcmp(a->cmd, "check") ? 2 : 1;
+    if (nops < need)
+      return rd_err_set(err, RD_EINPUT, "reprodist: '%s' needs %s (see --help)", a->cmd,
+                        need == 2 ? "at least two weight files" : "a weight file");
+    a->files = pos + first;
+    a->nfiles = nops;
+    return RD_OK;
   }
-  if (strcmp(a->cmd, "train") && strcmp(a->cmd, "init") && strcmp(a->cmd, "seeds"))
-    return rd_err_set(err, RD_EINPUT, "reprodist: unknown command '%s' (train, init, seeds; see --help)", a->cmd);
+  if (nops == 0) return rd_err_set(err, RD_EINPUT, "reprodist: '%s' needs a config file (see --help)", a->cmd);
+  if (nops > 1 && !first)
+    return rd_err_set(err, RD_EINPUT, "reprodist: unknown command '%s' (train, init, seeds, check, digest; see --help)",
+                      pos[0]);
+  if (nops > 1)
+    return rd_err_set(err, RD_EINPUT, "reprodist: unexpected argument '%s' (see --help)", pos[first + 1]);
+  a->config = pos[first];
   return RD_OK;
 }
 
@@ -155,10 +190,18 @@ static rd_status write_weights(const char *path, const rd_cfg *cfg, const rd_mod
   size_t n = strlen(core) + 1;
   if (rd_comm_rank() != 0) free(core), core = NULL;
   rd_comm_bcast_bytes((void **)&core, &n, 0);
-  rd_provenance prov = {rd_fp_version(), canon, rd_cfg_digest(cfg), m->global_seed, core, NULL};
+  /* Rank 0's fingerprint: ranks agree (rd_fp_check_ranks) or the user allowed mixing. */
+  char *fp = malloc(RD_FP_MAX);
+  RD_ASSERT(fp != NULL, "out of memory");
+  rd_fp_text(fp, RD_FP_MAX);
+  size_t fn = strlen(fp) + 1;
+  if (rd_comm_rank() != 0) free(fp), fp = NULL;
+  rd_comm_bcast_bytes((void **)&fp, &fn, 0);
+  rd_provenance prov = {rd_fp_version(), canon, rd_cfg_digest(cfg), m->global_seed, core, fp};
   rd_status st = rd_h5_write_weights(path, m, params, &prov, err);
   free(canon);
   free(core);
+  free(fp);
   return st;
 }
 
@@ -178,7 +221,8 @@ static rd_status cmd_train(const cli_args *a, const rd_cfg *cfg, const rd_model 
   rd_train_spec t;
   const char *out = output_path(a, cfg);
   rd_train_spec_from_cfg(&t, cfg, m, err);
-  if (rd_comm_agree(err) || rd_h5_check_output(out, err)) return err->code;
+  if (rd_comm_agree(err) || rd_fp_check_ranks(a->allow_mixed, err) || rd_h5_check_output(out, err))
+    return err->code;
   float *params = rd_alloc_f32(m->nparams);
   rd_model_init_params(m, params);
   rd_status st = rd_train_run(&t, cfg, m, params, err);
@@ -222,6 +266,17 @@ int rd_cli_main(int argc, char **argv) {
     rd_warn0("OPENBLAS_NUM_THREADS=%s ignored: reprodist runs OpenBLAS on 1 thread per rank, because threaded "
              "GEMMs change result bits; start one rank per core instead",
              getenv("OPENBLAS_NUM_THREADS"));
+  if (!strcmp(a.cmd, "check") || !strcmp(a.cmd, "digest")) {
+    /* File inspection: rank 0 works, the others wait for its verdict. */
+    if (rd_comm_rank() == 0) {
+      rd_status st = !strcmp(a.cmd, "check") ? rd_inspect_check(a.files, a.nfiles, &err)
+                                             : rd_inspect_digest(a.files, a.nfiles, &err);
+      if (st == RD_ERUNTIME && err.code == RD_OK) err.code = RD_ERUNTIME, err.msg[0] = '\0';
+    }
+    rd_comm_agree(&err);
+    if (err.msg[0]) rd_err_print0(&err);
+    return err.code;
+  }
   rd_cfg cfg;
   rd_model m;
   if (load_job(&a, &cfg, &m, &err) == RD_OK) {

@@ -273,6 +273,7 @@ static int read_str_attr(hid_t loc, const char *name, char ***out, int *n) {
       char *buf = calloc((size_t)cnt, w + 1);
       hid_t mt = H5Tcopy(H5T_C_S1);
       H5Tset_size(mt, w);
+      H5Tset_strpad(mt, H5T_STR_NULLPAD); /* NULLTERM would drop a full-width string's last byte */
       if (H5Aread(a, mt, buf) >= 0) {
         for (hssize_t i = 0; i < cnt; i++) {
           v[i] = calloc(1, w + 1);

@@ -1,11 +1,21 @@
-/* fingerprint: what about this process can change the bits of a result
- * (reprodist version and build flags, OpenBLAS version/core/threads, compiler). */
+/* fingerprint: everything about a process that can change the bits of a result:
+ * reprodist version and build flags, compiler, OpenBLAS version/core/threads,
+ * libc (libm), HDF5 version (file bytes), the floating-point environment
+ * (rounding mode, flush-to-zero, denormals-are-zero), endianness, type sizes.
+ * Before training, rank 0 compares every rank's fingerprint; ranks that differ
+ * would compute different bits, so the job stops unless --allow-mixed. */
 #ifndef REPRODIST_FINGERPRINT_H
 #define REPRODIST_FINGERPRINT_H
+
+#include <stddef.h>
+
+#include "reprodist/log.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+#define RD_FP_MAX 1536
 
 const char *rd_fp_version(void);
 const char *rd_fp_build_flags(void);
@@ -18,6 +28,14 @@ int rd_fp_openblas_threads(void);
  * threads, and the edge kernels round differently, so (784 x 8) . (8 x 128)
  * gave other bits with 2 threads than with 1. Parallelism comes from ranks. */
 int rd_fp_pin_blas_threads(void);
+
+/* This process's fingerprint as "key=value" lines (no host name). */
+void rd_fp_text(char *buf, size_t n);
+
+/* Collective. Compares all ranks' fingerprints with rank 0's. On a difference,
+ * sets err (RD_EINPUT) naming the key, the ranks, their hosts and values; with
+ * allow_mixed it only warns. */
+rd_status rd_fp_check_ranks(int allow_mixed, rd_err *err);
 
 #ifdef __cplusplus
 }
