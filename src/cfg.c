@@ -33,7 +33,8 @@ static const char *const k_sources[] = {"idx", "hdf5", "synthetic", NULL};
 static const char *const k_opts[] = {"sgd", "adam", NULL};
 static const char *const k_losses[] = {"sparse_categorical_crossentropy", "mse", NULL};
 
-#define BIG 1e300
+/* Initializer parameters end up in float32 tensors: keep them finite there. */
+#define BIG 3.4028234663852886e38
 #define I64MAX 9.2233720368547758e18
 /* Initializer parameters, once for "kernel_" and once for "bias_". */
 #define INIT_KEYS(p)                                                         \

@@ -148,6 +148,10 @@ int rd_init_fill(const rd_init_spec *s, uint64_t seed, const int64_t *shape, int
       fill_orthogonal(s->gain, seed, shape[0], shape[1], out);
       return 0;
     default: {
+      /* The named shortcuts are fixed variance_scaling settings, whatever the spec's fields say. */
+      rd_init_spec vs = *s;
+      if (s->kind != RD_INIT_VARIANCE_SCALING) rd_init_defaults(s->kind, &vs);
+      s = &vs;
       double fan = s->mode == RD_FAN_IN ? fan_in : s->mode == RD_FAN_OUT ? fan_out : (fan_in + fan_out) / 2.0;
       double scale = s->scale / (fan > 1.0 ? fan : 1.0);
       if (s->dist == RD_DIST_UNIFORM) {

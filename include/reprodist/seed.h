@@ -33,7 +33,8 @@ double rd_seed_normal(uint64_t seed, uint64_t i, uint64_t *j);
 /* Uniform integer in [0, n) from a word: (word * n) >> 64 (Lemire's reduction). */
 uint64_t rd_seed_below(uint64_t word, uint64_t n);
 
-/* Natural log for finite x > 0 from +,-,*,/ only (docs/SEEDS.md). */
+/* Natural log for normal (not subnormal) finite x > 0, from +,-,*,/ only
+ * (docs/SEEDS.md); within 3 ulp of the true value. */
 double rd_seed_log(double x);
 
 /* Fills perm[0..n) with the shuffle of epoch `epoch` (Fisher-Yates, draws
