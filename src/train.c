@@ -178,6 +178,12 @@ rd_status rd_train_run(const rd_train_spec *t, const rd_cfg *cfg, const rd_model
         rd_comm_agree(err);
         break;
       }
+      if (!isfinite(gsum[G + M_LOSS])) { /* identical on every rank, like everything in gsum */
+        rd_err_set(err, RD_ERUNTIME,
+                   "reprodist: training diverged: the loss is %g in epoch %lld, step %lld; lower learning_rate",
+                   (double)gsum[G + M_LOSS], (long long)(e + 1), (long long)(b + 1));
+        break;
+      }
       rd_optim_step(&t->opt, iteration++, params, gsum, state, G);
       loss_sum += (double)gsum[G + M_LOSS];
       correct += (double)gsum[G + M_CORRECT];
