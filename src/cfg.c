@@ -54,6 +54,9 @@ static const keydef k_schema[] = {
     {"run", "seed", T_U64, 0, 0, 0, 0, NULL, 1},
     {"run", "output", T_STR, 0, 0, 0, 0, NULL, 0},
     {"run", "metrics", T_STR, 0, 0, 0, 0, NULL, 0},
+    {"run", "checkpoint_dir", T_STR, 0, 0, 0, 0, NULL, 0},
+    {"run", "checkpoint_every", T_STR, 0, 0, 0, 0, NULL, 0},
+    {"run", "keep", T_INT, 1, 1e6, 0, 0, NULL, 0},
     {"model", "input", T_INT, 1, 1e9, 0, 0, NULL, 1},
     {"dense", "name", T_NAME, 0, 0, 0, 0, NULL, 1},
     {"dense", "units", T_INT, 1, 1e9, 0, 0, NULL, 1},
@@ -84,6 +87,7 @@ static const keydef k_schema[] = {
     {"train", "beta_1", T_FLOAT, 0, 1, 0, 1, NULL, 1},
     {"train", "beta_2", T_FLOAT, 0, 1, 0, 1, NULL, 1},
     {"train", "epsilon", T_FLOAT, 0, BIG, 1, 0, NULL, 1},
+    {"train", "check_every", T_INT, 0, 1e9, 0, 0, NULL, 0},
 };
 #define NSCHEMA ((int)(sizeof k_schema / sizeof k_schema[0]))
 

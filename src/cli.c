@@ -225,7 +225,10 @@ static rd_status cmd_train(const cli_args *a, const rd_cfg *cfg, const rd_model 
     return err->code;
   float *params = rd_alloc_f32(m->nparams);
   rd_model_init_params(m, params);
-  rd_status st = rd_train_run(&t, cfg, m, params, err);
+  char fp[RD_FP_MAX];
+  rd_fp_text(fp, sizeof fp);
+  rd_train_ctl ctl = {a->resume, rd_cfg_digest(cfg), fp, out, a->config};
+  rd_status st = rd_train_run(&t, &ctl, cfg, m, params, err);
   if (st == RD_OK) st = write_weights(out, cfg, m, params, err);
   if (st == RD_OK) rd_log0("reprodist: wrote trained weights to %s (config xxh64 %016" PRIx64 ")", out, rd_cfg_digest(cfg));
   free(params);
@@ -279,17 +282,19 @@ int rd_cli_main(int argc, char **argv) {
   }
   rd_cfg cfg;
   rd_model m;
+  rd_status st = RD_OK;
   if (load_job(&a, &cfg, &m, &err) == RD_OK) {
     if (!strcmp(a.cmd, "init"))
-      cmd_init(&a, &cfg, &m, &err);
+      st = cmd_init(&a, &cfg, &m, &err);
     else if (!strcmp(a.cmd, "seeds"))
-      cmd_seeds(&m);
+      st = cmd_seeds(&m);
     else
-      cmd_train(&a, &cfg, &m, &err);
+      st = cmd_train(&a, &cfg, &m, &err);
   }
   rd_comm_agree(&err);
   rd_err_print0(&err);
   rd_model_free(&m);
   rd_cfg_free(&cfg);
-  return err.code;
+  /* RD_STOPPED carries no error message: the loop already said what to do. */
+  return err.code != RD_OK ? (int)err.code : (int)st;
 }

@@ -97,6 +97,29 @@ void rd_comm_gather_bytes(const void *rec, size_t len, void *out) {
   RD_MPI_CHECK(MPI_Gather(rec, (int)len, MPI_BYTE, out, (int)len, MPI_BYTE, 0, MPI_COMM_WORLD));
 }
 
+static MPI_Request g_flag_req = MPI_REQUEST_NULL;
+static int g_flag_in, g_flag_out;
+
+void rd_comm_flag_begin(int flag) {
+  g_flag_in = flag != 0;
+  g_flag_out = g_flag_in;
+  if (g_size == 1) return;
+  RD_MPI_CHECK(MPI_Iallreduce(&g_flag_in, &g_flag_out, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD, &g_flag_req));
+}
+
+int rd_comm_flag_end(void) {
+  if (g_size > 1) RD_MPI_CHECK(MPI_Wait(&g_flag_req, MPI_STATUS_IGNORE));
+  return g_flag_out;
+}
+
+int rd_comm_same_u64(uint64_t v) {
+  if (g_size == 1) return 1;
+  uint64_t lo, hi;
+  RD_MPI_CHECK(MPI_Allreduce(&v, &lo, 1, MPI_UINT64_T, MPI_MIN, MPI_COMM_WORLD));
+  RD_MPI_CHECK(MPI_Allreduce(&v, &hi, 1, MPI_UINT64_T, MPI_MAX, MPI_COMM_WORLD));
+  return lo == hi;
+}
+
 int rd_comm_h5_fapl_mpio(int64_t fapl) {
   return H5Pset_fapl_mpio((hid_t)fapl, MPI_COMM_WORLD, MPI_INFO_NULL) < 0 ? -1 : 0;
 }

@@ -14,6 +14,7 @@
 #include <xxhash.h>
 
 #include "reprodist/comm.h"
+#include "reprodist/fsio.h"
 
 void rd_h5_quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
 
@@ -67,12 +68,53 @@ static void attr_string(wctx *x, hid_t loc, const char *name, const char *v) {
   H5Tclose(t);
 }
 
-static void attr_u64(wctx *x, hid_t loc, const char *name, uint64_t v) {
+static void attr_num(wctx *x, hid_t loc, const char *name, hid_t ftype, hid_t mtype, const void *v) {
   hid_t s = H5Screate(H5S_SCALAR);
-  hid_t a = H5Acreate2(loc, name, H5T_STD_U64LE, s, H5P_DEFAULT, H5P_DEFAULT);
+  hid_t a = H5Acreate2(loc, name, ftype, s, H5P_DEFAULT, H5P_DEFAULT);
   H5CHK(x, a);
-  if (a >= 0) H5CHK(x, H5Awrite(a, H5T_NATIVE_UINT64, &v)), H5Aclose(a);
+  if (a >= 0) H5CHK(x, H5Awrite(a, mtype, v)), H5Aclose(a);
   H5Sclose(s);
+}
+
+static void attr_u64(wctx *x, hid_t loc, const char *name, uint64_t v) {
+  attr_num(x, loc, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, &v);
+}
+
+int rd_h5_attr_u64(int64_t loc, const char *name, uint64_t v) {
+  wctx x = {0};
+  attr_u64(&x, (hid_t)loc, name, v);
+  return x.failed ? -1 : 0;
+}
+
+int rd_h5_attr_f64(int64_t loc, const char *name, double v) {
+  wctx x = {0};
+  attr_num(&x, (hid_t)loc, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &v);
+  return x.failed ? -1 : 0;
+}
+
+int rd_h5_attr_str(int64_t loc, const char *name, const char *v) {
+  wctx x = {0};
+  attr_string(&x, (hid_t)loc, name, v);
+  return x.failed ? -1 : 0;
+}
+
+static int read_num_attr(hid_t loc, const char *name, hid_t mtype, void *out) {
+  if (H5Aexists(loc, name) <= 0) return -1;
+  hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+  if (a < 0) return -1;
+  hid_t s = H5Aget_space(a);
+  int ok = H5Sget_simple_extent_npoints(s) == 1 && H5Aread(a, mtype, out) >= 0;
+  H5Sclose(s);
+  H5Aclose(a);
+  return ok ? 0 : -1;
+}
+
+int rd_h5_read_attr_u64(int64_t loc, const char *name, uint64_t *v) {
+  return read_num_attr((hid_t)loc, name, H5T_NATIVE_UINT64, v);
+}
+
+int rd_h5_read_attr_f64(int64_t loc, const char *name, double *v) {
+  return read_num_attr((hid_t)loc, name, H5T_NATIVE_DOUBLE, v);
 }
 
 static void hex64(uint64_t v, char out[17]) { snprintf(out, 17, "%016" PRIx64, v); }
@@ -124,23 +166,6 @@ rd_status rd_h5_check_output(const char *path, rd_err *err) {
   return st;
 }
 
-/* Rank 0: make the finished temporary file durable, then move it into place. */
-static void commit_output(const char *path, const char *tmp, rd_err *err) {
-  if (rd_comm_rank() != 0) return;
-  int fd = open(tmp, O_RDONLY);
-  if (fd < 0 || fsync(fd) != 0) {
-    rd_err_set(err, RD_EINPUT, "%s: could not flush the new file to disk (%s); the old file, if any, is untouched",
-               path, strerror(errno));
-  } else if (rename(tmp, path) != 0) {
-    rd_err_set(err, RD_EINPUT, "%s: could not move the new file into place (%s)", path, strerror(errno));
-  } else {
-    char *dup = strdup(path);
-    int dfd = dup ? open(dirname(dup), O_RDONLY | O_DIRECTORY) : -1;
-    if (dfd >= 0) fsync(dfd), close(dfd);
-    free(dup);
-  }
-  if (fd >= 0) close(fd);
-}
 
 rd_status rd_h5_write_weights(const char *path, const rd_model *m, const float *params, const rd_provenance *prov,
                               rd_err *err) {
@@ -235,7 +260,7 @@ rd_status rd_h5_write_weights(const char *path, const rd_model *m, const float *
                  path);
   }
   rd_comm_agree(err);
-  if (err->code == RD_OK) commit_output(path, tmp, err);
+  if (err->code == RD_OK && rd_comm_rank() == 0) rd_fs_commit(tmp, path, err);
   if (rd_comm_agree(err) != RD_OK && rd_comm_rank() == 0) unlink(tmp);
   free(tmp);
   return err->code;
@@ -372,4 +397,16 @@ void rd_h5_weights_free(rd_h5_weights *w) {
   }
   free(w->tensors);
   memset(w, 0, sizeof *w);
+}
+
+char *rd_h5_read_attr_str(int64_t loc, const char *name) {
+  char **v = NULL;
+  int n = 0;
+  if (read_str_attr((hid_t)loc, name, &v, &n) != 0 || n != 1) {
+    free_strs(v, n);
+    return NULL;
+  }
+  char *s = v[0];
+  free(v);
+  return s;
 }

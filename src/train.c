@@ -1,15 +1,19 @@
 /* train: the training loop (see include/reprodist/train.h). */
 #include "reprodist/train.h"
 
+#include <inttypes.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "reprodist/ckpt.h"
 #include "reprodist/comm.h"
 #include "reprodist/data.h"
 #include "reprodist/fingerprint.h"
+#include "reprodist/h5io.h"
 #include "reprodist/nn.h"
 #include "reprodist/shard.h"
 #include "reprodist/reduce.h"
@@ -55,7 +59,52 @@ rd_status rd_train_spec_from_cfg(rd_train_spec *t, const rd_cfg *c, const rd_mod
   }
   if (t->shard > t->batch) t->shard = t->batch; /* a shard never spans two batches */
   rd_cfg_get_str(c, "run", 0, "metrics", NULL, &t->metrics_path);
+  rd_cfg_get_str(c, "run", 0, "checkpoint_dir", NULL, &t->ckpt_dir);
+  int64_t keep;
+  rd_cfg_get_int(c, "run", 0, "keep", 3, &keep);
+  t->keep = (int)keep;
+  rd_cfg_get_int(c, "train", 0, "check_every", 0, &t->check_every);
+  const rd_cfg_item *ev = rd_cfg_find(c, "run", 0, "checkpoint_every");
+  if (ev) {
+    long long n = 0;
+    char unit[16] = "", junk;
+    int k = sscanf(ev->value, "%lld %15s %c", &n, unit, &junk);
+    int epochs = !strcmp(unit, "epochs") || !strcmp(unit, "epoch"), steps = !strcmp(unit, "steps") || !strcmp(unit, "step");
+    if (k != 2 || n < 1 || !(epochs || steps))
+      return rd_err_set(err, RD_EINPUT, "%s: checkpoint_every = '%s': write 'N steps' or 'N epochs' (N >= 1)",
+                        rd_cfg_where(c, ev, -1, w, sizeof w), ev->value);
+    if (!t->ckpt_dir)
+      return rd_err_set(err, RD_EINPUT, "%s: checkpoint_every needs [run] checkpoint_dir",
+                        rd_cfg_where(c, ev, -1, w, sizeof w));
+    t->ckpt_every = n;
+    t->ckpt_in_epochs = epochs;
+  } else if (t->ckpt_dir) {
+    t->ckpt_every = 1; /* a checkpoint directory alone means one per epoch */
+    t->ckpt_in_epochs = 1;
+  }
   return RD_OK;
+}
+
+/* ---- signals ------------------------------------------------------------------------ */
+
+static volatile sig_atomic_t g_signal;
+
+static void on_signal(int sig) {
+  g_signal = sig;
+  signal(sig, SIG_DFL); /* a second one ends the process at once */
+}
+
+static void catch_signals(void) {
+  g_signal = 0;
+  signal(SIGTERM, on_signal);
+  signal(SIGINT, on_signal);
+  signal(SIGUSR1, on_signal);
+}
+
+static void release_signals(void) {
+  signal(SIGTERM, SIG_DFL);
+  signal(SIGINT, SIG_DFL);
+  signal(SIGUSR1, SIG_DFL);
 }
 
 /* ---- the loop ------------------------------------------------------------------------ */
@@ -82,9 +131,9 @@ static rd_status evaluate(rd_shard *k, rd_dataset *ds, const float *params, rd_r
     for (int64_t i = 0; i < sn; i++) rows[i] = (uint32_t)(s0 + i);
     float *v = rd_reduce_slot(red);
     int64_t correct = 0;
-    v[M_ERRORS] = 0.0f;
+    v[M_ERRORS] = v[M_LOSS] = 0.0f;
     if (rd_data_fetch(ds, rows, sn, k->x, k->y, err)) v[M_ERRORS] = 1.0f;
-    v[M_LOSS] = (float)rd_shard_pass(k, params, sn, n, NULL, &correct);
+    else v[M_LOSS] = (float)rd_shard_pass(k, params, sn, n, NULL, &correct); /* no pass over unfilled rows */
     v[M_CORRECT] = (float)correct;
     rd_reduce_push(red, 0, s);
   }
@@ -99,44 +148,95 @@ static rd_status evaluate(rd_shard *k, rd_dataset *ds, const float *params, rd_r
   return RD_OK;
 }
 
-rd_status rd_train_run(const rd_train_spec *t, const rd_cfg *cfg, const rd_model *m, float *params, rd_err *err) {
+/* Replicas must hold the same bits; a difference means a broken environment. */
+static rd_status check_replicas(const float *params, size_t n, uint64_t iteration, int64_t epoch, rd_err *err) {
+  uint64_t h = rd_h5_digest(params, n);
+  if (rd_comm_same_u64(h)) return RD_OK;
+  uint64_t *all = rd_comm_rank() == 0 ? malloc(sizeof(uint64_t) * (size_t)rd_comm_size()) : NULL;
+  rd_comm_gather_bytes(&h, sizeof h, all);
+  if (rd_comm_rank() == 0) {
+    int r = 1;
+    while (r < rd_comm_size() && all[r] == all[0]) r++;
+    rd_err_set(err, RD_ERUNTIME,
+               "reprodist: replicas diverged at step %" PRIu64 " (epoch %lld): rank %d's parameters (xxh64 %016" PRIx64
+               ") differ from rank 0's (%016" PRIx64 "); check that all ranks run the same binary and libraries",
+               iteration, (long long)epoch + 1, r, all[r < rd_comm_size() ? r : 0], all[0]);
+  }
+  free(all);
+  return rd_comm_agree(err);
+}
+
+/* Test hook: RD_FAULT_DIVERGE=RANK:STEP flips one bit of that rank's replica
+ * after that optimizer step, so the divergence guard can be tested. */
+static void fault_diverge(float *params, uint64_t iteration) {
+  const char *f = getenv("RD_FAULT_DIVERGE");
+  int r;
+  unsigned long long step;
+  if (f && sscanf(f, "%d:%llu", &r, &step) == 2 && r == rd_comm_rank() && step == iteration) {
+    uint32_t b;
+    memcpy(&b, params, 4);
+    b ^= 1u;
+    memcpy(params, &b, 4);
+  }
+}
+
+rd_status rd_train_run(const rd_train_spec *t, const rd_train_ctl *ctl, const rd_cfg *cfg, const rd_model *m,
+                       float *params, rd_err *err) {
   const int P = rd_comm_size(), rank = rd_comm_rank();
   const int64_t C = m->layers[m->nlayers - 1].units, B = t->batch, S = t->shard;
+  const size_t G = m->nparams, len = G + M_COUNT, nopt = (size_t)rd_optim_slots(&t->opt) * G;
+  float *state = calloc(nopt + 1, sizeof(float));
+  RD_ASSERT(state != NULL, "out of memory");
+  rd_ckpt_state cs = {0};
+  rd_ckpt_ident id = {ctl->config_digest, ctl->fingerprint};
+  char ckpath[4096] = "";
+  if (ctl->resume) {
+    if (rd_ckpt_read(ctl->resume, t->ckpt_dir, m, params, state, nopt, &cs, &id, ckpath, sizeof ckpath, err)) {
+      free(state);
+      return err->code;
+    }
+    rd_log0("reprodist: resuming from %s at epoch %lld, step %" PRIu64, ckpath, (long long)cs.epoch + 1, cs.iteration);
+  }
   rd_dataset train, test;
-  if (rd_data_open(&train, cfg, 0, m->input, C, m->global_seed, S, err)) return err->code;
+  if (rd_data_open(&train, cfg, 0, m->input, C, m->global_seed, S, err)) {
+    free(state);
+    return err->code;
+  }
   if (rd_data_open(&test, cfg, 1, m->input, C, m->global_seed, S, err)) {
     rd_data_close(&train);
+    free(state);
     return err->code;
   }
-  if (train.n < B) {
+  if (train.n < B)
     rd_err_set(err, RD_EINPUT, "%s: %lld training samples are fewer than one batch (batch_size = %lld)", train.xname,
                (long long)train.n, (long long)B);
-    rd_data_close(&train), rd_data_close(&test);
-    return err->code;
-  }
   FILE *mf = NULL;
-  if (rank == 0 && t->metrics_path && !(mf = fopen(t->metrics_path, "w")))
+  if (!err->code && rank == 0 && t->metrics_path && !(mf = fopen(t->metrics_path, ctl->resume ? "a" : "w")))
     rd_err_set(err, RD_EINPUT, "%s: cannot write the metrics file ([run] metrics)", t->metrics_path);
   if (rd_comm_agree(err)) {
+    if (mf) fclose(mf);
     rd_data_close(&train), rd_data_close(&test);
+    free(state);
     return err->code;
   }
 
-  const size_t G = m->nparams, len = G + M_COUNT;
   const int64_t Kmax = ceil_div(B, S), Ktest = ceil_div(test.n, S);
   rd_shard k;
-  rd_shard_init(&k, m, t->shard, t->loss == RD_LOSS_XENT);
+  rd_shard_init(&k, m, S, t->loss == RD_LOSS_XENT);
   rd_reduce red, ered;
   rd_reduce_init(&red, len, Kmax);
   rd_reduce_init(&ered, M_COUNT, Ktest);
   rd_allreduce *ar = rd_allreduce_create(len, Kmax), *ear = rd_allreduce_create(M_COUNT, Ktest);
-  float *gsum = malloc(sizeof(float) * len);
-  float *state = calloc((size_t)rd_optim_slots(&t->opt) * G + 1, sizeof(float));
+  float *gsum = rd_alloc_f32(len);
   uint32_t *perm = malloc(sizeof(uint32_t) * (size_t)train.n);
   uint32_t *rows = malloc(sizeof(uint32_t) * (size_t)S);
-  RD_ASSERT(gsum && state && perm && rows, "out of memory");
+  RD_ASSERT(perm && rows, "out of memory");
   const uint64_t shuffle_seed = rd_seed_tensor(m->global_seed, "", "shuffle");
   const int64_t nb = t->drop_remainder ? train.n / B : ceil_div(train.n, B);
+  /* Where a signal's checkpoint goes when no checkpoint_dir is configured. */
+  char sigdir[4096];
+  snprintf(sigdir, sizeof sigdir, "%s", t->ckpt_dir ? t->ckpt_dir : "");
+  if (!t->ckpt_dir) snprintf(sigdir, sizeof sigdir, "%s.ckpt", ctl->output);
 
   rd_log0("reprodist %s: %d rank%s; %zu parameters; %lld training samples in %lld batches of %lld "
           "(%lld shards of %lld); OpenBLAS core %s, %d thread%s per rank",
@@ -147,17 +247,21 @@ rd_status rd_train_run(const rd_train_spec *t, const rd_cfg *cfg, const rd_model
              "lower shard_size to use them)",
              P, (long long)Kmax, (long long)(P - Kmax));
 
-  uint64_t iteration = 0;
+  catch_signals();
+  uint64_t iteration = cs.iteration;
+  int stopped = 0;
   const double t0 = now_sec();
-  for (int64_t e = 0; e < t->epochs && !err->code; e++) {
+  for (int64_t e = cs.epoch; e < t->epochs && !err->code && !stopped; e++) {
     const double te = now_sec();
     if (t->shuffle)
       rd_seed_permutation(shuffle_seed, (uint64_t)e, (uint64_t)train.n, perm);
     else
       for (int64_t i = 0; i < train.n; i++) perm[i] = (uint32_t)i;
-    double loss_sum = 0.0, correct = 0.0;
-    int64_t seen = 0;
-    for (int64_t b = 0; b < nb; b++) {
+    const int resumed_here = ctl->resume && e == cs.epoch;
+    double loss_sum = resumed_here ? cs.loss_sum : 0.0, correct = resumed_here ? cs.correct : 0.0;
+    int64_t seen = resumed_here ? cs.seen : 0, seen_here = 0;
+    for (int64_t b = resumed_here ? cs.batch : 0; b < nb; b++) {
+      rd_comm_flag_begin(g_signal != 0); /* completes behind the step's compute */
       const int64_t bn = train.n - b * B < B ? train.n - b * B : B, K = ceil_div(bn, S);
       int64_t lo, hi;
       rd_shard_range(K, P, rank, &lo, &hi);
@@ -166,13 +270,18 @@ rd_status rd_train_run(const rd_train_spec *t, const rd_cfg *cfg, const rd_model
         const int64_t s0 = s * S, sn = bn - s0 < S ? bn - s0 : S;
         float *g = rd_reduce_slot(&red);
         int64_t corr = 0;
-        g[G + M_ERRORS] = 0.0f;
-        if (rd_data_fetch(&train, perm + b * B + s0, sn, k.x, k.y, err)) g[G + M_ERRORS] = 1.0f;
-        g[G + M_LOSS] = (float)rd_shard_pass(&k, params, sn, bn, g, &corr);
+        g[G + M_ERRORS] = g[G + M_LOSS] = 0.0f;
+        if (rd_data_fetch(&train, perm + b * B + s0, sn, k.x, k.y, err)) {
+          g[G + M_ERRORS] = 1.0f; /* no pass over unfilled rows; the step is abandoned by all */
+          memset(g, 0, sizeof(float) * G);
+        } else {
+          g[G + M_LOSS] = (float)rd_shard_pass(&k, params, sn, bn, g, &corr);
+        }
         g[G + M_CORRECT] = (float)corr;
         rd_reduce_push(&red, 0, s);
       }
       rd_allreduce_finish(ar, &red, gsum);
+      const int stop = rd_comm_flag_end();
       if (gsum[G + M_ERRORS] != 0.0f) { /* every rank sees it in the same step */
         rd_err_set(err, RD_EINPUT, "%s: reading training samples failed", train.xname);
         rd_comm_agree(err);
@@ -185,16 +294,35 @@ rd_status rd_train_run(const rd_train_spec *t, const rd_cfg *cfg, const rd_model
         break;
       }
       rd_optim_step(&t->opt, iteration++, params, gsum, state, G);
+      fault_diverge(params, iteration);
       loss_sum += (double)gsum[G + M_LOSS];
       correct += (double)gsum[G + M_CORRECT];
       seen += bn;
+      seen_here += bn;
+      if (t->check_every > 0 && iteration % (uint64_t)t->check_every == 0 &&
+          check_replicas(params, G, iteration, e, err))
+        break;
+      rd_ckpt_state now = {iteration, e, b + 1, loss_sum, correct, seen};
+      if (stop) {
+        if (rd_ckpt_write(sigdir, t->keep, m, params, state, nopt, &now, &id, ckpath, sizeof ckpath, err) == RD_OK) {
+          rd_warn0("stopped by a signal after step %" PRIu64 " (epoch %lld); checkpoint %s; continue with: "
+                   "reprodist %s --resume %s  (any number of ranks)",
+                   iteration, (long long)(e + 1), ckpath, ctl->config_path, ckpath);
+          stopped = 1;
+        }
+        break;
+      }
+      if (t->ckpt_every && !t->ckpt_in_epochs && iteration % (uint64_t)t->ckpt_every == 0 &&
+          rd_ckpt_write(t->ckpt_dir, t->keep, m, params, state, nopt, &now, &id, NULL, 0, err))
+        break;
     }
-    if (err->code) break;
+    if (err->code || stopped) break;
+    if (t->check_every == 0 && check_replicas(params, G, iteration, e, err)) break;
     double tl = 0, ta = 0;
     if (evaluate(&k, &test, params, &ered, ear, rows, &tl, &ta, err)) break;
     const double tnow = now_sec(), el = tnow - t0, ep = tnow - te;
-    const double sps = (double)seen / (ep > 0 ? ep : 1e-9);
-    const double eta = el / (double)(e + 1) * (double)(t->epochs - e - 1);
+    const double sps = (double)seen_here / (ep > 0 ? ep : 1e-9);
+    const double eta = el / (double)(e + 1 - cs.epoch) * (double)(t->epochs - e - 1);
     rd_log0("epoch %lld/%lld  loss %.6f  acc %.4f  test_loss %.6f  test_acc %.4f  |  %.0f samples/s  "
             "elapsed %.1fs  eta %.1fs",
             (long long)(e + 1), (long long)t->epochs, loss_sum / (double)seen, correct / (double)seen, tl, ta, sps,
@@ -206,12 +334,18 @@ rd_status rd_train_run(const rd_train_spec *t, const rd_cfg *cfg, const rd_model
               (long long)(e + 1), loss_sum / (double)seen, correct / (double)seen, tl, ta, sps, el, P);
       fflush(mf);
     }
+    rd_ckpt_state next = {iteration, e + 1, 0, 0.0, 0.0, 0};
+    if (t->ckpt_every && t->ckpt_in_epochs && (e + 1) % t->ckpt_every == 0 &&
+        rd_ckpt_write(t->ckpt_dir, t->keep, m, params, state, nopt, &next, &id, NULL, 0, err))
+      break;
   }
+  release_signals();
   if (mf) fclose(mf);
   free(gsum), free(state), free(perm), free(rows);
   rd_allreduce_destroy(ar), rd_allreduce_destroy(ear);
   rd_reduce_free(&red), rd_reduce_free(&ered);
   rd_shard_free(&k);
   rd_data_close(&train), rd_data_close(&test);
-  return rd_comm_agree(err);
+  if (rd_comm_agree(err)) return err->code;
+  return stopped ? RD_STOPPED : RD_OK;
 }

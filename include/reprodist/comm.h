@@ -44,6 +44,13 @@ void rd_comm_gather_bytes(const void *rec, size_t len, void *out);
  * Returns 0 on success. (hid_t is passed as int64_t to keep HDF5 out of this header.) */
 int rd_comm_h5_fapl_mpio(int64_t fapl);
 
+/* A flag agreed by all ranks without stalling the step: begin sends this
+ * rank's flag (non-blocking integer MAX), end returns 1 if any rank's was set. */
+void rd_comm_flag_begin(int flag);
+int rd_comm_flag_end(void);
+/* 1 if every rank passed the same value (exact integer MIN/MAX). */
+int rd_comm_same_u64(uint64_t v);
+
 /* Host name of this process (for messages, never for results). */
 const char *rd_comm_host(void);
 

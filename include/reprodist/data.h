@@ -30,6 +30,7 @@ typedef struct rd_dataset {
   int64_t classes;
   double scale;
   char xname[1024], yname[1024]; /* for messages */
+  const char *xkey, *ykey;        /* their config keys */
   uint8_t *u8;      /* idx: n * dim bytes */
   int32_t *labels;  /* idx: n labels */
   int64_t hx, hy, hfx, hfy; /* hdf5 handles (hid_t) */
@@ -38,8 +39,7 @@ typedef struct rd_dataset {
   /* hdf5 scratch for one shard, made at open: */
   int64_t scratch_rows;
   void *xbuf;
-  int64_t *ybuf, *order;
-  uint32_t *sorted;
+  int64_t *ybuf;
 } rd_dataset;
 
 /* Collective. test = 0 for the training set, 1 for the test set. max_rows bounds

@@ -59,6 +59,16 @@ typedef struct rd_h5_weights {
 rd_status rd_h5_read_weights(const char *path, rd_h5_weights *w, rd_err *err);
 void rd_h5_weights_free(rd_h5_weights *w);
 
+/* Small attribute helpers for other HDF5 writers (ckpt). loc is a hid_t.
+ * Return 0 on success, -1 on failure. Strings are fixed-length, null-padded. */
+int rd_h5_attr_u64(int64_t loc, const char *name, uint64_t v);
+int rd_h5_attr_f64(int64_t loc, const char *name, double v);
+int rd_h5_attr_str(int64_t loc, const char *name, const char *v);
+int rd_h5_read_attr_u64(int64_t loc, const char *name, uint64_t *v);
+int rd_h5_read_attr_f64(int64_t loc, const char *name, double *v);
+/* A scalar or 1-element string attribute, malloc'ed; NULL if absent. */
+char *rd_h5_read_attr_str(int64_t loc, const char *name);
+
 /* Turns off HDF5's own error printing; reprodist reports errors itself. */
 void rd_h5_quiet(void);
 

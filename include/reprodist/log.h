@@ -23,7 +23,8 @@ extern "C" {
 typedef enum {
   RD_OK = 0,
   RD_ERUNTIME = 1, /* a runtime failure: I/O error, MPI failure, divergence */
-  RD_EINPUT = 2    /* a usage, config or input error the user can fix */
+  RD_EINPUT = 2,   /* a usage, config or input error the user can fix */
+  RD_STOPPED = 3   /* stopped by SIGTERM/SIGINT/SIGUSR1 after writing a checkpoint */
 } rd_status;
 
 #define RD_ERR_MSG_MAX 1024

@@ -29,14 +29,32 @@ typedef struct rd_train_spec {
   rd_loss_kind loss;
   rd_optim_spec opt;
   const char *metrics_path; /* NULL: none */
+  const char *ckpt_dir;     /* NULL: no periodic checkpoints */
+  int64_t ckpt_every;       /* 0: none */
+  int ckpt_in_epochs;       /* 1: ckpt_every counts epochs; 0: steps */
+  int keep;                 /* newest checkpoints kept */
+  int64_t check_every;      /* replica digest comparison every N steps; 0: every epoch */
 } rd_train_spec;
+
+/* Per-run inputs that are not config: where to resume from, and what
+ * identifies this run in its checkpoints. */
+typedef struct rd_train_ctl {
+  const char *resume;       /* checkpoint path, "latest", or NULL */
+  uint64_t config_digest;
+  const char *fingerprint;
+  const char *output;       /* for the default signal-checkpoint directory */
+  const char *config_path;  /* for the resume hint */
+} rd_train_ctl;
 
 /* Reads and checks [train] against the model. Errors name the file and line. */
 rd_status rd_train_spec_from_cfg(rd_train_spec *t, const rd_cfg *cfg, const rd_model *m, rd_err *err);
 
-/* Collective: trains from the initial weights and leaves the result in params
- * (m->nparams floats, already initialised). */
-rd_status rd_train_run(const rd_train_spec *t, const rd_cfg *cfg, const rd_model *m, float *params, rd_err *err);
+/* Collective: trains from the initial weights (or the checkpoint in ctl) and
+ * leaves the result in params (m->nparams floats, already initialised).
+ * Returns RD_STOPPED after SIGTERM/SIGINT/SIGUSR1: every rank finished the
+ * same step and a checkpoint was written. */
+rd_status rd_train_run(const rd_train_spec *t, const rd_train_ctl *ctl, const rd_cfg *cfg, const rd_model *m,
+                       float *params, rd_err *err);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,262 @@
+/* ckpt: checkpoints (see include/reprodist/ckpt.h). */
+#include "reprodist/ckpt.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <hdf5.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "reprodist/comm.h"
+#include "reprodist/fsio.h"
+#include "reprodist/h5io.h"
+
+#define CKPT_FORMAT "reprodist-checkpoint-1"
+
+uint64_t rd_ckpt_model_digest(const rd_model *m) {
+  XXH64_state_t *s = XXH64_createState();
+  XXH64_reset(s, 0);
+  for (int t = 0; t < m->ntensors; t++) {
+    char line[256];
+    const rd_tensor *T = &m->tensors[t];
+    int n = snprintf(line, sizeof line, "%s/%s %d %" PRId64 " %" PRId64 "\n", T->layer, T->name, T->ndim,
+                     T->shape[0], T->ndim > 1 ? T->shape[1] : 0);
+    XXH64_update(s, line, (size_t)n);
+  }
+  uint64_t h = XXH64_digest(s);
+  XXH64_freeState(s);
+  return h;
+}
+
+static void put64(XXH64_state_t *s, uint64_t v) {
+  unsigned char b[8];
+  for (int k = 0; k < 8; k++) b[k] = (unsigned char)(v >> (8 * k));
+  XXH64_update(s, b, 8);
+}
+
+/* Covers every field a resume depends on, in a fixed little-endian order. */
+static uint64_t checksum(const float *params, size_t np, const float *opt, size_t nopt, const rd_ckpt_state *st,
+                         uint64_t cfg, uint64_t model) {
+  XXH64_state_t *s = XXH64_createState();
+  XXH64_reset(s, 0);
+  XXH64_update(s, params, np * sizeof(float));
+  if (nopt) XXH64_update(s, opt, nopt * sizeof(float));
+  uint64_t ls, co;
+  memcpy(&ls, &st->loss_sum, 8);
+  memcpy(&co, &st->correct, 8);
+  put64(s, st->iteration), put64(s, (uint64_t)st->epoch), put64(s, (uint64_t)st->batch);
+  put64(s, ls), put64(s, co), put64(s, (uint64_t)st->seen), put64(s, cfg), put64(s, model);
+  uint64_t h = XXH64_digest(s);
+  XXH64_freeState(s);
+  return h;
+}
+
+static int write_vec(hid_t f, const char *name, const float *v, size_t n) {
+  hsize_t d = (hsize_t)n;
+  hid_t sp = H5Screate_simple(1, &d, NULL);
+  hid_t ds = H5Dcreate2(f, name, H5T_IEEE_F32LE, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  int ok = ds >= 0 && (n == 0 || H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0);
+  if (ds >= 0) H5Dclose(ds);
+  H5Sclose(sp);
+  return ok ? 0 : -1;
+}
+
+/* Removes all but the newest `keep` ckpt-*.h5 in dir. */
+static void prune(const char *dir, int keep) {
+  DIR *d = opendir(dir);
+  if (!d) return;
+  uint64_t *steps = NULL;
+  size_t n = 0, cap = 0;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    unsigned long long s;
+    char tail[8];
+    if (sscanf(e->d_name, "ckpt-%12llu%7s", &s, tail) == 2 && !strcmp(tail, ".h5") && strlen(e->d_name) == 20) {
+      if (n == cap) steps = realloc(steps, sizeof *steps * (cap = cap ? 2 * cap : 16));
+      RD_ASSERT(steps != NULL, "out of memory");
+      steps[n++] = s;
+    }
+  }
+  closedir(d);
+  for (size_t i = 0; i < n; i++) {
+    size_t newer = 0;
+    for (size_t j = 0; j < n; j++) newer += steps[j] > steps[i];
+    if ((int)newer >= keep) {
+      char p[4096];
+      snprintf(p, sizeof p, "%s/ckpt-%012" PRIu64 ".h5", dir, steps[i]);
+      unlink(p);
+    }
+  }
+  free(steps);
+}
+
+/* Newest ckpt-*.h5 in dir, or 0 if none (then *found = 0). */
+static uint64_t newest(const char *dir, int *found) {
+  DIR *d = opendir(dir);
+  *found = 0;
+  uint64_t best = 0;
+  if (!d) return 0;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    unsigned long long s;
+    char tail[8];
+    if (sscanf(e->d_name, "ckpt-%12llu%7s", &s, tail) == 2 && !strcmp(tail, ".h5") && strlen(e->d_name) == 20) {
+      if (!*found || s > best) best = s;
+      *found = 1;
+    }
+  }
+  closedir(d);
+  return best;
+}
+
+rd_status rd_ckpt_write(const char *dir, int keep, const rd_model *m, const float *params, const float *opt,
+                        size_t nopt, const rd_ckpt_state *st, const rd_ckpt_ident *id, char *path_out, size_t n,
+                        rd_err *err) {
+  char path[4096], tmp[4200];
+  snprintf(path, sizeof path, "%s/ckpt-%012" PRIu64 ".h5", dir, st->iteration);
+  if (rd_comm_rank() == 0) {
+    struct stat sb;
+    if (stat(dir, &sb) != 0 && mkdir(dir, 0755) != 0)
+      rd_err_set(err, RD_EINPUT, "%s: cannot create the checkpoint directory (%s)", dir, strerror(errno));
+    else if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+      rd_err_set(err, RD_EINPUT, "%s: checkpoint_dir exists but is not a directory", dir);
+    else if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+      rd_err_set(err, RD_EINPUT, "%s: a directory stands where the checkpoint file goes; remove it", path);
+    else {
+      snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+      const uint64_t md = rd_ckpt_model_digest(m);
+      hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
+      H5Pset_obj_track_times(fcpl, 0);
+      hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
+      H5Pclose(fcpl);
+      int bad = f < 0;
+      if (!bad) {
+        bad |= write_vec(f, "params", params, m->nparams);
+        bad |= write_vec(f, "optimizer_state", opt, nopt);
+        bad |= rd_h5_attr_str(f, "format", CKPT_FORMAT);
+        bad |= rd_h5_attr_u64(f, "iteration", st->iteration);
+        bad |= rd_h5_attr_u64(f, "epoch", (uint64_t)st->epoch);
+        bad |= rd_h5_attr_u64(f, "batch", (uint64_t)st->batch);
+        bad |= rd_h5_attr_u64(f, "seen", (uint64_t)st->seen);
+        bad |= rd_h5_attr_f64(f, "loss_sum", st->loss_sum);
+        bad |= rd_h5_attr_f64(f, "correct", st->correct);
+        bad |= rd_h5_attr_u64(f, "config_xxh64", id->config_digest);
+        bad |= rd_h5_attr_u64(f, "model_xxh64", md);
+        bad |= rd_h5_attr_str(f, "fingerprint", id->fingerprint ? id->fingerprint : "");
+        bad |= rd_h5_attr_u64(f, "checksum", checksum(params, m->nparams, opt, nopt, st, id->config_digest, md));
+        bad |= H5Fclose(f) < 0;
+      }
+      if (bad)
+        rd_err_set(err, RD_EINPUT, "%s: writing the checkpoint failed (disk full or I/O error); older ones are intact",
+                   path);
+      else if (rd_fs_commit(tmp, path, err) == RD_OK)
+        prune(dir, keep);
+      if (err->code) unlink(tmp);
+    }
+  }
+  if (path_out) snprintf(path_out, n, "%s", path);
+  return rd_comm_agree(err);
+}
+
+static rd_status load(const char *path, const rd_model *m, float *params, float *opt, size_t nopt,
+                      rd_ckpt_state *st, const rd_ckpt_ident *id, rd_err *err) {
+  struct stat sb;
+  if (stat(path, &sb) != 0) return rd_err_set(err, RD_EINPUT, "%s: cannot open checkpoint (%s)", path, strerror(errno));
+  if (S_ISDIR(sb.st_mode))
+    return rd_err_set(err, RD_EINPUT, "%s: is a directory, not a checkpoint (use --resume latest for the newest)", path);
+  if (H5Fis_hdf5(path) <= 0)
+    return rd_err_set(err, RD_EINPUT, "%s: not a checkpoint (not an HDF5 file; truncated?)", path);
+  hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (f < 0) return rd_err_set(err, RD_EINPUT, "%s: cannot open checkpoint (corrupt or truncated file)", path);
+  char *fmt = rd_h5_read_attr_str(f, "format");
+  uint64_t it = 0, ep = 0, ba = 0, seen = 0, cfg = 0, md = 0, sum = 0;
+  int bad = !fmt || strcmp(fmt, CKPT_FORMAT) || rd_h5_read_attr_u64(f, "iteration", &it) ||
+            rd_h5_read_attr_u64(f, "epoch", &ep) || rd_h5_read_attr_u64(f, "batch", &ba) ||
+            rd_h5_read_attr_u64(f, "seen", &seen) || rd_h5_read_attr_f64(f, "loss_sum", &st->loss_sum) ||
+            rd_h5_read_attr_f64(f, "correct", &st->correct) || rd_h5_read_attr_u64(f, "config_xxh64", &cfg) ||
+            rd_h5_read_attr_u64(f, "model_xxh64", &md) || rd_h5_read_attr_u64(f, "checksum", &sum);
+  free(fmt);
+  if (bad) {
+    H5Fclose(f);
+    return rd_err_set(err, RD_EINPUT, "%s: not a reprodist checkpoint (format attributes missing)", path);
+  }
+  st->iteration = it, st->epoch = (int64_t)ep, st->batch = (int64_t)ba, st->seen = (int64_t)seen;
+  if (md != rd_ckpt_model_digest(m)) {
+    H5Fclose(f);
+    return rd_err_set(err, RD_EINPUT, "%s: this checkpoint belongs to another model (its tensors differ from the config's)",
+                      path);
+  }
+  if (cfg != id->config_digest) {
+    H5Fclose(f);
+    return rd_err_set(err, RD_EINPUT,
+                      "%s: this checkpoint belongs to another config (config xxh64 %016" PRIx64 ", this run %016" PRIx64
+                      "); resume with the config and --set options it was made with",
+                      path, cfg, id->config_digest);
+  }
+  const struct {
+    const char *name;
+    float *dst;
+    size_t n;
+  } vecs[2] = {{"params", params, m->nparams}, {"optimizer_state", opt, nopt}};
+  for (int v = 0; v < 2 && !err->code; v++) {
+    hid_t d = H5Lexists(f, vecs[v].name, H5P_DEFAULT) > 0 ? H5Dopen2(f, vecs[v].name, H5P_DEFAULT) : -1;
+    hid_t s = d >= 0 ? H5Dget_space(d) : -1;
+    if (d < 0 || H5Sget_simple_extent_npoints(s) != (hssize_t)vecs[v].n ||
+        (vecs[v].n && H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, vecs[v].dst) < 0))
+      rd_err_set(err, RD_EINPUT, "%s: dataset '%s' is missing, the wrong size or unreadable (truncated file?)", path,
+                 vecs[v].name);
+    if (s >= 0) H5Sclose(s);
+    if (d >= 0) H5Dclose(d);
+  }
+  char *fp = rd_h5_read_attr_str(f, "fingerprint");
+  H5Fclose(f);
+  if (!err->code && checksum(params, m->nparams, opt, nopt, st, cfg, md) != sum)
+    rd_err_set(err, RD_EINPUT, "%s: checksum mismatch: the checkpoint is corrupt; use an older one", path);
+  if (!err->code && fp && id->fingerprint && strcmp(fp, id->fingerprint))
+    rd_warn0("%s was written in another environment (fingerprint differs); the resumed run may not match an "
+             "uninterrupted one bit for bit",
+             path);
+  free(fp);
+  return err->code;
+}
+
+rd_status rd_ckpt_read(const char *path, const char *dir, const rd_model *m, float *params, float *opt, size_t nopt,
+                       rd_ckpt_state *st, const rd_ckpt_ident *id, char *path_out, size_t n, rd_err *err) {
+  char chosen[4096];
+  memset(st, 0, sizeof *st);
+  if (rd_comm_rank() == 0) {
+    if (!strcmp(path, "latest")) {
+      int found = 0;
+      if (!dir || !*dir)
+        rd_err_set(err, RD_EINPUT, "--resume latest: no [run] checkpoint_dir in the config to look in");
+      else {
+        uint64_t s = newest(dir, &found);
+        if (!found)
+          rd_err_set(err, RD_EINPUT, "%s: --resume latest found no checkpoint (ckpt-*.h5) here", dir);
+        snprintf(chosen, sizeof chosen, "%s/ckpt-%012" PRIu64 ".h5", dir, s);
+      }
+    } else {
+      snprintf(chosen, sizeof chosen, "%s", path);
+    }
+    if (!err->code) load(chosen, m, params, opt, nopt, st, id, err);
+  }
+  if (rd_comm_agree(err)) return err->code;
+  /* Everyone continues from rank 0's bytes. */
+  void *p = params, *o = opt, *s = st;
+  size_t pl = m->nparams * sizeof(float), ol = nopt * sizeof(float), sl = sizeof *st;
+  rd_comm_bcast_bytes(&p, &pl, 0);
+  if (rd_comm_rank() != 0) memcpy(params, p, pl), free(p);
+  if (nopt) {
+    rd_comm_bcast_bytes(&o, &ol, 0);
+    if (rd_comm_rank() != 0) memcpy(opt, o, ol), free(o);
+  }
+  rd_comm_bcast_bytes(&s, &sl, 0);
+  if (rd_comm_rank() != 0) memcpy(st, s, sl), free(s);
+  if (path_out) snprintf(path_out, n, "%s", rd_comm_rank() == 0 ? chosen : path);
+  return RD_OK;
+}
