@@ -4,7 +4,7 @@
 #   (and dataset) exactly once on stderr, with no HDF5 error stack and no abort;
 #   no weights file nor temporary created; a pre-existing -o file byte for byte.
 # The messages checked are those of src/data.c and src/train.c.
-. "$RD_TESTS/lib.sh"
+. "${RD_TESTS:?run through ctest}/lib.sh" || exit 1
 T=$RD_TMP
 
 # ---- fixtures ------------------------------------------------------------------

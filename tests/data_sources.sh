@@ -6,7 +6,7 @@
 #   3. limit and test_limit choose the first rows, and only those
 #   4. HDF5 is read out of core: peak RSS does not grow with the rows trained
 #      on, while the same rows as IDX (loaded whole) do grow it
-. "$RD_TESTS/lib.sh"
+. "${RD_TESTS:?run through ctest}/lib.sh" || exit 1
 T=$RD_TMP
 SCALE=0.00392156862745098 # 1/255 in shortest round-trip form
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # launch/repro-check and launch/plot, as a user runs them.
-. "$RD_TESTS/lib.sh"
+. "${RD_TESTS:?run through ctest}/lib.sh" || exit 1
 cd "$RD_TMP"
 export REPRODIST
 

@@ -3,7 +3,7 @@
 # count (1..8, including 3, 5, 6, 7 oversubscribed), for 1 and 2 OpenBLAS
 # threads, and over shared memory (vader) and TCP, the path that crosses
 # machines. Printed metrics (loss, accuracy) must be identical too.
-. "$RD_TESTS/lib.sh"
+. "${RD_TESTS:?run through ctest}/lib.sh" || exit 1
 cd "$RD_TMP"
 
 # Synthetic data, 8 shards of 8 per batch of 64; 1000 samples leave a last

@@ -1,0 +1,283 @@
+#!/bin/bash
+# cfg_errors: every class of config error, through the real binary at np 2.
+#
+# For each case `reprodist init c.cfg -o out/keep.h5 [--set ...]` must
+#   - exit with 2 (a user error), within rd_run's 60 s (nothing hangs at np 2),
+#   - print the exact line "path:line: message" (or "--set TEXT: message") on
+#     stderr exactly once (rank 0 alone reports; mpirun adds its own lines),
+#   - print nothing on stdout and no internal error,
+#   - leave the existing output file byte-identical and create no file next to it
+#     (no weights, no *.tmp.*).
+# A few cases also run with -o naming a file that does not exist yet: it must
+# still not exist afterwards.
+# Expected texts come from src/cfg.c, src/model.c and src/cli.c; when one changes
+# on purpose, change it here too.
+. "${RD_TESTS:?run through ctest}/lib.sh" || exit 1
+
+NP=2
+cd "$RD_TMP" || exit 1
+KEEP_SHA=$(printf 'precious weights\n' | sha256sum | cut -d' ' -f1)
+
+# The smallest valid config; cases append to it. Lines 1-6.
+BASE='[run]
+seed = 1
+[model]
+input = 4
+[dense]
+units = 3'
+
+# Cases run JOBS at a time (each mpirun mostly waits), each in its own directory
+# cases/N with its own c.cfg, out/keep.h5 and new/; their logs are printed and
+# counted in order at the end.
+JOBS=4
+NCASES=0
+
+# make_config TEXT: writes c.cfg. Special TEXT: "@none" (no c.cfg), "@dir" (c.cfg
+# is a directory), "@nul" (a file with a NUL byte).
+make_config() {
+  case "$1" in
+    @none) rm -rf c.cfg ;;
+    @dir) mkdir -p c.cfg ;;
+    @nul) printf '[run]\nseed = 1\0\n' > c.cfg ;;
+    *) printf '%s\n' "$1" > c.cfg ;;
+  esac
+}
+
+# check_case MODE NAME EXPECTED TEXT [ARGS...], run inside a fresh case directory.
+#   exact:  stderr holds the line EXPECTED exactly once
+#   prefix: stderr holds one line starting with EXPECTED (location and value pinned,
+#           wording under review)
+#   noout:  -o names a file that does not exist yet; it must not exist afterwards
+check_case() {
+  local mode=$1 name=$2 expected=$3 text=$4; shift 4
+  mkdir -p out new
+  printf 'precious weights\n' > out/keep.h5
+  make_config "$text"
+  local target=out/keep.h5
+  [ "$mode" = noout ] && target=new/never.h5
+  rd_run "$NP" init c.cfg -o "$target" "$@" > stdout.txt 2> stderr.txt
+  local rc=$? why="" n
+  [ "$rc" -eq 2 ] || why="$why exit $rc (expected 2);"
+  case "$mode" in
+    exact) n=$(grep -cxF -- "$expected" stderr.txt) ;;
+    prefix) n=$(P=$expected awk 'index($0, ENVIRON["P"]) == 1' stderr.txt | wc -l) ;;
+    noout) n=1 ;;
+  esac
+  [ "$n" -eq 1 ] || why="$why expected line seen $n times (expected once);"
+  [ -s stdout.txt ] && why="$why stdout not empty;"
+  grep -q 'internal error' stderr.txt && why="$why internal error;"
+  [ "$(rd_sha out/keep.h5)" = "$KEEP_SHA" ] || why="$why existing output changed;"
+  [ "$(ls -A out)" = "keep.h5" ] || why="$why files appeared next to the output: $(ls -A out | tr '\n' ' ');"
+  [ -z "$(ls -A new)" ] || why="$why output created: $(ls -A new | tr '\n' ' ');"
+  if [ -z "$why" ]; then
+    rd_pass "$name"
+  else
+    rd_fail "$name:$why"
+    echo "  expected ($mode): $expected"
+    echo "  stderr:"; sed 's/^/    /' stderr.txt
+    echo "  stdout:"; sed 's/^/    /' stdout.txt
+  fi
+}
+
+schedule() {
+  local dir=cases/$NCASES
+  NCASES=$((NCASES + 1))
+  mkdir -p "$dir"
+  ( cd "$dir" && check_case "$@" > log 2>&1 ) &
+  while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n; done
+}
+expect_error() { schedule exact "$@"; }
+expect_error_prefix() { schedule prefix "$@"; }
+expect_no_output() { local name=$1; shift; schedule noout "$name: output not created" "" "$@"; }
+
+collect() {
+  wait
+  for ((i = 0; i < NCASES; i++)); do
+    cat "cases/$i/log"
+    RD_PASSES=$((RD_PASSES + $(grep -c '^ok: ' "cases/$i/log")))
+    RD_FAILS=$((RD_FAILS + $(grep -c '^FAIL: ' "cases/$i/log")))
+    # A case that printed nothing died before reporting: count it as failed.
+    grep -qE '^(ok|FAIL): ' "cases/$i/log" || rd_fail "case $i reported nothing"
+  done
+}
+
+# Sanity: the base config itself is fine (otherwise every case below proves nothing).
+mkdir -p base && printf '%s\n' "$BASE" > base/c.cfg
+if (cd base && rd_run "$NP" init c.cfg -o w.h5 > /dev/null 2> stderr.txt) && [ -s base/w.h5 ]; then
+  rd_pass "base config writes weights at np $NP"
+else
+  rd_fail "base config must succeed"; cat base/stderr.txt
+fi
+
+# ---- structure of the file ---------------------------------------------------------
+expect_error "unknown section" \
+  "c.cfg:7: unknown section [bogus] (known: [run] [model] [dense] [data] [train])" "$BASE
+[bogus]"
+expect_error "unknown key" \
+  "c.cfg:7: unknown key 'foo' in [dense]" "$BASE
+foo = 1"
+expect_error "key of another section" \
+  "c.cfg:7: unknown key 'seed' in [dense]" "$BASE
+seed = 2"
+expect_error "duplicate key" \
+  "c.cfg:7: duplicate key 'units' in [dense] (first set at line 6)" "$BASE
+units = 4"
+expect_error "duplicate section" \
+  "c.cfg:7: duplicate section [run] (first at line 1)" "$BASE
+[run]"
+expect_error "line with no '='" \
+  "c.cfg:7: expected 'key = value' or '[section]', found no '='" "$BASE
+just a line"
+expect_error "key outside any section" \
+  "c.cfg:2: key 'seed' outside any section (add a [section] above it)" "# comment
+seed = 1
+$BASE"
+expect_error "malformed section header" \
+  "c.cfg:7: malformed section header (expected [name])" "$BASE
+[dense"
+expect_error "malformed key" \
+  "c.cfg:7: malformed key 'Units' (lower-case letters, digits, _)" "$BASE
+Units = 3"
+expect_error "NUL bytes" "c.cfg: not a text file (contains NUL bytes)" @nul
+
+# ---- bad numbers -------------------------------------------------------------------
+BASE_NO_UNITS='[run]
+seed = 1
+[model]
+input = 4
+[dense]'
+expect_error "int with trailing junk" \
+  "c.cfg:6: units = '12abc' is not an integer" "$BASE_NO_UNITS
+units = 12abc"
+expect_error "int nan" \
+  "c.cfg:6: units = 'nan' is not an integer" "$BASE_NO_UNITS
+units = nan"
+expect_error "int inf" \
+  "c.cfg:6: units = 'inf' is not an integer" "$BASE_NO_UNITS
+units = inf"
+expect_error "int 1e999" \
+  "c.cfg:6: units = '1e999' is not an integer" "$BASE_NO_UNITS
+units = 1e999"
+expect_error_prefix "int overflow (location and value)" \
+  "c.cfg:6: units = '99999999999999999999' " "$BASE_NO_UNITS
+units = 99999999999999999999"
+expect_error "u64 overflow" \
+  "c.cfg:2: seed = '99999999999999999999' is not an integer in [0, 2^64)" "[run]
+seed = 99999999999999999999
+[model]
+input = 4
+[dense]
+units = 3"
+expect_error "u64 negative" \
+  "c.cfg:2: seed = '-1' is not an integer in [0, 2^64)" "[run]
+seed = -1
+[model]
+input = 4
+[dense]
+units = 3"
+for v in 12abc nan inf -inf 1e999 0x1p3; do
+  expect_error "float '$v'" \
+    "c.cfg:8: learning_rate = '$v' is not a finite decimal number" "$BASE
+[train]
+learning_rate = $v"
+done
+expect_error "empty value" "c.cfg:6: units has no value" "$BASE_NO_UNITS
+units =   # nothing"
+
+# ---- ranges and enums ----------------------------------------------------------------
+expect_error "units = 0" "c.cfg:6: units = 0 is out of range (must be >= 1)" "$BASE_NO_UNITS
+units = 0"
+expect_error "units = -3" "c.cfg:6: units = -3 is out of range (must be >= 1)" "$BASE_NO_UNITS
+units = -3"
+expect_error "learning_rate = 0" "c.cfg:8: learning_rate = 0 is out of range (must be > 0)" "$BASE
+[train]
+learning_rate = 0"
+expect_error "bad boolean" "c.cfg:7: use_bias = 'yes' must be true or false" "$BASE
+use_bias = yes"
+expect_error "unknown activation" \
+  "c.cfg:7: unknown activation 'gelu' (one of: linear, relu, tanh, sigmoid, softmax)" "$BASE
+activation = gelu"
+expect_error "unknown initializer" \
+  "c.cfg:7: unknown kernel_initializer 'xavier' (one of: zeros, ones, constant, random_uniform, random_normal, truncated_normal, variance_scaling, glorot_uniform, glorot_normal, he_uniform, he_normal, lecun_uniform, lecun_normal, orthogonal)" "$BASE
+kernel_initializer = xavier"
+
+# ---- files that are not configs ---------------------------------------------------
+expect_error "missing config file" "c.cfg: cannot open config (No such file or directory)" @none
+expect_error "config is a directory" "c.cfg: is a directory, not a config file" @dir
+
+# ---- --set ---------------------------------------------------------------------------
+expect_error "--set unknown key" "--set dense.foo=1: unknown key 'foo' in [dense]" "$BASE" --set dense.foo=1
+expect_error "--set unknown section" "--set bogus.x=1: unknown section [bogus]" "$BASE" --set bogus.x=1
+expect_error "--set without '='" "--set dense.units: expected SECTION.KEY=VALUE" "$BASE" --set dense.units
+expect_error "--set without section" \
+  "--set units=3: expected SECTION.KEY=VALUE or SECTION.N.KEY=VALUE" "$BASE" --set units=3
+expect_error "--set too many parts" \
+  "--set a.b.c.d=3: expected SECTION.KEY=VALUE or SECTION.N.KEY=VALUE" "$BASE" --set a.b.c.d=3
+expect_error "--set no such [dense]" \
+  "--set dense.1.units=3: there is no [dense] number 1 (the file has 1, numbered from 0)" "$BASE" --set dense.1.units=3
+expect_error "--set ambiguous [dense]" \
+  "--set dense.units=3: the file has 2 [dense] sections; say which: dense.N.units" "$BASE
+[dense]
+units = 2" --set dense.units=3
+expect_error "--set bad value" "--set dense.units=12abc: units = '12abc' is not an integer" "$BASE" --set dense.units=12abc
+expect_error "--set=form bad value" "--set run.seed=-1: seed = '-1' is not an integer in [0, 2^64)" "$BASE" --set=run.seed=-1
+
+# ---- the model -----------------------------------------------------------------------
+expect_error "parameter that does not apply" \
+  "c.cfg:8: kernel_stddev does not apply to kernel_initializer = glorot_uniform" "$BASE
+kernel_initializer = glorot_uniform
+kernel_stddev = 0.1"
+expect_error "parameter that does not apply to the default" \
+  "c.cfg:7: kernel_stddev does not apply to kernel_initializer = glorot_uniform" "$BASE
+kernel_stddev = 0.1"
+expect_error "parameter that does not apply, via --set" \
+  "--set dense.kernel_stddev=0.1: kernel_stddev does not apply to kernel_initializer = glorot_uniform" \
+  "$BASE" --set dense.kernel_stddev=0.1
+expect_error "bias key with use_bias = false" \
+  "c.cfg:8: bias_initializer is set but use_bias = false" "$BASE
+use_bias = false
+bias_initializer = ones"
+expect_error "duplicate layer name" \
+  "c.cfg:9: layer name 'a' is used twice (also by [dense] number 0)" "$BASE
+name = a
+[dense]
+name = a
+units = 2"
+expect_error "name clashes with an automatic name" \
+  "c.cfg:8: layer name 'dense' is used twice (also by [dense] number 0)" "$BASE
+[dense]
+name = dense
+units = 2"
+expect_error "missing [model] input" \
+  "c.cfg: missing [model] input = N (the number of input features)" "[run]
+seed = 1
+[dense]
+units = 3"
+expect_error "no [dense] section" \
+  "c.cfg: no [dense] layer: add at least one [dense] section" "[run]
+seed = 1
+[model]
+input = 4"
+expect_error "[dense] without units" "c.cfg:5: [dense] needs units = N" "$BASE_NO_UNITS
+activation = relu"
+expect_error "orthogonal on a bias" \
+  "c.cfg:7: orthogonal needs a 2-D tensor; bias of layer 'dense' is 1-D" "$BASE
+bias_initializer = orthogonal"
+expect_error "minval greater than maxval" \
+  "c.cfg:9: kernel_minval = 1 is greater than kernel_maxval = 0" "$BASE
+kernel_initializer = random_uniform
+kernel_minval = 1
+kernel_maxval = 0"
+
+# ---- an output that does not exist yet stays absent, at every stage of failure ---
+expect_no_output "parse error" "$BASE
+[bogus]"
+expect_no_output "schema error" "$BASE_NO_UNITS
+units = 0"
+expect_no_output "--set error" "$BASE" --set run.seed=nan
+expect_no_output "model error" "$BASE
+bias_initializer = orthogonal"
+expect_no_output "missing config" @none
+
+collect
+rd_finish

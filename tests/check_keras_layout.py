@@ -1,0 +1,441 @@
+#!/usr/bin/python3
+"""check_keras_layout: is a reprodist weights file a Keras 2 legacy weights file?
+
+Checks a file written by `reprodist init` (or train) against the rules Keras 2's
+legacy loader (hdf5_format.load_weights_from_hdf5_group) relies on, and against
+the model its config describes:
+
+  root attrs   layer_names: fixed-length, NULLPAD, ASCII strings in model order;
+               backend; keras_version (2.x; without it Keras assumes Keras 1)
+  /<layer>     attr weight_names = ["<layer>/kernel:0", "<layer>/bias:0"]
+  datasets     /<layer>/<layer>/kernel:0 (in, units), bias:0 (units,): '<f4',
+               contiguous, no filters; the bytes on disk hash (XXH64, seed 0) to
+               the dataset's reprodist_xxh64 attribute; finite values
+  loader       names decoded with .decode('utf8') (old Keras: bytes required),
+               layers with weights matched by order, counts and shapes exact
+  provenance   reprodist_seed = [run] seed; reprodist_config_xxh64 = XXH64 of
+               reprodist_config
+
+Usage:
+  check_keras_layout.py FILE.h5 CONFIG.cfg        check a file against a config
+  check_keras_layout.py FILE.h5 --layers NAME:IN:UNITS[:nobias] ...
+  check_keras_layout.py --run CONFIG.cfg ...      (ctest) run `reprodist init` at
+        np 2 on each config and on a built-in one, check every file, then check
+        that deliberately broken copies are rejected. Needs REPRODIST, RD_MPIEXEC,
+        RD_NPFLAG, RD_MPIFLAGS (set by tests/CMakeLists.txt).
+Last line: "N passed, N failed"; exit status 1 on any failure.
+"""
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import h5py
+import numpy as np
+import xxhash
+
+
+# ---- the expected model, from a config -------------------------------------------
+
+def parse_config(path):
+    """Minimal reading of a reprodist config: [run] seed, [model] input, [dense]
+    name/units/use_bias, with Keras' automatic names (dense, dense_1, ...)."""
+    sections = []
+    with open(path, encoding="utf-8") as fh:
+        for raw in fh:
+            line = raw.rstrip("\r\n")
+            for i, ch in enumerate(line):  # '#' at the start or after white space
+                if ch == "#" and (i == 0 or line[i - 1].isspace()):
+                    line = line[:i]
+                    break
+            line = line.strip()
+            if not line:
+                continue
+            if line.startswith("["):
+                sections.append((line.strip("[]").strip(), {}))
+            else:
+                key, _, value = line.partition("=")
+                sections[-1][1][key.strip()] = value.strip()
+    seed = 0
+    inputs = None
+    layers = []
+    unnamed = 0
+    for name, kv in sections:
+        if name == "run" and "seed" in kv:
+            seed = int(kv["seed"])
+        elif name == "model":
+            inputs = int(kv["input"])
+    width = inputs
+    for name, kv in sections:
+        if name != "dense":
+            continue
+        if "name" in kv:
+            lname = kv["name"]
+        else:
+            lname = "dense" if unnamed == 0 else "dense_%d" % unnamed
+            unnamed += 1
+        units = int(kv["units"])
+        layers.append((lname, width, units, kv.get("use_bias", "true") == "true"))
+        width = units
+    return {"seed": seed, "layers": layers}
+
+
+def parse_layers(specs):
+    layers = []
+    for s in specs:
+        p = s.split(":")
+        layers.append((p[0], int(p[1]), int(p[2]), not (len(p) > 3 and p[3] == "nobias")))
+    return {"seed": None, "layers": layers}
+
+
+# ---- checking one file ----------------------------------------------------------------
+
+class Report:
+    def __init__(self, verbose=True):
+        self.passed = 0
+        self.failed = 0
+        self.errors = []
+        self.verbose = verbose
+
+    def check(self, ok, what):
+        if ok:
+            self.passed += 1
+            if self.verbose:
+                print("ok: " + what)
+        else:
+            self.failed += 1
+            self.errors.append(what)
+            if self.verbose:
+                print("FAIL: " + what)
+        return ok
+
+
+def fixed_ascii_nullpad(attr_id):
+    t = attr_id.get_type()
+    return (t.get_class() == h5py.h5t.STRING and not t.is_variable_str()
+            and t.get_strpad() == h5py.h5t.STR_NULLPAD and t.get_cset() == h5py.h5t.CSET_ASCII)
+
+
+def keras_decode_list(group, name):
+    """hdf5_format.load_attributes_from_hdf5_group as old Keras 2 has it:
+    [n.decode('utf8') for n in group.attrs[name]] (chunked name0, name1, ... too)."""
+    if name in group.attrs:
+        return [n.decode("utf8") for n in group.attrs[name]]
+    data, chunk = [], 0
+    while "%s%d" % (name, chunk) in group.attrs:
+        data.extend(n.decode("utf8") for n in group.attrs["%s%d" % (name, chunk)])
+        chunk += 1
+    return data
+
+
+def keras_load(f, model_layers):
+    """load_weights_from_hdf5_group, topological (by order). Returns the list of
+    (layer, [arrays]) it would assign, or raises ValueError like Keras does."""
+    version = f.attrs["keras_version"] if "keras_version" in f.attrs else "1"
+    if hasattr(version, "decode"):
+        version = version.decode("utf8")
+    backend = f.attrs["backend"] if "backend" in f.attrs else None
+    if hasattr(backend, "decode"):
+        backend = backend.decode("utf8")
+    if not str(version).startswith("2."):
+        raise ValueError("keras_version %r: Keras 2 would convert these weights as Keras %s weights"
+                         % (version, version))
+    layer_names = keras_decode_list(f, "layer_names")
+    filtered = [n for n in layer_names if keras_decode_list(f[n], "weight_names")]
+    if len(filtered) != len(model_layers):
+        raise ValueError("You are trying to load a weight file containing %d layers into a model with %d layers."
+                         % (len(filtered), len(model_layers)))
+    assigned = []
+    for k, name in enumerate(filtered):
+        g = f[name]
+        weight_names = keras_decode_list(g, "weight_names")
+        values = [np.asarray(g[wn]) for wn in weight_names]
+        lname, fan_in, units, bias = model_layers[k]
+        symbolic = [(fan_in, units)] + ([(units,)] if bias else [])
+        if len(values) != len(symbolic):
+            raise ValueError("Layer #%d (named %s) expects %d weight(s), but the saved weights have %d element(s)."
+                             % (k, lname, len(symbolic), len(values)))
+        for v, shape in zip(values, symbolic):
+            if v.shape != shape:
+                raise ValueError("Layer %s: shape %s of the saved weight is incompatible with %s"
+                                 % (lname, v.shape, shape))
+        assigned.append((lname, values))
+    return assigned
+
+
+def check_file(path, model, rep):
+    """All checks on one file; results go to rep."""
+    name = os.path.basename(path)
+    layers = model["layers"]
+    try:
+        f = h5py.File(path, "r")
+    except OSError as e:
+        rep.check(False, "%s: opens as HDF5 (%s)" % (name, e))
+        return
+    with f:
+        for a in ("layer_names", "backend", "keras_version"):
+            rep.check(a in f.attrs, "%s: root attribute %s present" % (name, a))
+        if "layer_names" not in f.attrs:
+            return
+        for a in ("layer_names", "backend", "keras_version"):
+            if a in f.attrs:
+                rep.check(fixed_ascii_nullpad(f.attrs.get_id(a)),
+                          "%s: %s is fixed-length, NULLPAD, ASCII" % (name, a))
+        raw = f.attrs["layer_names"]
+        rep.check(all(isinstance(n, bytes) for n in raw), "%s: layer_names elements have .decode" % name)
+        names = [n.decode("utf8") if isinstance(n, bytes) else n for n in raw]
+        expected_names = [l[0] for l in layers]
+        rep.check(names == expected_names,
+                  "%s: layer_names %s = model order %s" % (name, names, expected_names))
+        if "backend" in f.attrs:
+            b = f.attrs["backend"]
+            rep.check(isinstance(b, bytes) and b.decode("utf8") == "tensorflow",
+                      "%s: backend = 'tensorflow' (%r)" % (name, b))
+        if "keras_version" in f.attrs:
+            v = f.attrs["keras_version"]
+            rep.check(isinstance(v, bytes) and v.decode("utf8").startswith("2."),
+                      "%s: keras_version is 2.x (%r)" % (name, v))
+        stray = sorted(set(f.keys()) - set(names))
+        rep.check(not stray, "%s: no objects at / besides the layers (%s)" % (name, stray))
+
+        # Raw bytes on disk, for the contiguous datasets.
+        with open(path, "rb") as fh:
+            blob = fh.read()
+
+        for lname, fan_in, units, bias in layers:
+            if lname not in f or not isinstance(f[lname], h5py.Group):
+                rep.check(False, "%s: group /%s exists" % (name, lname))
+                continue
+            g = f[lname]
+            if not rep.check("weight_names" in g.attrs, "%s: /%s has weight_names" % (name, lname)):
+                continue
+            rep.check(fixed_ascii_nullpad(g.attrs.get_id("weight_names")),
+                      "%s: /%s weight_names is fixed-length, NULLPAD, ASCII" % (name, lname))
+            wn = [n.decode("utf8") if isinstance(n, bytes) else n for n in g.attrs["weight_names"]]
+            tensors = [("kernel", (fan_in, units))] + ([("bias", (units,))] if bias else [])
+            want = ["%s/%s:0" % (lname, t) for t, _ in tensors]
+            rep.check(wn == want, "%s: /%s weight_names %s = %s" % (name, lname, wn, want))
+            for (tname, shape), w in zip(tensors, want):
+                dpath = "/%s/%s" % (lname, w)
+                if not rep.check(dpath in f and isinstance(f[dpath], h5py.Dataset), "%s: %s exists" % (name, dpath)):
+                    continue
+                d = f[dpath]
+                rep.check(d.shape == shape, "%s: %s shape %s = %s" % (name, dpath, d.shape, shape))
+                rep.check(d.dtype.str == "<f4", "%s: %s dtype %s is '<f4'" % (name, dpath, d.dtype.str))
+                plist = d.id.get_create_plist()
+                rep.check(d.chunks is None and plist.get_layout() == h5py.h5d.CONTIGUOUS,
+                          "%s: %s is contiguous (chunks %s)" % (name, dpath, d.chunks))
+                rep.check(d.compression is None and plist.get_nfilters() == 0,
+                          "%s: %s has no filters" % (name, dpath))
+                data = d[()]
+                rep.check(bool(np.all(np.isfinite(data))), "%s: %s values are finite" % (name, dpath))
+                claim = d.attrs.get("reprodist_xxh64")
+                claim = claim.decode("ascii") if isinstance(claim, bytes) else claim
+                got = "%016x" % xxhash.xxh64_intdigest(np.ascontiguousarray(data, dtype="<f4").tobytes())
+                rep.check(claim == got, "%s: %s reprodist_xxh64 %s = XXH64 of its values %s" % (name, dpath, claim, got))
+                off = d.id.get_offset()
+                ondisk = None
+                if off is not None:
+                    ondisk = "%016x" % xxhash.xxh64_intdigest(blob[off:off + data.size * 4])
+                rep.check(ondisk == got, "%s: %s bytes on disk hash to the same %s" % (name, dpath, ondisk))
+        try:
+            assigned = keras_load(f, layers)
+            rep.check(len(assigned) == len(layers),
+                      "%s: load_weights_from_hdf5_group assigns %d layers" % (name, len(assigned)))
+        except (ValueError, KeyError, AttributeError, TypeError) as e:
+            rep.check(False, "%s: load_weights_from_hdf5_group: %s: %s" % (name, type(e).__name__, e))
+
+        if model["seed"] is not None:
+            s = f.attrs.get("reprodist_seed")
+            rep.check(s is not None and int(s) == model["seed"],
+                      "%s: reprodist_seed %s = [run] seed %s" % (name, s, model["seed"]))
+        text, digest = f.attrs.get("reprodist_config"), f.attrs.get("reprodist_config_xxh64")
+        if isinstance(text, bytes) and isinstance(digest, bytes):
+            got = "%016x" % xxhash.xxh64_intdigest(text)
+            rep.check(digest.decode("ascii") == got,
+                      "%s: reprodist_config_xxh64 %s = XXH64 of reprodist_config %s" % (name, digest.decode(), got))
+        else:
+            rep.check(False, "%s: reprodist_config and reprodist_config_xxh64 present" % name)
+
+
+# ---- --run: the ctest entry --------------------------------------------------------------
+
+EXTRA_CONFIG = """# named layers, a layer without bias, three layers
+[run]
+seed = 99
+[model]
+input = 20
+[dense]
+name = hidden
+units = 16
+activation = relu
+[dense]
+units = 8
+use_bias = false
+[dense]
+name = out_layer
+units = 3
+activation = softmax
+"""
+
+
+def run_init(cfg, out, np_):
+    env = os.environ
+    cmd = (["timeout", "-k", "5", "60", env["RD_MPIEXEC"]] + shlex.split(env.get("RD_NPFLAG", "-n")) + [str(np_)]
+           + shlex.split(env.get("RD_MPIFLAGS", "")) + [env["REPRODIST"], "init", cfg, "-o", out])
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return r.returncode, r.stdout + r.stderr
+
+
+def mutants():
+    """(name, function(file)) pairs that break one rule each."""
+
+    def ds_replace(f, dpath, data, **kw):
+        old = f[dpath]
+        attrs = dict(old.attrs)
+        parent, leaf = dpath.rsplit("/", 1)
+        del f[dpath]
+        d = f[parent].create_dataset(leaf, data=data, **kw)
+        for k, v in attrs.items():
+            d.attrs[k] = v
+
+    def first_kernel(f):
+        n = f.attrs["layer_names"][0].decode()
+        return "/%s/%s/kernel:0" % (n, n)
+
+    def vlen_names(f):
+        names = [n.decode() for n in f.attrs["layer_names"]]
+        del f.attrs["layer_names"]
+        f.attrs.create("layer_names", names, dtype=h5py.string_dtype("utf-8"))
+
+    def nullterm_names(f):
+        names = list(f.attrs["layer_names"])
+        w = max(len(n) for n in names) + 1
+        t = h5py.h5t.C_S1.copy()
+        t.set_size(w)
+        t.set_strpad(h5py.h5t.STR_NULLTERM)
+        del f.attrs["layer_names"]
+        sid = h5py.h5s.create_simple((len(names),))
+        a = h5py.h5a.create(f.id, b"layer_names", t, sid)
+        a.write(np.array(names, dtype="S%d" % w), mtype=t)
+
+    def reversed_names(f):
+        names = list(f.attrs["layer_names"])[::-1]
+        f.attrs["layer_names"] = np.array(names, dtype="S%d" % max(len(n) for n in names))
+
+    def no_keras_version(f):
+        del f.attrs["keras_version"]
+
+    def keras1(f):
+        f.attrs["keras_version"] = np.bytes_(b"1.2.2")
+
+    def chunked(f):
+        k = first_kernel(f)
+        ds_replace(f, k, f[k][()], chunks=True)
+
+    def gzip(f):
+        k = first_kernel(f)
+        ds_replace(f, k, f[k][()], compression="gzip")
+
+    def float64(f):
+        k = first_kernel(f)
+        ds_replace(f, k, f[k][()].astype("<f8"))
+
+    def big_endian(f):
+        k = first_kernel(f)
+        ds_replace(f, k, f[k][()].astype(">f4"))
+
+    def transposed(f):
+        k = first_kernel(f)
+        ds_replace(f, k, np.ascontiguousarray(f[k][()].T))
+
+    def tampered(f):
+        k = first_kernel(f)
+        f[k][0, 0] = f[k][0, 0] + np.float32(1)
+
+    def swapped_weight_names(f):
+        n = f.attrs["layer_names"][0].decode()
+        wn = list(f[n].attrs["weight_names"])[::-1]
+        f[n].attrs["weight_names"] = np.array(wn, dtype="S%d" % max(len(x) for x in wn))
+
+    def no_weight_names(f):
+        n = f.attrs["layer_names"][0].decode()
+        del f[n].attrs["weight_names"]
+
+    def stray_group(f):
+        f.create_group("extra")
+
+    def config_digest(f):
+        f.attrs["reprodist_config_xxh64"] = np.bytes_(b"0000000000000000")
+
+    return [("variable-length layer_names", vlen_names), ("NULLTERM layer_names", nullterm_names),
+            ("layer_names out of order", reversed_names), ("no keras_version", no_keras_version),
+            ("keras_version 1.x", keras1), ("chunked kernel", chunked), ("gzip kernel", gzip),
+            ("float64 kernel", float64), ("big-endian kernel", big_endian), ("transposed kernel", transposed),
+            ("kernel value changed", tampered), ("weight_names bias first", swapped_weight_names),
+            ("weight_names missing", no_weight_names), ("stray group at /", stray_group),
+            ("wrong config digest", config_digest)]
+
+
+def main_run(configs):
+    rep = Report()
+    tmp = tempfile.mkdtemp(prefix="rdkeras.")
+    try:
+        extra = os.path.join(tmp, "extra.cfg")
+        with open(extra, "w") as fh:
+            fh.write(EXTRA_CONFIG)
+        good = []
+        for cfg in list(configs) + [extra]:
+            out = os.path.join(tmp, os.path.basename(cfg).replace(".cfg", ".h5"))
+            rc, text = run_init(cfg, out, 2)
+            if not rep.check(rc == 0 and os.path.exists(out), "reprodist init %s at np 2 (exit %d)" % (cfg, rc)):
+                print(text)
+                continue
+            model = parse_config(cfg)
+            check_file(out, model, rep)
+            good.append((out, model))
+        # Each broken copy of a good file must be caught; otherwise the checks above prove nothing.
+        if good:
+            src, model = good[0]
+            for what, mutate in mutants():
+                bad = os.path.join(tmp, "mutant.h5")
+                shutil.copy(src, bad)
+                with h5py.File(bad, "r+") as f:
+                    mutate(f)
+                sub = Report(verbose=False)
+                check_file(bad, model, sub)
+                rep.check(sub.failed > 0, "broken copy rejected: %s (%s)"
+                          % (what, sub.errors[0] if sub.errors else "no check failed"))
+            # And the --layers form agrees with the config form.
+            sub = Report(verbose=False)
+            check_file(src, {"seed": None, "layers": model["layers"]}, sub)
+            rep.check(sub.failed == 0 and sub.passed > 0, "explicit --layers model passes too")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return rep
+
+
+def main(argv):
+    if len(argv) >= 2 and argv[1] == "--run":
+        for v in ("REPRODIST", "RD_MPIEXEC"):
+            if v not in os.environ:
+                print("%s is not set: run through ctest" % v)
+                return 2
+        rep = main_run(argv[2:])
+    elif len(argv) >= 3 and argv[2] == "--layers":
+        rep = Report()
+        check_file(argv[1], parse_layers(argv[3:]), rep)
+    elif len(argv) == 3:
+        rep = Report()
+        check_file(argv[1], parse_config(argv[2]), rep)
+    else:
+        print(__doc__)
+        return 2
+    print("%d passed, %d failed" % (rep.passed, rep.failed))
+    return 1 if rep.failed or rep.passed == 0 else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,16 @@
+# Config, command line and weights-file layout.
+#   unit_cfg      tests/test_cfg.c: strict numbers, parsing, --set, schema errors,
+#                 canonical text and digest of the cfg module
+#   cfg_errors    tests/cfg_errors.sh: every config error class through the real
+#                 binary at np 2: exact "path:line: message" once, exit 2, no hang,
+#                 output untouched
+#   init_ranks    tests/init_ranks.sh: `reprodist init` is byte-identical at np 1, 2, 4;
+#                 seed/-o/replace semantics; bad output paths; --help/--version/usage
+#   keras_layout  tests/check_keras_layout.py: `reprodist init` files follow the Keras 2
+#                 legacy save_weights layout and load like load_weights_from_hdf5_group
+rd_unit_test(cfg)
+rd_script_test(cfg_errors cfg_errors.sh)
+rd_script_test(init_ranks init_ranks.sh)
+rd_script_test(keras_layout check_keras_layout.py --run
+  ${PROJECT_SOURCE_DIR}/configs/fashion_mnist_mlp.cfg
+  ${PROJECT_SOURCE_DIR}/configs/keras_seeded_init.cfg)
