@@ -119,7 +119,8 @@ int rd_parse_int(const char *s, int64_t *out) {
 }
 
 int rd_parse_u64(const char *s, uint64_t *out) {
-  if (!s || !*s || !isdigit((unsigned char)*s)) return -1; /* no sign, no space */
+  if (s && *s == '+') s++;
+  if (!s || !*s || !isdigit((unsigned char)*s)) return -1; /* no '-', no space */
   char *end = NULL;
   errno = 0;
   unsigned long long v = strtoull(s, &end, 10);
@@ -246,6 +247,7 @@ rd_status rd_cfg_parse(rd_cfg *c, const char *path, const char *text, size_t len
     trim(&kb, &ke);
     trim(&vb, &ve);
     char key[64];
+    if (kb == ke) return rd_err_set(err, RD_EINPUT, "%s:%d: missing key before '='", path, lineno);
     if (!valid_key_chars(kb, ke) || (size_t)(ke - kb) >= sizeof key)
       return rd_err_set(err, RD_EINPUT, "%s:%d: malformed key '%.*s' (lower-case letters, digits, _)", path,
                         lineno, (int)(ke - kb), kb);
@@ -275,7 +277,18 @@ rd_status rd_cfg_set(rd_cfg *c, const char *a, rd_err *err) {
   lhs[n] = '\0';
   char *parts[4] = {0};
   int np = 0;
-  for (char *tok = strtok(lhs, "."); tok && np < 4; tok = strtok(NULL, ".")) parts[np++] = tok;
+  for (char *p = lhs;; p++) { /* split at '.', trim each part, refuse empty ones */
+    char *dot = strchr(p, '.');
+    if (dot) *dot = '\0';
+    const char *b = p, *e = p + strlen(p);
+    trim(&b, &e);
+    ((char *)e)[0] = '\0';
+    if (np < 4) parts[np] = (char *)b;
+    np++;
+    if (b == e) return rd_err_set(err, RD_EINPUT, "--set %s: expected SECTION.KEY=VALUE or SECTION.N.KEY=VALUE", a);
+    if (!dot) break;
+    p = dot;
+  }
   if (np < 2 || np > 3) return rd_err_set(err, RD_EINPUT, "--set %s: expected SECTION.KEY=VALUE or SECTION.N.KEY=VALUE", a);
   const char *sec = parts[0], *key = parts[np - 1];
   if (!known_section(sec)) return rd_err_set(err, RD_EINPUT, "--set %s: unknown section [%s]", a, sec);
@@ -331,12 +344,10 @@ static int valid_name(const char *s) {
 }
 
 static void range_text(const keydef *d, char *buf, size_t n) {
-  if (d->hi >= 1e9 && d->lo_open)
-    snprintf(buf, n, "> %g", d->lo);
-  else if (d->hi >= 1e9)
-    snprintf(buf, n, ">= %g", d->lo);
+  if (d->hi >= 1e18) /* no real upper bound */
+    snprintf(buf, n, "%s %.15g", d->lo_open ? ">" : ">=", d->lo);
   else
-    snprintf(buf, n, "in %s%g, %g%s", d->lo_open ? "(" : "[", d->lo, d->hi, d->hi_open ? ")" : "]");
+    snprintf(buf, n, "in %s%.15g, %.15g%s", d->lo_open ? "(" : "[", d->lo, d->hi, d->hi_open ? ")" : "]");
 }
 
 static rd_status check_item(const rd_cfg *c, const rd_cfg_item *it, rd_err *err) {
@@ -350,7 +361,15 @@ static rd_status check_item(const rd_cfg *c, const rd_cfg_item *it, rd_err *err)
   switch (d->type) {
     case T_INT: {
       int64_t x;
-      if (rd_parse_int(v, &x)) return rd_err_set(err, RD_EINPUT, "%s: %s = '%s' is not an integer", w, it->key, v);
+      if (rd_parse_int(v, &x)) {
+        size_t k = (*v == '-' || *v == '+') ? 1 : 0;
+        if (v[k] && strspn(v + k, "0123456789") == strlen(v + k)) { /* digits only: too large */
+          char r[64];
+          range_text(d, r, sizeof r);
+          return rd_err_set(err, RD_EINPUT, "%s: %s = %s is out of range (must be %s)", w, it->key, v, r);
+        }
+        return rd_err_set(err, RD_EINPUT, "%s: %s = '%s' is not an integer", w, it->key, v);
+      }
       if ((double)x < d->lo || (double)x > d->hi) {
         char r[64];
         range_text(d, r, sizeof r);
@@ -486,11 +505,20 @@ char *rd_cfg_canonical(const rd_cfg *c) {
   out[0] = '\0';
   const rd_cfg_item **v = malloc(sizeof *v * (size_t)(c->nitems + 1));
   RD_ASSERT(v != NULL, "out of memory");
-  for (int s = 0; s < c->nsecs; s++) {
+  /* Sections in a fixed order ([dense] in file order among themselves), so where
+   * a section is written, or whether --set created it, does not matter. */
+  int *order = malloc(sizeof(int) * (size_t)(c->nsecs + 1)), no = 0;
+  RD_ASSERT(order != NULL, "out of memory");
+  for (int k = 0; k_sections[k]; k++)
+    for (int i = 0; i < c->nsecs; i++)
+      if (!strcmp(c->secs[i].name, k_sections[k])) order[no++] = i;
+  for (int oi = 0; oi < no; oi++) {
+    const int s = order[oi];
     int n = 0;
     for (int i = 0; i < c->nitems; i++)
       if (c->items[i].sec == s && find_key(c->secs[s].name, c->items[i].key)->canon) v[n++] = &c->items[i];
     qsort(v, (size_t)n, sizeof *v, cmp_items);
+    if (n == 0 && strcmp(c->secs[s].name, "dense")) continue; /* an empty [dense] is still a layer */
     for (int i = -1; i < n; i++) {
       char line[1200];
       if (i < 0) {
@@ -526,6 +554,7 @@ char *rd_cfg_canonical(const rd_cfg *c) {
     }
   }
   free(v);
+  free(order);
   return out;
 }
 

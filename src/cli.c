@@ -48,9 +48,10 @@ static const char k_usage[] =
     "  -h, --help                 this text\n"
     "  --version                  version and build\n"
     "\n"
-    "exit codes: 0 success, 1 runtime failure (check: files differ), 2 usage, config\n"
-    "or input error, 3 stopped by SIGTERM/SIGINT after writing a checkpoint.\n"
-    "Run with mpirun -np N; results are bit-identical for every N (see README).\n";
+    "exit codes: 0 success; 1 runtime failure (check: the files differ); 2 usage,\n"
+    "config, data, checkpoint or output error (a bad path, a full disk); 3 stopped\n"
+    "by SIGTERM/SIGINT/SIGUSR1 after writing a checkpoint.\n"
+    "Run with mpirun -np N; results are bit-identical for every N (see README).";
 
 static int is_command(const char *s) {
   return !strcmp(s, "train") || !strcmp(s, "init") || !strcmp(s, "seeds") || !strcmp(s, "check") ||
@@ -88,8 +89,10 @@ static rd_status parse_args(int argc, char **argv, cli_args *a, rd_err *err, int
       } else {
         a->output = v;
       }
+      if (!*v) return rd_err_set(err, RD_EINPUT, "reprodist: %s needs a non-empty value (see --help)", s);
     } else if (!strncmp(s, "--output=", 9)) {
       a->output = s + 9;
+      if (!*a->output) return rd_err_set(err, RD_EINPUT, "reprodist: --output needs a non-empty value (see --help)");
     } else if (!strncmp(s, "--resume=", 9)) {
       a->resume = s + 9;
     } else if (!strncmp(s, "--set=", 6)) {
@@ -206,9 +209,10 @@ static rd_status write_weights(const char *path, const rd_cfg *cfg, const rd_mod
 }
 
 static rd_status cmd_init(const cli_args *a, const rd_cfg *cfg, const rd_model *m, rd_err *err) {
+  const char *out = output_path(a, cfg);
+  if (rd_h5_check_output(out, err)) return err->code;
   float *params = rd_alloc_f32(m->nparams);
   rd_model_init_params(m, params);
-  const char *out = output_path(a, cfg);
   rd_status st = write_weights(out, cfg, m, params, err);
   if (st == RD_OK)
     rd_log0("reprodist: wrote initial weights of %d layers (%zu parameters) to %s (config xxh64 %016" PRIx64 ")",

@@ -31,10 +31,12 @@ typedef struct {
 
 #define H5CHK(ctx, expr) ((ctx)->failed |= ((expr) < 0))
 
-static void attr_strings(wctx *x, hid_t loc, const char *name, const char *const *v, int n) {
-  size_t w = 1;
-  for (int i = 0; i < n; i++)
-    if (strlen(v[i]) > w) w = strlen(v[i]);
+/* Keras' limit for one attribute; longer lists are split as Keras splits them
+ * (save_attributes_to_hdf5_group): name0, name1, ... in np.array_split sizes,
+ * each with the full list's string width. Keras' loader joins them again. */
+#define RD_H5_ATTR_LIMIT 64512
+
+static void attr_strings_one(wctx *x, hid_t loc, const char *name, const char *const *v, int n, size_t w) {
   char *buf = calloc((size_t)(n > 0 ? n : 1), w);
   RD_ASSERT(buf != NULL, "out of memory");
   for (int i = 0; i < n; i++) memcpy(buf + (size_t)i * w, v[i], strlen(v[i]));
@@ -51,21 +53,54 @@ static void attr_strings(wctx *x, hid_t loc, const char *name, const char *const
   free(buf);
 }
 
-static void attr_string(wctx *x, hid_t loc, const char *name, const char *v) {
-  size_t w = strlen(v) ? strlen(v) : 1;
+static void attr_strings(wctx *x, hid_t loc, const char *name, const char *const *v, int n) {
+  size_t w = 1;
+  for (int i = 0; i < n; i++)
+    if (strlen(v[i]) > w) w = strlen(v[i]);
+  int k = 1; /* chunks; the largest holds ceil(n / k) strings */
+  while ((size_t)((n + k - 1) / k) * w > RD_H5_ATTR_LIMIT && k < n) k++;
+  if (k == 1) {
+    attr_strings_one(x, loc, name, v, n, w);
+    return;
+  }
+  for (int c = 0, first = 0; c < k; c++) {
+    int cnt = n / k + (c < n % k ? 1 : 0);
+    char nm[128];
+    snprintf(nm, sizeof nm, "%s%d", name, c);
+    attr_strings_one(x, loc, nm, v + first, cnt, w);
+    first += cnt;
+  }
+}
+
+static void attr_string_one(wctx *x, hid_t loc, const char *name, const char *v, size_t len) {
+  size_t w = len ? len : 1;
   hid_t t = H5Tcopy(H5T_C_S1);
   H5CHK(x, H5Tset_size(t, w));
   H5CHK(x, H5Tset_strpad(t, H5T_STR_NULLPAD));
   hid_t s = H5Screate(H5S_SCALAR);
   char *buf = calloc(1, w);
   RD_ASSERT(buf != NULL, "out of memory");
-  memcpy(buf, v, strlen(v));
+  memcpy(buf, v, len);
   hid_t a = H5Acreate2(loc, name, t, s, H5P_DEFAULT, H5P_DEFAULT);
   H5CHK(x, a);
   if (a >= 0) H5CHK(x, H5Awrite(a, t, buf)), H5Aclose(a);
   free(buf);
   H5Sclose(s);
   H5Tclose(t);
+}
+
+/* A text longer than one attribute holds goes to name0, name1, ... in order. */
+static void attr_string(wctx *x, hid_t loc, const char *name, const char *v) {
+  size_t len = strlen(v);
+  if (len <= RD_H5_ATTR_LIMIT) {
+    attr_string_one(x, loc, name, v, len);
+    return;
+  }
+  for (size_t off = 0, c = 0; off < len; off += RD_H5_ATTR_LIMIT, c++) {
+    char nm[128];
+    snprintf(nm, sizeof nm, "%s%zu", name, c);
+    attr_string_one(x, loc, nm, v + off, len - off < RD_H5_ATTR_LIMIT ? len - off : RD_H5_ATTR_LIMIT);
+  }
 }
 
 static void attr_num(wctx *x, hid_t loc, const char *name, hid_t ftype, hid_t mtype, const void *v) {
@@ -269,7 +304,34 @@ rd_status rd_h5_write_weights(const char *path, const rd_model *m, const float *
 /* ---- reading --------------------------------------------------------------------- */
 
 /* Reads a string or string-array attribute into a malloc'ed vector of strings. */
+static int read_str_attr_one(hid_t loc, const char *name, char ***out, int *n);
+static void free_strs(char **v, int n);
+
+/* name, or Keras' split form name0, name1, ... joined in order. */
 static int read_str_attr(hid_t loc, const char *name, char ***out, int *n) {
+  if (H5Aexists(loc, name) > 0) return read_str_attr_one(loc, name, out, n);
+  *out = NULL;
+  *n = 0;
+  for (int c = 0;; c++) {
+    char nm[128];
+    snprintf(nm, sizeof nm, "%s%d", name, c);
+    if (H5Aexists(loc, nm) <= 0) return c > 0 ? 0 : -1;
+    char **part = NULL;
+    int k = 0;
+    if (read_str_attr_one(loc, nm, &part, &k) != 0) {
+      free_strs(*out, *n);
+      *out = NULL, *n = 0;
+      return -1;
+    }
+    *out = realloc(*out, sizeof **out * (size_t)(*n + k + 1));
+    RD_ASSERT(*out != NULL, "out of memory");
+    memcpy(*out + *n, part, sizeof *part * (size_t)k);
+    *n += k;
+    free(part);
+  }
+}
+
+static int read_str_attr_one(hid_t loc, const char *name, char ***out, int *n) {
   *out = NULL;
   *n = 0;
   if (H5Aexists(loc, name) <= 0) return -1;

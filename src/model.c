@@ -90,8 +90,13 @@ rd_status rd_model_from_cfg(rd_model *m, const rd_cfg *c, rd_err *err) {
   memset(m, 0, sizeof *m);
   char where[512];
   rd_cfg_get_u64(c, "run", 0, "seed", 0, &m->global_seed);
-  if (!rd_cfg_get_int(c, "model", 0, "input", 0, &m->input))
-    return rd_err_set(err, RD_EINPUT, "%s: missing [model] input = N (the number of input features)", c->path);
+  if (!rd_cfg_get_int(c, "model", 0, "input", 0, &m->input)) {
+    int sec = -1;
+    for (int i = 0; i < c->nsecs; i++)
+      if (!strcmp(c->secs[i].name, "model")) sec = i;
+    return rd_err_set(err, RD_EINPUT, "%s: missing [model] input = N (the number of input features)",
+                      rd_cfg_where(c, NULL, sec, where, sizeof where));
+  }
   int n = rd_cfg_count(c, "dense");
   if (n == 0) return rd_err_set(err, RD_EINPUT, "%s: no [dense] layer: add at least one [dense] section", c->path);
   m->nlayers = n;
@@ -158,6 +163,14 @@ rd_status rd_model_from_cfg(rd_model *m, const rd_cfg *c, rd_err *err) {
       }
     }
   }
+  /* Every rank holds parameters, gradients and optimizer state several times
+   * over: refuse sizes no machine here can hold, as a config error. */
+  const double limit = 1e9;
+  double total = 0;
+  for (int t = 0; t < m->ntensors; t++) total += (double)m->tensors[t].shape[0] * (m->tensors[t].ndim > 1 ? (double)m->tensors[t].shape[1] : 1.0);
+  if (total > limit)
+    return rd_err_set(err, RD_EINPUT, "%s: the model has %.0f parameters; reprodist accepts at most %.0f (check units)",
+                      c->path, total, limit);
   size_t off = 0;
   for (int t = 0; t < m->ntensors; t++) {
     m->tensors[t].offset = off;
