@@ -75,6 +75,7 @@ static const keydef k_schema[] = {
     {"data", "samples", T_INT, 1, 1e9, 0, 0, NULL, 1},
     {"data", "test_samples", T_INT, 1, 1e9, 0, 0, NULL, 1},
     {"train", "epochs", T_INT, 0, 1e9, 0, 0, NULL, 1},
+    {"train", "steps_per_epoch", T_INT, 1, 1e9, 0, 0, NULL, 1},
     {"train", "batch_size", T_INT, 1, 1e9, 0, 0, NULL, 1},
     {"train", "shard_size", T_INT, 1, 1e9, 0, 0, NULL, 1},
     {"train", "optimizer", T_ENUM, 0, 0, 0, 0, k_opts, 1},

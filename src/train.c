@@ -25,6 +25,7 @@ rd_status rd_train_spec_from_cfg(rd_train_spec *t, const rd_cfg *c, const rd_mod
   memset(t, 0, sizeof *t);
   char w[512];
   rd_cfg_get_int(c, "train", 0, "epochs", 1, &t->epochs);
+  rd_cfg_get_int(c, "train", 0, "steps_per_epoch", 0, &t->steps_per_epoch);
   rd_cfg_get_int(c, "train", 0, "batch_size", 32, &t->batch);
   rd_cfg_get_int(c, "train", 0, "shard_size", 16, &t->shard);
   rd_cfg_get_bool(c, "train", 0, "shuffle", 1, &t->shuffle);
@@ -232,7 +233,12 @@ rd_status rd_train_run(const rd_train_spec *t, const rd_train_ctl *ctl, const rd
   uint32_t *rows = malloc(sizeof(uint32_t) * (size_t)S);
   RD_ASSERT(perm && rows, "out of memory");
   const uint64_t shuffle_seed = rd_seed_tensor(m->global_seed, "", "shuffle");
-  const int64_t nb = t->drop_remainder ? train.n / B : ceil_div(train.n, B);
+  int64_t nb = t->drop_remainder ? train.n / B : ceil_div(train.n, B);
+  if (t->steps_per_epoch > 0 && t->steps_per_epoch < nb) nb = t->steps_per_epoch; /* Keras' steps_per_epoch */
+  /* Benchmark-only peer (launch/bench): a plain MPI_Allreduce(MPI_SUM) of each
+   * rank's serial partial sum. Its bits depend on np; never for real results. */
+  const int plain = getenv("RD_BENCH_PLAIN_ALLREDUCE") && !strcmp(getenv("RD_BENCH_PLAIN_ALLREDUCE"), "1");
+  if (plain) rd_warn0("RD_BENCH_PLAIN_ALLREDUCE=1: benchmark mode, results depend on the rank count");
   /* Where a signal's checkpoint goes when no checkpoint_dir is configured. */
   char sigdir[4096];
   snprintf(sigdir, sizeof sigdir, "%s", t->ckpt_dir ? t->ckpt_dir : "");
@@ -280,7 +286,17 @@ rd_status rd_train_run(const rd_train_spec *t, const rd_train_ctl *ctl, const rd
         g[G + M_CORRECT] = (float)corr;
         rd_reduce_push(&red, 0, s);
       }
-      rd_allreduce_finish(ar, &red, gsum);
+      if (plain) {
+        float *acc = red.depth ? rd_reduce_vec(&red, 0) : rd_reduce_slot(&red);
+        if (!red.depth) memset(acc, 0, sizeof(float) * len);
+        for (int i = 1; i < red.depth; i++) {
+          const float *v = rd_reduce_vec(&red, i);
+          for (size_t q = 0; q < len; q++) acc[q] += v[q];
+        }
+        rd_allreduce_plain_sum(acc, gsum, len);
+      } else {
+        rd_allreduce_finish(ar, &red, gsum);
+      }
       const int stop = rd_comm_flag_end();
       if (gsum[G + M_ERRORS] != 0.0f) { /* every rank sees it in the same step */
         rd_err_set(err, RD_EINPUT, "%s: reading training samples failed", train.xname);

@@ -25,6 +25,7 @@ typedef enum { RD_LOSS_XENT, RD_LOSS_MSE } rd_loss_kind;
 
 typedef struct rd_train_spec {
   int64_t epochs, batch, shard;
+  int64_t steps_per_epoch;  /* 0: every batch of the epoch */
   int shuffle, drop_remainder;
   rd_loss_kind loss;
   rd_optim_spec opt;
