@@ -499,7 +499,7 @@ static int cmp_items(const void *a, const void *b) {
   return strcmp(x->key, y->key);
 }
 
-char *rd_cfg_canonical(const rd_cfg *c) {
+static char *canonical(const rd_cfg *c, int skip_epochs) {
   size_t cap = 256, len = 0;
   char *out = malloc(cap);
   RD_ASSERT(out != NULL, "out of memory");
@@ -517,7 +517,9 @@ char *rd_cfg_canonical(const rd_cfg *c) {
     const int s = order[oi];
     int n = 0;
     for (int i = 0; i < c->nitems; i++)
-      if (c->items[i].sec == s && find_key(c->secs[s].name, c->items[i].key)->canon) v[n++] = &c->items[i];
+      if (c->items[i].sec == s && find_key(c->secs[s].name, c->items[i].key)->canon &&
+          !(skip_epochs && !strcmp(c->secs[s].name, "train") && !strcmp(c->items[i].key, "epochs")))
+        v[n++] = &c->items[i];
     qsort(v, (size_t)n, sizeof *v, cmp_items);
     if (n == 0 && strcmp(c->secs[s].name, "dense")) continue; /* an empty [dense] is still a layer */
     for (int i = -1; i < n; i++) {
@@ -559,9 +561,13 @@ char *rd_cfg_canonical(const rd_cfg *c) {
   return out;
 }
 
-uint64_t rd_cfg_digest(const rd_cfg *c) {
-  char *t = rd_cfg_canonical(c);
+char *rd_cfg_canonical(const rd_cfg *c) { return canonical(c, 0); }
+
+static uint64_t digest_of(char *t) {
   uint64_t h = XXH64(t, strlen(t), 0);
   free(t);
   return h;
 }
+
+uint64_t rd_cfg_digest(const rd_cfg *c) { return digest_of(canonical(c, 0)); }
+uint64_t rd_cfg_digest_resumable(const rd_cfg *c) { return digest_of(canonical(c, 1)); }

@@ -59,15 +59,31 @@ static uint64_t checksum(const float *params, size_t np, const float *opt, size_
 static int write_vec(hid_t f, const char *name, const float *v, size_t n) {
   hsize_t d = (hsize_t)n;
   hid_t sp = H5Screate_simple(1, &d, NULL);
-  hid_t ds = H5Dcreate2(f, name, H5T_IEEE_F32LE, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  H5Pset_obj_track_times(dcpl, 0); /* the same state gives the same bytes */
+  hid_t ds = H5Dcreate2(f, name, H5T_IEEE_F32LE, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+  H5Pclose(dcpl);
   int ok = ds >= 0 && (n == 0 || H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0);
   if (ds >= 0) H5Dclose(ds);
   H5Sclose(sp);
   return ok ? 0 : -1;
 }
 
-/* Removes all but the newest `keep` ckpt-*.h5 in dir. */
-static void prune(const char *dir, int keep) {
+/* config_xxh64 of a checkpoint file; 0 when unreadable. */
+static uint64_t file_config(const char *path) {
+  uint64_t v = 0;
+  hid_t f = H5Fis_hdf5(path) > 0 ? H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT) : -1;
+  if (f >= 0) {
+    if (rd_h5_read_attr_u64(f, "config_xxh64", &v)) v = 0;
+    H5Fclose(f);
+  }
+  return v;
+}
+
+/* Keeps the `keep` newest checkpoints of this config (the one just written,
+ * `mine`, always among them) and removes its older ones. Checkpoints of other
+ * configs in the same directory are not touched. */
+static void prune(const char *dir, int keep, uint64_t mine, uint64_t cfg) {
   DIR *d = opendir(dir);
   if (!d) return;
   uint64_t *steps = NULL;
@@ -75,16 +91,17 @@ static void prune(const char *dir, int keep) {
   struct dirent *e;
   while ((e = readdir(d))) {
     unsigned long long s;
-    char tail[8];
-    if (sscanf(e->d_name, "ckpt-%12llu%7s", &s, tail) == 2 && !strcmp(tail, ".h5") && strlen(e->d_name) == 20) {
-      if (n == cap) steps = realloc(steps, sizeof *steps * (cap = cap ? 2 * cap : 16));
-      RD_ASSERT(steps != NULL, "out of memory");
-      steps[n++] = s;
-    }
+    char tail[8], p[4096];
+    if (sscanf(e->d_name, "ckpt-%12llu%7s", &s, tail) != 2 || strcmp(tail, ".h5") || strlen(e->d_name) != 20) continue;
+    snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+    if (s == mine || file_config(p) != cfg) continue;
+    if (n == cap) steps = realloc(steps, sizeof *steps * (cap = cap ? 2 * cap : 16));
+    RD_ASSERT(steps != NULL, "out of memory");
+    steps[n++] = s;
   }
   closedir(d);
   for (size_t i = 0; i < n; i++) {
-    size_t newer = 0;
+    size_t newer = 1; /* the one just written */
     for (size_t j = 0; j < n; j++) newer += steps[j] > steps[i];
     if ((int)newer >= keep) {
       char p[4096];
@@ -155,7 +172,7 @@ rd_status rd_ckpt_write(const char *dir, int keep, const rd_model *m, const floa
         rd_err_set(err, RD_EINPUT, "%s: writing the checkpoint failed (disk full or I/O error); older ones are intact",
                    path);
       else if (rd_fs_commit(tmp, path, err) == RD_OK)
-        prune(dir, keep);
+        prune(dir, keep, st->iteration, id->config_digest);
       if (err->code) unlink(tmp);
     }
   }

@@ -11,6 +11,7 @@
 #include "reprodist/cfg.h"
 #include "reprodist/comm.h"
 #include "reprodist/fingerprint.h"
+#include "reprodist/fsio.h"
 #include "reprodist/h5io.h"
 #include "reprodist/inspect.h"
 #include "reprodist/log.h"
@@ -30,6 +31,7 @@ typedef struct {
   int nsets;
   const char **files; /* check / digest operands */
   int nfiles;
+  char command[8192]; /* argv, shell-quoted, without --resume: for the resume hint */
 } cli_args;
 
 static const char k_usage[] =
@@ -52,6 +54,18 @@ static const char k_usage[] =
     "config, data, checkpoint or output error (a bad path, a full disk); 3 stopped\n"
     "by SIGTERM/SIGINT/SIGUSR1 after writing a checkpoint.\n"
     "Run with mpirun -np N; results are bit-identical for every N (see README).";
+
+static void build_command(int argc, char **argv, cli_args *a) {
+  a->command[0] = '\0';
+  for (int i = 0; i < argc; i++) {
+    if (!strcmp(argv[i], "--resume") && i + 1 < argc) {
+      i++;
+      continue;
+    }
+    if (!strncmp(argv[i], "--resume=", 9)) continue;
+    rd_fs_shell_append(a->command, sizeof a->command, argv[i]);
+  }
+}
 
 static int is_command(const char *s) {
   return !strcmp(s, "train") || !strcmp(s, "init") || !strcmp(s, "seeds") || !strcmp(s, "check") ||
@@ -108,6 +122,7 @@ static rd_status parse_args(int argc, char **argv, cli_args *a, rd_err *err, int
     }
   }
   if (npos == 0) return rd_err_set(err, RD_EINPUT, "reprodist: no config file given (see --help)");
+  build_command(argc, argv, a);
   int first = 0;
   a->cmd = "train";
   if (is_command(pos[0])) a->cmd = pos[0], first = 1;
@@ -231,7 +246,7 @@ static rd_status cmd_train(const cli_args *a, const rd_cfg *cfg, const rd_model 
   rd_model_init_params(m, params);
   char fp[RD_FP_MAX];
   rd_fp_text(fp, sizeof fp);
-  rd_train_ctl ctl = {a->resume, rd_cfg_digest(cfg), fp, out, a->config};
+  rd_train_ctl ctl = {a->resume, rd_cfg_digest_resumable(cfg), fp, out, a->command};
   rd_status st = rd_train_run(&t, &ctl, cfg, m, params, err);
   if (st == RD_OK) st = write_weights(out, cfg, m, params, err);
   if (st == RD_OK) rd_log0("reprodist: wrote trained weights to %s (config xxh64 %016" PRIx64 ")", out, rd_cfg_digest(cfg));

@@ -28,3 +28,28 @@ rd_status rd_fs_commit(const char *tmp, const char *path, rd_err *err) {
   free(dup);
   return RD_OK;
 }
+
+/* Appends s to buf, single-quoted when it holds anything a shell would interpret. */
+void rd_fs_shell_append(char *buf, size_t n, const char *s) {
+  size_t o = strlen(buf);
+  int plain = *s != '\0';
+  for (const char *p = s; *p; p++)
+    if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./=:,+@%", *p)) plain = 0;
+  if (o && o < n - 1) buf[o++] = ' ';
+  if (plain) {
+    snprintf(buf + o, n - o, "%s", s);
+    return;
+  }
+  if (o < n - 1) buf[o++] = '\'';
+  for (const char *p = s; *p && o < n - 5; p++) {
+    if (*p == '\'') {
+      memcpy(buf + o, "'\\''", 4);
+      o += 4;
+    } else {
+      buf[o++] = *p;
+    }
+  }
+  if (o < n - 1) buf[o++] = '\'';
+  buf[o < n ? o : n - 1] = '\0';
+}
+

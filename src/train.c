@@ -12,6 +12,7 @@
 #include "reprodist/ckpt.h"
 #include "reprodist/comm.h"
 #include "reprodist/data.h"
+#include "reprodist/fsio.h"
 #include "reprodist/fingerprint.h"
 #include "reprodist/h5io.h"
 #include "reprodist/nn.h"
@@ -153,18 +154,37 @@ static rd_status evaluate(rd_shard *k, rd_dataset *ds, const float *params, rd_r
 static rd_status check_replicas(const float *params, size_t n, uint64_t iteration, int64_t epoch, rd_err *err) {
   uint64_t h = rd_h5_digest(params, n);
   if (rd_comm_same_u64(h)) return RD_OK;
-  uint64_t *all = rd_comm_rank() == 0 ? malloc(sizeof(uint64_t) * (size_t)rd_comm_size()) : NULL;
+  const int P = rd_comm_size();
+  uint64_t *all = rd_comm_rank() == 0 ? malloc(sizeof(uint64_t) * (size_t)P) : NULL;
   rd_comm_gather_bytes(&h, sizeof h, all);
   if (rd_comm_rank() == 0) {
-    int r = 1;
-    while (r < rd_comm_size() && all[r] == all[0]) r++;
+    /* Name the ranks outside the largest group of equal digests. */
+    int best = 0, bestn = 0;
+    for (int r = 0; r < P; r++) {
+      int c = 0;
+      for (int q = 0; q < P; q++) c += all[q] == all[r];
+      if (c > bestn) best = r, bestn = c;
+    }
+    char odd[512] = "";
+    size_t o = 0;
+    for (int r = 0, shown = 0; r < P && o < sizeof odd; r++)
+      if (all[r] != all[best] && shown++ < 8)
+        o += (size_t)snprintf(odd + o, sizeof odd - o, "%s%d (%016" PRIx64 ")", o ? ", " : "", r, all[r]);
     rd_err_set(err, RD_ERUNTIME,
-               "reprodist: replicas diverged at step %" PRIu64 " (epoch %lld): rank %d's parameters (xxh64 %016" PRIx64
-               ") differ from rank 0's (%016" PRIx64 "); check that all ranks run the same binary and libraries",
-               iteration, (long long)epoch + 1, r, all[r < rd_comm_size() ? r : 0], all[0]);
+               "reprodist: replicas diverged at step %" PRIu64 " (epoch %lld): rank %s differ%s from the other %d "
+               "rank(s) (%016" PRIx64 "); check that all ranks run the same binary and libraries",
+               iteration, (long long)epoch + 1, odd, P - bestn == 1 ? "s" : "", bestn, all[best]);
   }
   free(all);
   return rd_comm_agree(err);
+}
+
+/* Checkpoints only ever hold state that every replica agrees on. */
+static rd_status save_checkpoint(const char *dir, const rd_train_spec *t, const rd_model *m, const float *params,
+                                 const float *state, size_t nopt, const rd_ckpt_state *st, const rd_ckpt_ident *id,
+                                 char *path, size_t n, rd_err *err) {
+  if (check_replicas(params, m->nparams, st->iteration, st->epoch, err)) return err->code;
+  return rd_ckpt_write(dir, t->keep, m, params, state, nopt, st, id, path, n, err);
 }
 
 /* Test hook: RD_FAULT_DIVERGE=RANK:STEP flips one bit of that rank's replica
@@ -320,16 +340,19 @@ rd_status rd_train_run(const rd_train_spec *t, const rd_train_ctl *ctl, const rd
         break;
       rd_ckpt_state now = {iteration, e, b + 1, loss_sum, correct, seen};
       if (stop) {
-        if (rd_ckpt_write(sigdir, t->keep, m, params, state, nopt, &now, &id, ckpath, sizeof ckpath, err) == RD_OK) {
+        if (save_checkpoint(sigdir, t, m, params, state, nopt, &now, &id, ckpath, sizeof ckpath, err) == RD_OK) {
+          char hint[8192 + 4200] = "";
+          snprintf(hint, sizeof hint, "%s --resume", ctl->command);
+          rd_fs_shell_append(hint, sizeof hint, ckpath);
           rd_warn0("stopped by a signal after step %" PRIu64 " (epoch %lld); checkpoint %s; continue with: "
-                   "reprodist %s --resume %s  (any number of ranks)",
-                   iteration, (long long)(e + 1), ckpath, ctl->config_path, ckpath);
+                   "mpirun -np N %s  (any N)",
+                   iteration, (long long)(e + 1), ckpath, hint);
           stopped = 1;
         }
         break;
       }
       if (t->ckpt_every && !t->ckpt_in_epochs && iteration % (uint64_t)t->ckpt_every == 0 &&
-          rd_ckpt_write(t->ckpt_dir, t->keep, m, params, state, nopt, &now, &id, NULL, 0, err))
+          save_checkpoint(t->ckpt_dir, t, m, params, state, nopt, &now, &id, NULL, 0, err))
         break;
     }
     if (err->code || stopped) break;
@@ -352,7 +375,7 @@ rd_status rd_train_run(const rd_train_spec *t, const rd_train_ctl *ctl, const rd
     }
     rd_ckpt_state next = {iteration, e + 1, 0, 0.0, 0.0, 0};
     if (t->ckpt_every && t->ckpt_in_epochs && (e + 1) % t->ckpt_every == 0 &&
-        rd_ckpt_write(t->ckpt_dir, t->keep, m, params, state, nopt, &next, &id, NULL, 0, err))
+        save_checkpoint(t->ckpt_dir, t, m, params, state, nopt, &next, &id, NULL, 0, err))
       break;
   }
   release_signals();

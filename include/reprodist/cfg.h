@@ -82,6 +82,9 @@ int rd_cfg_get_str(const rd_cfg *cfg, const char *sec, int ord, const char *key,
 char *rd_cfg_canonical(const rd_cfg *cfg);
 /* XXH64 (seed 0) of rd_cfg_canonical. */
 uint64_t rd_cfg_digest(const rd_cfg *cfg);
+/* The same without [train] epochs: what a checkpoint must match, so that a run
+ * can be resumed with more (or fewer) epochs. */
+uint64_t rd_cfg_digest_resumable(const rd_cfg *cfg);
 
 /* Strict number parsing shared with the command line. Return 0 on success. */
 int rd_parse_int(const char *s, int64_t *out);

@@ -5,6 +5,8 @@
 #ifndef REPRODIST_FSIO_H
 #define REPRODIST_FSIO_H
 
+#include <stddef.h>
+
 #include "reprodist/log.h"
 
 #ifdef __cplusplus
@@ -15,6 +17,10 @@ extern "C" {
  * The environment variable RD_FAULT_ABORT_BEFORE_RENAME=1 aborts the process
  * between the fsync and the rename: a fault-injection hook for the tests. */
 rd_status rd_fs_commit(const char *tmp, const char *path, rd_err *err);
+
+/* Appends s to the NUL-terminated buf (n bytes), after a space unless buf is
+ * empty, single-quoted when a shell would otherwise split or expand it. */
+void rd_fs_shell_append(char *buf, size_t n, const char *s);
 
 #ifdef __cplusplus
 }

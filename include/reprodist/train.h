@@ -41,10 +41,10 @@ typedef struct rd_train_spec {
  * identifies this run in its checkpoints. */
 typedef struct rd_train_ctl {
   const char *resume;       /* checkpoint path, "latest", or NULL */
-  uint64_t config_digest;
+  uint64_t config_digest;   /* rd_cfg_digest_resumable: what checkpoints must match */
   const char *fingerprint;
   const char *output;       /* for the default signal-checkpoint directory */
-  const char *config_path;  /* for the resume hint */
+  const char *command;      /* the reprodist command line, shell-quoted, without --resume: for the hint */
 } rd_train_ctl;
 
 /* Reads and checks [train] against the model. Errors name the file and line. */

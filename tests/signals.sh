@@ -1,0 +1,234 @@
+#!/bin/bash
+# signals: stopping, crashing and diverging (src/train.c, src/fsio.c, src/cli.c).
+#  a. SIGTERM to every rank process (as Slurm does), during training on the full
+#     Fashion-MNIST set: mpiexec exits 3 (src/cli.c usage: "3 stopped by
+#     SIGTERM/SIGINT after writing a checkpoint"), every rank is gone, a
+#     checkpoint is in OUTPUT.ckpt/, stderr says how to resume, no weights are
+#     written; resuming at np 3 gives the uninterrupted run's sha256, and the
+#     metrics file then holds every epoch once with the uninterrupted values.
+#     The printed resume command, run as printed, resumes.
+#  b. SIGINT to every rank the same way (resume at np 1); SIGUSR1 to one rank
+#     only of 3 (all stop, one checkpoint, exit 3).
+#  c. RD_FAULT_ABORT_BEFORE_RENAME=1: rank 0 aborts in its first checkpoint
+#     save. No hang; no ckpt-*.h5 is added, and the older checkpoints of a
+#     previous run in the same directory (one of them with the very name being
+#     written) are untouched; that one and the newest (--resume latest) resume.
+#  d. The replica divergence guard, RD_FAULT_DIVERGE=RANK:STEP (one bit of that
+#     rank's replica flipped after STEP): with check_every = 1 at np 2, exit 1
+#     and "replicas diverged at step 5" naming rank 1; per epoch (default) it is
+#     caught at the end of epoch 1 (step 16); at np 3 the odd rank is named; no
+#     weights are written; a checkpoint is never written from diverged replicas.
+#     At np 1 there is no replica to compare: RANK 1 does nothing (same
+#     weights), RANK 0 silently changes the result (exit 0; a known limit).
+. "${RD_TESTS:?run through ctest}/lib.sh" || exit 1
+
+cd "$RD_TMP" || exit 1
+T=$RD_TMP
+PY=${RD_PYTHON:-/usr/bin/python3}
+FM=$RD_SRC/configs/fashion_mnist_mlp.cfg
+SYN=$RD_SRC/configs/synthetic.cfg
+# 2 epochs of 938 steps: about 1 s per epoch at np 2, after 1-2 s of loading.
+BASE=("$FM" --set train.epochs=2)
+
+show() { echo "  exit $RC; stdout:"; sed 's/^/    /' "$T/$1.out"; echo "  stderr:"; sed 's/^/    /' "$T/$1.err"; }
+# rank_pids OUT: PIDs of the reprodist rank processes writing OUT (not mpiexec
+# nor timeout, whose command lines hold the same path).
+rank_pids() {
+  local p
+  for p in $(pgrep -f -- "-o $1( |$)"); do
+    [ "$(cat "/proc/$p/comm" 2>/dev/null)" = reprodist ] && echo "$p"
+  done
+}
+# metrics_values FILE: epoch loss accuracy test_loss test_accuracy per line.
+metrics_values() {
+  "$PY" -c 'import json, sys
+for l in open(sys.argv[1]):
+    m = json.loads(l)
+    print(m["epoch"], repr(m["loss"]), repr(m["accuracy"]), repr(m["test_loss"]), repr(m["test_accuracy"]))' "$1"
+}
+
+# interrupt NAME NP SIG WHICH: trains BASE at NP with -o NAME.h5 and metrics
+# NAME.jsonl, waits until training has started (the log's first line comes
+# after the data is loaded, just before the step loop) and half a second more,
+# sends SIG to the rank processes (WHICH: all, or an index into their PID
+# list), waits. Sets RC, NPIDS.
+interrupt() {
+  local name=$1 np=$2 sig=$3 which=$4
+  rd_run "$np" "${BASE[@]}" --set "run.metrics=$T/$name.jsonl" -o "$T/$name.h5" >"$T/$name.out" 2>"$T/$name.err" &
+  local job=$! i=0
+  until grep -q '^reprodist .* rank' "$T/$name.out" 2>/dev/null; do
+    sleep 0.1
+    i=$((i + 1))
+    [ $i -lt 400 ] && kill -0 $job 2>/dev/null || break
+  done
+  sleep 0.5
+  local pids; pids=$(rank_pids "$T/$name.h5")
+  NPIDS=$(echo $pids | wc -w)
+  if [ "$which" = all ]; then
+    [ -n "$pids" ] && kill -"$sig" $pids
+  else
+    kill -"$sig" $(echo $pids | cut -d' ' -f$((which + 1)))
+  fi
+  wait $job
+  RC=$?
+}
+# stopped_ok NAME NP SIG: the checks after a stop; sets CKPT to the checkpoint.
+stopped_ok() {
+  local name=$1 np=$2 sig=$3
+  rd_check "$sig: found $np rank processes to signal" test "$NPIDS" -eq "$np"
+  if [ "$RC" -eq 3 ]; then rd_pass "$sig: mpiexec exits 3 (stopped after writing a checkpoint)"
+  else rd_fail "$sig: mpiexec exit $RC, want 3"; show "$name"; fi
+  rd_check "$sig: every rank process has exited" test -z "$(rank_pids "$T/$name.h5")"
+  local cks; cks=$(ls "$T/$name.h5.ckpt" 2>/dev/null)
+  CKPT=$T/$name.h5.ckpt/$cks
+  rd_check "$sig: one checkpoint in the default directory $name.h5.ckpt/ ($cks)" \
+    test "$(echo "$cks" | grep -c '^ckpt-[0-9]\{12\}\.h5$')" -eq 1 -a "$(echo "$cks" | wc -l)" -eq 1
+  rd_check "$sig: stderr says how to resume (--resume $name.h5.ckpt/$cks), once" \
+    test "$(grep -c "stopped by a signal after step [0-9]* (epoch [0-9]*); checkpoint $CKPT; continue with: .*--resume $CKPT" "$T/$name.err")" -eq 1
+  rd_check "$sig: no weights file (nor a temporary) was written" test -z "$(ls "$T" | grep "^$name\.h5\(\.tmp.*\)\?$")"
+  rd_check "$sig: stopped before the end (at most 1 of 2 epoch lines)" test "$(grep -c '^epoch ' "$T/$name.out")" -le 1
+}
+# resume_ok NAME NP WHAT: resumes NAME's checkpoint at NP with the same options.
+resume_ok() {
+  local name=$1 np=$2 what=$3
+  rd_run "$np" "${BASE[@]}" --set "run.metrics=$T/$name.jsonl" -o "$T/$name.h5" --resume "$CKPT" \
+    >"$T/$name.res.out" 2>"$T/$name.res.err"
+  RC=$?
+  if [ "$RC" -eq 0 ] && [ -s "$T/$name.h5" ] && [ "$(rd_sha "$T/$name.h5")" = "$REF" ]; then
+    rd_pass "$what: resumed at np $np, the uninterrupted run's sha256"
+  else
+    rd_fail "$what: resume at np $np: exit $RC, sha256 $( [ -s "$T/$name.h5" ] && rd_sha "$T/$name.h5")"
+    sed 's/^/    /' "$T/$name.res.err"
+  fi
+}
+
+# ---- reference --------------------------------------------------------------------------
+rd_run 2 "${BASE[@]}" --set "run.metrics=$T/ref.jsonl" -o "$T/ref.h5" >ref.out 2>ref.err
+RC=$?
+REF=$( [ -s ref.h5 ] && rd_sha ref.h5)
+rd_check "reference: 2 epochs at np 2, exit 0" test "$RC" -eq 0 -a -n "$REF"
+[ -n "$REF" ] || { show ref; rd_finish; }
+echo "  [${SECONDS}s] reference"
+
+# ---- a. SIGTERM ---------------------------------------------------------------------------------
+interrupt term 2 TERM all
+stopped_ok term 2 SIGTERM
+TERM_CKPT=$CKPT
+resume_ok term 3 SIGTERM
+rd_check "SIGTERM: the metrics file holds epochs 1-2 once each, with the uninterrupted run's values" \
+  test "$(metrics_values term.jsonl)" = "$(metrics_values ref.jsonl)"
+# The printed command, run as printed (reprodist under mpiexec at np 1, same cwd).
+# The command follows "continue with: " (a trailing "  (...)" remark is not part of it).
+HINT=$(grep -o 'continue with: .*' term.err | head -n 1 | sed 's/^continue with: //; s/  (.*)$//')
+# Split as a shell would (the command may quote arguments), without eval; run
+# what follows the word reprodist (an mpirun prefix is replaced by rd_run).
+mapfile -d '' HINT_ARGV < <("$PY" -c 'import shlex, sys
+a = shlex.split(sys.argv[1])
+i = next((k for k, w in enumerate(a) if w == "reprodist" or w.endswith("/reprodist")), None)
+for w in ([] if i is None else a[i + 1:]): sys.stdout.write(w + "\0")' "$HINT" 2>/dev/null)
+rm -f term.h5
+if [ "${#HINT_ARGV[@]}" -gt 0 ]; then
+  rd_run 1 "${HINT_ARGV[@]}" >hint.out 2>hint.err
+  RC=$?
+else
+  RC=-1
+fi
+# The weights must land where the stopped run would have written them (its -o).
+rd_check "SIGTERM: the printed resume command works as printed (exit 0, weights at term.h5 = reference)" \
+  test "$RC" -eq 0 -a -s term.h5 -a "$(rd_sha term.h5 2>/dev/null)" = "$REF"
+[ "$RC" -eq 0 ] || { echo "  printed: $HINT"; sed 's/^/    /' hint.err | head -3; }
+echo "  [${SECONDS}s] SIGTERM"
+
+# ---- b. SIGINT; SIGUSR1 to one rank ------------------------------------------------------------------
+interrupt int 2 INT all
+stopped_ok int 2 SIGINT
+resume_ok int 1 SIGINT
+interrupt usr1 3 USR1 1
+stopped_ok usr1 3 "SIGUSR1 (to rank process 2 of 3 only)"
+echo "  [${SECONDS}s] SIGINT, SIGUSR1"
+
+# ---- c. abort before rename ----------------------------------------------------------------------------
+# A previous run (another seed) leaves ckpt 4, 8, 12, 16 in A; the faulty run's
+# first save is ckpt-4 again.
+A=$T/A
+PREV=("$SYN" --set run.seed=8 --set train.epochs=1 --set "run.checkpoint_dir=$A" --set "run.checkpoint_every=4 steps"
+      --set run.keep=100)
+rd_run 2 "${PREV[@]}" -o "$T/prev.h5" >prev.out 2>prev.err
+rd_check "fault setup: a previous run left 4 checkpoints" test "$?" -eq 0 -a "$(ls "$A" | wc -l)" -eq 4
+(cd "$A" && sha256sum ckpt-*.h5) >before.sha
+RD_RUN_FLAGS="-x RD_FAULT_ABORT_BEFORE_RENAME=1" rd_run 2 "$SYN" --set "run.checkpoint_dir=$A" \
+  --set "run.checkpoint_every=4 steps" -o "$T/fault.h5" >fault.out 2>fault.err
+RC=$?
+rd_check "abort before rename: the job fails (exit $RC), neither 0 nor a timeout" \
+  test "$RC" -ne 0 -a "$RC" -ne 124 -a "$RC" -ne 137
+rd_check "abort before rename: it did abort in the checkpoint save (no epoch finished)" \
+  eval '! grep -q "^epoch " fault.out && grep -q "Aborted\|signal 6" fault.err'
+rd_check "abort before rename: the previous run's checkpoints are exactly as they were (sha256)" \
+  eval '(cd "$A" && sha256sum ckpt-*.h5) | diff before.sha - >/dev/null'
+rd_check "abort before rename: no weights file" test ! -e fault.h5
+# The one whose name the faulty run wrote resumes (with the previous run's
+# config) to the previous run's weights.
+ok=1
+for f in "$A/ckpt-000000000004.h5"; do
+  rd_run 1 "${PREV[@]:0:5}" --resume "$f" -o "$T/prev_res.h5" >/dev/null 2>res.err \
+    && [ "$(rd_sha prev_res.h5)" = "$(rd_sha prev.h5)" ] || { ok=0; echo "  $f:"; sed 's/^/    /' res.err; }
+  rm -f prev_res.h5
+done
+rd_check "abort before rename: the previous run's ckpt-4 (the name being written) resumes to its weights" test "$ok" -eq 1
+rd_run 1 "${PREV[@]}" --resume latest -o "$T/prev_latest.h5" >latest.out 2>&1
+rd_check "abort before rename: --resume latest still picks the previous run's newest (ckpt 16), not the debris" \
+  eval 'grep -qF "resuming from $A/ckpt-000000000016.h5" latest.out && [ "$(rd_sha prev_latest.h5)" = "$(rd_sha prev.h5)" ]'
+echo "  [${SECONDS}s] abort before rename"
+
+# ---- d. divergence guard --------------------------------------------------------------------------------
+# diverge NAME NP SPEC ARGS...: starts a synthetic training with
+# RD_FAULT_DIVERGE=SPEC (empty: none) in the background; NAME.rc gets its exit
+# code. The runs are small and mostly mpiexec start-up: up to 4 at once.
+diverge() {
+  local name=$1 np=$2 spec=$3; shift 3
+  while [ "$(jobs -rp | wc -l)" -ge 4 ]; do wait -n; done
+  (RD_RUN_FLAGS=${spec:+"-x RD_FAULT_DIVERGE=$spec"} rd_run "$np" "$SYN" -o "$T/$name.h5" "$@" \
+     >"$T/$name.out" 2>"$T/$name.err"
+   echo $? >"$T/$name.rc") &
+}
+diverge syn 2 ""
+diverge div_every1 2 1:5 --set train.check_every=1
+diverge div_epoch 2 1:5
+diverge div_np3 3 2:5 --set train.check_every=1
+diverge div_every2 2 1:5 --set train.check_every=2
+# Rank 0 diverges, checked once per epoch, with a checkpoint every 4 steps: the
+# checkpoints after step 5 would hold a replica the guard rejects at step 16.
+diverge div_ckpt 2 0:5 --set "run.checkpoint_dir=$T/DC" --set "run.checkpoint_every=4 steps" --set run.keep=100
+diverge div_np1_r1 1 1:5 --set train.check_every=1
+diverge div_np1_r0 1 0:5 --set train.check_every=1
+wait
+rd_check "divergence: the fault-free reference run succeeds" test "$(cat syn.rc)" -eq 0 -a -s syn.h5
+SYN_REF=$(rd_sha syn.h5)
+# expect_diverged NAME STEP RANK: exit 1, the message once, no weights.
+expect_diverged() {
+  local name=$1 step=$2 rank=$3
+  local msg="reprodist: replicas diverged at step $step (epoch 1): rank $rank ("
+  RC=$(cat "$T/$name.rc")
+  if [ "$RC" -eq 1 ] && [ "$(grep -cF "$msg" "$T/$name.err")" -eq 1 ] && [ ! -e "$T/$name.h5" ]; then
+    rd_pass "$name: exit 1, '$msg', no weights"
+  else
+    rd_fail "$name: want exit 1 and '$msg' once, no weights"; show "$name"
+  fi
+}
+expect_diverged div_every1 5 1
+expect_diverged div_epoch 16 1
+rd_check "div_epoch: caught before epoch 1 is reported" test "$(grep -c '^epoch ' div_epoch.out)" -eq 0
+expect_diverged div_np3 5 2
+expect_diverged div_every2 6 1
+# (Caught at step 16 by the per-epoch check, or earlier by a check before a checkpoint.)
+rd_check "div_ckpt: exit 1, 'replicas diverged at step 5..16 (epoch 1): rank 1 (...)', no weights" \
+  test "$(cat div_ckpt.rc)" -eq 1 -a ! -e div_ckpt.h5 \
+  -a "$(grep -cE "replicas diverged at step ([5-9]|1[0-6]) \(epoch 1\): rank 1 \([0-9a-f]{16}\) differs from the other 1 rank" div_ckpt.err)" -eq 1
+rd_check "div_ckpt: no checkpoint is written from diverged replicas (only ckpt-4 may exist; found: $(ls "$T/DC" 2>/dev/null | tr '\n' ' '))" \
+  test -z "$(ls "$T/DC" 2>/dev/null | grep -v '^ckpt-000000000004\.h5$')"
+rd_check "np 1, RD_FAULT_DIVERGE=1:5 (no rank 1): exit 0 and the normal weights" \
+  test "$(cat div_np1_r1.rc)" -eq 0 -a "$(rd_sha div_np1_r1.h5 2>/dev/null)" = "$SYN_REF"
+rd_check "np 1, RD_FAULT_DIVERGE=0:5: exit 0 (nothing to compare against) but other weights (the fault fired)" \
+  test "$(cat div_np1_r0.rc)" -eq 0 -a -s div_np1_r0.h5 -a "$(rd_sha div_np1_r0.h5 2>/dev/null)" != "$SYN_REF"
+echo "  [${SECONDS}s] divergence"
+rd_finish
