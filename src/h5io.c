@@ -16,7 +16,15 @@
 #include "reprodist/comm.h"
 #include "reprodist/fsio.h"
 
+static int g_h5_close_failed; /* see prepare_output */
+
 void rd_h5_quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+
+int rd_h5_shutdown(void) {
+  if (g_h5_close_failed) return -1; /* HDF5 would crash closing that file again */
+  H5close();
+  return 0;
+}
 
 uint64_t rd_h5_digest(const float *data, size_t n) {
   /* x86-64 and every target we build for is little-endian; fingerprint checks it. */
@@ -156,7 +164,11 @@ static void hex64(uint64_t v, char out[17]) { snprintf(out, 17, "%016" PRIx64, v
 
 /* Rank 0 checks the output path and makes the (empty) temporary file, so that a
  * bad path gets a message with the system's reason rather than HDF5's. */
-static rd_status prepare_output(const char *path, const char *tmp, int keep, rd_err *err) {
+/* HDF5 1.10 cannot recover from a write that fails at close (a later H5close
+ * crashes), so the space is reserved up front: a full disk is then reported
+ * before HDF5 writes anything. HDF5 truncates the file to its end on close, so
+ * the reservation leaves no trace in the bytes. */
+static rd_status prepare_output(const char *path, const char *tmp, int keep, off_t reserve, rd_err *err) {
   if (rd_comm_rank() == 0) {
     struct stat st;
     char *dup = strdup(path);
@@ -175,8 +187,12 @@ static rd_status prepare_output(const char *path, const char *tmp, int keep, rd_
         rd_err_set(err, RD_EINPUT, "%s: cannot create a file in '%s' (%s); choose a writable place with -o", path,
                    dir, strerror(errno));
       else {
+        int rc = reserve > 0 ? posix_fallocate(fd, 0, reserve) : 0;
+        if (rc == ENOSPC || rc == EDQUOT)
+          rd_err_set(err, RD_EINPUT, "%s: not enough free space in '%s' for the weights (%lld bytes); free some or use -o",
+                     path, dir, (long long)reserve);
         close(fd);
-        if (!keep) unlink(tmp);
+        if (!keep || err->code) unlink(tmp);
       }
     }
     free(dup);
@@ -196,7 +212,7 @@ static char *temp_name(const char *path) {
 
 rd_status rd_h5_check_output(const char *path, rd_err *err) {
   char *tmp = temp_name(path);
-  rd_status st = prepare_output(path, tmp, 0, err);
+  rd_status st = prepare_output(path, tmp, 0, 0, err);
   free(tmp);
   return st;
 }
@@ -205,7 +221,10 @@ rd_status rd_h5_check_output(const char *path, rd_err *err) {
 rd_status rd_h5_write_weights(const char *path, const rd_model *m, const float *params, const rd_provenance *prov,
                               rd_err *err) {
   char *tmp = temp_name(path);
-  if (prepare_output(path, tmp, 1, err)) {
+  /* Data, plus generous room for HDF5's metadata and the attributes. */
+  off_t reserve = (off_t)(m->nparams * sizeof(float)) + (off_t)strlen(prov->config_text) +
+                  (prov->fingerprint ? (off_t)strlen(prov->fingerprint) : 0) + 8192 * (off_t)(m->nlayers + 8);
+  if (prepare_output(path, tmp, 1, reserve, err)) {
     free(tmp);
     return err->code;
   }
@@ -246,14 +265,17 @@ rd_status rd_h5_write_weights(const char *path, const rd_model *m, const float *
     attr_string(&x, f, "reprodist_openblas_core", prov->openblas_core);
     if (prov->fingerprint) attr_string(&x, f, "reprodist_fingerprint", prov->fingerprint);
 
-    for (int i = 0; i < m->nlayers && !x.failed; i++) {
+    /* Every rank makes the same sequence of HDF5 calls even after a local
+     * failure (a full disk is seen by the writing rank only): leaving the
+     * sequence early would leave the others waiting in a collective. */
+    for (int i = 0; i < m->nlayers; i++) {
       const rd_layer *L = &m->layers[i];
       hid_t g = H5Gcreate2(f, L->name, H5P_DEFAULT, gcpl, H5P_DEFAULT);
       hid_t g2 = g >= 0 ? H5Gcreate2(g, L->name, H5P_DEFAULT, gcpl, H5P_DEFAULT) : -1;
       H5CHK(&x, g2);
       if (g2 < 0) {
         if (g >= 0) H5Gclose(g);
-        break;
+        continue;
       }
       int idx[2] = {L->kernel, L->bias};
       int nt = L->bias >= 0 ? 2 : 1;
@@ -289,7 +311,7 @@ rd_status rd_h5_write_weights(const char *path, const rd_model *m, const float *
     H5Pclose(dxpl);
     H5Pclose(dcpl);
     H5Pclose(gcpl);
-    H5CHK(&x, H5Fclose(f));
+    if (H5Fclose(f) < 0) x.failed = 1, g_h5_close_failed = 1;
     if (x.failed)
       rd_err_set(err, RD_EINPUT, "%s: writing the weights failed (disk full or I/O error); the old file, if any, is untouched",
                  path);

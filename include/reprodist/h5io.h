@@ -71,6 +71,9 @@ char *rd_h5_read_attr_str(int64_t loc, const char *name);
 
 /* Turns off HDF5's own error printing; reprodist reports errors itself. */
 void rd_h5_quiet(void);
+/* Closes HDF5 while MPI is still up. Returns -1 when a file failed to close
+ * (HDF5 1.10 would crash finishing it): the caller then leaves with _exit. */
+int rd_h5_shutdown(void);
 
 /* Canonical digest of a float tensor: XXH64 (seed 0) of its little-endian bytes. */
 uint64_t rd_h5_digest(const float *data, size_t n);

@@ -1,0 +1,261 @@
+#!/bin/bash
+# reliability: outputs that cannot be written, bad inputs that must end every
+# rank quickly, and a rank killed in the middle of an epoch (src/h5io.c,
+# src/ckpt.c, src/fsio.c, src/comm.c, src/train.c).
+#  1. outputs, at np 2 on configs/synthetic.cfg (1 epoch), each: exit 2, one
+#     line from reprodist naming the path (mpiexec's own boxed notice aside),
+#     no epoch trained when the path is checked up front, no temporary left:
+#     a. -o under a regular file (a file where a directory should be);
+#     b. -o onto an existing weights file in a read-only tmpfs (root only);
+#        the file keeps its sha256;
+#     c. -o onto an existing directory; the directory and its file untouched;
+#     d. a full disk: -o onto a valid weights file in a 256 KiB tmpfs whose free
+#        space is filled (root only): the file keeps its sha256;
+#     e. a full disk under checkpoint_dir (root only): an older checkpoint with
+#        the very name of the first new one keeps its sha256 and still resumes
+#        (np 1) to the uninterrupted run's weights.
+#     Without root or when mount fails, b, d and e print a SKIP line (not a pass).
+#  2. timing: every bad-input run above and a config error, a data error
+#     (truncated IDX) and a checkpoint error (truncated checkpoint), all at
+#     np 2, end within 10 s (wall time of mpiexec), and no rank process is left.
+#  3. a rank killed: full Fashion-MNIST, 1 epoch (938 steps), np 2, checkpoint_every =
+#     100 steps. Once ckpt-100 exists, SIGKILL goes to rank 1's process (found
+#     with pgrep -f on the run's unique -o path; not mpiexec): mpiexec exits
+#     non-zero within 10 s of the kill, no rank is left, no epoch had finished;
+#     --resume latest at np 3 picks the newest checkpoint and gives the
+#     uninterrupted run's sha256.
+. "${RD_TESTS:?run through ctest}/lib.sh" || exit 1
+
+cd "$RD_TMP" || exit 1
+T=$RD_TMP
+SYN=$RD_SRC/configs/synthetic.cfg
+FM=$RD_SRC/configs/fashion_mnist_mlp.cfg
+LIMIT_MS=10000
+
+# Mounts made here are undone before lib.sh's cleanup removes the directory.
+MOUNTS=()
+cleanup() {
+  local m
+  for m in "${MOUNTS[@]}"; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null; done
+  rm -rf "$RD_TMP"
+}
+trap cleanup EXIT
+# tmpfs DIR OPTIONS: mounts a tmpfs at DIR; fails (and says why) when not root.
+tmpfs() {
+  mkdir -p "$1"
+  [ "$(id -u)" -eq 0 ] || { WHY="not root"; return 1; }
+  mount -t tmpfs -o "$2" tmpfs "$1" 2>"$T/mount.err" || { WHY="mount failed: $(head -1 "$T/mount.err")"; return 1; }
+  MOUNTS+=("$1")
+}
+skip() { echo "SKIP: $*"; }
+
+# rank_pids OUT: PIDs of the reprodist rank processes writing OUT (not mpiexec
+# nor timeout, whose command lines hold the same path).
+rank_pids() {
+  local p
+  for p in $(pgrep -f -- "-o $1( |$)"); do
+    [ "$(cat "/proc/$p/comm" 2>/dev/null)" = reprodist ] && echo "$p"
+  done
+}
+# timed CMD...: runs CMD; RC is its exit code, MS its wall time in milliseconds.
+timed() {
+  local t0; t0=$(date +%s%N)
+  "$@"
+  RC=$?
+  MS=$((($(date +%s%N) - t0) / 1000000))
+}
+# run NAME NP OUT ARGS...: reprodist at NP ranks with ARGS -o OUT, timed;
+# NAME.out/.err, RC, MS; LEFT = rank processes of OUT still alive afterwards.
+# A run expected to fail gets 20 s, not rd_run's 60 (RUN_LIMIT=20): a hang is
+# caught either way, and costs less.
+run() {
+  local name=$1 np=$2 out=$3; shift 3
+  if [ -n "${RUN_LIMIT:-}" ]; then
+    timed timeout -k 2 "$RUN_LIMIT" "$RD_MPIEXEC" $RD_NPFLAG "$np" $RD_MPIFLAGS "$REPRODIST" "$@" -o "$out" \
+      >"$T/$name.out" 2>"$T/$name.err"
+  else
+    timed rd_run "$np" "$@" -o "$out" >"$T/$name.out" 2>"$T/$name.err"
+  fi
+  LEFT=$(rank_pids "$out")
+  [ -z "$LEFT" ] || kill -9 $LEFT 2>/dev/null
+}
+show() { echo "  exit $RC, ${MS} ms; stdout:"; sed 's/^/    /' "$T/$1.out"; echo "  stderr:"; sed 's/^/    /' "$T/$1.err"; }
+# ours NAME: stderr without mpiexec's boxed notices (between lines of dashes).
+ours() { awk '/^-----+$/ { box = !box; next } !box' "$T/$1.err"; }
+# quick NAME: the run ended within LIMIT_MS and left no rank process.
+quick() {
+  rd_check "$1: all ranks gone within 10 s (${MS} ms)" test "$MS" -lt "$LIMIT_MS" -a -z "$LEFT"
+}
+# refused NAME MESSAGE [trained]: exit 2, reprodist's stderr is exactly one line
+# and holds MESSAGE, no internal error or HDF5 stack; no epoch line unless
+# the third argument says training ran; then quick.
+refused() {
+  local name=$1 msg=$2 trained=${3:-}
+  local lines; lines=$(ours "$name")
+  if [ "$RC" -eq 2 ] && [ "$(printf '%s\n' "$lines" | grep -c .)" -eq 1 ] && grep -qF -- "$msg" <<<"$lines" &&
+     ! grep -qE 'HDF5-DIAG|internal error|MPI_ABORT|Segmentation|Aborted|Sanitizer' "$T/$name.err" &&
+     { [ -n "$trained" ] || ! grep -q '^epoch ' "$T/$name.out"; }; then
+    rd_pass "$name: exit 2, one line: $lines"
+  else
+    rd_fail "$name: want exit 2 and one line with: $msg"; show "$name"
+  fi
+  quick "$name"
+}
+# only_files DIR NAME...: DIR holds exactly these names (no temporary).
+only_files() {
+  local dir=$1; shift
+  [ "$(cd "$dir" && ls -A | sort | tr '\n' ' ')" = "$(printf '%s\n' "$@" | sort | tr '\n' ' ')" ]
+}
+# fill DIR: fills the file system of DIR (a tmpfs) to the last block.
+fill() {
+  dd if=/dev/zero of="$1/fill" bs=4096 >/dev/null 2>&1
+  dd if=/dev/zero of="$1/fill.tail" bs=512 >/dev/null 2>&1
+  [ "$(df --output=avail "$1" | tail -1)" -eq 0 ]
+}
+
+# ---- fixtures: an uninterrupted synthetic run and its checkpoint at step 4 ------------------
+SYN1=("$SYN" --set train.epochs=1)
+EVERY4=(--set "run.checkpoint_every=4 steps" --set run.keep=1)
+run ref_syn 2 "$T/ref_syn.h5" "${SYN1[@]}"
+SYN_REF=$( [ -s ref_syn.h5 ] && rd_sha ref_syn.h5)
+rd_check "fixture: synthetic reference at np 2 (exit 0)" test "$RC" -eq 0 -a -n "$SYN_REF"
+run old_ck 1 "$T/old_ck.h5" "${SYN1[@]}" --set "run.checkpoint_dir=$T/old" --set "run.checkpoint_every=4 steps" \
+  --set run.keep=100
+OLD_CK=$T/old/ckpt-000000000004.h5
+rd_check "fixture: a checkpoint at step 4 (exit 0)" test "$RC" -eq 0 -a -s "$OLD_CK"
+[ -n "$SYN_REF" ] && [ -s "$OLD_CK" ] || { show ref_syn; show old_ck; rd_finish; }
+echo "  [${SECONDS}s] fixtures"
+
+# ---- 1. outputs -------------------------------------------------------------------------
+RUN_LIMIT=20
+# a. a file where the output's directory should be.
+echo "a regular file" >"$T/afile"
+run file_as_dir 2 "$T/afile/w.h5" "${SYN1[@]}"
+refused file_as_dir "$T/afile/w.h5: '$T/afile' is not a directory"
+rd_check "file_as_dir: the file is untouched" test "$(cat "$T/afile")" = "a regular file"
+
+# b. a read-only file system holding the existing output.
+RO=$T/ro
+if tmpfs "$RO" size=1m && cp ref_syn.h5 "$RO/w.h5" && mount -o remount,ro "$RO"; then
+  run readonly 2 "$RO/w.h5" "${SYN1[@]}"
+  refused readonly "$RO/w.h5: cannot create a file in '$RO' (Read-only file system)"
+  rd_check "readonly: the existing weights keep their sha256, nothing else appears" \
+    eval '[ "$(rd_sha "$RO/w.h5")" = "$SYN_REF" ] && only_files "$RO" w.h5'
+else
+  skip "read-only output directory: ${WHY:-could not prepare the tmpfs}"
+fi
+
+# c. an existing directory at the output path.
+mkdir "$T/out.h5"
+echo keep >"$T/out.h5/inside"
+run dir_at_output 2 "$T/out.h5" "${SYN1[@]}"
+refused dir_at_output "$T/out.h5: output path is a directory"
+rd_check "dir_at_output: the directory and its file are untouched" \
+  eval 'only_files "$T/out.h5" inside && [ "$(cat "$T/out.h5/inside")" = keep ]'
+rd_check "dir_at_output: nothing written beside it" eval '! ls "$T" | grep -q "^out\.h5\..*tmp"'
+
+# d. a full disk under the weights file (found only when writing, after training).
+FULL=$T/full
+if tmpfs "$FULL" size=256k && cp ref_syn.h5 "$FULL/w.h5" && fill "$FULL"; then
+  run full_weights 2 "$FULL/w.h5" "${SYN1[@]}" --set run.seed=8
+  refused full_weights "$FULL/w.h5: " trained
+  rd_check "full_weights: the message says the disk is full or out of space" \
+    eval 'ours full_weights | grep -F "$FULL/w.h5: " | grep -qiE "disk full|free space|no space"'
+  rd_check "full_weights: the existing weights keep their sha256" test "$(rd_sha "$FULL/w.h5")" = "$SYN_REF"
+  rd_check "full_weights: no temporary file left (found: $(ls -A "$FULL" | tr '\n' ' '))" \
+    only_files "$FULL" w.h5 fill fill.tail
+else
+  skip "full disk under the weights: ${WHY:-could not fill the tmpfs}"
+fi
+
+# e. a full disk under checkpoint_dir, holding an older ckpt-4 (the first new name).
+CKF=$T/ckfull
+if tmpfs "$CKF" size=256k && cp "$OLD_CK" "$CKF/" && fill "$CKF"; then
+  run full_ckpt 2 "$T/full_ckpt.h5" "${SYN1[@]}" --set "run.checkpoint_dir=$CKF" "${EVERY4[@]}"
+  refused full_ckpt "$CKF/ckpt-000000000004.h5: writing the checkpoint failed (disk full or I/O error)" trained
+  rd_check "full_ckpt: the older checkpoint keeps its sha256" \
+    test "$(rd_sha "$CKF/ckpt-000000000004.h5")" = "$(rd_sha "$OLD_CK")"
+  rd_check "full_ckpt: no temporary file left (found: $(ls -A "$CKF" | tr '\n' ' '))" \
+    only_files "$CKF" ckpt-000000000004.h5 fill fill.tail
+  rd_check "full_ckpt: no weights written" test ! -e "$T/full_ckpt.h5"
+  RUN_LIMIT= run full_ckpt_resume 1 "$T/resumed_syn.h5" "${SYN1[@]}" --resume "$CKF/ckpt-000000000004.h5"
+  rd_check "full_ckpt: the older checkpoint resumes at np 1 to the uninterrupted weights" \
+    test "$RC" -eq 0 -a "$(rd_sha "$T/resumed_syn.h5" 2>/dev/null)" = "$SYN_REF"
+else
+  skip "full disk under checkpoint_dir: ${WHY:-could not fill the tmpfs}"
+fi
+echo "  [${SECONDS}s] outputs"
+
+# ---- 2. timing of bad inputs at np 2 ----------------------------------------------------------
+mkdir "$T/bad"
+# A config error: a misspelt key.
+sed '0,/^units = 64/s//unit = 64/' "$SYN" >bad.cfg
+LINE=$(grep -n '^unit = 64' bad.cfg | cut -d: -f1)
+run config_error 2 "$T/bad/w.h5" "$T/bad.cfg"
+refused config_error "$T/bad.cfg:$LINE: unknown key 'unit' in [dense]"
+# A data error: an IDX file of 16 2x2 images whose data stops after 10 bytes.
+printf '\x00\x00\x08\x03\x00\x00\x00\x10\x00\x00\x00\x02\x00\x00\x00\x02' >x.idx
+head -c 10 /dev/zero >>x.idx
+printf '\x00\x00\x08\x01\x00\x00\x00\x10' >y.idx
+head -c 16 /dev/zero >>y.idx
+run data_error 2 "$T/bad/w.h5" "$SYN" --set model.input=4 --set data.source=idx --set "data.train_x=$T/x.idx" \
+  --set "data.train_y=$T/y.idx" --set "data.test_x=$T/x.idx" --set "data.test_y=$T/y.idx"
+refused data_error "$T/x.idx: truncated"
+# A checkpoint error: the older checkpoint cut in half.
+head -c $(($(stat -c %s "$OLD_CK") / 2)) "$OLD_CK" >half.h5
+run ckpt_error 2 "$T/bad/w.h5" "${SYN1[@]}" --resume "$T/half.h5"
+refused ckpt_error "$T/half.h5: "
+rd_check "timing: the refused runs wrote nothing" test -z "$(ls -A "$T/bad")"
+echo "  [${SECONDS}s] timing"
+
+# ---- 3. a rank killed in the middle of an epoch -----------------------------------------------
+RUN_LIMIT=
+FM2=("$FM" --set train.epochs=1 --set "run.metrics=$T/fm.jsonl")
+run fm_ref 2 "$T/fm_ref.h5" "${FM2[@]}"
+FM_REF=$( [ -s fm_ref.h5 ] && rd_sha fm_ref.h5)
+rd_check "Fashion-MNIST reference, 1 epoch at np 2 (exit 0)" test "$RC" -eq 0 -a -n "$FM_REF"
+echo "  [${SECONDS}s] reference"
+K=$T/K
+OUT=$T/killed.h5
+rd_run 2 "${FM2[@]}" --set "run.checkpoint_dir=$K" --set "run.checkpoint_every=100 steps" -o "$OUT" \
+  >killed.out 2>killed.err &
+JOB=$!
+i=0
+until [ -e "$K/ckpt-000000000100.h5" ] || ! kill -0 $JOB 2>/dev/null || [ $i -ge 1200 ]; do
+  sleep 0.05
+  i=$((i + 1))
+done
+VICTIM=
+for p in $(rank_pids "$OUT"); do
+  tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx 'OMPI_COMM_WORLD_RANK=1' && VICTIM=$p
+done
+if [ -n "$VICTIM" ]; then
+  t0=$(date +%s%N)
+  kill -KILL "$VICTIM"
+  wait $JOB
+  RC=$?
+  MS=$((($(date +%s%N) - t0) / 1000000))
+  LEFT=$(rank_pids "$OUT")
+  [ -z "$LEFT" ] || kill -9 $LEFT 2>/dev/null
+  rd_check "kill: mpiexec exits non-zero (exit $RC, not a timeout) within 10 s of SIGKILL to rank 1 (${MS} ms)" \
+    test "$RC" -ne 0 -a "$RC" -ne 124 -a "$MS" -lt "$LIMIT_MS"
+  rd_check "kill: no rank process is left" test -z "$LEFT"
+  rd_check "kill: it was in the middle of the epoch (no epoch line)" test "$(grep -c '^epoch ' killed.out)" -eq 0
+  rd_check "kill: no weights written" test ! -e "$OUT"
+  NEWEST=$(cd "$K" && ls ckpt-[0-9]*.h5 2>/dev/null | grep -x 'ckpt-[0-9]\{12\}\.h5' | sort | tail -1)
+  run resumed 3 "$T/resumed.h5" "${FM2[@]}" --set "run.checkpoint_dir=$K" --resume latest
+  rd_check "kill: --resume latest at np 3 starts from the newest checkpoint ($NEWEST)" \
+    grep -qF "resuming from $K/$NEWEST " resumed.out
+  if [ "$RC" -eq 0 ] && [ "$(rd_sha resumed.h5 2>/dev/null)" = "$FM_REF" ]; then
+    rd_pass "kill: the resumed run's weights have the uninterrupted run's sha256"
+  else
+    rd_fail "kill: resumed run: exit $RC, sha256 $(rd_sha resumed.h5 2>/dev/null), want $FM_REF"; show resumed
+  fi
+else
+  wait $JOB
+  RC=$?
+  rd_fail "kill: found no rank-1 process to kill after ckpt-100 (exit $RC; checkpoints: $(ls "$K" 2>/dev/null | tr '\n' ' '))"
+  MS=0; show killed
+fi
+echo "  [${SECONDS}s] rank killed"
+rd_finish
