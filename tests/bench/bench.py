@@ -1,0 +1,482 @@
+#!/usr/bin/python3
+"""launch/bench's driver: runs reprodist and its peers side by side, prints the
+table and writes JSON. Run it through launch/bench, which builds first.
+
+  bench.py --build DIR [-o bench.json] [--quick] [--reps N] [--coretype auto|none|NAME]
+
+What it measures (issue 5 §1), all in one run on the same machine state:
+  1/2. training samples/s, reprodist vs PyTorch (1 process; DDP over gloo for np 2),
+       784-128-10 and 784-1024-1024-10, global batch 64 and 256, np 1 and 2
+  3.   the canonical allreduce vs MPI_Allreduce(MPI_SUM), 100K/1M/16M floats, np 2 and 4
+  4.   whole-step time, reprodist vs reprodist with RD_BENCH_PLAIN_ALLREDUCE=1
+  5.   GEMM efficiency: a step's GEMM FLOP/s vs one 1024^3 sgemm
+  6.   scaling np 2 / np 1 at batch 256
+  7.   peak RSS per rank (/usr/bin/time %M), reprodist and PyTorch
+Every process runs one thread (OPENBLAS_NUM_THREADS=OMP_NUM_THREADS=1,
+torch.set_num_threads(1)). OPENBLAS_CORETYPE is left as the caller has it; an
+extra, labelled reprodist column uses the fastest core for this CPU when it is
+not the detected one (--coretype; those columns run once). A throughput is the
+fastest timed epoch (each run: one warm-up epoch, then timed epochs of the same
+steps) over --reps runs, interleaved, so a busy machine hurts every column alike.
+"""
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRC = os.path.normpath(os.path.join(HERE, "..", ".."))
+PY = "/usr/bin/python3"
+TIME = "/usr/bin/time"
+RSS_TAG = "RD_BENCH_RSS_KB"
+
+MODELS = {
+    "784-128-10": {"cfg": os.path.join(SRC, "configs", "fashion_mnist_mlp.cfg"), "dims": "784,128,10", "goal": 3.0},
+    "784-1024-1024-10": {"cfg": os.path.join(HERE, "fashion_mnist_1024.cfg"), "dims": "784,1024,1024,10",
+                         "goal": 1.5},
+}
+SHARD = 16  # the configs' shard_size (the default)
+GOALS = {"reduce": 1.25, "step": 1.10, "scaling": 1.8}
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+NICE = []  # ["nice", "-n", N] with --nice
+
+
+def run(cmd, env=None, timeout=600):
+    """Runs cmd (under NICE); returns (stdout, stderr). Raises with the tail of the output on failure."""
+    p = subprocess.run(NICE + cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=timeout)
+    if p.returncode != 0:
+        raise RuntimeError("%s failed (exit %d):\n%s%s" % (" ".join(cmd[:6]), p.returncode, p.stdout[-2000:],
+                                                           p.stderr[-2000:]))
+    return p.stdout, p.stderr
+
+
+def rss_kb(stderr):
+    return [int(x) for x in re.findall(RSS_TAG + r" (\d+)", stderr)]
+
+
+def json_lines(text):
+    out = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                pass
+    return out
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Bench:
+    def __init__(self, a):
+        self.a = a
+        self.build = a.build
+        self.tmp = tempfile.mkdtemp(prefix="rdbench.")
+        self.env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+        self.mpirun = shutil.which("mpirun") or "mpirun"
+        self.mpiflags = ["--oversubscribe"] + (["--allow-run-as-root"] if os.geteuid() == 0 else [])
+        self.have_time = os.access(TIME, os.X_OK)
+        self.bin = self.find("reprodist")
+        self.kernels = self.find("rd_bench_kernels")
+        self.allreduce = self.find("rd_bench_allreduce")
+        self.res = {"machine": {}, "settings": {}, "throughput": [], "allreduce": [], "kernels": {}, "notes": []}
+
+    def find(self, name):
+        for d in (self.build, os.path.join(self.build, "tests", "bench"), os.path.join(self.build, "bench-only")):
+            p = os.path.join(d, name)
+            if os.access(p, os.X_OK):
+                return p
+        raise SystemExit("bench: %s not found under %s (did launch/bench build it?)" % (name, self.build))
+
+    # ---- the machine -------------------------------------------------------------------
+    def machine(self):
+        m = self.res["machine"]
+        m["nproc"] = os.cpu_count()
+        cpu = {}
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                k, _, v = line.partition(":")
+                k = k.strip()
+                if k in ("model name", "cpu family", "model", "vendor_id") and k not in cpu:
+                    cpu[k] = v.strip()
+                if k == "flags" and "flags" not in cpu:
+                    cpu["avx512f"] = " avx512f " in " " + v + " "
+        m["cpu"] = "%s (%s family %s model %s%s)" % (cpu.get("model name"), cpu.get("vendor_id"),
+                                                      cpu.get("cpu family"), cpu.get("model"),
+                                                      ", AVX-512" if cpu.get("avx512f") else "")
+        m["kernel"] = platform.release()
+        m["loadavg_start"] = os.getloadavg()
+        m["mpirun"] = run([self.mpirun, "--version"])[0].splitlines()[0]
+        m["openblas_coretype_env"] = os.environ.get("OPENBLAS_CORETYPE")
+        try:
+            m["torch"] = run([PY, "-c", "import torch; print(torch.__version__)"], env=self.env)[0].strip()
+        except Exception as e:  # noqa: BLE001 - the suite runs without its peer, saying so
+            m["torch"] = None
+            self.res["notes"].append("PyTorch peer unavailable: %s" % str(e).splitlines()[-1])
+
+    # ---- kernels ------------------------------------------------------------------------
+    def gemm(self, core=None, secs=1.0):
+        env = dict(self.env)
+        if core:
+            env["OPENBLAS_CORETYPE"] = core
+        return json_lines(run([self.kernels, "gemm", "1024", str(secs)], env=env)[0])[0]
+
+    def kernel_parts(self):
+        k = self.res["kernels"]
+        secs = 0.4 if self.a.quick else 1.0
+        k["sgemm"] = self.gemm(secs=secs)
+        self.res["machine"]["openblas_core"] = k["sgemm"]["core"]
+        if "OPENBLAS_CORETYPE" in self.env:  # what OpenBLAS would pick on its own, for the record
+            env = {x: v for x, v in self.env.items() if x != "OPENBLAS_CORETYPE"}
+            d = json_lines(run([self.kernels, "gemm", "1024", "0.2"], env=env)[0])[0]
+            self.res["machine"]["openblas_core_detected"] = d["core"]
+            k["sgemm_detected_core"] = d
+        log("sgemm 1024^3: %.1f GFLOP/s (core %s)" % (k["sgemm"]["gflops"], k["sgemm"]["core"]))
+        k["best_core"] = None
+        if self.a.coretype == "auto" and not self.a.quick:
+            cand = {}
+            for c in ("Haswell", "Zen", "SkylakeX", "Cooperlake"):
+                try:
+                    cand[c] = self.gemm(c, 0.5)
+                except RuntimeError:
+                    continue
+            k["sgemm_by_core"] = {c: round(v["gflops"], 2) for c, v in cand.items()}
+            if cand:
+                best = max(cand.values(), key=lambda v: v["gflops"])
+                if best["core"] != k["sgemm"]["core"] and best["gflops"] > 1.15 * k["sgemm"]["gflops"]:
+                    k["best_core"] = best["core"]
+                    k["sgemm_best"] = best
+            log("sgemm by core: %s" % k.get("sgemm_by_core"))
+        elif self.a.coretype not in ("auto", "none"):
+            k["best_core"] = self.a.coretype
+            k["sgemm_best"] = self.gemm(self.a.coretype, secs)
+        k["parts"] = []
+        for name, mdl in MODELS.items():
+            for B in (64, 256):
+                out = json_lines(run([self.kernels, "step", mdl["dims"], str(SHARD), str(B),
+                                      "0.1" if self.a.quick else "0.5"], env=self.env)[0])[0]
+                out["model"] = name
+                k["parts"].append(out)
+        k["shard_sweep"] = []  # the shard_size trade-off: bigger GEMMs and fewer folds vs fewer usable ranks
+        if not self.a.quick:
+            for name, mdl in MODELS.items():
+                for S in (16, 32, 64, 128):
+                    out = json_lines(run([self.kernels, "step", mdl["dims"], str(S), "256", "0.3"], env=self.env)[0])[0]
+                    out["model"] = name
+                    k["shard_sweep"].append(out)
+
+    # ---- training runs -------------------------------------------------------------------
+    def steps_for(self, model, B):
+        """(steps per epoch, timed epochs): roughly equal wall time per point."""
+        small = model == "784-128-10"
+        if self.a.quick:
+            return ({64: 100, 256: 30} if small else {64: 8, 256: 3})[B], 1
+        return ({64: 200, 256: 60} if small else {64: 20, 256: 8})[B], 2
+
+    def reprodist(self, model, B, np_, plain=False, core=None):
+        steps, epochs = self.steps_for(model, B)
+        tag = "rd_%s_b%d_np%d%s%s" % (model, B, np_, "_plain" if plain else "", "_" + core if core else "")
+        metrics = os.path.join(self.tmp, tag + ".jsonl")
+        env = dict(self.env)
+        xs = ["-x", "OPENBLAS_NUM_THREADS", "-x", "OMP_NUM_THREADS"]
+        if plain:
+            env["RD_BENCH_PLAIN_ALLREDUCE"] = "1"
+            xs += ["-x", "RD_BENCH_PLAIN_ALLREDUCE"]
+        if core:
+            env["OPENBLAS_CORETYPE"] = core
+        if "OPENBLAS_CORETYPE" in env:
+            xs += ["-x", "OPENBLAS_CORETYPE"]
+        wrap = [TIME, "-f", RSS_TAG + " %M"] if self.have_time else []
+        cmd = [self.mpirun] + self.mpiflags + xs + ["-np", str(np_)] + wrap + [
+            self.bin, MODELS[model]["cfg"], "--set", "train.batch_size=%d" % B,
+            "--set", "train.steps_per_epoch=%d" % steps, "--set", "train.epochs=%d" % (epochs + 1),
+            "--set", "data.test_limit=%d" % SHARD, "--set", "run.metrics=" + metrics,
+            "-o", os.path.join(self.tmp, tag + ".h5")]
+        out, err = run(cmd, env=env)
+        ep = [json.loads(l) for l in open(metrics) if l.strip()]
+        timed = [e["samples_per_sec"] for e in ep[1:]]  # epoch 1 is the warm-up
+        secs = sum(steps * B / e for e in timed)
+        m = re.search(r"OpenBLAS core (\S+),", out)
+        return {"samples_per_sec": max(timed), "mean_samples_per_sec": steps * B * len(timed) / secs,
+                "epoch_samples_per_sec": timed, "steps": steps, "epochs": len(timed), "warmup": steps, "seconds": secs,
+                "rss_kb": rss_kb(err), "core": m.group(1) if m else None}
+
+    def torch(self, model, B, np_, core=None):
+        steps, epochs = self.steps_for(model, B)
+        args = [PY, os.path.join(HERE, "torch_peer.py"), "--dims", MODELS[model]["dims"], "--batch", str(B),
+                "--steps", str(steps), "--epochs", str(epochs)]
+        wrap = [TIME, "-f", RSS_TAG + " %M"] if self.have_time else []
+        port = str(free_port())
+        procs = []
+        for r in range(np_):
+            env = dict(self.env, RANK=str(r), WORLD_SIZE=str(np_), MASTER_ADDR="127.0.0.1", MASTER_PORT=port)
+            if core:
+                env["OPENBLAS_CORETYPE"] = core  # PyTorch's sgemm is the same OpenBLAS
+            procs.append(subprocess.Popen(NICE + wrap + args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                          text=True))
+        outs = [p.communicate(timeout=600) for p in procs]
+        for p, (o, e) in zip(procs, outs):
+            if p.returncode != 0:
+                raise RuntimeError("torch peer failed (exit %d):\n%s" % (p.returncode, e[-2000:]))
+        d = json_lines(outs[0][0])[0]
+        return {"samples_per_sec": max(d["epoch_samples_per_sec"]), "mean_samples_per_sec": d["samples_per_sec"],
+                "epoch_samples_per_sec": d["epoch_samples_per_sec"], "steps": steps, "epochs": epochs, "warmup": steps,
+                "seconds": d["seconds"],
+                "rss_kb": [k for _, e in outs for k in rss_kb(e)], "torch": d["torch"], "backend": d["backend"]}
+
+    def throughput(self):
+        best_core = self.res["kernels"].get("best_core")
+        points = [(m, B, n) for m in MODELS for B in (64, 256) for n in (1, 2)]
+        rows = {p: {"model": p[0], "batch": p[1], "np": p[2], "runs": {}} for p in points}
+        for rep in range(self.a.reps):
+            for p in points:
+                m, B, n = p
+                kinds = [("reprodist", {})]
+                if n > 1:
+                    kinds.append(("reprodist_plain", {"plain": True}))
+                if self.res["machine"].get("torch"):
+                    kinds.append(("torch", {}))
+                if best_core and rep == 0:  # the extra columns run once: the suite must stay under 10 minutes
+                    kinds.append(("reprodist_core", {"core": best_core}))
+                    if self.res["machine"].get("torch"):
+                        kinds.append(("torch_core", {"core": best_core}))
+                for kind, kw in kinds:
+                    t0 = time.time()
+                    load = os.getloadavg()[0]
+                    r = self.torch(m, B, n, **kw) if kind.startswith("torch") else self.reprodist(m, B, n, **kw)
+                    r["loadavg_before"] = load
+                    rows[p]["runs"].setdefault(kind, []).append(r)
+                    log("[rep %d] %-17s B=%-3d np=%d %-16s %9.0f samples/s  (%.1fs)" % (
+                        rep + 1, m, B, n, kind, r["samples_per_sec"], time.time() - t0))
+        for p in points:  # best of the reps, with its RSS
+            row = rows[p]
+            for kind, rs in row["runs"].items():
+                best = max(rs, key=lambda r: r["samples_per_sec"])
+                row[kind] = dict(best, all_samples_per_sec=[round(r["samples_per_sec"], 1) for r in rs],
+                                 rss_kb=max((r["rss_kb"] for r in rs), key=lambda x: max(x or [0])))
+            del row["runs"]
+            self.res["throughput"].append(row)
+
+    def allreduce_runs(self):
+        secs = "0.3" if self.a.quick else "1.0"
+        for n in (2, 4):
+            out, _ = run([self.mpirun] + self.mpiflags + ["-x", "OPENBLAS_NUM_THREADS", "-np", str(n), self.allreduce,
+                                                          "100000", "1000000", "16000000", "--seconds", secs],
+                         env=self.env)
+            for d in json_lines(out):
+                self.res["allreduce"].append(d)
+                log("allreduce np=%d len=%-9d canonical %.3f ms  plain %.3f ms  ratio %.3f" % (
+                    d["np"], d["len"], d["canonical_ms"], d["plain_ms"], d["ratio"]))
+
+    # ---- report ------------------------------------------------------------------------------
+    def derive(self):
+        r = self.res
+        tp = {(x["model"], x["batch"], x["np"]): x for x in r["throughput"]}
+        parts = {(x["model"], x["batch"]): x for x in r["kernels"]["parts"]}
+        peak = r["kernels"]["sgemm"]["gflops"]
+        for (m, B, n), x in tp.items():
+            rd = x["reprodist"]["samples_per_sec"]
+            x["step_ms"] = 1e3 * B / rd
+            if "torch" in x:
+                x["ratio"] = rd / x["torch"]["samples_per_sec"]
+                x["goal"] = MODELS[m]["goal"]
+                x["met"] = x["ratio"] >= x["goal"]
+            if "reprodist_core" in x and "torch_core" in x:
+                x["ratio_core"] = x["reprodist_core"]["samples_per_sec"] / x["torch_core"]["samples_per_sec"]
+            if "reprodist_plain" in x:
+                x["step_ratio"] = x["reprodist_plain"]["samples_per_sec"] / rd  # = step time det / plain
+                x["step_met"] = x["step_ratio"] <= GOALS["step"]
+            p = parts[(m, B)]
+            x["gemm_gflops_per_rank"] = p["gemm_flops_per_sample"] * rd / n * 1e-9
+            x["gemm_efficiency"] = x["gemm_gflops_per_rank"] / peak
+            if "reprodist_core" in x:
+                x["gemm_efficiency_core"] = (p["gemm_flops_per_sample"] * x["reprodist_core"]["samples_per_sec"] / n *
+                                             1e-9 / r["kernels"]["sgemm_best"]["gflops"])
+            if n == 2 and (m, B, 1) in tp:
+                x["scaling"] = rd / tp[(m, B, 1)]["reprodist"]["samples_per_sec"]
+                if "torch" in x and "torch" in tp[(m, B, 1)]:
+                    x["torch_scaling"] = x["torch"]["samples_per_sec"] / tp[(m, B, 1)]["torch"]["samples_per_sec"]
+                if B == 256:
+                    x["scaling_met"] = x["scaling"] >= GOALS["scaling"]
+        for d in r["allreduce"]:
+            d["met"] = d["ratio"] <= GOALS["reduce"]
+        r["machine"]["loadavg_end"] = os.getloadavg()
+
+    def table(self):
+        r = self.res
+        mc = r["machine"]
+        L = []
+        yes = lambda ok: "met" if ok else "NOT met"  # noqa: E731
+        mb = lambda kb: "%.0f" % (max(kb) / 1024.0) if kb else "-"  # noqa: E731
+        L.append("reprodist benchmark (%s mode, best of %d)" % ("quick" if self.a.quick else "full", self.a.reps))
+        if mc["openblas_coretype_env"]:
+            core = "%s (OPENBLAS_CORETYPE=%s set in the environment; unset, OpenBLAS detects %s)" % (
+                mc.get("openblas_core"), mc["openblas_coretype_env"], mc.get("openblas_core_detected"))
+        else:
+            core = "%s (detected)" % mc.get("openblas_core")
+        L.append("machine: %d cores, %s; %s; torch %s" % (mc["nproc"], mc["cpu"], mc["mpirun"], mc.get("torch")))
+        L.append("OpenBLAS core %s" % core)
+        L.append("load average at start %.2f, at end %.2f (anything above ~0.3 means other work shared the cores)%s" % (
+            mc["loadavg_start"][0], mc["loadavg_end"][0],
+            "; measured processes ran under nice -n %d" % self.a.nice if self.a.nice is not None else ""))
+        L.append("one thread per process everywhere; shard_size %d; data: Fashion-MNIST (uint8 -> float per batch)" %
+                 SHARD)
+        bc = r["kernels"].get("best_core")
+        L.append("")
+        L.append("1-2. Training throughput, samples/s (reprodist vs PyTorch %s: 1 process at np 1, DDP/gloo at np 2)" %
+                 mc.get("torch"))
+        hdr = "%-17s %5s %3s %11s %11s %7s %6s %-8s %9s %9s %9s" % (
+            "model", "batch", "np", "reprodist", "PyTorch", "ratio", "goal", "", "rd ms/st", "pt ms/st", "steps/run")
+        if bc:
+            hdr += " | %11s %11s %7s" % ("rd[%s]" % bc, "pt[%s]" % bc, "ratio")
+        L.append(hdr)
+        for x in r["throughput"]:
+            t = x.get("torch")
+            line = "%-17s %5d %3d %11.0f %11s %7s %6s %-8s %9.2f %9s %9s" % (
+                x["model"], x["batch"], x["np"], x["reprodist"]["samples_per_sec"],
+                "%.0f" % t["samples_per_sec"] if t else "-", "%.2fx" % x["ratio"] if t else "-",
+                ">=%.1fx" % x["goal"] if t else "", yes(x["met"]) if t else "",
+                x["step_ms"], "%.2f" % (1e3 * x["batch"] / t["samples_per_sec"]) if t else "-",
+                "%d+%dx%d" % (x["reprodist"]["warmup"], x["reprodist"]["epochs"], x["reprodist"]["steps"]))
+            if bc and "reprodist_core" in x:
+                tc = x.get("torch_core")
+                line += " | %11.0f %11s %7s" % (x["reprodist_core"]["samples_per_sec"],
+                                                "%.0f" % tc["samples_per_sec"] if tc else "-",
+                                                "%.2fx" % x["ratio_core"] if tc else "-")
+            L.append(line)
+        if bc:
+            L.append("   right of |: the same runs with OPENBLAS_CORETYPE=%s, the fastest sgemm core on this CPU (extra" % bc)
+            L.append("   columns; the goals are judged on the left, the environment as it is)")
+        L.append("")
+        L.append("3. Determinism overhead of the reduction: rd_allreduce_finish (canonical tree, K = 2*np shards) vs")
+        L.append("   rd_allreduce_plain_sum (MPI_Allreduce MPI_SUM), same buffers; median over reps of the slowest rank")
+        L.append("%-4s %10s %14s %12s %7s %7s %-8s" % ("np", "floats", "canonical ms", "plain ms", "ratio", "goal", ""))
+        for d in r["allreduce"]:
+            L.append("%-4d %10d %14.3f %12.3f %7.3f %7s %-8s" % (d["np"], d["len"], d["canonical_ms"], d["plain_ms"],
+                                                                d["ratio"], "<=1.25", yes(d["met"])))
+        L.append("")
+        L.append("4. Whole-step time, reprodist vs the same step with RD_BENCH_PLAIN_ALLREDUCE=1 (np 2)")
+        L.append("%-17s %5s %3s %12s %12s %7s %7s %-8s" % ("model", "batch", "np", "canonical ms", "plain ms", "ratio",
+                                                          "goal", ""))
+        for x in r["throughput"]:
+            if "step_ratio" in x:
+                L.append("%-17s %5d %3d %12.2f %12.2f %7.3f %7s %-8s" % (
+                    x["model"], x["batch"], x["np"], x["step_ms"],
+                    1e3 * x["batch"] / x["reprodist_plain"]["samples_per_sec"], x["step_ratio"], "<=1.10",
+                    yes(x["step_met"])))
+        L.append("")
+        sg = r["kernels"]["sgemm"]
+        L.append("5. GEMM efficiency: GEMM FLOP/s a training step achieves per rank (exact GEMM flops x samples/s / np)")
+        L.append("   vs one 1024^3 sgemm on one thread in the same run: %.1f GFLOP/s (core %s)%s" % (
+            sg["gflops"], sg["core"], "; with %s: %.1f" % (bc, r["kernels"]["sgemm_best"]["gflops"]) if bc else ""))
+        L.append("%-17s %5s %3s %12s %10s %14s %s" % ("model", "batch", "np", "GFLOP/s/rank", "fraction",
+                                                     "GEMMs alone*", " fraction[%s]" % bc if bc else ""))
+        parts = {(p["model"], p["batch"]): p for p in r["kernels"]["parts"]}
+        for x in r["throughput"]:
+            p = parts[(x["model"], x["batch"])]
+            L.append("%-17s %5d %3d %12.1f %10.2f %14.1f %s" % (
+                x["model"], x["batch"], x["np"], x["gemm_gflops_per_rank"], x["gemm_efficiency"], p["gemm_gflops"],
+                " %12.2f" % x["gemm_efficiency_core"] if "gemm_efficiency_core" in x else ""))
+        L.append("   * GFLOP/s of the step's shard GEMMs (shard %d) timed alone, without the rest of the step" % SHARD)
+        L.append("")
+        L.append("6. Scaling, samples/s at np 2 / np 1 (2 cores)")
+        L.append("%-17s %5s %10s %7s %-8s %10s" % ("model", "batch", "reprodist", "goal", "", "PyTorch"))
+        for x in r["throughput"]:
+            if "scaling" in x:
+                L.append("%-17s %5d %9.2fx %7s %-8s %9s" % (
+                    x["model"], x["batch"], x["scaling"], ">=1.8x" if x["batch"] == 256 else "",
+                    yes(x["scaling_met"]) if "scaling_met" in x else "",
+                    "%.2fx" % x["torch_scaling"] if "torch_scaling" in x else "-"))
+        L.append("")
+        L.append("7. Peak RSS per rank, MB (max over ranks; /usr/bin/time %M)")
+        L.append("%-17s %5s %3s %10s %10s" % ("model", "batch", "np", "reprodist", "PyTorch"))
+        for x in r["throughput"]:
+            L.append("%-17s %5d %3d %10s %10s" % (x["model"], x["batch"], x["np"], mb(x["reprodist"]["rss_kb"]),
+                                                   mb(x["torch"]["rss_kb"]) if "torch" in x else "-"))
+        L.append("")
+        L.append("Where a reprodist step goes, one rank, from rd_bench_kernels (CPU us per global step, np 1; shard %d)"
+                 % SHARD)
+        L.append("%-17s %5s %8s %8s %8s %8s %8s %8s %10s %10s" % (
+            "model", "batch", "fetch", "GEMMs", "pass", "fold", "Adam", "Adam dn*", "sum", "measured"))
+        for p in r["kernels"]["parts"]:
+            u = p["us"]
+            x = next(t for t in r["throughput"] if t["model"] == p["model"] and t["batch"] == p["batch"]
+                     and t["np"] == 1)
+            L.append("%-17s %5d %8.0f %8.0f %8.0f %8.0f %8.0f %8.0f %10.0f %10.0f" % (
+                p["model"], p["batch"], u["fetch"], u["gemm"], u["pass"], u["fold"], u["adam"], u["adam_denormal"],
+                u["fetch"] + u["pass"] + u["fold"] + u["adam"], 1e3 * x["step_ms"]))
+        L.append("   pass = the shard passes (GEMMs + bias, activations, loss); sum = fetch + pass + fold + Adam;")
+        L.append("   * Adam dn = Adam with 1 in 16 first moments denormal, as a checkpoint after one epoch holds (Adam's m")
+        L.append("     decays by beta_1 while a weight's gradient is zero and sticks at a denormal)")
+        if r["kernels"].get("shard_sweep"):
+            L.append("")
+            L.append("shard_size trade-off at batch 256, one rank (CPU us per global step, rd_bench_kernels)")
+            L.append("%-17s %5s %8s %12s %8s %8s %8s %10s" % ("model", "shard", "shards", "GEMM GFLOP/s", "GEMMs",
+                                                             "pass", "fold", "max ranks"))
+            for p in r["kernels"]["shard_sweep"]:
+                L.append("%-17s %5d %8d %12.1f %8.0f %8.0f %8.0f %10d" % (
+                    p["model"], p["shard"], 256 // p["shard"], p["gemm_gflops"], p["us"]["gemm"], p["us"]["pass"],
+                    p["us"]["fold"], 256 // p["shard"]))
+        for n in r["notes"]:
+            L.append("note: " + n)
+        return "\n".join(L)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--build", required=True, help="build directory holding reprodist and the bench programs")
+    ap.add_argument("-o", "--output", default="bench.json")
+    ap.add_argument("--quick", action="store_true", help="fewer steps and reps (< 2 minutes)")
+    ap.add_argument("--reps", type=int, default=None, help="runs per point, best kept (full 2, quick 1)")
+    ap.add_argument("--nice", type=int, default=None,
+                    help="run every measured process under nice -n N (on a shared machine; negative needs root)")
+    ap.add_argument("--coretype", default="auto",
+                    help="extra reprodist column with this OPENBLAS_CORETYPE; auto: the fastest sgemm core if it "
+                         "is not the detected one (full mode); none: no extra column")
+    a = ap.parse_args()
+    if a.reps is None:
+        a.reps = 1 if a.quick else 2
+    if a.nice is not None:
+        NICE[:] = ["nice", "-n", str(a.nice)]
+    b = Bench(a)
+    t0 = time.time()
+    try:
+        b.machine()
+        b.kernel_parts()
+        b.allreduce_runs()
+        b.throughput()
+        b.derive()
+        b.res["settings"] = {"quick": a.quick, "reps": a.reps, "shard_size": SHARD, "nice": a.nice,
+                             "command": " ".join(sys.argv),
+                             "seconds": round(time.time() - t0, 1)}
+        text = b.table()
+        b.res["table"] = text
+        with open(a.output, "w") as f:
+            json.dump(b.res, f, indent=1)
+        print(text)
+        print("\nwrote %s (%.0f s)" % (a.output, time.time() - t0))
+    finally:
+        shutil.rmtree(b.tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,245 @@
+/* bench_kernels: single-rank compute rates, to put a training step in context.
+ *
+ *   rd_bench_kernels gemm N [SECONDS]
+ *       one (N, N) x (N, N) sgemm on one thread: the OpenBLAS peak here.
+ *   rd_bench_kernels step IN,H1,...,C SHARD BATCH [SECONDS]
+ *       the parts of one global step of BATCH rows on one rank, timed alone:
+ *       fetch (uint8 rows to float, as the idx source does), the shards' GEMMs
+ *       alone (the shapes and transposes of nn.c), the whole shard pass
+ *       (rd_shard_pass: GEMMs + bias, activations, loss), the local tree fold
+ *       (rd_reduce_push), and Adam over every parameter (rd_optim_step), the
+ *       latter also with 1 in 16 first moments denormal: Adam's m decays by
+ *       beta_1 each step a weight's gradient is zero (always-black pixels, dead
+ *       units) and sticks at a denormal; a checkpoint after one Fashion-MNIST
+ *       epoch has 6% of m there.
+ *
+ * Times are this thread's CPU time. One JSON object on stdout. No MPI: it runs
+ * as a plain process. Used by launch/bench; OPENBLAS_CORETYPE is honoured like
+ * in reprodist. */
+#include <cblas.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "reprodist/cfg.h"
+#include "reprodist/data.h"
+#include "reprodist/fingerprint.h"
+#include "reprodist/model.h"
+#include "reprodist/optim.h"
+#include "reprodist/reduce.h"
+#include "reprodist/shard.h"
+
+/* CPU time of this thread: on a shared machine it leaves out the time other
+ * processes held the core, which wall time would count. */
+static double now_sec(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static uint64_t g_rng = 0x9E3779B97F4A7C15ull;
+static uint32_t rnd(void) { /* xorshift64*: fills buffers, nothing more */
+  g_rng ^= g_rng >> 12, g_rng ^= g_rng << 25, g_rng ^= g_rng >> 27;
+  return (uint32_t)((g_rng * 2685821657736338717ull) >> 32);
+}
+static float rndf(void) { return (float)(rnd() >> 8) * (1.0f / 16777216.0f); }
+
+typedef void (*work_fn)(void *ctx);
+
+/* Mean CPU seconds per call over about `budget` seconds, after one warm-up call. */
+static double time_it(work_fn f, void *ctx, double budget) {
+  f(ctx);
+  long n = 0;
+  double t0 = now_sec(), t;
+  do {
+    f(ctx);
+    n++;
+    t = now_sec() - t0;
+  } while (t < budget || n < 3);
+  return t / (double)n;
+}
+
+/* ---- gemm ---------------------------------------------------------------------------- */
+
+typedef struct {
+  int n;
+  float *a, *b, *c;
+} gemm_ctx;
+
+static void do_gemm(void *p) {
+  gemm_ctx *g = p;
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, g->n, g->n, g->n, 1.0f, g->a, g->n, g->b, g->n, 0.0f, g->c,
+              g->n);
+}
+
+static int bench_gemm(int n, double budget) {
+  gemm_ctx g = {n, rd_alloc_f32((size_t)n * n), rd_alloc_f32((size_t)n * n), rd_alloc_f32((size_t)n * n)};
+  for (size_t i = 0; i < (size_t)n * n; i++) g.a[i] = rndf() - 0.5f, g.b[i] = rndf() - 0.5f;
+  double t = time_it(do_gemm, &g, budget);
+  printf("{\"bench\": \"sgemm\", \"n\": %d, \"ms\": %.4f, \"gflops\": %.3f, \"core\": \"%s\", \"threads\": %d}\n", n,
+         1e3 * t, 2.0 * n * (double)n * n / t * 1e-9, rd_fp_openblas_core(), rd_fp_openblas_threads());
+  free(g.a), free(g.b), free(g.c);
+  return 0;
+}
+
+/* ---- the parts of a step ---------------------------------------------------------------- */
+
+typedef struct {
+  const rd_model *m;
+  rd_shard k;
+  rd_dataset ds;
+  uint32_t *rows;   /* (K, S) random sample indices */
+  float *params, *grad, *state;
+  rd_reduce red;
+  rd_optim_spec opt;
+  int64_t S, B, K;
+  uint64_t it;
+} step_ctx;
+
+static void do_fetch(void *p) {
+  step_ctx *c = p;
+  rd_err e = {0};
+  for (int64_t s = 0; s < c->K; s++) rd_data_fetch(&c->ds, c->rows + s * c->S, c->S, c->k.x, c->k.y, &e);
+}
+
+/* The GEMMs of rd_shard_pass, nothing else: forward, then dW and dA per layer. */
+static void do_gemms(void *p) {
+  step_ctx *c = p;
+  const rd_model *m = c->m;
+  const int S = (int)c->S;
+  for (int64_t s = 0; s < c->K; s++) {
+    const float *A = c->k.x;
+    for (int l = 0; l < m->nlayers; l++) {
+      const rd_layer *ly = &m->layers[l];
+      const int in = (int)ly->in, out = (int)ly->units;
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, S, out, in, 1.0f, A, in,
+                  c->params + m->tensors[ly->kernel].offset, out, 0.0f, c->k.act[l], out);
+      A = c->k.act[l];
+    }
+    for (int l = m->nlayers - 1; l >= 0; l--) {
+      const rd_layer *ly = &m->layers[l];
+      const int in = (int)ly->in, out = (int)ly->units;
+      const float *A = l ? c->k.act[l - 1] : c->k.x;
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, in, out, S, 1.0f, A, in, c->k.d0, out, 0.0f,
+                  c->grad + m->tensors[ly->kernel].offset, out);
+      if (l)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, S, in, out, 1.0f, c->k.d0, out,
+                    c->params + m->tensors[ly->kernel].offset, out, 0.0f, c->k.d1, in);
+    }
+  }
+}
+
+static void do_pass(void *p) {
+  step_ctx *c = p;
+  int64_t corr = 0;
+  for (int64_t s = 0; s < c->K; s++) rd_shard_pass(&c->k, c->params, c->S, c->B, c->grad, &corr);
+}
+
+static void do_fold(void *p) {
+  step_ctx *c = p;
+  rd_reduce_begin(&c->red, c->K);
+  for (int64_t s = 0; s < c->K; s++) {
+    rd_reduce_slot(&c->red); /* the pass writes here in train.c; its values do not matter */
+    rd_reduce_push(&c->red, 0, s);
+  }
+}
+
+static void do_optim(void *p) {
+  step_ctx *c = p;
+  rd_optim_step(&c->opt, c->it++ % 1000, c->params, c->grad, c->state, c->m->nparams);
+}
+
+static int bench_step(const char *dims, int64_t S, int64_t B, double budget) {
+  /* The model, through the same config path as reprodist. */
+  char text[4096], *t = text, *end = text + sizeof text;
+  char buf[256];
+  snprintf(buf, sizeof buf, "%s", dims);
+  char *tok = strtok(buf, ",");
+  t += snprintf(t, (size_t)(end - t), "[model]\ninput = %s\n", tok);
+  char *next = strtok(NULL, ",");
+  while (next) {
+    tok = next;
+    next = strtok(NULL, ",");
+    t += snprintf(t, (size_t)(end - t), "[dense]\nunits = %s\nactivation = %s\n", tok, next ? "relu" : "softmax");
+  }
+  t += snprintf(t, (size_t)(end - t), "[data]\nsource = synthetic\n");
+  rd_cfg cfg;
+  rd_model m;
+  rd_err e = {0};
+  memset(&cfg, 0, sizeof cfg);
+  memset(&m, 0, sizeof m);
+  if (rd_cfg_parse(&cfg, "bench", text, strlen(text), &e) || rd_cfg_validate(&cfg, &e) ||
+      rd_model_from_cfg(&m, &cfg, &e)) {
+    fprintf(stderr, "rd_bench_kernels: %s\n", e.msg);
+    return 2;
+  }
+  step_ctx c;
+  memset(&c, 0, sizeof c);
+  c.m = &m;
+  c.S = S;
+  c.B = B;
+  c.K = (B + S - 1) / S;
+  RD_ASSERT(B % S == 0, "BATCH must be a multiple of SHARD");
+  const size_t G = m.nparams;
+  rd_shard_init(&c.k, &m, S, 1);
+  c.params = rd_alloc_f32(G);
+  c.grad = rd_alloc_f32(G + 3);
+  c.state = rd_alloc_f32(2 * G);
+  rd_model_init_params(&m, c.params);
+  /* A Fashion-MNIST-sized uint8 set (60000 rows), random pixels. */
+  const int64_t N = 60000;
+  c.ds.source = RD_DATA_IDX;
+  c.ds.n = N;
+  c.ds.dim = m.input;
+  c.ds.classes = m.layers[m.nlayers - 1].units;
+  c.ds.scale = 1.0 / 255.0;
+  c.ds.u8 = malloc((size_t)(N * m.input));
+  c.ds.labels = malloc(sizeof(int32_t) * (size_t)N);
+  c.rows = malloc(sizeof(uint32_t) * (size_t)(c.K * S));
+  RD_ASSERT(c.ds.u8 && c.ds.labels && c.rows, "out of memory");
+  for (int64_t i = 0; i < N * m.input; i++) c.ds.u8[i] = (uint8_t)(rnd() & 255);
+  for (int64_t i = 0; i < N; i++) c.ds.labels[i] = (int32_t)(rnd() % (uint32_t)c.ds.classes);
+  for (int64_t i = 0; i < c.K * S; i++) c.rows[i] = rnd() % (uint32_t)N;
+  do_fetch(&c); /* real rows in the shard buffer for the passes */
+  rd_reduce_init(&c.red, G + 3, c.K);
+  rd_optim_defaults(RD_OPT_ADAM, &c.opt);
+
+  do_pass(&c); /* real gradients in d0/d1 for the GEMM-only timing */
+  const double t_fetch = time_it(do_fetch, &c, budget);
+  const double t_gemm = time_it(do_gemms, &c, budget);
+  const double t_pass = time_it(do_pass, &c, budget);
+  const double t_fold = time_it(do_fold, &c, budget);
+  for (size_t i = 0; i < G; i++) c.grad[i] = 1e-3f * (rndf() - 0.5f), c.state[i] = 1e-4f, c.state[G + i] = 1e-7f;
+  const double t_optim = time_it(do_optim, &c, budget);
+  /* One first moment in 16 stuck at a denormal with a zero gradient: about what a reprodist checkpoint of
+   * the Fashion-MNIST MLP holds after one epoch (6% of m denormal). */
+  for (size_t i = 0; i < G; i += 16) c.state[i] = 1e-40f, c.grad[i] = 0.0f;
+  const double t_optim_dn = time_it(do_optim, &c, budget);
+
+  double flops = 0.0; /* exact GEMM flops per sample: forward, dW, and dA below the first layer */
+  for (int l = 0; l < m.nlayers; l++) flops += 2.0 * (double)m.layers[l].in * (double)m.layers[l].units * (l ? 3 : 2);
+  printf("{\"bench\": \"step\", \"dims\": \"%s\", \"shard\": %lld, \"batch\": %lld, \"params\": %zu, "
+         "\"gemm_flops_per_sample\": %.0f, \"core\": \"%s\", \"us\": {\"fetch\": %.2f, \"gemm\": %.2f, "
+         "\"pass\": %.2f, \"fold\": %.2f, \"adam\": %.2f, \"adam_denormal\": %.2f}, \"gemm_gflops\": %.3f}\n",
+         dims, (long long)S, (long long)B, G, flops, rd_fp_openblas_core(), 1e6 * t_fetch, 1e6 * t_gemm,
+         1e6 * t_pass, 1e6 * t_fold, 1e6 * t_optim, 1e6 * t_optim_dn, flops * (double)B / t_gemm * 1e-9);
+  free(c.ds.u8), free(c.ds.labels), free(c.rows);
+  free(c.params), free(c.grad), free(c.state);
+  rd_reduce_free(&c.red);
+  rd_shard_free(&c.k);
+  rd_model_free(&m);
+  rd_cfg_free(&cfg);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  rd_fp_pin_blas_threads(); /* one thread, like a reprodist rank */
+  if (argc >= 3 && !strcmp(argv[1], "gemm")) return bench_gemm(atoi(argv[2]), argc > 3 ? atof(argv[3]) : 1.0);
+  if (argc >= 5 && !strcmp(argv[1], "step"))
+    return bench_step(argv[2], atoll(argv[3]), atoll(argv[4]), argc > 5 ? atof(argv[5]) : 0.5);
+  fprintf(stderr,
+          "usage: rd_bench_kernels gemm N [SECONDS]\n"
+          "       rd_bench_kernels step IN,H1,...,C SHARD BATCH [SECONDS]\n");
+  return 2;
+}

@@ -1,0 +1,124 @@
+#!/usr/bin/python3
+"""PyTorch peer for launch/bench: the same MLP, data, batch and optimizer as reprodist.
+
+One process trains on the whole global batch (world 1); with world W > 1 each
+of W processes runs DistributedDataParallel over gloo on batch/W rows of every
+global batch, which is what a user would otherwise run on CPU. Every process
+uses one thread (torch.set_num_threads(1), OMP/OpenBLAS threads 1), like a
+reprodist rank.
+
+The step is the usual loop: gather the batch rows (uint8 -> float * 1/255, as
+reprodist's idx source does), forward, cross-entropy from the logits, zero the
+grads, backward, Adam (Keras' defaults: lr 1e-3, betas 0.9/0.999, eps 1e-7),
+and the running loss and accuracy Keras and reprodist report. Timing: `warmup`
+steps (one "epoch"), then `epochs` x `steps` steps, each epoch over a fresh
+permutation and timed on its own, between barriers (as reprodist's epochs).
+
+Launch (the driver, tests/bench/bench.py, does this):
+  world 1:  torch_peer.py --dims 784,128,10 --batch 64 --steps 300
+  world 2:  RANK=r WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=29555 torch_peer.py ...
+Prints one JSON object (rank 0).
+"""
+import argparse
+import gzip
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+
+
+def read_idx(path):
+    with (gzip.open if path.endswith(".gz") else open)(path, "rb") as f:
+        raw = f.read()
+    nd = raw[3]
+    shape = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(nd)]
+    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * nd).reshape(shape)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dims", default="784,128,10")
+    ap.add_argument("--batch", type=int, default=64, help="global batch")
+    ap.add_argument("--steps", type=int, default=300, help="timed steps per epoch")
+    ap.add_argument("--epochs", type=int, default=1, help="timed epochs")
+    ap.add_argument("--warmup", type=int, default=None, help="warm-up steps (default: --steps)")
+    ap.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
+    ap.add_argument("--seed", type=int, default=42)
+    a = ap.parse_args()
+
+    torch.set_num_threads(1)
+    torch.set_num_interop_threads(1)
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    if world > 1:
+        dist.init_process_group("gloo", rank=rank, world_size=world)
+    assert a.batch % world == 0, "the global batch must split evenly"
+    local = a.batch // world
+
+    X = torch.from_numpy(read_idx(os.path.join(a.data, "train-images-idx3-ubyte.gz")).reshape(60000, -1).copy())
+    Y = torch.from_numpy(read_idx(os.path.join(a.data, "train-labels-idx1-ubyte.gz")).astype(np.int64))
+    n = X.shape[0]
+    dims = [int(d) for d in a.dims.split(",")]
+    torch.manual_seed(a.seed)
+    layers = []
+    for i in range(len(dims) - 1):
+        layers.append(torch.nn.Linear(dims[i], dims[i + 1]))
+        if i < len(dims) - 2:
+            layers.append(torch.nn.ReLU())
+    model = torch.nn.Sequential(*layers)
+    net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-7)
+    scale = 1.0 / 255.0
+    gen = torch.Generator().manual_seed(a.seed)
+    loss_sum = torch.zeros(())
+    correct = torch.zeros((), dtype=torch.int64)
+
+    def run(steps):
+        nonlocal loss_sum, correct
+        perm = torch.randperm(n, generator=gen)
+        nb = n // a.batch
+        for s in range(steps):
+            b = s % nb
+            idx = perm[b * a.batch + rank * local: b * a.batch + (rank + 1) * local]
+            x = X[idx].float().mul_(scale)
+            y = Y[idx]
+            logits = net(x)
+            loss = F.cross_entropy(logits, y)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            loss_sum += loss.detach()
+            correct += (logits.detach().argmax(1) == y).sum()
+
+    run(a.warmup if a.warmup is not None else a.steps)
+    if world > 1:
+        dist.barrier()
+    epoch_s = []
+    for _ in range(a.epochs):
+        t0 = time.perf_counter()
+        run(a.steps)
+        if world > 1:
+            dist.barrier()
+        epoch_s.append(time.perf_counter() - t0)
+    dt = sum(epoch_s)
+    steps = a.steps * a.epochs
+    if rank == 0:
+        print(json.dumps({
+            "bench": "torch", "torch": torch.__version__, "dims": a.dims, "batch": a.batch, "world": world,
+            "steps": steps, "seconds": dt, "samples_per_sec": steps * a.batch / dt,
+            "step_ms": 1e3 * dt / steps, "threads": torch.get_num_threads(),
+            "epoch_samples_per_sec": [a.steps * a.batch / e for e in epoch_s],
+            "params": sum(p.numel() for p in model.parameters()),
+            "loss": float(loss_sum) / max(1, steps), "backend": "gloo DDP" if world > 1 else "single process"}))
+        sys.stdout.flush()
+    if world > 1:
+        dist.destroy_process_group()
+
+
+if __name__ == "__main__":
+    main()

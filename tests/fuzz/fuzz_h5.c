@@ -1,0 +1,87 @@
+/* fuzz_h5: the two HDF5 readers on any file: weights (rd_h5_read_weights, what
+ * `reprodist check/digest` run) and checkpoints (rd_ckpt_read, what --resume runs).
+ *
+ * Input: one file. It is read as a weights file and as a checkpoint of the model
+ * in tests/fuzz/tiny.cfg (RD_FUZZ_TINY_CFG, compiled in), whose config digest
+ * the seed checkpoints carry. A file that reads must hold every tensor it
+ * announces; one that does not must give a one-line error naming the file. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz_common.h"
+#include "reprodist/cfg.h"
+#include "reprodist/ckpt.h"
+#include "reprodist/h5io.h"
+#include "reprodist/model.h"
+#include "reprodist/optim.h"
+#include "reprodist/train.h"
+
+#ifndef RD_FUZZ_TINY_CFG
+#error "define RD_FUZZ_TINY_CFG as the path of tests/fuzz/tiny.cfg"
+#endif
+
+static rd_cfg g_cfg;
+static rd_model g_model;
+static size_t g_nopt;
+static rd_ckpt_ident g_id;
+static float *g_params, *g_opt;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv) {
+  rd_fuzz_setup(argc, argv);
+  rd_err err = {0};
+  static char text[8192];
+  FILE *f = fopen(RD_FUZZ_TINY_CFG, "rb");
+  size_t n = f ? fread(text, 1, sizeof text, f) : 0;
+  if (f) fclose(f);
+  rd_train_spec t;
+  if (n == 0 || rd_cfg_parse(&g_cfg, RD_FUZZ_TINY_CFG, text, n, &err) || rd_cfg_validate(&g_cfg, &err) ||
+      rd_model_from_cfg(&g_model, &g_cfg, &err) || rd_train_spec_from_cfg(&t, &g_cfg, &g_model, &err)) {
+    fprintf(stderr, "fuzz_h5: %s: %s\n", RD_FUZZ_TINY_CFG, n ? err.msg : "cannot read");
+    abort();
+  }
+  g_nopt = (size_t)rd_optim_slots(&t.opt) * g_model.nparams;
+  g_id.config_digest = rd_cfg_digest(&g_cfg);
+  g_id.fingerprint = NULL; /* no environment comparison (it would only warn) */
+  g_params = rd_alloc_f32(g_model.nparams);
+  g_opt = rd_alloc_f32(g_nopt + 1);
+  return 0;
+}
+
+static void check_message(const char *what, const rd_err *err, const char *path) {
+  if (err->msg[0] == '\0' || strchr(err->msg, '\n') || !strstr(err->msg, path)) {
+    fprintf(stderr, "fuzz_h5: %s: bad error message (code %d): '%s'\n", what, err->code, err->msg);
+    abort();
+  }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  /* A new name each time: HDF5 must never see a file it may still hold open. */
+  static unsigned long count;
+  char name[64], path[512];
+  snprintf(name, sizeof name, "input-%lu.h5", count++);
+  rd_fuzz_write(name, data, size, path, sizeof path);
+
+  rd_h5_weights w;
+  rd_err err = {0};
+  if (rd_h5_read_weights(path, &w, &err) == RD_OK) {
+    for (int i = 0; i < w.ntensors; i++) {
+      const rd_h5_tensor *T = &w.tensors[i];
+      size_t numel = 1;
+      for (int d = 0; d < T->ndim; d++) numel *= (size_t)T->shape[d];
+      if (T->ndim < 0 || T->ndim > 4 || numel != T->numel || !T->path) abort();
+      (void)rd_h5_digest(T->data, T->numel); /* reads every element */
+    }
+    rd_h5_weights_free(&w);
+  } else {
+    check_message("weights", &err, path);
+  }
+
+  rd_ckpt_state st;
+  rd_err cerr = {0};
+  if (rd_ckpt_read(path, NULL, &g_model, g_params, g_opt, g_nopt, &st, &g_id, NULL, 0, &cerr) != RD_OK)
+    check_message("checkpoint", &cerr, path);
+  unlink(path);
+  return 0;
+}

@@ -1,0 +1,48 @@
+#!/bin/bash
+# Remakes the binary seed files of the fuzz corpus (the text seeds in
+# corpus/cfg/ are written by hand). Run from anywhere:
+#   REPRODIST=build/reprodist tests/fuzz/make_corpus.sh
+# corpus/idx/  16 images of 28x28 and 16 labels, as IDX and IDX.gz
+# corpus/h5/   tiny.cfg's initial weights, a checkpoint of it after 2 steps, and
+#              a Keras-style weights file with variable-length string attributes
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+: "${REPRODIST:?set REPRODIST to a built reprodist binary}"
+PY=${RD_PYTHON:-/usr/bin/python3}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+"$PY" - "$here/corpus/idx" <<'PYEOF'
+import gzip, struct, sys
+d = sys.argv[1] + "/"
+n = 16
+x = bytes((i * 7) % 256 for i in range(n * 784))
+y = bytes(i % 10 for i in range(n))
+def idx(dims, body, magic):
+    return struct.pack(">I", magic) + b"".join(struct.pack(">I", k) for k in dims) + body
+files = {"x16.idx": idx((n, 28, 28), x, 0x803), "y16.idx": idx((n,), y, 0x801),
+         "x16-2d.idx": idx((n, 784), x, 0x802)}
+for name, data in files.items():
+    open(d + name, "wb").write(data)
+open(d + "x16.idx.gz", "wb").write(gzip.compress(files["x16.idx"], mtime=0))
+open(d + "y16.idx.gz", "wb").write(gzip.compress(files["y16.idx"], mtime=0))
+PYEOF
+
+H=$here/corpus/h5
+run() { "$REPRODIST" "$@" >/dev/null; }
+run init "$here/tiny.cfg" -o "$H/tiny-init.h5"
+run "$here/tiny.cfg" --set train.steps_per_epoch=2 --set "run.checkpoint_dir=$tmp/ck" \
+  --set "run.checkpoint_every=2 steps" -o "$tmp/w.h5"
+cp "$tmp/ck/ckpt-000000000002.h5" "$H/tiny-ckpt.h5"
+"$PY" - "$H/keras-vlen.h5" <<'PYEOF'
+import sys, h5py, numpy as np
+with h5py.File(sys.argv[1], "w") as f:           # as h5py-based Keras writers do
+    f.attrs["layer_names"] = np.array(["dense"], dtype=h5py.string_dtype())
+    f.attrs["backend"] = "tensorflow"
+    g = f.create_group("dense")
+    g.attrs["weight_names"] = np.array(["dense/kernel:0", "dense/bias:0"], dtype=h5py.string_dtype())
+    g2 = g.create_group("dense")
+    g2["kernel:0"] = np.arange(12, dtype=np.float32).reshape(4, 3)
+    g2["bias:0"] = np.zeros(3, np.float32)
+PYEOF
+ls -l "$here"/corpus/*/
