@@ -14,3 +14,4 @@ rd_script_test(init_ranks init_ranks.sh)
 rd_script_test(keras_layout check_keras_layout.py --run
   ${PROJECT_SOURCE_DIR}/configs/fashion_mnist_mlp.cfg
   ${PROJECT_SOURCE_DIR}/configs/keras_seeded_init.cfg)
+rd_script_test(install install.sh ${CMAKE_BINARY_DIR})
