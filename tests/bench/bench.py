@@ -15,7 +15,7 @@ What it measures (issue 5 §1), all in one run on the same machine state:
 Every process runs one thread (OPENBLAS_NUM_THREADS=OMP_NUM_THREADS=1,
 torch.set_num_threads(1)). OPENBLAS_CORETYPE is left as the caller has it; an
 extra, labelled reprodist column uses the fastest core for this CPU when it is
-not the detected one (--coretype; those columns run once). A throughput is the
+not the detected one (--coretype). A throughput is the
 fastest timed epoch (each run: one warm-up epoch, then timed epochs of the same
 steps) over --reps runs, interleaved, so a busy machine hurts every column alike.
 """
@@ -127,11 +127,16 @@ class Bench:
         m["loadavg_start"] = os.getloadavg()
         m["mpirun"] = run([self.mpirun, "--version"])[0].splitlines()[0]
         m["openblas_coretype_env"] = os.environ.get("OPENBLAS_CORETYPE")
+        # The version comes from the peer's first run (importing torch here would cost seconds).
+        found = run([PY, "-c", "import importlib.util as u; print(u.find_spec('torch') is not None)"])[0].strip()
+        m["torch"] = "?" if found == "True" else None
         try:
-            m["torch"] = run([PY, "-c", "import torch; print(torch.__version__)"], env=self.env)[0].strip()
-        except Exception as e:  # noqa: BLE001 - the suite runs without its peer, saying so
-            m["torch"] = None
-            self.res["notes"].append("PyTorch peer unavailable: %s" % str(e).splitlines()[-1])
+            m["torch_deb"] = run(["dpkg-query", "-W", "-f=${Version}", "python3-torch"])[0].strip()
+        except (RuntimeError, OSError):
+            m["torch_deb"] = None
+        if not m["torch"]:
+            self.res["notes"].append("PyTorch peer unavailable: /usr/bin/python3 cannot import torch "
+                                     "(apt-get install python3-torch)")
 
     # ---- kernels ------------------------------------------------------------------------
     def gemm(self, core=None, secs=1.0):
@@ -223,7 +228,7 @@ class Bench:
     def torch(self, model, B, np_, core=None):
         steps, epochs = self.steps_for(model, B)
         args = [PY, os.path.join(HERE, "torch_peer.py"), "--dims", MODELS[model]["dims"], "--batch", str(B),
-                "--steps", str(steps), "--epochs", str(epochs)]
+                "--steps", str(steps), "--epochs", str(epochs), "--cache", self.tmp]
         wrap = [TIME, "-f", RSS_TAG + " %M"] if self.have_time else []
         port = str(free_port())
         procs = []
@@ -255,7 +260,7 @@ class Bench:
                     kinds.append(("reprodist_plain", {"plain": True}))
                 if self.res["machine"].get("torch"):
                     kinds.append(("torch", {}))
-                if best_core and rep == 0:  # the extra columns run once: the suite must stay under 10 minutes
+                if best_core:
                     kinds.append(("reprodist_core", {"core": best_core}))
                     if self.res["machine"].get("torch"):
                         kinds.append(("torch_core", {"core": best_core}))
@@ -265,6 +270,8 @@ class Bench:
                     r = self.torch(m, B, n, **kw) if kind.startswith("torch") else self.reprodist(m, B, n, **kw)
                     r["loadavg_before"] = load
                     rows[p]["runs"].setdefault(kind, []).append(r)
+                    if kind == "torch":
+                        self.res["machine"]["torch"] = r["torch"]
                     log("[rep %d] %-17s B=%-3d np=%d %-16s %9.0f samples/s  (%.1fs)" % (
                         rep + 1, m, B, n, kind, r["samples_per_sec"], time.time() - t0))
         for p in points:  # best of the reps, with its RSS
@@ -280,7 +287,8 @@ class Bench:
         secs = "0.3" if self.a.quick else "1.0"
         for n in (2, 4):
             out, _ = run([self.mpirun] + self.mpiflags + ["-x", "OPENBLAS_NUM_THREADS", "-np", str(n), self.allreduce,
-                                                          "100000", "1000000", "16000000", "--seconds", secs],
+                                                          "100000", "1000000", "16000000", "--seconds", secs,
+                                                          "--min-reps", "3" if self.a.quick else "7"],
                          env=self.env)
             for d in json_lines(out):
                 self.res["allreduce"].append(d)
@@ -333,7 +341,9 @@ class Bench:
                 mc.get("openblas_core"), mc["openblas_coretype_env"], mc.get("openblas_core_detected"))
         else:
             core = "%s (detected)" % mc.get("openblas_core")
-        L.append("machine: %d cores, %s; %s; torch %s" % (mc["nproc"], mc["cpu"], mc["mpirun"], mc.get("torch")))
+        L.append("machine: %d cores, %s; %s; torch %s%s" % (
+            mc["nproc"], mc["cpu"], mc["mpirun"], mc.get("torch"),
+            " (Debian python3-torch %s)" % mc["torch_deb"] if mc.get("torch_deb") else ""))
         L.append("OpenBLAS core %s" % core)
         L.append("load average at start %.2f, at end %.2f (anything above ~0.3 means other work shared the cores)%s" % (
             mc["loadavg_start"][0], mc["loadavg_end"][0],
@@ -369,10 +379,13 @@ class Bench:
         L.append("")
         L.append("3. Determinism overhead of the reduction: rd_allreduce_finish (canonical tree, K = 2*np shards) vs")
         L.append("   rd_allreduce_plain_sum (MPI_Allreduce MPI_SUM), same buffers; median over reps of the slowest rank")
-        L.append("%-4s %10s %14s %12s %7s %7s %-8s" % ("np", "floats", "canonical ms", "plain ms", "ratio", "goal", ""))
+        L.append("%-4s %10s %14s %12s %7s %7s %-8s %6s %11s" % ("np", "floats", "canonical ms", "plain ms", "ratio",
+                                                               "goal", "", "reps", "ratio(min)"))
         for d in r["allreduce"]:
-            L.append("%-4d %10d %14.3f %12.3f %7.3f %7s %-8s" % (d["np"], d["len"], d["canonical_ms"], d["plain_ms"],
-                                                                d["ratio"], "<=1.25", yes(d["met"])))
+            L.append("%-4d %10d %14.3f %12.3f %7.3f %7s %-8s %6d %11.3f" % (
+                d["np"], d["len"], d["canonical_ms"], d["plain_ms"], d["ratio"], "<=1.25", yes(d["met"]), d["reps"],
+                d["canonical_min_ms"] / d["plain_min_ms"]))
+        L.append("   ratio(min): fastest canonical rep / fastest plain rep, less sensitive to other load")
         L.append("")
         L.append("4. Whole-step time, reprodist vs the same step with RD_BENCH_PLAIN_ALLREDUCE=1 (np 2)")
         L.append("%-17s %5s %3s %12s %12s %7s %7s %-8s" % ("model", "batch", "np", "canonical ms", "plain ms", "ratio",

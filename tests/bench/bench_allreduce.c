@@ -8,7 +8,7 @@
  * reduces the same local sum. A rep's time is the slowest rank's; the median of
  * the reps is reported.
  *
- *   mpirun -np 2 rd_bench_allreduce [LEN...] [--shards-per-rank N] [--seconds S]
+ *   mpirun -np 2 rd_bench_allreduce [LEN...] [--shards-per-rank N] [--seconds S] [--min-reps N]
  *
  * One JSON object per size on stdout (rank 0). Used by launch/bench. */
 #include <stdio.h>
@@ -44,16 +44,17 @@ int main(int argc, char **argv) {
   rd_comm_init(&argc, &argv);
   const int P = rd_comm_size(), rank = rd_comm_rank();
   size_t sizes[16];
-  int nsizes = 0, per_rank = 2;
+  int nsizes = 0, per_rank = 2, min_reps = 5;
   double budget = 1.0; /* seconds per size and path, roughly */
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--shards-per-rank") && i + 1 < argc) per_rank = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--seconds") && i + 1 < argc) budget = atof(argv[++i]);
+    else if (!strcmp(argv[i], "--min-reps") && i + 1 < argc) min_reps = atoi(argv[++i]);
     else if (nsizes < 16) sizes[nsizes++] = (size_t)strtoull(argv[i], NULL, 10);
   }
   if (nsizes == 0) sizes[nsizes++] = 100000, sizes[nsizes++] = 1000000, sizes[nsizes++] = 16000000;
   double *all = malloc(sizeof(double) * (size_t)P);
-  RD_ASSERT(all && per_rank >= 1, "bad arguments");
+  RD_ASSERT(all && per_rank >= 1 && min_reps >= 1, "bad arguments");
 
   for (int z = 0; z < nsizes; z++) {
     const size_t len = sizes[z];
@@ -86,7 +87,7 @@ int main(int argc, char **argv) {
     rd_allreduce_plain_sum(local, out, len);
     double one = slowest(now_sec() - t0, all);
     int reps = (int)(budget / (one > 1e-7 ? one : 1e-7));
-    if (rank == 0) reps = reps < 5 ? 5 : reps > 2000 ? 2000 : reps;
+    if (rank == 0) reps = reps < min_reps ? min_reps : reps > 2000 ? 2000 : reps;
     uint64_t r64 = (uint64_t)reps;
     rd_comm_bcast_u64(&r64, 0);
     reps = (int)r64;

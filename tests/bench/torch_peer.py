@@ -49,6 +49,7 @@ def main():
     ap.add_argument("--warmup", type=int, default=None, help="warm-up steps (default: --steps)")
     ap.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--cache", default=None, help="directory for an uncompressed copy of the data (startup time only)")
     a = ap.parse_args()
 
     torch.set_num_threads(1)
@@ -60,8 +61,18 @@ def main():
     assert a.batch % world == 0, "the global batch must split evenly"
     local = a.batch // world
 
-    X = torch.from_numpy(read_idx(os.path.join(a.data, "train-images-idx3-ubyte.gz")).reshape(60000, -1).copy())
-    Y = torch.from_numpy(read_idx(os.path.join(a.data, "train-labels-idx1-ubyte.gz")).astype(np.int64))
+    cache = os.path.join(a.cache, "fashion_mnist_train.npz") if a.cache else None
+    if cache and os.path.exists(cache):
+        with np.load(cache) as z:
+            xs, ys = z["x"], z["y"]
+    else:
+        xs = read_idx(os.path.join(a.data, "train-images-idx3-ubyte.gz")).reshape(60000, -1)
+        ys = read_idx(os.path.join(a.data, "train-labels-idx1-ubyte.gz")).astype(np.int64)
+        if cache and rank == 0:
+            np.savez(cache + ".tmp.npz", x=xs, y=ys)
+            os.replace(cache + ".tmp.npz", cache)
+    X = torch.from_numpy(xs.copy())
+    Y = torch.from_numpy(ys.copy())
     n = X.shape[0]
     dims = [int(d) for d in a.dims.split(",")]
     torch.manual_seed(a.seed)
