@@ -135,7 +135,7 @@ struct rd_allreduce {
   int *nfront;          /* P */
   int *scount, *sdispl, *rcount, *rdispl; /* P each */
   float *sendbuf, *recvbuf;
-  rd_reduce global;     /* finishes the tree on this rank's chunk */
+  rd_reduce global;     /* finishes the tree on this rank's chunk, in recvbuf */
 };
 
 static size_t chunk_lo(size_t len, int c) { return len * (size_t)c / (size_t)g_size; }
@@ -158,10 +158,12 @@ rd_allreduce *rd_allreduce_create(size_t len, int64_t max_shards) {
   a->rcount = a->scount + 2 * P;
   a->rdispl = a->scount + 3 * P;
   size_t maxchunk = len / P + 1;
+  /* sendbuf is only used when a rank ends with several local nodes; the
+   * common case (one node) sends straight from the reduction's pool. */
   a->sendbuf = malloc(sizeof(float) * len * (size_t)a->fcap + 64);
   a->recvbuf = malloc(sizeof(float) * maxchunk * P * (size_t)a->fcap + 64);
   RD_ASSERT(a->sendbuf && a->recvbuf, "out of memory for allreduce buffers");
-  rd_reduce_init(&a->global, maxchunk, max_shards);
+  rd_reduce_init(&a->global, 0, max_shards); /* no pool: the tree sums in recvbuf */
   return a;
 }
 
@@ -177,7 +179,7 @@ void rd_allreduce_destroy(rd_allreduce *a) {
   free(a);
 }
 
-void rd_allreduce_finish(rd_allreduce *a, const rd_reduce *local, float *out) {
+void rd_allreduce_finish(rd_allreduce *a, rd_reduce *local, float *out) {
   const size_t len = a->len;
   RD_ASSERT(local->len == len, "vector length mismatch");
   if (g_size == 1) {
@@ -193,44 +195,52 @@ void rd_allreduce_finish(rd_allreduce *a, const rd_reduce *local, float *out) {
     a->nfront[q] = rd_reduce_frontier(K, lo, hi, a->flevel + q * a->fcap, a->findex + q * a->fcap, a->fcap);
   }
   RD_ASSERT(a->nfront[g_rank] == local->depth, "frontier mismatch (%d vs %d)", a->nfront[g_rank], local->depth);
+  /* Reduce-scatter: chunk c of each of my nodes goes to rank c; my own chunk
+   * stays where it is (local's vectors are scratch once the step is summed). */
   const int mine = local->depth;
-  size_t off = 0;
-  for (int c = 0; c < g_size; c++) {
-    size_t lo = chunk_lo(len, c), n = chunk_lo(len, c + 1) - lo;
-    a->sdispl[c] = (int)off;
-    a->scount[c] = (int)(n * (size_t)mine);
-    for (int i = 0; i < mine; i++, off += n) memcpy(a->sendbuf + off, rd_reduce_vec(local, i) + lo, n * sizeof(float));
+  const size_t mylo = chunk_lo(len, g_rank), myn = chunk_lo(len, g_rank + 1) - mylo;
+  const float *send = a->sendbuf;
+  if (mine == 1) { /* one node: its chunks are already in rank order */
+    send = rd_reduce_vec(local, 0);
+    for (int c = 0; c < g_size; c++) {
+      a->sdispl[c] = (int)chunk_lo(len, c);
+      a->scount[c] = c == g_rank ? 0 : (int)(chunk_lo(len, c + 1) - chunk_lo(len, c));
+    }
+  } else {
+    size_t off = 0;
+    for (int c = 0; c < g_size; c++) {
+      size_t lo = chunk_lo(len, c), n = c == g_rank ? 0 : chunk_lo(len, c + 1) - lo;
+      a->sdispl[c] = (int)off;
+      a->scount[c] = (int)(n * (size_t)mine);
+      for (int i = 0; i < mine; i++, off += n)
+        memcpy(a->sendbuf + off, rd_reduce_vec(local, i) + lo, n * sizeof(float));
+    }
   }
-  size_t myn = chunk_lo(len, g_rank + 1) - chunk_lo(len, g_rank);
-  off = 0;
+  size_t off = 0;
   for (int q = 0; q < g_size; q++) {
     a->rdispl[q] = (int)off;
-    a->rcount[q] = (int)(myn * (size_t)a->nfront[q]);
+    a->rcount[q] = q == g_rank ? 0 : (int)(myn * (size_t)a->nfront[q]);
     off += (size_t)a->rcount[q];
   }
-  RD_MPI_CHECK(MPI_Alltoallv(a->sendbuf, a->scount, a->sdispl, MPI_FLOAT, a->recvbuf, a->rcount, a->rdispl,
-                             MPI_FLOAT, MPI_COMM_WORLD));
-  /* Finish the tree on my chunk, nodes in shard order (rank 0's first). */
+  RD_MPI_CHECK(MPI_Alltoallv(send, a->scount, a->sdispl, MPI_FLOAT, a->recvbuf, a->rcount, a->rdispl, MPI_FLOAT,
+                             MPI_COMM_WORLD));
+  /* Finish the tree on my chunk where the nodes are, in shard order (rank 0's first). */
   rd_reduce *g = &a->global;
-  size_t saved = g->len;
-  g->len = myn ? myn : 1;
+  g->len = myn;
   rd_reduce_begin(g, K);
-  const float *src = a->recvbuf;
   for (int q = 0; q < g_size; q++)
-    for (int i = 0; i < a->nfront[q]; i++, src += myn) {
-      float *slot = rd_reduce_slot(g);
-      if (myn) memcpy(slot, src, myn * sizeof(float));
-      rd_reduce_push(g, a->flevel[q * a->fcap + i], a->findex[q * a->fcap + i]);
+    for (int i = 0; i < a->nfront[q]; i++) {
+      float *node = q == g_rank ? rd_reduce_vec(local, i) + mylo : a->recvbuf + a->rdispl[q] + (size_t)i * myn;
+      rd_reduce_push_ext(g, a->flevel[q * a->fcap + i], a->findex[q * a->fcap + i], node);
     }
   RD_ASSERT(K == 0 || g->depth == 1, "global tree did not close (%d nodes)", g->depth);
   for (int c = 0; c < g_size; c++) {
     a->rdispl[c] = (int)chunk_lo(len, c);
     a->rcount[c] = (int)(chunk_lo(len, c + 1) - chunk_lo(len, c));
   }
-  if (K == 0) memset(out + chunk_lo(len, g_rank), 0, myn * sizeof(float));
-  else if (myn) memcpy(out + chunk_lo(len, g_rank), rd_reduce_vec(g, 0), myn * sizeof(float));
+  if (K == 0) memset(out + mylo, 0, myn * sizeof(float));
+  else if (myn) memcpy(out + mylo, rd_reduce_vec(g, 0), myn * sizeof(float));
   RD_MPI_CHECK(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_FLOAT, out, a->rcount, a->rdispl, MPI_FLOAT, MPI_COMM_WORLD));
-  g->len = saved;
 }
 
 void rd_allreduce_plain_sum(const float *in, float *out, size_t len) {

@@ -47,7 +47,8 @@ void rd_reduce_begin(rd_reduce *r, int64_t K) {
 }
 
 float *rd_reduce_vec(const rd_reduce *r, int i) {
-  return r->len ? r->pool + (size_t)r->buf[i] * stride(r->len) : NULL;
+  if (r->buf[i] < 0) return r->ext[i];
+  return r->len && r->pool ? r->pool + (size_t)r->buf[i] * stride(r->len) : NULL;
 }
 
 float *rd_reduce_slot(rd_reduce *r) {
@@ -60,12 +61,35 @@ static int lone(const rd_reduce *r, int level, int64_t index) {
   return (index & 1) == 0 && ((index + 1) << level) >= r->K && level < r->root_level;
 }
 
+/* a += b; the two never overlap (restrict lets the loop vectorize). */
+static void add_into(float *restrict a, const float *restrict b, size_t n) {
+  for (size_t i = 0; i < n; i++) a[i] += b[i];
+}
+
+static void merge(rd_reduce *r);
+
 void rd_reduce_push(rd_reduce *r, int level, int64_t index) {
   RD_ASSERT(r->depth < RD_REDUCE_MAX_DEPTH && r->nfree > 0, "reduction stack overflow");
   int d = r->depth++;
   r->level[d] = level;
   r->index[d] = index;
   r->buf[d] = r->freelist[--r->nfree];
+  merge(r);
+}
+
+void rd_reduce_push_ext(rd_reduce *r, int level, int64_t index, float *vec) {
+  RD_ASSERT(r->depth < RD_REDUCE_MAX_DEPTH, "reduction stack overflow");
+  int d = r->depth++;
+  r->level[d] = level;
+  r->index[d] = index;
+  r->buf[d] = -1;
+  r->ext[d] = vec;
+  merge(r);
+}
+
+/* Merges completed siblings at the top of the stack. */
+static void merge(rd_reduce *r) {
+  int d;
   for (;;) {
     d = r->depth - 1;
     if (lone(r, r->level[d], r->index[d])) {
@@ -75,12 +99,10 @@ void rd_reduce_push(rd_reduce *r, int level, int64_t index) {
     }
     if (d >= 1 && r->level[d - 1] == r->level[d] && (r->index[d] & 1) == 1 &&
         r->index[d - 1] == r->index[d] - 1) {
-      if (r->len) {
-        float *a = rd_reduce_vec(r, d - 1);
-        const float *b = rd_reduce_vec(r, d);
-        for (size_t i = 0; i < r->len; i++) a[i] += b[i];
-      }
-      r->freelist[r->nfree++] = r->buf[d];
+      float *a = rd_reduce_vec(r, d - 1);
+      const float *b = rd_reduce_vec(r, d);
+      if (a && b) add_into(a, b, r->len);
+      if (r->buf[d] >= 0) r->freelist[r->nfree++] = r->buf[d];
       r->depth--;
       r->level[d - 1]++;
       r->index[d - 1] >>= 1;

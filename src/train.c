@@ -22,13 +22,19 @@
 
 /* ---- config ------------------------------------------------------------------- */
 
+int64_t rd_train_default_shard(int64_t batch) {
+  int64_t s = 16;
+  while (s < 64 && 2 * s <= batch / 8) s *= 2;
+  return s;
+}
+
 rd_status rd_train_spec_from_cfg(rd_train_spec *t, const rd_cfg *c, const rd_model *m, rd_err *err) {
   memset(t, 0, sizeof *t);
   char w[512];
   rd_cfg_get_int(c, "train", 0, "epochs", 1, &t->epochs);
   rd_cfg_get_int(c, "train", 0, "steps_per_epoch", 0, &t->steps_per_epoch);
   rd_cfg_get_int(c, "train", 0, "batch_size", 32, &t->batch);
-  rd_cfg_get_int(c, "train", 0, "shard_size", 16, &t->shard);
+  rd_cfg_get_int(c, "train", 0, "shard_size", rd_train_default_shard(t->batch), &t->shard);
   rd_cfg_get_bool(c, "train", 0, "shuffle", 1, &t->shuffle);
   rd_cfg_get_bool(c, "train", 0, "drop_remainder", 0, &t->drop_remainder);
   const char *s;
@@ -329,7 +335,7 @@ rd_status rd_train_run(const rd_train_spec *t, const rd_train_ctl *ctl, const rd
                    (double)gsum[G + M_LOSS], (long long)(e + 1), (long long)(b + 1));
         break;
       }
-      rd_optim_step(&t->opt, iteration++, params, gsum, state, G);
+      rd_optim_step(&t->opt, iteration++, params, gsum, state, G, G);
       fault_diverge(params, iteration);
       loss_sum += (double)gsum[G + M_LOSS];
       correct += (double)gsum[G + M_CORRECT];

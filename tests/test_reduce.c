@@ -66,9 +66,14 @@ int main(void) {
     }
     differs_from_serial |= memcmp(serial, want, sizeof want) != 0;
     for (int P = 1; P <= K + 3; P++) {
-      rd_reduce global;
+      rd_reduce global, ext; /* ext: the same tree over caller-owned vectors (rd_reduce_push_ext) */
       rd_reduce_init(&global, LEN, K);
       rd_reduce_begin(&global, K);
+      rd_reduce_init(&ext, 0, K);
+      ext.len = LEN;
+      rd_reduce_begin(&ext, K);
+      float *own = malloc(sizeof(float) * LEN * (size_t)(K + 1) * 2);
+      int nown = 0;
       int bad_frontier = 0;
       for (int r = 0; r < P; r++) {
         int64_t lo, hi;
@@ -88,6 +93,9 @@ int main(void) {
           bad_frontier |= lv[i] != local.level[i] || ix[i] != local.index[i];
           memcpy(rd_reduce_slot(&global), rd_reduce_vec(&local, i), sizeof(float) * LEN);
           rd_reduce_push(&global, local.level[i], local.index[i]);
+          float *mine = own + (size_t)LEN * (size_t)nown++;
+          memcpy(mine, rd_reduce_vec(&local, i), sizeof(float) * LEN);
+          rd_reduce_push_ext(&ext, local.level[i], local.index[i], mine);
         }
         rd_reduce_free(&local);
       }
@@ -96,7 +104,11 @@ int main(void) {
             "K=%lld P=%d: tree did not close at the root (depth %d)", (long long)K, P, global.depth);
       CHECK(memcmp(rd_reduce_vec(&global, 0), want, sizeof want) == 0,
             "K=%lld P=%d: bits differ from the recursive definition", (long long)K, P);
+      CHECK(ext.depth == 1 && memcmp(rd_reduce_vec(&ext, 0), want, sizeof want) == 0,
+            "K=%lld P=%d: rd_reduce_push_ext (in place, no pool) differs from the definition", (long long)K, P);
       rd_reduce_free(&global);
+      rd_reduce_free(&ext);
+      free(own);
     }
   }
   CHECK(differs_from_serial, "the leaves never distinguish tree order from serial order: test is too weak");

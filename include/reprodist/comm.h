@@ -70,8 +70,9 @@ typedef struct rd_allreduce rd_allreduce;
 rd_allreduce *rd_allreduce_create(size_t len, int64_t max_shards);
 void rd_allreduce_destroy(rd_allreduce *a);
 /* Collective. local holds this rank's pushed shards of a K-shard reduction
- * (rd_reduce_begin(local, K) with the same K on every rank); out gets the sum. */
-void rd_allreduce_finish(rd_allreduce *a, const rd_reduce *local, float *out);
+ * (rd_reduce_begin(local, K) with the same K on every rank); out gets the sum.
+ * local's vectors serve as scratch: rd_reduce_begin it before the next use. */
+void rd_allreduce_finish(rd_allreduce *a, rd_reduce *local, float *out);
 /* Benchmark-only peer: plain MPI_Allreduce(MPI_SUM) of the rank's partial sums.
  * Its bits depend on np; never used for anything that reaches the weights. */
 void rd_allreduce_plain_sum(const float *in, float *out, size_t len);

@@ -30,8 +30,11 @@ int rd_optim_slots(const rd_optim_spec *s);
 double rd_optim_powi(double x, uint64_t n);
 
 /* One step number `iteration` (0-based) on params[0..n) with gradient g.
- * state holds rd_optim_slots * n floats, zero before the first step. */
-void rd_optim_step(const rd_optim_spec *s, uint64_t iteration, float *params, const float *g, float *state, size_t n);
+ * Slot k of the state (zero before the first step) is state[k*stride ..][0..n):
+ * stride n for a whole replica, the replica's size for a chunk of it. Purely
+ * elementwise: updating a replica in chunks gives the bits of one call. */
+void rd_optim_step(const rd_optim_spec *s, uint64_t iteration, float *params, const float *g, float *state, size_t n,
+                   size_t stride);
 
 #ifdef __cplusplus
 }

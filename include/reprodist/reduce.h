@@ -34,7 +34,8 @@ typedef struct rd_reduce {
   int depth;
   int level[RD_REDUCE_MAX_DEPTH];
   int64_t index[RD_REDUCE_MAX_DEPTH];
-  int buf[RD_REDUCE_MAX_DEPTH]; /* pool slot of each stack entry */
+  int buf[RD_REDUCE_MAX_DEPTH]; /* pool slot of each stack entry (-1: ext) */
+  float *ext[RD_REDUCE_MAX_DEPTH]; /* caller-owned vector of an entry pushed by rd_reduce_push_ext */
   int cap, nfree;
   int freelist[RD_REDUCE_MAX_DEPTH];
   float *pool;
@@ -51,6 +52,11 @@ float *rd_reduce_slot(rd_reduce *r);
  * rd_reduce_slot (ignored when len == 0), merging completed siblings. Nodes must
  * be pushed in increasing position order. */
 void rd_reduce_push(rd_reduce *r, int level, int64_t index);
+/* Like rd_reduce_push, for a vector the caller owns and lets the tree modify
+ * in place (len floats; a merge adds the right node into the left one). For a
+ * reduction without a pool (rd_reduce_init with len 0, then r->len set to the
+ * vectors' length): it sums buffers where they are, with no copy. */
+void rd_reduce_push_ext(rd_reduce *r, int level, int64_t index, float *vec);
 /* Vector of stack entry i (0 = bottom). */
 float *rd_reduce_vec(const rd_reduce *r, int i);
 

@@ -47,6 +47,12 @@ typedef struct rd_train_ctl {
   const char *command;      /* the reprodist command line, shell-quoted, without --resume: for the hint */
 } rd_train_ctl;
 
+/* The shard_size used when the config sets none: about 8 shards per batch,
+ * a power of two from 16 to 64 rows (batch 64 -> 16, 256 -> 32, >= 512 -> 64).
+ * A function of the batch size alone, never of the rank count. Bigger shards
+ * make faster GEMMs and fewer folds but leave ranks beyond B/S idle. */
+int64_t rd_train_default_shard(int64_t batch);
+
 /* Reads and checks [train] against the model. Errors name the file and line. */
 rd_status rd_train_spec_from_cfg(rd_train_spec *t, const rd_cfg *cfg, const rd_model *m, rd_err *err);
 

@@ -147,7 +147,7 @@ static void do_fold(void *p) {
 
 static void do_optim(void *p) {
   step_ctx *c = p;
-  rd_optim_step(&c->opt, c->it++ % 1000, c->params, c->grad, c->state, c->m->nparams);
+  rd_optim_step(&c->opt, c->it++ % 1000, c->params, c->grad, c->state, c->m->nparams, c->m->nparams);
 }
 
 static int bench_step(const char *dims, int64_t S, int64_t B, double budget) {
