@@ -42,7 +42,17 @@ MODELS = {
     "784-1024-1024-10": {"cfg": os.path.join(HERE, "fashion_mnist_1024.cfg"), "dims": "784,1024,1024,10",
                          "goal": 1.5},
 }
-SHARD = 16  # the configs' shard_size (the default)
+
+
+def shard_for(B):
+    """reprodist's default shard_size (rd_train_default_shard, include/reprodist/train.h): about B/8, a power of
+    two in 16..64. Every run checks it against the shard size reprodist logs."""
+    s = 16
+    while s < 64 and 2 * s <= B // 8:
+        s *= 2
+    return s
+
+
 GOALS = {"reduce": 1.25, "step": 1.10, "scaling": 1.8}
 
 
@@ -156,6 +166,12 @@ class Bench:
             self.res["machine"]["openblas_core_detected"] = d["core"]
             k["sgemm_detected_core"] = d
         log("sgemm 1024^3: %.1f GFLOP/s (core %s)" % (k["sgemm"]["gflops"], k["sgemm"]["core"]))
+        # The machine's own ceiling for the scaling goal: two single-thread sgemms at once, as np 2 runs.
+        procs = [subprocess.Popen(NICE + [self.kernels, "gemm", "1024", str(secs)], env=self.env,
+                                  stdout=subprocess.PIPE, text=True) for _ in range(2)]
+        both = [json_lines(p.communicate()[0])[0]["gflops"] for p in procs]
+        k["sgemm_two_at_once"] = both
+        log("two sgemms at once: %s GFLOP/s" % both)
         k["best_core"] = None
         if self.a.coretype == "auto" and not self.a.quick:
             cand = {}
@@ -177,7 +193,7 @@ class Bench:
         k["parts"] = []
         for name, mdl in MODELS.items():
             for B in (64, 256):
-                out = json_lines(run([self.kernels, "step", mdl["dims"], str(SHARD), str(B),
+                out = json_lines(run([self.kernels, "step", mdl["dims"], str(shard_for(B)), str(B),
                                       "0.1" if self.a.quick else "0.5"], env=self.env)[0])[0]
                 out["model"] = name
                 k["parts"].append(out)
@@ -193,9 +209,11 @@ class Bench:
     def steps_for(self, model, B):
         """(steps per epoch, timed epochs): roughly equal wall time per point."""
         small = model == "784-128-10"
+        # Short timed epochs, several per run: the fastest is kept, so a burst of other load costs one window,
+        # not the measurement.
         if self.a.quick:
-            return ({64: 100, 256: 30} if small else {64: 8, 256: 3})[B], 1
-        return ({64: 200, 256: 60} if small else {64: 20, 256: 8})[B], 2
+            return ({64: 60, 256: 20} if small else {64: 5, 256: 2})[B], 2
+        return ({64: 100, 256: 30} if small else {64: 10, 256: 4})[B], 4
 
     def reprodist(self, model, B, np_, plain=False, core=None):
         steps, epochs = self.steps_for(model, B)
@@ -213,17 +231,20 @@ class Bench:
         wrap = [TIME, "-f", RSS_TAG + " %M"] if self.have_time else []
         cmd = [self.mpirun] + self.mpiflags + xs + ["-np", str(np_)] + wrap + [
             self.bin, MODELS[model]["cfg"], "--set", "train.batch_size=%d" % B,
+            "--set", "train.shard_size=%d" % shard_for(B),
             "--set", "train.steps_per_epoch=%d" % steps, "--set", "train.epochs=%d" % (epochs + 1),
-            "--set", "data.test_limit=%d" % SHARD, "--set", "run.metrics=" + metrics,
+            "--set", "data.test_limit=%d" % shard_for(B), "--set", "run.metrics=" + metrics,
             "-o", os.path.join(self.tmp, tag + ".h5")]
         out, err = run(cmd, env=env)
         ep = [json.loads(l) for l in open(metrics) if l.strip()]
         timed = [e["samples_per_sec"] for e in ep[1:]]  # epoch 1 is the warm-up
         secs = sum(steps * B / e for e in timed)
         m = re.search(r"OpenBLAS core (\S+),", out)
+        sh = re.search(r"shards of (\d+)\)", out)
         return {"samples_per_sec": max(timed), "mean_samples_per_sec": steps * B * len(timed) / secs,
                 "epoch_samples_per_sec": timed, "steps": steps, "epochs": len(timed), "warmup": steps, "seconds": secs,
-                "rss_kb": rss_kb(err), "core": m.group(1) if m else None}
+                "rss_kb": rss_kb(err), "core": m.group(1) if m else None,
+                "shard": int(sh.group(1)) if sh else None}
 
     def torch(self, model, B, np_, core=None):
         steps, epochs = self.steps_for(model, B)
@@ -294,6 +315,17 @@ class Bench:
                 self.res["allreduce"].append(d)
                 log("allreduce np=%d len=%-9d canonical %.3f ms  plain %.3f ms  ratio %.3f" % (
                     d["np"], d["len"], d["canonical_ms"], d["plain_ms"], d["ratio"]))
+        # The models' own gradient vectors (parameters + 3 metrics) at np 2: what a step spends in the reduction,
+        # hence the most that overlapping it with the backward pass could hide.
+        lens = [str(self.grad_len(m)) for m in MODELS]
+        out, _ = run([self.mpirun] + self.mpiflags + ["-x", "OPENBLAS_NUM_THREADS", "-np", "2", self.allreduce] + lens +
+                     ["--seconds", secs, "--min-reps", "3" if self.a.quick else "7"], env=self.env)
+        self.res["allreduce_models"] = json_lines(out)
+
+    @staticmethod
+    def grad_len(model):
+        d = [int(x) for x in MODELS[model]["dims"].split(",")]
+        return sum(d[i] * d[i + 1] + d[i + 1] for i in range(len(d) - 1)) + 3
 
     # ---- report ------------------------------------------------------------------------------
     def derive(self):
@@ -314,6 +346,12 @@ class Bench:
                 x["step_ratio"] = x["reprodist_plain"]["samples_per_sec"] / rd  # = step time det / plain
                 x["step_met"] = x["step_ratio"] <= GOALS["step"]
             p = parts[(m, B)]
+            if "torch" in x:  # every FLOP at the speed of one large sgemm: no step can beat that
+                x["ratio_ceiling"] = peak * 1e9 * n / p["gemm_flops_per_sample"] / x["torch"]["samples_per_sec"]
+            am = {d["len"]: d for d in r.get("allreduce_models", [])}.get(self.grad_len(m))
+            if n == 2 and am:
+                x["comm_ms"] = am["canonical_ms"]
+                x["comm_share"] = am["canonical_ms"] / x["step_ms"]
             x["gemm_gflops_per_rank"] = p["gemm_flops_per_sample"] * rd / n * 1e-9
             x["gemm_efficiency"] = x["gemm_gflops_per_rank"] / peak
             if "reprodist_core" in x:
@@ -348,23 +386,25 @@ class Bench:
         L.append("load average at start %.2f, at end %.2f (anything above ~0.3 means other work shared the cores)%s" % (
             mc["loadavg_start"][0], mc["loadavg_end"][0],
             "; measured processes ran under nice -n %d" % self.a.nice if self.a.nice is not None else ""))
-        L.append("one thread per process everywhere; shard_size %d; data: Fashion-MNIST (uint8 -> float per batch)" %
-                 SHARD)
+        L.append("one thread per process everywhere; shard_size: the default for the batch (64 -> %d, 256 -> %d); "
+                 "data: Fashion-MNIST (uint8 -> float per batch)" % (shard_for(64), shard_for(256)))
         bc = r["kernels"].get("best_core")
         L.append("")
         L.append("1-2. Training throughput, samples/s (reprodist vs PyTorch %s: 1 process at np 1, DDP/gloo at np 2)" %
                  mc.get("torch"))
-        hdr = "%-17s %5s %3s %11s %11s %7s %6s %-8s %9s %9s %9s" % (
-            "model", "batch", "np", "reprodist", "PyTorch", "ratio", "goal", "", "rd ms/st", "pt ms/st", "steps/run")
+        hdr = "%-17s %5s %3s %11s %11s %7s %6s %-8s %8s %9s %9s %9s" % (
+            "model", "batch", "np", "reprodist", "PyTorch", "ratio", "goal", "", "ceiling*", "rd ms/st", "pt ms/st",
+            "steps/run")
         if bc:
             hdr += " | %11s %11s %7s" % ("rd[%s]" % bc, "pt[%s]" % bc, "ratio")
         L.append(hdr)
         for x in r["throughput"]:
             t = x.get("torch")
-            line = "%-17s %5d %3d %11.0f %11s %7s %6s %-8s %9.2f %9s %9s" % (
+            line = "%-17s %5d %3d %11.0f %11s %7s %6s %-8s %8s %9.2f %9s %9s" % (
                 x["model"], x["batch"], x["np"], x["reprodist"]["samples_per_sec"],
                 "%.0f" % t["samples_per_sec"] if t else "-", "%.2fx" % x["ratio"] if t else "-",
                 ">=%.1fx" % x["goal"] if t else "", yes(x["met"]) if t else "",
+                "%.2fx" % x["ratio_ceiling"] if t else "-",
                 x["step_ms"], "%.2f" % (1e3 * x["batch"] / t["samples_per_sec"]) if t else "-",
                 "%d+%dx%d" % (x["reprodist"]["warmup"], x["reprodist"]["epochs"], x["reprodist"]["steps"]))
             if bc and "reprodist_core" in x:
@@ -373,6 +413,8 @@ class Bench:
                                                 "%.0f" % tc["samples_per_sec"] if tc else "-",
                                                 "%.2fx" % x["ratio_core"] if tc else "-")
             L.append(line)
+        L.append("   * ceiling: the ratio reprodist would reach if its whole step ran at the speed of one large sgemm")
+        L.append("     (1024^3, section 5) on every rank: no implementation on this OpenBLAS core can beat it")
         if bc:
             L.append("   right of |: the same runs with OPENBLAS_CORETYPE=%s, the fastest sgemm core on this CPU (extra" % bc)
             L.append("   columns; the goals are judged on the left, the environment as it is)")
@@ -396,6 +438,13 @@ class Bench:
                     x["model"], x["batch"], x["np"], x["step_ms"],
                     1e3 * x["batch"] / x["reprodist_plain"]["samples_per_sec"], x["step_ratio"], "<=1.10",
                     yes(x["step_met"])))
+        L.append("   Overlap: the canonical reduction of the model's whole gradient at np 2, timed alone, against the np 2")
+        L.append("   step: the most that overlapping it with the backward pass could hide")
+        L.append("%-17s %5s %12s %10s %7s" % ("model", "batch", "reduce ms", "step ms", "share"))
+        for x in r["throughput"]:
+            if "comm_share" in x:
+                L.append("%-17s %5d %12.3f %10.2f %6.1f%%" % (x["model"], x["batch"], x["comm_ms"], x["step_ms"],
+                                                            100 * x["comm_share"]))
         L.append("")
         sg = r["kernels"]["sgemm"]
         L.append("5. GEMM efficiency: GEMM FLOP/s a training step achieves per rank (exact GEMM flops x samples/s / np)")
@@ -409,9 +458,12 @@ class Bench:
             L.append("%-17s %5d %3d %12.1f %10.2f %14.1f %s" % (
                 x["model"], x["batch"], x["np"], x["gemm_gflops_per_rank"], x["gemm_efficiency"], p["gemm_gflops"],
                 " %12.2f" % x["gemm_efficiency_core"] if "gemm_efficiency_core" in x else ""))
-        L.append("   * GFLOP/s of the step's shard GEMMs (shard %d) timed alone, without the rest of the step" % SHARD)
+        L.append("   * GFLOP/s of the step's shard GEMMs (default shard size) timed alone, without the rest of the step")
         L.append("")
-        L.append("6. Scaling, samples/s at np 2 / np 1 (2 cores)")
+        two = r["kernels"].get("sgemm_two_at_once")
+        L.append("6. Scaling, samples/s at np 2 / np 1 (2 cores)%s" % (
+            "; the machine's own ceiling: two 1024^3 sgemms at once run %.2fx one" % (sum(two) / sg["gflops"])
+            if two else ""))
         L.append("%-17s %5s %10s %7s %-8s %10s" % ("model", "batch", "reprodist", "goal", "", "PyTorch"))
         for x in r["throughput"]:
             if "scaling" in x:
@@ -426,8 +478,7 @@ class Bench:
             L.append("%-17s %5d %3d %10s %10s" % (x["model"], x["batch"], x["np"], mb(x["reprodist"]["rss_kb"]),
                                                    mb(x["torch"]["rss_kb"]) if "torch" in x else "-"))
         L.append("")
-        L.append("Where a reprodist step goes, one rank, from rd_bench_kernels (CPU us per global step, np 1; shard %d)"
-                 % SHARD)
+        L.append("Where a reprodist step goes, one rank, from rd_bench_kernels (CPU us per global step, np 1; default shard)")
         L.append("%-17s %5s %8s %8s %8s %8s %8s %8s %10s %10s" % (
             "model", "batch", "fetch", "GEMMs", "pass", "fold", "Adam", "Adam dn*", "sum", "measured"))
         for p in r["kernels"]["parts"]:
@@ -478,7 +529,7 @@ def main():
         b.allreduce_runs()
         b.throughput()
         b.derive()
-        b.res["settings"] = {"quick": a.quick, "reps": a.reps, "shard_size": SHARD, "nice": a.nice,
+        b.res["settings"] = {"quick": a.quick, "reps": a.reps, "shard_size": {B: shard_for(B) for B in (64, 256)}, "nice": a.nice,
                              "command": " ".join(sys.argv),
                              "seconds": round(time.time() - t0, 1)}
         text = b.table()
