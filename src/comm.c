@@ -180,12 +180,16 @@ void rd_allreduce_destroy(rd_allreduce *a) {
 }
 
 void rd_allreduce_finish(rd_allreduce *a, rd_reduce *local, float *out) {
+  const float *sum = rd_allreduce_sum(a, local, out);
+  if (sum != out) memcpy(out, sum, sizeof(float) * a->len);
+}
+
+const float *rd_allreduce_sum(rd_allreduce *a, rd_reduce *local, float *out) {
   const size_t len = a->len;
   RD_ASSERT(local->len == len, "vector length mismatch");
   if (g_size == 1) {
     RD_ASSERT(local->depth == 1, "single rank ended with %d tree nodes", local->depth);
-    memcpy(out, rd_reduce_vec(local, 0), sizeof(float) * len);
-    return;
+    return rd_reduce_vec(local, 0);
   }
   const int64_t K = local->K;
   /* Every rank's frontier follows from (K, P) alone: no metadata travels. */
@@ -241,6 +245,7 @@ void rd_allreduce_finish(rd_allreduce *a, rd_reduce *local, float *out) {
   if (K == 0) memset(out + mylo, 0, myn * sizeof(float));
   else if (myn) memcpy(out + mylo, rd_reduce_vec(g, 0), myn * sizeof(float));
   RD_MPI_CHECK(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_FLOAT, out, a->rcount, a->rdispl, MPI_FLOAT, MPI_COMM_WORLD));
+  return out;
 }
 
 void rd_allreduce_plain_sum(const float *in, float *out, size_t len) {

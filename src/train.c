@@ -264,6 +264,9 @@ rd_status rd_train_run(const rd_train_spec *t, const rd_train_ctl *ctl, const rd
   /* Benchmark-only peer (launch/bench): a plain MPI_Allreduce(MPI_SUM) of each
    * rank's serial partial sum. Its bits depend on np; never for real results. */
   const int plain = getenv("RD_BENCH_PLAIN_ALLREDUCE") && !strcmp(getenv("RD_BENCH_PLAIN_ALLREDUCE"), "1");
+  /* Diagnostics: RD_PROFILE=1 makes every rank log where its step time went. */
+  const int profile = getenv("RD_PROFILE") && !strcmp(getenv("RD_PROFILE"), "1");
+  double prof[4] = {0}; /* shards (fetch + pass + fold), reduction, optimizer, steps */
   if (plain) rd_warn0("RD_BENCH_PLAIN_ALLREDUCE=1: benchmark mode, results depend on the rank count");
   /* Where a signal's checkpoint goes when no checkpoint_dir is configured. */
   char sigdir[4096];
@@ -298,6 +301,7 @@ rd_status rd_train_run(const rd_train_spec *t, const rd_train_ctl *ctl, const rd
       int64_t lo, hi;
       rd_shard_range(K, P, rank, &lo, &hi);
       rd_reduce_begin(&red, K);
+      double tp0 = profile ? now_sec() : 0.0, tp1 = 0.0;
       for (int64_t s = lo; s < hi; s++) {
         const int64_t s0 = s * S, sn = bn - s0 < S ? bn - s0 : S;
         float *g = rd_reduce_slot(&red);
@@ -312,6 +316,8 @@ rd_status rd_train_run(const rd_train_spec *t, const rd_train_ctl *ctl, const rd
         g[G + M_CORRECT] = (float)corr;
         rd_reduce_push(&red, 0, s);
       }
+      if (profile) tp1 = now_sec();
+      const float *gs = gsum;
       if (plain) {
         float *acc = red.depth ? rd_reduce_vec(&red, 0) : rd_reduce_slot(&red);
         if (!red.depth) memset(acc, 0, sizeof(float) * len);
@@ -321,24 +327,29 @@ rd_status rd_train_run(const rd_train_spec *t, const rd_train_ctl *ctl, const rd
         }
         rd_allreduce_plain_sum(acc, gsum, len);
       } else {
-        rd_allreduce_finish(ar, &red, gsum);
+        gs = rd_allreduce_sum(ar, &red, gsum); /* at np 1: the tree's root, not a copy */
       }
       const int stop = rd_comm_flag_end();
-      if (gsum[G + M_ERRORS] != 0.0f) { /* every rank sees it in the same step */
+      const double tp2 = profile ? now_sec() : 0.0;
+      if (gs[G + M_ERRORS] != 0.0f) { /* every rank sees it in the same step */
         rd_err_set(err, RD_EINPUT, "%s: reading training samples failed", train.xname);
         rd_comm_agree(err);
         break;
       }
-      if (!isfinite(gsum[G + M_LOSS])) { /* identical on every rank, like everything in gsum */
+      if (!isfinite(gs[G + M_LOSS])) { /* identical on every rank, like everything in gsum */
         rd_err_set(err, RD_ERUNTIME,
                    "reprodist: training diverged: the loss is %g in epoch %lld, step %lld; lower learning_rate",
-                   (double)gsum[G + M_LOSS], (long long)(e + 1), (long long)(b + 1));
+                   (double)gs[G + M_LOSS], (long long)(e + 1), (long long)(b + 1));
         break;
       }
-      rd_optim_step(&t->opt, iteration++, params, gsum, state, G, G);
+      rd_optim_step(&t->opt, iteration++, params, gs, state, G, G);
+      if (profile) {
+        const double tp3 = now_sec();
+        prof[0] += tp1 - tp0, prof[1] += tp2 - tp1, prof[2] += tp3 - tp2, prof[3] += 1.0;
+      }
       fault_diverge(params, iteration);
-      loss_sum += (double)gsum[G + M_LOSS];
-      correct += (double)gsum[G + M_CORRECT];
+      loss_sum += (double)gs[G + M_LOSS];
+      correct += (double)gs[G + M_CORRECT];
       seen += bn;
       seen_here += bn;
       if (t->check_every > 0 && iteration % (uint64_t)t->check_every == 0 &&
@@ -385,6 +396,9 @@ rd_status rd_train_run(const rd_train_spec *t, const rd_train_ctl *ctl, const rd
       break;
   }
   release_signals();
+  if (profile && prof[3] > 0)
+    rd_log_all("profile: %.0f steps, ms per step: shards %.3f  reduction %.3f  optimizer %.3f", prof[3],
+               1e3 * prof[0] / prof[3], 1e3 * prof[1] / prof[3], 1e3 * prof[2] / prof[3]);
   if (mf) fclose(mf);
   free(gsum), free(state), free(perm), free(rows);
   rd_allreduce_destroy(ar), rd_allreduce_destroy(ear);

@@ -73,6 +73,9 @@ void rd_allreduce_destroy(rd_allreduce *a);
  * (rd_reduce_begin(local, K) with the same K on every rank); out gets the sum.
  * local's vectors serve as scratch: rd_reduce_begin it before the next use. */
 void rd_allreduce_finish(rd_allreduce *a, rd_reduce *local, float *out);
+/* The same, returning where the sum is: out, or at np 1 local's root vector
+ * itself (no copy; valid until local is begun again). */
+const float *rd_allreduce_sum(rd_allreduce *a, rd_reduce *local, float *out);
 /* Benchmark-only peer: plain MPI_Allreduce(MPI_SUM) of the rank's partial sums.
  * Its bits depend on np; never used for anything that reaches the weights. */
 void rd_allreduce_plain_sum(const float *in, float *out, size_t len);
