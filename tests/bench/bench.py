@@ -72,6 +72,15 @@ def run(cmd, env=None, timeout=600):
     return p.stdout, p.stderr
 
 
+def rss_file(path):
+    """Peak RSS values (kB) that /usr/bin/time -a -o PATH appended, one line per process."""
+    try:
+        with open(path) as f:
+            return rss_kb(f.read())
+    except OSError:
+        return []
+
+
 def rss_kb(stderr):
     return [int(x) for x in re.findall(RSS_TAG + r" (\d+)", stderr)]
 
@@ -228,7 +237,11 @@ class Bench:
             env["OPENBLAS_CORETYPE"] = core
         if "OPENBLAS_CORETYPE" in env:
             xs += ["-x", "OPENBLAS_CORETYPE"]
-        wrap = [TIME, "-f", RSS_TAG + " %M"] if self.have_time else []
+        # Peak RSS of every rank, appended to a file of its own (stderr lines of ranks can interleave).
+        rssf = os.path.join(self.tmp, tag + ".rss")
+        if os.path.exists(rssf):
+            os.unlink(rssf)
+        wrap = [TIME, "-a", "-o", rssf, "-f", RSS_TAG + " %M"] if self.have_time else []
         cmd = [self.mpirun] + self.mpiflags + xs + ["-np", str(np_)] + wrap + [
             self.bin, MODELS[model]["cfg"], "--set", "train.batch_size=%d" % B,
             "--set", "train.shard_size=%d" % shard_for(B),
@@ -243,7 +256,7 @@ class Bench:
         sh = re.search(r"shards of (\d+)\)", out)
         return {"samples_per_sec": max(timed), "mean_samples_per_sec": steps * B * len(timed) / secs,
                 "epoch_samples_per_sec": timed, "steps": steps, "epochs": len(timed), "warmup": steps, "seconds": secs,
-                "rss_kb": rss_kb(err), "core": m.group(1) if m else None,
+                "rss_kb": rss_file(rssf), "core": m.group(1) if m else None,
                 "shard": int(sh.group(1)) if sh else None}
 
     def torch(self, model, B, np_, core=None):
