@@ -283,7 +283,8 @@ activation = softmax
 
 def run_init(cfg, out, np_):
     env = os.environ
-    cmd = (["timeout", "-k", "5", "60", env["RD_MPIEXEC"]] + shlex.split(env.get("RD_NPFLAG", "-n")) + [str(np_)]
+    limit = str(60 * int(env.get("RD_TIME_SCALE", "1")))  # slower sanitized builds: tests/lib.sh
+    cmd = (["timeout", "-k", "5", limit, env["RD_MPIEXEC"]] + shlex.split(env.get("RD_NPFLAG", "-n")) + [str(np_)]
            + shlex.split(env.get("RD_MPIFLAGS", "")) + [env["REPRODIST"], "init", cfg, "-o", out])
     r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     return r.returncode, r.stdout + r.stderr

@@ -19,7 +19,7 @@ ARGS=("$CFG" --set train.epochs=1)
 # mpmd CORE0 CORE1 ARGS...: one rank per core type; sets RC; out.txt/err.txt.
 mpmd() {
   local c0=$1 c1=$2; shift 2
-  timeout -k 5 60 "$RD_MPIEXEC" $RD_NPFLAG 1 $RD_MPIFLAGS -x OPENBLAS_CORETYPE="$c0" "$REPRODIST" "$@" \
+  timeout -k 5 "$RD_LIMIT" "$RD_MPIEXEC" $RD_NPFLAG 1 $RD_MPIFLAGS -x OPENBLAS_CORETYPE="$c0" "$REPRODIST" "$@" \
     : $RD_NPFLAG 1 -x OPENBLAS_CORETYPE="$c1" "$REPRODIST" "$@" >out.txt 2>err.txt
   RC=$?
 }

@@ -21,9 +21,9 @@ cd "$RD_TMP" || exit 1
 PY=${RD_PYTHON:-/usr/bin/python3}
 CFG=$RD_SRC/configs/synthetic.cfg
 
-# plain ARGS...: reprodist without mpiexec (singleton MPI), 60 s limit; sets RC.
+# plain ARGS...: reprodist without mpiexec (singleton MPI), RD_LIMIT s limit; sets RC.
 plain() {
-  timeout -k 5 60 "$REPRODIST" "$@" >out.txt 2>err.txt
+  timeout -k 5 "$RD_LIMIT" "$REPRODIST" "$@" >out.txt 2>err.txt
   RC=$?
 }
 # mpi NP ARGS...: the same under mpiexec; sets RC.

@@ -8,11 +8,15 @@ trap 'rm -rf "$RD_TMP"' EXIT
 RD_FAILS=0
 RD_PASSES=0
 
-# rd_run NP ARGS...: reprodist under mpiexec with NP ranks, 60 s hard limit
+# RD_LIMIT: seconds after which a reprodist run counts as hung: 60, times
+# RD_TIME_SCALE in sanitized builds (tests/CMakeLists.txt), whose processes are slower.
+export RD_LIMIT=$((60 * ${RD_TIME_SCALE:-1}))  # exported: some tests run rd_run in bash -c
+
+# rd_run NP ARGS...: reprodist under mpiexec with NP ranks, RD_LIMIT hard limit
 # (a hang is a failure, not a stuck test run). Extra mpiexec flags: $RD_RUN_FLAGS.
 rd_run() {
   local np=$1; shift
-  timeout -k 5 60 "$RD_MPIEXEC" $RD_NPFLAG "$np" $RD_MPIFLAGS ${RD_RUN_FLAGS:-} "$REPRODIST" "$@"
+  timeout -k 5 "$RD_LIMIT" "$RD_MPIEXEC" $RD_NPFLAG "$np" $RD_MPIFLAGS ${RD_RUN_FLAGS:-} "$REPRODIST" "$@"
 }
 
 rd_pass() { RD_PASSES=$((RD_PASSES + 1)); echo "ok: $*"; }

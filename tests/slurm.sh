@@ -91,7 +91,7 @@ SETS=(--set train.epochs=2)
 rd_run 1 "$CFG" "${SETS[@]}" -o ref.h5 > ref.log 2>&1 || { rd_fail "reference run failed"; cat ref.log; }
 
 # train.sbatch with 2 tasks.
-REPRODIST=$REPRODIST timeout 180 sbatch --wait -n 2 --export=ALL -o train-%j.out "$RD_SRC/launch/slurm/train.sbatch" "$CFG" \
+REPRODIST=$REPRODIST timeout $((3 * RD_LIMIT)) sbatch --wait -n 2 --export=ALL -o train-%j.out "$RD_SRC/launch/slurm/train.sbatch" "$CFG" \
   "${SETS[@]}" -o slurm.h5 > sbatch1.txt 2>&1
 rc=$?
 cat sbatch1.txt train-*.out
@@ -100,7 +100,7 @@ rd_check "train.sbatch ran reprodist on the allocation's 2 tasks" grep -q "2 ran
 rd_check "Slurm result identical to the plain mpirun run" [ -f slurm.h5 ] && [ "$(rd_sha slurm.h5)" = "$(rd_sha ref.h5)" ]
 
 # The cross-node check template (one node here: 1 task, 1 per node, all tasks).
-REPRODIST=$REPRODIST timeout 180 sbatch --wait -n 3 --overcommit --export=ALL -o check-%j.out "$RD_SRC/launch/slurm/repro-check.sbatch" "$CFG" \
+REPRODIST=$REPRODIST timeout $((3 * RD_LIMIT)) sbatch --wait -n 3 --overcommit --export=ALL -o check-%j.out "$RD_SRC/launch/slurm/repro-check.sbatch" "$CFG" \
   "${SETS[@]}" > sbatch2.txt 2>&1
 rc=$?
 cat sbatch2.txt check-*.out

@@ -550,12 +550,13 @@ def run_c(args):
     if not exe:
         sys.exit("REPRODIST is not set (run through ctest, or REPRODIST=build/reprodist)")
     cmd = [exe] + args
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    limit = 120 * int(os.environ.get("RD_TIME_SCALE", "1"))  # slower sanitized builds: tests/lib.sh
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=limit)
     if r.returncode != 0 and os.environ.get("RD_MPIEXEC"):
         # Fall back to one rank under mpiexec if the singleton start is not possible here.
         mpi = [os.environ["RD_MPIEXEC"], os.environ.get("RD_NPFLAG", "-n"), "1"] + \
             os.environ.get("RD_MPIFLAGS", "").split()
-        r = subprocess.run(mpi + cmd, capture_output=True, text=True, timeout=120)
+        r = subprocess.run(mpi + cmd, capture_output=True, text=True, timeout=limit)
     return r
 
 
