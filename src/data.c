@@ -21,6 +21,7 @@ typedef struct {
   FILE *f;
   gzFile gz;
   const char *path;
+  int64_t size; /* bytes on disk */
 } idx_reader;
 
 static rd_status idx_open(idx_reader *r, const char *path, rd_err *err) {
@@ -29,6 +30,7 @@ static rd_status idx_open(idx_reader *r, const char *path, rd_err *err) {
   struct stat st;
   if (stat(path, &st) != 0) return rd_err_set(err, RD_EINPUT, "%s: cannot open data file (%s)", path, strerror(errno));
   if (S_ISDIR(st.st_mode)) return rd_err_set(err, RD_EINPUT, "%s: is a directory, not a data file", path);
+  r->size = (int64_t)st.st_size;
   r->f = fopen(path, "rb");
   if (!r->f) return rd_err_set(err, RD_EINPUT, "%s: cannot open data file (%s)", path, strerror(errno));
   unsigned char m[2] = {0, 0};
@@ -121,22 +123,49 @@ static rd_status idx_load(const char *path, int want_ndims_min, int want_ndims_m
     idx_close(&r);
     return err->code;
   }
-  int64_t dims[8], in = 1;
+  int64_t dims[8], in = 1, bytes = 0;
+  int overflow = 0;
   size_t o = 0;
   shape_txt[0] = '\0';
   for (int k = 0; k < nd; k++) {
     dims[k] = (int64_t)dh[4 * k] << 24 | (int64_t)dh[4 * k + 1] << 16 | (int64_t)dh[4 * k + 2] << 8 | dh[4 * k + 3];
     if (k > 0) {
-      in *= dims[k];
+      overflow |= __builtin_mul_overflow(in, dims[k], &in);
       o += (size_t)snprintf(shape_txt + o, stn > o ? stn - o : 0, "%s%lld", k > 1 ? "x" : "", (long long)dims[k]);
     }
   }
+  overflow |= __builtin_mul_overflow(dims[0], in, &bytes);
   *items = dims[0];
   *inner = in;
-  int64_t bytes = dims[0] * in;
-  *data = malloc((size_t)(bytes > 0 ? bytes : 1));
-  RD_ASSERT(*data != NULL, "out of memory for %lld bytes of %s", (long long)bytes, path);
-  got = idx_read(&r, *data, bytes);
+  /* The header is untrusted: never allocate more than the file can hold. A raw
+   * file's size is known; a gzip stream's only by decompressing it, so its
+   * buffer grows as the data arrives. */
+  const int64_t avail = r.gz ? INT64_MAX : r.size - 4 - 4 * nd;
+  if (overflow || bytes > avail) {
+    if (overflow)
+      rd_err_set(err, RD_EINPUT, "%s: corrupt IDX header: %lld items of %s bytes exceed 2^63 bytes", path,
+                 (long long)dims[0], shape_txt);
+    else
+      idx_fail_read(&r, avail, bytes, "data after the header", err);
+    idx_close(&r);
+    return err->code;
+  }
+  int64_t cap = r.gz && bytes > (1 << 26) ? (1 << 26) : bytes;
+  *data = malloc((size_t)(cap > 0 ? cap : 1));
+  RD_ASSERT(*data != NULL, "out of memory for %lld bytes of %s", (long long)cap, path);
+  got = 0;
+  for (;;) {
+    int64_t k = idx_read(&r, *data + got, cap - got);
+    if (k < 0) {
+      got = k;
+      break;
+    }
+    got += k;
+    if (got < cap || cap == bytes) break;
+    cap = bytes - cap > cap ? 2 * cap : bytes;
+    *data = realloc(*data, (size_t)cap);
+    RD_ASSERT(*data != NULL, "out of memory for %lld bytes of %s", (long long)cap, path);
+  }
   if (got != bytes) {
     idx_fail_read(&r, got, bytes, "data after the header", err);
   } else {

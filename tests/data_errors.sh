@@ -34,6 +34,11 @@ idx("y16.idx", y[:16])
 idx("y63.idx", y[:63])                                   # one label short
 idx("x_magic.idx", x, magic=0x00000D03)                  # float32 IDX type
 idx("x_trunc.idx", x, data=x.tobytes()[:-100])           # header says 64, data short
+with open(T + "x_huge.idx", "wb") as f:                  # header says 2^32-1 items (3.4 TB)
+    f.write(struct.pack(">IIII", 0x803, 0xFFFFFFFF, 28, 28) + x.tobytes())
+open(T + "x_huge.idx.gz", "wb").write(gzip.compress(open(T + "x_huge.idx", "rb").read(), mtime=0))
+with open(T + "x_ovf.idx", "wb") as f:                   # dimensions whose product overflows
+    f.write(struct.pack(">IIIII", 0x804, 64, 0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF) + x.tobytes())
 bad = y.copy(); bad[5] = 10
 idx("y_10.idx", bad)                                     # label 10, 10 classes
 with open(T + "x_raw.gz", "wb") as f:                    # IDX bytes, .gz name
@@ -177,6 +182,15 @@ expect_error swapped "$T/y.idx: wrong IDX magic 0x00000801 (expected 0x00000803"
 
 mkcfg truncated 784 "$(idx_data "$T/x_trunc.idx" "$T/y.idx")"
 expect_error truncated "$T/x_trunc.idx: truncated: expected 50176 bytes of data after the header, found 50076"
+
+# A header promising more than the file holds: refused before anything is
+# allocated for it (was: an attempt to allocate 3.4 TB, then an abort).
+mkcfg huge 784 "$(idx_data "$T/x_huge.idx" "$T/y.idx")"
+expect_error huge "$T/x_huge.idx: truncated: expected 3367254359280 bytes of data after the header, found 50176"
+mkcfg gz_huge 784 "$(idx_data "$T/x_huge.idx.gz" "$T/y.idx")"
+expect_error gz_huge "$T/x_huge.idx.gz: truncated: the gzip stream ends after 50176 decompressed bytes of data after the header, 3367254359280 expected"
+mkcfg overflow 784 "$(idx_data "$T/x_ovf.idx" "$T/y.idx")"
+expect_error overflow "$T/x_ovf.idx: corrupt IDX header: 64 items of 4294967295x4294967295x4294967295 bytes exceed 2^63 bytes"
 
 mkcfg gz_cut 784 "$(idx_data "$T/x_cut.idx.gz" "$T/y.idx")"
 expect_error gz_cut "$T/x_cut.idx.gz: truncated: the gzip stream ends after "
