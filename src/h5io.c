@@ -353,6 +353,10 @@ static int read_str_attr(hid_t loc, const char *name, char ***out, int *n) {
   }
 }
 
+/* An attribute's size comes from the file: a corrupt one may claim any count or
+ * width. Keras splits its lists at 64512 bytes; anything near this is refused. */
+#define RD_H5_ATTR_MAX_BYTES (1 << 26)
+
 static int read_str_attr_one(hid_t loc, const char *name, char ***out, int *n) {
   *out = NULL;
   *n = 0;
@@ -360,41 +364,52 @@ static int read_str_attr_one(hid_t loc, const char *name, char ***out, int *n) {
   hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
   if (a < 0) return -1;
   hid_t t = H5Aget_type(a), s = H5Aget_space(a);
+  hssize_t cnt = H5Sget_simple_extent_npoints(s);
+  size_t w = H5Tget_size(t);
+  int vlen = H5Tis_variable_str(t) > 0;
+  char **v = NULL;
   int rc = -1;
-  if (H5Tget_class(t) == H5T_STRING) {
-    hssize_t cnt = H5Sget_simple_extent_npoints(s);
-    if (cnt < 0) cnt = 0;
-    char **v = calloc((size_t)cnt + 1, sizeof *v);
+  if (H5Tget_class(t) == H5T_STRING && cnt >= 0 && cnt <= RD_H5_ATTR_MAX_BYTES / 8 &&
+      (vlen || (w > 0 && w <= RD_H5_ATTR_MAX_BYTES / ((size_t)cnt + 1)))) {
+    v = calloc((size_t)cnt + 1, sizeof *v);
     RD_ASSERT(v != NULL, "out of memory");
-    if (H5Tis_variable_str(t) > 0) {
-      hid_t mt = H5Tcopy(H5T_C_S1);
+    hid_t mt = H5Tcopy(H5T_C_S1);
+    H5Tset_cset(mt, H5Tget_cset(t)); /* HDF5 converts no string between ASCII and UTF-8 */
+    if (vlen) {
       H5Tset_size(mt, H5T_VARIABLE);
       char **raw = calloc((size_t)cnt + 1, sizeof *raw);
+      RD_ASSERT(raw != NULL, "out of memory");
       if (H5Aread(a, mt, raw) >= 0) {
-        for (hssize_t i = 0; i < cnt; i++) v[i] = strdup(raw[i] ? raw[i] : "");
-        H5Dvlen_reclaim(mt, s, H5P_DEFAULT, raw);
         rc = 0;
+        for (hssize_t i = 0; i < cnt; i++) {
+          v[i] = strdup(raw[i] ? raw[i] : "");
+          RD_ASSERT(v[i] != NULL, "out of memory");
+        }
+        H5Dvlen_reclaim(mt, s, H5P_DEFAULT, raw);
       }
       free(raw);
-      H5Tclose(mt);
     } else {
-      size_t w = H5Tget_size(t);
-      char *buf = calloc((size_t)cnt, w + 1);
-      hid_t mt = H5Tcopy(H5T_C_S1);
+      char *buf = calloc((size_t)cnt + 1, w);
+      RD_ASSERT(buf != NULL, "out of memory");
       H5Tset_size(mt, w);
       H5Tset_strpad(mt, H5T_STR_NULLPAD); /* NULLTERM would drop a full-width string's last byte */
       if (H5Aread(a, mt, buf) >= 0) {
+        rc = 0;
         for (hssize_t i = 0; i < cnt; i++) {
           v[i] = calloc(1, w + 1);
+          RD_ASSERT(v[i] != NULL, "out of memory");
           memcpy(v[i], buf + (size_t)i * w, w);
         }
-        rc = 0;
       }
-      H5Tclose(mt);
       free(buf);
     }
+    H5Tclose(mt);
+  }
+  if (rc == 0) {
     *out = v;
     *n = (int)cnt;
+  } else {
+    free(v);
   }
   H5Sclose(s);
   H5Tclose(t);
@@ -454,11 +469,18 @@ rd_status rd_h5_read_weights(const char *path, rd_h5_weights *w, rd_err *err) {
         T->ndim = nd;
         hsize_t dims[4] = {0};
         H5Sget_simple_extent_dims(s, dims, NULL);
+        /* The shape comes from the file: a corrupt one may claim any size. */
+        int huge = 0;
         T->numel = 1;
-        for (int q = 0; q < nd; q++) T->shape[q] = (int64_t)dims[q], T->numel *= (size_t)dims[q];
-        T->data = malloc(sizeof(float) * (T->numel ? T->numel : 1));
-        RD_ASSERT(T->data != NULL, "out of memory");
-        if (H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, T->data) < 0)
+        for (int q = 0; q < nd; q++) {
+          T->shape[q] = (int64_t)dims[q];
+          huge |= dims[q] > INT64_MAX || __builtin_mul_overflow(T->numel, (size_t)dims[q], &T->numel);
+        }
+        huge |= T->numel > SIZE_MAX / sizeof(float);
+        T->data = huge ? NULL : malloc(sizeof(float) * (T->numel ? T->numel : 1));
+        if (!T->data)
+          rd_err_set(err, RD_EINPUT, "%s: dataset %s is too large to hold in memory (corrupt file?)", path, dpath);
+        else if (H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, T->data) < 0)
           rd_err_set(err, RD_EINPUT, "%s: dataset %s could not be read (truncated or corrupt file?)", path, dpath);
       }
       H5Tclose(t);

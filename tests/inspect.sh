@@ -64,6 +64,16 @@ EOF
 read -r MAXABS OLD NEW <<<"$EXP"
 printf 'not an HDF5 file\n' >text.h5
 "$PY" -c 'import h5py; f = h5py.File("nolayers.h5", "w"); f["x"] = [1.0, 2.0]; f.attrs["backend"] = "tensorflow"'
+# A kernel whose shape claims 2^42 floats (16 TiB; HDF5 allocates no space for
+# unwritten data, so the file stays small).
+"$PY" - <<'EOF'
+import h5py
+with h5py.File("huge.h5", "w") as f:
+    f.attrs["layer_names"] = [b"dense"]
+    g = f.create_group("dense")
+    g.attrs["weight_names"] = [b"dense/kernel:0"]
+    g.create_dataset("dense/kernel:0", shape=(1 << 21, 1 << 21), dtype="f4")
+EOF
 mkdir adir.h5
 echo "  [${SECONDS}s] fixtures"
 
@@ -124,6 +134,8 @@ refuse "check with one file" "reprodist: 'check' needs at least two weight files
 refuse "digest, missing file" "missing.h5: cannot open (No such file or directory)" digest a.h5 missing.h5
 refuse "digest, not HDF5" "text.h5: not an HDF5 file" digest text.h5
 refuse "digest, HDF5 without layer_names" "nolayers.h5: no 'layer_names' attribute" digest nolayers.h5
+refuse "digest, a tensor too large for memory" \
+  "huge.h5: dataset /dense/dense/kernel:0 is too large to hold in memory (corrupt file?)" digest huge.h5
 
 # ---- 3. digest -----------------------------------------------------------------------
 plain digest a.h5 c.h5
