@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <hdf5.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -16,7 +17,72 @@
 #include "reprodist/fsio.h"
 #include "reprodist/h5io.h"
 
-#define CKPT_FORMAT "reprodist-checkpoint-1"
+#define CKPT_FORMAT "reprodist-checkpoint-2"
+
+/* The first CKPT_HEADER bytes of a checkpoint are an HDF5 user block (HDF5
+ * skips it) holding a text header, NUL-padded:
+ *   reprodist-checkpoint-2\nbytes N\nxxh64 HEX\nconfig HEX\n
+ * N and HEX: length and XXH64 (seed 0) of the HDF5 bytes after the header;
+ * config: the config digest. A checkpoint is checked with plain reads before
+ * HDF5 parses any of it (HDF5 1.10 can crash on corrupt metadata; a damaged
+ * checkpoint must only be refused), and pruning reads nothing but the header. */
+#define CKPT_HEADER 512
+
+static void header_text(char *h, uint64_t bytes, uint64_t sum, uint64_t cfg) {
+  memset(h, 0, CKPT_HEADER);
+  snprintf(h, CKPT_HEADER, CKPT_FORMAT "\nbytes %" PRIu64 "\nxxh64 %016" PRIx64 "\nconfig %016" PRIx64 "\n", bytes,
+           sum, cfg);
+}
+
+/* The header of the open file fd: 0 and its fields when it is exactly what
+ * header_text writes, -1 otherwise. */
+static int read_header(int fd, uint64_t *bytes, uint64_t *sum, uint64_t *cfg) {
+  char h[CKPT_HEADER + 1], want[CKPT_HEADER];
+  unsigned long long b, s, c;
+  if (pread(fd, h, CKPT_HEADER, 0) != CKPT_HEADER) return -1;
+  h[CKPT_HEADER] = '\0';
+  if (sscanf(h, CKPT_FORMAT "\nbytes %llu\nxxh64 %llx\nconfig %llx\n", &b, &s, &c) != 3) return -1;
+  header_text(want, b, s, c);
+  if (memcmp(h, want, CKPT_HEADER)) return -1;
+  *bytes = b, *sum = s, *cfg = c;
+  return 0;
+}
+
+/* XXH64 of the n bytes of fd after the header; -1 on a read error or a short file. */
+static int hash_body(int fd, uint64_t n, uint64_t *sum) {
+  enum { CHUNK = 1 << 20 };
+  char *buf = malloc(CHUNK);
+  RD_ASSERT(buf != NULL, "out of memory");
+  XXH64_state_t *s = XXH64_createState();
+  XXH64_reset(s, 0);
+  uint64_t done = 0;
+  while (done < n) {
+    ssize_t k = pread(fd, buf, n - done < CHUNK ? (size_t)(n - done) : CHUNK, (off_t)(CKPT_HEADER + done));
+    if (k <= 0) break;
+    XXH64_update(s, buf, (size_t)k);
+    done += (uint64_t)k;
+  }
+  *sum = XXH64_digest(s);
+  XXH64_freeState(s);
+  free(buf);
+  return done == n ? 0 : -1;
+}
+
+/* Writes the header into the closed checkpoint at tmp; 0 on success. */
+static int seal(const char *tmp, uint64_t cfg) {
+  int fd = open(tmp, O_RDWR);
+  struct stat sb;
+  uint64_t sum = 0;
+  int bad = fd < 0 || fstat(fd, &sb) != 0 || sb.st_size < CKPT_HEADER;
+  if (!bad) bad = hash_body(fd, (uint64_t)sb.st_size - CKPT_HEADER, &sum);
+  if (!bad) {
+    char h[CKPT_HEADER];
+    header_text(h, (uint64_t)sb.st_size - CKPT_HEADER, sum, cfg);
+    bad = pwrite(fd, h, CKPT_HEADER, 0) != CKPT_HEADER;
+  }
+  if (fd >= 0) bad |= close(fd) != 0;
+  return bad ? -1 : 0;
+}
 
 uint64_t rd_ckpt_model_digest(const rd_model *m) {
   XXH64_state_t *s = XXH64_createState();
@@ -69,15 +135,13 @@ static int write_vec(hid_t f, const char *name, const float *v, size_t n) {
   return ok ? 0 : -1;
 }
 
-/* config_xxh64 of a checkpoint file; 0 when unreadable. */
+/* The config digest in a checkpoint's header; 0 when it has none. */
 static uint64_t file_config(const char *path) {
-  uint64_t v = 0;
-  hid_t f = H5Fis_hdf5(path) > 0 ? H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT) : -1;
-  if (f >= 0) {
-    if (rd_h5_read_attr_u64(f, "config_xxh64", &v)) v = 0;
-    H5Fclose(f);
-  }
-  return v;
+  uint64_t bytes, sum, cfg = 0;
+  int fd = open(path, O_RDONLY | O_NONBLOCK);
+  if (fd >= 0 && read_header(fd, &bytes, &sum, &cfg)) cfg = 0;
+  if (fd >= 0) close(fd);
+  return cfg;
 }
 
 /* Keeps the `keep` newest checkpoints of this config (the one just written,
@@ -149,6 +213,7 @@ rd_status rd_ckpt_write(const char *dir, int keep, const rd_model *m, const floa
       const uint64_t md = rd_ckpt_model_digest(m);
       hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
       H5Pset_obj_track_times(fcpl, 0);
+      H5Pset_userblock(fcpl, CKPT_HEADER);
       hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
       H5Pclose(fcpl);
       int bad = f < 0;
@@ -167,6 +232,7 @@ rd_status rd_ckpt_write(const char *dir, int keep, const rd_model *m, const floa
         bad |= rd_h5_attr_str(f, "fingerprint", id->fingerprint ? id->fingerprint : "");
         bad |= rd_h5_attr_u64(f, "checksum", checksum(params, m->nparams, opt, nopt, st, id->config_digest, md));
         bad |= H5Fclose(f) < 0;
+        if (!bad) bad = seal(tmp, id->config_digest);
       }
       if (bad)
         rd_err_set(err, RD_EINPUT, "%s: writing the checkpoint failed (disk full or I/O error); older ones are intact",
@@ -186,6 +252,24 @@ static rd_status load(const char *path, const rd_model *m, float *params, float 
   if (stat(path, &sb) != 0) return rd_err_set(err, RD_EINPUT, "%s: cannot open checkpoint (%s)", path, strerror(errno));
   if (S_ISDIR(sb.st_mode))
     return rd_err_set(err, RD_EINPUT, "%s: is a directory, not a checkpoint (use --resume latest for the newest)", path);
+  if (!S_ISREG(sb.st_mode)) return rd_err_set(err, RD_EINPUT, "%s: not a checkpoint (not a regular file)", path);
+  /* The header and the checksum of every byte after it, before HDF5 reads any. */
+  int fd = open(path, O_RDONLY | O_NONBLOCK);
+  if (fd < 0) return rd_err_set(err, RD_EINPUT, "%s: cannot open checkpoint (%s)", path, strerror(errno));
+  uint64_t bytes = 0, fsum = 0, fcfg = 0, got = 0;
+  if (read_header(fd, &bytes, &fsum, &fcfg))
+    rd_err_set(err, RD_EINPUT,
+               "%s: not a reprodist checkpoint (no " CKPT_FORMAT " header: another kind of file, or written by an "
+               "older reprodist)",
+               path);
+  else if (bytes != (uint64_t)sb.st_size - CKPT_HEADER) /* read_header read CKPT_HEADER bytes */
+    rd_err_set(err, RD_EINPUT,
+               "%s: cannot open checkpoint (corrupt or truncated file: %lld bytes, its header says %llu); use an older one",
+               path, (long long)sb.st_size, (unsigned long long)bytes + CKPT_HEADER);
+  else if (hash_body(fd, bytes, &got) || got != fsum)
+    rd_err_set(err, RD_EINPUT, "%s: checksum mismatch: the checkpoint is corrupt; use an older one", path);
+  close(fd);
+  if (err->code) return err->code;
   if (H5Fis_hdf5(path) <= 0)
     return rd_err_set(err, RD_EINPUT, "%s: not a checkpoint (not an HDF5 file; truncated?)", path);
   hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);

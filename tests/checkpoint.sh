@@ -17,7 +17,9 @@
 #     1 at np 3 and from the end of training at np 1; and a step checkpoint that
 #     falls on the last batch of epoch 1 (every 32 steps): the reference each time.
 #  5. refusals at np 2, exit 2, one message naming the checkpoint, no weights:
-#     truncated, a flipped byte in the params data, a changed state attribute,
+#     truncated, a flipped byte in the params data or in HDF5's metadata (refused
+#     by the header's checksum before HDF5 parses it), a damaged header, a
+#     changed state attribute,
 #     another config, another model, a directory, a missing file, a weights file,
 #     --resume latest without checkpoint_dir or in an empty dir; bad
 #     checkpoint_every values (exit 2, naming the config line or the --set).
@@ -132,12 +134,21 @@ train latest 3 --resume latest --set "run.checkpoint_dir=$L" "${EVERY50[@]}"
 expect_same latest "--resume latest (step 150, epoch 3) at np 3" 1
 rd_check "--resume latest picks the newest, $(ck 150)" resumed_from latest "$L/$(ck 150)" 3 150
 rd_check "resuming does not touch the checkpoint it read" test "$(rd_sha "$L/$(ck 150)")" = "$CK150_SHA"
-# Another environment's checkpoint (the fingerprint attribute edited): a warning, not a refusal.
+# Another environment's checkpoint (the fingerprint attribute edited, then the
+# header's length and checksum redone as that environment would have written
+# them; format in src/ckpt.c): a warning, not a refusal.
 cp "$CK100" fp.h5
-"$PY" -c 'import sys, h5py
-f = h5py.File(sys.argv[1], "r+")
-v = f.attrs["fingerprint"]
-f.attrs.modify("fingerprint", v.replace(b"openblas_core=", b"openblas_core=X"))' fp.h5
+"$PY" - fp.h5 <<'EOF'
+import sys, h5py, xxhash
+with h5py.File(sys.argv[1], "r+") as f:
+    v = f.attrs["fingerprint"]
+    f.attrs.modify("fingerprint", v.replace(b"openblas_core=", b"openblas_core=X"))
+b = open(sys.argv[1], "rb").read()
+fmt, _, _, config = b[:512].rstrip(b"\0").decode().splitlines()
+body = b[512:]
+head = "%s\nbytes %d\nxxh64 %016x\n%s\n" % (fmt, len(body), xxhash.xxh64_intdigest(body), config)
+open(sys.argv[1], "wb").write(head.encode().ljust(512, b"\0") + body)
+EOF
 train fp 2 --resume "$T/fp.h5"
 expect_same fp "a checkpoint from another environment" 2
 rd_check "... with one warning that it was written in another environment" \
@@ -212,6 +223,10 @@ with h5py.File(src, "r") as f:
 pos = off + 4 * 5000 + 2                                    # inside element 5000
 b = bytearray(data); b[pos] ^= 0x10
 open(T + "flip.h5", "wb").write(bytes(b))
+m = bytearray(data); m[512 + 100] ^= 0x01                  # HDF5 metadata, which HDF5 would parse
+open(T + "meta.h5", "wb").write(bytes(m))
+h = bytearray(data); h[0:9] = b"REPRODIST"                  # the 512-byte header itself
+open(T + "header.h5", "wb").write(bytes(h))
 with h5py.File(T + "flip.h5", "r") as f:                    # still readable, one float differs
     x, y = f["params"][()], h5py.File(src, "r")["params"][()]
     assert (x != y).sum() == 1 and (x != y).nonzero()[0][0] == 5000
@@ -220,9 +235,11 @@ with h5py.File(T + "attr.h5", "r+") as f:                   # the batch position
     f.attrs.modify("batch", np.uint64(int(f.attrs["batch"]) + 1))
 EOF
 for cut in half tail; do
-  refuse trunc_$cut "$T/trunc_$cut.h5: cannot open checkpoint (corrupt or truncated file)" --resume "$T/trunc_$cut.h5"
+  refuse trunc_$cut "$T/trunc_$cut.h5: cannot open checkpoint (corrupt or truncated file: " --resume "$T/trunc_$cut.h5"
 done
 refuse flip "$T/flip.h5: checksum mismatch" --resume "$T/flip.h5"
+refuse meta "$T/meta.h5: checksum mismatch" --resume "$T/meta.h5"
+refuse header "$T/header.h5: not a reprodist checkpoint (no reprodist-checkpoint-2 header" --resume "$T/header.h5"
 refuse attr "$T/attr.h5: checksum mismatch" --resume "$T/attr.h5"
 refuse other_config "$CK100: this checkpoint belongs to another config" --resume "$CK100" --set run.seed=8
 refuse other_model "$CK100: this checkpoint belongs to another model" --resume "$CK100" --set dense.0.units=64

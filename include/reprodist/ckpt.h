@@ -8,7 +8,9 @@
  * resumed at another np continues with the same bits.
  *
  * Files are <dir>/ckpt-<step, 12 digits>.h5 (HDF5), written by rank 0 to a
- * temporary name, fsynced, then renamed; only the newest `keep` are kept. */
+ * temporary name, fsynced, then renamed; only the newest `keep` are kept. Their
+ * first 512 bytes (an HDF5 user block) are a text header with the length and
+ * XXH64 of the rest (src/ckpt.c), checked before HDF5 reads the file. */
 #ifndef REPRODIST_CKPT_H
 #define REPRODIST_CKPT_H
 
