@@ -477,8 +477,14 @@ rd_status rd_h5_read_weights(const char *path, rd_h5_weights *w, rd_err *err) {
           huge |= dims[q] > INT64_MAX || __builtin_mul_overflow(T->numel, (size_t)dims[q], &T->numel);
         }
         huge |= T->numel > SIZE_MAX / sizeof(float);
-        T->data = huge ? NULL : malloc(sizeof(float) * (T->numel ? T->numel : 1));
-        if (!T->data)
+        /* Unfiltered data stored in this file cannot be larger than the file. */
+        hid_t dcpl = H5Dget_create_plist(d);
+        H5D_layout_t lay = H5Pget_layout(dcpl);
+        int inside = (lay == H5D_CONTIGUOUS || lay == H5D_COMPACT) && H5Pget_external_count(dcpl) == 0;
+        H5Pclose(dcpl);
+        if (!huge && inside && T->numel > (size_t)st.st_size / (H5Tget_size(t) ? H5Tget_size(t) : 1))
+          rd_err_set(err, RD_EINPUT, "%s: dataset %s claims more data than the file holds (corrupt file?)", path, dpath);
+        else if (!(T->data = huge ? NULL : malloc(sizeof(float) * (T->numel ? T->numel : 1))))
           rd_err_set(err, RD_EINPUT, "%s: dataset %s is too large to hold in memory (corrupt file?)", path, dpath);
         else if (H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, T->data) < 0)
           rd_err_set(err, RD_EINPUT, "%s: dataset %s could not be read (truncated or corrupt file?)", path, dpath);

@@ -64,15 +64,25 @@ EOF
 read -r MAXABS OLD NEW <<<"$EXP"
 printf 'not an HDF5 file\n' >text.h5
 "$PY" -c 'import h5py; f = h5py.File("nolayers.h5", "w"); f["x"] = [1.0, 2.0]; f.attrs["backend"] = "tensorflow"'
-# A kernel whose shape claims 2^42 floats (16 TiB; HDF5 allocates no space for
-# unwritten data, so the file stays small).
+# Kernels whose shape claims 2^42 floats (16 TiB; HDF5 allocates no space for
+# unwritten data, so the files stay small), stored whole or in chunks (which
+# may be compressed: their size is not bounded by the file's).
 "$PY" - <<'EOF'
-import h5py
-with h5py.File("huge.h5", "w") as f:
-    f.attrs["layer_names"] = [b"dense"]
+import h5py, numpy as np
+for name, chunks in (("huge.h5", None), ("huge_chunked.h5", (1024, 1024))):
+    with h5py.File(name, "w") as f:
+        f.attrs["layer_names"] = [b"dense"]
+        g = f.create_group("dense")
+        g.attrs["weight_names"] = [b"dense/kernel:0"]
+        g.create_dataset("dense/kernel:0", shape=(1 << 21, 1 << 21), dtype="f4", chunks=chunks)
+# Names as variable-length UTF-8 strings, as h5py writes Python str (Keras
+# itself writes fixed-length ASCII).
+with h5py.File("vlen.h5", "w") as f:
+    f.attrs["layer_names"] = np.array(["dense"], dtype=h5py.string_dtype())
     g = f.create_group("dense")
-    g.attrs["weight_names"] = [b"dense/kernel:0"]
-    g.create_dataset("dense/kernel:0", shape=(1 << 21, 1 << 21), dtype="f4")
+    g.attrs["weight_names"] = np.array(["dense/kernel:0", "dense/bias:0"], dtype=h5py.string_dtype())
+    g["dense/kernel:0"] = np.arange(12, dtype=np.float32).reshape(4, 3)
+    g["dense/bias:0"] = np.zeros(3, np.float32)
 EOF
 mkdir adir.h5
 echo "  [${SECONDS}s] fixtures"
@@ -134,10 +144,15 @@ refuse "check with one file" "reprodist: 'check' needs at least two weight files
 refuse "digest, missing file" "missing.h5: cannot open (No such file or directory)" digest a.h5 missing.h5
 refuse "digest, not HDF5" "text.h5: not an HDF5 file" digest text.h5
 refuse "digest, HDF5 without layer_names" "nolayers.h5: no 'layer_names' attribute" digest nolayers.h5
-refuse "digest, a tensor too large for memory" \
-  "huge.h5: dataset /dense/dense/kernel:0 is too large to hold in memory (corrupt file?)" digest huge.h5
+refuse "digest, a tensor larger than its file" \
+  "huge.h5: dataset /dense/dense/kernel:0 claims more data than the file holds (corrupt file?)" digest huge.h5
+refuse "digest, a chunked tensor too large for memory" \
+  "huge_chunked.h5: dataset /dense/dense/kernel:0 is too large to hold in memory (corrupt file?)" digest huge_chunked.h5
 
 # ---- 3. digest -----------------------------------------------------------------------
+plain digest vlen.h5
+expect "digest of a file with variable-length UTF-8 names: exit 0, 2 tensors" \
+  eval '[ "$RC" -eq 0 ] && grep -q "  /dense/dense/kernel:0  (4, 3)$" out.txt && grep -q "(all 2 tensors)$" out.txt'
 plain digest a.h5 c.h5
 expect "digest of two files: exit 0, 2 x (6 + 1) lines" eval '[ "$RC" -eq 0 ] && [ "$(wc -l <out.txt)" -eq 14 ]'
 cp out.txt digest.txt
