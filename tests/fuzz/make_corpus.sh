@@ -2,9 +2,11 @@
 # Remakes the binary seed files of the fuzz corpus (the text seeds in
 # corpus/cfg/ are written by hand). Run from anywhere:
 #   REPRODIST=build/reprodist tests/fuzz/make_corpus.sh
-# corpus/idx/  16 images of 28x28 and 16 labels, as IDX and IDX.gz
+# corpus/idx/  16 images of 28x28 and 16 labels, as IDX and IDX.gz; regressions:
+#              headers claiming 2^32-1 images, and dimensions whose product overflows
 # corpus/h5/   tiny.cfg's initial weights, a checkpoint of it after 2 steps, and
-#              a Keras-style weights file with variable-length string attributes
+#              a Keras-style weights file with variable-length string attributes;
+#              regressions: a kernel claiming 16 TiB, stored whole and in chunks
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 : "${REPRODIST:?set REPRODIST to a built reprodist binary}"
@@ -26,6 +28,8 @@ for name, data in files.items():
     open(d + name, "wb").write(data)
 open(d + "x16.idx.gz", "wb").write(gzip.compress(files["x16.idx"], mtime=0))
 open(d + "y16.idx.gz", "wb").write(gzip.compress(files["y16.idx"], mtime=0))
+open(d + "huge-header.idx", "wb").write(struct.pack(">IIII", 0x803, 0xFFFFFFFF, 28, 28) + x)
+open(d + "overflow.idx", "wb").write(struct.pack(">IIIII", 0x804, n, 0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF) + x)
 PYEOF
 
 H=$here/corpus/h5
@@ -44,5 +48,11 @@ with h5py.File(sys.argv[1], "w") as f:           # as h5py-based Keras writers d
     g2 = g.create_group("dense")
     g2["kernel:0"] = np.arange(12, dtype=np.float32).reshape(4, 3)
     g2["bias:0"] = np.zeros(3, np.float32)
+for name, chunks in (("huge.h5", None), ("huge-chunked.h5", (1024, 1024))):
+    with h5py.File(sys.argv[1].replace("keras-vlen.h5", name), "w") as f:
+        f.attrs["layer_names"] = [b"dense"]
+        g = f.create_group("dense")
+        g.attrs["weight_names"] = [b"dense/kernel:0"]
+        g.create_dataset("dense/kernel:0", shape=(1 << 21, 1 << 21), dtype="f4", chunks=chunks)
 PYEOF
 ls -l "$here"/corpus/*/
