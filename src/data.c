@@ -11,6 +11,7 @@
 #include <zlib.h>
 
 #include "reprodist/comm.h"
+#include "reprodist/h5io.h"
 #include "reprodist/seed.h"
 
 #define FMNIST "/usr/share/datasets/fashion-mnist/"
@@ -252,16 +253,7 @@ static const char *type_name(hid_t t) {
   return "non-numeric";
 }
 
-/* Rank 0 checks that the file and dataset exist, so the message is exact. */
-static rd_status h5_precheck(const char *key, const char *spec, rd_err *err) {
-  /* key is the config key the user wrote (train_x, test_y, ...). */
-  char file[1024], dset[512];
-  if (split_h5(spec, file, sizeof file, dset, sizeof dset))
-    return rd_err_set(err, RD_EINPUT, "[data] %s = '%s': for source = hdf5 write FILE:DATASET, e.g. data.h5:/train/x",
-                      key, spec);
-  struct stat st;
-  if (stat(file, &st) != 0) return rd_err_set(err, RD_EINPUT, "%s: cannot open data file (%s)", file, strerror(errno));
-  if (S_ISDIR(st.st_mode)) return rd_err_set(err, RD_EINPUT, "%s: is a directory, not a data file", file);
+static rd_status h5_precheck_open(const char *file, const char *dset, rd_err *err) {
   if (H5Fis_hdf5(file) <= 0) return rd_err_set(err, RD_EINPUT, "%s: not an HDF5 file", file);
   hid_t f = H5Fopen(file, H5F_ACC_RDONLY, H5P_DEFAULT);
   if (f < 0) return rd_err_set(err, RD_EINPUT, "%s: HDF5 could not open the file (corrupt or truncated?)", file);
@@ -275,14 +267,32 @@ static rd_status h5_precheck(const char *key, const char *spec, rd_err *err) {
   return err->code;
 }
 
+/* Rank 0 checks that the file and dataset exist, so the message is exact. */
+static rd_status h5_precheck(const char *key, const char *spec, rd_err *err) {
+  /* key is the config key the user wrote (train_x, test_y, ...). */
+  char file[1024], dset[512];
+  if (split_h5(spec, file, sizeof file, dset, sizeof dset))
+    return rd_err_set(err, RD_EINPUT, "[data] %s = '%s': for source = hdf5 write FILE:DATASET, e.g. data.h5:/train/x",
+                      key, spec);
+  struct stat st;
+  if (stat(file, &st) != 0) return rd_err_set(err, RD_EINPUT, "%s: cannot open data file (%s)", file, strerror(errno));
+  if (S_ISDIR(st.st_mode)) return rd_err_set(err, RD_EINPUT, "%s: is a directory, not a data file", file);
+  rd_h5_guard_begin(file);
+  rd_status rc = h5_precheck_open(file, dset, err);
+  rd_h5_guard_end();
+  return rc;
+}
+
 static rd_status h5_open_dataset(const char *spec, int64_t *hf, int64_t *hd, rd_err *err) {
   char file[1024], dset[512];
   split_h5(spec, file, sizeof file, dset, sizeof dset);
   hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
   rd_comm_h5_fapl_mpio(fapl);
+  rd_h5_guard_begin(file);
   hid_t f = H5Fopen(file, H5F_ACC_RDONLY, fapl);
   H5Pclose(fapl);
   hid_t d = f >= 0 ? H5Dopen2(f, dset, H5P_DEFAULT) : -1;
+  rd_h5_guard_end();
   if (d < 0) rd_err_set(err, RD_EINPUT, "%s: could not open dataset '%s' with parallel HDF5", file, dset);
   *hf = f;
   *hd = d;
@@ -445,7 +455,19 @@ rd_status rd_data_open(rd_dataset *d, const rd_cfg *cfg, int test, int64_t input
     if (!hx || !hy)
       return rd_err_set(err, RD_EINPUT, "%s: [data] source = hdf5 needs %s and %s (FILE:DATASET)", cfg->path,
                         test ? "test_x" : "train_x", test ? "test_y" : "train_y");
-    return open_h5(d, xs, ys, limit, max_rows, err);
+    /* What the crash guard names where HDF5 may crash in either file (opening
+     * names the one file). */
+    char fx[1024], fy[1024], dset[512];
+    int okx = split_h5(xs, fx, sizeof fx, dset, sizeof dset) == 0;
+    int oky = split_h5(ys, fy, sizeof fy, dset, sizeof dset) == 0;
+    if (okx && oky && strcmp(fx, fy))
+      snprintf(d->h5files, sizeof d->h5files, "%s (or %s)", fx, fy);
+    else
+      snprintf(d->h5files, sizeof d->h5files, "%s", okx ? fx : xs);
+    rd_h5_guard_begin(d->h5files);
+    rd_status st = open_h5(d, xs, ys, limit, max_rows, err);
+    rd_h5_guard_end();
+    return st;
   }
   d->source = RD_DATA_IDX;
   return open_idx(d, xs, ys, limit, err);
@@ -453,7 +475,12 @@ rd_status rd_data_open(rd_dataset *d, const rd_cfg *cfg, int test, int64_t input
 
 rd_status rd_data_fetch(rd_dataset *d, const uint32_t *rows, int64_t n, float *x, int32_t *y, rd_err *err) {
   switch (d->source) {
-    case RD_DATA_HDF5: return fetch_h5(d, rows, n, x, y, err);
+    case RD_DATA_HDF5: {
+      rd_h5_guard_begin(d->h5files);
+      rd_status st = fetch_h5(d, rows, n, x, y, err);
+      rd_h5_guard_end();
+      return st;
+    }
     case RD_DATA_SYNTHETIC:
       for (int64_t i = 0; i < n; i++) {
         uint64_t r = rows[i];

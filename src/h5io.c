@@ -6,6 +6,7 @@
 #include <hdf5.h>
 #include <inttypes.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,86 @@ int rd_h5_shutdown(void) {
   if (g_h5_close_failed) return -1; /* HDF5 would crash closing that file again */
   H5close();
   return 0;
+}
+
+/* ---- crash guard ------------------------------------------------------------------ */
+
+int rd_h5_guard_enabled = 1;
+static const int g_guard_sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+#define GUARD_NSIGS (sizeof g_guard_sigs / sizeof g_guard_sigs[0])
+#define GUARD_DEPTH 4
+static struct sigaction g_guard_saved[GUARD_NSIGS];
+static char g_guard_msg[GUARD_DEPTH][2 * RD_ERR_MSG_MAX];
+static size_t g_guard_len[GUARD_DEPTH];
+static volatile sig_atomic_t g_guard_depth;
+
+/* Async-signal-safe: the message was composed before HDF5 was called. */
+static void guard_handler(int sig) {
+  (void)sig;
+  int top = g_guard_depth < GUARD_DEPTH ? g_guard_depth - 1 : GUARD_DEPTH - 1;
+  ssize_t r = write(STDERR_FILENO, g_guard_msg[top], g_guard_len[top]);
+  (void)r;
+  _exit(RD_EINPUT);
+}
+
+void rd_h5_guard_begin(const char *what) {
+  if (!rd_h5_guard_enabled) return;
+  int k = g_guard_depth;
+  if (k < GUARD_DEPTH) {
+    int n = snprintf(g_guard_msg[k], sizeof g_guard_msg[k],
+                     "%s: HDF5 crashed reading it: the file's HDF5 structure is corrupt (HDF5 1.10 cannot read such "
+                     "files safely); restore the file or write it again\n",
+                     what);
+    g_guard_len[k] = n < 0 ? 0 : (size_t)n < sizeof g_guard_msg[k] ? (size_t)n : sizeof g_guard_msg[k] - 1;
+  }
+  g_guard_depth = k + 1;
+  if (k > 0) return;
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = guard_handler;
+  sigemptyset(&sa.sa_mask);
+  for (size_t i = 0; i < GUARD_NSIGS; i++) sigaction(g_guard_sigs[i], &sa, &g_guard_saved[i]);
+}
+
+static char g_guard_alarm_msg[2 * RD_ERR_MSG_MAX];
+static size_t g_guard_alarm_len;
+static struct sigaction g_guard_alarm_saved;
+
+static void guard_alarm_handler(int sig) {
+  (void)sig;
+  ssize_t r = write(STDERR_FILENO, g_guard_alarm_msg, g_guard_alarm_len);
+  (void)r;
+  _exit(RD_EINPUT);
+}
+
+void rd_h5_guard_deadline(unsigned seconds) {
+  if (!rd_h5_guard_enabled || g_guard_depth == 0) return;
+  if (seconds == 0) {
+    alarm(0);
+    sigaction(SIGALRM, &g_guard_alarm_saved, NULL);
+    return;
+  }
+  int top = g_guard_depth <= GUARD_DEPTH ? g_guard_depth - 1 : GUARD_DEPTH - 1;
+  /* The file's name is what the crash message starts with, up to ": HDF5 crashed". */
+  const char *m = g_guard_msg[top], *e = strstr(m, ": HDF5 crashed");
+  int n = snprintf(g_guard_alarm_msg, sizeof g_guard_alarm_msg,
+                   "%.*s: HDF5 was still reading a string attribute after %u s (HDF5 1.10 loops forever on some "
+                   "corrupt files): the file's HDF5 structure is corrupt; restore the file or write it again\n",
+                   (int)(e ? e - m : 0), m, seconds);
+  g_guard_alarm_len = n < 0 ? 0 : (size_t)n < sizeof g_guard_alarm_msg ? (size_t)n : sizeof g_guard_alarm_msg - 1;
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = guard_alarm_handler;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGALRM, &sa, &g_guard_alarm_saved);
+  alarm(seconds);
+}
+
+void rd_h5_guard_end(void) {
+  if (!rd_h5_guard_enabled) return;
+  RD_ASSERT(g_guard_depth > 0, "rd_h5_guard_end without rd_h5_guard_begin");
+  if (--g_guard_depth > 0) return;
+  for (size_t i = 0; i < GUARD_NSIGS; i++) sigaction(g_guard_sigs[i], &g_guard_saved[i], NULL);
 }
 
 uint64_t rd_h5_digest(const float *data, size_t n) {
@@ -357,7 +438,20 @@ static int read_str_attr(hid_t loc, const char *name, char ***out, int *n) {
  * width. Keras splits its lists at 64512 bytes; anything near this is refused. */
 #define RD_H5_ATTR_MAX_BYTES (1 << 26)
 
+/* A string attribute is a few bytes to a few hundred KB of metadata: HDF5
+ * still reading one after this long is looping (see rd_h5_guard_deadline). */
+#define RD_H5_ATTR_SECONDS 30
+
+static int read_str_attr_guarded(hid_t loc, const char *name, char ***out, int *n);
+
 static int read_str_attr_one(hid_t loc, const char *name, char ***out, int *n) {
+  rd_h5_guard_deadline(RD_H5_ATTR_SECONDS);
+  int rc = read_str_attr_guarded(loc, name, out, n);
+  rd_h5_guard_deadline(0);
+  return rc;
+}
+
+static int read_str_attr_guarded(hid_t loc, const char *name, char ***out, int *n) {
   *out = NULL;
   *n = 0;
   if (H5Aexists(loc, name) <= 0) return -1;
@@ -422,8 +516,7 @@ static void free_strs(char **v, int n) {
   free(v);
 }
 
-rd_status rd_h5_read_weights(const char *path, rd_h5_weights *w, rd_err *err) {
-  memset(w, 0, sizeof *w);
+static rd_status read_weights(const char *path, rd_h5_weights *w, rd_err *err) {
   struct stat st;
   if (stat(path, &st) != 0) return rd_err_set(err, RD_EINPUT, "%s: cannot open (%s)", path, strerror(errno));
   if (S_ISDIR(st.st_mode)) return rd_err_set(err, RD_EINPUT, "%s: is a directory, not a weights file", path);
@@ -500,6 +593,14 @@ rd_status rd_h5_read_weights(const char *path, rd_h5_weights *w, rd_err *err) {
   H5Fclose(f);
   if (err->code != RD_OK) rd_h5_weights_free(w);
   return err->code;
+}
+
+rd_status rd_h5_read_weights(const char *path, rd_h5_weights *w, rd_err *err) {
+  memset(w, 0, sizeof *w);
+  rd_h5_guard_begin(path);
+  rd_status st = read_weights(path, w, err);
+  rd_h5_guard_end();
+  return st;
 }
 
 void rd_h5_weights_free(rd_h5_weights *w) {

@@ -252,6 +252,12 @@ expect_error h5_text "$T/text.h5: not an HDF5 file"
 mkcfg h5_trunc 784 "$(h5_data "$T/trunc.h5:x" "$T/trunc.h5:y")"
 expect_error h5_trunc "$T/trunc.h5: HDF5 could not open the file (corrupt or truncated?)"
 
+# A file on which Debian 12's HDF5 1.10.8 itself crashes (SIGSEGV inside
+# H5Fopen; found by fuzz_h5): the crash guard turns that into the one message.
+cp "$RD_SRC/tests/fuzz/findings/h5fopen-segv.h5" "$T/segv.h5"
+mkcfg h5_segv 784 "$(h5_data "$T/segv.h5:x" "$T/ok.h5:y")"
+expect_error h5_segv "$T/segv.h5: HDF5 crashed reading it: the file's HDF5 structure is corrupt (HDF5 1.10 cannot read such files safely); restore the file or write it again"
+
 # The message must name the key the user wrote (train_x), not an internal "x".
 mkcfg h5_nocolon 784 "$(h5_data "$T/ok.h5" "$T/ok.h5:y")"
 expect_error h5_nocolon "[data] train_x = '$T/ok.h5': for source = hdf5 write FILE:DATASET, e.g. data.h5:/train/x"

@@ -148,6 +148,20 @@ refuse "digest, a tensor larger than its file" \
   "huge.h5: dataset /dense/dense/kernel:0 claims more data than the file holds (corrupt file?)" digest huge.h5
 refuse "digest, a chunked tensor too large for memory" \
   "huge_chunked.h5: dataset /dense/dense/kernel:0 is too large to hold in memory (corrupt file?)" digest huge_chunked.h5
+# Files on which Debian 12's HDF5 1.10.8 itself crashes (SIGSEGV in H5Fopen, and
+# in H5Aexists after opening; found by fuzz_h5): the crash guard's one message.
+cp "$RD_SRC/tests/fuzz/findings/h5fopen-segv.h5" segv_open.h5
+cp "$RD_SRC/tests/fuzz/findings/h5aexists-segv.h5" segv_attr.h5
+crashed="HDF5 crashed reading it: the file's HDF5 structure is corrupt"
+refuse "digest, HDF5 crashes opening the file" "segv_open.h5: $crashed" digest segv_open.h5
+refuse "digest, HDF5 crashes reading an attribute" "segv_attr.h5: $crashed" digest segv_attr.h5
+refuse "check, HDF5 crashes on the second file" "segv_open.h5: $crashed" check a.h5 segv_open.h5
+# And one on which it loops forever reading a variable-length string attribute
+# (its global heap): given up after 30 s (RD_H5_ATTR_SECONDS in h5io.c).
+cp "$RD_SRC/tests/fuzz/findings/h5hg-loop.h5" loop.h5
+refuse "digest, HDF5 loops reading a string attribute" \
+  "loop.h5: HDF5 was still reading a string attribute after 30 s (HDF5 1.10 loops forever on some corrupt files)" \
+  digest loop.h5
 
 # ---- 3. digest -----------------------------------------------------------------------
 plain digest vlen.h5

@@ -30,6 +30,7 @@ typedef struct rd_dataset {
   int64_t classes;
   double scale;
   char xname[1024], yname[1024]; /* for messages */
+  char h5files[2100];             /* hdf5: the file(s), for rd_h5_guard_begin */
   const char *xkey, *ykey;        /* their config keys */
   uint8_t *u8;      /* idx: n * dim bytes */
   int32_t *labels;  /* idx: n labels */

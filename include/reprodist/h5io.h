@@ -69,6 +69,24 @@ int rd_h5_read_attr_f64(int64_t loc, const char *name, double *v);
 /* A scalar or 1-element string attribute, malloc'ed; NULL if absent. */
 char *rd_h5_read_attr_str(int64_t loc, const char *name);
 
+/* Crash guard for HDF5 reading files reprodist did not check itself (weights
+ * files, HDF5 data). Debian 12's HDF5 1.10.8 crashes inside the library
+ * (SIGSEGV, ...) on some corrupt files. Between rd_h5_guard_begin(what) and
+ * rd_h5_guard_end() such a signal writes one line, "<what>: HDF5 crashed
+ * reading it: ...", and exits with RD_EINPUT (2); under mpirun the other ranks
+ * are then stopped as for any failed rank. Nests: the innermost what is named.
+ * rd_h5_guard_enabled (1) is for fuzz targets, which set it to 0 to see where
+ * HDF5 crashed or hung. */
+extern int rd_h5_guard_enabled;
+void rd_h5_guard_begin(const char *what);
+void rd_h5_guard_end(void);
+/* Inside a guard, for small metadata reads only (never data): HDF5 1.10.8 also
+ * loops forever on some corrupt files (global heaps of variable-length
+ * strings). rd_h5_guard_deadline(s) arms a timer: HDF5 still running s seconds
+ * later is taken for such a loop, with one line naming the file and exit 2.
+ * rd_h5_guard_deadline(0) disarms it. Uses SIGALRM and alarm(). */
+void rd_h5_guard_deadline(unsigned seconds);
+
 /* Turns off HDF5's own error printing; reprodist reports errors itself. */
 void rd_h5_quiet(void);
 /* Closes HDF5 while MPI is still up. Returns -1 when a file failed to close

@@ -32,6 +32,7 @@ static float *g_params, *g_opt;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
   rd_fuzz_setup(argc, argv);
+  rd_h5_guard_enabled = 0; /* crashes must reach libFuzzer, which keeps them */
   /* HDF5 keeps what it frees on free lists, and by default gives back to
    * malloc whatever is over 1 MB; H5Fopen's metadata cache is bigger than
    * that. Under ASan every fresh large block is a new mmap, page-faulted and
