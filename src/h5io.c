@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <libgen.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,48 +34,57 @@ int rd_h5_guard_enabled = 1;
 static const int g_guard_sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
 #define GUARD_NSIGS (sizeof g_guard_sigs / sizeof g_guard_sigs[0])
 #define GUARD_DEPTH 4
-static struct sigaction g_guard_saved[GUARD_NSIGS];
-static char g_guard_msg[GUARD_DEPTH][2 * RD_ERR_MSG_MAX];
-static size_t g_guard_len[GUARD_DEPTH];
+static struct sigaction g_guard_saved[GUARD_NSIGS], g_guard_alarm_saved;
+static char g_guard_what[GUARD_DEPTH][RD_ERR_MSG_MAX]; /* the file(s) each level names */
 static volatile sig_atomic_t g_guard_depth;
+/* The line each handler writes, composed before HDF5 runs (write() and _exit()
+ * are all a handler may call). */
+static char g_guard_msg[2 * RD_ERR_MSG_MAX], g_guard_alarm_msg[2 * RD_ERR_MSG_MAX];
+static size_t g_guard_len, g_guard_alarm_len;
 
-/* Async-signal-safe: the message was composed before HDF5 was called. */
 static void guard_handler(int sig) {
-  (void)sig;
-  int top = g_guard_depth < GUARD_DEPTH ? g_guard_depth - 1 : GUARD_DEPTH - 1;
-  ssize_t r = write(STDERR_FILENO, g_guard_msg[top], g_guard_len[top]);
+  ssize_t r = sig == SIGALRM ? write(STDERR_FILENO, g_guard_alarm_msg, g_guard_alarm_len)
+                             : write(STDERR_FILENO, g_guard_msg, g_guard_len);
   (void)r;
   _exit(RD_EINPUT);
+}
+
+static const char *guard_top(void) {
+  return g_guard_what[g_guard_depth <= GUARD_DEPTH ? g_guard_depth - 1 : GUARD_DEPTH - 1];
+}
+
+static size_t guard_compose(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static size_t guard_compose(char *buf, size_t cap, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(buf, cap, fmt, ap);
+  va_end(ap);
+  return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
+}
+
+static void guard_crash_msg(void) {
+  g_guard_len = guard_compose(g_guard_msg, sizeof g_guard_msg,
+                              "%s: HDF5 crashed reading it: the file's HDF5 structure is corrupt (HDF5 1.10 cannot "
+                              "read such files safely); restore the file or write it again\n",
+                              guard_top());
+}
+
+static void guard_install(int sig, struct sigaction *saved) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = guard_handler;
+  sigemptyset(&sa.sa_mask);
+  sigaction(sig, &sa, saved);
 }
 
 void rd_h5_guard_begin(const char *what) {
   if (!rd_h5_guard_enabled) return;
   int k = g_guard_depth;
-  if (k < GUARD_DEPTH) {
-    int n = snprintf(g_guard_msg[k], sizeof g_guard_msg[k],
-                     "%s: HDF5 crashed reading it: the file's HDF5 structure is corrupt (HDF5 1.10 cannot read such "
-                     "files safely); restore the file or write it again\n",
-                     what);
-    g_guard_len[k] = n < 0 ? 0 : (size_t)n < sizeof g_guard_msg[k] ? (size_t)n : sizeof g_guard_msg[k] - 1;
-  }
+  if (k < GUARD_DEPTH) snprintf(g_guard_what[k], sizeof g_guard_what[k], "%s", what);
   g_guard_depth = k + 1;
-  if (k > 0) return;
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = guard_handler;
-  sigemptyset(&sa.sa_mask);
-  for (size_t i = 0; i < GUARD_NSIGS; i++) sigaction(g_guard_sigs[i], &sa, &g_guard_saved[i]);
-}
-
-static char g_guard_alarm_msg[2 * RD_ERR_MSG_MAX];
-static size_t g_guard_alarm_len;
-static struct sigaction g_guard_alarm_saved;
-
-static void guard_alarm_handler(int sig) {
-  (void)sig;
-  ssize_t r = write(STDERR_FILENO, g_guard_alarm_msg, g_guard_alarm_len);
-  (void)r;
-  _exit(RD_EINPUT);
+  guard_crash_msg();
+  if (k == 0)
+    for (size_t i = 0; i < GUARD_NSIGS; i++) guard_install(g_guard_sigs[i], &g_guard_saved[i]);
 }
 
 void rd_h5_guard_deadline(unsigned seconds) {
@@ -84,26 +94,22 @@ void rd_h5_guard_deadline(unsigned seconds) {
     sigaction(SIGALRM, &g_guard_alarm_saved, NULL);
     return;
   }
-  int top = g_guard_depth <= GUARD_DEPTH ? g_guard_depth - 1 : GUARD_DEPTH - 1;
-  /* The file's name is what the crash message starts with, up to ": HDF5 crashed". */
-  const char *m = g_guard_msg[top], *e = strstr(m, ": HDF5 crashed");
-  int n = snprintf(g_guard_alarm_msg, sizeof g_guard_alarm_msg,
-                   "%.*s: HDF5 was still reading a string attribute after %u s (HDF5 1.10 loops forever on some "
-                   "corrupt files): the file's HDF5 structure is corrupt; restore the file or write it again\n",
-                   (int)(e ? e - m : 0), m, seconds);
-  g_guard_alarm_len = n < 0 ? 0 : (size_t)n < sizeof g_guard_alarm_msg ? (size_t)n : sizeof g_guard_alarm_msg - 1;
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = guard_alarm_handler;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGALRM, &sa, &g_guard_alarm_saved);
+  g_guard_alarm_len = guard_compose(g_guard_alarm_msg, sizeof g_guard_alarm_msg,
+                                    "%s: HDF5 was still reading a string attribute after %u s (HDF5 1.10 loops "
+                                    "forever on some corrupt files): the file's HDF5 structure is corrupt; restore "
+                                    "the file or write it again\n",
+                                    guard_top(), seconds);
+  guard_install(SIGALRM, &g_guard_alarm_saved);
   alarm(seconds);
 }
 
 void rd_h5_guard_end(void) {
   if (!rd_h5_guard_enabled) return;
   RD_ASSERT(g_guard_depth > 0, "rd_h5_guard_end without rd_h5_guard_begin");
-  if (--g_guard_depth > 0) return;
+  if (--g_guard_depth > 0) {
+    guard_crash_msg(); /* the enclosing level's file again */
+    return;
+  }
   for (size_t i = 0; i < GUARD_NSIGS; i++) sigaction(g_guard_sigs[i], &g_guard_saved[i], NULL);
 }
 
