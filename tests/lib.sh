@@ -8,9 +8,10 @@ trap 'rm -rf "$RD_TMP"' EXIT
 RD_FAILS=0
 RD_PASSES=0
 
-# RD_LIMIT: seconds after which a reprodist run counts as hung: 60, times
-# RD_TIME_SCALE in sanitized builds (tests/CMakeLists.txt), whose processes are slower.
-export RD_LIMIT=$((60 * ${RD_TIME_SCALE:-1}))  # exported: some tests run rd_run in bash -c
+# RD_LIMIT: seconds after which a reprodist run counts as hung (set by
+# tests/CMakeLists.txt, RD_RUN_LIMIT: scaled in sanitized builds). Exported:
+# some tests run rd_run in bash -c.
+export RD_LIMIT=${RD_LIMIT:-$((120 * ${RD_TIME_SCALE:-1}))}
 
 # rd_run NP ARGS...: reprodist under mpiexec with NP ranks, RD_LIMIT hard limit
 # (a hang is a failure, not a stuck test run). Extra mpiexec flags: $RD_RUN_FLAGS.

@@ -20,5 +20,6 @@ rd_script_test(inspect inspect.sh)
 rd_script_test(fingerprint fingerprint.sh)
 rd_script_test(checkpoint checkpoint.sh)
 rd_script_test(signals signals.sh)
-# Timing-sensitive (signals) and CPU-heavy (checkpoint): not beside other MPI jobs.
-set_tests_properties(checkpoint signals PROPERTIES RUN_SERIAL TRUE)
+# CPU-heavy (many training runs): not beside other MPI jobs, which only keeps the
+# suite's wall time even; no test here depends on the machine's speed or load.
+set_tests_properties(checkpoint PROPERTIES RUN_SERIAL TRUE)

@@ -7,5 +7,6 @@
 #                 rank SIGKILLed mid-epoch: mpiexec exits non-zero within 10 s
 #                 and the newest checkpoint resumes to the uninterrupted sha256.
 rd_script_test(reliability reliability.sh)
-# Timing-sensitive (10 s limits, a kill mid-epoch): not beside other MPI jobs.
-set_tests_properties(reliability PROPERTIES RUN_SERIAL TRUE)
+# Its 10 s bounds are measured from the failure's message (or the kill), not
+# from the start of a run, and its kill lands in a run never meant to end, so
+# it may run beside other jobs on a loaded machine.

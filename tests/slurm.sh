@@ -20,13 +20,19 @@ chmod 700 "$T"
 mkdir -p "$T/state" "$T/spool" "$T/munge"
 host=$(hostname -s)
 
+# stop_daemons: SIGTERM to each daemon this test started (by the PID in its
+# pid file), then waits until each is gone; one still running after 30 s (hung)
+# gets SIGKILL.
 stop_daemons() {
+  local p pids=()
   for p in "$T/slurmd.pid" "$T/slurmctld.pid" "$T/munge/munged.pid"; do
-    [ -s "$p" ] && kill "$(cat "$p")" 2> /dev/null
+    [ -s "$p" ] && pids+=("$(cat "$p")")
   done
-  sleep 1
-  for p in "$T/slurmd.pid" "$T/slurmctld.pid" "$T/munge/munged.pid"; do
-    [ -s "$p" ] && kill -9 "$(cat "$p")" 2> /dev/null
+  [ ${#pids[@]} -gt 0 ] && kill "${pids[@]}" 2> /dev/null
+  local deadline=$((SECONDS + 30))
+  for p in "${pids[@]}"; do
+    while kill -0 "$p" 2> /dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
+    kill -9 "$p" 2> /dev/null
   done
   rm -rf "$T"
 }
@@ -73,10 +79,12 @@ EOC
 export SLURM_CONF=$T/slurm.conf
 slurmctld -f "$SLURM_CONF" || { rd_fail "slurmctld did not start"; cat "$T/slurmctld.log"; rd_finish; }
 slurmd -f "$SLURM_CONF" || { rd_fail "slurmd did not start"; cat "$T/slurmd.log"; rd_finish; }
+# Polled until the node reports idle; 120 s without it means the daemons hung.
 up=0
-for _ in $(seq 1 60); do
+deadline=$((SECONDS + 120))
+while [ $SECONDS -lt $deadline ]; do
   if sinfo -h -o '%T' 2> /dev/null | grep -qE '^(idle|mixed)'; then up=1; break; fi
-  sleep 0.5
+  sleep 0.2
 done
 rd_check "the Slurm node comes up idle" [ $up -eq 1 ]
 [ $up -eq 1 ] || { sinfo; tail -n 20 "$T/slurmctld.log" "$T/slurmd.log"; rd_finish; }
