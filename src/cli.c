@@ -15,6 +15,7 @@
 #include "reprodist/h5io.h"
 #include "reprodist/inspect.h"
 #include "reprodist/log.h"
+#include "reprodist/mem.h"
 #include "reprodist/model.h"
 #include "reprodist/train.h"
 
@@ -226,7 +227,7 @@ static rd_status write_weights(const char *path, const rd_cfg *cfg, const rd_mod
 static rd_status cmd_init(const cli_args *a, const rd_cfg *cfg, const rd_model *m, rd_err *err) {
   const char *out = output_path(a, cfg);
   if (rd_h5_check_output(out, err)) return err->code;
-  float *params = rd_alloc_f32(m->nparams);
+  float *params = rd_mem_alloc_f32(m->nparams);
   rd_model_init_params(m, params);
   rd_status st = write_weights(out, cfg, m, params, err);
   if (st == RD_OK)
@@ -242,7 +243,7 @@ static rd_status cmd_train(const cli_args *a, const rd_cfg *cfg, const rd_model 
   rd_train_spec_from_cfg(&t, cfg, m, err);
   if (rd_comm_agree(err) || rd_fp_check_ranks(a->allow_mixed, err) || rd_h5_check_output(out, err))
     return err->code;
-  float *params = rd_alloc_f32(m->nparams);
+  float *params = rd_mem_alloc_f32(m->nparams);
   rd_model_init_params(m, params);
   char fp[RD_FP_MAX];
   rd_fp_text(fp, sizeof fp);

@@ -31,6 +31,7 @@ void rd_comm_init(int *argc, char ***argv) {
   MPI_Get_processor_name(g_host, &n);
   g_host[n] = '\0';
   rd_log_set_rank(g_rank, g_size);
+  rd_log_set_abort(rd_comm_abort);
 }
 
 void rd_comm_finalize(void) {
@@ -248,6 +249,7 @@ const float *rd_allreduce_sum(rd_allreduce *a, rd_reduce *local, float *out) {
   return out;
 }
 
+#ifdef RD_BENCH_BUILD
 void rd_allreduce_plain_sum(const float *in, float *out, size_t len) {
   if (g_size == 1) {
     memcpy(out, in, len * sizeof(float));
@@ -255,3 +257,4 @@ void rd_allreduce_plain_sum(const float *in, float *out, size_t len) {
   }
   RD_MPI_CHECK(MPI_Allreduce(in, out, (int)len, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD));
 }
+#endif

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "reprodist/fault.h"
+
 rd_status rd_fs_commit(const char *tmp, const char *path, rd_err *err) {
   int fd = open(tmp, O_RDONLY);
   if (fd < 0 || fsync(fd) != 0) {
@@ -18,8 +20,7 @@ rd_status rd_fs_commit(const char *tmp, const char *path, rd_err *err) {
     return err->code;
   }
   close(fd);
-  const char *fault = getenv("RD_FAULT_ABORT_BEFORE_RENAME");
-  if (fault && !strcmp(fault, "1")) abort();
+  if (rd_fault_get()->abort_before_rename) abort();
   if (rename(tmp, path) != 0)
     return rd_err_set(err, RD_EINPUT, "%s: could not move the new file into place (%s)", path, strerror(errno));
   char *dup = strdup(path);

@@ -13,10 +13,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <xxhash.h>
 
 #include "reprodist/comm.h"
 #include "reprodist/fsio.h"
+#include "reprodist/seed.h"
 
 static int g_h5_close_failed; /* see prepare_output */
 
@@ -111,11 +111,6 @@ void rd_h5_guard_end(void) {
     return;
   }
   for (size_t i = 0; i < GUARD_NSIGS; i++) sigaction(g_guard_sigs[i], &g_guard_saved[i], NULL);
-}
-
-uint64_t rd_h5_digest(const float *data, size_t n) {
-  /* x86-64 and every target we build for is little-endian; fingerprint checks it. */
-  return XXH64(data, n * sizeof(float), 0);
 }
 
 /* ---- writing --------------------------------------------------------------------- */
@@ -385,7 +380,7 @@ rd_status rd_h5_write_weights(const char *path, const rd_model *m, const float *
           H5CHK(&x, H5Dwrite(d, H5T_NATIVE_FLOAT, ms, fs, dxpl, params + T->offset));
           H5Sclose(ms);
           attr_u64(&x, d, "reprodist_seed", T->seed);
-          hex64(rd_h5_digest(params + T->offset, T->numel), hx);
+          hex64(rd_seed_digest_f32(params + T->offset, T->numel), hx);
           attr_string(&x, d, "reprodist_xxh64", hx);
           H5Dclose(d);
         }

@@ -194,12 +194,6 @@ void rd_model_init_params(const rd_model *m, float *params) {
   }
 }
 
-float *rd_alloc_f32(size_t n) {
-  float *p = aligned_alloc(64, (n * sizeof(float) + 63) / 64 * 64 + 64);
-  RD_ASSERT(p != NULL, "out of memory for %zu floats", n);
-  return p;
-}
-
 int64_t rd_model_max_width(const rd_model *m) {
   int64_t w = m->input;
   for (int i = 0; i < m->nlayers; i++)

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "reprodist/log.h"
-#include "reprodist/model.h"
+#include "reprodist/mem.h"
 
 void rd_shard_range(int64_t K, int P, int r, int64_t *lo, int64_t *hi) {
   *lo = K * r / P;
@@ -28,7 +28,7 @@ void rd_reduce_init(rd_reduce *r, size_t len, int64_t max_shards) {
   r->cap = 2 * (ceil_log2(max_shards > 0 ? max_shards : 1) + 1) + 2;
   RD_ASSERT(r->cap <= RD_REDUCE_MAX_DEPTH, "too many shards");
   if (len) {
-    r->pool = rd_alloc_f32(stride(len) * (size_t)r->cap);
+    r->pool = rd_mem_alloc_f32(stride(len) * (size_t)r->cap);
   }
   rd_reduce_begin(r, 1);
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reprodist/mem.h"
 #include "reprodist/nn.h"
 
 void rd_shard_init(rd_shard *k, const rd_model *m, int64_t max_rows, int xent) {
@@ -13,15 +14,15 @@ void rd_shard_init(rd_shard *k, const rd_model *m, int64_t max_rows, int xent) {
   k->S = max_rows;
   k->C = m->layers[m->nlayers - 1].units;
   size_t wmax = (size_t)rd_model_max_width(m);
-  k->x = rd_alloc_f32((size_t)(k->S * m->input));
+  k->x = rd_mem_alloc_f32((size_t)(k->S * m->input));
   k->y = malloc(sizeof(int32_t) * (size_t)k->S);
   k->act = malloc(sizeof(float *) * (size_t)m->nlayers);
   RD_ASSERT(k->x && k->y && k->act, "out of memory");
   for (int l = 0; l < m->nlayers; l++) {
-    k->act[l] = rd_alloc_f32((size_t)(k->S * m->layers[l].units));
+    k->act[l] = rd_mem_alloc_f32((size_t)(k->S * m->layers[l].units));
   }
-  k->d0 = rd_alloc_f32((size_t)k->S * wmax);
-  k->d1 = rd_alloc_f32((size_t)k->S * wmax);
+  k->d0 = rd_mem_alloc_f32((size_t)k->S * wmax);
+  k->d1 = rd_mem_alloc_f32((size_t)k->S * wmax);
 }
 
 void rd_shard_free(rd_shard *k) {

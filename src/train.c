@@ -12,9 +12,10 @@
 #include "reprodist/ckpt.h"
 #include "reprodist/comm.h"
 #include "reprodist/data.h"
+#include "reprodist/fault.h"
 #include "reprodist/fsio.h"
 #include "reprodist/fingerprint.h"
-#include "reprodist/h5io.h"
+#include "reprodist/mem.h"
 #include "reprodist/nn.h"
 #include "reprodist/shard.h"
 #include "reprodist/reduce.h"
@@ -127,24 +128,43 @@ static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 enum { M_LOSS = 0, M_CORRECT = 1, M_ERRORS = 2, M_COUNT = 3 }; /* metrics after the gradient */
 
-/* Test-set loss and accuracy, data-parallel over shards of S rows, canonical sums. */
-static rd_status evaluate(rd_shard *k, rd_dataset *ds, const float *params, rd_reduce *red, rd_allreduce *ar,
-                          uint32_t *rows, double *loss, double *acc, rd_err *err) {
-  const int64_t n = ds->n, S = k->S, K = ceil_div(n, S);
+/* The shards of one batch that this rank computes, for training and evaluation
+ * alike. The batch is rows order[0..n) of ds (order NULL: rows 0..n-1, built
+ * in the scratch `rows` of S entries), cut into K = ceil(n / S) shards; rank r
+ * of P takes shards [K r / P, K (r+1) / P) (rd_shard_range), the only rank
+ * arithmetic of the step. Each shard runs through the model and is pushed into
+ * red's canonical tree as one slot: grad_len gradient floats (none when
+ * grad_len is 0: evaluation), then M_COUNT metrics. A shard whose rows cannot
+ * be read carries M_ERRORS = 1 instead, which every rank sees after the sum. */
+static void my_shards(rd_shard *k, rd_dataset *ds, const uint32_t *order, int64_t n, const float *params,
+                      size_t grad_len, rd_reduce *red, uint32_t *rows, rd_err *err) {
+  const int64_t S = k->S, K = ceil_div(n, S);
   int64_t lo, hi;
   rd_shard_range(K, rd_comm_size(), rd_comm_rank(), &lo, &hi);
   rd_reduce_begin(red, K);
   for (int64_t s = lo; s < hi; s++) {
-    int64_t s0 = s * S, sn = n - s0 < S ? n - s0 : S;
-    for (int64_t i = 0; i < sn; i++) rows[i] = (uint32_t)(s0 + i);
-    float *v = rd_reduce_slot(red);
+    const int64_t s0 = s * S, sn = n - s0 < S ? n - s0 : S;
+    if (!order)
+      for (int64_t i = 0; i < sn; i++) rows[i] = (uint32_t)(s0 + i);
+    float *g = rd_reduce_slot(red), *mt = g + grad_len;
     int64_t correct = 0;
-    v[M_ERRORS] = v[M_LOSS] = 0.0f;
-    if (rd_data_fetch(ds, rows, sn, k->x, k->y, err)) v[M_ERRORS] = 1.0f;
-    else v[M_LOSS] = (float)rd_shard_pass(k, params, sn, n, NULL, &correct); /* no pass over unfilled rows */
-    v[M_CORRECT] = (float)correct;
+    mt[M_ERRORS] = mt[M_LOSS] = 0.0f;
+    if (rd_data_fetch(ds, order ? order + s0 : rows, sn, k->x, k->y, err)) {
+      mt[M_ERRORS] = 1.0f; /* no pass over unfilled rows; the step is abandoned by all */
+      memset(g, 0, sizeof(float) * grad_len);
+    } else {
+      mt[M_LOSS] = (float)rd_shard_pass(k, params, sn, n, grad_len ? g : NULL, &correct);
+    }
+    mt[M_CORRECT] = (float)correct;
     rd_reduce_push(red, 0, s);
   }
+}
+
+/* Test-set loss and accuracy, data-parallel over shards of S rows, canonical sums. */
+static rd_status evaluate(rd_shard *k, rd_dataset *ds, const float *params, rd_reduce *red, rd_allreduce *ar,
+                          uint32_t *rows, double *loss, double *acc, rd_err *err) {
+  const int64_t n = ds->n;
+  my_shards(k, ds, NULL, n, params, 0, red, rows, err);
   float out[M_COUNT];
   rd_allreduce_finish(ar, red, out);
   if (out[M_ERRORS] != 0.0f) {
@@ -158,7 +178,7 @@ static rd_status evaluate(rd_shard *k, rd_dataset *ds, const float *params, rd_r
 
 /* Replicas must hold the same bits; a difference means a broken environment. */
 static rd_status check_replicas(const float *params, size_t n, uint64_t iteration, int64_t epoch, rd_err *err) {
-  uint64_t h = rd_h5_digest(params, n);
+  uint64_t h = rd_seed_digest_f32(params, n);
   if (rd_comm_same_u64(h)) return RD_OK;
   const int P = rd_comm_size();
   uint64_t *all = rd_comm_rank() == 0 ? malloc(sizeof(uint64_t) * (size_t)P) : NULL;
@@ -193,13 +213,10 @@ static rd_status save_checkpoint(const char *dir, const rd_train_spec *t, const 
   return rd_ckpt_write(dir, t->keep, m, params, state, nopt, st, id, path, n, err);
 }
 
-/* Test hook: RD_FAULT_DIVERGE=RANK:STEP flips one bit of that rank's replica
- * after that optimizer step, so the divergence guard can be tested. */
-static void fault_diverge(float *params, uint64_t iteration) {
-  const char *f = getenv("RD_FAULT_DIVERGE");
-  int r;
-  unsigned long long step;
-  if (f && sscanf(f, "%d:%llu", &r, &step) == 2 && r == rd_comm_rank() && step == iteration) {
+/* Test hook (fault.h): RD_FAULT_DIVERGE=RANK:STEP flips one bit of that
+ * rank's replica after that optimizer step, so the divergence guard can be tested. */
+static void fault_diverge(const rd_fault *f, float *params, uint64_t iteration) {
+  if (f->diverge_rank == rd_comm_rank() && f->diverge_step == iteration) {
     uint32_t b;
     memcpy(&b, params, 4);
     b ^= 1u;
@@ -207,204 +224,266 @@ static void fault_diverge(float *params, uint64_t iteration) {
   }
 }
 
-rd_status rd_train_run(const rd_train_spec *t, const rd_train_ctl *ctl, const rd_cfg *cfg, const rd_model *m,
-                       float *params, rd_err *err) {
-  const int P = rd_comm_size(), rank = rd_comm_rank();
-  const int64_t C = m->layers[m->nlayers - 1].units, B = t->batch, S = t->shard;
-  const size_t G = m->nparams, len = G + M_COUNT, nopt = (size_t)rd_optim_slots(&t->opt) * G;
-  float *state = calloc(nopt + 1, sizeof(float));
-  RD_ASSERT(state != NULL, "out of memory");
-  rd_ckpt_state cs = {0};
-  rd_ckpt_ident id = {ctl->config_digest, ctl->fingerprint};
-  char ckpath[4096] = "";
-  if (ctl->resume) {
-    if (rd_ckpt_read(ctl->resume, t->ckpt_dir, m, params, state, nopt, &cs, &id, ckpath, sizeof ckpath, err)) {
-      free(state);
-      return err->code;
-    }
-    rd_log0("reprodist: resuming from %s at epoch %lld, step %" PRIu64, ckpath, (long long)cs.epoch + 1, cs.iteration);
-  }
-  rd_dataset train, test;
-  if (rd_data_open(&train, cfg, 0, m->input, C, m->global_seed, S, err)) {
-    free(state);
-    return err->code;
-  }
-  if (rd_data_open(&test, cfg, 1, m->input, C, m->global_seed, S, err)) {
-    rd_data_close(&train);
-    free(state);
-    return err->code;
-  }
-  if (train.n < B)
-    rd_err_set(err, RD_EINPUT, "%s: %lld training samples are fewer than one batch (batch_size = %lld)", train.xname,
-               (long long)train.n, (long long)B);
-  FILE *mf = NULL;
-  if (!err->code && rank == 0 && t->metrics_path && !(mf = fopen(t->metrics_path, ctl->resume ? "a" : "w")))
-    rd_err_set(err, RD_EINPUT, "%s: cannot write the metrics file ([run] metrics)", t->metrics_path);
-  if (rd_comm_agree(err)) {
-    if (mf) fclose(mf);
-    rd_data_close(&train), rd_data_close(&test);
-    free(state);
-    return err->code;
-  }
+/* ---- the trainer: one run's state, its step and its epochs ---------------------------- */
 
-  const int64_t Kmax = ceil_div(B, S), Ktest = ceil_div(test.n, S);
+typedef struct trainer {
+  const rd_train_spec *t;
+  const rd_train_ctl *ctl;
+  const rd_model *m;
+  float *params;                /* the caller's, m->nparams floats */
+  float *state;                 /* optimizer state, nopt floats */
+  float *gsum;                  /* the step's summed gradient and metrics, len floats */
+  size_t G, len, nopt;          /* parameters; G + M_COUNT; optimizer floats */
+  int64_t B, S, nb;             /* batch, shard size, batches per epoch */
+  rd_dataset train, test;
+  int open_train, open_test, made;
+  FILE *mf;                     /* the metrics file (rank 0), or NULL */
   rd_shard k;
-  rd_shard_init(&k, m, S, t->loss == RD_LOSS_XENT);
-  rd_reduce red, ered;
-  rd_reduce_init(&red, len, Kmax);
-  rd_reduce_init(&ered, M_COUNT, Ktest);
-  rd_allreduce *ar = rd_allreduce_create(len, Kmax), *ear = rd_allreduce_create(M_COUNT, Ktest);
-  float *gsum = rd_alloc_f32(len);
-  uint32_t *perm = malloc(sizeof(uint32_t) * (size_t)train.n);
-  uint32_t *rows = malloc(sizeof(uint32_t) * (size_t)S);
-  RD_ASSERT(perm && rows, "out of memory");
-  const uint64_t shuffle_seed = rd_seed_tensor(m->global_seed, "", "shuffle");
-  int64_t nb = t->drop_remainder ? train.n / B : ceil_div(train.n, B);
-  if (t->steps_per_epoch > 0 && t->steps_per_epoch < nb) nb = t->steps_per_epoch; /* Keras' steps_per_epoch */
+  rd_reduce red, ered;          /* the step's and the evaluation's trees */
+  rd_allreduce *ar, *ear;
+  uint32_t *perm, *rows;        /* the epoch's order (train.n), eval scratch (S) */
+  uint64_t shuffle_seed;
+  rd_ckpt_state cs;             /* where the run starts: zero, or the resumed checkpoint */
+  rd_ckpt_ident id;
+  char ckpath[4096];            /* the checkpoint resumed from */
+  char sigdir[4096];            /* where a signal's checkpoint goes */
+  const rd_fault *fault;
+  int plain, profile;
+  double prof[4];               /* RD_PROFILE: shards, reduction, optimizer (s), steps */
+  /* Position, and the running metrics of the epoch. */
+  uint64_t iteration;
+  int64_t epoch, batch, seen, seen_here;
+  double loss_sum, correct;
+  int stopped;                  /* a signal's checkpoint was written */
+  double t0, te;                /* start of the run and of the epoch */
+} trainer;
+
+static void trainer_free(trainer *tr) {
+  if (tr->mf) fclose(tr->mf);
+  free(tr->gsum), free(tr->state), free(tr->perm), free(tr->rows);
+  rd_allreduce_destroy(tr->ar), rd_allreduce_destroy(tr->ear);
+  rd_reduce_free(&tr->red), rd_reduce_free(&tr->ered);
+  if (tr->made) rd_shard_free(&tr->k);
+  if (tr->open_train) rd_data_close(&tr->train);
+  if (tr->open_test) rd_data_close(&tr->test);
+  memset(tr, 0, sizeof *tr);
+}
+
+/* Resume (if asked), data, metrics file, buffers. Collective. On failure the
+ * caller frees; the ranks have agreed on the failure where needed. */
+static rd_status trainer_init(trainer *tr, const rd_train_spec *t, const rd_train_ctl *ctl, const rd_cfg *cfg,
+                              const rd_model *m, float *params, rd_err *err) {
+  memset(tr, 0, sizeof *tr);
+  const int P = rd_comm_size();
+  const int64_t C = m->layers[m->nlayers - 1].units;
+  tr->t = t, tr->ctl = ctl, tr->m = m, tr->params = params;
+  tr->B = t->batch, tr->S = t->shard;
+  tr->G = m->nparams, tr->len = tr->G + M_COUNT, tr->nopt = (size_t)rd_optim_slots(&t->opt) * tr->G;
+  tr->state = calloc(tr->nopt + 1, sizeof(float));
+  RD_ASSERT(tr->state != NULL, "out of memory");
+  tr->id = (rd_ckpt_ident){ctl->config_digest, ctl->fingerprint};
+  if (ctl->resume) {
+    if (rd_ckpt_read(ctl->resume, t->ckpt_dir, m, params, tr->state, tr->nopt, &tr->cs, &tr->id, tr->ckpath,
+                     sizeof tr->ckpath, err))
+      return err->code;
+    rd_log0("reprodist: resuming from %s at epoch %lld, step %" PRIu64, tr->ckpath, (long long)tr->cs.epoch + 1,
+            tr->cs.iteration);
+  }
+  if (rd_data_open(&tr->train, cfg, 0, m->input, C, m->global_seed, tr->S, err)) return err->code;
+  tr->open_train = 1;
+  if (rd_data_open(&tr->test, cfg, 1, m->input, C, m->global_seed, tr->S, err)) return err->code;
+  tr->open_test = 1;
+  if (tr->train.n < tr->B)
+    rd_err_set(err, RD_EINPUT, "%s: %lld training samples are fewer than one batch (batch_size = %lld)",
+               tr->train.xname, (long long)tr->train.n, (long long)tr->B);
+  if (!err->code && rd_comm_rank() == 0 && t->metrics_path &&
+      !(tr->mf = fopen(t->metrics_path, ctl->resume ? "a" : "w")))
+    rd_err_set(err, RD_EINPUT, "%s: cannot write the metrics file ([run] metrics)", t->metrics_path);
+  if (rd_comm_agree(err)) return err->code;
+
+  const int64_t Kmax = ceil_div(tr->B, tr->S), Ktest = ceil_div(tr->test.n, tr->S);
+  rd_shard_init(&tr->k, m, tr->S, t->loss == RD_LOSS_XENT);
+  tr->made = 1;
+  rd_reduce_init(&tr->red, tr->len, Kmax);
+  rd_reduce_init(&tr->ered, M_COUNT, Ktest);
+  tr->ar = rd_allreduce_create(tr->len, Kmax), tr->ear = rd_allreduce_create(M_COUNT, Ktest);
+  tr->gsum = rd_mem_alloc_f32(tr->len);
+  tr->perm = malloc(sizeof(uint32_t) * (size_t)tr->train.n);
+  tr->rows = malloc(sizeof(uint32_t) * (size_t)tr->S);
+  RD_ASSERT(tr->perm && tr->rows, "out of memory");
+  tr->shuffle_seed = rd_seed_tensor(m->global_seed, "", "shuffle");
+  tr->nb = t->drop_remainder ? tr->train.n / tr->B : ceil_div(tr->train.n, tr->B);
+  if (t->steps_per_epoch > 0 && t->steps_per_epoch < tr->nb) tr->nb = t->steps_per_epoch; /* Keras' steps_per_epoch */
   /* Benchmark-only peer (launch/bench): a plain MPI_Allreduce(MPI_SUM) of each
-   * rank's serial partial sum. Its bits depend on np; never for real results. */
-  const int plain = getenv("RD_BENCH_PLAIN_ALLREDUCE") && !strcmp(getenv("RD_BENCH_PLAIN_ALLREDUCE"), "1");
+   * rank's serial partial sum. Its bits depend on np; never for real results,
+   * so only the benchmark build (RD_BUILD_BENCH) has it. */
+#ifdef RD_BENCH_BUILD
+  tr->plain = getenv("RD_BENCH_PLAIN_ALLREDUCE") && !strcmp(getenv("RD_BENCH_PLAIN_ALLREDUCE"), "1");
+  if (tr->plain) rd_warn0("RD_BENCH_PLAIN_ALLREDUCE=1: benchmark mode, results depend on the rank count");
+#endif
   /* Diagnostics: RD_PROFILE=1 makes every rank log where its step time went. */
-  const int profile = getenv("RD_PROFILE") && !strcmp(getenv("RD_PROFILE"), "1");
-  double prof[4] = {0}; /* shards (fetch + pass + fold), reduction, optimizer, steps */
-  if (plain) rd_warn0("RD_BENCH_PLAIN_ALLREDUCE=1: benchmark mode, results depend on the rank count");
+  tr->profile = getenv("RD_PROFILE") && !strcmp(getenv("RD_PROFILE"), "1");
+  tr->fault = rd_fault_get();
   /* Where a signal's checkpoint goes when no checkpoint_dir is configured. */
-  char sigdir[4096];
-  snprintf(sigdir, sizeof sigdir, "%s", t->ckpt_dir ? t->ckpt_dir : "");
-  if (!t->ckpt_dir) snprintf(sigdir, sizeof sigdir, "%s.ckpt", ctl->output);
+  if (t->ckpt_dir) snprintf(tr->sigdir, sizeof tr->sigdir, "%s", t->ckpt_dir);
+  else snprintf(tr->sigdir, sizeof tr->sigdir, "%s.ckpt", ctl->output);
 
   rd_log0("reprodist %s: %d rank%s; %zu parameters; %lld training samples in %lld batches of %lld "
           "(%lld shards of %lld); OpenBLAS core %s, %d thread%s per rank",
-          rd_fp_version(), P, P > 1 ? "s" : "", G, (long long)train.n, (long long)nb, (long long)B, (long long)Kmax,
-          (long long)S, rd_fp_openblas_core(), rd_fp_openblas_threads(), rd_fp_openblas_threads() > 1 ? "s" : "");
+          rd_fp_version(), P, P > 1 ? "s" : "", tr->G, (long long)tr->train.n, (long long)tr->nb, (long long)tr->B,
+          (long long)Kmax, (long long)tr->S, rd_fp_openblas_core(), rd_fp_openblas_threads(),
+          rd_fp_openblas_threads() > 1 ? "s" : "");
   if (P > Kmax)
     rd_warn0("%d ranks but only %lld shards per batch: %lld rank(s) idle each step (results are unchanged; "
              "lower shard_size to use them)",
              P, (long long)Kmax, (long long)(P - Kmax));
+  tr->iteration = tr->cs.iteration;
+  tr->epoch = tr->cs.epoch;
+  tr->t0 = now_sec();
+  return RD_OK;
+}
 
+/* The epoch's order (its shuffle) and running metrics; a resumed epoch starts
+ * where its checkpoint left it. */
+static void trainer_begin_epoch(trainer *tr) {
+  tr->te = now_sec();
+  if (tr->t->shuffle)
+    rd_seed_permutation(tr->shuffle_seed, (uint64_t)tr->epoch, (uint64_t)tr->train.n, tr->perm);
+  else
+    for (int64_t i = 0; i < tr->train.n; i++) tr->perm[i] = (uint32_t)i;
+  const int resumed_here = tr->ctl->resume && tr->epoch == tr->cs.epoch;
+  tr->loss_sum = resumed_here ? tr->cs.loss_sum : 0.0;
+  tr->correct = resumed_here ? tr->cs.correct : 0.0;
+  tr->seen = resumed_here ? tr->cs.seen : 0;
+  tr->batch = resumed_here ? tr->cs.batch : 0;
+  tr->seen_here = 0;
+}
+
+#ifdef RD_BENCH_BUILD
+/* The benchmark's peer of rd_allreduce_sum: this rank's shards summed in
+ * order, then MPI_Allreduce(MPI_SUM). */
+static const float *plain_sum(trainer *tr) {
+  rd_reduce *red = &tr->red;
+  float *acc = red->depth ? rd_reduce_vec(red, 0) : rd_reduce_slot(red);
+  if (!red->depth) memset(acc, 0, sizeof(float) * tr->len);
+  for (int i = 1; i < red->depth; i++) {
+    const float *v = rd_reduce_vec(red, i);
+    for (size_t q = 0; q < tr->len; q++) acc[q] += v[q];
+  }
+  rd_allreduce_plain_sum(acc, tr->gsum, tr->len);
+  return tr->gsum;
+}
+#endif
+
+/* One optimizer step, on batch tr->batch of the epoch: the shards this rank
+ * computes (forward and backward), their canonical sum, the update; then the
+ * replica guard and the checkpoints that fall on this step. Collective. */
+static rd_status trainer_step(trainer *tr, rd_err *err) {
+  const rd_train_spec *t = tr->t;
+  const size_t G = tr->G;
+  const int64_t b = tr->batch, bn = tr->train.n - b * tr->B < tr->B ? tr->train.n - b * tr->B : tr->B;
+  rd_comm_flag_begin(g_signal != 0); /* completes behind the step's compute */
+  const double tp0 = tr->profile ? now_sec() : 0.0;
+  my_shards(&tr->k, &tr->train, tr->perm + b * tr->B, bn, tr->params, G, &tr->red, NULL, err);
+  const double tp1 = tr->profile ? now_sec() : 0.0;
+#ifdef RD_BENCH_BUILD
+  const float *gs = tr->plain ? plain_sum(tr) : rd_allreduce_sum(tr->ar, &tr->red, tr->gsum);
+#else
+  const float *gs = rd_allreduce_sum(tr->ar, &tr->red, tr->gsum); /* at np 1: the tree's root, not a copy */
+#endif
+  const int stop = rd_comm_flag_end();
+  const double tp2 = tr->profile ? now_sec() : 0.0;
+  if (gs[G + M_ERRORS] != 0.0f) { /* every rank sees it in the same step */
+    rd_err_set(err, RD_EINPUT, "%s: reading training samples failed", tr->train.xname);
+    return rd_comm_agree(err);
+  }
+  if (!isfinite(gs[G + M_LOSS])) /* identical on every rank, like everything in gsum */
+    return rd_err_set(err, RD_ERUNTIME,
+                      "reprodist: training diverged: the loss is %g in epoch %lld, step %lld; lower learning_rate",
+                      (double)gs[G + M_LOSS], (long long)(tr->epoch + 1), (long long)(b + 1));
+  rd_optim_step(&t->opt, tr->iteration++, tr->params, gs, tr->state, G, G);
+  if (tr->profile) {
+    const double tp3 = now_sec();
+    tr->prof[0] += tp1 - tp0, tr->prof[1] += tp2 - tp1, tr->prof[2] += tp3 - tp2, tr->prof[3] += 1.0;
+  }
+  fault_diverge(tr->fault, tr->params, tr->iteration);
+  tr->loss_sum += (double)gs[G + M_LOSS];
+  tr->correct += (double)gs[G + M_CORRECT];
+  tr->seen += bn;
+  tr->seen_here += bn;
+  tr->batch++;
+  if (t->check_every > 0 && tr->iteration % (uint64_t)t->check_every == 0 &&
+      check_replicas(tr->params, G, tr->iteration, tr->epoch, err))
+    return err->code;
+  const rd_ckpt_state now = {tr->iteration, tr->epoch, tr->batch, tr->loss_sum, tr->correct, tr->seen};
+  if (stop) {
+    char path[4096];
+    if (save_checkpoint(tr->sigdir, t, tr->m, tr->params, tr->state, tr->nopt, &now, &tr->id, path, sizeof path,
+                        err) == RD_OK) {
+      char hint[8192 + 4200] = "";
+      snprintf(hint, sizeof hint, "%s --resume", tr->ctl->command);
+      rd_fs_shell_append(hint, sizeof hint, path);
+      rd_warn0("stopped by a signal after step %" PRIu64 " (epoch %lld); checkpoint %s; continue with: "
+               "mpirun -np N %s  (any N)",
+               tr->iteration, (long long)(tr->epoch + 1), path, hint);
+      tr->stopped = 1;
+    }
+    return err->code;
+  }
+  if (t->ckpt_every && !t->ckpt_in_epochs && tr->iteration % (uint64_t)t->ckpt_every == 0)
+    save_checkpoint(t->ckpt_dir, t, tr->m, tr->params, tr->state, tr->nopt, &now, &tr->id, NULL, 0, err);
+  return err->code;
+}
+
+/* The end of an epoch: the replica guard (when not per step), evaluation, the
+ * epoch's line and metrics, and an epoch checkpoint when one falls due. */
+static rd_status trainer_end_epoch(trainer *tr, rd_err *err) {
+  const rd_train_spec *t = tr->t;
+  const int64_t e = tr->epoch;
+  if (t->check_every == 0 && check_replicas(tr->params, tr->G, tr->iteration, e, err)) return err->code;
+  double tl = 0, ta = 0;
+  if (evaluate(&tr->k, &tr->test, tr->params, &tr->ered, tr->ear, tr->rows, &tl, &ta, err)) return err->code;
+  const double tnow = now_sec(), el = tnow - tr->t0, ep = tnow - tr->te;
+  const double sps = (double)tr->seen_here / (ep > 0 ? ep : 1e-9);
+  const double eta = el / (double)(e + 1 - tr->cs.epoch) * (double)(t->epochs - e - 1);
+  const double loss = tr->loss_sum / (double)tr->seen, acc = tr->correct / (double)tr->seen;
+  rd_log0("epoch %lld/%lld  loss %.6f  acc %.4f  test_loss %.6f  test_acc %.4f  |  %.0f samples/s  "
+          "elapsed %.1fs  eta %.1fs",
+          (long long)(e + 1), (long long)t->epochs, loss, acc, tl, ta, sps, el, eta);
+  if (tr->mf) {
+    fprintf(tr->mf,
+            "{\"epoch\": %lld, \"loss\": %.9g, \"accuracy\": %.9g, \"test_loss\": %.9g, \"test_accuracy\": %.9g, "
+            "\"samples_per_sec\": %.1f, \"elapsed_sec\": %.3f, \"ranks\": %d}\n",
+            (long long)(e + 1), loss, acc, tl, ta, sps, el, rd_comm_size());
+    fflush(tr->mf);
+  }
+  tr->epoch++;
+  const rd_ckpt_state next = {tr->iteration, tr->epoch, 0, 0.0, 0.0, 0};
+  if (t->ckpt_every && t->ckpt_in_epochs && tr->epoch % t->ckpt_every == 0)
+    save_checkpoint(t->ckpt_dir, t, tr->m, tr->params, tr->state, tr->nopt, &next, &tr->id, NULL, 0, err);
+  return err->code;
+}
+
+rd_status rd_train_run(const rd_train_spec *t, const rd_train_ctl *ctl, const rd_cfg *cfg, const rd_model *m,
+                       float *params, rd_err *err) {
+  trainer tr;
+  if (trainer_init(&tr, t, ctl, cfg, m, params, err)) {
+    trainer_free(&tr);
+    return err->code;
+  }
   catch_signals();
-  uint64_t iteration = cs.iteration;
-  int stopped = 0;
-  const double t0 = now_sec();
-  for (int64_t e = cs.epoch; e < t->epochs && !err->code && !stopped; e++) {
-    const double te = now_sec();
-    if (t->shuffle)
-      rd_seed_permutation(shuffle_seed, (uint64_t)e, (uint64_t)train.n, perm);
-    else
-      for (int64_t i = 0; i < train.n; i++) perm[i] = (uint32_t)i;
-    const int resumed_here = ctl->resume && e == cs.epoch;
-    double loss_sum = resumed_here ? cs.loss_sum : 0.0, correct = resumed_here ? cs.correct : 0.0;
-    int64_t seen = resumed_here ? cs.seen : 0, seen_here = 0;
-    for (int64_t b = resumed_here ? cs.batch : 0; b < nb; b++) {
-      rd_comm_flag_begin(g_signal != 0); /* completes behind the step's compute */
-      const int64_t bn = train.n - b * B < B ? train.n - b * B : B, K = ceil_div(bn, S);
-      int64_t lo, hi;
-      rd_shard_range(K, P, rank, &lo, &hi);
-      rd_reduce_begin(&red, K);
-      double tp0 = profile ? now_sec() : 0.0, tp1 = 0.0;
-      for (int64_t s = lo; s < hi; s++) {
-        const int64_t s0 = s * S, sn = bn - s0 < S ? bn - s0 : S;
-        float *g = rd_reduce_slot(&red);
-        int64_t corr = 0;
-        g[G + M_ERRORS] = g[G + M_LOSS] = 0.0f;
-        if (rd_data_fetch(&train, perm + b * B + s0, sn, k.x, k.y, err)) {
-          g[G + M_ERRORS] = 1.0f; /* no pass over unfilled rows; the step is abandoned by all */
-          memset(g, 0, sizeof(float) * G);
-        } else {
-          g[G + M_LOSS] = (float)rd_shard_pass(&k, params, sn, bn, g, &corr);
-        }
-        g[G + M_CORRECT] = (float)corr;
-        rd_reduce_push(&red, 0, s);
-      }
-      if (profile) tp1 = now_sec();
-      const float *gs = gsum;
-      if (plain) {
-        float *acc = red.depth ? rd_reduce_vec(&red, 0) : rd_reduce_slot(&red);
-        if (!red.depth) memset(acc, 0, sizeof(float) * len);
-        for (int i = 1; i < red.depth; i++) {
-          const float *v = rd_reduce_vec(&red, i);
-          for (size_t q = 0; q < len; q++) acc[q] += v[q];
-        }
-        rd_allreduce_plain_sum(acc, gsum, len);
-      } else {
-        gs = rd_allreduce_sum(ar, &red, gsum); /* at np 1: the tree's root, not a copy */
-      }
-      const int stop = rd_comm_flag_end();
-      const double tp2 = profile ? now_sec() : 0.0;
-      if (gs[G + M_ERRORS] != 0.0f) { /* every rank sees it in the same step */
-        rd_err_set(err, RD_EINPUT, "%s: reading training samples failed", train.xname);
-        rd_comm_agree(err);
-        break;
-      }
-      if (!isfinite(gs[G + M_LOSS])) { /* identical on every rank, like everything in gsum */
-        rd_err_set(err, RD_ERUNTIME,
-                   "reprodist: training diverged: the loss is %g in epoch %lld, step %lld; lower learning_rate",
-                   (double)gs[G + M_LOSS], (long long)(e + 1), (long long)(b + 1));
-        break;
-      }
-      rd_optim_step(&t->opt, iteration++, params, gs, state, G, G);
-      if (profile) {
-        const double tp3 = now_sec();
-        prof[0] += tp1 - tp0, prof[1] += tp2 - tp1, prof[2] += tp3 - tp2, prof[3] += 1.0;
-      }
-      fault_diverge(params, iteration);
-      loss_sum += (double)gs[G + M_LOSS];
-      correct += (double)gs[G + M_CORRECT];
-      seen += bn;
-      seen_here += bn;
-      if (t->check_every > 0 && iteration % (uint64_t)t->check_every == 0 &&
-          check_replicas(params, G, iteration, e, err))
-        break;
-      rd_ckpt_state now = {iteration, e, b + 1, loss_sum, correct, seen};
-      if (stop) {
-        if (save_checkpoint(sigdir, t, m, params, state, nopt, &now, &id, ckpath, sizeof ckpath, err) == RD_OK) {
-          char hint[8192 + 4200] = "";
-          snprintf(hint, sizeof hint, "%s --resume", ctl->command);
-          rd_fs_shell_append(hint, sizeof hint, ckpath);
-          rd_warn0("stopped by a signal after step %" PRIu64 " (epoch %lld); checkpoint %s; continue with: "
-                   "mpirun -np N %s  (any N)",
-                   iteration, (long long)(e + 1), ckpath, hint);
-          stopped = 1;
-        }
-        break;
-      }
-      if (t->ckpt_every && !t->ckpt_in_epochs && iteration % (uint64_t)t->ckpt_every == 0 &&
-          save_checkpoint(t->ckpt_dir, t, m, params, state, nopt, &now, &id, NULL, 0, err))
-        break;
+  while (tr.epoch < t->epochs) {
+    trainer_begin_epoch(&tr);
+    while (tr.batch < tr.nb && !trainer_step(&tr, err) && !tr.stopped) {
     }
-    if (err->code || stopped) break;
-    if (t->check_every == 0 && check_replicas(params, G, iteration, e, err)) break;
-    double tl = 0, ta = 0;
-    if (evaluate(&k, &test, params, &ered, ear, rows, &tl, &ta, err)) break;
-    const double tnow = now_sec(), el = tnow - t0, ep = tnow - te;
-    const double sps = (double)seen_here / (ep > 0 ? ep : 1e-9);
-    const double eta = el / (double)(e + 1 - cs.epoch) * (double)(t->epochs - e - 1);
-    rd_log0("epoch %lld/%lld  loss %.6f  acc %.4f  test_loss %.6f  test_acc %.4f  |  %.0f samples/s  "
-            "elapsed %.1fs  eta %.1fs",
-            (long long)(e + 1), (long long)t->epochs, loss_sum / (double)seen, correct / (double)seen, tl, ta, sps,
-            el, eta);
-    if (mf) {
-      fprintf(mf,
-              "{\"epoch\": %lld, \"loss\": %.9g, \"accuracy\": %.9g, \"test_loss\": %.9g, \"test_accuracy\": %.9g, "
-              "\"samples_per_sec\": %.1f, \"elapsed_sec\": %.3f, \"ranks\": %d}\n",
-              (long long)(e + 1), loss_sum / (double)seen, correct / (double)seen, tl, ta, sps, el, P);
-      fflush(mf);
-    }
-    rd_ckpt_state next = {iteration, e + 1, 0, 0.0, 0.0, 0};
-    if (t->ckpt_every && t->ckpt_in_epochs && (e + 1) % t->ckpt_every == 0 &&
-        save_checkpoint(t->ckpt_dir, t, m, params, state, nopt, &next, &id, NULL, 0, err))
-      break;
+    if (err->code || tr.stopped || trainer_end_epoch(&tr, err)) break;
   }
   release_signals();
-  if (profile && prof[3] > 0)
-    rd_log_all("profile: %.0f steps, ms per step: shards %.3f  reduction %.3f  optimizer %.3f", prof[3],
-               1e3 * prof[0] / prof[3], 1e3 * prof[1] / prof[3], 1e3 * prof[2] / prof[3]);
-  if (mf) fclose(mf);
-  free(gsum), free(state), free(perm), free(rows);
-  rd_allreduce_destroy(ar), rd_allreduce_destroy(ear);
-  rd_reduce_free(&red), rd_reduce_free(&ered);
-  rd_shard_free(&k);
-  rd_data_close(&train), rd_data_close(&test);
+  if (tr.profile && tr.prof[3] > 0)
+    rd_log_all("profile: %.0f steps, ms per step: shards %.3f  reduction %.3f  optimizer %.3f", tr.prof[3],
+               1e3 * tr.prof[0] / tr.prof[3], 1e3 * tr.prof[1] / tr.prof[3], 1e3 * tr.prof[2] / tr.prof[3]);
+  const int stopped = tr.stopped;
+  trainer_free(&tr);
   if (rd_comm_agree(err)) return err->code;
   return stopped ? RD_STOPPED : RD_OK;
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "reprodist/cfg.h"
+#include "reprodist/mem.h"
 #include "reprodist/model.h"
 #include "reprodist/seed.h"
 #include "reprodist/shard.h"
@@ -41,7 +42,7 @@ static int gradcheck(const char *name, const char *text, int xent, int corrupt) 
   const int64_t S = 6;
   rd_shard k;
   rd_shard_init(&k, &m, S, xent);
-  float *p = rd_alloc_f32(m.nparams), *g = rd_alloc_f32(m.nparams);
+  float *p = rd_mem_alloc_f32(m.nparams), *g = rd_mem_alloc_f32(m.nparams);
   rd_model_init_params(&m, p);
   /* Non-zero biases so that bias paths and ReLU kinks are exercised. */
   for (size_t i = 0; i < m.nparams; i++) p[i] += (float)(0.1 * (rd_seed_uniform(rd_seed_word(5, i, 0)) - 0.5));

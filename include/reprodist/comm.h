@@ -76,6 +76,8 @@ void rd_allreduce_finish(rd_allreduce *a, rd_reduce *local, float *out);
 /* The same, returning where the sum is: out, or at np 1 local's root vector
  * itself (no copy; valid until local is begun again). */
 const float *rd_allreduce_sum(rd_allreduce *a, rd_reduce *local, float *out);
+#ifdef RD_BENCH_BUILD
 /* Benchmark-only peer: plain MPI_Allreduce(MPI_SUM) of the rank's partial sums.
- * Its bits depend on np; never used for anything that reaches the weights. */
+ * Its bits depend on np; only the benchmark build (RD_BUILD_BENCH) has it. */
 void rd_allreduce_plain_sum(const float *in, float *out, size_t len);
+#endif

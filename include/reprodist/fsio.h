@@ -14,8 +14,8 @@ extern "C" {
 #endif
 
 /* fsync(tmp), rename(tmp, path), fsync(directory). Not collective.
- * The environment variable RD_FAULT_ABORT_BEFORE_RENAME=1 aborts the process
- * between the fsync and the rename: a fault-injection hook for the tests. */
+ * The test hook RD_FAULT_ABORT_BEFORE_RENAME (fault.h) aborts the process
+ * between the fsync and the rename. */
 rd_status rd_fs_commit(const char *tmp, const char *path, rd_err *err);
 
 /* Appends s to the NUL-terminated buf (n bytes), after a space unless buf is

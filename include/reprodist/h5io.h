@@ -93,9 +93,6 @@ void rd_h5_quiet(void);
  * (HDF5 1.10 would crash finishing it): the caller then leaves with _exit. */
 int rd_h5_shutdown(void);
 
-/* Canonical digest of a float tensor: XXH64 (seed 0) of its little-endian bytes. */
-uint64_t rd_h5_digest(const float *data, size_t n);
-
 #ifdef __cplusplus
 }
 #endif

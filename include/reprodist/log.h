@@ -44,6 +44,11 @@ void rd_err_clear(rd_err *err);
 /* Tells the log which rank this process is; before that, rank 0 of 1 is assumed. */
 void rd_log_set_rank(int rank, int size);
 int rd_log_rank(void);
+/* What rd_bug calls to end the job: comm installs MPI_Abort (rd_comm_init), so
+ * that log needs no MPI; without a hook (before comm, in unit tests) rd_bug
+ * exits with RD_ERUNTIME. The hook must not return. */
+typedef void (*rd_log_abort_fn)(int code);
+void rd_log_set_abort(rd_log_abort_fn fn);
 
 void rd_log0(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void rd_warn0(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -55,9 +55,6 @@ void rd_model_free(rd_model *m);
 /* Writes every tensor's initial values into params[0 .. m->nparams). */
 void rd_model_init_params(const rd_model *m, float *params);
 const char *rd_act_name(rd_act a);
-/* n floats, 64-byte aligned (so every rank's buffers share an alignment), from
- * aligned_alloc; free with free(). Aborts when out of memory. */
-float *rd_alloc_f32(size_t n);
 /* The widest layer (input included): sizes activation buffers. */
 int64_t rd_model_max_width(const rd_model *m);
 

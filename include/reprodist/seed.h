@@ -16,6 +16,7 @@
 #ifndef REPRODIST_SEED_H
 #define REPRODIST_SEED_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -36,6 +37,11 @@ uint64_t rd_seed_below(uint64_t word, uint64_t n);
 /* Natural log for normal (not subnormal) finite x > 0, from +,-,*,/ only
  * (docs/SEEDS.md); within 3 ulp of the true value. */
 double rd_seed_log(double x);
+
+/* The canonical digest of a float tensor: XXH64 (seed 0) of its n float32
+ * values' little-endian bytes. Weights files store it per tensor, `reprodist
+ * digest` prints it, the replica guard compares it across ranks. */
+uint64_t rd_seed_digest_f32(const float *data, size_t n);
 
 /* Fills perm[0..n) with the shuffle of epoch `epoch` (Fisher-Yates, draws
  * word(seed, epoch, i) for i = n-1 down to 1). The same on every rank. */

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "reprodist/comm.h"
+#include "reprodist/mem.h"
 #include "reprodist/model.h"
 #include "reprodist/reduce.h"
 
@@ -70,7 +71,7 @@ int main(int argc, char **argv) {
       rd_reduce_push(&red, 0, s);
     }
     /* The plain path's input: this rank's local sum (one node when shards_per_rank is a power of two). */
-    float *local = rd_alloc_f32(len), *out = rd_alloc_f32(len);
+    float *local = rd_mem_alloc_f32(len), *out = rd_mem_alloc_f32(len);
     memcpy(local, rd_reduce_vec(&red, 0), len * sizeof(float));
     for (int i = 1; i < red.depth; i++) {
       const float *v = rd_reduce_vec(&red, i);

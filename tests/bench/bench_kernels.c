@@ -25,6 +25,7 @@
 #include "reprodist/cfg.h"
 #include "reprodist/data.h"
 #include "reprodist/fingerprint.h"
+#include "reprodist/mem.h"
 #include "reprodist/model.h"
 #include "reprodist/optim.h"
 #include "reprodist/reduce.h"
@@ -74,7 +75,7 @@ static void do_gemm(void *p) {
 }
 
 static int bench_gemm(int n, double budget) {
-  gemm_ctx g = {n, rd_alloc_f32((size_t)n * n), rd_alloc_f32((size_t)n * n), rd_alloc_f32((size_t)n * n)};
+  gemm_ctx g = {n, rd_mem_alloc_f32((size_t)n * n), rd_mem_alloc_f32((size_t)n * n), rd_mem_alloc_f32((size_t)n * n)};
   for (size_t i = 0; i < (size_t)n * n; i++) g.a[i] = rndf() - 0.5f, g.b[i] = rndf() - 0.5f;
   double t = time_it(do_gemm, &g, budget);
   printf("{\"bench\": \"sgemm\", \"n\": %d, \"ms\": %.4f, \"gflops\": %.3f, \"core\": \"%s\", \"threads\": %d}\n", n,
@@ -183,9 +184,9 @@ static int bench_step(const char *dims, int64_t S, int64_t B, double budget) {
   RD_ASSERT(B % S == 0, "BATCH must be a multiple of SHARD");
   const size_t G = m.nparams;
   rd_shard_init(&c.k, &m, S, 1);
-  c.params = rd_alloc_f32(G);
-  c.grad = rd_alloc_f32(G + 3);
-  c.state = rd_alloc_f32(2 * G);
+  c.params = rd_mem_alloc_f32(G);
+  c.grad = rd_mem_alloc_f32(G + 3);
+  c.state = rd_mem_alloc_f32(2 * G);
   rd_model_init_params(&m, c.params);
   /* A Fashion-MNIST-sized uint8 set (60000 rows), random pixels. */
   const int64_t N = 60000;

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "reprodist/cfg.h"
+#include "reprodist/mem.h"
 #include "reprodist/model.h"
 #include "reprodist/train.h"
 
@@ -60,7 +61,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     rd_train_spec_from_cfg(&t, &cfg, &m, &terr);
     check_message(&terr);
     if (m.nparams <= RD_FUZZ_MAX_INIT_PARAMS) {
-      float *params = rd_alloc_f32(m.nparams);
+      float *params = rd_mem_alloc_f32(m.nparams);
       rd_model_init_params(&m, params);
       free(params);
     }

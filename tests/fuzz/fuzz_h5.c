@@ -14,8 +14,10 @@
 #include "reprodist/cfg.h"
 #include "reprodist/ckpt.h"
 #include "reprodist/h5io.h"
+#include "reprodist/mem.h"
 #include "reprodist/model.h"
 #include "reprodist/optim.h"
+#include "reprodist/seed.h"
 #include "reprodist/train.h"
 
 #include <hdf5.h>
@@ -55,8 +57,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
   g_nopt = (size_t)rd_optim_slots(&t.opt) * g_model.nparams;
   g_id.config_digest = rd_cfg_digest(&g_cfg);
   g_id.fingerprint = NULL; /* no environment comparison (it would only warn) */
-  g_params = rd_alloc_f32(g_model.nparams);
-  g_opt = rd_alloc_f32(g_nopt + 1);
+  g_params = rd_mem_alloc_f32(g_model.nparams);
+  g_opt = rd_mem_alloc_f32(g_nopt + 1);
   return 0;
 }
 
@@ -82,7 +84,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       size_t numel = 1;
       for (int d = 0; d < T->ndim; d++) numel *= (size_t)T->shape[d];
       if (T->ndim < 0 || T->ndim > 4 || numel != T->numel || !T->path) abort();
-      (void)rd_h5_digest(T->data, T->numel); /* reads every element */
+      (void)rd_seed_digest_f32(T->data, T->numel); /* reads every element */
     }
     rd_h5_weights_free(&w);
   } else {

@@ -1,0 +1,31 @@
+/* fault: the test suite's fault-injection hooks, read from the environment once.
+ *
+ * They exist so that tests can prove what happens on faults that no input can
+ * cause. Each is read once, on first use, here and nowhere else; nothing parses
+ * the environment per step.
+ *   RD_FAULT_ABORT_BEFORE_RENAME=1  rd_fs_commit aborts the process between
+ *                                   fsync and rename (tests/signals.sh, c)
+ *   RD_FAULT_DIVERGE=RANK:STEP      after optimizer step STEP, rank RANK flips
+ *                                   one bit of its replica (tests/signals.sh, d) */
+#ifndef REPRODIST_FAULT_H
+#define REPRODIST_FAULT_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct rd_fault {
+  int abort_before_rename; /* RD_FAULT_ABORT_BEFORE_RENAME=1 */
+  int diverge_rank;        /* RD_FAULT_DIVERGE's RANK; -1 when unset */
+  uint64_t diverge_step;   /* and its STEP */
+} rd_fault;
+
+/* The hooks in force (all off unless the variables are set). */
+const rd_fault *rd_fault_get(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,23 @@
+/* mem: aligned float buffers, the one allocator of the arenas and work buffers.
+ *
+ * Every buffer a GEMM reads or writes, and every arena (parameters, gradients,
+ * optimizer state, the reduction's slots), comes from here, so all of them
+ * start on the same 64-byte boundary on every rank. */
+#ifndef REPRODIST_MEM_H
+#define REPRODIST_MEM_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* n floats (n may be 0), 64-byte aligned, from aligned_alloc, with the size
+ * rounded up to a whole 64 bytes plus one spare line; the caller frees it with
+ * free(). Aborts (RD_ASSERT) when out of memory. */
+float *rd_mem_alloc_f32(size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
