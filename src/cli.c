@@ -284,8 +284,13 @@ int rd_cli_main(int argc, char **argv) {
     rd_err_print0(&err);
     return err.code;
   }
+  /* Said whenever more than one thread was asked for, also where OpenBLAS
+   * would cap it (a process confined to one CPU), so the log does not depend
+   * on the machine. */
   int blas_threads = rd_fp_pin_blas_threads();
-  if (blas_threads > 1 && getenv("OPENBLAS_NUM_THREADS"))
+  const char *asked = getenv("OPENBLAS_NUM_THREADS");
+  if (asked && atoi(asked) > blas_threads) blas_threads = atoi(asked);
+  if (blas_threads > 1 && asked)
     rd_warn0("OPENBLAS_NUM_THREADS=%s ignored: reprodist runs OpenBLAS on 1 thread per rank, because threaded "
              "GEMMs change result bits; start one rank per core instead",
              getenv("OPENBLAS_NUM_THREADS"));
