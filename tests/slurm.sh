@@ -45,6 +45,9 @@ munged --force --key-file="$T/munge/munge.key" --socket="$T/munge/munge.sock" \
   --pid-file="$T/munge/munged.pid" --log-file="$T/munge/munged.log" --seed-file="$T/munge/seed" \
   || { rd_fail "munged did not start"; cat "$T/munge/munged.log"; rd_finish; }
 
+# The node claims 4 CPUs whatever nproc says (config_overrides: slurmd does not
+# check), so that a 2- and a 3-task job fit on a machine, or under a taskset,
+# with fewer cores.
 # Ports away from Slurm's defaults (a system Slurm is left alone) and from
 # other runs of this test.
 port=$((20000 + ($$ % 10000) * 2))
@@ -73,7 +76,8 @@ ReturnToService=2
 SchedulerType=sched/backfill
 AccountingStorageType=accounting_storage/none
 JobAcctGatherType=jobacct_gather/none
-NodeName=$host NodeAddr=127.0.0.1 CPUs=$(nproc) State=UNKNOWN
+SlurmdParameters=config_overrides
+NodeName=$host NodeAddr=127.0.0.1 CPUs=4 State=UNKNOWN
 PartitionName=rd Nodes=$host Default=YES MaxTime=INFINITE State=UP OverSubscribe=FORCE
 EOC
 export SLURM_CONF=$T/slurm.conf
