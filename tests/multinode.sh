@@ -1,0 +1,226 @@
+#!/bin/bash
+# multinode: reprodist across nodes for real, on an emulated cluster of 3 nodes
+# (launch/cluster: each node its own network, UTS and mount namespace and IP;
+# Open MPI's launcher through an agent that enters a node, and Slurm with one
+# slurmd per node). Zero tolerance: every result is compared by sha256 with the
+# same config trained on this host with plain mpirun.
+#  1. Fashion-MNIST MLP on a subset (4096 training samples, IDX: rank 0 reads
+#     the shared file) and the same data from HDF5 (every rank reads its rows
+#     with parallel HDF5 from the shared file): the same sha256 on
+#     1 node x 1 rank, 2 nodes x 1, 3 nodes x 2 (mpirun --host), under
+#     `sbatch -N 1/2/3` (launch/slurm/train.sbatch) and `srun -N 3`, equal to
+#     the single-host result; the ranks ran on 3 distinct host names, which
+#     the environment fingerprint accepts.
+#  2. launch/slurm/repro-check.sbatch under `sbatch -N 3 --ntasks-per-node 2`:
+#     every layout identical, its hosts column names n1, n2 and n3.
+#  3. A dead node: every rank process of n2 SIGKILLed (by PID, found in n2's
+#     namespace) in the middle of a 1000-epoch run at 3 nodes x 2: the job ends
+#     within 10 s on every node, no reprodist or Open MPI process is left in
+#     any node; the newest checkpoint resumes on 2 nodes to the sha256 of an
+#     uninterrupted run of as many epochs.
+#  4. Preemption: `scancel --signal=TERM` on a 3-node Slurm job once its epoch 1
+#     is done: exit code 3, one checkpoint written and named; resumed under
+#     `sbatch -N 1` it gives the uninterrupted run's sha256.
+#  5. launch/cluster down, while a 3-node job is running, leaves no process in
+#     any of the cluster's namespaces.
+# Nothing waits a fixed time for a state: jobs are polled (scontrol), runs are
+# caught by their metrics or checkpoint files. Skipped (77) without root.
+. "${RD_TESTS:?run through ctest}/lib.sh" || exit 1
+if [ "$(id -u)" -ne 0 ]; then echo "SKIP: network namespaces need root"; exit 77; fi
+T=$RD_TMP
+cd "$T" || exit 1
+PY=${RD_PYTHON:-/usr/bin/python3}
+CL=$RD_SRC/launch/cluster
+export RD_CLUSTER_DIR=$T/cluster REPRODIST
+cleanup() { "$CL" down >/dev/null 2>&1; rm -rf "$RD_TMP"; }
+trap cleanup EXIT
+
+t0=$(date +%s%N)
+"$CL" up 3 >up.txt 2>&1
+RC=$?
+rd_check "launch/cluster up 3: exit 0 ($(( ($(date +%s%N) - t0) / 1000000 )) ms)" test $RC -eq 0
+[ $RC -eq 0 ] || { cat up.txt; rd_finish; }
+on() { local n=$1; shift; "$CL" exec "$n" "$@"; }
+rd_check "the nodes have their own host names (n1 n2 n3), not the host's ($(hostname))" \
+  test "$(for n in n1 n2 n3; do on "$n" hostname; done | tr '\n' ' ')" = "n1 n2 n3 "
+
+FM=$RD_SRC/configs/fashion_mnist_mlp.cfg
+SUB=(--set data.limit=4096 --set data.test_limit=1024 --set train.shard_size=8)
+MPI=(timeout -k 5 "$RD_LIMIT" mpirun)
+# sb_wait ID: polls the Slurm job until it has ended; sets STATE and JRC.
+sb_wait() {
+  local deadline=$((SECONDS + 3 * RD_LIMIT)) s
+  while :; do
+    s=$(on n1 scontrol show job "$1" 2>/dev/null)
+    STATE=$(grep -o 'JobState=[A-Z_]*' <<<"$s" | cut -d= -f2)
+    case $STATE in COMPLETED | FAILED | CANCELLED | TIMEOUT | NODE_FAIL | OUT_OF_MEMORY) break ;; esac
+    [ $SECONDS -lt $deadline ] || { STATE="HUNG($STATE)"; on n1 scancel "$1"; break; }
+    sleep 0.2
+  done
+  JRC=$(grep -o ' ExitCode=[0-9]*' <<<"$s" | cut -d= -f2)
+}
+# sbatch_run NAME SBATCH-ARGS... -- ARGS...: train.sbatch, waited for.
+sbatch_run() {
+  local name=$1; shift
+  local sa=()
+  while [ "$1" != -- ]; do sa+=("$1"); shift; done
+  shift
+  local id
+  id=$(on n1 sbatch --parsable "${sa[@]}" -o "$T/$name.out" "$RD_SRC/launch/slurm/train.sbatch" "$@")
+  sb_wait "$id"
+}
+
+# ---- 1. the same bits on every layout ---------------------------------------------------
+# HDF5 copy of the subset: every rank reads its own rows across nodes.
+"$PY" - "$T" <<'EOF' || rd_fail "could not write the HDF5 fixture"
+import gzip, sys
+import h5py, numpy as np
+D = "/usr/share/datasets/fashion-mnist/"
+def first(name, header, n, row):
+    with gzip.open(D + name) as f:
+        f.read(header)
+        return np.frombuffer(f.read(n * row), np.uint8).reshape(n, row)
+with h5py.File(sys.argv[1] + "/fm.h5", "w") as f:
+    for s, pre, n in (("train", "train", 4096), ("test", "t10k", 1024)):
+        f[s + "/x"] = first(pre + "-images-idx3-ubyte.gz", 16, n, 784)
+        f[s + "/y"] = first(pre + "-labels-idx1-ubyte.gz", 8, n, 1)[:, 0].astype(np.int64)
+EOF
+H5=(--set data.source=hdf5 --set "data.train_x=$T/fm.h5:/train/x" --set "data.train_y=$T/fm.h5:/train/y"
+    --set "data.test_x=$T/fm.h5:/test/x" --set "data.test_y=$T/fm.h5:/test/y")
+for src in idx hdf5; do
+  A=("$FM" "${SUB[@]}" --set train.epochs=2)
+  [ $src = hdf5 ] && A+=("${H5[@]}")
+  rd_run 2 "${A[@]}" -o "$T/$src-host.h5" >"$T/$src-host.out" 2>&1
+  REF=$( [ -s "$T/$src-host.h5" ] && rd_sha "$T/$src-host.h5")
+  rd_check "$src: single-host reference at np 2 (exit 0)" test -n "$REF"
+  same() { # same NAME RC WHAT
+    if [ "$2" -eq 0 ] && [ -s "$T/$1.h5" ] && [ "$(rd_sha "$T/$1.h5")" = "$REF" ]; then
+      rd_pass "$src: $3: the single-host sha256"
+    else
+      rd_fail "$src: $3: exit $2, sha256 $( [ -s "$T/$1.h5" ] && rd_sha "$T/$1.h5"), want $REF"
+      tail -n 5 "$T/$1.out" | sed 's/^/    /'
+    fi
+  }
+  on n1 "${MPI[@]}" --host n1 -np 1 "$REPRODIST" "${A[@]}" -o "$T/$src-1x1.h5" >"$T/$src-1x1.out" 2>&1
+  same "$src-1x1" $? "mpirun --host n1, 1 node x 1 rank"
+  on n1 "${MPI[@]}" --host n1,n2 -np 2 "$REPRODIST" "${A[@]}" -o "$T/$src-2x1.h5" >"$T/$src-2x1.out" 2>&1
+  same "$src-2x1" $? "mpirun --host n1,n2, 2 nodes x 1 rank"
+  on n1 "${MPI[@]}" --host n1:2,n2:2,n3:2 -np 6 "$REPRODIST" "${A[@]}" -o "$T/$src-3x2.h5" >"$T/$src-3x2.out" 2>&1
+  same "$src-3x2" $? "mpirun --host n1:2,n2:2,n3:2, 3 nodes x 2 ranks"
+  for layout in "1 1" "2 1" "3 2"; do
+    set -- $layout
+    sbatch_run "$src-sb$1" -N "$1" --ntasks-per-node "$2" -- "${A[@]}" -o "$T/$src-sb$1.h5"
+    r=1
+    [ "$STATE" = COMPLETED ] && [ "$JRC" = 0 ] && grep -q "on $1 node(s), $(($1 * $2)) task(s)" "$T/$src-sb$1.out" && r=0
+    same "$src-sb$1" $r "sbatch -N $1 --ntasks-per-node $2 train.sbatch ($STATE, exit $JRC)"
+  done
+  on n1 timeout -k 5 "$RD_LIMIT" srun -N 3 --ntasks-per-node 2 --mpi=pmix "$REPRODIST" "${A[@]}" \
+    -o "$T/$src-srun.h5" >"$T/$src-srun.out" 2>&1
+  same "$src-srun" $? "srun -N 3 --ntasks-per-node 2 --mpi=pmix"
+done
+rd_check "the 3-node runs ran on 3 host names (n1 n2 n3)" \
+  test "$(on n1 "${MPI[@]}" --host n1:2,n2:2,n3:2 -np 6 hostname | sort -u | tr '\n' ' ')" = "n1 n2 n3 "
+echo "  [${SECONDS}s] layouts"
+
+# ---- 2. repro-check.sbatch across 1, 2 and 3 nodes ------------------------------------------
+id=$(on n1 sbatch --parsable -N 3 --ntasks-per-node 2 -o "$T/check.out" "$RD_SRC/launch/slurm/repro-check.sbatch" \
+  "$FM" "${SUB[@]}" --set train.epochs=1)
+sb_wait "$id"
+rd_check "repro-check.sbatch -N 3: job completed, IDENTICAL across 4 layouts ($STATE, exit $JRC)" \
+  eval '[ "$STATE" = COMPLETED ] && grep -q "IDENTICAL across 4 layouts" "$T/check.out"'
+rd_check "repro-check.sbatch: its layouts ran on n1; n1,n2,n3 one each; n1,n2,n3 two each" \
+  eval 'grep -qE "^n1-t1 .* 1xn1$" "$T/check.out" && grep -qE "^nall-t1pn .* 1xn1,1xn2,1xn3$" "$T/check.out" &&
+        grep -qE "^nall-tall .* 2xn1,2xn2,2xn3$" "$T/check.out"'
+[ "$STATE" = COMPLETED ] || sed 's/^/    /' "$T/check.out"
+echo "  [${SECONDS}s] repro-check.sbatch"
+
+# Long runs (never meant to end) and their uninterrupted references.
+LONG=1000
+SPE=64  # steps per epoch: 4096 samples in batches of 64
+ref_epochs() { # ref_epochs E: sets REF to the sha256 of an uninterrupted E-epoch host run
+  [ -s "$T/ref$1.h5" ] || rd_run 2 "$FM" "${SUB[@]}" --set train.epochs="$1" -o "$T/ref$1.h5" >/dev/null 2>&1
+  REF=$( [ -s "$T/ref$1.h5" ] && rd_sha "$T/ref$1.h5")
+}
+# rank_procs NODE: PIDs of reprodist and Open MPI processes on NODE.
+rank_procs() {
+  local p
+  for p in $("$CL" pids "$1"); do
+    case $(cat "/proc/$p/comm" 2>/dev/null) in reprodist | orted | mpirun | prted | srun) echo "$p" ;; esac
+  done
+}
+
+# ---- 3. a dead node -----------------------------------------------------------------------
+K=$T/K
+on n1 "${MPI[@]}" --host n1:2,n2:2,n3:2 -np 6 "$REPRODIST" "$FM" "${SUB[@]}" --set train.epochs=$LONG \
+  --set "run.checkpoint_dir=$K" --set "run.checkpoint_every=16 steps" -o "$T/dead.h5" >"$T/dead.out" 2>&1 &
+JOB=$!
+deadline=$((SECONDS + RD_LIMIT))
+until [ -e "$K/ckpt-000000000032.h5" ] || ! kill -0 $JOB 2>/dev/null || [ $SECONDS -ge $deadline ]; do sleep 0.05; done
+VICTIMS=$(for p in $("$CL" pids n2); do [ "$(cat /proc/$p/comm 2>/dev/null)" = reprodist ] && echo "$p"; done)
+rd_check "dead node: found n2's 2 rank processes in its namespace ($(echo $VICTIMS))" test "$(echo $VICTIMS | wc -w)" -eq 2
+t0=$(date +%s%N)
+[ -n "$VICTIMS" ] && kill -KILL $VICTIMS
+wait $JOB
+RC=$?
+MS=$((($(date +%s%N) - t0) / 1000000))
+rd_check "dead node: the job ends on every node within 10 s of the kill (exit $RC, not a timeout; ${MS} ms)" \
+  test "$RC" -ne 0 -a "$RC" -ne 124 -a "$MS" -lt 10000
+LEFT=$(for n in n1 n2 n3; do rank_procs $n; done)
+rd_check "dead node: no reprodist or Open MPI process is left on any node (found: $(echo $LEFT))" test -z "$LEFT"
+[ -z "$LEFT" ] || kill -9 $LEFT 2>/dev/null
+NEWEST=$(cd "$K" && ls ckpt-[0-9]*.h5 2>/dev/null | grep -x 'ckpt-[0-9]\{12\}\.h5' | sort | tail -1)
+STEP=$(echo "$NEWEST" | sed 's/^ckpt-0*\([0-9][0-9]*\)\.h5$/\1/')
+E=$(( ${STEP:-0} / SPE + 1 ))
+rd_check "dead node: mid-run (newest checkpoint ${NEWEST:-none}, epoch $E of $LONG), no weights written" \
+  test -n "$STEP" -a "$E" -le $((LONG / 10)) -a ! -e "$T/dead.h5"
+ref_epochs "$E"
+on n1 "${MPI[@]}" --host n1:2,n3:2 -np 4 "$REPRODIST" "$FM" "${SUB[@]}" --set train.epochs="$E" \
+  --set "run.checkpoint_dir=$K" --resume "$K/$NEWEST" -o "$T/dead_res.h5" >"$T/dead_res.out" 2>&1
+RC=$?
+rd_check "dead node: $NEWEST resumed on 2 nodes x 2 ranks gives the uninterrupted $E-epoch sha256 (exit $RC)" \
+  test "$RC" -eq 0 -a -n "$REF" -a "$(rd_sha "$T/dead_res.h5" 2>/dev/null)" = "$REF"
+echo "  [${SECONDS}s] dead node"
+
+# ---- 4. preemption: scancel --signal=TERM -------------------------------------------------
+P=$T/P
+id=$(on n1 sbatch --parsable -N 3 --ntasks-per-node 2 -o "$T/pre.out" "$RD_SRC/launch/slurm/train.sbatch" \
+  "$FM" "${SUB[@]}" --set train.epochs=$LONG --set "run.checkpoint_dir=$P" --set "run.metrics=$T/pre.jsonl" \
+  -o "$T/pre.h5")
+deadline=$((SECONDS + 3 * RD_LIMIT))
+until [ -s "$T/pre.jsonl" ] || [ $SECONDS -ge $deadline ] ||
+  ! on n1 scontrol show job "$id" 2>/dev/null | grep -qE 'JobState=(PENDING|CONFIGURING|RUNNING)'; do sleep 0.05; done
+on n1 scancel --signal=TERM "$id"
+sb_wait "$id"
+CK=$(grep -o 'checkpoint [^;]*ckpt-[0-9]*\.h5;' "$T/pre.out" | head -1 | sed 's/^checkpoint //; s/;$//')
+rd_check "preemption: the job exits 3 ($STATE, exit $JRC) and names its checkpoint (${CK:-none})" \
+  test "$JRC" = 3 -a -n "$CK" -a -s "$CK"
+E=$(sed -n 's/.*stopped by a signal after step [0-9]* (epoch \([0-9]*\));.*/\1/p' "$T/pre.out" | head -1)
+rd_check "preemption: stopped long before the end (epoch ${E:-?} of $LONG), no weights written" \
+  test "${E:-0}" -ge 2 -a "${E:-0}" -le $((LONG / 10)) -a ! -e "$T/pre.h5"
+[ -n "$E" ] || { E=2; sed 's/^/    /' "$T/pre.out" | tail -8; }
+ref_epochs "$E"
+sbatch_run pre_res -N 1 --ntasks-per-node 1 -- "$FM" "${SUB[@]}" --set train.epochs="$E" \
+  --set "run.checkpoint_dir=$P" --set "run.metrics=$T/pre.jsonl" --resume "$CK" -o "$T/pre.h5"
+rd_check "preemption: resumed under sbatch -N 1 to the uninterrupted $E-epoch sha256 ($STATE, exit $JRC)" \
+  test "$STATE" = COMPLETED -a -n "$REF" -a "$(rd_sha "$T/pre.h5" 2>/dev/null)" = "$REF"
+echo "  [${SECONDS}s] preemption"
+
+# ---- 5. down, with a job still running -----------------------------------------------------------
+id=$(on n1 sbatch --parsable -N 3 --ntasks-per-node 2 -o "$T/last.out" "$RD_SRC/launch/slurm/train.sbatch" \
+  "$FM" "${SUB[@]}" --set train.epochs=$LONG --set "run.metrics=$T/last.jsonl" -o "$T/last.h5")
+deadline=$((SECONDS + 3 * RD_LIMIT))
+until [ -s "$T/last.jsonl" ] || [ $SECONDS -ge $deadline ]; do sleep 0.05; done
+RUNNING=$(for n in n1 n2 n3; do rank_procs $n; done | wc -l)
+rd_check "down: a 3-node job is running when the cluster is taken down ($RUNNING rank and launcher processes)" \
+  test "$RUNNING" -ge 6
+INOS=$(for n in sw n1 n2 n3; do readlink "/proc/$(cat "$RD_CLUSTER_DIR/$n/pid")/ns/net"; done)
+"$CL" down >down.txt 2>&1
+RC=$?
+left=0
+for q in /proc/[0-9]*; do
+  i=$(readlink "$q/ns/net" 2>/dev/null) || continue
+  grep -qxF "$i" <<<"$INOS" && left=$((left + 1))
+done
+rd_check "launch/cluster down: exit $RC, no process left in the cluster's namespaces ($left), its state removed" \
+  test "$RC" -eq 0 -a "$left" -eq 0 -a ! -e "$RD_CLUSTER_DIR"
+rd_finish
