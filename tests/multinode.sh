@@ -123,15 +123,21 @@ rd_check "the 3-node runs ran on 3 host names (n1 n2 n3)" \
 echo "  [${SECONDS}s] layouts"
 
 # ---- 2. repro-check.sbatch across 1, 2 and 3 nodes ------------------------------------------
-id=$(on n1 sbatch --parsable -N 3 --ntasks-per-node 2 -o "$T/check.out" "$RD_SRC/launch/slurm/repro-check.sbatch" \
-  "$FM" "${SUB[@]}" --set train.epochs=1)
-sb_wait "$id"
-rd_check "repro-check.sbatch -N 3: job completed, IDENTICAL across 4 layouts ($STATE, exit $JRC)" \
-  eval '[ "$STATE" = COMPLETED ] && grep -q "IDENTICAL across 4 layouts" "$T/check.out"'
-rd_check "repro-check.sbatch: its layouts ran on n1; n1,n2,n3 one each; n1,n2,n3 two each" \
-  eval 'grep -qE "^n1-t1 .* 1xn1$" "$T/check.out" && grep -qE "^nall-t1pn .* 1xn1,1xn2,1xn3$" "$T/check.out" &&
-        grep -qE "^nall-tall .* 2xn1,2xn2,2xn3$" "$T/check.out"'
-[ "$STATE" = COMPLETED ] || sed 's/^/    /' "$T/check.out"
+# LAYOUTS HOSTS-OF-ALL-TASKS per node count (2 tasks per node; one node has
+# no "tasks of one node" layout).
+for c in "1 3 2xn1" "2 4 2xn1,2xn2" "3 4 2xn1,2xn2,2xn3"; do
+  set -- $c
+  N=$1 L=$2
+  id=$(on n1 sbatch --parsable -N "$1" --ntasks-per-node 2 -o "$T/check$1.out" "$RD_SRC/launch/slurm/repro-check.sbatch" \
+    "$FM" "${SUB[@]}" --set train.epochs=1)
+  sb_wait "$id"
+  rd_check "repro-check.sbatch -N $1: job completed, IDENTICAL across $2 layouts ($STATE, exit $JRC)" \
+    eval '[ "$STATE" = COMPLETED ] && grep -q "IDENTICAL across $L layouts" "$T/check$N.out"'
+  rd_check "repro-check.sbatch -N $1: all its tasks ran on $3" grep -qE "^nall-tall .* $3\$" "$T/check$1.out"
+  [ "$STATE" = COMPLETED ] || sed 's/^/    /' "$T/check$1.out"
+done
+rd_check "repro-check.sbatch -N 3: one task per node ran on n1, n2 and n3" \
+  grep -qE "^nall-t1pn .* 1xn1,1xn2,1xn3$" "$T/check3.out"
 echo "  [${SECONDS}s] repro-check.sbatch"
 
 # Long runs (never meant to end) and their uninterrupted references.
