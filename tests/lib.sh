@@ -31,6 +31,13 @@ rd_check() {
 
 rd_sha() { sha256sum "$1" | cut -d' ' -f1; }
 
+# rd_newest_ckpt DIR: the name of the newest checkpoint in DIR (ckpt-<12 digits>.h5), or nothing.
+rd_newest_ckpt() { (cd "$1" 2>/dev/null && ls ckpt-[0-9]*.h5 2>/dev/null | grep -x 'ckpt-[0-9]\{12\}\.h5' | sort | tail -1); }
+# rd_ckpt_step NAME: the step of checkpoint NAME (ckpt-000000000064.h5 -> 64).
+rd_ckpt_step() { echo "$1" | sed -n 's/^ckpt-0*\([0-9][0-9]*\)\.h5$/\1/p'; }
+# rd_stop_epoch FILE: the epoch named by the first "stopped by a signal" message in FILE.
+rd_stop_epoch() { sed -n 's/.*stopped by a signal after step [0-9]* (epoch \([0-9]*\));.*/\1/p' "$1" | head -n 1; }
+
 # Prints the summary line ctest and CI read, and exits non-zero on any failure.
 rd_finish() {
   echo "$RD_PASSES passed, $RD_FAILS failed"

@@ -174,8 +174,8 @@ rd_check "dead node: the job ends on every node within 10 s of the kill (exit $R
 LEFT=$(for n in n1 n2 n3; do rank_procs $n; done)
 rd_check "dead node: no reprodist or Open MPI process is left on any node (found: $(echo $LEFT))" test -z "$LEFT"
 [ -z "$LEFT" ] || kill -9 $LEFT 2>/dev/null
-NEWEST=$(cd "$K" && ls ckpt-[0-9]*.h5 2>/dev/null | grep -x 'ckpt-[0-9]\{12\}\.h5' | sort | tail -1)
-STEP=$(echo "$NEWEST" | sed 's/^ckpt-0*\([0-9][0-9]*\)\.h5$/\1/')
+NEWEST=$(rd_newest_ckpt "$K")
+STEP=$(rd_ckpt_step "$NEWEST")
 E=$(( ${STEP:-0} / SPE + 1 ))
 rd_check "dead node: mid-run (newest checkpoint ${NEWEST:-none}, epoch $E of $LONG), no weights written" \
   test -n "$STEP" -a "$E" -le $((LONG / 10)) -a ! -e "$T/dead.h5"
@@ -200,7 +200,7 @@ sb_wait "$id"
 CK=$(grep -o 'checkpoint [^;]*ckpt-[0-9]*\.h5;' "$T/pre.out" | head -1 | sed 's/^checkpoint //; s/;$//')
 rd_check "preemption: the job exits 3 ($STATE, exit $JRC) and names its checkpoint (${CK:-none})" \
   test "$JRC" = 3 -a -n "$CK" -a -s "$CK"
-E=$(sed -n 's/.*stopped by a signal after step [0-9]* (epoch \([0-9]*\));.*/\1/p' "$T/pre.out" | head -1)
+E=$(rd_stop_epoch "$T/pre.out")
 rd_check "preemption: stopped long before the end (epoch ${E:-?} of $LONG), no weights written" \
   test "${E:-0}" -ge 2 -a "${E:-0}" -le $((LONG / 10)) -a ! -e "$T/pre.h5"
 [ -n "$E" ] || { E=2; sed 's/^/    /' "$T/pre.out" | tail -8; }

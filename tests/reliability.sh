@@ -241,8 +241,8 @@ if [ -n "$VICTIM" ]; then
   rd_check "kill: mpiexec exits non-zero (exit $RC, not a timeout) within 10 s of SIGKILL to rank 1 (${MS} ms)" \
     test "$RC" -ne 0 -a "$RC" -ne 124 -a "$MS" -lt "$LIMIT_MS"
   rd_check "kill: no rank process is left" test -z "$LEFT"
-  NEWEST=$(cd "$K" && ls ckpt-[0-9]*.h5 2>/dev/null | grep -x 'ckpt-[0-9]\{12\}\.h5' | sort | tail -1)
-  STEP=$(echo "$NEWEST" | sed 's/^ckpt-0*\([0-9][0-9]*\)\.h5$/\1/')
+  NEWEST=$(rd_newest_ckpt "$K")
+  STEP=$(rd_ckpt_step "$NEWEST")
   E=$(( ${STEP:-0} / SPE + 1 ))
   rd_check "kill: it was in the middle of the run (newest checkpoint ${NEWEST:-none}, in epoch $E of $LONG; $(grep -c '^epoch ' killed.out) epoch line(s))" \
     test -n "$STEP" -a "$E" -le $((LONG / 10)) -a "$(grep -c '^epoch ' killed.out)" -lt "$E"

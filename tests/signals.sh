@@ -99,7 +99,7 @@ stopped_ok() {
   rd_check "$sig: stderr says how to resume (--resume $name.h5.ckpt/$cks), once" \
     test "$(grep -c "stopped by a signal after step [0-9]* (epoch [0-9]*); checkpoint $CKPT; continue with: .*--resume $CKPT" "$T/$name.err")" -eq 1
   rd_check "$sig: no weights file (nor a temporary) was written" test -z "$(ls "$T" | grep "^$name\.h5\(\.tmp.*\)\?$")"
-  E=$(sed -n 's/.*stopped by a signal after step [0-9]* (epoch \([0-9]*\));.*/\1/p' "$T/$name.err" | head -n 1)
+  E=$(rd_stop_epoch "$T/$name.err")
   local lines; lines=$(grep -c '^epoch ' "$T/$name.out")
   rd_check "$sig: stopped long before the end: in epoch ${E:-?} of $LONG, after $lines epoch line(s)" \
     test "${E:-0}" -ge 2 -a "${E:-0}" -le $((LONG / 10)) -a "$lines" -eq $((${E:-0} - 1))
