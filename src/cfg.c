@@ -1,110 +1,21 @@
-/* cfg: strict INI parser and schema (see include/reprodist/cfg.h). */
+/* cfg: strict INI parser and key-by-key readers (see include/reprodist/cfg.h). */
 #include "reprodist/cfg.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
 
-/* ---- schema ------------------------------------------------------------------ */
+const char *const rd_cfg_fixed_sections[] = {"run", "model", "data", "train", NULL};
 
-typedef enum { T_INT, T_U64, T_FLOAT, T_BOOL, T_STR, T_NAME, T_ENUM } vtype;
-
-typedef struct {
-  const char *sec, *key;
-  vtype type;
-  double lo, hi;     /* inclusive unless the *_open flag is set */
-  int lo_open, hi_open;
-  const char *const *enums; /* NULL-terminated, for T_ENUM */
-  int canon;         /* 1: can change the result, so it enters the config digest */
-} keydef;
-
-static const char *const k_acts[] = {"linear", "relu", "tanh", "sigmoid", "softmax", NULL};
-static const char *const k_inits[] = {
-    "zeros", "ones", "constant", "random_uniform", "random_normal", "truncated_normal",
-    "variance_scaling", "glorot_uniform", "glorot_normal", "he_uniform", "he_normal",
-    "lecun_uniform", "lecun_normal", "orthogonal", NULL};
-static const char *const k_modes[] = {"fan_in", "fan_out", "fan_avg", NULL};
-static const char *const k_dists[] = {"truncated_normal", "normal", "untruncated_normal", "uniform", NULL};
-static const char *const k_sources[] = {"idx", "hdf5", "synthetic", NULL};
-static const char *const k_opts[] = {"sgd", "adam", NULL};
-static const char *const k_losses[] = {"sparse_categorical_crossentropy", "mse", NULL};
-
-/* Initializer parameters end up in float32 tensors: keep them finite there. */
-#define BIG 3.4028234663852886e38
-#define I64MAX 9.2233720368547758e18
-/* Initializer parameters, once for "kernel_" and once for "bias_". */
-#define INIT_KEYS(p)                                                         \
-  {"dense", p "initializer", T_ENUM, 0, 0, 0, 0, k_inits, 1},               \
-  {"dense", p "seed", T_U64, 0, 0, 0, 0, NULL, 1},                          \
-  {"dense", p "minval", T_FLOAT, -BIG, BIG, 0, 0, NULL, 1},                 \
-  {"dense", p "maxval", T_FLOAT, -BIG, BIG, 0, 0, NULL, 1},                 \
-  {"dense", p "mean", T_FLOAT, -BIG, BIG, 0, 0, NULL, 1},                   \
-  {"dense", p "stddev", T_FLOAT, 0, BIG, 0, 0, NULL, 1},                    \
-  {"dense", p "value", T_FLOAT, -BIG, BIG, 0, 0, NULL, 1},                  \
-  {"dense", p "scale", T_FLOAT, 0, BIG, 1, 0, NULL, 1},                     \
-  {"dense", p "gain", T_FLOAT, -BIG, BIG, 0, 0, NULL, 1},                   \
-  {"dense", p "mode", T_ENUM, 0, 0, 0, 0, k_modes, 1},                      \
-  {"dense", p "distribution", T_ENUM, 0, 0, 0, 0, k_dists, 1}
-
-static const keydef k_schema[] = {
-    {"run", "seed", T_U64, 0, 0, 0, 0, NULL, 1},
-    {"run", "output", T_STR, 0, 0, 0, 0, NULL, 0},
-    {"run", "metrics", T_STR, 0, 0, 0, 0, NULL, 0},
-    {"run", "checkpoint_dir", T_STR, 0, 0, 0, 0, NULL, 0},
-    {"run", "checkpoint_every", T_STR, 0, 0, 0, 0, NULL, 0},
-    {"run", "keep", T_INT, 1, 1e6, 0, 0, NULL, 0},
-    {"model", "input", T_INT, 1, 1e9, 0, 0, NULL, 1},
-    {"dense", "name", T_NAME, 0, 0, 0, 0, NULL, 1},
-    {"dense", "units", T_INT, 1, 1e9, 0, 0, NULL, 1},
-    {"dense", "activation", T_ENUM, 0, 0, 0, 0, k_acts, 1},
-    {"dense", "use_bias", T_BOOL, 0, 0, 0, 0, NULL, 1},
-    INIT_KEYS("kernel_"),
-    INIT_KEYS("bias_"),
-    {"data", "source", T_ENUM, 0, 0, 0, 0, k_sources, 1},
-    {"data", "train_x", T_STR, 0, 0, 0, 0, NULL, 0},
-    {"data", "train_y", T_STR, 0, 0, 0, 0, NULL, 0},
-    {"data", "test_x", T_STR, 0, 0, 0, 0, NULL, 0},
-    {"data", "test_y", T_STR, 0, 0, 0, 0, NULL, 0},
-    {"data", "limit", T_INT, 1, I64MAX, 0, 0, NULL, 1},
-    {"data", "test_limit", T_INT, 1, I64MAX, 0, 0, NULL, 1},
-    {"data", "scale", T_FLOAT, -BIG, BIG, 0, 0, NULL, 1},
-    {"data", "samples", T_INT, 1, 1e9, 0, 0, NULL, 1},
-    {"data", "test_samples", T_INT, 1, 1e9, 0, 0, NULL, 1},
-    {"train", "epochs", T_INT, 0, 1e9, 0, 0, NULL, 1},
-    {"train", "steps_per_epoch", T_INT, 1, 1e9, 0, 0, NULL, 1},
-    {"train", "batch_size", T_INT, 1, 1e9, 0, 0, NULL, 1},
-    {"train", "shard_size", T_INT, 1, 1e9, 0, 0, NULL, 1},
-    {"train", "optimizer", T_ENUM, 0, 0, 0, 0, k_opts, 1},
-    {"train", "learning_rate", T_FLOAT, 0, BIG, 1, 0, NULL, 1},
-    {"train", "loss", T_ENUM, 0, 0, 0, 0, k_losses, 1},
-    {"train", "shuffle", T_BOOL, 0, 0, 0, 0, NULL, 1},
-    {"train", "drop_remainder", T_BOOL, 0, 0, 0, 0, NULL, 1},
-    {"train", "momentum", T_FLOAT, 0, BIG, 0, 0, NULL, 1},
-    {"train", "nesterov", T_BOOL, 0, 0, 0, 0, NULL, 1},
-    {"train", "beta_1", T_FLOAT, 0, 1, 0, 1, NULL, 1},
-    {"train", "beta_2", T_FLOAT, 0, 1, 0, 1, NULL, 1},
-    {"train", "epsilon", T_FLOAT, 0, BIG, 1, 0, NULL, 1},
-    {"train", "check_every", T_INT, 0, 1e9, 0, 0, NULL, 0},
-};
-#define NSCHEMA ((int)(sizeof k_schema / sizeof k_schema[0]))
-
-static const char *const k_sections[] = {"run", "model", "dense", "data", "train", NULL};
-static int section_repeats(const char *s) { return strcmp(s, "dense") == 0; }
-
-static int known_section(const char *s) {
-  for (int i = 0; k_sections[i]; i++)
-    if (strcmp(k_sections[i], s) == 0) return 1;
+int rd_cfg_is_fixed(const char *s) {
+  for (int i = 0; rd_cfg_fixed_sections[i]; i++)
+    if (strcmp(rd_cfg_fixed_sections[i], s) == 0) return 1;
   return 0;
-}
-
-static const keydef *find_key(const char *sec, const char *key) {
-  for (int i = 0; i < NSCHEMA; i++)
-    if (strcmp(k_schema[i].sec, sec) == 0 && strcmp(k_schema[i].key, key) == 0) return &k_schema[i];
-  return NULL;
 }
 
 /* ---- strict numbers -------------------------------------------------------------- */
@@ -154,6 +65,8 @@ static char *xstrndup(const char *s, size_t n) {
   return d;
 }
 
+static char *xstrdup(const char *s) { return xstrndup(s, strlen(s)); }
+
 static void trim(const char **b, const char **e) {
   while (*b < *e && isspace((unsigned char)**b)) (*b)++;
   while (*e > *b && isspace((unsigned char)(*e)[-1])) (*e)--;
@@ -162,7 +75,8 @@ static void trim(const char **b, const char **e) {
 static int add_section(rd_cfg *c, const char *name, size_t n, int line) {
   c->secs = realloc(c->secs, sizeof *c->secs * (size_t)(c->nsecs + 1));
   RD_ASSERT(c->secs != NULL, "out of memory");
-  rd_cfg_section *s = &c->secs[c->nsecs];
+  rd_cfg_sec *s = &c->secs[c->nsecs];
+  memset(s, 0, sizeof *s);
   s->name = xstrndup(name, n);
   s->line = line;
   s->ordinal = 0;
@@ -176,14 +90,16 @@ static void add_item(rd_cfg *c, int sec, const char *k, size_t kn, const char *v
   c->items = realloc(c->items, sizeof *c->items * (size_t)(c->nitems + 1));
   RD_ASSERT(c->items != NULL, "out of memory");
   rd_cfg_item *it = &c->items[c->nitems++];
+  memset(it, 0, sizeof *it);
   it->sec = sec;
   it->key = xstrndup(k, kn);
   it->value = xstrndup(v, vn);
   it->line = line;
-  it->origin = origin ? xstrndup(origin, strlen(origin)) : NULL;
+  it->origin = origin ? xstrdup(origin) : NULL;
 }
 
-static rd_cfg_item *find_item(const rd_cfg *c, int sec, const char *key) {
+rd_cfg_item *rd_cfg_item_of(const rd_cfg *c, int sec, const char *key) {
+  if (sec < 0) return NULL;
   for (int i = 0; i < c->nitems; i++)
     if (c->items[i].sec == sec && strcmp(c->items[i].key, key) == 0) return &c->items[i];
   return NULL;
@@ -198,7 +114,7 @@ static int valid_key_chars(const char *b, const char *e) {
 
 rd_status rd_cfg_parse(rd_cfg *c, const char *path, const char *text, size_t len, rd_err *err) {
   memset(c, 0, sizeof *c);
-  c->path = xstrndup(path, strlen(path));
+  c->path = xstrdup(path);
   if (memchr(text, '\0', len))
     return rd_err_set(err, RD_EINPUT, "%s: not a text file (contains NUL bytes)", path);
   int cur = -1, lineno = 0;
@@ -222,22 +138,16 @@ rd_status rd_cfg_parse(rd_cfg *c, const char *path, const char *text, size_t len
         return rd_err_set(err, RD_EINPUT, "%s:%d: malformed section header (expected [name])", path, lineno);
       const char *nb = b + 1, *ne = e - 1;
       trim(&nb, &ne);
-      char name[64];
-      size_t n = (size_t)(ne - nb);
-      if (n == 0 || n >= sizeof name)
+      if (ne == nb || (size_t)(ne - nb) >= 64)
         return rd_err_set(err, RD_EINPUT, "%s:%d: malformed section header (expected [name])", path, lineno);
-      memcpy(name, nb, n);
-      name[n] = '\0';
-      if (!known_section(name))
-        return rd_err_set(err, RD_EINPUT,
-                          "%s:%d: unknown section [%s] (known: [run] [model] [dense] [data] [train])", path,
-                          lineno, name);
-      if (!section_repeats(name))
+      char name[72];
+      snprintf(name, sizeof name, "%.*s", (int)(ne - nb), nb);
+      if (rd_cfg_is_fixed(name))
         for (int i = 0; i < c->nsecs; i++)
           if (strcmp(c->secs[i].name, name) == 0)
             return rd_err_set(err, RD_EINPUT, "%s:%d: duplicate section [%s] (first at line %d)", path, lineno,
                               name, c->secs[i].line);
-      cur = add_section(c, nb, n, lineno);
+      cur = add_section(c, nb, (size_t)(ne - nb), lineno);
       continue;
     }
     const char *eq = memchr(b, '=', (size_t)(e - b));
@@ -257,9 +167,7 @@ rd_status rd_cfg_parse(rd_cfg *c, const char *path, const char *text, size_t len
     if (cur < 0)
       return rd_err_set(err, RD_EINPUT, "%s:%d: key '%s' outside any section (add a [section] above it)", path,
                         lineno, key);
-    if (!find_key(c->secs[cur].name, key))
-      return rd_err_set(err, RD_EINPUT, "%s:%d: unknown key '%s' in [%s]", path, lineno, key, c->secs[cur].name);
-    const rd_cfg_item *dup = find_item(c, cur, key);
+    const rd_cfg_item *dup = rd_cfg_item_of(c, cur, key);
     if (dup)
       return rd_err_set(err, RD_EINPUT, "%s:%d: duplicate key '%s' in [%s] (first set at line %d)", path, lineno,
                         key, c->secs[cur].name, dup->line);
@@ -292,32 +200,34 @@ rd_status rd_cfg_set(rd_cfg *c, const char *a, rd_err *err) {
   }
   if (np < 2 || np > 3) return rd_err_set(err, RD_EINPUT, "--set %s: expected SECTION.KEY=VALUE or SECTION.N.KEY=VALUE", a);
   const char *sec = parts[0], *key = parts[np - 1];
-  if (!known_section(sec)) return rd_err_set(err, RD_EINPUT, "--set %s: unknown section [%s]", a, sec);
-  if (!find_key(sec, key)) return rd_err_set(err, RD_EINPUT, "--set %s: unknown key '%s' in [%s]", a, key, sec);
-  int count = rd_cfg_count(c, sec), ord = 0;
+  if (!valid_key_chars(key, key + strlen(key)) || strlen(key) >= 64)
+    return rd_err_set(err, RD_EINPUT, "--set %s: malformed key '%s' (lower-case letters, digits, _)", a, key);
+  const int fixed = rd_cfg_is_fixed(sec), count = rd_cfg_count(c, sec);
+  if (!fixed && count == 0)
+    return rd_err_set(err, RD_EINPUT, "--set %s: %s has no [%s] section (--set changes the layers the file has)", a,
+                      c->path, sec);
+  int ord = 0;
   if (np == 3) {
     int64_t v;
     if (rd_parse_int(parts[1], &v) || v < 0 || v >= count)
       return rd_err_set(err, RD_EINPUT, "--set %s: there is no [%s] number %s (the file has %d, numbered from 0)",
                         a, sec, parts[1], count);
     ord = (int)v;
-  } else if (section_repeats(sec) && count != 1) {
+  } else if (!fixed && count != 1) {
     return rd_err_set(err, RD_EINPUT, "--set %s: the file has %d [%s] sections; say which: %s.N.%s", a, count,
                       sec, sec, key);
   }
-  int si = -1;
-  for (int i = 0; i < c->nsecs; i++)
-    if (strcmp(c->secs[i].name, sec) == 0 && c->secs[i].ordinal == ord) si = i;
+  int si = rd_cfg_section(c, sec, ord);
   if (si < 0) si = add_section(c, sec, strlen(sec), 0);
   const char *vb = eq + 1, *ve = a + strlen(a);
   trim(&vb, &ve);
-  rd_cfg_item *it = find_item(c, si, key);
+  rd_cfg_item *it = rd_cfg_item_of(c, si, key);
   if (it) {
     free(it->value);
     free(it->origin);
     it->value = xstrndup(vb, (size_t)(ve - vb));
     it->line = 0;
-    it->origin = xstrndup(a, strlen(a));
+    it->origin = xstrdup(a);
   } else {
     add_item(c, si, key, strlen(key), vb, (size_t)(ve - vb), 0, a);
   }
@@ -336,105 +246,11 @@ const char *rd_cfg_where(const rd_cfg *c, const rd_cfg_item *it, int sec, char *
   return buf;
 }
 
-static int valid_name(const char *s) {
-  size_t n = strlen(s);
-  if (n == 0 || n > 64 || !(isalpha((unsigned char)s[0]) || s[0] == '_')) return 0;
-  for (size_t i = 0; i < n; i++)
-    if (!(isalnum((unsigned char)s[i]) || s[i] == '_' || s[i] == '-')) return 0;
-  return 1;
-}
-
-static void range_text(const keydef *d, char *buf, size_t n) {
-  if (d->hi >= 1e18) /* no real upper bound */
-    snprintf(buf, n, "%s %.15g", d->lo_open ? ">" : ">=", d->lo);
-  else
-    snprintf(buf, n, "in %s%.15g, %.15g%s", d->lo_open ? "(" : "[", d->lo, d->hi, d->hi_open ? ")" : "]");
-}
-
-static rd_status check_item(const rd_cfg *c, const rd_cfg_item *it, rd_err *err) {
-  const char *sec = c->secs[it->sec].name;
-  const keydef *d = find_key(sec, it->key);
-  char w[512];
-  rd_cfg_where(c, it, -1, w, sizeof w);
-  if (!d) return rd_err_set(err, RD_EINPUT, "%s: unknown key '%s' in [%s]", w, it->key, sec);
-  const char *v = it->value;
-  if (*v == '\0') return rd_err_set(err, RD_EINPUT, "%s: %s has no value", w, it->key);
-  switch (d->type) {
-    case T_INT: {
-      int64_t x;
-      if (rd_parse_int(v, &x)) {
-        size_t k = (*v == '-' || *v == '+') ? 1 : 0;
-        if (v[k] && strspn(v + k, "0123456789") == strlen(v + k)) { /* digits only: too large */
-          char r[64];
-          range_text(d, r, sizeof r);
-          return rd_err_set(err, RD_EINPUT, "%s: %s = %s is out of range (must be %s)", w, it->key, v, r);
-        }
-        return rd_err_set(err, RD_EINPUT, "%s: %s = '%s' is not an integer", w, it->key, v);
-      }
-      if ((double)x < d->lo || (double)x > d->hi) {
-        char r[64];
-        range_text(d, r, sizeof r);
-        return rd_err_set(err, RD_EINPUT, "%s: %s = %s is out of range (must be %s)", w, it->key, v, r);
-      }
-      break;
-    }
-    case T_U64: {
-      uint64_t x;
-      if (rd_parse_u64(v, &x))
-        return rd_err_set(err, RD_EINPUT, "%s: %s = '%s' is not an integer in [0, 2^64)", w, it->key, v);
-      break;
-    }
-    case T_FLOAT: {
-      double x;
-      if (rd_parse_double(v, &x))
-        return rd_err_set(err, RD_EINPUT, "%s: %s = '%s' is not a finite decimal number", w, it->key, v);
-      if (x < d->lo || x > d->hi || (d->lo_open && x == d->lo) || (d->hi_open && x == d->hi)) {
-        char r[64];
-        range_text(d, r, sizeof r);
-        return rd_err_set(err, RD_EINPUT, "%s: %s = %s is out of range (must be %s)", w, it->key, v, r);
-      }
-      break;
-    }
-    case T_BOOL:
-      if (strcmp(v, "true") && strcmp(v, "false"))
-        return rd_err_set(err, RD_EINPUT, "%s: %s = '%s' must be true or false", w, it->key, v);
-      break;
-    case T_NAME:
-      if (!valid_name(v))
-        return rd_err_set(err, RD_EINPUT,
-                          "%s: %s = '%s' is not a valid name (a letter or _, then letters, digits, _ or -; at most 64)",
-                          w, it->key, v);
-      break;
-    case T_ENUM: {
-      int ok = 0;
-      char list[512] = "";
-      for (int i = 0; d->enums[i]; i++) {
-        if (strcmp(d->enums[i], v) == 0) ok = 1;
-        strncat(list, i ? ", " : "", sizeof list - strlen(list) - 1);
-        strncat(list, d->enums[i], sizeof list - strlen(list) - 1);
-      }
-      if (!ok) return rd_err_set(err, RD_EINPUT, "%s: unknown %s '%s' (one of: %s)", w, it->key, v, list);
-      break;
-    }
-    case T_STR:
-      break;
-  }
-  return RD_OK;
-}
-
-rd_status rd_cfg_validate(const rd_cfg *c, rd_err *err) {
-  /* Report in file order, so the first message names the first bad line. */
-  for (int i = 0; i < c->nitems; i++)
-    if (check_item(c, &c->items[i], err)) return err->code;
-  return RD_OK;
-}
-
 void rd_cfg_free(rd_cfg *c) {
   for (int i = 0; i < c->nsecs; i++) free(c->secs[i].name);
   for (int i = 0; i < c->nitems; i++) {
-    free(c->items[i].key);
-    free(c->items[i].value);
-    free(c->items[i].origin);
+    rd_cfg_item *it = &c->items[i];
+    free(it->key), free(it->value), free(it->origin), free(it->canon_value), free(it->bad), free(it->na);
   }
   free(c->secs);
   free(c->items);
@@ -448,48 +264,260 @@ int rd_cfg_count(const rd_cfg *c, const char *section) {
   return n;
 }
 
-const rd_cfg_item *rd_cfg_find(const rd_cfg *c, const char *section, int ord, const char *key) {
+int rd_cfg_section(const rd_cfg *c, const char *name, int ord) {
   for (int i = 0; i < c->nsecs; i++)
-    if (strcmp(c->secs[i].name, section) == 0 && c->secs[i].ordinal == ord) return find_item(c, i, key);
-  return NULL;
+    if (strcmp(c->secs[i].name, name) == 0 && c->secs[i].ordinal == ord) return i;
+  return -1;
 }
 
-int rd_cfg_get_int(const rd_cfg *c, const char *s, int o, const char *k, int64_t dflt, int64_t *out) {
-  const rd_cfg_item *it = rd_cfg_find(c, s, o, k);
+const rd_cfg_item *rd_cfg_find(const rd_cfg *c, const char *section, int ord, const char *key) {
+  return rd_cfg_item_of(c, rd_cfg_section(c, section, ord), key);
+}
+
+/* ---- readers ------------------------------------------------------------------------ */
+
+/* Marks the item read as type; NULL when absent. */
+static rd_cfg_item *take(rd_cfg *c, int sec, const char *key, rd_cfg_type type, unsigned flags) {
+  rd_cfg_item *it = rd_cfg_item_of(c, sec, key);
+  if (!it) return NULL;
+  RD_ASSERT(it->type == RD_CFG_UNREAD || it->type == type, "key %s read as two types", key);
+  it->type = type;
+  it->canon = !(flags & RD_CFG_NOCANON);
+  return it;
+}
+
+/* Records a bad value (the first for the item) and returns -1. */
+static int bad(rd_cfg *c, rd_cfg_item *it, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int bad(rd_cfg *c, rd_cfg_item *it, const char *fmt, ...) {
+  if (it->bad) return -1;
+  char where[512], msg[RD_ERR_MSG_MAX];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  size_t n = strlen(rd_cfg_where(c, it, -1, where, sizeof where)) + strlen(msg) + 3;
+  it->bad = malloc(n);
+  RD_ASSERT(it->bad != NULL, "out of memory");
+  snprintf(it->bad, n, "%s: %s", where, msg);
+  return -1;
+}
+
+static void range_text(double lo, double hi, unsigned flags, char *buf, size_t n) {
+  if (hi >= 1e18) /* no real upper bound */
+    snprintf(buf, n, "%s %.15g", (flags & RD_CFG_LO_OPEN) ? ">" : ">=", lo);
+  else
+    snprintf(buf, n, "in %s%.15g, %.15g%s", (flags & RD_CFG_LO_OPEN) ? "(" : "[", lo, hi,
+             (flags & RD_CFG_HI_OPEN) ? ")" : "]");
+}
+
+static int empty(rd_cfg *c, rd_cfg_item *it) {
+  return it->value[0] == '\0' ? bad(c, it, "%s has no value", it->key) : 0;
+}
+
+/* An integer item's value: 0, or -1 with the message recorded. */
+static int int_value(rd_cfg *c, rd_cfg_item *it, const char *text, double lo, double hi, unsigned flags,
+                     int64_t *x) {
+  char r[64];
+  range_text(lo, hi, flags, r, sizeof r);
+  if (rd_parse_int(text, x)) {
+    size_t k = (*text == '-' || *text == '+') ? 1 : 0;
+    if (text[k] && strspn(text + k, "0123456789") == strlen(text + k)) /* digits only: too large */
+      return bad(c, it, "%s = %s is out of range (must be %s)", it->key, text, r);
+    return bad(c, it, "%s = '%s' is not an integer", it->key, text);
+  }
+  if ((double)*x < lo || (double)*x > hi)
+    return bad(c, it, "%s = %s is out of range (must be %s)", it->key, text, r);
+  return 0;
+}
+
+int rd_cfg_int(rd_cfg *c, int sec, const char *key, int64_t dflt, double lo, double hi, unsigned flags, int64_t *out) {
   *out = dflt;
+  rd_cfg_item *it = take(c, sec, key, RD_CFG_INT, flags);
   if (!it) return 0;
-  RD_ASSERT(rd_parse_int(it->value, out) == 0, "unvalidated int %s.%s", s, k);
+  int64_t x = 0;
+  if (empty(c, it) || int_value(c, it, it->value, lo, hi, flags, &x)) return -1;
+  *out = x;
   return 1;
 }
 
-int rd_cfg_get_u64(const rd_cfg *c, const char *s, int o, const char *k, uint64_t dflt, uint64_t *out) {
-  const rd_cfg_item *it = rd_cfg_find(c, s, o, k);
+int rd_cfg_u64(rd_cfg *c, int sec, const char *key, uint64_t dflt, unsigned flags, uint64_t *out) {
   *out = dflt;
+  rd_cfg_item *it = take(c, sec, key, RD_CFG_U64, flags);
   if (!it) return 0;
-  RD_ASSERT(rd_parse_u64(it->value, out) == 0, "unvalidated u64 %s.%s", s, k);
+  uint64_t x;
+  if (empty(c, it)) return -1;
+  if (rd_parse_u64(it->value, &x)) return bad(c, it, "%s = '%s' is not an integer in [0, 2^64)", key, it->value);
+  *out = x;
   return 1;
 }
 
-int rd_cfg_get_double(const rd_cfg *c, const char *s, int o, const char *k, double dflt, double *out) {
-  const rd_cfg_item *it = rd_cfg_find(c, s, o, k);
+int rd_cfg_float(rd_cfg *c, int sec, const char *key, double dflt, double lo, double hi, unsigned flags,
+                 double *out) {
   *out = dflt;
+  rd_cfg_item *it = take(c, sec, key, RD_CFG_FLOAT, flags);
   if (!it) return 0;
-  RD_ASSERT(rd_parse_double(it->value, out) == 0, "unvalidated float %s.%s", s, k);
+  double x;
+  if (empty(c, it)) return -1;
+  if (rd_parse_double(it->value, &x)) return bad(c, it, "%s = '%s' is not a finite decimal number", key, it->value);
+  if (x < lo || x > hi || ((flags & RD_CFG_LO_OPEN) && x == lo) || ((flags & RD_CFG_HI_OPEN) && x == hi)) {
+    char r[64];
+    range_text(lo, hi, flags, r, sizeof r);
+    return bad(c, it, "%s = %s is out of range (must be %s)", key, it->value, r);
+  }
+  *out = x;
   return 1;
 }
 
-int rd_cfg_get_bool(const rd_cfg *c, const char *s, int o, const char *k, int dflt, int *out) {
-  const rd_cfg_item *it = rd_cfg_find(c, s, o, k);
+int rd_cfg_bool(rd_cfg *c, int sec, const char *key, int dflt, unsigned flags, int *out) {
   *out = dflt;
+  rd_cfg_item *it = take(c, sec, key, RD_CFG_BOOL, flags);
   if (!it) return 0;
+  if (empty(c, it)) return -1;
+  if (strcmp(it->value, "true") && strcmp(it->value, "false"))
+    return bad(c, it, "%s = '%s' must be true or false", key, it->value);
   *out = strcmp(it->value, "true") == 0;
   return 1;
 }
 
-int rd_cfg_get_str(const rd_cfg *c, const char *s, int o, const char *k, const char *dflt, const char **out) {
-  const rd_cfg_item *it = rd_cfg_find(c, s, o, k);
-  *out = it ? it->value : dflt;
-  return it != NULL;
+int rd_cfg_enum(rd_cfg *c, int sec, const char *key, const char *const *names, int dflt, unsigned flags, int *out) {
+  *out = dflt;
+  rd_cfg_item *it = take(c, sec, key, RD_CFG_STR, flags);
+  if (!it) return 0;
+  if (empty(c, it)) return -1;
+  char list[512] = "";
+  for (int i = 0; names[i]; i++) {
+    if (strcmp(names[i], it->value) == 0) {
+      *out = i;
+      return 1;
+    }
+    strncat(list, i ? ", " : "", sizeof list - strlen(list) - 1);
+    strncat(list, names[i], sizeof list - strlen(list) - 1);
+  }
+  return bad(c, it, "unknown %s '%s' (one of: %s)", key, it->value, list);
+}
+
+int rd_cfg_str(rd_cfg *c, int sec, const char *key, const char *dflt, unsigned flags, const char **out) {
+  *out = dflt;
+  rd_cfg_item *it = take(c, sec, key, RD_CFG_STR, flags);
+  if (!it) return 0;
+  if (empty(c, it)) return -1;
+  *out = it->value;
+  return 1;
+}
+
+static int valid_name(const char *s) {
+  size_t n = strlen(s);
+  if (n == 0 || n > 64 || !(isalpha((unsigned char)s[0]) || s[0] == '_')) return 0;
+  for (size_t i = 0; i < n; i++)
+    if (!(isalnum((unsigned char)s[i]) || s[i] == '_' || s[i] == '-')) return 0;
+  return 1;
+}
+
+int rd_cfg_name(rd_cfg *c, int sec, const char *key, const char *dflt, unsigned flags, const char **out) {
+  *out = dflt;
+  rd_cfg_item *it = take(c, sec, key, RD_CFG_STR, flags);
+  if (!it) return 0;
+  if (empty(c, it)) return -1;
+  if (!valid_name(it->value))
+    return bad(c, it, "%s = '%s' is not a valid name (a letter or _, then letters, digits, _ or -; at most 64)", key,
+               it->value);
+  *out = it->value;
+  return 1;
+}
+
+int rd_cfg_ints(rd_cfg *c, int sec, const char *key, int nmin, int nmax, const int64_t *dflt, int ndflt, double lo,
+                double hi, unsigned flags, int64_t *out, int *n) {
+  *n = ndflt;
+  for (int i = 0; i < ndflt; i++) out[i] = dflt[i];
+  rd_cfg_item *it = take(c, sec, key, RD_CFG_INTS, flags);
+  if (!it) return 0;
+  if (empty(c, it)) return -1;
+  int k = 0;
+  int64_t v[16];
+  for (const char *p = it->value;;) {
+    const char *comma = strchr(p, ',');
+    const char *b = p, *e = comma ? comma : p + strlen(p);
+    trim(&b, &e);
+    char part[64];
+    if (k == nmax || b == e || (size_t)(e - b) >= sizeof part) {
+      if (nmin == nmax)
+        return bad(c, it, "%s = '%s' must be %d integer%s separated by commas", key, it->value, nmax, nmax > 1 ? "s" : "");
+      return bad(c, it, "%s = '%s' must be %d to %d integers separated by commas", key, it->value, nmin, nmax);
+    }
+    snprintf(part, sizeof part, "%.*s", (int)(e - b), b);
+    if (int_value(c, it, part, lo, hi, flags, &v[k])) return -1;
+    k++;
+    if (!comma) break;
+    p = comma + 1;
+  }
+  if (k < nmin)
+    return bad(c, it, "%s = '%s' must be %d to %d integers separated by commas", key, it->value, nmin, nmax);
+  if ((flags & RD_CFG_ONE_OR_ALL) && k != 1 && k != nmax)
+    return bad(c, it, "%s = '%s' must be one integer or %d separated by commas", key, it->value, nmax);
+  if ((flags & RD_CFG_ONE_OR_ALL) && k == 1)
+    for (k = 1; k < nmax; k++) v[k] = v[0];
+  for (int i = 0; i < k; i++) out[i] = v[i];
+  *n = k;
+  return 1;
+}
+
+void rd_cfg_not_applicable(rd_cfg *c, int sec, const char *key, const char *fmt, ...) {
+  rd_cfg_item *it = rd_cfg_item_of(c, sec, key);
+  if (!it || it->type != RD_CFG_UNREAD || it->na) return;
+  char why[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(why, sizeof why, fmt, ap);
+  va_end(ap);
+  it->na = xstrdup(why);
+}
+
+rd_status rd_cfg_fail(rd_cfg *c, const rd_cfg_item *item, int sec, const char *fmt, ...) {
+  if (c->first.code) return RD_EINPUT;
+  char where[512], msg[RD_ERR_MSG_MAX];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  return rd_err_set(&c->first, RD_EINPUT, "%s: %s", rd_cfg_where(c, item, sec, where, sizeof where), msg);
+}
+
+void rd_cfg_canon_value(rd_cfg *c, rd_cfg_item *it, const char *value) {
+  (void)c;
+  free(it->canon_value);
+  it->canon_value = xstrdup(value);
+}
+
+void rd_cfg_visit(rd_cfg *c, int sec) {
+  if (sec >= 0) c->secs[sec].visited = 1;
+}
+
+static rd_status unread(const rd_cfg *c, int visited, rd_err *err) {
+  for (int i = 0; i < c->nitems; i++) {
+    const rd_cfg_item *it = &c->items[i];
+    if (it->type != RD_CFG_UNREAD || c->secs[it->sec].visited != visited) continue;
+    char w[512];
+    rd_cfg_where(c, it, -1, w, sizeof w);
+    if (it->na) return rd_err_set(err, RD_EINPUT, "%s: %s %s", w, it->key, it->na);
+    return rd_err_set(err, RD_EINPUT, "%s: unknown key '%s' in [%s]", w, it->key, c->secs[it->sec].name);
+  }
+  return RD_OK;
+}
+
+/* Every section must be known before rd_cfg_finish: a key of an unknown
+ * section is never read, but the section itself is reported first (job.c). */
+rd_status rd_cfg_finish(const rd_cfg *c, rd_err *err) {
+  for (int i = 0; i < c->nitems; i++)
+    if (c->items[i].bad) {
+      rd_err_clear(err);
+      return rd_err_set(err, RD_EINPUT, "%s", c->items[i].bad);
+    }
+  rd_err e = {0};
+  if (unread(c, 1, &e) || (e = c->first, e.code) || unread(c, 0, &e)) {
+    rd_err_clear(err);
+    return rd_err_set(err, e.code, "%s", e.msg);
+  }
+  return err->code;
 }
 
 /* ---- canonical form ----------------------------------------------------------------- */
@@ -499,61 +527,99 @@ static int cmp_items(const void *a, const void *b) {
   return strcmp(x->key, y->key);
 }
 
+static void canon_value(const rd_cfg_item *it, char *val, size_t n) {
+  if (it->canon_value) {
+    snprintf(val, n, "%s", it->canon_value);
+    return;
+  }
+  switch (it->type) {
+    case RD_CFG_INT: {
+      int64_t x = 0;
+      rd_parse_int(it->value, &x);
+      snprintf(val, n, "%lld", (long long)x);
+      return;
+    }
+    case RD_CFG_U64: {
+      uint64_t x = 0;
+      rd_parse_u64(it->value, &x);
+      snprintf(val, n, "%llu", (unsigned long long)x);
+      return;
+    }
+    case RD_CFG_FLOAT: {
+      double x = 0;
+      rd_parse_double(it->value, &x);
+      snprintf(val, n, "%.17g", x);
+      return;
+    }
+    case RD_CFG_INTS: {
+      size_t o = 0;
+      val[0] = '\0';
+      for (const char *p = it->value; p && o < n;) {
+        long long x = strtoll(p, NULL, 10); /* validated: integers and commas */
+        o += (size_t)snprintf(val + o, n - o, "%s%lld", o ? "," : "", x);
+        p = strchr(p, ',');
+        if (p) p++;
+      }
+      return;
+    }
+    default: snprintf(val, n, "%s", it->value); return;
+  }
+}
+
+static void append(char **out, size_t *len, size_t *cap, const char *s) {
+  size_t ln = strlen(s);
+  while (*len + ln + 1 > *cap) {
+    *cap *= 2;
+    *out = realloc(*out, *cap);
+    RD_ASSERT(*out != NULL, "out of memory");
+  }
+  memcpy(*out + *len, s, ln + 1);
+  *len += ln;
+}
+
 static char *canonical(const rd_cfg *c, int skip_epochs) {
   size_t cap = 256, len = 0;
   char *out = malloc(cap);
   RD_ASSERT(out != NULL, "out of memory");
   out[0] = '\0';
   const rd_cfg_item **v = malloc(sizeof *v * (size_t)(c->nitems + 1));
-  RD_ASSERT(v != NULL, "out of memory");
-  /* Sections in a fixed order ([dense] in file order among themselves), so where
-   * a section is written, or whether --set created it, does not matter. */
   int *order = malloc(sizeof(int) * (size_t)(c->nsecs + 1)), no = 0;
-  RD_ASSERT(order != NULL, "out of memory");
-  for (int k = 0; k_sections[k]; k++)
-    for (int i = 0; i < c->nsecs; i++)
-      if (!strcmp(c->secs[i].name, k_sections[k])) order[no++] = i;
+  RD_ASSERT(v && order, "out of memory");
+  /* [run] and [model], the layers in file order, then [data] and [train]: where
+   * a fixed section is written, or whether --set created it, does not matter;
+   * the layers' order is the model. */
+  static const char *const head[] = {"run", "model"}, *const tail[] = {"data", "train"};
+  for (int k = 0; k < 2; k++) {
+    int s = rd_cfg_section(c, head[k], 0);
+    if (s >= 0) order[no++] = s;
+  }
+  for (int i = 0; i < c->nsecs; i++)
+    if (!rd_cfg_is_fixed(c->secs[i].name)) order[no++] = i;
+  for (int k = 0; k < 2; k++) {
+    int s = rd_cfg_section(c, tail[k], 0);
+    if (s >= 0) order[no++] = s;
+  }
   for (int oi = 0; oi < no; oi++) {
     const int s = order[oi];
+    const int layer = !rd_cfg_is_fixed(c->secs[s].name);
     int n = 0;
-    for (int i = 0; i < c->nitems; i++)
-      if (c->items[i].sec == s && find_key(c->secs[s].name, c->items[i].key)->canon &&
-          !(skip_epochs && !strcmp(c->secs[s].name, "train") && !strcmp(c->items[i].key, "epochs")))
-        v[n++] = &c->items[i];
+    for (int i = 0; i < c->nitems; i++) {
+      const rd_cfg_item *it = &c->items[i];
+      if (it->sec != s) continue;
+      RD_ASSERT(it->type != RD_CFG_UNREAD, "canonical text of a config with unread key %s", it->key);
+      if (it->canon && !(skip_epochs && !strcmp(c->secs[s].name, "train") && !strcmp(it->key, "epochs")))
+        v[n++] = it;
+    }
     qsort(v, (size_t)n, sizeof *v, cmp_items);
-    if (n == 0 && strcmp(c->secs[s].name, "dense")) continue; /* an empty [dense] is still a layer */
-    for (int i = -1; i < n; i++) {
-      char line[1200];
-      if (i < 0) {
-        snprintf(line, sizeof line, "[%s]\n", c->secs[s].name);
-      } else {
-        const keydef *d = find_key(c->secs[s].name, v[i]->key);
-        char val[1024];
-        if (d->type == T_INT) {
-          int64_t x = 0;
-          rd_parse_int(v[i]->value, &x);
-          snprintf(val, sizeof val, "%lld", (long long)x);
-        } else if (d->type == T_U64) {
-          uint64_t x = 0;
-          rd_parse_u64(v[i]->value, &x);
-          snprintf(val, sizeof val, "%llu", (unsigned long long)x);
-        } else if (d->type == T_FLOAT) {
-          double x = 0;
-          rd_parse_double(v[i]->value, &x);
-          snprintf(val, sizeof val, "%.17g", x);
-        } else {
-          snprintf(val, sizeof val, "%s", v[i]->value);
-        }
-        snprintf(line, sizeof line, "%s = %s\n", v[i]->key, val);
-      }
-      size_t ln = strlen(line);
-      while (len + ln + 1 > cap) {
-        cap *= 2;
-        out = realloc(out, cap);
-        RD_ASSERT(out != NULL, "out of memory");
-      }
-      memcpy(out + len, line, ln + 1);
-      len += ln;
+    if (n == 0 && !layer) continue; /* an empty layer section is still a layer */
+    char line[1200];
+    snprintf(line, sizeof line, "[%s]\n", c->secs[s].name);
+    append(&out, &len, &cap, line);
+    for (int i = 0; i < n; i++) {
+      char val[1024];
+      canon_value(v[i], val, sizeof val);
+      snprintf(line, sizeof line, "%s = %s\n", v[i]->key, val);
+      append(&out, &len, &cap, line);
     }
   }
   free(v);

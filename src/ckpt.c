@@ -88,10 +88,14 @@ uint64_t rd_ckpt_model_digest(const rd_model *m) {
   XXH64_state_t *s = XXH64_createState();
   XXH64_reset(s, 0);
   for (int t = 0; t < m->ntensors; t++) {
-    char line[256];
+    char line[512];
     const rd_tensor *T = &m->tensors[t];
-    int n = snprintf(line, sizeof line, "%s/%s %d %" PRId64 " %" PRId64 "\n", T->layer, T->name, T->ndim,
-                     T->shape[0], T->ndim > 1 ? T->shape[1] : 0);
+    /* "layer/name ndim d0 d1[ d2 d3][ nt]": the first form is the one of
+     * Dense-only models before 4-D and non-trainable tensors existed. */
+    int n = snprintf(line, sizeof line, "%s/%s %d %" PRId64 " %" PRId64, T->layer, T->name, T->shape.ndim,
+                     T->shape.dim[0], T->shape.ndim > 1 ? T->shape.dim[1] : 0);
+    for (int d = 2; d < T->shape.ndim; d++) n += snprintf(line + n, sizeof line - (size_t)n, " %" PRId64, T->shape.dim[d]);
+    n += snprintf(line + n, sizeof line - (size_t)n, "%s\n", T->trainable ? "" : " nt");
     XXH64_update(s, line, (size_t)n);
   }
   uint64_t h = XXH64_digest(s);
@@ -230,6 +234,7 @@ rd_status rd_ckpt_write(const char *dir, int keep, const rd_model *m, const floa
         bad |= rd_h5_attr_u64(f, "config_xxh64", id->config_digest);
         bad |= rd_h5_attr_u64(f, "model_xxh64", md);
         bad |= rd_h5_attr_str(f, "fingerprint", id->fingerprint ? id->fingerprint : "");
+        if (id->plugins && *id->plugins) bad |= rd_h5_attr_str(f, "plugins", id->plugins);
         bad |= rd_h5_attr_u64(f, "checksum", checksum(params, m->nparams, opt, nopt, st, id->config_digest, md));
         bad |= H5Fclose(f) < 0;
         if (!bad) bad = seal(tmp, id->config_digest);
@@ -287,6 +292,18 @@ static rd_status load(const char *path, const rd_model *m, float *params, float 
     return rd_err_set(err, RD_EINPUT, "%s: not a reprodist checkpoint (format attributes missing)", path);
   }
   st->iteration = it, st->epoch = (int64_t)ep, st->batch = (int64_t)ba, st->seen = (int64_t)seen;
+  char *plugins = rd_h5_read_attr_str(f, "plugins");
+  const char *want = id->plugins ? id->plugins : "";
+  if (strcmp(plugins ? plugins : "", want)) {
+    rd_err_set(err, RD_EINPUT,
+               "%s: this checkpoint was made with layer plugins '%s', this run loads '%s' (name@xxh64); resume with "
+               "the plugin files it was made with",
+               path, plugins ? plugins : "", want);
+    free(plugins);
+    H5Fclose(f);
+    return err->code;
+  }
+  free(plugins);
   if (md != rd_ckpt_model_digest(m)) {
     H5Fclose(f);
     return rd_err_set(err, RD_EINPUT, "%s: this checkpoint belongs to another model (its tensors differ from the config's)",

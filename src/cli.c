@@ -14,10 +14,9 @@
 #include "reprodist/fsio.h"
 #include "reprodist/h5io.h"
 #include "reprodist/inspect.h"
+#include "reprodist/job.h"
 #include "reprodist/log.h"
 #include "reprodist/mem.h"
-#include "reprodist/model.h"
-#include "reprodist/train.h"
 
 #define RD_MAX_SETS 256
 #define RD_MAX_CONFIG_BYTES (16u << 20)
@@ -45,7 +44,7 @@ static const char k_usage[] =
     "options:\n"
     "  -o, --output PATH          write the weights here (overrides [run] output)\n"
     "  --set SECTION.KEY=VALUE    override a config value; repeatable;\n"
-    "                             SECTION.N.KEY for the N-th [dense] (from 0)\n"
+    "                             SECTION.N.KEY for the N-th [SECTION] (from 0)\n"
     "  --resume PATH|latest       continue from a checkpoint (any rank count)\n"
     "  --allow-mixed              train even if ranks' environments differ (warns)\n"
     "  -h, --help                 this text\n"
@@ -179,31 +178,22 @@ static rd_status read_config_bytes(const char *path, char **text, size_t *len, r
   return RD_OK;
 }
 
-/* Config + overrides + model, identical on every rank. */
-static rd_status load_job(const cli_args *a, rd_cfg *cfg, rd_model *m, rd_err *err) {
+/* Config + overrides + plugins + model, identical on every rank. */
+static rd_status load_job(const cli_args *a, rd_job *j, rd_err *err) {
   char *text = NULL;
   size_t len = 0;
-  memset(cfg, 0, sizeof *cfg);
-  memset(m, 0, sizeof *m);
+  memset(j, 0, sizeof *j);
   if (read_config_bytes(a->config, &text, &len, err)) return err->code;
-  rd_status st = rd_cfg_parse(cfg, a->config, text, len, err);
+  rd_job_load(j, a->config, text, len, a->sets, a->nsets, 0, err);
   free(text);
-  for (int i = 0; i < a->nsets && st == RD_OK; i++) st = rd_cfg_set(cfg, a->sets[i], err);
-  if (st == RD_OK) st = rd_cfg_validate(cfg, err);
-  if (st == RD_OK) st = rd_model_from_cfg(m, cfg, err);
-  /* Every rank parsed the same bytes, so they agree; this keeps it so if not. */
+  /* Every rank parsed the same bytes; a plugin missing on one node differs. */
   return rd_comm_agree(err);
 }
 
-static const char *output_path(const cli_args *a, const rd_cfg *cfg) {
-  const char *out;
-  rd_cfg_get_str(cfg, "run", 0, "output", "weights.h5", &out);
-  return a->output ? a->output : out;
-}
+static const char *output_path(const cli_args *a, const rd_job *j) { return a->output ? a->output : j->output; }
 
-static rd_status write_weights(const char *path, const rd_cfg *cfg, const rd_model *m, const float *params,
-                               rd_err *err) {
-  char *canon = rd_cfg_canonical(cfg);
+static rd_status write_weights(const char *path, const rd_job *j, const float *params, rd_err *err) {
+  char *canon = rd_cfg_canonical(&j->cfg);
   /* The core name is rank 0's: the file must not depend on which rank wrote what. */
   char *core = strdup(rd_fp_openblas_core());
   size_t n = strlen(core) + 1;
@@ -216,50 +206,45 @@ static rd_status write_weights(const char *path, const rd_cfg *cfg, const rd_mod
   size_t fn = strlen(fp) + 1;
   if (rd_comm_rank() != 0) free(fp), fp = NULL;
   rd_comm_bcast_bytes((void **)&fp, &fn, 0);
-  rd_provenance prov = {rd_fp_version(), canon, rd_cfg_digest(cfg), m->global_seed, core, fp};
-  rd_status st = rd_h5_write_weights(path, m, params, &prov, err);
+  rd_provenance prov = {rd_fp_version(), canon, rd_cfg_digest(&j->cfg), j->model.global_seed, core, fp, j->plugins};
+  rd_status st = rd_h5_write_weights(path, &j->model, params, &prov, err);
   free(canon);
   free(core);
   free(fp);
   return st;
 }
 
-static rd_status cmd_init(const cli_args *a, const rd_cfg *cfg, const rd_model *m, rd_err *err) {
-  const char *out = output_path(a, cfg);
+static rd_status cmd_init(const cli_args *a, const rd_job *j, rd_err *err) {
+  const char *out = output_path(a, j);
+  const rd_model *m = &j->model;
   if (rd_h5_check_output(out, err)) return err->code;
   float *params = rd_mem_alloc_f32(m->nparams);
   rd_model_init_params(m, params);
-  rd_status st = write_weights(out, cfg, m, params, err);
+  rd_status st = write_weights(out, j, params, err);
   if (st == RD_OK)
     rd_log0("reprodist: wrote initial weights of %d layers (%zu parameters) to %s (config xxh64 %016" PRIx64 ")",
-            m->nlayers, m->nparams, out, rd_cfg_digest(cfg));
+            m->nlayers, m->nparams, out, rd_cfg_digest(&j->cfg));
   free(params);
   return st;
 }
 
-static rd_status cmd_train(const cli_args *a, const rd_cfg *cfg, const rd_model *m, rd_err *err) {
-  rd_train_spec t;
-  const char *out = output_path(a, cfg);
-  rd_train_spec_from_cfg(&t, cfg, m, err);
+static rd_status cmd_train(const cli_args *a, const rd_job *j, rd_err *err) {
+  const char *out = output_path(a, j);
+  const rd_model *m = &j->model;
+  rd_train_spec_check(&j->train, m, &j->cfg, err);
   if (rd_comm_agree(err) || rd_fp_check_ranks(a->allow_mixed, err) || rd_h5_check_output(out, err))
     return err->code;
   float *params = rd_mem_alloc_f32(m->nparams);
   rd_model_init_params(m, params);
   char fp[RD_FP_MAX];
   rd_fp_text(fp, sizeof fp);
-  rd_train_ctl ctl = {a->resume, rd_cfg_digest_resumable(cfg), fp, out, a->command};
-  rd_status st = rd_train_run(&t, &ctl, cfg, m, params, err);
-  if (st == RD_OK) st = write_weights(out, cfg, m, params, err);
-  if (st == RD_OK) rd_log0("reprodist: wrote trained weights to %s (config xxh64 %016" PRIx64 ")", out, rd_cfg_digest(cfg));
+  rd_train_ctl ctl = {a->resume, rd_cfg_digest_resumable(&j->cfg), fp, out, a->command, j->plugins};
+  rd_status st = rd_train_run(&j->train, &ctl, &j->data, m, params, err);
+  if (st == RD_OK) st = write_weights(out, j, params, err);
+  if (st == RD_OK)
+    rd_log0("reprodist: wrote trained weights to %s (config xxh64 %016" PRIx64 ")", out, rd_cfg_digest(&j->cfg));
   free(params);
   return st;
-}
-
-static void shape_text(const rd_tensor *T, char *buf, size_t n) {
-  if (T->ndim == 1)
-    snprintf(buf, n, "(%" PRId64 ",)", T->shape[0]);
-  else
-    snprintf(buf, n, "(%" PRId64 ", %" PRId64 ")", T->shape[0], T->shape[1]);
 }
 
 static rd_status cmd_seeds(const rd_model *m) {
@@ -267,10 +252,10 @@ static rd_status cmd_seeds(const rd_model *m) {
   rd_log0("%-32s %-14s %-18s %-16s %s", "# tensor", "shape", "initializer", "seed", "source");
   for (int t = 0; t < m->ntensors; t++) {
     const rd_tensor *T = &m->tensors[t];
-    char name[RD_NAME_MAX * 2 + 8], shape[48];
+    char name[RD_NAME_MAX + 48], shape[96];
     snprintf(name, sizeof name, "%s/%s:0", T->layer, T->name);
-    shape_text(T, shape, sizeof shape);
-    rd_log0("%-32s %-14s %-18s %016" PRIx64 " %s", name, shape, rd_init_kind_name(T->init.kind), T->seed,
+    rd_log0("%-32s %-14s %-18s %016" PRIx64 " %s", name, rd_shape_text(&T->shape, shape, sizeof shape),
+            rd_init_kind_name(T->init.kind), T->seed,
             T->explicit_seed ? "explicit" : (rd_init_is_random(T->init.kind) ? "derived" : "derived (unused)"));
   }
   return RD_OK;
@@ -305,21 +290,19 @@ int rd_cli_main(int argc, char **argv) {
     if (err.msg[0]) rd_err_print0(&err);
     return err.code;
   }
-  rd_cfg cfg;
-  rd_model m;
+  rd_job job;
   rd_status st = RD_OK;
-  if (load_job(&a, &cfg, &m, &err) == RD_OK) {
+  if (load_job(&a, &job, &err) == RD_OK) {
     if (!strcmp(a.cmd, "init"))
-      st = cmd_init(&a, &cfg, &m, &err);
+      st = cmd_init(&a, &job, &err);
     else if (!strcmp(a.cmd, "seeds"))
-      st = cmd_seeds(&m);
+      st = cmd_seeds(&job.model);
     else
-      st = cmd_train(&a, &cfg, &m, &err);
+      st = cmd_train(&a, &job, &err);
   }
   rd_comm_agree(&err);
   rd_err_print0(&err);
-  rd_model_free(&m);
-  rd_cfg_free(&cfg);
+  rd_job_free(&job);
   /* RD_STOPPED carries no error message: the loop already said what to do. */
   return err.code != RD_OK ? (int)err.code : (int)st;
 }

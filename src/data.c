@@ -421,39 +421,55 @@ static rd_status fetch_h5(rd_dataset *d, const uint32_t *rows, int64_t n, float 
 
 /* ---- common ------------------------------------------------------------------- */
 
-rd_status rd_data_open(rd_dataset *d, const rd_cfg *cfg, int test, int64_t input, int64_t classes,
+rd_status rd_data_spec_from_cfg(rd_data_spec *s, rd_cfg *c) {
+  memset(s, 0, sizeof *s);
+  const int sec = rd_cfg_section(c, "data", 0);
+  static const char *const sources[] = {"idx", "hdf5", "synthetic", NULL};
+  int src = 0;
+  rd_cfg_enum(c, sec, "source", sources, 0, 0, &src);
+  s->source = src == 1 ? RD_DATA_HDF5 : src == 2 ? RD_DATA_SYNTHETIC : RD_DATA_IDX;
+  rd_cfg_float(c, sec, "scale", 1.0, -3.4028234663852886e38, 3.4028234663852886e38, 0, &s->scale);
+  static const char *const xk[2] = {"train_x", "test_x"}, *const yk[2] = {"train_y", "test_y"};
+  static const char *const xdef[2] = {FMNIST "train-images-idx3-ubyte.gz", FMNIST "t10k-images-idx3-ubyte.gz"};
+  static const char *const ydef[2] = {FMNIST "train-labels-idx1-ubyte.gz", FMNIST "t10k-labels-idx1-ubyte.gz"};
+  static const char *const lk[2] = {"limit", "test_limit"}, *const nk[2] = {"samples", "test_samples"};
+  for (int t = 0; t < 2; t++) {
+    int hx = rd_cfg_str(c, sec, xk[t], xdef[t], RD_CFG_NOCANON, &s->x[t]) > 0;
+    int hy = rd_cfg_str(c, sec, yk[t], ydef[t], RD_CFG_NOCANON, &s->y[t]) > 0;
+    s->given[t] = hx && hy;
+    rd_cfg_int(c, sec, lk[t], 0, 1, 9.2233720368547758e18, 0, &s->limit[t]);
+    rd_cfg_int(c, sec, nk[t], t ? 256 : 1024, 1, 1e9, 0, &s->samples[t]);
+  }
+  s->cfg_path = c->path;
+  return RD_OK;
+}
+
+rd_status rd_data_open(rd_dataset *d, const rd_data_spec *spec, int test, int64_t input, int64_t classes,
                        uint64_t global_seed, int64_t max_rows, rd_err *err) {
   memset(d, 0, sizeof *d);
   d->hx = d->hy = d->hfx = d->hfy = -1;
   d->dim = input;
   d->classes = classes;
-  const char *src;
-  rd_cfg_get_str(cfg, "data", 0, "source", "idx", &src);
-  rd_cfg_get_double(cfg, "data", 0, "scale", 1.0, &d->scale);
-  int64_t limit;
-  rd_cfg_get_int(cfg, "data", 0, test ? "test_limit" : "limit", 0, &limit);
-  const char *xs, *ys;
-  const char *xdef = test ? FMNIST "t10k-images-idx3-ubyte.gz" : FMNIST "train-images-idx3-ubyte.gz";
-  const char *ydef = test ? FMNIST "t10k-labels-idx1-ubyte.gz" : FMNIST "train-labels-idx1-ubyte.gz";
-  int hx = rd_cfg_get_str(cfg, "data", 0, test ? "test_x" : "train_x", xdef, &xs);
-  int hy = rd_cfg_get_str(cfg, "data", 0, test ? "test_y" : "train_y", ydef, &ys);
+  d->scale = spec->scale;
+  const int64_t limit = spec->limit[test];
+  const char *xs = spec->x[test], *ys = spec->y[test];
   snprintf(d->xname, sizeof d->xname, "%s", xs);
   snprintf(d->yname, sizeof d->yname, "%s", ys);
   d->xkey = test ? "test_x" : "train_x";
   d->ykey = test ? "test_y" : "train_y";
-  if (!strcmp(src, "synthetic")) {
+  if (spec->source == RD_DATA_SYNTHETIC) {
     d->source = RD_DATA_SYNTHETIC;
-    rd_cfg_get_int(cfg, "data", 0, test ? "test_samples" : "samples", test ? 256 : 1024, &d->n);
+    d->n = spec->samples[test];
     if (limit > 0 && limit < d->n) d->n = limit;
     d->seed_x = rd_seed_tensor(global_seed, "data", test ? "test_x" : "x");
     d->seed_y = rd_seed_tensor(global_seed, "data", test ? "test_y" : "y");
     snprintf(d->xname, sizeof d->xname, "synthetic %s set", test ? "test" : "training");
     return RD_OK;
   }
-  if (!strcmp(src, "hdf5")) {
+  if (spec->source == RD_DATA_HDF5) {
     d->source = RD_DATA_HDF5;
-    if (!hx || !hy)
-      return rd_err_set(err, RD_EINPUT, "%s: [data] source = hdf5 needs %s and %s (FILE:DATASET)", cfg->path,
+    if (!spec->given[test])
+      return rd_err_set(err, RD_EINPUT, "%s: [data] source = hdf5 needs %s and %s (FILE:DATASET)", spec->cfg_path,
                         test ? "test_x" : "train_x", test ? "test_y" : "train_y");
     /* What the crash guard names where HDF5 may crash in either file (opening
      * names the one file). */

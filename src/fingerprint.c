@@ -14,6 +14,7 @@
 #endif
 
 #include "reprodist/comm.h"
+#include "reprodist/registry.h"
 
 #ifndef RD_VERSION
 #define RD_VERSION "unknown"
@@ -55,13 +56,15 @@ void rd_fp_text(char *buf, size_t n) {
   ftz = (csr >> 15) & 1;
   daz = (csr >> 6) & 1;
 #endif
-  snprintf(buf, n,
-           "reprodist=%s\nbuild=%s\ncompiler=%s\nopenblas_core=%s\nopenblas=%s\nopenblas_threads=%d\n"
-           "libc=glibc %s\nhdf5=%u.%u.%u\nfp_rounding=%s\nfp_ftz=%d\nfp_daz=%d\nendian=%s\n"
-           "sizes=float:%zu,double:%zu,long:%zu,pointer:%zu\n",
-           rd_fp_version(), rd_fp_build_flags(), __VERSION__, rd_fp_openblas_core(), rd_fp_openblas_config(),
-           rd_fp_openblas_threads(), gnu_get_libc_version(), maj, min, rel, rounding(), ftz, daz,
-           little ? "little" : "big", sizeof(float), sizeof(double), sizeof(long), sizeof(void *));
+  int o = snprintf(buf, n,
+                   "reprodist=%s\nbuild=%s\ncompiler=%s\nopenblas_core=%s\nopenblas=%s\nopenblas_threads=%d\n"
+                   "libc=glibc %s\nhdf5=%u.%u.%u\nfp_rounding=%s\nfp_ftz=%d\nfp_daz=%d\nendian=%s\n"
+                   "sizes=float:%zu,double:%zu,long:%zu,pointer:%zu\n",
+                   rd_fp_version(), rd_fp_build_flags(), __VERSION__, rd_fp_openblas_core(), rd_fp_openblas_config(),
+                   rd_fp_openblas_threads(), gnu_get_libc_version(), maj, min, rel, rounding(), ftz, daz,
+                   little ? "little" : "big", sizeof(float), sizeof(double), sizeof(long), sizeof(void *));
+  /* Plugins are code that computes the result: ranks must load the same bytes. */
+  if (*rd_registry_plugins() && o > 0 && (size_t)o < n) snprintf(buf + o, n - (size_t)o, "plugins=%s\n", rd_registry_plugins());
 }
 
 /* Value of key in a fingerprint text, into out. */
@@ -99,7 +102,7 @@ rd_status rd_fp_check_ranks(int allow_mixed, rd_err *err) {
       for (const char *p = a; *p && !msg[0];) {
         const char *eq = strchr(p, '='), *nl = strchr(p, '\n');
         if (!eq || !nl) break;
-        char key[64], va[256], vb[256];
+        char key[64], va[RD_FP_MAX], vb[RD_FP_MAX];
         snprintf(key, sizeof key, "%.*s", (int)(eq - p), p);
         value_of(a, key, va, sizeof va);
         value_of(b, key, vb, sizeof vb);

@@ -346,49 +346,56 @@ rd_status rd_h5_write_weights(const char *path, const rd_model *m, const float *
     attr_u64(&x, f, "reprodist_seed", prov->global_seed);
     attr_string(&x, f, "reprodist_openblas_core", prov->openblas_core);
     if (prov->fingerprint) attr_string(&x, f, "reprodist_fingerprint", prov->fingerprint);
+    if (prov->plugins && *prov->plugins) attr_string(&x, f, "reprodist_plugins", prov->plugins);
 
     /* Every rank makes the same sequence of HDF5 calls even after a local
      * failure (a full disk is seen by the writing rank only): leaving the
      * sequence early would leave the others waiting in a collective. */
     for (int i = 0; i < m->nlayers; i++) {
       const rd_layer *L = &m->layers[i];
+      /* Keras: a group per layer with its weight_names; the weights at
+       * "<layer>/<tensor>:0" inside it (so a subgroup named like the layer),
+       * trainable first. A layer without weights has an empty list and no subgroup. */
       hid_t g = H5Gcreate2(f, L->name, H5P_DEFAULT, gcpl, H5P_DEFAULT);
-      hid_t g2 = g >= 0 ? H5Gcreate2(g, L->name, H5P_DEFAULT, gcpl, H5P_DEFAULT) : -1;
-      H5CHK(&x, g2);
-      if (g2 < 0) {
-        if (g >= 0) H5Gclose(g);
-        continue;
-      }
-      int idx[2] = {L->kernel, L->bias};
-      int nt = L->bias >= 0 ? 2 : 1;
-      char wn[2][2 * RD_NAME_MAX + 16];
-      const char *wnp[2];
-      for (int k = 0; k < nt; k++) {
-        const rd_tensor *T = &m->tensors[idx[k]];
-        snprintf(wn[k], sizeof wn[k], "%s/%s:0", L->name, T->name);
-        wnp[k] = wn[k];
-        char dname[32];
-        snprintf(dname, sizeof dname, "%s:0", T->name);
-        hsize_t dims[2] = {(hsize_t)T->shape[0], (hsize_t)T->shape[1]};
-        hid_t fs = H5Screate_simple(T->ndim, dims, NULL);
-        hid_t d = H5Dcreate2(g2, dname, H5T_IEEE_F32LE, fs, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-        H5CHK(&x, d);
-        if (d >= 0) {
-          /* Collective write; rank 0 holds the data, the others select nothing. */
-          hid_t ms = H5Screate_simple(T->ndim, dims, NULL);
-          if (rd_comm_rank() != 0) H5Sselect_none(ms), H5Sselect_none(fs);
-          H5CHK(&x, H5Dwrite(d, H5T_NATIVE_FLOAT, ms, fs, dxpl, params + T->offset));
-          H5Sclose(ms);
-          attr_u64(&x, d, "reprodist_seed", T->seed);
-          hex64(rd_seed_digest_f32(params + T->offset, T->numel), hx);
-          attr_string(&x, d, "reprodist_xxh64", hx);
-          H5Dclose(d);
+      hid_t g2 = g >= 0 && L->nt ? H5Gcreate2(g, L->name, H5P_DEFAULT, gcpl, H5P_DEFAULT) : -1;
+      H5CHK(&x, g);
+      if (L->nt) H5CHK(&x, g2);
+      char(*wn)[2 * RD_NAME_MAX + 40] = calloc((size_t)L->nt + 1, sizeof *wn);
+      const char **wnp = calloc((size_t)L->nt + 1, sizeof *wnp);
+      RD_ASSERT(wn && wnp, "out of memory");
+      int nw = 0;
+      for (int pass = 1; pass >= 0 && g2 >= 0; pass--)
+        for (int k = 0; k < L->nt; k++) {
+          const rd_tensor *T = &m->tensors[L->t0 + k];
+          if (T->trainable != pass) continue;
+          snprintf(wn[nw], sizeof wn[nw], "%s/%s:0", L->name, T->name);
+          wnp[nw] = wn[nw];
+          nw++;
+          char dname[64];
+          snprintf(dname, sizeof dname, "%s:0", T->name);
+          hsize_t dims[RD_MAX_DIMS];
+          for (int d = 0; d < T->shape.ndim; d++) dims[d] = (hsize_t)T->shape.dim[d];
+          hid_t fs = H5Screate_simple(T->shape.ndim, dims, NULL);
+          hid_t d = H5Dcreate2(g2, dname, H5T_IEEE_F32LE, fs, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+          H5CHK(&x, d);
+          if (d >= 0) {
+            /* Collective write; rank 0 holds the data, the others select nothing. */
+            hid_t ms = H5Screate_simple(T->shape.ndim, dims, NULL);
+            if (rd_comm_rank() != 0) H5Sselect_none(ms), H5Sselect_none(fs);
+            H5CHK(&x, H5Dwrite(d, H5T_NATIVE_FLOAT, ms, fs, dxpl, params + T->offset));
+            H5Sclose(ms);
+            attr_u64(&x, d, "reprodist_seed", T->seed);
+            hex64(rd_seed_digest_f32(params + T->offset, T->numel), hx);
+            attr_string(&x, d, "reprodist_xxh64", hx);
+            H5Dclose(d);
+          }
+          H5Sclose(fs);
         }
-        H5Sclose(fs);
-      }
-      attr_strings(&x, g, "weight_names", wnp, nt);
-      H5Gclose(g2);
-      H5Gclose(g);
+      if (g >= 0) attr_strings(&x, g, "weight_names", wnp, nw);
+      free(wn);
+      free(wnp);
+      if (g2 >= 0) H5Gclose(g2);
+      if (g >= 0) H5Gclose(g);
     }
     H5Pclose(dxpl);
     H5Pclose(dcpl);

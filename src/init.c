@@ -129,9 +129,16 @@ static void fill_orthogonal(double gain, uint64_t seed, int64_t rows, int64_t co
 }
 
 int rd_init_fill(const rd_init_spec *s, uint64_t seed, const int64_t *shape, int ndim, float *out) {
-  RD_ASSERT(ndim == 1 || ndim == 2, "unsupported rank %d", ndim);
+  RD_ASSERT(ndim >= 1 && ndim <= 4, "unsupported rank %d", ndim);
   int64_t n = numel(shape, ndim);
+  /* Keras' compute_fans: (n,) -> n, n; (in, out) -> in, out; a kernel
+   * (..., in, out) -> in and out times the receptive field prod(shape[:-2]). */
   double fan_in = (double)shape[0], fan_out = (double)shape[ndim - 1];
+  if (ndim > 2) {
+    double rf = (double)numel(shape, ndim - 2);
+    fan_in = (double)shape[ndim - 2] * rf;
+    fan_out = (double)shape[ndim - 1] * rf;
+  }
   switch (s->kind) {
     case RD_INIT_ZEROS:
     case RD_INIT_ONES:
@@ -144,8 +151,9 @@ int rd_init_fill(const rd_init_spec *s, uint64_t seed, const int64_t *shape, int
     case RD_INIT_RANDOM_NORMAL: fill_normal(s->mean, s->stddev, 0, seed, n, out); return 0;
     case RD_INIT_TRUNCATED_NORMAL: fill_normal(s->mean, s->stddev, 1, seed, n, out); return 0;
     case RD_INIT_ORTHOGONAL:
-      if (ndim != 2) return -1;
-      fill_orthogonal(s->gain, seed, shape[0], shape[1], out);
+      /* Keras flattens to (prod(shape[:-1]), shape[-1]). */
+      if (ndim < 2) return -1;
+      fill_orthogonal(s->gain, seed, numel(shape, ndim - 1), shape[ndim - 1], out);
       return 0;
     default: {
       /* The named shortcuts are fixed variance_scaling settings, whatever the spec's fields say. */

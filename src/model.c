@@ -1,186 +1,390 @@
-/* model: layers from the config, parameter arena (see include/reprodist/model.h). */
+/* model: layers from the config, the build context, the arena (see include/reprodist/model.h). */
 #include "reprodist/model.h"
 
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "reprodist/nn.h"
+#include "reprodist/registry.h"
 #include "reprodist/seed.h"
 
-static const char *const k_act_names[] = {"linear", "relu", "tanh", "sigmoid", "softmax"};
+static const char *const k_act_names[] = {"linear", "relu", "tanh", "sigmoid", "softmax", NULL};
 
 const char *rd_act_name(rd_act a) { return k_act_names[a]; }
 
-static rd_act act_from_name(const char *s) {
-  for (int i = 0; i < 5; i++)
-    if (strcmp(k_act_names[i], s) == 0) return (rd_act)i;
-  return RD_ACT_LINEAR; /* validated by cfg already */
+const char *rd_shape_text(const rd_shape *s, char *buf, size_t n) {
+  size_t o = (size_t)snprintf(buf, n, "(");
+  for (int d = 0; d < s->ndim && o < n; d++)
+    o += (size_t)snprintf(buf + o, n - o, "%s%" PRId64, d ? ", " : "", s->dim[d]);
+  if (o < n) snprintf(buf + o, n - o, "%s)", s->ndim == 1 ? "," : "");
+  return buf;
 }
 
-static int dense_section(const rd_cfg *c, int ord) {
-  for (int i = 0; i < c->nsecs; i++)
-    if (strcmp(c->secs[i].name, "dense") == 0 && c->secs[i].ordinal == ord) return i;
-  return -1;
+/* Every rank holds parameters, gradients and optimizer state several times
+ * over, and a shard's activations: refuse sizes no machine here can hold, as a
+ * config error. */
+#define RD_MAX_PARAMS 1e9
+#define RD_MAX_WIDTH 1e9
+
+/* ---- the build context (layer.h's rd_build) ------------------------------------------ */
+
+struct rd_build {
+  rd_cfg *c;
+  int sec;
+  rd_model *m;
+  rd_layer *L;
+  int nontrainable_seen; /* a non-trainable tensor was declared: no trainable one may follow */
+};
+
+static int b_fail(rd_build *b, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int b_fail(rd_build *b, const char *key, const char *fmt, ...) {
+  char msg[RD_ERR_MSG_MAX];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  const rd_cfg_item *it = key ? rd_cfg_item_of(b->c, b->sec, key) : NULL;
+  rd_cfg_fail(b->c, it, b->sec, "%s", msg);
+  return 1;
 }
 
-static const unsigned k_param_bits[] = {RD_IP_MINVAL, RD_IP_MAXVAL, RD_IP_MEAN, RD_IP_STDDEV, RD_IP_VALUE,
-                                        RD_IP_SCALE, RD_IP_GAIN, RD_IP_MODE, RD_IP_DISTRIBUTION, RD_IP_SEED};
+static int b_get_int(rd_build *b, const char *key, int64_t dflt, int64_t lo, int64_t hi, int64_t *out) {
+  return rd_cfg_int(b->c, b->sec, key, dflt, (double)lo, (double)hi, 0, out);
+}
 
-/* Reads "<prefix>initializer" and its parameters for dense section ord. */
-static rd_status tensor_init(const rd_cfg *c, int ord, const char *prefix, const char *dflt, rd_tensor *t,
-                             const char *layer, uint64_t global_seed, rd_err *err) {
-  char key[64], where[512];
-  const char *iname;
-  snprintf(key, sizeof key, "%sinitializer", prefix);
-  rd_cfg_get_str(c, "dense", ord, key, dflt, &iname);
-  int kind = rd_init_kind_from_name(iname);
-  RD_ASSERT(kind >= 0, "unvalidated initializer %s", iname);
-  rd_init_defaults((rd_init_kind)kind, &t->init);
-  unsigned takes = rd_init_params((rd_init_kind)kind);
-  for (size_t b = 0; b < sizeof k_param_bits / sizeof k_param_bits[0]; b++) {
-    unsigned bit = k_param_bits[b];
-    snprintf(key, sizeof key, "%s%s", prefix, rd_init_param_name(bit));
-    const rd_cfg_item *it = rd_cfg_find(c, "dense", ord, key);
-    if (!it) continue;
-    if (!(takes & bit))
-      return rd_err_set(err, RD_EINPUT, "%s: %s does not apply to %sinitializer = %s", rd_cfg_where(c, it, -1, where, sizeof where),
-                        key, prefix, iname);
+static int b_get_ints(rd_build *b, const char *key, int n, const int64_t *dflt, int64_t lo, int64_t hi, int64_t *out) {
+  int got = 0;
+  RD_ASSERT(n >= 1 && n <= 8, "get_ints of %d values", n);
+  return rd_cfg_ints(b->c, b->sec, key, 1, n, dflt, n, (double)lo, (double)hi, RD_CFG_ONE_OR_ALL, out, &got);
+}
+
+static int b_get_u64(rd_build *b, const char *key, uint64_t dflt, uint64_t *out) {
+  return rd_cfg_u64(b->c, b->sec, key, dflt, 0, out);
+}
+
+static int b_get_float(rd_build *b, const char *key, double dflt, double lo, double hi, unsigned flags, double *out) {
+  return rd_cfg_float(b->c, b->sec, key, dflt, lo, hi,
+                      ((flags & RD_LO_OPEN) ? RD_CFG_LO_OPEN : 0) | ((flags & RD_HI_OPEN) ? RD_CFG_HI_OPEN : 0), out);
+}
+
+static int b_get_bool(rd_build *b, const char *key, int dflt, int *out) {
+  return rd_cfg_bool(b->c, b->sec, key, dflt, 0, out);
+}
+
+static int b_get_enum(rd_build *b, const char *key, const char *const *names, int dflt, int *out) {
+  return rd_cfg_enum(b->c, b->sec, key, names, dflt, 0, out);
+}
+
+static int b_activation(rd_build *b, const char *key, const char *dflt) {
+  int d = 0, a = 0;
+  for (int i = 0; k_act_names[i]; i++)
+    if (!strcmp(k_act_names[i], dflt)) d = i;
+  int rc = rd_cfg_enum(b->c, b->sec, key, k_act_names, d, 0, &a);
+  b->L->act = (rd_act)a;
+  return rc;
+}
+
+static void b_not_applicable(rd_build *b, const char *key, const char *why) {
+  size_t n = strlen(key);
+  if (n && key[n - 1] == '*') { /* every key starting with the prefix */
+    for (int i = 0; i < b->c->nitems; i++)
+      if (b->c->items[i].sec == b->sec && !strncmp(b->c->items[i].key, key, n - 1))
+        rd_cfg_not_applicable(b->c, b->sec, b->c->items[i].key, "%s", why);
+    return;
   }
-  rd_init_spec *s = &t->init;
-  snprintf(key, sizeof key, "%sminval", prefix);
-  rd_cfg_get_double(c, "dense", ord, key, s->minval, &s->minval);
-  snprintf(key, sizeof key, "%smaxval", prefix);
-  rd_cfg_get_double(c, "dense", ord, key, s->maxval, &s->maxval);
-  if (s->kind == RD_INIT_RANDOM_UNIFORM && s->minval > s->maxval)
-    return rd_err_set(err, RD_EINPUT, "%s: %sminval = %g is greater than %smaxval = %g",
-                      rd_cfg_where(c, rd_cfg_find(c, "dense", ord, key), dense_section(c, ord), where, sizeof where),
-                      prefix, s->minval, prefix, s->maxval);
-  snprintf(key, sizeof key, "%smean", prefix);
-  rd_cfg_get_double(c, "dense", ord, key, s->mean, &s->mean);
-  snprintf(key, sizeof key, "%sstddev", prefix);
-  rd_cfg_get_double(c, "dense", ord, key, s->stddev, &s->stddev);
-  snprintf(key, sizeof key, "%svalue", prefix);
-  rd_cfg_get_double(c, "dense", ord, key, s->value, &s->value);
-  snprintf(key, sizeof key, "%sscale", prefix);
-  rd_cfg_get_double(c, "dense", ord, key, s->scale, &s->scale);
-  snprintf(key, sizeof key, "%sgain", prefix);
-  rd_cfg_get_double(c, "dense", ord, key, s->gain, &s->gain);
-  const char *v;
-  snprintf(key, sizeof key, "%smode", prefix);
-  if (rd_cfg_get_str(c, "dense", ord, key, NULL, &v))
-    s->mode = strcmp(v, "fan_in") == 0 ? RD_FAN_IN : strcmp(v, "fan_out") == 0 ? RD_FAN_OUT : RD_FAN_AVG;
-  snprintf(key, sizeof key, "%sdistribution", prefix);
-  if (rd_cfg_get_str(c, "dense", ord, key, NULL, &v))
-    s->dist = strcmp(v, "uniform") == 0              ? RD_DIST_UNIFORM
-              : strcmp(v, "untruncated_normal") == 0 ? RD_DIST_UNTRUNCATED_NORMAL
-                                                     : RD_DIST_TRUNCATED_NORMAL; /* "normal" too */
-  uint64_t user_seed;
-  snprintf(key, sizeof key, "%sseed", prefix);
-  t->explicit_seed = rd_cfg_get_u64(c, "dense", ord, key, 0, &user_seed);
-  t->seed = t->explicit_seed ? rd_seed_explicit(user_seed) : rd_seed_tensor(global_seed, layer, t->name);
-  if (s->kind == RD_INIT_ORTHOGONAL && t->ndim != 2) {
-    snprintf(key, sizeof key, "%sinitializer", prefix);
-    return rd_err_set(err, RD_EINPUT, "%s: orthogonal needs a 2-D tensor; %s of layer '%s' is 1-D",
-                      rd_cfg_where(c, rd_cfg_find(c, "dense", ord, key), -1, where, sizeof where), t->name, layer);
+  rd_cfg_not_applicable(b->c, b->sec, key, "%s", why);
+}
+
+/* Initializer parameters end up in float32 tensors: keep them finite there. */
+#define BIG 3.4028234663852886e38
+
+static const char *const k_modes[] = {"fan_in", "fan_out", "fan_avg", NULL};
+static const char *const k_dists[] = {"truncated_normal", "normal", "untruncated_normal", "uniform", NULL};
+
+/* Reads "<p>initializer", its parameters and "<p>seed" into T (Keras' names
+ * and defaults); keys the initializer does not take are marked as not applying. */
+static int read_init(rd_build *b, const char *p, const char *dflt, rd_tensor *T) {
+  rd_cfg *c = b->c;
+  char key[96], k2[96];
+  const char *names[RD_INIT_COUNT + 1];
+  for (int i = 0; i < RD_INIT_COUNT; i++) names[i] = rd_init_kind_name((rd_init_kind)i);
+  names[RD_INIT_COUNT] = NULL;
+  int kind = rd_init_kind_from_name(dflt);
+  RD_ASSERT(kind >= 0, "unknown default initializer %s", dflt);
+  snprintf(key, sizeof key, "%sinitializer", p);
+  int bad = rd_cfg_enum(c, b->sec, key, names, kind, 0, &kind) < 0;
+  rd_init_defaults((rd_init_kind)kind, &T->init);
+  rd_init_spec *s = &T->init;
+  const unsigned takes = rd_init_params((rd_init_kind)kind);
+  static const struct {
+    unsigned bit;
+    double lo;
+    unsigned flags;
+    size_t off;
+  } num[] = {{RD_IP_MINVAL, -BIG, 0, offsetof(rd_init_spec, minval)}, {RD_IP_MAXVAL, -BIG, 0, offsetof(rd_init_spec, maxval)},
+             {RD_IP_MEAN, -BIG, 0, offsetof(rd_init_spec, mean)},     {RD_IP_STDDEV, 0, 0, offsetof(rd_init_spec, stddev)},
+             {RD_IP_VALUE, -BIG, 0, offsetof(rd_init_spec, value)},   {RD_IP_SCALE, 0, RD_CFG_LO_OPEN, offsetof(rd_init_spec, scale)},
+             {RD_IP_GAIN, -BIG, 0, offsetof(rd_init_spec, gain)}};
+  static const unsigned others[] = {RD_IP_MODE, RD_IP_DISTRIBUTION, RD_IP_SEED};
+  for (size_t i = 0; i < sizeof num / sizeof num[0] + sizeof others / sizeof others[0]; i++) {
+    unsigned bit = i < sizeof num / sizeof num[0] ? num[i].bit : others[i - sizeof num / sizeof num[0]];
+    snprintf(key, sizeof key, "%s%s", p, rd_init_param_name(bit));
+    if (!(takes & bit)) {
+      rd_cfg_not_applicable(c, b->sec, key, "does not apply to %sinitializer = %s", p, names[kind]);
+      continue;
+    }
+    if (i < sizeof num / sizeof num[0]) {
+      double *f = (double *)((char *)s + num[i].off);
+      bad |= rd_cfg_float(c, b->sec, key, *f, num[i].lo, BIG, num[i].flags, f) < 0;
+    } else if (bit == RD_IP_MODE) {
+      int v = (int)s->mode;
+      bad |= rd_cfg_enum(c, b->sec, key, k_modes, v, 0, &v) < 0;
+      s->mode = (rd_fan_mode)v;
+    } else if (bit == RD_IP_DISTRIBUTION) {
+      int v = 0;
+      int set = rd_cfg_enum(c, b->sec, key, k_dists, 0, 0, &v);
+      bad |= set < 0;
+      if (set > 0) /* "normal" is Keras' old spelling of truncated_normal */
+        s->dist = v == 3 ? RD_DIST_UNIFORM : v == 2 ? RD_DIST_UNTRUNCATED_NORMAL : RD_DIST_TRUNCATED_NORMAL;
+    } else {
+      uint64_t user;
+      int set = rd_cfg_u64(c, b->sec, key, 0, 0, &user);
+      bad |= set < 0;
+      if (set > 0) T->explicit_seed = 1, T->seed = rd_seed_explicit(user);
+    }
   }
+  if (bad) return -1;
+  snprintf(key, sizeof key, "%sminval", p);
+  snprintf(k2, sizeof k2, "%smaxval", p);
+  if (s->kind == RD_INIT_RANDOM_UNIFORM && s->minval > s->maxval) {
+    const rd_cfg_item *it = rd_cfg_item_of(c, b->sec, k2);
+    rd_cfg_fail(c, it, b->sec, "%s = %g is greater than %s = %g", key, s->minval, k2, s->maxval);
+    return -1;
+  }
+  if (s->kind == RD_INIT_ORTHOGONAL && T->shape.ndim < 2) {
+    snprintf(key, sizeof key, "%sinitializer", p);
+    rd_cfg_fail(c, rd_cfg_item_of(c, b->sec, key), b->sec, "orthogonal needs a 2-D tensor; %s of layer '%s' is %d-D",
+                T->name, T->layer, T->shape.ndim);
+    return -1;
+  }
+  return 0;
+}
+
+static int b_tensor(rd_build *b, const char *name, const rd_shape *shape, const char *keys, const char *init,
+                    int trainable) {
+  rd_model *m = b->m;
+  rd_layer *L = b->L;
+  if (!name || !*name || strlen(name) >= sizeof m->tensors[0].name || strchr(name, '/') || strchr(name, ':'))
+    return b_fail(b, NULL, "layer '%s' declares a tensor with a bad name (1-31 characters, no '/' or ':')", L->name), -1;
+  if (shape->ndim < 1 || shape->ndim > RD_MAX_DIMS)
+    return b_fail(b, NULL, "tensor %s of layer '%s' has %d dimensions (1 to %d)", name, L->name, shape->ndim, RD_MAX_DIMS), -1;
+  double numel = 1;
+  for (int d = 0; d < shape->ndim; d++) {
+    if (shape->dim[d] < 1) return b_fail(b, NULL, "tensor %s of layer '%s' has an empty dimension", name, L->name), -1;
+    numel *= (double)shape->dim[d];
+  }
+  if (numel > RD_MAX_PARAMS)
+    return b_fail(b, NULL, "tensor %s of layer '%s' has %.0f values; reprodist accepts at most %.0f parameters",
+                  name, L->name, numel, RD_MAX_PARAMS), -1;
+  if (trainable && b->nontrainable_seen)
+    return b_fail(b, NULL, "layer '%s' declares trainable tensor %s after a non-trainable one (Keras order: "
+                  "trainable first)", L->name, name), -1;
+  for (int t = L->t0; t < m->ntensors; t++)
+    if (!strcmp(m->tensors[t].name, name))
+      return b_fail(b, NULL, "layer '%s' declares tensor %s twice", L->name, name), -1;
+  m->tensors = realloc(m->tensors, sizeof *m->tensors * (size_t)(m->ntensors + 1));
+  RD_ASSERT(m->tensors != NULL, "out of memory");
+  rd_tensor *T = &m->tensors[m->ntensors];
+  memset(T, 0, sizeof *T);
+  snprintf(T->layer, sizeof T->layer, "%s", L->name);
+  snprintf(T->name, sizeof T->name, "%s", name);
+  T->shape = *shape;
+  T->numel = (size_t)numel;
+  T->trainable = trainable != 0;
+  T->seed = rd_seed_tensor(m->global_seed, L->name, T->name);
+  if (keys) {
+    if (read_init(b, keys, init, T)) return -1;
+  } else {
+    int kind = rd_init_kind_from_name(init);
+    if (kind < 0) return b_fail(b, NULL, "layer '%s': unknown initializer '%s' for tensor %s", L->name, init, name), -1;
+    rd_init_defaults((rd_init_kind)kind, &T->init);
+    if (kind == RD_INIT_ORTHOGONAL && shape->ndim < 2)
+      return b_fail(b, NULL, "orthogonal needs a 2-D tensor; %s of layer '%s' is 1-D", name, L->name), -1;
+  }
+  b->nontrainable_seen |= !trainable;
+  L->nt++;
+  return m->ntensors++ - L->t0;
+}
+
+static int b_seed(rd_build *b, const char *key, int t) {
+  uint64_t user;
+  int rc = rd_cfg_u64(b->c, b->sec, key, 0, 0, &user);
+  if (rc <= 0) return rc;
+  if (t < 0) {
+    b->L->seed = rd_seed_explicit(user);
+    return 1;
+  }
+  RD_ASSERT(t < b->L->nt, "seed for tensor %d of %d", t, b->L->nt);
+  rd_tensor *T = &b->m->tensors[b->L->t0 + t];
+  T->explicit_seed = 1;
+  T->seed = rd_seed_explicit(user);
+  return 1;
+}
+
+static uint64_t api_word(uint64_t s, uint64_t i, uint64_t j) { return rd_seed_word(s, i, j); }
+static double api_uniform(uint64_t w) { return rd_seed_uniform(w); }
+static float api_exp(float x) { return expf(x); }
+static float api_log(float x) { return logf(x); }
+static float api_tanh(float x) { return tanhf(x); }
+
+static const rd_api k_api = {
+    .abi = RD_LAYER_ABI,
+    .get_int = b_get_int,
+    .get_ints = b_get_ints,
+    .get_u64 = b_get_u64,
+    .get_float = b_get_float,
+    .get_bool = b_get_bool,
+    .get_enum = b_get_enum,
+    .activation = b_activation,
+    .tensor = b_tensor,
+    .seed = b_seed,
+    .fail = b_fail,
+    .not_applicable = b_not_applicable,
+    .gemm = rd_nn_gemm,
+    .word = api_word,
+    .uniform = api_uniform,
+    .exp = api_exp,
+    .log = api_log,
+    .tanh = api_tanh,
+};
+
+const rd_api *rd_model_api(void) { return &k_api; }
+
+/* ---- the model ------------------------------------------------------------------------ */
+
+static int shape_ok(const rd_shape *s) {
+  if (s->ndim < 1 || s->ndim > 3) return 0;
+  double n = 1;
+  for (int d = 0; d < s->ndim; d++) {
+    if (s->dim[d] < 1) return 0;
+    n *= (double)s->dim[d];
+  }
+  return n <= RD_MAX_WIDTH;
+}
+
+/* Layer l of section sec: its name, then its type's build. */
+static rd_status build_layer(rd_model *m, rd_cfg *c, int sec, const rd_layer_type *type, const rd_shape *in,
+                             int *unnamed) {
+  rd_layer *L = &m->layers[m->nlayers];
+  memset(L, 0, sizeof *L);
+  rd_cfg_visit(c, sec);
+  L->type = type;
+  L->sec = sec;
+  L->in = *in;
+  L->t0 = m->ntensors;
+  const char *name;
+  if (rd_cfg_name(c, sec, "name", NULL, 0, &name) > 0) {
+    snprintf(L->name, sizeof L->name, "%s", name);
+  } else {
+    /* Keras' automatic names, per type: dense, dense_1, ... counting unnamed layers. */
+    if (*unnamed == 0)
+      snprintf(L->name, sizeof L->name, "%s", type->name);
+    else
+      snprintf(L->name, sizeof L->name, "%s_%d", type->name, *unnamed);
+    (*unnamed)++;
+  }
+  L->seed = rd_seed_tensor(m->global_seed, L->name, "");
+  if (type->self_size) {
+    L->self = calloc(1, type->self_size);
+    RD_ASSERT(L->self != NULL, "out of memory");
+  }
+  m->nlayers++;
+  rd_build b = {c, sec, m, L, 0};
+  const int rc = type->build(&k_api, &b, L->self, &L->in, &L->out);
+  if (rc != 0) {
+    if (!c->first.code) rd_cfg_fail(c, NULL, sec, "[%s] could not be built (the layer gave no reason)", type->name);
+    return RD_EINPUT;
+  }
+  char s1[96], s2[96];
+  if (!shape_ok(&L->out))
+    return rd_cfg_fail(c, NULL, sec, "layer '%s' ([%s]) built an output shape %s that reprodist cannot hold", L->name,
+                       type->name, rd_shape_text(&L->out, s1, sizeof s1));
+  if ((type->flags & RD_LAYER_RESHAPE) &&
+      (rd_shape_numel(&L->out) != rd_shape_numel(&L->in) || L->nt || L->act != RD_ACT_LINEAR))
+    return rd_cfg_fail(c, NULL, sec, "layer '%s' ([%s]) reshapes %s to %s but is not a pure reshape", L->name,
+                       type->name, rd_shape_text(&L->in, s1, sizeof s1), rd_shape_text(&L->out, s2, sizeof s2));
+  if (type->stats_size) L->nstats = type->stats_size(L->self, &L->in, &L->out);
   return RD_OK;
 }
 
-rd_status rd_model_from_cfg(rd_model *m, const rd_cfg *c, rd_err *err) {
+rd_status rd_model_from_cfg(rd_model *m, rd_cfg *c) {
   memset(m, 0, sizeof *m);
-  char where[512];
-  rd_cfg_get_u64(c, "run", 0, "seed", 0, &m->global_seed);
-  if (!rd_cfg_get_int(c, "model", 0, "input", 0, &m->input)) {
-    int sec = -1;
-    for (int i = 0; i < c->nsecs; i++)
-      if (!strcmp(c->secs[i].name, "model")) sec = i;
-    return rd_err_set(err, RD_EINPUT, "%s: missing [model] input = N (the number of input features)",
-                      rd_cfg_where(c, NULL, sec, where, sizeof where));
-  }
-  int n = rd_cfg_count(c, "dense");
-  if (n == 0) return rd_err_set(err, RD_EINPUT, "%s: no [dense] layer: add at least one [dense] section", c->path);
-  m->nlayers = n;
+  rd_registry_init();
+  const int run = rd_cfg_section(c, "run", 0), model = rd_cfg_section(c, "model", 0);
+  rd_cfg_visit(c, model);
+  rd_cfg_u64(c, run, "seed", 0, 0, &m->global_seed);
+  int64_t dims[3];
+  int nd = 0;
+  const int got = rd_cfg_ints(c, model, "input", 1, 3, NULL, 0, 1, 1e9, 0, dims, &nd);
+  if (got == 0)
+    return rd_cfg_fail(c, NULL, model, "missing [model] input = N, or H,W,C for images (the shape of one sample)");
+  if (got < 0) return RD_EINPUT;
+  m->input.ndim = nd;
+  for (int d = 0; d < nd; d++) m->input.dim[d] = dims[d];
+  if (!shape_ok(&m->input))
+    return rd_cfg_fail(c, rd_cfg_item_of(c, model, "input"), -1, "input has more than %.0f values per sample", RD_MAX_WIDTH);
+  int n = 0;
+  for (int i = 0; i < c->nsecs; i++) n += !rd_cfg_is_fixed(c->secs[i].name);
+  if (n == 0) return rd_cfg_fail(c, NULL, -1, "the model has no layers: add a layer section, e.g. [dense]");
   m->layers = calloc((size_t)n, sizeof *m->layers);
-  m->tensors = calloc((size_t)(2 * n), sizeof *m->tensors);
-  RD_ASSERT(m->layers && m->tensors, "out of memory");
-  int unnamed = 0;
-  int64_t in = m->input;
-  for (int i = 0; i < n; i++) {
-    rd_layer *L = &m->layers[i];
-    int sec = dense_section(c, i);
-    const char *name;
-    if (rd_cfg_get_str(c, "dense", i, "name", NULL, &name)) {
-      snprintf(L->name, sizeof L->name, "%s", name);
-    } else {
-      /* Keras' automatic names: dense, dense_1, dense_2, ... counting unnamed layers. */
-      if (unnamed == 0)
-        snprintf(L->name, sizeof L->name, "dense");
-      else
-        snprintf(L->name, sizeof L->name, "dense_%d", unnamed);
-      unnamed++;
-    }
-    for (int k = 0; k < i; k++)
-      if (strcmp(m->layers[k].name, L->name) == 0)
-        return rd_err_set(err, RD_EINPUT, "%s: layer name '%s' is used twice (also by [dense] number %d)",
-                          rd_cfg_where(c, rd_cfg_find(c, "dense", i, "name"), sec, where, sizeof where), L->name, k);
-    if (!rd_cfg_get_int(c, "dense", i, "units", 0, &L->units))
-      return rd_err_set(err, RD_EINPUT, "%s: [dense] needs units = N", rd_cfg_where(c, NULL, sec, where, sizeof where));
-    const char *act;
-    rd_cfg_get_str(c, "dense", i, "activation", "linear", &act);
-    L->act = act_from_name(act);
-    rd_cfg_get_bool(c, "dense", i, "use_bias", 1, &L->use_bias);
-    L->in = in;
-    in = L->units;
-
-    rd_tensor *K = &m->tensors[m->ntensors];
-    L->kernel = m->ntensors++;
-    snprintf(K->layer, sizeof K->layer, "%s", L->name);
-    snprintf(K->name, sizeof K->name, "kernel");
-    K->ndim = 2;
-    K->shape[0] = L->in;
-    K->shape[1] = L->units;
-    K->numel = (size_t)(L->in * L->units);
-    if (tensor_init(c, i, "kernel_", "glorot_uniform", K, L->name, m->global_seed, err)) return err->code;
-    L->bias = -1;
-    if (L->use_bias) {
-      rd_tensor *B = &m->tensors[m->ntensors];
-      L->bias = m->ntensors++;
-      snprintf(B->layer, sizeof B->layer, "%s", L->name);
-      snprintf(B->name, sizeof B->name, "bias");
-      B->ndim = 1;
-      B->shape[0] = L->units;
-      B->numel = (size_t)L->units;
-      if (tensor_init(c, i, "bias_", "zeros", B, L->name, m->global_seed, err)) return err->code;
-    } else {
-      static const char *const bias_keys[] = {"bias_initializer", "bias_seed", "bias_minval", "bias_maxval",
-                                              "bias_mean", "bias_stddev", "bias_value", "bias_scale",
-                                              "bias_gain", "bias_mode", "bias_distribution"};
-      for (size_t k = 0; k < sizeof bias_keys / sizeof bias_keys[0]; k++) {
-        const rd_cfg_item *it = rd_cfg_find(c, "dense", i, bias_keys[k]);
-        if (it)
-          return rd_err_set(err, RD_EINPUT, "%s: %s is set but use_bias = false", rd_cfg_where(c, it, -1, where, sizeof where),
-                            bias_keys[k]);
+  RD_ASSERT(m->layers != NULL, "out of memory");
+  int unnamed[128] = {0}; /* per registered type */
+  rd_shape in = m->input;
+  for (int i = 0; i < c->nsecs; i++) {
+    if (rd_cfg_is_fixed(c->secs[i].name)) continue;
+    const rd_layer_type *type = rd_registry_find(c->secs[i].name);
+    RD_ASSERT(type != NULL, "section [%s] not checked against the registry", c->secs[i].name);
+    int ti = 0;
+    while (rd_registry_type(ti) != type) ti++;
+    if (build_layer(m, c, i, type, &in, &unnamed[ti < 128 ? ti : 127])) return RD_EINPUT;
+    in = m->layers[m->nlayers - 1].out;
+  }
+  for (int l = 1; l < m->nlayers; l++)
+    for (int k = 0; k < l; k++)
+      if (!strcmp(m->layers[k].name, m->layers[l].name)) {
+        const rd_layer *L = &m->layers[l], *K = &m->layers[k];
+        return rd_cfg_fail(c, rd_cfg_item_of(c, L->sec, "name"), L->sec,
+                           "layer name '%s' is used twice (also by [%s] number %d)", L->name, K->type->name,
+                           c->secs[K->sec].ordinal);
       }
-    }
-  }
-  /* Every rank holds parameters, gradients and optimizer state several times
-   * over: refuse sizes no machine here can hold, as a config error. */
-  const double limit = 1e9;
   double total = 0;
-  for (int t = 0; t < m->ntensors; t++) total += (double)m->tensors[t].shape[0] * (m->tensors[t].ndim > 1 ? (double)m->tensors[t].shape[1] : 1.0);
-  if (total > limit)
-    return rd_err_set(err, RD_EINPUT, "%s: the model has %.0f parameters; reprodist accepts at most %.0f (check units)",
-                      c->path, total, limit);
+  for (int t = 0; t < m->ntensors; t++) total += (double)m->tensors[t].numel;
+  if (total > RD_MAX_PARAMS)
+    return rd_cfg_fail(c, NULL, -1, "the model has %.0f parameters; reprodist accepts at most %.0f (check units)",
+                       total, RD_MAX_PARAMS);
+  /* The arena: trainable tensors first, then the rest, each in model order. */
   size_t off = 0;
-  for (int t = 0; t < m->ntensors; t++) {
-    m->tensors[t].offset = off;
-    off += m->tensors[t].numel;
-  }
+  for (int pass = 1; pass >= 0; pass--)
+    for (int t = 0; t < m->ntensors; t++)
+      if (m->tensors[t].trainable == pass) {
+        m->tensors[t].offset = off;
+        off += m->tensors[t].numel;
+        if (pass) m->ntrain = off;
+      }
   m->nparams = off;
+  for (int l = 0; l < m->nlayers; l++) {
+    m->layers[l].stats_off = m->nstats;
+    m->nstats += m->layers[l].nstats;
+  }
   return RD_OK;
 }
 
 void rd_model_free(rd_model *m) {
+  for (int l = 0; l < m->nlayers; l++) free(m->layers[l].self);
   free(m->layers);
   free(m->tensors);
   memset(m, 0, sizeof *m);
@@ -189,14 +393,14 @@ void rd_model_free(rd_model *m) {
 void rd_model_init_params(const rd_model *m, float *params) {
   for (int t = 0; t < m->ntensors; t++) {
     const rd_tensor *T = &m->tensors[t];
-    int rc = rd_init_fill(&T->init, T->seed, T->shape, T->ndim, params + T->offset);
+    int rc = rd_init_fill(&T->init, T->seed, T->shape.dim, T->shape.ndim, params + T->offset);
     RD_ASSERT(rc == 0, "initializer rejected shape of %s/%s after validation", T->layer, T->name);
   }
 }
 
 int64_t rd_model_max_width(const rd_model *m) {
-  int64_t w = m->input;
+  int64_t w = rd_shape_numel(&m->input);
   for (int i = 0; i < m->nlayers; i++)
-    if (m->layers[i].units > w) w = m->layers[i].units;
+    if (rd_shape_numel(&m->layers[i].out) > w) w = rd_shape_numel(&m->layers[i].out);
   return w;
 }

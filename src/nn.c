@@ -12,30 +12,28 @@ static void softmax_row(const float *z, int64_t n, float *p) {
   for (int64_t k = 0; k < n; k++) p[k] /= sum;
 }
 
-void rd_nn_dense_forward(const float *A, int64_t S, int64_t in, const float *W, const float *b, int64_t out,
-                         rd_act act, int logits_only, float *Y) {
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)S, (int)out, (int)in, 1.0f, A, (int)in, W, (int)out,
-              0.0f, Y, (int)out);
-  /* One pass: bias and activation together. */
-  for (int64_t r = 0; r < S; r++) {
-    float *y = Y + r * out;
-    if (b)
-      for (int64_t k = 0; k < out; k++) y[k] += b[k];
-    switch (act) {
-      case RD_ACT_LINEAR: break;
-      case RD_ACT_RELU:
-        for (int64_t k = 0; k < out; k++) y[k] = y[k] > 0.0f ? y[k] : 0.0f;
-        break;
-      case RD_ACT_TANH:
-        for (int64_t k = 0; k < out; k++) y[k] = tanhf(y[k]);
-        break;
-      case RD_ACT_SIGMOID:
-        for (int64_t k = 0; k < out; k++) y[k] = 1.0f / (1.0f + expf(-y[k]));
-        break;
-      case RD_ACT_SOFTMAX:
-        if (!logits_only) softmax_row(y, out, y);
-        break;
-    }
+void rd_nn_gemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
+                const float *b, int64_t ldb, float beta, float *c, int64_t ldc) {
+  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, (int)m, (int)n,
+              (int)k, 1.0f, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
+}
+
+void rd_nn_act_forward(rd_act act, int64_t S, int64_t n, float *Y) {
+  const int64_t N = S * n;
+  switch (act) {
+    case RD_ACT_LINEAR: return;
+    case RD_ACT_RELU:
+      for (int64_t i = 0; i < N; i++) Y[i] = Y[i] > 0.0f ? Y[i] : 0.0f;
+      return;
+    case RD_ACT_TANH:
+      for (int64_t i = 0; i < N; i++) Y[i] = tanhf(Y[i]);
+      return;
+    case RD_ACT_SIGMOID:
+      for (int64_t i = 0; i < N; i++) Y[i] = 1.0f / (1.0f + expf(-Y[i]));
+      return;
+    case RD_ACT_SOFTMAX:
+      for (int64_t r = 0; r < S; r++) softmax_row(Y + r * n, n, Y + r * n);
+      return;
   }
 }
 
@@ -63,20 +61,6 @@ void rd_nn_act_backward(rd_act act, const float *Y, int64_t S, int64_t n, float 
       }
       return;
   }
-}
-
-void rd_nn_dense_backward(const float *A, const float *dZ, const float *W, int64_t S, int64_t in, int64_t out,
-                          float *dW, float *db, float *dA) {
-  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)in, (int)out, (int)S, 1.0f, A, (int)in, dZ, (int)out,
-              0.0f, dW, (int)out);
-  if (db) {
-    for (int64_t k = 0; k < out; k++) db[k] = 0.0f;
-    for (int64_t r = 0; r < S; r++)
-      for (int64_t k = 0; k < out; k++) db[k] += dZ[r * out + k];
-  }
-  if (dA)
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)S, (int)in, (int)out, 1.0f, dZ, (int)out, W, (int)out,
-                0.0f, dA, (int)in);
 }
 
 static int first_argmax(const float *z, int64_t n) {

@@ -7,63 +7,112 @@
 #include "reprodist/mem.h"
 #include "reprodist/nn.h"
 
+static int reshape(const rd_layer *L) { return (L->type->flags & RD_LAYER_RESHAPE) != 0; }
+
 void rd_shard_init(rd_shard *k, const rd_model *m, int64_t max_rows, int xent) {
   memset(k, 0, sizeof *k);
+  const int L = m->nlayers;
   k->m = m;
   k->xent = xent;
   k->S = max_rows;
-  k->C = m->layers[m->nlayers - 1].units;
+  k->C = rd_shape_numel(&m->layers[L - 1].out);
   size_t wmax = (size_t)rd_model_max_width(m);
-  k->x = rd_mem_alloc_f32((size_t)(k->S * m->input));
+  k->x = rd_mem_alloc_f32((size_t)(k->S * rd_shape_numel(&m->input)));
   k->y = malloc(sizeof(int32_t) * (size_t)k->S);
-  k->act = malloc(sizeof(float *) * (size_t)m->nlayers);
-  RD_ASSERT(k->x && k->y && k->act, "out of memory");
-  for (int l = 0; l < m->nlayers; l++) {
-    k->act[l] = rd_mem_alloc_f32((size_t)(k->S * m->layers[l].units));
+  k->sample = malloc(sizeof(uint32_t) * (size_t)k->S);
+  k->act = calloc((size_t)L, sizeof(float *));
+  k->ws = calloc((size_t)L, sizeof(float *));
+  k->w = calloc((size_t)m->ntensors + 1, sizeof(float *));
+  k->g = calloc((size_t)m->ntensors + 1, sizeof(float *));
+  RD_ASSERT(k->x && k->y && k->sample && k->act && k->ws && k->w && k->g, "out of memory");
+  for (int l = 0; l < L; l++) {
+    const rd_layer *ly = &m->layers[l];
+    if (!reshape(ly)) k->act[l] = rd_mem_alloc_f32((size_t)(k->S * rd_shape_numel(&ly->out)));
+    size_t ws = ly->type->workspace ? ly->type->workspace(ly->self, &ly->in, &ly->out, k->S) : 0;
+    if (ws) k->ws[l] = rd_mem_alloc_f32(ws);
   }
   k->d0 = rd_mem_alloc_f32((size_t)k->S * wmax);
   k->d1 = rd_mem_alloc_f32((size_t)k->S * wmax);
 }
 
 void rd_shard_free(rd_shard *k) {
-  for (int l = 0; l < k->m->nlayers; l++) free(k->act[l]);
-  free(k->act);
-  free(k->x);
-  free(k->y);
-  free(k->d0);
-  free(k->d1);
+  for (int l = 0; l < k->m->nlayers; l++) {
+    if (!reshape(&k->m->layers[l])) free(k->act[l]);
+    free(k->ws[l]);
+  }
+  free(k->act), free(k->ws), free(k->w), free(k->g);
+  free(k->x), free(k->y), free(k->sample);
+  free(k->d0), free(k->d1);
 }
 
-double rd_shard_pass(rd_shard *k, const float *params, int64_t S, int64_t batch_n, float *grad,
-                         int64_t *correct) {
+/* The activation is applied over the output's last axis (softmax per row). */
+static void act_shape(const rd_layer *ly, int64_t S, int64_t *rows, int64_t *n) {
+  *n = ly->out.dim[ly->out.ndim - 1];
+  *rows = S * (rd_shape_numel(&ly->out) / *n);
+}
+
+double rd_shard_pass(rd_shard *k, const float *params, int64_t S, const rd_pass *p, int64_t *correct) {
   const rd_model *m = k->m;
-  const int L = m->nlayers, xent = k->xent;
-  const float *A = k->x;
+  const int L = m->nlayers, xent = k->xent, train = p->grad != NULL;
+  const rd_api *api = rd_model_api();
+  for (int t = 0; t < m->ntensors; t++) {
+    const rd_tensor *T = &m->tensors[t];
+    k->w[t] = params + T->offset;
+    k->g[t] = train && T->trainable ? p->grad + T->offset : NULL;
+  }
+  rd_io io = {.rd = api, .rows = S, .training = train, .iteration = p->iteration, .sample = k->sample};
+  const float *x = k->x;
   for (int l = 0; l < L; l++) {
     const rd_layer *ly = &m->layers[l];
-    const float *W = params + m->tensors[ly->kernel].offset;
-    const float *b = ly->bias >= 0 ? params + m->tensors[ly->bias].offset : NULL;
-    rd_nn_dense_forward(A, S, ly->in, W, b, ly->units, ly->act, xent && l == L - 1, k->act[l]);
-    A = k->act[l];
+    if (reshape(ly)) {
+      k->act[l] = (float *)x;
+      continue;
+    }
+    io.self = ly->self, io.in = &ly->in, io.out = &ly->out, io.seed = ly->seed;
+    io.w = k->w + ly->t0, io.g = k->g + ly->t0, io.ws = k->ws[l];
+    io.stats = train && ly->nstats ? p->stats + ly->stats_off : NULL;
+    ly->type->forward(&io, x, k->act[l]);
+    /* Softmax before crossentropy stays logits: the loss takes them. */
+    if (!(xent && l == L - 1)) {
+      int64_t rows, n;
+      act_shape(ly, S, &rows, &n);
+      rd_nn_act_forward(ly->act, rows, n, k->act[l]);
+    }
+    x = k->act[l];
   }
-  float *dZ = grad ? k->d0 : NULL, *dA = k->d1;
-  double loss = xent ? rd_nn_xent(k->act[L - 1], k->y, S, k->C, batch_n, dZ, correct)
-                     : rd_nn_mse(k->act[L - 1], k->y, S, k->C, batch_n, dZ, correct);
-  if (!grad) return loss;
-  if (!xent) rd_nn_act_backward(m->layers[L - 1].act, k->act[L - 1], S, k->C, dZ);
-  for (int l = L - 1; l >= 0; l--) {
+  float *dy = train ? k->d0 : NULL, *dx = k->d1;
+  double loss = xent ? rd_nn_xent(k->act[L - 1], k->y, S, k->C, p->batch_n, dy, correct)
+                     : rd_nn_mse(k->act[L - 1], k->y, S, k->C, p->batch_n, dy, correct);
+  if (!train) return loss;
+  int first = 0; /* the first layer with a backward: it needs no dL/dx */
+  while (first < L - 1 && reshape(&m->layers[first])) first++;
+  for (int l = L - 1; l >= first; l--) {
     const rd_layer *ly = &m->layers[l];
-    const rd_tensor *K = &m->tensors[ly->kernel];
-    rd_nn_dense_backward(l ? k->act[l - 1] : k->x, dZ, params + K->offset, S, ly->in, ly->units,
-                         grad + K->offset, ly->bias >= 0 ? grad + m->tensors[ly->bias].offset : NULL,
-                         l ? dA : NULL);
-    if (l) {
-      rd_nn_act_backward(m->layers[l - 1].act, k->act[l - 1], S, ly->in, dA);
-      float *tmp = dZ;
-      dZ = dA;
-      dA = tmp;
+    if (reshape(ly)) continue; /* dL/dx is dL/dy, reinterpreted */
+    if (!(xent && l == L - 1)) { /* the fused softmax-crossentropy gradient is already dL/dz */
+      int64_t rows, n;
+      act_shape(ly, S, &rows, &n);
+      rd_nn_act_backward(ly->act, k->act[l], rows, n, dy);
+    }
+    const float *xl = l ? k->act[l - 1] : k->x;
+    io.self = ly->self, io.in = &ly->in, io.out = &ly->out, io.seed = ly->seed;
+    io.w = k->w + ly->t0, io.g = k->g + ly->t0, io.ws = k->ws[l], io.stats = NULL;
+    ly->type->backward(&io, xl, k->act[l], dy, l > first ? dx : NULL);
+    if (l > first) {
+      float *tmp = dy;
+      dy = dx;
+      dx = tmp;
     }
   }
   return loss;
 }
 
+void rd_shard_apply_stats(rd_shard *k, float *params, const float *sums, int64_t shards, int64_t samples) {
+  const rd_model *m = k->m;
+  for (int t = 0; t < m->ntensors; t++) k->g[t] = params + m->tensors[t].offset; /* writable views, for this call */
+  for (int l = 0; l < m->nlayers; l++) {
+    const rd_layer *ly = &m->layers[l];
+    if (ly->nstats)
+      ly->type->stats_apply(rd_model_api(), ly->self, sums + ly->stats_off, shards, samples, k->g + ly->t0);
+  }
+}

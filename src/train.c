@@ -23,74 +23,81 @@
 
 /* ---- config ------------------------------------------------------------------- */
 
+#define BIG 3.4028234663852886e38
+
 int64_t rd_train_default_shard(int64_t batch) {
   int64_t s = 16;
   while (s < 64 && 2 * s <= batch / 8) s *= 2;
   return s;
 }
 
-rd_status rd_train_spec_from_cfg(rd_train_spec *t, const rd_cfg *c, const rd_model *m, rd_err *err) {
+rd_status rd_train_spec_from_cfg(rd_train_spec *t, rd_cfg *c) {
   memset(t, 0, sizeof *t);
-  char w[512];
-  rd_cfg_get_int(c, "train", 0, "epochs", 1, &t->epochs);
-  rd_cfg_get_int(c, "train", 0, "steps_per_epoch", 0, &t->steps_per_epoch);
-  rd_cfg_get_int(c, "train", 0, "batch_size", 32, &t->batch);
-  rd_cfg_get_int(c, "train", 0, "shard_size", rd_train_default_shard(t->batch), &t->shard);
-  rd_cfg_get_bool(c, "train", 0, "shuffle", 1, &t->shuffle);
-  rd_cfg_get_bool(c, "train", 0, "drop_remainder", 0, &t->drop_remainder);
-  const char *s;
-  rd_cfg_get_str(c, "train", 0, "optimizer", "adam", &s);
-  rd_optim_defaults(!strcmp(s, "sgd") ? RD_OPT_SGD : RD_OPT_ADAM, &t->opt);
-  static const char *const sgd_only[] = {"momentum", "nesterov"}, *const adam_only[] = {"beta_1", "beta_2", "epsilon"};
-  const char *const *bad = t->opt.kind == RD_OPT_ADAM ? sgd_only : adam_only;
-  int nbad = t->opt.kind == RD_OPT_ADAM ? 2 : 3;
-  for (int i = 0; i < nbad; i++) {
-    const rd_cfg_item *it = rd_cfg_find(c, "train", 0, bad[i]);
-    if (it)
-      return rd_err_set(err, RD_EINPUT, "%s: %s does not apply to optimizer = %s", rd_cfg_where(c, it, -1, w, sizeof w),
-                        bad[i], s);
-  }
-  rd_cfg_get_double(c, "train", 0, "learning_rate", t->opt.lr, &t->opt.lr);
-  rd_cfg_get_double(c, "train", 0, "momentum", t->opt.momentum, &t->opt.momentum);
-  rd_cfg_get_bool(c, "train", 0, "nesterov", 0, &t->opt.nesterov);
-  rd_cfg_get_double(c, "train", 0, "beta_1", t->opt.beta_1, &t->opt.beta_1);
-  rd_cfg_get_double(c, "train", 0, "beta_2", t->opt.beta_2, &t->opt.beta_2);
-  rd_cfg_get_double(c, "train", 0, "epsilon", t->opt.epsilon, &t->opt.epsilon);
-  rd_cfg_get_str(c, "train", 0, "loss", "sparse_categorical_crossentropy", &s);
-  t->loss = !strcmp(s, "mse") ? RD_LOSS_MSE : RD_LOSS_XENT;
-  const rd_layer *last = &m->layers[m->nlayers - 1];
-  if (t->loss == RD_LOSS_XENT && last->act != RD_ACT_SOFTMAX) {
-    const rd_cfg_item *it = rd_cfg_find(c, "train", 0, "loss");
-    return rd_err_set(err, RD_EINPUT,
-                      "%s: loss = sparse_categorical_crossentropy needs activation = softmax on the last layer "
-                      "('%s' has %s)",
-                      it ? rd_cfg_where(c, it, -1, w, sizeof w) : c->path, last->name, rd_act_name(last->act));
-  }
+  const int tr = rd_cfg_section(c, "train", 0), run = rd_cfg_section(c, "run", 0);
+  rd_cfg_int(c, tr, "epochs", 1, 0, 1e9, 0, &t->epochs);
+  rd_cfg_int(c, tr, "steps_per_epoch", 0, 1, 1e9, 0, &t->steps_per_epoch);
+  rd_cfg_int(c, tr, "batch_size", 32, 1, 1e9, 0, &t->batch);
+  if (rd_cfg_int(c, tr, "shard_size", 0, 1, 1e9, 0, &t->shard) <= 0) t->shard = rd_train_default_shard(t->batch);
   if (t->shard > t->batch) t->shard = t->batch; /* a shard never spans two batches */
-  rd_cfg_get_str(c, "run", 0, "metrics", NULL, &t->metrics_path);
-  rd_cfg_get_str(c, "run", 0, "checkpoint_dir", NULL, &t->ckpt_dir);
+  rd_cfg_bool(c, tr, "shuffle", 1, 0, &t->shuffle);
+  rd_cfg_bool(c, tr, "drop_remainder", 0, 0, &t->drop_remainder);
+  static const char *const opts[] = {"sgd", "adam", NULL}, *const losses[] = {"sparse_categorical_crossentropy", "mse", NULL};
+  int opt = 1, loss = 0;
+  rd_cfg_enum(c, tr, "optimizer", opts, 1, 0, &opt);
+  rd_optim_defaults(opt == 0 ? RD_OPT_SGD : RD_OPT_ADAM, &t->opt);
+  rd_cfg_float(c, tr, "learning_rate", t->opt.lr, 0, BIG, RD_CFG_LO_OPEN, &t->opt.lr);
+  if (t->opt.kind == RD_OPT_SGD) {
+    rd_cfg_float(c, tr, "momentum", t->opt.momentum, 0, BIG, 0, &t->opt.momentum);
+    rd_cfg_bool(c, tr, "nesterov", 0, 0, &t->opt.nesterov);
+  } else {
+    rd_cfg_float(c, tr, "beta_1", t->opt.beta_1, 0, 1, RD_CFG_HI_OPEN, &t->opt.beta_1);
+    rd_cfg_float(c, tr, "beta_2", t->opt.beta_2, 0, 1, RD_CFG_HI_OPEN, &t->opt.beta_2);
+    rd_cfg_float(c, tr, "epsilon", t->opt.epsilon, 0, BIG, RD_CFG_LO_OPEN, &t->opt.epsilon);
+  }
+  static const char *const sgd_only[] = {"momentum", "nesterov", NULL}, *const adam_only[] = {"beta_1", "beta_2", "epsilon", NULL};
+  for (const char *const *k = opt == 0 ? adam_only : sgd_only; *k; k++)
+    rd_cfg_not_applicable(c, tr, *k, "does not apply to optimizer = %s", opts[opt]);
+  rd_cfg_enum(c, tr, "loss", losses, 0, 0, &loss);
+  t->loss = loss == 1 ? RD_LOSS_MSE : RD_LOSS_XENT;
+  rd_cfg_int(c, tr, "check_every", 0, 0, 1e9, RD_CFG_NOCANON, &t->check_every);
+  rd_cfg_str(c, run, "metrics", NULL, RD_CFG_NOCANON, &t->metrics_path);
+  rd_cfg_str(c, run, "checkpoint_dir", NULL, RD_CFG_NOCANON, &t->ckpt_dir);
   int64_t keep;
-  rd_cfg_get_int(c, "run", 0, "keep", 3, &keep);
+  rd_cfg_int(c, run, "keep", 3, 1, 1e6, RD_CFG_NOCANON, &keep);
   t->keep = (int)keep;
-  rd_cfg_get_int(c, "train", 0, "check_every", 0, &t->check_every);
-  const rd_cfg_item *ev = rd_cfg_find(c, "run", 0, "checkpoint_every");
-  if (ev) {
+  const char *every;
+  if (rd_cfg_str(c, run, "checkpoint_every", NULL, RD_CFG_NOCANON, &every) > 0) {
+    const rd_cfg_item *ev = rd_cfg_item_of(c, run, "checkpoint_every");
     long long n = 0;
     char unit[16] = "", junk;
-    int k = sscanf(ev->value, "%lld %15s %c", &n, unit, &junk);
+    int k = sscanf(every, "%lld %15s %c", &n, unit, &junk);
     int epochs = !strcmp(unit, "epochs") || !strcmp(unit, "epoch"), steps = !strcmp(unit, "steps") || !strcmp(unit, "step");
     if (k != 2 || n < 1 || !(epochs || steps))
-      return rd_err_set(err, RD_EINPUT, "%s: checkpoint_every = '%s': write 'N steps' or 'N epochs' (N >= 1)",
-                        rd_cfg_where(c, ev, -1, w, sizeof w), ev->value);
-    if (!t->ckpt_dir)
-      return rd_err_set(err, RD_EINPUT, "%s: checkpoint_every needs [run] checkpoint_dir",
-                        rd_cfg_where(c, ev, -1, w, sizeof w));
+      return rd_cfg_fail(c, ev, -1, "checkpoint_every = '%s': write 'N steps' or 'N epochs' (N >= 1)", every);
+    if (!t->ckpt_dir) return rd_cfg_fail(c, ev, -1, "checkpoint_every needs [run] checkpoint_dir");
     t->ckpt_every = n;
     t->ckpt_in_epochs = epochs;
   } else if (t->ckpt_dir) {
     t->ckpt_every = 1; /* a checkpoint directory alone means one per epoch */
     t->ckpt_in_epochs = 1;
   }
+  return RD_OK;
+}
+
+rd_status rd_train_spec_check(const rd_train_spec *t, const rd_model *m, const rd_cfg *c, rd_err *err) {
+  char w[512], sh[96];
+  const rd_layer *last = &m->layers[m->nlayers - 1];
+  const rd_cfg_item *it = rd_cfg_find(c, "train", 0, "loss");
+  if (last->out.ndim != 1)
+    return rd_err_set(err, RD_EINPUT,
+                      "%s: the last layer '%s' outputs %s per sample; the loss needs one value per class, (classes,) "
+                      "(flatten and add a [dense] layer)",
+                      rd_cfg_where(c, NULL, last->sec, w, sizeof w), last->name, rd_shape_text(&last->out, sh, sizeof sh));
+  if (t->loss == RD_LOSS_XENT && last->act != RD_ACT_SOFTMAX)
+    return rd_err_set(err, RD_EINPUT,
+                      "%s: loss = sparse_categorical_crossentropy needs activation = softmax on the last layer "
+                      "('%s' has %s)",
+                      it ? rd_cfg_where(c, it, -1, w, sizeof w) : c->path, last->name, rd_act_name(last->act));
   return RD_OK;
 }
 
@@ -129,31 +136,33 @@ static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 enum { M_LOSS = 0, M_CORRECT = 1, M_ERRORS = 2, M_COUNT = 3 }; /* metrics after the gradient */
 
 /* The shards of one batch that this rank computes, for training and evaluation
- * alike. The batch is rows order[0..n) of ds (order NULL: rows 0..n-1, built
- * in the scratch `rows` of S entries), cut into K = ceil(n / S) shards; rank r
- * of P takes shards [K r / P, K (r+1) / P) (rd_shard_range), the only rank
- * arithmetic of the step. Each shard runs through the model and is pushed into
- * red's canonical tree as one slot: grad_len gradient floats (none when
- * grad_len is 0: evaluation), then M_COUNT metrics. A shard whose rows cannot
- * be read carries M_ERRORS = 1 instead, which every rank sees after the sum. */
-static void my_shards(rd_shard *k, rd_dataset *ds, const uint32_t *order, int64_t n, const float *params,
-                      size_t grad_len, rd_reduce *red, uint32_t *rows, rd_err *err) {
+ * alike. The batch is rows order[0..n) of ds (order NULL: rows 0..n-1), cut
+ * into K = ceil(n / S) shards; rank r of P takes shards [K r / P, K (r+1) / P)
+ * (rd_shard_range), the only rank arithmetic of the step. Each shard runs
+ * through the model and is pushed into red's canonical tree as one slot: with
+ * train, m->ntrain gradient floats and m->nstats batch
+ * statistics; then M_COUNT metrics. A shard whose rows cannot be read carries
+ * M_ERRORS = 1 instead, which every rank sees after the sum. */
+static void my_shards(rd_shard *k, rd_dataset *ds, const uint32_t *order, int64_t n, const float *params, int train,
+                      uint64_t iteration, rd_reduce *red, rd_err *err) {
+  const rd_model *m = k->m;
   const int64_t S = k->S, K = ceil_div(n, S);
+  const size_t grad_len = train ? m->ntrain + m->nstats : 0;
   int64_t lo, hi;
   rd_shard_range(K, rd_comm_size(), rd_comm_rank(), &lo, &hi);
   rd_reduce_begin(red, K);
   for (int64_t s = lo; s < hi; s++) {
     const int64_t s0 = s * S, sn = n - s0 < S ? n - s0 : S;
-    if (!order)
-      for (int64_t i = 0; i < sn; i++) rows[i] = (uint32_t)(s0 + i);
+    for (int64_t i = 0; i < sn; i++) k->sample[i] = order ? order[s0 + i] : (uint32_t)(s0 + i);
     float *g = rd_reduce_slot(red), *mt = g + grad_len;
+    const rd_pass p = {n, train ? g : NULL, train ? g + m->ntrain : NULL, iteration};
     int64_t correct = 0;
     mt[M_ERRORS] = mt[M_LOSS] = 0.0f;
-    if (rd_data_fetch(ds, order ? order + s0 : rows, sn, k->x, k->y, err)) {
+    if (rd_data_fetch(ds, k->sample, sn, k->x, k->y, err)) {
       mt[M_ERRORS] = 1.0f; /* no pass over unfilled rows; the step is abandoned by all */
       memset(g, 0, sizeof(float) * grad_len);
     } else {
-      mt[M_LOSS] = (float)rd_shard_pass(k, params, sn, n, grad_len ? g : NULL, &correct);
+      mt[M_LOSS] = (float)rd_shard_pass(k, params, sn, &p, &correct);
     }
     mt[M_CORRECT] = (float)correct;
     rd_reduce_push(red, 0, s);
@@ -162,9 +171,9 @@ static void my_shards(rd_shard *k, rd_dataset *ds, const uint32_t *order, int64_
 
 /* Test-set loss and accuracy, data-parallel over shards of S rows, canonical sums. */
 static rd_status evaluate(rd_shard *k, rd_dataset *ds, const float *params, rd_reduce *red, rd_allreduce *ar,
-                          uint32_t *rows, double *loss, double *acc, rd_err *err) {
+                          double *loss, double *acc, rd_err *err) {
   const int64_t n = ds->n;
-  my_shards(k, ds, NULL, n, params, 0, red, rows, err);
+  my_shards(k, ds, NULL, n, params, 0, 0, red, err);
   float out[M_COUNT];
   rd_allreduce_finish(ar, red, out);
   if (out[M_ERRORS] != 0.0f) {
@@ -233,7 +242,8 @@ typedef struct trainer {
   float *params;                /* the caller's, m->nparams floats */
   float *state;                 /* optimizer state, nopt floats */
   float *gsum;                  /* the step's summed gradient and metrics, len floats */
-  size_t G, len, nopt;          /* parameters; G + M_COUNT; optimizer floats */
+  size_t G, M, len, nopt;       /* trainable floats; where the metrics start (G + statistics);
+                                   M + M_COUNT; optimizer floats */
   int64_t B, S, nb;             /* batch, shard size, batches per epoch */
   rd_dataset train, test;
   int open_train, open_test, made;
@@ -241,7 +251,7 @@ typedef struct trainer {
   rd_shard k;
   rd_reduce red, ered;          /* the step's and the evaluation's trees */
   rd_allreduce *ar, *ear;
-  uint32_t *perm, *rows;        /* the epoch's order (train.n), eval scratch (S) */
+  uint32_t *perm;               /* the epoch's order (train.n) */
   uint64_t shuffle_seed;
   rd_ckpt_state cs;             /* where the run starts: zero, or the resumed checkpoint */
   rd_ckpt_ident id;
@@ -260,7 +270,7 @@ typedef struct trainer {
 
 static void trainer_free(trainer *tr) {
   if (tr->mf) fclose(tr->mf);
-  free(tr->gsum), free(tr->state), free(tr->perm), free(tr->rows);
+  free(tr->gsum), free(tr->state), free(tr->perm);
   rd_allreduce_destroy(tr->ar), rd_allreduce_destroy(tr->ear);
   rd_reduce_free(&tr->red), rd_reduce_free(&tr->ered);
   if (tr->made) rd_shard_free(&tr->k);
@@ -271,17 +281,18 @@ static void trainer_free(trainer *tr) {
 
 /* Resume (if asked), data, metrics file, buffers. Collective. On failure the
  * caller frees; the ranks have agreed on the failure where needed. */
-static rd_status trainer_init(trainer *tr, const rd_train_spec *t, const rd_train_ctl *ctl, const rd_cfg *cfg,
+static rd_status trainer_init(trainer *tr, const rd_train_spec *t, const rd_train_ctl *ctl, const rd_data_spec *data,
                               const rd_model *m, float *params, rd_err *err) {
   memset(tr, 0, sizeof *tr);
   const int P = rd_comm_size();
-  const int64_t C = m->layers[m->nlayers - 1].units;
+  const int64_t C = rd_shape_numel(&m->layers[m->nlayers - 1].out), D = rd_shape_numel(&m->input);
   tr->t = t, tr->ctl = ctl, tr->m = m, tr->params = params;
   tr->B = t->batch, tr->S = t->shard;
-  tr->G = m->nparams, tr->len = tr->G + M_COUNT, tr->nopt = (size_t)rd_optim_slots(&t->opt) * tr->G;
+  tr->G = m->ntrain, tr->M = tr->G + m->nstats, tr->len = tr->M + M_COUNT;
+  tr->nopt = (size_t)rd_optim_slots(&t->opt) * tr->G;
   tr->state = calloc(tr->nopt + 1, sizeof(float));
   RD_ASSERT(tr->state != NULL, "out of memory");
-  tr->id = (rd_ckpt_ident){ctl->config_digest, ctl->fingerprint};
+  tr->id = (rd_ckpt_ident){ctl->config_digest, ctl->fingerprint, ctl->plugins};
   if (ctl->resume) {
     if (rd_ckpt_read(ctl->resume, t->ckpt_dir, m, params, tr->state, tr->nopt, &tr->cs, &tr->id, tr->ckpath,
                      sizeof tr->ckpath, err))
@@ -289,9 +300,9 @@ static rd_status trainer_init(trainer *tr, const rd_train_spec *t, const rd_trai
     rd_log0("reprodist: resuming from %s at epoch %lld, step %" PRIu64, tr->ckpath, (long long)tr->cs.epoch + 1,
             tr->cs.iteration);
   }
-  if (rd_data_open(&tr->train, cfg, 0, m->input, C, m->global_seed, tr->S, err)) return err->code;
+  if (rd_data_open(&tr->train, data, 0, D, C, m->global_seed, tr->S, err)) return err->code;
   tr->open_train = 1;
-  if (rd_data_open(&tr->test, cfg, 1, m->input, C, m->global_seed, tr->S, err)) return err->code;
+  if (rd_data_open(&tr->test, data, 1, D, C, m->global_seed, tr->S, err)) return err->code;
   tr->open_test = 1;
   if (tr->train.n < tr->B)
     rd_err_set(err, RD_EINPUT, "%s: %lld training samples are fewer than one batch (batch_size = %lld)",
@@ -309,8 +320,7 @@ static rd_status trainer_init(trainer *tr, const rd_train_spec *t, const rd_trai
   tr->ar = rd_allreduce_create(tr->len, Kmax), tr->ear = rd_allreduce_create(M_COUNT, Ktest);
   tr->gsum = rd_mem_alloc_f32(tr->len);
   tr->perm = malloc(sizeof(uint32_t) * (size_t)tr->train.n);
-  tr->rows = malloc(sizeof(uint32_t) * (size_t)tr->S);
-  RD_ASSERT(tr->perm && tr->rows, "out of memory");
+  RD_ASSERT(tr->perm != NULL, "out of memory");
   tr->shuffle_seed = rd_seed_tensor(m->global_seed, "", "shuffle");
   tr->nb = t->drop_remainder ? tr->train.n / tr->B : ceil_div(tr->train.n, tr->B);
   if (t->steps_per_epoch > 0 && t->steps_per_epoch < tr->nb) tr->nb = t->steps_per_epoch; /* Keras' steps_per_epoch */
@@ -330,7 +340,7 @@ static rd_status trainer_init(trainer *tr, const rd_train_spec *t, const rd_trai
 
   rd_log0("reprodist %s: %d rank%s; %zu parameters; %lld training samples in %lld batches of %lld "
           "(%lld shards of %lld); OpenBLAS core %s, %d thread%s per rank",
-          rd_fp_version(), P, P > 1 ? "s" : "", tr->G, (long long)tr->train.n, (long long)tr->nb, (long long)tr->B,
+          rd_fp_version(), P, P > 1 ? "s" : "", m->nparams, (long long)tr->train.n, (long long)tr->nb, (long long)tr->B,
           (long long)Kmax, (long long)tr->S, rd_fp_openblas_core(), rd_fp_openblas_threads(),
           rd_fp_openblas_threads() > 1 ? "s" : "");
   if (P > Kmax)
@@ -380,11 +390,11 @@ static const float *plain_sum(trainer *tr) {
  * replica guard and the checkpoints that fall on this step. Collective. */
 static rd_status trainer_step(trainer *tr, rd_err *err) {
   const rd_train_spec *t = tr->t;
-  const size_t G = tr->G;
+  const size_t G = tr->G, M = tr->M;
   const int64_t b = tr->batch, bn = tr->train.n - b * tr->B < tr->B ? tr->train.n - b * tr->B : tr->B;
   rd_comm_flag_begin(g_signal != 0); /* completes behind the step's compute */
   const double tp0 = tr->profile ? now_sec() : 0.0;
-  my_shards(&tr->k, &tr->train, tr->perm + b * tr->B, bn, tr->params, G, &tr->red, NULL, err);
+  my_shards(&tr->k, &tr->train, tr->perm + b * tr->B, bn, tr->params, 1, tr->iteration, &tr->red, err);
   const double tp1 = tr->profile ? now_sec() : 0.0;
 #ifdef RD_BENCH_BUILD
   const float *gs = tr->plain ? plain_sum(tr) : rd_allreduce_sum(tr->ar, &tr->red, tr->gsum);
@@ -393,27 +403,28 @@ static rd_status trainer_step(trainer *tr, rd_err *err) {
 #endif
   const int stop = rd_comm_flag_end();
   const double tp2 = tr->profile ? now_sec() : 0.0;
-  if (gs[G + M_ERRORS] != 0.0f) { /* every rank sees it in the same step */
+  if (gs[M + M_ERRORS] != 0.0f) { /* every rank sees it in the same step */
     rd_err_set(err, RD_EINPUT, "%s: reading training samples failed", tr->train.xname);
     return rd_comm_agree(err);
   }
-  if (!isfinite(gs[G + M_LOSS])) /* identical on every rank, like everything in gsum */
+  if (!isfinite(gs[M + M_LOSS])) /* identical on every rank, like everything in gsum */
     return rd_err_set(err, RD_ERUNTIME,
                       "reprodist: training diverged: the loss is %g in epoch %lld, step %lld; lower learning_rate",
-                      (double)gs[G + M_LOSS], (long long)(tr->epoch + 1), (long long)(b + 1));
+                      (double)gs[M + M_LOSS], (long long)(tr->epoch + 1), (long long)(b + 1));
+  if (M > G) rd_shard_apply_stats(&tr->k, tr->params, gs + G, ceil_div(bn, tr->S), bn);
   rd_optim_step(&t->opt, tr->iteration++, tr->params, gs, tr->state, G, G);
   if (tr->profile) {
     const double tp3 = now_sec();
     tr->prof[0] += tp1 - tp0, tr->prof[1] += tp2 - tp1, tr->prof[2] += tp3 - tp2, tr->prof[3] += 1.0;
   }
   fault_diverge(tr->fault, tr->params, tr->iteration);
-  tr->loss_sum += (double)gs[G + M_LOSS];
-  tr->correct += (double)gs[G + M_CORRECT];
+  tr->loss_sum += (double)gs[M + M_LOSS];
+  tr->correct += (double)gs[M + M_CORRECT];
   tr->seen += bn;
   tr->seen_here += bn;
   tr->batch++;
   if (t->check_every > 0 && tr->iteration % (uint64_t)t->check_every == 0 &&
-      check_replicas(tr->params, G, tr->iteration, tr->epoch, err))
+      check_replicas(tr->params, tr->m->nparams, tr->iteration, tr->epoch, err))
     return err->code;
   const rd_ckpt_state now = {tr->iteration, tr->epoch, tr->batch, tr->loss_sum, tr->correct, tr->seen};
   if (stop) {
@@ -440,9 +451,9 @@ static rd_status trainer_step(trainer *tr, rd_err *err) {
 static rd_status trainer_end_epoch(trainer *tr, rd_err *err) {
   const rd_train_spec *t = tr->t;
   const int64_t e = tr->epoch;
-  if (t->check_every == 0 && check_replicas(tr->params, tr->G, tr->iteration, e, err)) return err->code;
+  if (t->check_every == 0 && check_replicas(tr->params, tr->m->nparams, tr->iteration, e, err)) return err->code;
   double tl = 0, ta = 0;
-  if (evaluate(&tr->k, &tr->test, tr->params, &tr->ered, tr->ear, tr->rows, &tl, &ta, err)) return err->code;
+  if (evaluate(&tr->k, &tr->test, tr->params, &tr->ered, tr->ear, &tl, &ta, err)) return err->code;
   const double tnow = now_sec(), el = tnow - tr->t0, ep = tnow - tr->te;
   const double sps = (double)tr->seen_here / (ep > 0 ? ep : 1e-9);
   const double eta = el / (double)(e + 1 - tr->cs.epoch) * (double)(t->epochs - e - 1);
@@ -464,10 +475,10 @@ static rd_status trainer_end_epoch(trainer *tr, rd_err *err) {
   return err->code;
 }
 
-rd_status rd_train_run(const rd_train_spec *t, const rd_train_ctl *ctl, const rd_cfg *cfg, const rd_model *m,
+rd_status rd_train_run(const rd_train_spec *t, const rd_train_ctl *ctl, const rd_data_spec *data, const rd_model *m,
                        float *params, rd_err *err) {
   trainer tr;
-  if (trainer_init(&tr, t, ctl, cfg, m, params, err)) {
+  if (trainer_init(&tr, t, ctl, data, m, params, err)) {
     trainer_free(&tr);
     return err->code;
   }

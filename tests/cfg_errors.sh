@@ -10,7 +10,7 @@
 #     (no weights, no *.tmp.*).
 # A few cases also run with -o naming a file that does not exist yet: it must
 # still not exist afterwards.
-# Expected texts come from src/cfg.c, src/model.c and src/cli.c; when one changes
+# Expected texts come from src/cfg.c, src/model.c, src/job.c, src/layers/ and src/cli.c; when one changes
 # on purpose, change it here too.
 . "${RD_TESTS:?run through ctest}/lib.sh" || exit 1
 
@@ -111,7 +111,7 @@ fi
 
 # ---- structure of the file ---------------------------------------------------------
 expect_error "unknown section" \
-  "c.cfg:7: unknown section [bogus] (known: [run] [model] [dense] [data] [train])" "$BASE
+  "c.cfg:7: unknown section [bogus] (known: [run] [model] [data] [train], and the layers [dense])" "$BASE
 [bogus]"
 expect_error "unknown key" \
   "c.cfg:7: unknown key 'foo' in [dense]" "$BASE
@@ -207,7 +207,8 @@ expect_error "config is a directory" "c.cfg: is a directory, not a config file" 
 
 # ---- --set ---------------------------------------------------------------------------
 expect_error "--set unknown key" "--set dense.foo=1: unknown key 'foo' in [dense]" "$BASE" --set dense.foo=1
-expect_error "--set unknown section" "--set bogus.x=1: unknown section [bogus]" "$BASE" --set bogus.x=1
+expect_error "--set unknown section" \
+  "--set bogus.x=1: c.cfg has no [bogus] section (--set changes the layers the file has)" "$BASE" --set bogus.x=1
 expect_error "--set without '='" "--set dense.units: expected SECTION.KEY=VALUE" "$BASE" --set dense.units
 expect_error "--set without section" \
   "--set units=3: expected SECTION.KEY=VALUE or SECTION.N.KEY=VALUE" "$BASE" --set units=3
@@ -249,17 +250,37 @@ expect_error "name clashes with an automatic name" \
 name = dense
 units = 2"
 expect_error "missing [model] input" \
-  "c.cfg: missing [model] input = N (the number of input features)" "[run]
+  "c.cfg: missing [model] input = N, or H,W,C for images (the shape of one sample)" "[run]
 seed = 1
 [dense]
 units = 3"
-expect_error "no [dense] section" \
-  "c.cfg: no [dense] layer: add at least one [dense] section" "[run]
+expect_error "no layer section" \
+  "c.cfg: the model has no layers: add a layer section, e.g. [dense]" "[run]
 seed = 1
 [model]
 input = 4"
 expect_error "[dense] without units" "c.cfg:5: [dense] needs units = N" "$BASE_NO_UNITS
 activation = relu"
+expect_error "a typo of units is an unknown key" "c.cfg:6: unknown key 'unit' in [dense]" "$BASE_NO_UNITS
+unit = 3"
+expect_error "input shape with 4 values" \
+  "c.cfg:4: input = '2,2,2,1' must be 1 to 3 integers separated by commas" "[run]
+seed = 1
+[model]
+input = 2,2,2,1
+[dense]
+units = 3"
+expect_error "input shape with a zero" \
+  "c.cfg:4: input = 0 is out of range (must be in [1, 1000000000])" "[run]
+seed = 1
+[model]
+input = 28,0,1
+[dense]
+units = 3"
+expect_error "a key that does not apply to the optimizer" \
+  "c.cfg:8: momentum does not apply to optimizer = adam" "$BASE
+[train]
+momentum = 0.9"
 expect_error "orthogonal on a bias" \
   "c.cfg:7: orthogonal needs a 2-D tensor; bias of layer 'dense' is 1-D" "$BASE
 bias_initializer = orthogonal"

@@ -7,8 +7,10 @@ the model its config describes:
 
   root attrs   layer_names: fixed-length, NULLPAD, ASCII strings in model order;
                backend; keras_version (2.x; without it Keras assumes Keras 1)
-  /<layer>     attr weight_names = ["<layer>/kernel:0", "<layer>/bias:0"]
-  datasets     /<layer>/<layer>/kernel:0 (in, units), bias:0 (units,): '<f4',
+  /<layer>     attr weight_names = ["<layer>/kernel:0", "<layer>/bias:0"] (empty,
+               and no objects in the group, for a layer without weights)
+  datasets     /<layer>/<layer>/<tensor>:0 in Keras' shapes (Dense: kernel (in,
+               units), bias (units,)): '<f4',
                contiguous, no filters; the bytes on disk hash (XXH64, seed 0) to
                the dataset's reprodist_xxh64 attribute; finite values
   loader       names decoded with .decode('utf8') (old Keras: bytes required),
@@ -18,7 +20,7 @@ the model its config describes:
 
 Usage:
   check_keras_layout.py FILE.h5 CONFIG.cfg        check a file against a config
-  check_keras_layout.py FILE.h5 --layers NAME:IN:UNITS[:nobias] ...
+  check_keras_layout.py FILE.h5 --layers NAME:TENSOR=D0xD1,TENSOR=D0 ... (NAME: for no weights)
   check_keras_layout.py --run CONFIG.cfg ...      (ctest) run `reprodist init` at
         np 2 on each config and on a built-in one, check every file, then check
         that deliberately broken copies are rejected. Needs REPRODIST, RD_MPIEXEC,
@@ -38,10 +40,14 @@ import xxhash
 
 
 # ---- the expected model, from a config -------------------------------------------
+# A model is {"seed": S or None, "layers": [(layer name, [(tensor, shape), ...])]},
+# every layer in model order, with its tensors in Keras order (trainable first).
+# Shapes come from Keras' definitions of the layers, not from reprodist.
 
-def parse_config(path):
-    """Minimal reading of a reprodist config: [run] seed, [model] input, [dense]
-    name/units/use_bias, with Keras' automatic names (dense, dense_1, ...)."""
+FIXED = ("run", "model", "data", "train")
+
+
+def read_sections(path):
     sections = []
     with open(path, encoding="utf-8") as fh:
         for raw in fh:
@@ -58,35 +64,55 @@ def parse_config(path):
             else:
                 key, _, value = line.partition("=")
                 sections[-1][1][key.strip()] = value.strip()
-    seed = 0
-    inputs = None
-    layers = []
-    unnamed = 0
+    return sections
+
+
+def keras_layer(kind, kv, shape):
+    """(tensors, output shape) of a Keras layer on a per-sample input shape."""
+    if kind == "dense":  # keras.layers.Dense: kernel (in, units) on the last axis, bias (units,)
+        units = int(kv["units"])
+        tensors = [("kernel", (shape[-1], units))]
+        if kv.get("use_bias", "true") == "true":
+            tensors.append(("bias", (units,)))
+        return tensors, shape[:-1] + (units,)
+    raise ValueError("no Keras definition here for layer type [%s]; describe it with --layers" % kind)
+
+
+def parse_config(path):
+    """Minimal reading of a reprodist config: [run] seed, [model] input and the
+    layer sections, with Keras' automatic names per type (dense, dense_1, ...)."""
+    sections = read_sections(path)
+    seed, shape = 0, None
     for name, kv in sections:
         if name == "run" and "seed" in kv:
             seed = int(kv["seed"])
         elif name == "model":
-            inputs = int(kv["input"])
-    width = inputs
-    for name, kv in sections:
-        if name != "dense":
+            shape = tuple(int(v) for v in kv["input"].split(","))
+    layers, unnamed = [], {}
+    for kind, kv in sections:
+        if kind in FIXED:
             continue
         if "name" in kv:
             lname = kv["name"]
         else:
-            lname = "dense" if unnamed == 0 else "dense_%d" % unnamed
-            unnamed += 1
-        units = int(kv["units"])
-        layers.append((lname, width, units, kv.get("use_bias", "true") == "true"))
-        width = units
+            k = unnamed.get(kind, 0)
+            lname = kind if k == 0 else "%s_%d" % (kind, k)
+            unnamed[kind] = k + 1
+        tensors, shape = keras_layer(kind, kv, shape)
+        layers.append((lname, tensors))
     return {"seed": seed, "layers": layers}
 
 
 def parse_layers(specs):
+    """--layers NAME:TENSOR=D0xD1,TENSOR=D0 ... (NAME: alone for a layer without weights)."""
     layers = []
     for s in specs:
-        p = s.split(":")
-        layers.append((p[0], int(p[1]), int(p[2]), not (len(p) > 3 and p[3] == "nobias")))
+        name, _, rest = s.partition(":")
+        tensors = []
+        for t in filter(None, rest.split(",")):
+            tname, _, dims = t.partition("=")
+            tensors.append((tname, tuple(int(d) for d in dims.split("x"))))
+        layers.append((name, tensors))
     return {"seed": None, "layers": layers}
 
 
@@ -144,16 +170,17 @@ def keras_load(f, model_layers):
                          % (version, version))
     layer_names = keras_decode_list(f, "layer_names")
     filtered = [n for n in layer_names if keras_decode_list(f[n], "weight_names")]
-    if len(filtered) != len(model_layers):
+    with_weights = [l for l in model_layers if l[1]]  # Keras: [l for l in layers if l.weights]
+    if len(filtered) != len(with_weights):
         raise ValueError("You are trying to load a weight file containing %d layers into a model with %d layers."
-                         % (len(filtered), len(model_layers)))
+                         % (len(filtered), len(with_weights)))
     assigned = []
     for k, name in enumerate(filtered):
         g = f[name]
         weight_names = keras_decode_list(g, "weight_names")
         values = [np.asarray(g[wn]) for wn in weight_names]
-        lname, fan_in, units, bias = model_layers[k]
-        symbolic = [(fan_in, units)] + ([(units,)] if bias else [])
+        lname, tensors = with_weights[k]
+        symbolic = [shape for _, shape in tensors]
         if len(values) != len(symbolic):
             raise ValueError("Layer #%d (named %s) expects %d weight(s), but the saved weights have %d element(s)."
                              % (k, lname, len(symbolic), len(values)))
@@ -204,17 +231,19 @@ def check_file(path, model, rep):
         with open(path, "rb") as fh:
             blob = fh.read()
 
-        for lname, fan_in, units, bias in layers:
+        for lname, tensors in layers:
             if lname not in f or not isinstance(f[lname], h5py.Group):
                 rep.check(False, "%s: group /%s exists" % (name, lname))
                 continue
             g = f[lname]
             if not rep.check("weight_names" in g.attrs, "%s: /%s has weight_names" % (name, lname)):
                 continue
-            rep.check(fixed_ascii_nullpad(g.attrs.get_id("weight_names")),
-                      "%s: /%s weight_names is fixed-length, NULLPAD, ASCII" % (name, lname))
             wn = [n.decode("utf8") if isinstance(n, bytes) else n for n in g.attrs["weight_names"]]
-            tensors = [("kernel", (fan_in, units))] + ([("bias", (units,))] if bias else [])
+            if tensors:
+                rep.check(fixed_ascii_nullpad(g.attrs.get_id("weight_names")),
+                          "%s: /%s weight_names is fixed-length, NULLPAD, ASCII" % (name, lname))
+            else:  # save_weights: an empty list, and nothing inside the group
+                rep.check(list(g.keys()) == [], "%s: /%s (no weights) holds no objects" % (name, lname))
             want = ["%s/%s:0" % (lname, t) for t, _ in tensors]
             rep.check(wn == want, "%s: /%s weight_names %s = %s" % (name, lname, wn, want))
             for (tname, shape), w in zip(tensors, want):
@@ -242,7 +271,7 @@ def check_file(path, model, rep):
                 rep.check(ondisk == got, "%s: %s bytes on disk hash to the same %s" % (name, dpath, ondisk))
         try:
             assigned = keras_load(f, layers)
-            rep.check(len(assigned) == len(layers),
+            rep.check(len(assigned) == len([l for l in layers if l[1]]),
                       "%s: load_weights_from_hdf5_group assigns %d layers" % (name, len(assigned)))
         except (ValueError, KeyError, AttributeError, TypeError) as e:
             rep.check(False, "%s: load_weights_from_hdf5_group: %s: %s" % (name, type(e).__name__, e))

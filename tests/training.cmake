@@ -1,6 +1,6 @@
 # Training: the canonical tree, MPI allreduce, gradients, the rank-count matrix.
 rd_unit_test(reduce)
-rd_unit_test(nn)
+rd_unit_test(layers)
 rd_unit_test(optim)
 add_executable(test_allreduce ${CMAKE_CURRENT_SOURCE_DIR}/test_allreduce.c)
 target_link_libraries(test_allreduce PRIVATE rdcore)

@@ -37,6 +37,7 @@ typedef struct rd_ckpt_state {
 typedef struct rd_ckpt_ident {
   uint64_t config_digest;
   const char *fingerprint;
+  const char *plugins;   /* "name@xxh64,..." of the layer plugins, or NULL / "" */
 } rd_ckpt_ident;
 
 /* Collective (rank 0 writes). On success *path_out (if given, n bytes) holds the file name. */
@@ -50,7 +51,7 @@ rd_status rd_ckpt_write(const char *dir, int keep, const rd_model *m, const floa
 rd_status rd_ckpt_read(const char *path, const char *dir, const rd_model *m, float *params, float *opt, size_t nopt,
                        rd_ckpt_state *st, const rd_ckpt_ident *id, char *path_out, size_t n, rd_err *err);
 
-/* XXH64 of the model's tensor layout (names and shapes, in order). */
+/* XXH64 of the model's tensor layout (names, shapes, trainable or not, in order). */
 uint64_t rd_ckpt_model_digest(const rd_model *m);
 
 #ifdef __cplusplus

@@ -23,6 +23,21 @@ extern "C" {
 
 typedef enum { RD_DATA_IDX, RD_DATA_HDF5, RD_DATA_SYNTHETIC } rd_data_source;
 
+/* [data], read once before anything runs. Index 0 is the training set, 1 the test set. */
+typedef struct rd_data_spec {
+  rd_data_source source;
+  const char *x[2], *y[2];  /* idx: paths (Fashion-MNIST by default); hdf5: FILE:DATASET */
+  int given[2];             /* both x and y set in the config (hdf5 needs them) */
+  int64_t limit[2];         /* 0: all */
+  int64_t samples[2];       /* synthetic set sizes */
+  double scale;
+  const char *cfg_path;     /* for messages */
+} rd_data_spec;
+
+/* Reads [data] (cfg.h: errors are recorded in the config). The strings point
+ * into cfg, which must outlive the spec. */
+rd_status rd_data_spec_from_cfg(rd_data_spec *s, rd_cfg *cfg);
+
 typedef struct rd_dataset {
   rd_data_source source;
   int64_t n;        /* samples (after limit) */
@@ -44,8 +59,8 @@ typedef struct rd_dataset {
 } rd_dataset;
 
 /* Collective. test = 0 for the training set, 1 for the test set. max_rows bounds
- * one fetch (the shard size). The [data] section supplies paths and options. */
-rd_status rd_data_open(rd_dataset *d, const rd_cfg *cfg, int test, int64_t input, int64_t classes,
+ * one fetch (the shard size). */
+rd_status rd_data_open(rd_dataset *d, const rd_data_spec *spec, int test, int64_t input, int64_t classes,
                        uint64_t global_seed, int64_t max_rows, rd_err *err);
 /* Gathers rows[0..n) into x (n, dim) and y (n). Not collective. */
 rd_status rd_data_fetch(rd_dataset *d, const uint32_t *rows, int64_t n, float *x, int32_t *y, rd_err *err);

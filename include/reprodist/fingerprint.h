@@ -1,7 +1,8 @@
 /* fingerprint: everything about a process that can change the bits of a result:
  * reprodist version and build flags, compiler, OpenBLAS version/core/threads,
  * libc (libm), HDF5 version (file bytes), the floating-point environment
- * (rounding mode, flush-to-zero, denormals-are-zero), endianness, type sizes.
+ * (rounding mode, flush-to-zero, denormals-are-zero), endianness, type sizes,
+ * and the XXH64 of every loaded layer plugin.
  * Before training, rank 0 compares every rank's fingerprint; ranks that differ
  * would compute different bits, so the job stops unless --allow-mixed. */
 #ifndef REPRODIST_FINGERPRINT_H
@@ -15,7 +16,7 @@
 extern "C" {
 #endif
 
-#define RD_FP_MAX 1536
+#define RD_FP_MAX 4096
 
 const char *rd_fp_version(void);
 const char *rd_fp_build_flags(void);

@@ -4,6 +4,10 @@
  *   /<layer>               attr  weight_names = ["<layer>/kernel:0", "<layer>/bias:0"]
  *   /<layer>/<layer>/kernel:0   float32 (in, units), C order, contiguous
  *   /<layer>/<layer>/bias:0     float32 (units,)
+ * Every layer is listed in layer_names, in model order; its tensors (any
+ * number, 1-D to 4-D, trainable first as Keras orders them) are named in
+ * weight_names; a layer without tensors has an empty weight_names and no
+ * subgroup, as Keras' save_weights writes it.
  *
  * Strings are fixed-length, null-padded ASCII. Object timestamps are off, so the
  * bytes depend only on the values written, not on when or at which np.
@@ -30,6 +34,7 @@ typedef struct rd_provenance {
   uint64_t global_seed;
   const char *openblas_core; /* rank 0's; ranks must agree (fingerprint) */
   const char *fingerprint;   /* environment fingerprint text, or NULL */
+  const char *plugins;       /* "name@xxh64,..." of the plugins the model uses, or NULL / "" */
 } rd_provenance;
 
 /* Collective. Writes the model's tensors from params (rank 0's copy is used). */

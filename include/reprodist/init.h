@@ -68,7 +68,8 @@ void rd_init_defaults(rd_init_kind k, rd_init_spec *spec);
 /* 1 if the initializer draws random numbers (so its seed matters). */
 int rd_init_is_random(rd_init_kind k);
 
-/* Fills out[0 .. prod(shape)) in C order. ndim is 1 or 2 (Dense).
+/* Fills out[0 .. prod(shape)) in C order. ndim is 1 to 4; fans as Keras'
+ * compute_fans (a kernel (..., in, out) counts its receptive field).
  * Returns 0, or -1 if the initializer does not support the shape (orthogonal on 1-D). */
 int rd_init_fill(const rd_init_spec *spec, uint64_t tensor_seed, const int64_t *shape, int ndim, float *out);
 

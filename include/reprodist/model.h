@@ -1,8 +1,17 @@
-/* model: the layer stack described by a config, and its parameter arena.
+/* model: the layer stack a config describes, and its parameter arena.
  *
- * All parameters live in one contiguous float buffer (the arena); each tensor is
- * a slice of it at a fixed offset, in Keras order: for each layer, kernel then
- * bias. Reducing, hashing, checkpointing and writing are one call on one buffer. */
+ * Each layer section ([dense], [my_custom_layer], ...) is one layer of the
+ * registered type of that name (registry.h); its build (layer.h) reads the
+ * section's keys, checks the input shape and declares tensors. The core reads
+ * `name` for every layer; unnamed layers get Keras' names per type: dense,
+ * dense_1, ..., conv2d, conv2d_1, ...
+ *
+ * All parameters live in one contiguous float buffer (the arena); each tensor
+ * is a slice of it at a fixed offset. The trainable tensors come first, in
+ * model order (for each layer, its tensors in the order it declared them),
+ * then the non-trainable ones: the optimizer, the gradient and the reduction
+ * touch only arena[0, ntrain). Reducing, hashing, checkpointing and writing
+ * are one call on one buffer. */
 #ifndef REPRODIST_MODEL_H
 #define REPRODIST_MODEL_H
 
@@ -11,6 +20,7 @@
 
 #include "reprodist/cfg.h"
 #include "reprodist/init.h"
+#include "reprodist/layer.h"
 #include "reprodist/log.h"
 
 #ifdef __cplusplus
@@ -23,40 +33,53 @@ typedef enum { RD_ACT_LINEAR, RD_ACT_RELU, RD_ACT_TANH, RD_ACT_SIGMOID, RD_ACT_S
 
 typedef struct rd_tensor {
   char layer[RD_NAME_MAX];
-  char name[16];           /* "kernel" or "bias" */
-  int ndim;
-  int64_t shape[2];
+  char name[32];           /* "kernel", "bias", "gamma", ... */
+  rd_shape shape;          /* ndim 1..4, Keras' layout */
+  int trainable;
   size_t offset, numel;    /* slice of the arena */
   rd_init_spec init;
   uint64_t seed;           /* the tensor seed its values were drawn from */
-  int explicit_seed;       /* 1 if kernel_seed / bias_seed set it */
+  int explicit_seed;       /* 1 if a *_seed key set it */
 } rd_tensor;
 
 typedef struct rd_layer {
+  const rd_layer_type *type;
   char name[RD_NAME_MAX];
-  int64_t in, units;
-  rd_act act;
-  int use_bias;
-  int kernel, bias;        /* indices into rd_model.tensors; bias -1 without bias */
+  int sec;                 /* its config section */
+  rd_shape in, out;        /* per sample */
+  rd_act act;              /* applied by the core after forward (layer.h, "Activations") */
+  void *self;              /* type->self_size bytes, owned by the model */
+  int t0, nt;              /* its tensors: m->tensors[t0 .. t0 + nt), declaration order */
+  uint64_t seed;           /* its draw seed (rd_io.seed) */
+  size_t nstats, stats_off;/* batch statistics per shard: floats, and offset in the stats block */
 } rd_layer;
 
 typedef struct rd_model {
   uint64_t global_seed;
-  int64_t input;
+  rd_shape input;          /* [model] input, per sample */
   int nlayers, ntensors;
   rd_layer *layers;
   rd_tensor *tensors;
-  size_t nparams;
+  size_t nparams;          /* floats in the arena */
+  size_t ntrain;           /* the trainable ones, arena[0, ntrain) */
+  size_t nstats;           /* batch-statistics floats per shard, every layer's */
 } rd_model;
 
-/* Builds the model from a validated config. Errors name the file and line. */
-rd_status rd_model_from_cfg(rd_model *m, const rd_cfg *cfg, rd_err *err);
+/* Builds the model from the config: [run] seed, [model] input and every layer
+ * section in file order, reading their keys (cfg.h). Errors are recorded in
+ * the config (rd_cfg_fail / bad values) and reported by rd_cfg_finish; returns
+ * RD_EINPUT when the model could not be built. */
+rd_status rd_model_from_cfg(rd_model *m, rd_cfg *cfg);
 void rd_model_free(rd_model *m);
 /* Writes every tensor's initial values into params[0 .. m->nparams). */
 void rd_model_init_params(const rd_model *m, float *params);
 const char *rd_act_name(rd_act a);
-/* The widest layer (input included): sizes activation buffers. */
+/* "(784, 128)", "(10,)". */
+const char *rd_shape_text(const rd_shape *s, char *buf, size_t n);
+/* Floats of the widest activation (input included), per sample. */
 int64_t rd_model_max_width(const rd_model *m);
+/* The table of functions layers call (layer.h). */
+const rd_api *rd_model_api(void);
 
 #ifdef __cplusplus
 }

@@ -13,17 +13,18 @@
 extern "C" {
 #endif
 
-/* Y (S, out) = act(A (S, in) . W (in, out) + b (out)); b may be NULL.
- * With act = RD_ACT_SOFTMAX and logits_only, Y holds the logits. */
-void rd_nn_dense_forward(const float *A, int64_t S, int64_t in, const float *W, const float *b, int64_t out,
-                         rd_act act, int logits_only, float *Y);
+/* C (m, n) = beta C + op(A) (m, k) . op(B) (k, n), row-major; op transposes when
+ * trans_* is 1; beta 0 or 1. The one matrix product of reprodist (rd_api.gemm):
+ * OpenBLAS sgemm on the calling thread, whose bits depend only on the shapes
+ * and values. */
+void rd_nn_gemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
+                const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
+
+/* In place: Y (S, n) = act(Y), row by row (softmax over each row's n values). */
+void rd_nn_act_forward(rd_act act, int64_t S, int64_t n, float *Y);
 
 /* In place: dY (S, n) = dL/dY becomes dL/dZ, given the layer's output Y. */
 void rd_nn_act_backward(rd_act act, const float *Y, int64_t S, int64_t n, float *dY);
-
-/* dW (in, out) = A^T . dZ;  db (out) = column sums of dZ (if db);  dA (S, in) = dZ . W^T (if dA). */
-void rd_nn_dense_backward(const float *A, const float *dZ, const float *W, int64_t S, int64_t in, int64_t out,
-                          float *dW, float *db, float *dA);
 
 /* Sparse categorical crossentropy from logits Z (S, C), labels y (S):
  * returns the sum over rows of -log softmax(Z)[y]; *correct counts rows whose

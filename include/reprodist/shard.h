@@ -1,7 +1,8 @@
 /* shard: forward and backward of a whole model over one shard of rows.
- * The unit of work and of determinism: a shard's GEMMs have shapes that depend
- * only on the shard's row count, never on which rank runs it. Buffers are made
- * once by rd_shard_init; rd_shard_pass allocates nothing. No MPI, no files. */
+ * The unit of work and of determinism: every layer sees the same call for the
+ * same shard, whichever rank runs it, so its GEMMs have shapes that depend only
+ * on the shard's row count. Buffers are made once by rd_shard_init;
+ * rd_shard_pass allocates nothing. No MPI, no files. */
 #ifndef REPRODIST_SHARD_H
 #define REPRODIST_SHARD_H
 
@@ -15,21 +16,39 @@ extern "C" {
 
 typedef struct rd_shard {
   const rd_model *m;
-  int xent;        /* 1: softmax fused with sparse crossentropy; 0: mse */
-  int64_t S, C;    /* max rows; classes (last layer units) */
-  float *x;        /* (S, input): the caller fills the rows here */
-  int32_t *y;      /* (S): and the labels here */
-  float **act;     /* act[l]: (S, units_l) */
-  float *d0, *d1;  /* (S, max width): gradient ping-pong */
+  int xent;          /* 1: softmax fused with sparse crossentropy; 0: mse */
+  int64_t S, C;      /* max rows; classes (the last layer's outputs) */
+  float *x;          /* (S, input): the caller fills the rows here */
+  int32_t *y;        /* (S): and the labels here */
+  uint32_t *sample;  /* (S): and each row's global sample index (layers key draws by it) */
+  float **act;       /* act[l]: layer l's output (S, out_l); a reshape layer's is its input */
+  float **ws;        /* ws[l]: layer l's workspace */
+  const float **w;   /* per tensor: where it is in the params arena (set per pass) */
+  float **g;         /* per tensor: its gradient in the pass's gradient arena, or NULL */
+  float *d0, *d1;    /* (S, max width): gradient ping-pong */
 } rd_shard;
 
 void rd_shard_init(rd_shard *k, const rd_model *m, int64_t max_rows, int xent);
 void rd_shard_free(rd_shard *k);
 
-/* Forward over the first S rows of k->x / k->y; returns the loss summed over
- * the rows and adds the rows predicted right to *correct. With grad (an arena
- * of m->nparams floats), also writes the gradient of (loss sum / batch_n). */
-double rd_shard_pass(rd_shard *k, const float *params, int64_t S, int64_t batch_n, float *grad, int64_t *correct);
+/* What a pass computes besides the loss. */
+typedef struct rd_pass {
+  int64_t batch_n;     /* samples in the whole batch: the loss is the batch mean */
+  float *grad;         /* NULL (evaluation), or m->ntrain floats: the gradient of (loss sum / batch_n) */
+  float *stats;        /* with grad: m->nstats floats of batch statistics */
+  uint64_t iteration;  /* the optimizer step (training) */
+} rd_pass;
+
+/* Forward over the first S rows of k->x / k->y / k->sample; returns the loss
+ * summed over the rows and adds the rows predicted right to *correct. With
+ * p->grad (a training pass) layers run in training mode and the gradient and
+ * statistics are written. */
+double rd_shard_pass(rd_shard *k, const float *params, int64_t S, const rd_pass *p, int64_t *correct);
+
+/* Once per training step, after the batch's statistics slots were summed
+ * along the canonical tree into sums (m->nstats floats): each layer with
+ * statistics updates its tensors in params (layer.h, stats_apply). */
+void rd_shard_apply_stats(rd_shard *k, float *params, const float *sums, int64_t shards, int64_t samples);
 
 #ifdef __cplusplus
 }

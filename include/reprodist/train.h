@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "reprodist/cfg.h"
+#include "reprodist/data.h"
 #include "reprodist/log.h"
 #include "reprodist/model.h"
 #include "reprodist/optim.h"
@@ -45,6 +46,7 @@ typedef struct rd_train_ctl {
   const char *fingerprint;
   const char *output;       /* for the default signal-checkpoint directory */
   const char *command;      /* the reprodist command line, shell-quoted, without --resume: for the hint */
+  const char *plugins;      /* the layer plugins ("name@xxh64,..."): checkpoints must match */
 } rd_train_ctl;
 
 /* The shard_size used when the config sets none: about 8 shards per batch,
@@ -53,14 +55,18 @@ typedef struct rd_train_ctl {
  * make faster GEMMs and fewer folds but leave ranks beyond B/S idle. */
 int64_t rd_train_default_shard(int64_t batch);
 
-/* Reads and checks [train] against the model. Errors name the file and line. */
-rd_status rd_train_spec_from_cfg(rd_train_spec *t, const rd_cfg *cfg, const rd_model *m, rd_err *err);
+/* Reads [train] and [run]'s metrics and checkpoint keys (cfg.h: errors are
+ * recorded in the config and reported by rd_cfg_finish). */
+rd_status rd_train_spec_from_cfg(rd_train_spec *t, rd_cfg *cfg);
+/* What training needs of the model: a last layer with one output per class,
+ * and softmax on it for crossentropy. Errors name the file and line. */
+rd_status rd_train_spec_check(const rd_train_spec *t, const rd_model *m, const rd_cfg *cfg, rd_err *err);
 
 /* Collective: trains from the initial weights (or the checkpoint in ctl) and
  * leaves the result in params (m->nparams floats, already initialised).
  * Returns RD_STOPPED after SIGTERM/SIGINT/SIGUSR1: every rank finished the
  * same step and a checkpoint was written. */
-rd_status rd_train_run(const rd_train_spec *t, const rd_train_ctl *ctl, const rd_cfg *cfg, const rd_model *m,
+rd_status rd_train_run(const rd_train_spec *t, const rd_train_ctl *ctl, const rd_data_spec *data, const rd_model *m,
                        float *params, rd_err *err);
 
 #ifdef __cplusplus

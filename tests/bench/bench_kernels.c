@@ -22,8 +22,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "reprodist/cfg.h"
 #include "reprodist/data.h"
+#include "reprodist/job.h"
 #include "reprodist/fingerprint.h"
 #include "reprodist/mem.h"
 #include "reprodist/model.h"
@@ -113,20 +113,20 @@ static void do_gemms(void *p) {
     const float *A = c->k.x;
     for (int l = 0; l < m->nlayers; l++) {
       const rd_layer *ly = &m->layers[l];
-      const int in = (int)ly->in, out = (int)ly->units;
+      const int in = (int)ly->in.dim[0], out = (int)ly->out.dim[0];
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, S, out, in, 1.0f, A, in,
-                  c->params + m->tensors[ly->kernel].offset, out, 0.0f, c->k.act[l], out);
+                  c->params + m->tensors[ly->t0].offset, out, 0.0f, c->k.act[l], out);
       A = c->k.act[l];
     }
     for (int l = m->nlayers - 1; l >= 0; l--) {
       const rd_layer *ly = &m->layers[l];
-      const int in = (int)ly->in, out = (int)ly->units;
+      const int in = (int)ly->in.dim[0], out = (int)ly->out.dim[0];
       const float *A = l ? c->k.act[l - 1] : c->k.x;
       cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, in, out, S, 1.0f, A, in, c->k.d0, out, 0.0f,
-                  c->grad + m->tensors[ly->kernel].offset, out);
+                  c->grad + m->tensors[ly->t0].offset, out);
       if (l)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, S, in, out, 1.0f, c->k.d0, out,
-                    c->params + m->tensors[ly->kernel].offset, out, 0.0f, c->k.d1, in);
+                    c->params + m->tensors[ly->t0].offset, out, 0.0f, c->k.d1, in);
     }
   }
 }
@@ -134,7 +134,8 @@ static void do_gemms(void *p) {
 static void do_pass(void *p) {
   step_ctx *c = p;
   int64_t corr = 0;
-  for (int64_t s = 0; s < c->K; s++) rd_shard_pass(&c->k, c->params, c->S, c->B, c->grad, &corr);
+  const rd_pass pass = {c->B, c->grad, NULL, 0};
+  for (int64_t s = 0; s < c->K; s++) rd_shard_pass(&c->k, c->params, c->S, &pass, &corr);
 }
 
 static void do_fold(void *p) {
@@ -165,16 +166,15 @@ static int bench_step(const char *dims, int64_t S, int64_t B, double budget) {
     t += snprintf(t, (size_t)(end - t), "[dense]\nunits = %s\nactivation = %s\n", tok, next ? "relu" : "softmax");
   }
   t += snprintf(t, (size_t)(end - t), "[data]\nsource = synthetic\n");
-  rd_cfg cfg;
-  rd_model m;
+  rd_job job;
   rd_err e = {0};
-  memset(&cfg, 0, sizeof cfg);
-  memset(&m, 0, sizeof m);
-  if (rd_cfg_parse(&cfg, "bench", text, strlen(text), &e) || rd_cfg_validate(&cfg, &e) ||
-      rd_model_from_cfg(&m, &cfg, &e)) {
+  if (rd_job_load(&job, "bench", text, strlen(text), NULL, 0, RD_JOB_NO_PLUGINS, &e)) {
     fprintf(stderr, "rd_bench_kernels: %s\n", e.msg);
+    rd_job_free(&job);
     return 2;
   }
+  const rd_model m = job.model;
+  const int64_t D = rd_shape_numel(&m.input);
   step_ctx c;
   memset(&c, 0, sizeof c);
   c.m = &m;
@@ -192,14 +192,14 @@ static int bench_step(const char *dims, int64_t S, int64_t B, double budget) {
   const int64_t N = 60000;
   c.ds.source = RD_DATA_IDX;
   c.ds.n = N;
-  c.ds.dim = m.input;
-  c.ds.classes = m.layers[m.nlayers - 1].units;
+  c.ds.dim = D;
+  c.ds.classes = m.layers[m.nlayers - 1].out.dim[0];
   c.ds.scale = 1.0 / 255.0;
-  c.ds.u8 = malloc((size_t)(N * m.input));
+  c.ds.u8 = malloc((size_t)(N * D));
   c.ds.labels = malloc(sizeof(int32_t) * (size_t)N);
   c.rows = malloc(sizeof(uint32_t) * (size_t)(c.K * S));
   RD_ASSERT(c.ds.u8 && c.ds.labels && c.rows, "out of memory");
-  for (int64_t i = 0; i < N * m.input; i++) c.ds.u8[i] = (uint8_t)(rnd() & 255);
+  for (int64_t i = 0; i < N * D; i++) c.ds.u8[i] = (uint8_t)(rnd() & 255);
   for (int64_t i = 0; i < N; i++) c.ds.labels[i] = (int32_t)(rnd() % (uint32_t)c.ds.classes);
   for (int64_t i = 0; i < c.K * S; i++) c.rows[i] = rnd() % (uint32_t)N;
   do_fetch(&c); /* real rows in the shard buffer for the passes */
@@ -219,7 +219,8 @@ static int bench_step(const char *dims, int64_t S, int64_t B, double budget) {
   const double t_optim_dn = time_it(do_optim, &c, budget);
 
   double flops = 0.0; /* exact GEMM flops per sample: forward, dW, and dA below the first layer */
-  for (int l = 0; l < m.nlayers; l++) flops += 2.0 * (double)m.layers[l].in * (double)m.layers[l].units * (l ? 3 : 2);
+  for (int l = 0; l < m.nlayers; l++)
+    flops += 2.0 * (double)m.layers[l].in.dim[0] * (double)m.layers[l].out.dim[0] * (l ? 3 : 2);
   printf("{\"bench\": \"step\", \"dims\": \"%s\", \"shard\": %lld, \"batch\": %lld, \"params\": %zu, "
          "\"gemm_flops_per_sample\": %.0f, \"core\": \"%s\", \"us\": {\"fetch\": %.2f, \"gemm\": %.2f, "
          "\"pass\": %.2f, \"fold\": %.2f, \"adam\": %.2f, \"adam_denormal\": %.2f}, \"gemm_gflops\": %.3f}\n",
@@ -229,8 +230,7 @@ static int bench_step(const char *dims, int64_t S, int64_t B, double budget) {
   free(c.params), free(c.grad), free(c.state);
   rd_reduce_free(&c.red);
   rd_shard_free(&c.k);
-  rd_model_free(&m);
-  rd_cfg_free(&cfg);
+  rd_job_free(&job);
   return 0;
 }
 

@@ -5,19 +5,18 @@
  * --set override (rd_cfg_set), applied in order. An input without NUL is a
  * plain config. (An override holding a newline is skipped: rd_cfg_set echoes
  * its text into the message, which then spans lines; reported, not fuzzed.)
- * Then rd_cfg_validate, rd_model_from_cfg, the canonical text
- * and digest, the training spec (checkpoint_every etc.) and, for small models,
- * the initializers, exactly as the binary runs them. Every outcome must be OK
+ * Then rd_job_load reads it whole (the model and its layers, [train], [data],
+ * [run], unread keys; plugins are refused), then the canonical text and
+ * digest, the training checks and, for small models, the initializers,
+ * exactly as the binary runs them. Every outcome must be OK
  * or an error whose message is one line naming the file or the --set. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "reprodist/cfg.h"
+#include "reprodist/job.h"
 #include "reprodist/mem.h"
-#include "reprodist/model.h"
-#include "reprodist/train.h"
 
 /* Bounds the initializers' work per input (orthogonal is cubic). */
 #define RD_FUZZ_MAX_INIT_PARAMS 16384
@@ -34,40 +33,37 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const char *text = (const char *)data;
   const uint8_t *nul = memchr(data, '\0', size);
   size_t len = nul ? (size_t)(nul - data) : size;
-  rd_cfg cfg;
-  rd_model m;
-  rd_err err = {0};
-  memset(&m, 0, sizeof m);
-  rd_status st = rd_cfg_parse(&cfg, "fuzz.cfg", text, len, &err);
   /* The overrides: NUL-terminated copies (the last one may lack its NUL). */
-  for (size_t off = len + 1; nul && off < size && st == RD_OK;) {
+  char *sets[64];
+  int nsets = 0;
+  for (size_t off = len + 1; nul && off < size && nsets < 64;) {
     const uint8_t *end = memchr(data + off, '\0', size - off);
     size_t n = end ? (size_t)(end - (data + off)) : size - off;
     char *a = malloc(n + 1);
     if (!a) abort();
     memcpy(a, data + off, n);
     a[n] = '\0';
-    if (!strchr(a, '\n')) st = rd_cfg_set(&cfg, a, &err);
-    free(a);
+    if (!strchr(a, '\n')) sets[nsets++] = a;
+    else free(a);
     off += n + 1;
   }
-  if (st == RD_OK) st = rd_cfg_validate(&cfg, &err);
-  if (st == RD_OK) st = rd_model_from_cfg(&m, &cfg, &err);
+  rd_job job;
+  rd_err err = {0};
+  rd_status st = rd_job_load(&job, "fuzz.cfg", text, len, (const char *const *)sets, nsets, RD_JOB_NO_PLUGINS, &err);
   if (st == RD_OK) {
-    free(rd_cfg_canonical(&cfg));
-    (void)rd_cfg_digest(&cfg);
-    rd_train_spec t;
+    free(rd_cfg_canonical(&job.cfg));
+    (void)rd_cfg_digest(&job.cfg);
     rd_err terr = {0};
-    rd_train_spec_from_cfg(&t, &cfg, &m, &terr);
+    rd_train_spec_check(&job.train, &job.model, &job.cfg, &terr);
     check_message(&terr);
-    if (m.nparams <= RD_FUZZ_MAX_INIT_PARAMS) {
-      float *params = rd_mem_alloc_f32(m.nparams);
-      rd_model_init_params(&m, params);
+    if (job.model.nparams <= RD_FUZZ_MAX_INIT_PARAMS) {
+      float *params = rd_mem_alloc_f32(job.model.nparams);
+      rd_model_init_params(&job.model, params);
       free(params);
     }
   }
   check_message(&err);
-  rd_model_free(&m);
-  rd_cfg_free(&cfg);
+  rd_job_free(&job);
+  for (int i = 0; i < nsets; i++) free(sets[i]);
   return 0;
 }

@@ -14,6 +14,7 @@
 #include "reprodist/cfg.h"
 #include "reprodist/ckpt.h"
 #include "reprodist/h5io.h"
+#include "reprodist/job.h"
 #include "reprodist/mem.h"
 #include "reprodist/model.h"
 #include "reprodist/optim.h"
@@ -26,8 +27,8 @@
 #error "define RD_FUZZ_TINY_CFG as the path of tests/fuzz/tiny.cfg"
 #endif
 
-static rd_cfg g_cfg;
-static rd_model g_model;
+static rd_job g_job;
+static const rd_model *g_model = &g_job.model;
 static size_t g_nopt;
 static rd_ckpt_ident g_id;
 static float *g_params, *g_opt;
@@ -48,16 +49,14 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
   FILE *f = fopen(RD_FUZZ_TINY_CFG, "rb");
   size_t n = f ? fread(text, 1, sizeof text, f) : 0;
   if (f) fclose(f);
-  rd_train_spec t;
-  if (n == 0 || rd_cfg_parse(&g_cfg, RD_FUZZ_TINY_CFG, text, n, &err) || rd_cfg_validate(&g_cfg, &err) ||
-      rd_model_from_cfg(&g_model, &g_cfg, &err) || rd_train_spec_from_cfg(&t, &g_cfg, &g_model, &err)) {
+  if (n == 0 || rd_job_load(&g_job, RD_FUZZ_TINY_CFG, text, n, NULL, 0, RD_JOB_NO_PLUGINS, &err)) {
     fprintf(stderr, "fuzz_h5: %s: %s\n", RD_FUZZ_TINY_CFG, n ? err.msg : "cannot read");
     abort();
   }
-  g_nopt = (size_t)rd_optim_slots(&t.opt) * g_model.nparams;
-  g_id.config_digest = rd_cfg_digest(&g_cfg);
+  g_nopt = (size_t)rd_optim_slots(&g_job.train.opt) * g_model->ntrain;
+  g_id.config_digest = rd_cfg_digest(&g_job.cfg);
   g_id.fingerprint = NULL; /* no environment comparison (it would only warn) */
-  g_params = rd_mem_alloc_f32(g_model.nparams);
+  g_params = rd_mem_alloc_f32(g_model->nparams);
   g_opt = rd_mem_alloc_f32(g_nopt + 1);
   return 0;
 }
@@ -93,7 +92,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
   rd_ckpt_state st;
   rd_err cerr = {0};
-  if (rd_ckpt_read(path, NULL, &g_model, g_params, g_opt, g_nopt, &st, &g_id, NULL, 0, &cerr) != RD_OK)
+  if (rd_ckpt_read(path, NULL, g_model, g_params, g_opt, g_nopt, &st, &g_id, NULL, 0, &cerr) != RD_OK)
     check_message("checkpoint", &cerr, path);
   unlink(path);
   return 0;

@@ -11,12 +11,12 @@
 #include <string.h>
 
 #include "fuzz_common.h"
-#include "reprodist/cfg.h"
+#include "reprodist/job.h"
 #include "reprodist/data.h"
 
 enum { N = 16, DIM = 784, CLASSES = 10 };
 
-static rd_cfg g_as_x, g_as_y; /* train_x = the input; train_y = the input */
+static rd_job g_as_x, g_as_y; /* train_x = the input; train_y = the input */
 static char g_in[512];
 
 static void write_idx(const char *name, uint32_t magic, const uint32_t *dims, int nd, const uint8_t *body, size_t n,
@@ -32,14 +32,14 @@ static void write_idx(const char *name, uint32_t magic, const uint32_t *dims, in
   free(buf);
 }
 
-static void make_cfg(rd_cfg *c, const char *x, const char *y) {
+static void make_cfg(rd_job *j, const char *x, const char *y) {
   char text[2048];
   int n = snprintf(text, sizeof text,
                    "[model]\ninput = %d\n[dense]\nunits = %d\nactivation = softmax\n"
                    "[data]\nsource = idx\ntrain_x = %s\ntrain_y = %s\n",
                    DIM, CLASSES, x, y);
   rd_err err = {0};
-  if (rd_cfg_parse(c, "fuzz_idx.cfg", text, (size_t)n, &err) || rd_cfg_validate(c, &err)) {
+  if (rd_job_load(j, "fuzz_idx.cfg", text, (size_t)n, NULL, 0, RD_JOB_NO_PLUGINS, &err)) {
     fprintf(stderr, "fuzz_idx: %s\n", err.msg);
     abort();
   }
@@ -60,10 +60,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
   return 0;
 }
 
-static void open_and_fetch(const rd_cfg *c) {
+static void open_and_fetch(const rd_job *j) {
   rd_dataset d;
   rd_err err = {0};
-  if (rd_data_open(&d, c, 0, DIM, CLASSES, 1, N, &err) == RD_OK) {
+  if (rd_data_open(&d, &j->data, 0, DIM, CLASSES, 1, N, &err) == RD_OK) {
     if (d.n < 1 || d.dim != DIM) abort();
     static float x[N * DIM];
     int32_t y[N];

@@ -1,0 +1,205 @@
+/* registry: built-in and plugin layer types (see include/reprodist/registry.h). */
+#include "reprodist/registry.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <xxhash.h>
+
+#include "reprodist/cfg.h"
+
+/* The built-in types, declared by the one list of them. */
+#define RD_BUILTIN_LAYER(n) extern const rd_layer_type rd_layer_##n;
+#include "layers/builtin.h"
+#undef RD_BUILTIN_LAYER
+
+#define MAX_TYPES 128
+#define MAX_PLUGINS 32
+
+typedef struct {
+  char path[PATH_MAX];
+  uint64_t xxh64;
+  char id[80]; /* name@xxh64 */
+  void *handle;
+} plugin;
+
+static plugin g_plugins[MAX_PLUGINS];
+static int g_nplugins;
+static char g_plugins_text[MAX_PLUGINS * 96];
+
+static const rd_layer_type *g_types[MAX_TYPES];
+static int g_owner[MAX_TYPES]; /* -1: built in; else the index of the plugin that defines it */
+static int g_ntypes, g_inited;
+
+
+static int valid_type_name(const char *s) {
+  size_t n = s ? strlen(s) : 0;
+  if (n == 0 || n > 48 || !(s[0] >= 'a' && s[0] <= 'z')) return 0;
+  for (size_t i = 0; i < n; i++)
+    if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_')) return 0;
+  return 1;
+}
+
+static rd_status add(const rd_layer_type *t, const char *origin, int owner, rd_err *err);
+
+rd_status rd_registry_add(const rd_layer_type *t, const char *origin, rd_err *err) {
+  rd_registry_init();
+  return add(t, origin, -1, err);
+}
+
+static rd_status add(const rd_layer_type *t, const char *origin, int owner, rd_err *err) {
+  for (int i = 0; i < g_ntypes; i++)
+    if (g_types[i] == t) return RD_OK; /* the same type again (a plugin loaded twice) */
+  if (!valid_type_name(t->name))
+    return rd_err_set(err, RD_EINPUT,
+                      "%s: layer type name '%s' is not valid (lower-case letters, digits and _, starting with a "
+                      "letter; at most 48)",
+                      origin, t->name ? t->name : "(null)");
+  if (rd_cfg_is_fixed(t->name))
+    return rd_err_set(err, RD_EINPUT, "%s: layer type '%s' clashes with the config section [%s]; rename it", origin,
+                      t->name, t->name);
+  for (int i = 0; i < g_ntypes; i++)
+    if (!strcmp(g_types[i]->name, t->name)) {
+      if (g_owner[i] < 0)
+        return rd_err_set(err, RD_EINPUT, "%s: layer type '%s' clashes with reprodist's built-in [%s]; rename it",
+                          origin, t->name, t->name);
+      return rd_err_set(err, RD_EINPUT, "%s: layer type '%s' is already defined by plugin %s; rename one of them",
+                        origin, t->name, g_plugins[g_owner[i]].path);
+    }
+  if (!t->build || (!(t->flags & RD_LAYER_RESHAPE) && (!t->forward || !t->backward)) ||
+      (t->stats_size && !t->stats_apply))
+    return rd_err_set(err, RD_EINPUT,
+                      "%s: layer type '%s' lacks build, forward or backward (or has stats_size without "
+                      "stats_apply)",
+                      origin, t->name);
+  if (g_ntypes == MAX_TYPES) return rd_err_set(err, RD_EINPUT, "%s: too many layer types", origin);
+  g_owner[g_ntypes] = owner;
+  g_types[g_ntypes++] = t;
+  return RD_OK;
+}
+
+void rd_registry_init(void) {
+  if (g_inited) return;
+  g_inited = 1;
+  rd_err e = {0};
+#define RD_BUILTIN_LAYER(n) add(&rd_layer_##n, "built in", -1, &e);
+#include "layers/builtin.h"
+#undef RD_BUILTIN_LAYER
+  RD_ASSERT(e.code == RD_OK, "built-in layer type refused: %s", e.msg);
+}
+
+const rd_layer_type *rd_registry_find(const char *name) {
+  rd_registry_init();
+  for (int i = 0; i < g_ntypes; i++)
+    if (strcmp(g_types[i]->name, name) == 0) return g_types[i];
+  return NULL;
+}
+
+void rd_registry_names(char *buf, size_t n) {
+  rd_registry_init();
+  size_t o = 0;
+  buf[0] = '\0';
+  for (int i = 0; i < g_ntypes && o < n; i++) o += (size_t)snprintf(buf + o, n - o, "%s[%s]", i ? " " : "", g_types[i]->name);
+}
+
+int rd_registry_count(void) {
+  rd_registry_init();
+  return g_ntypes;
+}
+
+const rd_layer_type *rd_registry_type(int i) {
+  rd_registry_init();
+  return i >= 0 && i < g_ntypes ? g_types[i] : NULL;
+}
+
+const char *rd_registry_plugins(void) { return g_plugins_text; }
+
+/* XXH64 of the whole file; -1 when it cannot be read. */
+static int hash_file(const char *path, uint64_t *h) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return -1;
+  XXH64_state_t *s = XXH64_createState();
+  XXH64_reset(s, 0);
+  char buf[1 << 16];
+  size_t k;
+  while ((k = fread(buf, 1, sizeof buf, f)) > 0) XXH64_update(s, buf, k);
+  int bad = ferror(f);
+  fclose(f);
+  *h = XXH64_digest(s);
+  XXH64_freeState(s);
+  return bad ? -1 : 0;
+}
+
+rd_status rd_registry_load(const char *path, const char *where, char *id, size_t idn, rd_err *err) {
+  rd_registry_init();
+  struct stat st;
+  char real[PATH_MAX];
+  if (stat(path, &st) != 0)
+    return rd_err_set(err, RD_EINPUT, "%s: plugin %s: cannot open it (%s)", where, path, strerror(errno));
+  if (!S_ISREG(st.st_mode)) return rd_err_set(err, RD_EINPUT, "%s: plugin %s: not a file", where, path);
+  /* An absolute path, so dlopen never searches the system's library path. */
+  if (!realpath(path, real))
+    return rd_err_set(err, RD_EINPUT, "%s: plugin %s: cannot open it (%s)", where, path, strerror(errno));
+  for (int i = 0; i < g_nplugins; i++)
+    if (!strcmp(g_plugins[i].path, real)) {
+      snprintf(id, idn, "%s", g_plugins[i].id);
+      return RD_OK;
+    }
+  if (g_nplugins == MAX_PLUGINS) return rd_err_set(err, RD_EINPUT, "%s: more than %d plugins", where, MAX_PLUGINS);
+  uint64_t h;
+  if (hash_file(real, &h))
+    return rd_err_set(err, RD_EINPUT, "%s: plugin %s: cannot read it (%s)", where, path, strerror(errno));
+  dlerror();
+  void *lib = dlopen(real, RTLD_NOW | RTLD_LOCAL);
+  if (!lib) {
+    const char *why = dlerror();
+    return rd_err_set(err, RD_EINPUT, "%s: plugin %s: not a loadable shared library (%s)", where, path,
+                      why ? why : "dlopen failed");
+  }
+  const rd_plugin *(*entry)(void) = NULL;
+  *(void **)&entry = dlsym(lib, RD_PLUGIN_SYMBOL);
+  if (!entry) {
+    dlclose(lib);
+    return rd_err_set(err, RD_EINPUT,
+                      "%s: plugin %s: no %s function, so not a reprodist plugin (define it with RD_PLUGIN(...) from "
+                      "reprodist/layer.h)",
+                      where, path, RD_PLUGIN_SYMBOL);
+  }
+  const rd_plugin *p = entry();
+  const unsigned abi = p ? p->abi : 0u;
+  if (abi != RD_LAYER_ABI) {
+    dlclose(lib); /* p points into it: read before */
+    return rd_err_set(err, RD_EINPUT,
+                      "%s: plugin %s: built for layer interface version %u, but this reprodist has version %d; "
+                      "rebuild it against this reprodist's reprodist/layer.h",
+                      where, path, abi, RD_LAYER_ABI);
+  }
+  char origin[PATH_MAX + 600];
+  snprintf(origin, sizeof origin, "%s: plugin %s", where, path);
+  const int before = g_ntypes;
+  plugin *pl = &g_plugins[g_nplugins];
+  snprintf(pl->path, sizeof pl->path, "%s", real);
+  for (int i = 0; i < p->ntypes && !err->code; i++)
+    if (!p->types || !p->types[i])
+      rd_err_set(err, RD_EINPUT, "%s: type %d of %d is missing", origin, i + 1, p->ntypes);
+    else
+      add(p->types[i], origin, g_nplugins, err);
+  if (err->code) {
+    g_ntypes = before; /* none of its types stays registered */
+    dlclose(lib);
+    return err->code;
+  }
+  g_nplugins++;
+  pl->xxh64 = h;
+  pl->handle = lib;
+  snprintf(pl->id, sizeof pl->id, "%.60s@%016" PRIx64, p->name && *p->name ? p->name : "plugin", h);
+  size_t o = strlen(g_plugins_text);
+  snprintf(g_plugins_text + o, sizeof g_plugins_text - o, "%s%s", o ? "," : "", pl->id);
+  snprintf(id, idn, "%s", pl->id);
+  return RD_OK;
+}
