@@ -224,7 +224,11 @@ def orthogonal_q(s, R, C):
 
 
 def fans(shape):
-    return float(shape[0]), float(shape[-1])
+    """SEEDS.md section 4: Keras' compute_fans."""
+    if len(shape) <= 2:
+        return float(shape[0]), float(shape[-1])
+    rf = int(np.prod(shape[:-2]))
+    return float(shape[-2] * rf), float(shape[-1] * rf)
 
 
 def init_values_f64(kind, params, s, shape):
@@ -262,9 +266,9 @@ def init_values_f64(kind, params, s, shape):
             return 0.0 + math.sqrt(sc) * z
         raise ValueError(dist)
     if kind == "orthogonal":
-        if len(shape) != 2:
-            raise ValueError("orthogonal needs 2-D")
-        r, c = shape
+        if len(shape) < 2:
+            raise ValueError("orthogonal needs 2-D or more")
+        r, c = int(np.prod(shape[:-1])), shape[-1]
         Q = orthogonal_q(s, max(r, c), min(r, c))
         g = float(p["gain"])
         return (g * (Q if r >= c else Q.T)).reshape(-1)
@@ -294,6 +298,11 @@ def scalar_init_element(kind, params, s, shape, i):
     else:
         scale, mode, dist = float(p["scale"]), p["mode"], p["distribution"]
     fan_in, fan_out = float(shape[0]), float(shape[-1])
+    if len(shape) >= 3:  # a kernel (..., in, out): times the receptive field
+        rf = 1
+        for d in shape[:-2]:
+            rf *= d
+        fan_in, fan_out = float(shape[-2] * rf), float(shape[-1] * rf)
     nf = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.0}[mode]
     sc = scale / max(1.0, nf)
     if dist == "uniform":
@@ -398,6 +407,13 @@ INIT_CASES += [
     ("orthogonal", (42, "dense", "kernel"), (32, 32), {"gain": 2.0}),
     ("orthogonal", ("explicit", 9), (100, 30), {"gain": -0.5}),
     ("orthogonal", (42, "dense", "kernel"), (1, 7), {}),
+    # Convolution kernels (kh, kw, in, out): fans count the receptive field.
+    ("glorot_uniform", (42, "conv2d", "kernel"), (3, 3, 1, 32), {}),
+    ("he_normal", (42, "conv2d_1", "kernel"), (3, 3, 32, 64), {}),
+    ("variance_scaling", (7, "c", "kernel"), (2, 2, 3, 5), {"scale": 2.0, "mode": "fan_out", "distribution": "untruncated_normal"}),
+    ("lecun_uniform", (7, "c", "kernel"), (5, 4, 3), {}),
+    ("orthogonal", (42, "conv2d", "kernel"), (3, 3, 4, 8), {}),
+    ("orthogonal", (42, "conv2d", "kernel"), (2, 2, 1, 16), {"gain": 1.5}),
 ]
 
 

@@ -198,12 +198,15 @@ static uint64_t kat_compute(const char *kind, kv_list *kv, int lineno, int *kind
     seed = rd_seed_explicit(kv_u64(kv, "explicit_seed", lineno));
   else
     seed = rd_seed_tensor(kv_u64(kv, "seed", lineno), kv_str(kv, "layer", lineno), kv_str(kv, "tensor", lineno));
-  int64_t shape[2] = {0, 0};
+  int64_t shape[4] = {0, 0, 0, 0};
   const char *sh = kv_str(kv, "shape", lineno);
-  char *end; /* "RxC" or "N" */
-  int ndim = 1;
-  shape[0] = strtoll(sh, &end, 10);
-  if (*end == 'x') shape[1] = strtoll(end + 1, &end, 10), ndim = 2;
+  char *end = (char *)sh; /* "N", "RxC", ... up to 4 dimensions */
+  int ndim = 0;
+  while (ndim < 4) {
+    shape[ndim++] = strtoll(end, &end, 10);
+    if (*end != 'x') break;
+    end++;
+  }
   if (*end != '\0' || end == sh) ndim = 0;
   const char *v;
   if (kv_get(kv, "minval")) sp.minval = kv_double(kv, "minval", lineno);
@@ -219,8 +222,9 @@ static uint64_t kat_compute(const char *kind, kv_list *kv, int lineno, int *kind
     sp.dist = strcmp(v, "uniform") == 0              ? RD_DIST_UNIFORM
               : strcmp(v, "untruncated_normal") == 0 ? RD_DIST_UNTRUNCATED_NORMAL
                                                      : RD_DIST_TRUNCATED_NORMAL;
-  int64_t n = ndim == 2 ? shape[0] * shape[1] : shape[0];
-  if (ndim < 1 || ndim > 2 || n <= 0) {
+  int64_t n = 1;
+  for (int d = 0; d < ndim; d++) n *= shape[d];
+  if (ndim < 1 || n <= 0) {
     printf("init_kat.txt:%d: bad shape '%s'\n", lineno, sh);
     *ok = 0;
     return 0;
