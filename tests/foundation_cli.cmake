@@ -15,3 +15,8 @@ rd_script_test(keras_layout check_keras_layout.py --run
   ${PROJECT_SOURCE_DIR}/configs/fashion_mnist_mlp.cfg
   ${PROJECT_SOURCE_DIR}/configs/keras_seeded_init.cfg)
 rd_script_test(install install.sh ${CMAKE_BINARY_DIR})
+# custom_layer: tests/custom_layer.sh, examples/custom_layer built against this
+# build's install prefix (CMake package and pkg-config), trained at np 1-3 with
+# the installed binary; its gradient (test_layers), Keras layout, plugin
+# identity (file, fingerprint, checkpoint) and every bad-plugin error.
+rd_script_test(custom_layer custom_layer.sh ${CMAKE_BINARY_DIR})
