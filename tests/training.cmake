@@ -11,3 +11,12 @@ rd_script_test(reference_numpy reference_numpy.py)
 # pinned: tests/pinned.sh, tensor digests of trained Dense configs pinned from
 # main before the layer interface (tests/pinned_digests.txt); exact.
 rd_script_test(pinned pinned.sh)
+# stats_hook: tests/stats_hook.py with the test plugin tests/plugins/running_mean.c:
+# the batch-statistics hook sums every shard's statistics along the canonical
+# tree once per step (same sha256 at np 1, 2, 3, 5 and after a resume), equal
+# to a float64 reference computed from docs/SEEDS.md.
+add_library(rd_running_mean MODULE ${CMAKE_CURRENT_SOURCE_DIR}/plugins/running_mean.c)
+target_include_directories(rd_running_mean PRIVATE ${PROJECT_SOURCE_DIR}/include)
+target_compile_options(rd_running_mean PRIVATE ${RD_FP_FLAGS})
+set_target_properties(rd_running_mean PROPERTIES C_VISIBILITY_PRESET hidden)
+rd_script_test(stats_hook stats_hook.py $<TARGET_FILE:rd_running_mean>)
