@@ -440,6 +440,8 @@ int rd_cfg_ints(rd_cfg *c, int sec, const char *key, int nmin, int nmax, const i
     trim(&b, &e);
     char part[64];
     if (k == nmax || b == e || (size_t)(e - b) >= sizeof part) {
+      if (flags & RD_CFG_ONE_OR_ALL)
+        return bad(c, it, "%s = '%s' must be one integer or %d separated by commas", key, it->value, nmax);
       if (nmin == nmax)
         return bad(c, it, "%s = '%s' must be %d integer%s separated by commas", key, it->value, nmax, nmax > 1 ? "s" : "");
       return bad(c, it, "%s = '%s' must be %d to %d integers separated by commas", key, it->value, nmin, nmax);

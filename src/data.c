@@ -99,9 +99,11 @@ static rd_status idx_fail_read(idx_reader *r, int64_t got, int64_t want, const c
                     what, (long long)got);
 }
 
-/* Reads an IDX uint8 file: dims[0] = items, *inner = product of the other dims. */
+/* Reads an IDX uint8 file: dims[0] = items, *inner = product of the other
+ * dims, which go to sdims[0 .. *snd) (at most 3). */
 static rd_status idx_load(const char *path, int want_ndims_min, int want_ndims_max, const char *expect,
-                          uint8_t **data, int64_t *items, int64_t *inner, char *shape_txt, size_t stn, rd_err *err) {
+                          uint8_t **data, int64_t *items, int64_t *inner, int64_t *sdims, int *snd, char *shape_txt,
+                          size_t stn, rd_err *err) {
   idx_reader r;
   if (idx_open(&r, path, err)) return err->code;
   unsigned char h[4];
@@ -138,6 +140,8 @@ static rd_status idx_load(const char *path, int want_ndims_min, int want_ndims_m
   overflow |= __builtin_mul_overflow(dims[0], in, &bytes);
   *items = dims[0];
   *inner = in;
+  *snd = nd - 1;
+  for (int k = 1; k < nd && k <= 3; k++) sdims[k - 1] = dims[k];
   /* The header is untrusted: never allocate more than the file can hold. A raw
    * file's size is known; a gzip stream's only by decompressing it, so its
    * buffer grows as the data arrives. */
@@ -186,6 +190,35 @@ static rd_status idx_load(const char *path, int want_ndims_min, int want_ndims_m
   return err->code;
 }
 
+/* Samples of per-sample shape sd (snd axes) fit [model] input when they hold
+ * as many values and either the input is flat (784 takes 28x28 images) or
+ * the shapes are equal, up to a channel axis of 1 the data lacks (28x28
+ * images for input 28,28,1). Otherwise one message shows both shapes. */
+static rd_status check_shape(const rd_dataset *d, const char *what, const int64_t *sd, int snd, rd_err *err) {
+  const rd_shape *in = &d->shape;
+  int64_t n = 1;
+  char ds[96] = "", is[96] = "";
+  for (int k = 0; k < snd; k++) {
+    n *= sd[k];
+    snprintf(ds + strlen(ds), sizeof ds - strlen(ds), "%s%lld", k ? "x" : "", (long long)sd[k]);
+  }
+  for (int k = 0; k < in->ndim; k++)
+    snprintf(is + strlen(is), sizeof is - strlen(is), "%s%lld", k ? "," : "", (long long)in->dim[k]);
+  if (in->ndim == 1) {
+    if (n == d->dim) return RD_OK;
+    if (snd == 1)
+      return rd_err_set(err, RD_EINPUT, "%s: samples have %lld features, but [model] input = %lld", what, (long long)n,
+                        (long long)d->dim);
+    return rd_err_set(err, RD_EINPUT, "%s: samples have %s = %lld features, but [model] input = %lld", what, ds,
+                      (long long)n, (long long)d->dim);
+  }
+  int fits = n == d->dim && (snd == in->ndim || (snd == in->ndim - 1 && in->dim[in->ndim - 1] == 1));
+  for (int k = 0; fits && k < snd; k++) fits = sd[k] == in->dim[k];
+  if (fits) return RD_OK;
+  return rd_err_set(err, RD_EINPUT, "%s: samples are %s (%lld values), but [model] input = %s (%lld values)", what, ds,
+                    (long long)n, is, (long long)d->dim);
+}
+
 static rd_status open_idx(rd_dataset *d, const char *xp, const char *yp, int64_t limit, rd_err *err) {
   void *xb = NULL, *yb = NULL;
   size_t xl = 0, yl = 0;
@@ -193,12 +226,14 @@ static rd_status open_idx(rd_dataset *d, const char *xp, const char *yp, int64_t
   if (rd_comm_rank() == 0) {
     uint8_t *x = NULL, *y = NULL;
     char shape[128], yshape[32];
+    int64_t sd[3], yd[3];
+    int snd = 0, ynd = 0;
     if (idx_load(xp, 2, 4, "0x00000803 for uint8 images (N, rows, cols), or 0x00000802/4 for 2-D/4-D uint8", &x,
-                 &nx, &inner, shape, sizeof shape, err) == RD_OK &&
-        idx_load(yp, 1, 1, "0x00000801 for uint8 labels (N)", &y, &ny, &one, yshape, sizeof yshape, err) == RD_OK) {
-      if (inner != d->dim)
-        rd_err_set(err, RD_EINPUT, "%s: samples have %s = %lld features, but [model] input = %lld", xp, shape,
-                   (long long)inner, (long long)d->dim);
+                 &nx, &inner, sd, &snd, shape, sizeof shape, err) == RD_OK &&
+        idx_load(yp, 1, 1, "0x00000801 for uint8 labels (N)", &y, &ny, &one, yd, &ynd, yshape, sizeof yshape,
+                 err) == RD_OK) {
+      if (check_shape(d, xp, sd, snd, err))
+        ;
       else if (nx != ny)
         rd_err_set(err, RD_EINPUT, "%s: %lld labels, but %s has %lld samples; the two files must match", yp,
                    (long long)ny, xp, (long long)nx);
@@ -313,13 +348,14 @@ static rd_status open_h5(rd_dataset *d, const char *xs, const char *ys, int64_t 
   if (ndy > 0 && ndy <= 8) H5Sget_simple_extent_dims(sy, dy, NULL);
   int xu8 = H5Tget_class(tx) == H5T_INTEGER && H5Tget_size(tx) == 1 && H5Tget_sign(tx) == H5T_SGN_NONE;
   int xf32 = H5Tget_class(tx) == H5T_FLOAT && H5Tget_size(tx) == 4;
-  if (ndx != 2)
-    rd_err_set(err, RD_EINPUT, "%s: features must be 2-D (samples, %lld), found %d-D", xs, (long long)d->dim, ndx);
+  int64_t sd[3] = {0, 0, 0};
+  for (int k = 1; k < ndx && k <= 3; k++) sd[k - 1] = (int64_t)dx[k];
+  if (ndx < 2 || ndx > 4)
+    rd_err_set(err, RD_EINPUT, "%s: features must be 2-D to 4-D (samples, ...), found %d-D", xs, ndx);
   else if (!xu8 && !xf32)
     rd_err_set(err, RD_EINPUT, "%s: features must be uint8 or float32, found %s", xs, type_name(tx));
-  else if ((int64_t)dx[1] != d->dim)
-    rd_err_set(err, RD_EINPUT, "%s: samples have %lld features, but [model] input = %lld", xs, (long long)dx[1],
-               (long long)d->dim);
+  else if (check_shape(d, xs, sd, ndx - 1, err))
+    ;
   else if (ndy != 1)
     rd_err_set(err, RD_EINPUT, "%s: labels must be 1-D (samples,), found %d-D", ys, ndy);
   else if (H5Tget_class(ty) != H5T_INTEGER)
@@ -383,13 +419,16 @@ static rd_status open_h5(rd_dataset *d, const char *xs, const char *ys, int64_t 
 static rd_status fetch_h5(rd_dataset *d, const uint32_t *rows, int64_t n, float *x, int32_t *y, rd_err *err) {
   RD_ASSERT(n <= d->scratch_rows, "fetch of %lld rows exceeds scratch %lld", (long long)n, (long long)d->scratch_rows);
   hid_t fx = H5Dget_space((hid_t)d->hx), fy = H5Dget_space((hid_t)d->hy);
-  hsize_t mx[2] = {1, (hsize_t)d->dim}, one = 1;
-  hid_t msx = H5Screate_simple(2, mx, NULL), msy = H5Screate_simple(1, &one, NULL);
+  hsize_t mx[1] = {(hsize_t)d->dim}, one = 1, start[4] = {0, 0, 0, 0}, count[4]; /* 2 to 4 axes, checked at open */
+  H5Sget_simple_extent_dims(fx, count, NULL);
+  count[0] = 1;
+  hid_t msx = H5Screate_simple(1, mx, NULL), msy = H5Screate_simple(1, &one, NULL);
   const size_t esz = d->x_is_u8 ? 1 : 4;
   int bad = 0;
   for (int64_t i = 0; i < n && !bad; i++) {
-    hsize_t s2[2] = {rows[i], 0}, c2[2] = {1, (hsize_t)d->dim}, s1 = rows[i];
-    H5Sselect_hyperslab(fx, H5S_SELECT_SET, s2, NULL, c2, NULL);
+    hsize_t s1 = rows[i];
+    start[0] = rows[i];
+    H5Sselect_hyperslab(fx, H5S_SELECT_SET, start, NULL, count, NULL);
     H5Sselect_hyperslab(fy, H5S_SELECT_SET, &s1, NULL, &one, NULL);
     bad |= H5Dread((hid_t)d->hx, d->x_is_u8 ? H5T_NATIVE_UINT8 : H5T_NATIVE_FLOAT, msx, fx, H5P_DEFAULT,
                    (char *)d->xbuf + (size_t)i * (size_t)d->dim * esz) < 0;
@@ -444,11 +483,12 @@ rd_status rd_data_spec_from_cfg(rd_data_spec *s, rd_cfg *c) {
   return RD_OK;
 }
 
-rd_status rd_data_open(rd_dataset *d, const rd_data_spec *spec, int test, int64_t input, int64_t classes,
+rd_status rd_data_open(rd_dataset *d, const rd_data_spec *spec, int test, const rd_shape *input, int64_t classes,
                        uint64_t global_seed, int64_t max_rows, rd_err *err) {
   memset(d, 0, sizeof *d);
   d->hx = d->hy = d->hfx = d->hfy = -1;
-  d->dim = input;
+  d->shape = *input;
+  d->dim = rd_shape_numel(input);
   d->classes = classes;
   d->scale = spec->scale;
   const int64_t limit = spec->limit[test];

@@ -79,6 +79,15 @@ static int b_get_enum(rd_build *b, const char *key, const char *const *names, in
   return rd_cfg_enum(b->c, b->sec, key, names, dflt, 0, out);
 }
 
+static int b_get_shape(rd_build *b, const char *key, rd_shape *out) {
+  int64_t d[3];
+  int n = 0;
+  int rc = rd_cfg_ints(b->c, b->sec, key, 1, 3, NULL, 0, 1, 1e9, 0, d, &n);
+  out->ndim = rc > 0 ? n : 0;
+  for (int i = 0; i < RD_MAX_DIMS; i++) out->dim[i] = rc > 0 && i < n ? d[i] : 0;
+  return rc;
+}
+
 static int b_activation(rd_build *b, const char *key, const char *dflt) {
   int d = 0, a = 0;
   for (int i = 0; k_act_names[i]; i++)
@@ -249,6 +258,7 @@ static const rd_api k_api = {
     .get_float = b_get_float,
     .get_bool = b_get_bool,
     .get_enum = b_get_enum,
+    .get_shape = b_get_shape,
     .activation = b_activation,
     .tensor = b_tensor,
     .seed = b_seed,

@@ -3,6 +3,10 @@
 
 #include <math.h>
 #include <string.h>
+/* XXH64 compiled in here (the same function as libxxhash's): a draw per
+ * element, as dropout makes, is then a few nanoseconds instead of a library
+ * call that costs as much as the rest of the layer. */
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 #include "reprodist/log.h"

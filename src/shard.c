@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "reprodist/mem.h"
 #include "reprodist/nn.h"
@@ -45,6 +46,12 @@ void rd_shard_free(rd_shard *k) {
   free(k->d0), free(k->d1);
 }
 
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 /* The activation is applied over the output's last axis (softmax per row). */
 static void act_shape(const rd_layer *ly, int64_t S, int64_t *rows, int64_t *n) {
   *n = ly->out.dim[ly->out.ndim - 1];
@@ -71,6 +78,7 @@ double rd_shard_pass(rd_shard *k, const float *params, int64_t S, const rd_pass 
     io.self = ly->self, io.in = &ly->in, io.out = &ly->out, io.seed = ly->seed;
     io.w = k->w + ly->t0, io.g = k->g + ly->t0, io.ws = k->ws[l];
     io.stats = train && ly->nstats ? p->stats + ly->stats_off : NULL;
+    const double t0 = k->times ? now() : 0.0;
     ly->type->forward(&io, x, k->act[l]);
     /* Softmax before crossentropy stays logits: the loss takes them. */
     if (!(xent && l == L - 1)) {
@@ -78,6 +86,7 @@ double rd_shard_pass(rd_shard *k, const float *params, int64_t S, const rd_pass 
       act_shape(ly, S, &rows, &n);
       rd_nn_act_forward(ly->act, rows, n, k->act[l]);
     }
+    if (k->times) k->times[2 * l] += now() - t0;
     x = k->act[l];
   }
   float *dy = train ? k->d0 : NULL, *dx = k->d1;
@@ -89,6 +98,7 @@ double rd_shard_pass(rd_shard *k, const float *params, int64_t S, const rd_pass 
   for (int l = L - 1; l >= first; l--) {
     const rd_layer *ly = &m->layers[l];
     if (reshape(ly)) continue; /* dL/dx is dL/dy, reinterpreted */
+    const double t0 = k->times ? now() : 0.0;
     if (!(xent && l == L - 1)) { /* the fused softmax-crossentropy gradient is already dL/dz */
       int64_t rows, n;
       act_shape(ly, S, &rows, &n);
@@ -98,6 +108,7 @@ double rd_shard_pass(rd_shard *k, const float *params, int64_t S, const rd_pass 
     io.self = ly->self, io.in = &ly->in, io.out = &ly->out, io.seed = ly->seed;
     io.w = k->w + ly->t0, io.g = k->g + ly->t0, io.ws = k->ws[l], io.stats = NULL;
     ly->type->backward(&io, xl, k->act[l], dy, l > first ? dx : NULL);
+    if (k->times) k->times[2 * l + 1] += now() - t0;
     if (l > first) {
       float *tmp = dy;
       dy = dx;

@@ -273,7 +273,7 @@ static void trainer_free(trainer *tr) {
   free(tr->gsum), free(tr->state), free(tr->perm);
   rd_allreduce_destroy(tr->ar), rd_allreduce_destroy(tr->ear);
   rd_reduce_free(&tr->red), rd_reduce_free(&tr->ered);
-  if (tr->made) rd_shard_free(&tr->k);
+  if (tr->made) free(tr->k.times), rd_shard_free(&tr->k);
   if (tr->open_train) rd_data_close(&tr->train);
   if (tr->open_test) rd_data_close(&tr->test);
   memset(tr, 0, sizeof *tr);
@@ -285,7 +285,7 @@ static rd_status trainer_init(trainer *tr, const rd_train_spec *t, const rd_trai
                               const rd_model *m, float *params, rd_err *err) {
   memset(tr, 0, sizeof *tr);
   const int P = rd_comm_size();
-  const int64_t C = rd_shape_numel(&m->layers[m->nlayers - 1].out), D = rd_shape_numel(&m->input);
+  const int64_t C = rd_shape_numel(&m->layers[m->nlayers - 1].out);
   tr->t = t, tr->ctl = ctl, tr->m = m, tr->params = params;
   tr->B = t->batch, tr->S = t->shard;
   tr->G = m->ntrain, tr->M = tr->G + m->nstats, tr->len = tr->M + M_COUNT;
@@ -300,9 +300,9 @@ static rd_status trainer_init(trainer *tr, const rd_train_spec *t, const rd_trai
     rd_log0("reprodist: resuming from %s at epoch %lld, step %" PRIu64, tr->ckpath, (long long)tr->cs.epoch + 1,
             tr->cs.iteration);
   }
-  if (rd_data_open(&tr->train, data, 0, D, C, m->global_seed, tr->S, err)) return err->code;
+  if (rd_data_open(&tr->train, data, 0, &m->input, C, m->global_seed, tr->S, err)) return err->code;
   tr->open_train = 1;
-  if (rd_data_open(&tr->test, data, 1, D, C, m->global_seed, tr->S, err)) return err->code;
+  if (rd_data_open(&tr->test, data, 1, &m->input, C, m->global_seed, tr->S, err)) return err->code;
   tr->open_test = 1;
   if (tr->train.n < tr->B)
     rd_err_set(err, RD_EINPUT, "%s: %lld training samples are fewer than one batch (batch_size = %lld)",
@@ -315,6 +315,11 @@ static rd_status trainer_init(trainer *tr, const rd_train_spec *t, const rd_trai
   const int64_t Kmax = ceil_div(tr->B, tr->S), Ktest = ceil_div(tr->test.n, tr->S);
   rd_shard_init(&tr->k, m, tr->S, t->loss == RD_LOSS_XENT);
   tr->made = 1;
+  tr->profile = getenv("RD_PROFILE") && !strcmp(getenv("RD_PROFILE"), "1");
+  if (tr->profile) {
+    tr->k.times = calloc(2 * (size_t)m->nlayers, sizeof(double));
+    RD_ASSERT(tr->k.times != NULL, "out of memory");
+  }
   rd_reduce_init(&tr->red, tr->len, Kmax);
   rd_reduce_init(&tr->ered, M_COUNT, Ktest);
   tr->ar = rd_allreduce_create(tr->len, Kmax), tr->ear = rd_allreduce_create(M_COUNT, Ktest);
@@ -331,8 +336,7 @@ static rd_status trainer_init(trainer *tr, const rd_train_spec *t, const rd_trai
   tr->plain = getenv("RD_BENCH_PLAIN_ALLREDUCE") && !strcmp(getenv("RD_BENCH_PLAIN_ALLREDUCE"), "1");
   if (tr->plain) rd_warn0("RD_BENCH_PLAIN_ALLREDUCE=1: benchmark mode, results depend on the rank count");
 #endif
-  /* Diagnostics: RD_PROFILE=1 makes every rank log where its step time went. */
-  tr->profile = getenv("RD_PROFILE") && !strcmp(getenv("RD_PROFILE"), "1");
+  /* Diagnostics: RD_PROFILE=1 makes every rank log where its step time went (above). */
   tr->fault = rd_fault_get();
   /* Where a signal's checkpoint goes when no checkpoint_dir is configured. */
   if (t->ckpt_dir) snprintf(tr->sigdir, sizeof tr->sigdir, "%s", t->ckpt_dir);
@@ -490,9 +494,13 @@ rd_status rd_train_run(const rd_train_spec *t, const rd_train_ctl *ctl, const rd
     if (err->code || tr.stopped || trainer_end_epoch(&tr, err)) break;
   }
   release_signals();
-  if (tr.profile && tr.prof[3] > 0)
+  if (tr.profile && tr.prof[3] > 0) {
     rd_log_all("profile: %.0f steps, ms per step: shards %.3f  reduction %.3f  optimizer %.3f", tr.prof[3],
                1e3 * tr.prof[0] / tr.prof[3], 1e3 * tr.prof[1] / tr.prof[3], 1e3 * tr.prof[2] / tr.prof[3]);
+    for (int l = 0; l < m->nlayers; l++) /* training and evaluation passes together */
+      rd_log_all("profile: layer %-20s forward %8.3f ms  backward %8.3f ms per step", m->layers[l].name,
+                 1e3 * tr.k.times[2 * l] / tr.prof[3], 1e3 * tr.k.times[2 * l + 1] / tr.prof[3]);
+  }
   const int stopped = tr.stopped;
   trainer_free(&tr);
   if (rd_comm_agree(err)) return err->code;

@@ -111,7 +111,7 @@ fi
 
 # ---- structure of the file ---------------------------------------------------------
 expect_error "unknown section" \
-  "c.cfg:7: unknown section [bogus] (known: [run] [model] [data] [train], and the layers [dense])" "$BASE
+  "c.cfg:7: unknown section [bogus] (known: [run] [model] [data] [train], and the layers [dense] [conv2d] [max_pooling2d] [average_pooling2d] [global_average_pooling2d] [flatten] [reshape] [dropout] [batch_normalization] [activation])" "$BASE
 [bogus]"
 expect_error "unknown key" \
   "c.cfg:7: unknown key 'foo' in [dense]" "$BASE
@@ -289,6 +289,47 @@ expect_error "minval greater than maxval" \
 kernel_initializer = random_uniform
 kernel_minval = 1
 kernel_maxval = 0"
+
+# ---- the convnet layers ---------------------------------------------------------------
+IMG='[run]
+seed = 1
+[model]
+input = 5,5,1'
+expect_error "conv2d without filters" "c.cfg:5: [conv2d] needs filters = N" "$IMG
+[conv2d]
+kernel_size = 3"
+expect_error "conv2d kernel larger than the input" \
+  "c.cfg:7: kernel 6x3 is larger than the input 5x5 (padding = valid)" "$IMG
+[conv2d]
+filters = 2
+kernel_size = 6,3"
+expect_error "conv2d kernel_size with three values" \
+  "c.cfg:7: kernel_size = '3,3,3' must be one integer or 2 separated by commas" "$IMG
+[conv2d]
+filters = 2
+kernel_size = 3,3,3"
+expect_error "conv2d on a flat input" \
+  "c.cfg:7: [conv2d] needs an input of (height, width, channels), not 1-D (set [model] input = H,W,C)" "$BASE
+[conv2d]
+filters = 2
+kernel_size = 1"
+expect_error "unknown padding" "c.cfg:6: unknown padding 'full' (one of: valid, same)" "$IMG
+[max_pooling2d]
+padding = full"
+expect_error "dropout rate 1" "c.cfg:8: rate = 1 is out of range (must be in [0, 1))" "$BASE
+[dropout]
+rate = 1"
+expect_error "reshape to another size" "c.cfg:8: target_shape holds 6 values, the input 3" "$BASE
+[reshape]
+target_shape = 2,3"
+expect_error "batch normalization over another axis" \
+  "c.cfg:6: [batch_normalization] normalizes the last (channels) axis only: axis = -1" "$IMG
+[batch_normalization]
+axis = 1"
+expect_error "a BatchNormalization key without scale" "c.cfg:7: gamma_initializer is set but scale = false" "$IMG
+[batch_normalization]
+scale = false
+gamma_initializer = zeros"
 
 # ---- an output that does not exist yet stays absent, at every stage of failure ---
 expect_no_output "parse error" "$BASE

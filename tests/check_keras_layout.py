@@ -67,6 +67,15 @@ def read_sections(path):
     return sections
 
 
+def _ints(text, n):
+    v = [int(p) for p in str(text).split(",")]
+    return v * n if len(v) == 1 else v
+
+
+def _out_len(n, k, s, same):
+    return -(-n // s) if same else (n - k) // s + 1
+
+
 def keras_layer(kind, kv, shape):
     """(tensors, output shape) of a Keras layer on a per-sample input shape."""
     if kind == "dense":  # keras.layers.Dense: kernel (in, units) on the last axis, bias (units,)
@@ -75,6 +84,34 @@ def keras_layer(kind, kv, shape):
         if kv.get("use_bias", "true") == "true":
             tensors.append(("bias", (units,)))
         return tensors, shape[:-1] + (units,)
+    if kind == "conv2d":  # Conv2D, channels_last: kernel (kh, kw, in, filters), bias (filters,)
+        f, (kh, kw), (sh, sw) = int(kv["filters"]), _ints(kv["kernel_size"], 2), _ints(kv.get("strides", "1"), 2)
+        same = kv.get("padding", "valid") == "same"
+        tensors = [("kernel", (kh, kw, shape[-1], f))]
+        if kv.get("use_bias", "true") == "true":
+            tensors.append(("bias", (f,)))
+        return tensors, (_out_len(shape[0], kh, sh, same), _out_len(shape[1], kw, sw, same), f)
+    if kind in ("max_pooling2d", "average_pooling2d"):  # no weights; strides default to pool_size
+        ps = _ints(kv.get("pool_size", "2"), 2)
+        st = _ints(kv["strides"], 2) if "strides" in kv else ps
+        same = kv.get("padding", "valid") == "same"
+        return [], (_out_len(shape[0], ps[0], st[0], same), _out_len(shape[1], ps[1], st[1], same), shape[2])
+    if kind == "global_average_pooling2d":
+        return [], (shape[-1],)
+    if kind == "flatten":
+        n = 1
+        for d in shape:
+            n *= d
+        return [], (n,)
+    if kind == "reshape":
+        return [], tuple(_ints(kv["target_shape"], 1))
+    if kind in ("dropout", "activation"):
+        return [], shape
+    if kind == "batch_normalization":  # gamma, beta (trainable), moving_mean, moving_variance
+        c = (shape[-1],)
+        tensors = ([("gamma", c)] if kv.get("scale", "true") == "true" else []) + \
+                  ([("beta", c)] if kv.get("center", "true") == "true" else [])
+        return tensors + [("moving_mean", c), ("moving_variance", c)], shape
     raise ValueError("no Keras definition here for layer type [%s]; describe it with --layers" % kind)
 
 
@@ -291,6 +328,43 @@ def check_file(path, model, rep):
 
 # ---- --run: the ctest entry --------------------------------------------------------------
 
+ALL_LAYERS_CONFIG = """# every built-in layer type, with options that change their weights or shapes
+[run]
+seed = 5
+[model]
+input = 432
+[reshape]
+target_shape = 12,12,3
+[conv2d]
+filters = 4
+kernel_size = 3,2
+strides = 2
+padding = same
+[batch_normalization]
+[activation]
+activation = relu
+[average_pooling2d]
+pool_size = 2
+strides = 1
+[max_pooling2d]
+pool_size = 3
+padding = same
+[dropout]
+rate = 0.25
+[conv2d]
+name = pointwise
+filters = 6
+kernel_size = 1
+use_bias = false
+[batch_normalization]
+center = false
+[global_average_pooling2d]
+[dense]
+units = 3
+activation = softmax
+"""
+
+
 EXTRA_CONFIG = """# named layers, a layer without bias, three layers
 [run]
 seed = 99
@@ -409,15 +483,60 @@ def mutants():
             ("wrong config digest", config_digest)]
 
 
+def layer_mutants():
+    """Breaks of the every-layer file: layers without weights, BatchNormalization's order."""
+
+    def names(f):
+        return [n.decode() for n in f.attrs["layer_names"]]
+
+    def set_names(f, v):
+        f.attrs["layer_names"] = np.array(v, dtype="S%d" % max(len(n) for n in v))
+
+    def weightless_left_out(f):  # Keras' loader would accept it; save_weights lists every layer
+        set_names(f, [n for n in names(f) if n != "dropout"])
+
+    def weightless_gets_names(f):
+        f["dropout"].attrs["weight_names"] = np.array([b"dropout/kernel:0"])
+
+    def bn_moving_first(f):
+        wn = list(f["batch_normalization"].attrs["weight_names"])
+        f["batch_normalization"].attrs["weight_names"] = np.array(wn[2:] + wn[:2], dtype="S%d" % max(len(x) for x in wn))
+
+    def conv_kernel_channels_first(f):
+        k = "/conv2d/conv2d/kernel:0"
+        v = f[k][()]
+        del f[k]
+        f["conv2d/conv2d"].create_dataset("kernel:0", data=np.ascontiguousarray(v.transpose(3, 2, 0, 1)))
+
+    return [("a layer without weights left out of layer_names", weightless_left_out),
+            ("a layer without weights lists a weight", weightless_gets_names),
+            ("BatchNormalization's moving statistics before gamma and beta", bn_moving_first),
+            ("conv kernel stored (filters, in, kh, kw)", conv_kernel_channels_first)]
+
+
+def reject_all(rep, tmp, src, model, breaks):
+    """Each broken copy of the good file src must be caught."""
+    for what, mutate in breaks:
+        bad = os.path.join(tmp, "mutant.h5")
+        shutil.copy(src, bad)
+        with h5py.File(bad, "r+") as f:
+            mutate(f)
+        sub = Report(verbose=False)
+        check_file(bad, model, sub)
+        rep.check(sub.failed > 0, "broken copy rejected: %s (%s)" % (what, sub.errors[0] if sub.errors else "no check failed"))
+
+
 def main_run(configs):
     rep = Report()
     tmp = tempfile.mkdtemp(prefix="rdkeras.")
     try:
-        extra = os.path.join(tmp, "extra.cfg")
+        extra, every = os.path.join(tmp, "extra.cfg"), os.path.join(tmp, "every_layer.cfg")
         with open(extra, "w") as fh:
             fh.write(EXTRA_CONFIG)
+        with open(every, "w") as fh:
+            fh.write(ALL_LAYERS_CONFIG)
         good = []
-        for cfg in list(configs) + [extra]:
+        for cfg in list(configs) + [extra, every]:
             out = os.path.join(tmp, os.path.basename(cfg).replace(".cfg", ".h5"))
             rc, text = run_init(cfg, out, 2)
             if not rep.check(rc == 0 and os.path.exists(out), "reprodist init %s at np 2 (exit %d)" % (cfg, rc)):
@@ -429,15 +548,9 @@ def main_run(configs):
         # Each broken copy of a good file must be caught; otherwise the checks above prove nothing.
         if good:
             src, model = good[0]
-            for what, mutate in mutants():
-                bad = os.path.join(tmp, "mutant.h5")
-                shutil.copy(src, bad)
-                with h5py.File(bad, "r+") as f:
-                    mutate(f)
-                sub = Report(verbose=False)
-                check_file(bad, model, sub)
-                rep.check(sub.failed > 0, "broken copy rejected: %s (%s)"
-                          % (what, sub.errors[0] if sub.errors else "no check failed"))
+            reject_all(rep, tmp, src, model, mutants())
+            # Layers without weights and BatchNormalization's four tensors, on the every-layer file.
+            reject_all(rep, tmp, good[-1][0], good[-1][1], layer_mutants())
             # And the --layers form agrees with the config form.
             sub = Report(verbose=False)
             check_file(src, {"seed": None, "layers": model["layers"]}, sub)

@@ -56,6 +56,7 @@ def h5(name, **sets):
             f[k] = v
 h5("ok.h5", x=x2, y=y.astype(np.int64))
 h5("x3d.h5", x=x, y=y.astype(np.int64))
+h5("x5d.h5", x=x.reshape(n, 1, 28, 28, 1), y=y.astype(np.int64))
 h5("xi32.h5", x=x2.astype(np.int32), y=y.astype(np.int64))
 h5("xf64.h5", x=x2.astype(np.float64), y=y.astype(np.int64))
 h5("yf32.h5", x=x2, y=y.astype(np.float32))
@@ -82,6 +83,7 @@ mkcfg() {
 seed = 3
 [model]
 input = $2
+[flatten]
 [dense]
 units = 16
 activation = relu
@@ -222,8 +224,19 @@ expect_error test_missing "$T/no-test-labels.idx: cannot open data file (No such
 mkcfg h5_nodset 784 "$(h5_data "$T/ok.h5:/images" "$T/ok.h5:y")"
 expect_error h5_nodset "$T/ok.h5: dataset '/images' not found"
 
-mkcfg h5_3d 784 "$(h5_data "$T/x3d.h5:x" "$T/x3d.h5:y")"
-expect_error h5_3d "$T/x3d.h5:x: features must be 2-D (samples, 784), found 3-D"
+mkcfg h5_5d 784 "$(h5_data "$T/x5d.h5:x" "$T/x5d.h5:y")"
+expect_error h5_5d "$T/x5d.h5:x: features must be 2-D to 4-D (samples, ...), found 5-D"
+
+# Shapes: images (N, 28, 28) fit input 784 and 28,28,1, not 28,14,2 or 32,32,3;
+# flat features (N, 784) fit 784 only.
+mkcfg idx_shape 32,32,3 "$(idx_data "$T/x.idx" "$T/y.idx")"
+expect_error idx_shape "$T/x.idx: samples are 28x28 (784 values), but [model] input = 32,32,3 (3072 values)"
+mkcfg idx_shape_same_size 28,14,2 "$(idx_data "$T/x.idx" "$T/y.idx")"
+expect_error idx_shape_same_size "$T/x.idx: samples are 28x28 (784 values), but [model] input = 28,14,2 (784 values)"
+mkcfg h5_flat_into_image 28,28,1 "$(h5_data "$T/ok.h5:x" "$T/ok.h5:y")"
+expect_error h5_flat_into_image "$T/ok.h5:x: samples are 784 (784 values), but [model] input = 28,28,1 (784 values)"
+mkcfg h5_image_shape 28,27,1 "$(h5_data "$T/x3d.h5:x" "$T/x3d.h5:y")"
+expect_error h5_image_shape "$T/x3d.h5:x: samples are 28x28 (784 values), but [model] input = 28,27,1 (756 values)"
 
 mkcfg h5_i32 784 "$(h5_data "$T/xi32.h5:x" "$T/xi32.h5:y")"
 expect_error h5_i32 "$T/xi32.h5:x: features must be uint8 or float32, found signed integer"

@@ -6,6 +6,9 @@
 #   3. limit and test_limit choose the first rows, and only those
 #   4. HDF5 is read out of core: peak RSS does not grow with the rows trained
 #      on, while the same rows as IDX (loaded whole) do grow it
+#   5. images for a convnet ([model] input = 28,28,1): IDX (N, 28, 28), HDF5
+#      (N, 28, 28, 1) and flat HDF5 (N, 784) through [reshape] train to
+#      bit-identical tensors
 . "${RD_TESTS:?run through ctest}/lib.sh" || exit 1
 T=$RD_TMP
 SCALE=0.00392156862745098 # 1/255 in shortest round-trip form
@@ -38,6 +41,10 @@ for s, n in sets.items():
 with h5py.File(T + "u8.h5", "w") as f:
     for s in sets:
         f[f"{s}/x"] = xs[s]
+        f[f"{s}/y"] = ys[s].astype(np.int64)
+with h5py.File(T + "img.h5", "w") as f:
+    for s in sets:
+        f[f"{s}/x"] = xs[s].reshape(-1, 28, 28, 1)
         f[f"{s}/y"] = ys[s].astype(np.int64)
 with h5py.File(T + "f32.h5", "w") as f:
     for s in sets:
@@ -273,4 +280,40 @@ rd_check "probe: IDX (loaded whole) grows peak RSS by at least 3/4 of the data" 
 rd_check "out of core: HDF5 peak RSS grows by less than a quarter of the data" test "$H5_GROWTH" -lt $((DATA_KB / 4))
 
 echo "  [${SECONDS}s]"
+# ---- 5. images for a convnet -------------------------------------------------------------
+cnncfg() { # NAME INPUT EXTRA-SECTIONS DATA-LINES
+  cat >"$T/$1.cfg" <<EOF
+[run]
+seed = 11
+[model]
+input = $2
+$3
+[conv2d]
+filters = 4
+kernel_size = 3
+activation = relu
+[max_pooling2d]
+[flatten]
+[dense]
+units = 10
+activation = softmax
+[data]
+$4
+[train]
+epochs = 1
+batch_size = 32
+shard_size = 8
+EOF
+}
+cnncfg cnn_idx 28,28,1 "" "$(idx_data idx)"
+cnncfg cnn_h5 28,28,1 "" "$(h5_data "$T/img.h5" "scale = $SCALE")"
+cnncfg cnn_flat 784 "$(printf '[reshape]\ntarget_shape = 28,28,1')" "$(h5_data "$T/u8.h5" "scale = $SCALE")"
+for c in cnn_idx cnn_h5 cnn_flat; do
+  train $c 2
+  rd_check "$c: trains at np 2 (exit 0)" test $? -eq 0
+done
+rd_check "convnet: IDX 28x28 images and HDF5 (N, 28, 28, 1) give bit-identical tensors" \
+  same_tensors "$T/cnn_idx.h5" "$T/cnn_h5.h5"
+rd_check "convnet: flat HDF5 through [reshape] gives them too (the reshape layer holds no tensor)" \
+  same_tensors "$T/cnn_idx.h5" "$T/cnn_flat.h5"
 rd_finish

@@ -17,8 +17,6 @@ Needs REPRODIST, RD_MPIEXEC, RD_NPFLAG, RD_MPIFLAGS (ctest) and the plugin's pat
 Last line: "N passed, N failed"."""
 import hashlib
 import os
-import shlex
-import subprocess
 import sys
 import tempfile
 
@@ -26,6 +24,8 @@ import h5py
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from rdcheck import check, finish  # noqa: E402
+from rdcheck import run as rd_run  # noqa: E402
 import spec_reimpl as spec  # noqa: E402  (written from docs/SEEDS.md, not from the C code)
 
 SEED, INPUT, SAMPLES, BATCH, SHARD, EPOCHS, MOMENTUM = 5, 6, 110, 20, 3, 3, 0.8
@@ -54,25 +54,9 @@ shard_size = %d
 learning_rate = 0.01
 """
 
-passed = failed = 0
-
-
-def check(ok, what):
-    global passed, failed
-    if ok:
-        passed += 1
-        print("ok: " + what)
-    else:
-        failed += 1
-        print("FAIL: " + what)
-    return ok
-
 
 def run(np_, args, log):
-    env = os.environ
-    cmd = (["timeout", "-k", "5", env.get("RD_LIMIT", "120"), env["RD_MPIEXEC"]] + shlex.split(env.get("RD_NPFLAG", "-n"))
-           + [str(np_)] + shlex.split(env.get("RD_MPIFLAGS", "")) + [env["REPRODIST"]] + args)
-    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    r = rd_run(np_, args)
     with open(log, "w") as f:
         f.write(r.stdout)
     return r.returncode
@@ -144,5 +128,4 @@ if __name__ == "__main__":
         print(__doc__)
         sys.exit(2)
     main(sys.argv[1])
-    print("%d passed, %d failed" % (passed, failed))
-    sys.exit(1 if failed or passed == 0 else 0)
+    finish()

@@ -43,7 +43,9 @@ static volatile long g_allocs;
 #endif
 #if defined(__SANITIZE_ADDRESS__)
 /* ASan owns malloc; it calls these hooks on every allocation. */
-#include <sanitizer/allocator_interface.h>
+/* From compiler-rt's sanitizer/allocator_interface.h (gcc installs no such header). */
+int __sanitizer_install_malloc_and_free_hooks(void (*malloc_hook)(const volatile void *, size_t),
+                                              void (*free_hook)(const volatile void *));
 static void on_malloc(const volatile void *p, size_t n) {
   (void)p, (void)n;
   if (g_counting) g_allocs++;
@@ -89,20 +91,18 @@ typedef struct {
   rd_job j;
   rd_shard k;
   int64_t S;
-  float *p, *g, *stats;
+  float *p, *g, *stats, *scratch;
 } bench;
-
-static double mean_loss(bench *b) {
-  int64_t c = 0;
-  const rd_pass eval = {b->S, NULL, NULL, 0};
-  return rd_shard_pass(&b->k, b->p, b->S, &eval, &c) / (double)b->S;
-}
 
 static double train_pass(bench *b, float *g) {
   int64_t c = 0;
   const rd_pass train = {b->S, g, b->stats, 3};
   return rd_shard_pass(&b->k, b->p, b->S, &train, &c);
 }
+
+/* The mean loss of a training pass (dropout masks and batch statistics as in
+ * the pass whose gradient is checked), with the gradient into scratch. */
+static double mean_loss(bench *b) { return train_pass(b, b->scratch) / (double)b->S; }
 
 /* Fills every buffer a pass writes with garbage derived from `salt`. */
 static void scribble(bench *b, uint64_t salt) {
@@ -136,6 +136,7 @@ static int gradcheck(const char *name, const char *text, int corrupt) {
   b.g = rd_mem_alloc_f32(m->ntrain + 1);
   float *g2 = rd_mem_alloc_f32(m->ntrain + 1);
   b.stats = rd_mem_alloc_f32(m->nstats + 1);
+  b.scratch = rd_mem_alloc_f32(m->ntrain + 1);
   rd_model_init_params(m, b.p);
   /* Non-zero biases so that bias paths and ReLU kinks are exercised. */
   for (size_t i = 0; i < m->nparams; i++) b.p[i] += (float)(0.1 * (rd_seed_uniform(rd_seed_word(5, i, 0)) - 0.5));
@@ -206,7 +207,7 @@ static int gradcheck(const char *name, const char *text, int corrupt) {
     printf("  %s: %d of %zu parameters sit at kinks: too many to trust the check\n", name, kinks, m->ntrain);
     wrong++;
   }
-  free(b.p), free(b.g), free(g2), free(b.stats);
+  free(b.p), free(b.g), free(g2), free(b.stats), free(b.scratch);
   rd_shard_free(&b.k);
   rd_job_free(&b.j);
   return bad + wrong;
@@ -219,6 +220,10 @@ static int gradcheck(const char *name, const char *text, int corrupt) {
   "\nuse_bias = " bias "\n[dense]\nunits = 3\nactivation = " hidden_act "\n[dense]\nunits = 4\n" \
   "activation = " last_act "\n[train]\nloss = " loss "\n"
 #define XENT "sparse_categorical_crossentropy"
+#define CONV(filters, kernel, strides, padding, act, bias)                                              \
+  "[conv2d]\nfilters = " filters "\nkernel_size = " kernel "\nstrides = " strides "\npadding = " padding \
+  "\nactivation = " act "\nuse_bias = " bias "\n"
+#define HEAD "[dense]\nunits = 3\nactivation = softmax\n[run]\nseed = 9\n"
 
 static const struct {
   const char *name, *text;
@@ -236,6 +241,35 @@ static const struct {
     /* Dense on a 3-D input acts on the last axis; softmax over the last axis too. */
     {"dense-3d+mse-softmax", "[model]\ninput = 2,3,4\n[dense]\nunits = 3\nactivation = tanh\n[dense]\nunits = 2\n"
                              "activation = softmax\n[train]\nloss = mse\n"},
+    /* Convolutions: valid and same padding, strides, 1x1 (no im2col), a conv
+     * before a conv (its dL/dx), no bias. */
+    {"conv-valid-relu", "[model]\ninput = 5,5,2\n" CONV("3", "3", "1", "valid", "tanh", "true") CONV("2", "2", "1", "valid", "relu", "true")
+                        "[flatten]\n" HEAD},
+    {"conv-same-strided", "[model]\ninput = 6,5,3\n" CONV("4", "2,3", "2", "same", "tanh", "false")
+                          CONV("2", "3", "1,2", "same", "sigmoid", "true") "[flatten]\n" HEAD},
+    {"conv-1x1", "[model]\ninput = 12\n[reshape]\ntarget_shape = 2,2,3\n" CONV("3", "1", "1", "valid", "tanh", "true")
+                 CONV("2", "1", "1", "same", "linear", "true") "[flatten]\n" HEAD},
+    /* Pooling after a conv: max (valid; same with overlapping windows), average (both), global. */
+    {"max-pool", "[model]\ninput = 6,6,2\n" CONV("3", "3", "1", "same", "tanh", "true")
+                 "[max_pooling2d]\n[flatten]\n" HEAD},
+    {"max-pool-same-overlap", "[model]\ninput = 5,5,2\n" CONV("2", "2", "1", "valid", "tanh", "true")
+                              "[max_pooling2d]\npool_size = 3\nstrides = 1\npadding = same\n[flatten]\n" HEAD},
+    {"avg-pool", "[model]\ninput = 6,5,2\n" CONV("3", "3", "1", "valid", "tanh", "true")
+                 "[average_pooling2d]\npool_size = 2,3\nstrides = 1,2\n[flatten]\n" HEAD},
+    {"avg-pool-same", "[model]\ninput = 5,5,2\n" CONV("2", "2", "1", "valid", "tanh", "true")
+                      "[average_pooling2d]\npadding = same\n[flatten]\n" HEAD},
+    {"global-avg-pool", "[model]\ninput = 4,4,2\n" CONV("3", "3", "1", "same", "tanh", "true")
+                        "[global_average_pooling2d]\n" HEAD},
+    /* Dropout (a training pass: the same masks in every pass of the check). */
+    {"dropout", "[model]\ninput = 6\n[dense]\nunits = 8\nactivation = tanh\n[dropout]\nrate = 0.4\n" HEAD},
+    /* BatchNormalization on channels and on features, with and without gamma/beta,
+     * and an [activation] layer after it. */
+    {"batch-norm-conv", "[model]\ninput = 4,4,2\n" CONV("3", "3", "1", "same", "linear", "false")
+                        "[batch_normalization]\n[activation]\nactivation = relu\n[flatten]\n" HEAD},
+    {"batch-norm-dense", "[model]\ninput = 5\n[dense]\nunits = 4\n[batch_normalization]\nmomentum = 0.5\n"
+                         "[activation]\nactivation = tanh\n" HEAD},
+    {"batch-norm-plain", "[model]\ninput = 5\n[dense]\nunits = 4\n[batch_normalization]\ncenter = false\n"
+                         "scale = false\n" HEAD},
 };
 
 static int run(const char *name, const char *text) {

@@ -20,3 +20,9 @@ target_include_directories(rd_running_mean PRIVATE ${PROJECT_SOURCE_DIR}/include
 target_compile_options(rd_running_mean PRIVATE ${RD_FP_FLAGS})
 set_target_properties(rd_running_mean PROPERTIES C_VISIBILITY_PRESET hidden)
 rd_script_test(stats_hook stats_hook.py $<TARGET_FILE:rd_running_mean>)
+# reference_layers: every built-in layer type's forward and backward (tests/layer_io.c
+# writes them) against numpy float64 from Keras' definitions, and one SGD step of a
+# small CNN end to end against a float64 step (tests/reference_layers.py).
+add_executable(layer_io ${CMAKE_CURRENT_SOURCE_DIR}/layer_io.c)
+target_link_libraries(layer_io PRIVATE rdcore)
+rd_script_test(reference_layers reference_layers.py $<TARGET_FILE:layer_io>)

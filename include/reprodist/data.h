@@ -1,7 +1,7 @@
 /* data: training and test samples from IDX files, HDF5 datasets or a formula.
  *
  *   idx        MNIST-format files, gzipped or not; rank 0 reads and broadcasts.
- *   hdf5       "FILE:DATASET" for features (N, input) uint8 or float32 and labels
+ *   hdf5       "FILE:DATASET" for features (N, ...) of 2 to 4 axes, uint8 or float32, and labels
  *              (N,) of any integer type; opened with parallel HDF5, and each rank
  *              reads only the rows of its shards, so memory does not grow with N.
  *   synthetic  features uniform in [0, 1) and labels from hash-derived seeds
@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "reprodist/cfg.h"
+#include "reprodist/layer.h"
 #include "reprodist/log.h"
 
 #ifdef __cplusplus
@@ -41,7 +42,8 @@ rd_status rd_data_spec_from_cfg(rd_data_spec *s, rd_cfg *cfg);
 typedef struct rd_dataset {
   rd_data_source source;
   int64_t n;        /* samples (after limit) */
-  int64_t dim;      /* features per sample */
+  rd_shape shape;   /* [model] input: what a sample must fit (see rd_data_open) */
+  int64_t dim;      /* features per sample: its values */
   int64_t classes;
   double scale;
   char xname[1024], yname[1024]; /* for messages */
@@ -59,8 +61,11 @@ typedef struct rd_dataset {
 } rd_dataset;
 
 /* Collective. test = 0 for the training set, 1 for the test set. max_rows bounds
- * one fetch (the shard size). */
-rd_status rd_data_open(rd_dataset *d, const rd_data_spec *spec, int test, int64_t input, int64_t classes,
+ * one fetch (the shard size). Samples must fit the input shape: as many values,
+ * and the same shape unless the input is flat (784 takes 28x28 images); a
+ * channel axis of 1 may be missing from the data (28x28 images for 28,28,1).
+ * Features are stored as they are, in C order (NHWC for images). */
+rd_status rd_data_open(rd_dataset *d, const rd_data_spec *spec, int test, const rd_shape *input, int64_t classes,
                        uint64_t global_seed, int64_t max_rows, rd_err *err);
 /* Gathers rows[0..n) into x (n, dim) and y (n). Not collective. */
 rd_status rd_data_fetch(rd_dataset *d, const uint32_t *rows, int64_t n, float *x, int32_t *y, rd_err *err);

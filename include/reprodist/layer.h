@@ -215,6 +215,8 @@ struct rd_api {
   int (*get_bool)(rd_build *b, const char *key, int dflt, int *out);
   /* One of names (NULL-terminated); *out is its index. dflt is an index. */
   int (*get_enum)(rd_build *b, const char *key, const char *const *names, int dflt, int *out);
+  /* A per-sample shape: 1 to 3 integers >= 1 separated by commas ("28,28,1"). */
+  int (*get_shape)(rd_build *b, const char *key, rd_shape *out);
 
   /* The Keras activation argument: reads key (linear, relu, tanh, sigmoid,
    * softmax; dflt if absent). See "Activations" above. */

@@ -26,6 +26,7 @@ typedef struct rd_shard {
   const float **w;   /* per tensor: where it is in the params arena (set per pass) */
   float **g;         /* per tensor: its gradient in the pass's gradient arena, or NULL */
   float *d0, *d1;    /* (S, max width): gradient ping-pong */
+  double *times;     /* NULL, or 2 per layer: seconds in forward and in backward (RD_PROFILE) */
 } rd_shard;
 
 void rd_shard_init(rd_shard *k, const rd_model *m, int64_t max_rows, int xent);

@@ -3,3 +3,12 @@
  * built-in layer is its file plus its line here. No include guard: the
  * registry includes this list once per use of RD_BUILTIN_LAYER. */
 RD_BUILTIN_LAYER(dense)
+RD_BUILTIN_LAYER(conv2d)
+RD_BUILTIN_LAYER(max_pooling2d)
+RD_BUILTIN_LAYER(average_pooling2d)
+RD_BUILTIN_LAYER(global_average_pooling2d)
+RD_BUILTIN_LAYER(flatten)
+RD_BUILTIN_LAYER(reshape)
+RD_BUILTIN_LAYER(dropout)
+RD_BUILTIN_LAYER(batch_normalization)
+RD_BUILTIN_LAYER(activation)

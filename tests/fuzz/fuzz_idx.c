@@ -63,7 +63,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
 static void open_and_fetch(const rd_job *j) {
   rd_dataset d;
   rd_err err = {0};
-  if (rd_data_open(&d, &j->data, 0, DIM, CLASSES, 1, N, &err) == RD_OK) {
+  if (rd_data_open(&d, &j->data, 0, &j->model.input, CLASSES, 1, N, &err) == RD_OK) {
     if (d.n < 1 || d.dim != DIM) abort();
     static float x[N * DIM];
     int32_t y[N];

@@ -1,0 +1,98 @@
+/* max_pooling2d: Keras' MaxPooling2D, channels last.
+ *
+ * Keys: pool_size (2), strides (= pool_size), padding (valid or same; padded
+ * positions are never the maximum, as in TensorFlow). Each output is the
+ * maximum of its window scanned row by row, left to right; ties go to the
+ * first maximum in that order. Forward keeps that position (0 .. kh*kw-1) per
+ * output in the workspace, and backward adds dy there, outputs in order: the
+ * same rule both ways. */
+#include <stdint.h>
+#include <string.h>
+
+#include "window.h"
+
+typedef struct {
+  rd_window h, w;
+  int64_t c;
+} max_pooling2d;
+
+static int build(const rd_api *rd, rd_build *b, void *self, const rd_shape *in, rd_shape *out) {
+  max_pooling2d *p = self;
+  int rc = rd_window_pool_build(rd, b, "max_pooling2d", in, &p->h, &p->w);
+  if (rc) return rc;
+  p->c = in->dim[2];
+  *out = (rd_shape){3, {p->h.out, p->w.out, p->c}};
+  return 0;
+}
+
+static size_t workspace(const void *self, const rd_shape *in, const rd_shape *out, int64_t rows) {
+  return (size_t)(rows * rd_shape_numel(out));
+}
+
+/* For each output position the window is scanned row by row; all channels
+ * advance together (the inner loop over c vectorizes), each keeping the first
+ * maximum: a later value replaces it only when strictly greater. */
+static void forward(const rd_io *io, const float *x, float *y) {
+  const max_pooling2d *p = io->self;
+  const int64_t H = p->h.in, W = p->w.in, C = p->c;
+  for (int64_t s = 0; s < io->rows; s++)
+    for (int64_t oh = 0; oh < p->h.out; oh++)
+      for (int64_t ow = 0; ow < p->w.out; ow++) {
+        const int64_t o = ((s * p->h.out + oh) * p->w.out + ow) * C;
+        float *restrict best = y + o, *restrict arg = io->ws + o; /* the winning position, exact as a float */
+        int first = 1;
+        for (int64_t i = 0; i < p->h.k; i++) {
+          const int64_t ih = oh * p->h.s - p->h.pad + i;
+          if (ih < 0 || ih >= H) continue;
+          for (int64_t j = 0; j < p->w.k; j++) {
+            const int64_t iw = ow * p->w.s - p->w.pad + j;
+            if (iw < 0 || iw >= W) continue;
+            const float *restrict v = x + ((s * H + ih) * W + iw) * C;
+            const float at = (float)(i * p->w.k + j);
+            if (first) {
+              for (int64_t c = 0; c < C; c++) best[c] = v[c], arg[c] = at;
+              first = 0;
+            } else {
+              /* A select by bit masks (memcpy: no aliasing of float as int): no
+               * branch, so the loop vectorizes, with the same result. */
+              uint32_t atu;
+              memcpy(&atu, &at, 4);
+              for (int64_t c = 0; c < C; c++) {
+                const float vf = v[c], bf = best[c], af = arg[c];
+                const uint32_t m = -(uint32_t)(vf > bf);
+                uint32_t vi, bi, ai;
+                memcpy(&vi, &vf, 4), memcpy(&bi, &bf, 4), memcpy(&ai, &af, 4);
+                bi = (vi & m) | (bi & ~m);
+                ai = (atu & m) | (ai & ~m);
+                memcpy(&best[c], &bi, 4), memcpy(&arg[c], &ai, 4);
+              }
+            }
+          }
+        }
+      }
+}
+
+static void backward(const rd_io *io, const float *x, const float *y, float *dy, float *dx) {
+  const max_pooling2d *p = io->self;
+  const int64_t H = p->h.in, W = p->w.in, C = p->c;
+  if (!dx) return;
+  memset(dx, 0, sizeof(float) * (size_t)(io->rows * H * W * C));
+  const float *arg = io->ws;
+  for (int64_t s = 0; s < io->rows; s++)
+    for (int64_t oh = 0; oh < p->h.out; oh++)
+      for (int64_t ow = 0; ow < p->w.out; ow++)
+        for (int64_t c = 0; c < C; c++) {
+          const int64_t o = ((s * p->h.out + oh) * p->w.out + ow) * C + c, at = (int64_t)arg[o];
+          const int64_t ih = oh * p->h.s - p->h.pad + at / p->w.k, iw = ow * p->w.s - p->w.pad + at % p->w.k;
+          dx[((s * H + ih) * W + iw) * C + c] += dy[o];
+        }
+}
+
+const rd_layer_type rd_layer_max_pooling2d = {
+    .name = "max_pooling2d",
+    .self_size = sizeof(max_pooling2d),
+    .build = build,
+    .workspace = workspace,
+    .forward = forward,
+    .backward = backward,
+};

@@ -1,0 +1,349 @@
+#!/usr/bin/python3
+"""reference_layers: every built-in layer type against numpy float64.
+
+1. Per layer: tests/layer_io (a C driver) runs a layer's forward and backward
+   on drawn inputs and writes them; this file recomputes y, dx and the
+   gradients in float64 from Keras' definitions (conv and pooling with
+   TensorFlow's padding, max pooling's first maximum, BatchNormalization's
+   formulas, dropout's masks from docs/SEEDS.md) and compares: to float32
+   rounding for sums, exactly where no rounding happens (max pooling, masks).
+   Every built-in type must have a case (the list comes from reprodist's own
+   "unknown section" message), or the test fails.
+2. End to end: a small CNN (conv with same padding, max pooling, flatten,
+   dense softmax) takes one SGD step at np 2; the weights match a float64
+   reference step from the same initial weights and batch, to float32 rounding.
+Needs REPRODIST, RD_MPIEXEC, RD_NPFLAG, RD_MPIFLAGS and the layer_io path.
+Last line: "N passed, N failed"."""
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+import h5py
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from rdcheck import check, finish  # noqa: E402
+from rdcheck import run as rd_run  # noqa: E402
+import spec_reimpl as spec  # noqa: E402  (docs/SEEDS.md, not the C code)
+
+
+
+# ---- numpy float64 layers (Keras' definitions) -------------------------------------------
+
+def window(n, k, s, same):
+    """(out, pad_before) along one axis, TensorFlow's rule."""
+    if same:
+        out = -(-n // s)
+        return out, max((out - 1) * s + k - n, 0) // 2
+    return (n - k) // s + 1, 0
+
+
+def conv_fwd(x, k, b, st, same):
+    S, H, W, C = x.shape
+    kh, kw, _, F = k.shape
+    oh, ph = window(H, kh, st[0], same)
+    ow, pw = window(W, kw, st[1], same)
+    xp = np.zeros((S, H + 2 * kh + st[0] * oh, W + 2 * kw + st[1] * ow, C))
+    xp[:, ph:ph + H, pw:pw + W] = x
+    y = np.zeros((S, oh, ow, F))
+    for i in range(kh):
+        for j in range(kw):
+            y += xp[:, i:i + st[0] * oh:st[0], j:j + st[1] * ow:st[1]] @ k[i, j]
+    return y + (b if b is not None else 0), (xp, ph, pw)
+
+
+def conv_bwd(x, k, dy, st, cache):
+    xp, ph, pw = cache
+    S, H, W, C = x.shape
+    kh, kw = k.shape[:2]
+    oh, ow = dy.shape[1:3]
+    dk = np.zeros_like(k)
+    dxp = np.zeros_like(xp)
+    for i in range(kh):
+        for j in range(kw):
+            patch = xp[:, i:i + st[0] * oh:st[0], j:j + st[1] * ow:st[1]]
+            dk[i, j] = patch.reshape(-1, C).T @ dy.reshape(-1, k.shape[3])
+            dxp[:, i:i + st[0] * oh:st[0], j:j + st[1] * ow:st[1]] += dy @ k[i, j].T
+    return dxp[:, ph:ph + H, pw:pw + W], dk, dy.sum(axis=(0, 1, 2))
+
+
+def pool(x, ps, st, same, kind, dy=None):
+    """max (first maximum in row-major window order) or avg (over positions inside the input)."""
+    S, H, W, C = x.shape
+    oh, ph = window(H, ps[0], st[0], same)
+    ow, pw = window(W, ps[1], st[1], same)
+    y = np.zeros((S, oh, ow, C))
+    dx = np.zeros_like(x)
+    for a in range(oh):
+        for b in range(ow):
+            i0, j0 = a * st[0] - ph, b * st[1] - pw
+            ii = [i for i in range(i0, i0 + ps[0]) if 0 <= i < H]
+            jj = [j for j in range(j0, j0 + ps[1]) if 0 <= j < W]
+            win = x[:, ii][:, :, jj].reshape(S, -1, C)  # positions in row-major order
+            if kind == "max":
+                at = win.argmax(axis=1)  # numpy: the first maximum
+                y[:, a, b] = np.take_along_axis(win, at[:, None, :], 1)[:, 0]
+                if dy is not None:
+                    for s in range(S):
+                        for c in range(C):
+                            q = at[s, c]
+                            dx[s, ii[q // len(jj)], jj[q % len(jj)], c] += dy[s, a, b, c]
+            else:
+                y[:, a, b] = win.mean(axis=1)
+                if dy is not None:
+                    for i in ii:
+                        for j in jj:
+                            dx[:, i, j] += dy[:, a, b] / (len(ii) * len(jj))
+    return y, dx
+
+
+def ref(io, x, dy, w, cfg):
+    """(y, dx, {tensor: grad}, stats) in float64."""
+    t, kv = io["type"], cfg
+    g, stats = {}, None
+    if t == "dense":
+        k, b = w["kernel"], w.get("bias")
+        y = x @ k + (b if b is not None else 0)
+        g["kernel"] = x.reshape(-1, k.shape[0]).T @ dy.reshape(-1, k.shape[1])
+        if b is not None:
+            g["bias"] = dy.reshape(-1, k.shape[1]).sum(axis=0)
+        return y, dy @ k.T, g, stats
+    if t == "conv2d":
+        st = ints(kv.get("strides", "1"), 2)
+        same = kv.get("padding", "valid") == "same"
+        y, cache = conv_fwd(x, w["kernel"], w.get("bias"), st, same)
+        dx, g["kernel"], db = conv_bwd(x, w["kernel"], dy, st, cache)
+        if "bias" in w:
+            g["bias"] = db
+        return y, dx, g, stats
+    if t in ("max_pooling2d", "average_pooling2d"):
+        ps = ints(kv.get("pool_size", "2"), 2)
+        st = ints(kv["strides"], 2) if "strides" in kv else ps
+        y, dx = pool(x, ps, st, kv.get("padding", "valid") == "same", "max" if t[0] == "m" else "avg", dy)
+        return y, dx, g, stats
+    if t == "global_average_pooling2d":
+        hw = x.shape[1] * x.shape[2]
+        return x.mean(axis=(1, 2)), np.broadcast_to(dy[:, None, None, :] / hw, x.shape), g, stats
+    if t in ("flatten", "reshape", "activation"):
+        return x.reshape(dy.shape), dy.reshape(x.shape), g, stats
+    if t == "dropout":
+        rate = float(kv["rate"])
+        n = x[0].size
+        below = math.floor(rate * 2 ** 32)
+        scale = np.float32(1.0 / (1.0 - rate))
+        keep = np.zeros(x.shape[0] * n)
+        for r, smp in enumerate(io["samples"]):
+            for e in range(n):
+                word = spec.scalar_word(int(io["seed"], 16), smp * ((n + 1) // 2) + e // 2, io["iteration"])
+                bits = word >> 32 if e % 2 == 0 else word & 0xFFFFFFFF
+                keep[r * n + e] = bits >= below
+        mask = np.where(keep.reshape(x.shape) > 0, scale, np.float32(0))
+        if not io["training"]:
+            mask = np.ones_like(mask)
+        # float32 products, as the layer computes them: compared exactly.
+        m32 = mask.astype(np.float32)
+        return ((x.astype(np.float32) * m32).astype(np.float64), (dy.astype(np.float32) * m32).astype(np.float64),
+                g, stats)
+    if t == "batch_normalization":
+        eps = float(kv.get("epsilon", "0.001"))
+        gamma = w.get("gamma", np.ones(x.shape[-1]))
+        beta = w.get("beta", np.zeros(x.shape[-1]))
+        ax = tuple(range(x.ndim - 1))
+        if io["training"]:
+            mean, var = x.mean(axis=ax), x.var(axis=ax)  # biased, as keras.ops.moments
+            stats = np.concatenate([mean, var])
+        else:
+            mean, var = w["moving_mean"], w["moving_variance"]
+        rstd = 1.0 / np.sqrt(var + eps)
+        xhat = (x - mean) * rstd
+        y = gamma * xhat + beta
+        N = x.size // x.shape[-1]
+        sb, sg = dy.sum(axis=ax), (dy * xhat).sum(axis=ax)
+        if "gamma" in w:
+            g["gamma"] = sg
+        if "beta" in w:
+            g["beta"] = sb
+        dx = gamma * rstd * (dy - sb / N - xhat * sg / N)
+        return y, dx, g, stats
+    raise ValueError("no numpy reference for layer type [%s]" % t)
+
+
+def ints(text, n):
+    v = [int(p) for p in text.split(",")]
+    return v * n if len(v) == 1 else v
+
+
+# ---- running the C side ------------------------------------------------------------------
+
+def load(d, name, shape):
+    return np.fromfile(os.path.join(d, name), dtype="<f4").astype(np.float64).reshape(shape)
+
+
+# (name, input shape, section, keys, rows, training, ties); keys as the config writes them.
+CASES = [
+    ("dense-3d", "3,4,5", "dense", {"units": "6"}, 3, 1, 0),
+    ("conv-valid", "6,7,3", "conv2d", {"filters": "4", "kernel_size": "3"}, 3, 1, 0),
+    ("conv-same-strided", "7,6,2", "conv2d", {"filters": "5", "kernel_size": "2,3", "strides": "2,1",
+                                              "padding": "same"}, 2, 1, 0),
+    ("conv-1x1-nobias", "4,4,3", "conv2d", {"filters": "2", "kernel_size": "1", "use_bias": "false"}, 3, 1, 0),
+    ("conv-same-k4-s3", "8,8,1", "conv2d", {"filters": "3", "kernel_size": "4", "strides": "3", "padding": "same"}, 2, 1, 0),
+    ("max-pool-ties", "6,6,3", "max_pooling2d", {}, 4, 1, 1),
+    ("max-pool-same-overlap-ties", "5,7,2", "max_pooling2d", {"pool_size": "3", "strides": "2,1", "padding": "same"},
+     3, 1, 1),
+    ("avg-pool", "6,5,2", "average_pooling2d", {"pool_size": "2,3", "strides": "1,2"}, 3, 1, 0),
+    ("avg-pool-same", "5,5,3", "average_pooling2d", {"pool_size": "3", "padding": "same"}, 2, 1, 0),
+    ("global-avg-pool", "4,3,5", "global_average_pooling2d", {}, 3, 1, 0),
+    ("flatten", "3,4,2", "flatten", {}, 2, 1, 0),
+    ("reshape", "24", "reshape", {"target_shape": "2,3,4"}, 2, 1, 0),
+    ("activation", "7", "activation", {"activation": "linear"}, 2, 1, 0),
+    ("dropout-train", "5,10", "dropout", {"rate": "0.3"}, 4, 1, 0),
+    ("dropout-seeded-step9", "25", "dropout", {"rate": "0.5", "seed": "42"}, 3, 1, 0),
+    ("dropout-eval", "25", "dropout", {"rate": "0.5"}, 3, 0, 0),
+    ("batch-norm-train", "3,3,4", "batch_normalization", {"epsilon": "0.01"}, 4, 1, 0),
+    ("batch-norm-train-plain", "6", "batch_normalization", {"center": "false", "scale": "false"}, 5, 1, 0),
+    ("batch-norm-eval", "2,2,3", "batch_normalization", {}, 3, 0, 0),
+]
+
+
+def layer_case(tmp, layer_io, case):
+    name, inp, sect, kv, rows, training, ties = case
+    d = os.path.join(tmp, name)
+    os.makedirs(d)
+    cfg = os.path.join(d, "c.cfg")
+    with open(cfg, "w") as f:
+        f.write("[run]\nseed = 17\n[model]\ninput = %s\n[%s]\n%s" % (inp, sect, "".join("%s = %s\n" % i for i in kv.items())))
+    it = 9 if "step9" in name else 0
+    r = subprocess.run([layer_io, cfg, d, str(rows), str(training), str(it), str(ties)], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True)
+    if not check(r.returncode == 0, "%s: layer_io ran (%s)" % (name, r.stdout.strip()[:200])):
+        return None
+    io = json.load(open(os.path.join(d, "io.json")))
+    x = load(d, "x", [rows] + io["in"])
+    dy = load(d, "dy", [rows] + io["out"])
+    y = load(d, "y", [rows] + io["out"])
+    w = {t["name"]: load(d, "w_" + t["name"], t["shape"]) for t in io["tensors"]}
+    yr, dxr, gr, sr = ref(io, x, dy, w, kv)
+    tol = 1e-4 if sect == "batch_normalization" else 2e-5
+    exact = sect in ("max_pooling2d", "dropout", "flatten", "reshape", "activation")
+
+    def close(a, b, what, exact_ok=False):
+        err = float(np.max(np.abs(a - b))) if a.size else 0.0
+        scale = 1.0 + float(np.max(np.abs(b))) if b.size else 1.0
+        ok = err == 0.0 if exact_ok else err <= tol * scale
+        check(ok, "%s: %s %s numpy float64 (max |diff| %.2e)" % (name, what, "==" if exact_ok else "~", err))
+
+    close(y, yr, "y", exact)
+    if training:
+        dx = load(d, "dx", [rows] + io["in"])
+        close(dx, dxr, "dx", exact and sect != "max_pooling2d")
+        for t in io["tensors"]:
+            if t["trainable"]:
+                close(load(d, "g_" + t["name"], t["shape"]), gr[t["name"]], "gradient of " + t["name"])
+        if sr is not None:
+            close(load(d, "stats", [sr.size]), sr, "batch statistics (mean, variance)")
+    return sect
+
+
+def registered_types(tmp):
+    """Every layer type this reprodist has: its own list, from the unknown-section message."""
+    cfg = os.path.join(tmp, "types.cfg")
+    with open(cfg, "w") as f:
+        f.write("[model]\ninput = 4\n[no_such_layer_type]\n")
+    out = rd_run(1, ["init", cfg, "-o", os.path.join(tmp, "types.h5")]).stdout
+    m = re.search(r"and the layers ((\[\w+\] ?)+)", out)
+    return re.findall(r"\[(\w+)\]", m.group(1)) if m else []
+
+
+# ---- one SGD step of a small CNN, end to end ----------------------------------------------
+
+E2E = """[run]
+seed = 21
+[model]
+input = 6,6,2
+[conv2d]
+filters = 3
+kernel_size = 3
+padding = same
+activation = relu
+bias_initializer = random_uniform
+[max_pooling2d]
+[flatten]
+[dense]
+units = 4
+activation = softmax
+bias_initializer = random_uniform
+[data]
+source = synthetic
+samples = 64
+test_samples = 8
+[train]
+epochs = 1
+steps_per_epoch = 1
+batch_size = 8
+shard_size = 4
+optimizer = sgd
+learning_rate = 0.5
+"""
+
+
+def end_to_end(tmp):
+    cfg = os.path.join(tmp, "e2e.cfg")
+    with open(cfg, "w") as f:
+        f.write(E2E)
+    init, final = os.path.join(tmp, "e2e_init.h5"), os.path.join(tmp, "e2e_final.h5")
+    r1, r2 = rd_run(2, ["init", cfg, "-o", init]), rd_run(2, [cfg, "-o", final])
+    if not check(r1.returncode == 0 and r2.returncode == 0, "small CNN: init and one SGD step at np 2"):
+        print(r1.stdout + r2.stdout)
+        return
+    with h5py.File(init, "r") as f:
+        k1, b1 = f["/conv2d/conv2d/kernel:0"][()].astype(np.float64), f["/conv2d/conv2d/bias:0"][()].astype(np.float64)
+        k2, b2 = f["/dense/dense/kernel:0"][()].astype(np.float64), f["/dense/dense/bias:0"][()].astype(np.float64)
+    # The first batch of epoch 0: the spec's shuffle and synthetic data; features in NHWC order.
+    idx = spec.permutation(21, 0, 64)[:8]
+    x = spec.synthetic_x(21, "x", 64, 72).astype(np.float64)[idx].reshape(8, 6, 6, 2)
+    y = spec.synthetic_y(21, "y", 64, 4).astype(np.int64)[idx]
+    z1, cache = conv_fwd(x, k1, b1, (1, 1), True)
+    a1 = np.maximum(z1, 0)
+    p1, _ = pool(a1, (2, 2), (2, 2), False, "max")
+    logits = p1.reshape(8, -1) @ k2 + b2
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    prob = e / e.sum(axis=1, keepdims=True)
+    dz = (prob - np.eye(4)[y]) / 8  # crossentropy from the logits, mean over the batch
+    gk2, gb2 = p1.reshape(8, -1).T @ dz, dz.sum(axis=0)
+    dp1 = (dz @ k2.T).reshape(p1.shape)
+    _, da1 = pool(a1, (2, 2), (2, 2), False, "max", dp1)
+    dz1 = da1 * (z1 > 0)
+    _, gk1, gb1 = conv_bwd(x, k1, dz1, (1, 1), cache)
+    want = {"conv2d/kernel": k1 - 0.5 * gk1, "conv2d/bias": b1 - 0.5 * gb1, "dense/kernel": k2 - 0.5 * gk2,
+            "dense/bias": b2 - 0.5 * gb2}
+    with h5py.File(final, "r") as f:
+        for key, v in want.items():
+            layer, t = key.split("/")
+            got = f["/%s/%s/%s:0" % (layer, layer, t)][()].astype(np.float64)
+            moved = float(np.max(np.abs(got - {"conv2d/kernel": k1, "conv2d/bias": b1, "dense/kernel": k2,
+                                               "dense/bias": b2}[key])))
+            err = float(np.max(np.abs(got - v)))
+            check(err <= 2e-6 * (1 + float(np.max(np.abs(v)))) and moved > 1e-3,
+                  "small CNN, one SGD step: %s = float64 reference (max |diff| %.2e, moved %.2e)" % (key, err, moved))
+
+
+def main(layer_io):
+    with tempfile.TemporaryDirectory(prefix="rdref.") as tmp:
+        covered = {layer_case(tmp, layer_io, c) for c in CASES}
+        types = registered_types(tmp)
+        check(len(types) >= 10, "reprodist lists its layer types (%s)" % " ".join(types))
+        for t in types:
+            check(t in covered, "layer type [%s] has a numpy reference case" % t)
+        end_to_end(tmp)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2 or "REPRODIST" not in os.environ:
+        print(__doc__)
+        sys.exit(2)
+    main(sys.argv[1])
+    finish()
