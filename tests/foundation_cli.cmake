@@ -13,7 +13,9 @@ rd_script_test(cfg_errors cfg_errors.sh)
 rd_script_test(init_ranks init_ranks.sh)
 rd_script_test(keras_layout check_keras_layout.py --run
   ${PROJECT_SOURCE_DIR}/configs/fashion_mnist_mlp.cfg
-  ${PROJECT_SOURCE_DIR}/configs/keras_seeded_init.cfg)
+  ${PROJECT_SOURCE_DIR}/configs/keras_seeded_init.cfg
+  ${PROJECT_SOURCE_DIR}/configs/fashion_mnist_cnn.cfg
+  ${PROJECT_SOURCE_DIR}/configs/fashion_mnist_cnn_bn.cfg)
 rd_script_test(install install.sh ${CMAKE_BINARY_DIR})
 # custom_layer: tests/custom_layer.sh, examples/custom_layer built against this
 # build's install prefix (CMake package and pkg-config), trained at np 1-3 with

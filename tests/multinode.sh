@@ -10,7 +10,8 @@
 #     1 node x 1 rank, 2 nodes x 1, 3 nodes x 2 (mpirun --host), under
 #     `sbatch -N 1/2/3` (launch/slurm/train.sbatch) and `srun -N 3`, equal to
 #     the single-host result; the ranks ran on 3 distinct host names, which
-#     the environment fingerprint accepts.
+#     the environment fingerprint accepts. The convnet with BatchNormalization
+#     and dropout gives the single-host file on 3 nodes x 2 (mpirun, sbatch).
 #  2. launch/slurm/repro-check.sbatch under `sbatch -N 3 --ntasks-per-node 2`:
 #     every layout identical, its hosts column names n1, n2 and n3.
 #  3. A dead node: every rank process of n2 SIGKILLed (by PID, found in n2's
@@ -119,6 +120,19 @@ for src in idx hdf5; do
     -o "$T/$src-srun.h5" >"$T/$src-srun.out" 2>&1
   same "$src-srun" $? "srun -N 3 --ntasks-per-node 2 --mpi=pmix"
 done
+# The convnet with BatchNormalization and dropout (IDX subset): 3 nodes x 2
+# ranks with mpirun and under sbatch give the single-host file.
+CNN=("$RD_SRC/configs/fashion_mnist_cnn_bn.cfg" --set data.limit=1000 --set data.test_limit=200 --set train.epochs=1
+     --set train.shard_size=8)
+rd_run 2 "${CNN[@]}" -o "$T/cnn-host.h5" >"$T/cnn-host.out" 2>&1
+CREF=$( [ -s "$T/cnn-host.h5" ] && rd_sha "$T/cnn-host.h5")
+rd_check "convnet: single-host reference at np 2 (exit 0)" test -n "$CREF"
+on n1 "${MPI[@]}" --host n1:2,n2:2,n3:2 -np 6 "$REPRODIST" "${CNN[@]}" -o "$T/cnn-3x2.h5" >"$T/cnn-3x2.out" 2>&1
+rd_check "convnet: mpirun --host n1:2,n2:2,n3:2 (exit $?): the single-host sha256" \
+  bash -c "[ -s '$T/cnn-3x2.h5' ] && [ \"\$(sha256sum < '$T/cnn-3x2.h5' | cut -d' ' -f1)\" = '$CREF' ]"
+sbatch_run cnn-sb3 -N 3 --ntasks-per-node 2 -- "${CNN[@]}" -o "$T/cnn-sb3.h5"
+rd_check "convnet: sbatch -N 3 train.sbatch ($STATE, exit $JRC): the single-host sha256" \
+  bash -c "[ '$STATE' = COMPLETED ] && [ -s '$T/cnn-sb3.h5' ] && [ \"\$(sha256sum < '$T/cnn-sb3.h5' | cut -d' ' -f1)\" = '$CREF' ]"
 rd_check "the 3-node runs ran on 3 host names (n1 n2 n3)" \
   test "$(on n1 "${MPI[@]}" --host n1:2,n2:2,n3:2 -np 6 hostname | sort -u | tr '\n' ' ')" = "n1 n2 n3 "
 echo "  [${SECONDS}s] layouts"

@@ -2,7 +2,8 @@
 # The guarantee: the trained weights file has the same sha256 for every rank
 # count (1..8, including 3, 5, 6, 7 oversubscribed), for 1 and 2 OpenBLAS
 # threads, and over shared memory (vader) and TCP, the path that crosses
-# machines. Printed metrics (loss, accuracy) must be identical too.
+# machines; for the MLPs and for both convnets. Printed metrics (loss,
+# accuracy) must be identical too.
 . "${RD_TESTS:?run through ctest}/lib.sh" || exit 1
 cd "$RD_TMP"
 
@@ -48,6 +49,35 @@ for np in 1 3 5 9; do
   rd_check "sgd+nesterov+mse np=$np identical to np=1" [ "$h" = "$oref" ]
 done
 rd_check "sgd+mse config trains differently from adam+xent (the overrides took effect)" [ "$oref" != "$ref" ]
+
+# The convnets (conv, pooling, dropout, BatchNormalization) on a Fashion-MNIST
+# subset: 1000 samples leave a last batch of 40 (5 shards of 8). np 1-4 and 8,
+# TCP, and a run stopped after epoch 1 and resumed at another np: the same
+# file, so dropout masks and batch statistics never depend on np or on a resume.
+if [ -r /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
+  CNN=(--set data.limit=1000 --set data.test_limit=200 --set train.epochs=2 --set train.batch_size=64
+       --set train.shard_size=8)
+  for cfg in fashion_mnist_cnn fashion_mnist_cnn_bn; do
+    cref=""
+    for np in 1 2 3 4 8; do
+      rd_run "$np" "$RD_SRC/configs/$cfg.cfg" "${CNN[@]}" -o "${cfg}_$np.h5" > "${cfg}_$np.log" 2>&1 \
+        || { rd_fail "$cfg np=$np failed"; cat "${cfg}_$np.log"; continue; }
+      h=$(rd_sha "${cfg}_$np.h5")
+      echo "$cfg np=$np sha256=$h"
+      if [ -z "$cref" ]; then cref=$h; continue; fi
+      rd_check "$cfg np=$np identical to np=1" [ "$h" = "$cref" ]
+      rd_check "$cfg np=$np metrics identical" diff <(metrics "${cfg}_1.log") <(metrics "${cfg}_$np.log")
+    done
+    RD_RUN_FLAGS="--mca btl self,tcp" rd_run 3 "$RD_SRC/configs/$cfg.cfg" "${CNN[@]}" -o "${cfg}_tcp.h5" > "${cfg}_tcp.log" 2>&1 \
+      || { rd_fail "$cfg over TCP failed"; cat "${cfg}_tcp.log"; }
+    rd_check "$cfg np=3 over TCP identical to np=1" [ "$(rd_sha "${cfg}_tcp.h5")" = "$cref" ]
+    rd_run 2 "$RD_SRC/configs/$cfg.cfg" "${CNN[@]}" --set train.epochs=1 --set "run.checkpoint_dir=ck_$cfg" \
+      -o "${cfg}_e1.h5" > "${cfg}_e1.log" 2>&1 || rd_fail "$cfg: the first epoch failed"
+    rd_run 3 "$RD_SRC/configs/$cfg.cfg" "${CNN[@]}" --set "run.checkpoint_dir=ck_$cfg" --resume latest \
+      -o "${cfg}_res.h5" > "${cfg}_res.log" 2>&1 || { rd_fail "$cfg: the resume failed"; cat "${cfg}_res.log"; }
+    rd_check "$cfg: stopped after epoch 1 at np 2, resumed at np 3: identical to np=1" [ "$(rd_sha "${cfg}_res.h5")" = "$cref" ]
+  done
+fi
 
 # Real data: a Fashion-MNIST subset through the IDX/gzip reader.
 if [ -r /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
