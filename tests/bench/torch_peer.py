@@ -1,5 +1,10 @@
 #!/usr/bin/python3
-"""PyTorch peer for launch/bench: the same MLP, data, batch and optimizer as reprodist.
+"""PyTorch peer for launch/bench: the same model, data, batch and optimizer as reprodist.
+
+--dims IN,H1,...,C is an MLP (ReLU between the layers); --dims cnn is Keras'
+simple MNIST convnet of configs/fashion_mnist_cnn.cfg (Conv2d 32 3x3, ReLU,
+MaxPool 2, Conv2d 64 3x3, ReLU, MaxPool 2, Flatten, Dropout 0.5, Linear 10;
+PyTorch's native NCHW).
 
 One process trains on the whole global batch (world 1); with world W > 1 each
 of W processes runs DistributedDataParallel over gloo on batch/W rows of every
@@ -74,14 +79,20 @@ def main():
     X = torch.from_numpy(xs.copy())
     Y = torch.from_numpy(ys.copy())
     n = X.shape[0]
-    dims = [int(d) for d in a.dims.split(",")]
     torch.manual_seed(a.seed)
-    layers = []
-    for i in range(len(dims) - 1):
-        layers.append(torch.nn.Linear(dims[i], dims[i + 1]))
-        if i < len(dims) - 2:
-            layers.append(torch.nn.ReLU())
-    model = torch.nn.Sequential(*layers)
+    nn = torch.nn
+    if a.dims == "cnn":
+        model = nn.Sequential(nn.Unflatten(1, (1, 28, 28)), nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
+                              nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Dropout(0.5),
+                              nn.Linear(1600, 10))
+    else:
+        dims = [int(d) for d in a.dims.split(",")]
+        layers = []
+        for i in range(len(dims) - 1):
+            layers.append(nn.Linear(dims[i], dims[i + 1]))
+            if i < len(dims) - 2:
+                layers.append(nn.ReLU())
+        model = nn.Sequential(*layers)
     net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
     opt = torch.optim.Adam(net.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-7)
     scale = 1.0 / 255.0
