@@ -400,7 +400,7 @@ static void test_defaults(void) {
     const char *name = rd_init_kind_name((rd_init_kind)k);
     check(name && rd_init_kind_from_name(name) == k, "kind %d name round trip (%s)", k, name ? name : "NULL");
     check(rd_init_is_random((rd_init_kind)k) == !(k == RD_INIT_ZEROS || k == RD_INIT_ONES || k == RD_INIT_CONSTANT),
-          "%s: rd_init_is_random", name);
+          "%s: rd_init_is_random", name ? name : "NULL");
   }
   check(rd_init_kind_from_name("glorot") == -1, "unknown initializer name gives -1");
   rd_init_spec s = spec_of(RD_INIT_RANDOM_UNIFORM);
