@@ -467,7 +467,7 @@ rd_status rd_data_spec_from_cfg(rd_data_spec *s, rd_cfg *c) {
   int src = 0;
   rd_cfg_enum(c, sec, "source", sources, 0, 0, &src);
   s->source = src == 1 ? RD_DATA_HDF5 : src == 2 ? RD_DATA_SYNTHETIC : RD_DATA_IDX;
-  rd_cfg_float(c, sec, "scale", 1.0, -3.4028234663852886e38, 3.4028234663852886e38, 0, &s->scale);
+  rd_cfg_float(c, sec, "scale", 1.0, -RD_CFG_F32_MAX, RD_CFG_F32_MAX, 0, &s->scale);
   static const char *const xk[2] = {"train_x", "test_x"}, *const yk[2] = {"train_y", "test_y"};
   static const char *const xdef[2] = {FMNIST "train-images-idx3-ubyte.gz", FMNIST "t10k-images-idx3-ubyte.gz"};
   static const char *const ydef[2] = {FMNIST "train-labels-idx1-ubyte.gz", FMNIST "t10k-labels-idx1-ubyte.gz"};

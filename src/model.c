@@ -109,7 +109,7 @@ static void b_not_applicable(rd_build *b, const char *key, const char *why) {
 }
 
 /* Initializer parameters end up in float32 tensors: keep them finite there. */
-#define BIG 3.4028234663852886e38
+#define BIG RD_CFG_F32_MAX
 
 static const char *const k_modes[] = {"fan_in", "fan_out", "fan_avg", NULL};
 static const char *const k_dists[] = {"truncated_normal", "normal", "untruncated_normal", "uniform", NULL};

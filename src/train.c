@@ -23,8 +23,6 @@
 
 /* ---- config ------------------------------------------------------------------- */
 
-#define BIG 3.4028234663852886e38
-
 int64_t rd_train_default_shard(int64_t batch) {
   int64_t s = 16;
   while (s < 64 && 2 * s <= batch / 8) s *= 2;
@@ -45,14 +43,14 @@ rd_status rd_train_spec_from_cfg(rd_train_spec *t, rd_cfg *c) {
   int opt = 1, loss = 0;
   rd_cfg_enum(c, tr, "optimizer", opts, 1, 0, &opt);
   rd_optim_defaults(opt == 0 ? RD_OPT_SGD : RD_OPT_ADAM, &t->opt);
-  rd_cfg_float(c, tr, "learning_rate", t->opt.lr, 0, BIG, RD_CFG_LO_OPEN, &t->opt.lr);
+  rd_cfg_float(c, tr, "learning_rate", t->opt.lr, 0, RD_CFG_F32_MAX, RD_CFG_LO_OPEN, &t->opt.lr);
   if (t->opt.kind == RD_OPT_SGD) {
-    rd_cfg_float(c, tr, "momentum", t->opt.momentum, 0, BIG, 0, &t->opt.momentum);
+    rd_cfg_float(c, tr, "momentum", t->opt.momentum, 0, RD_CFG_F32_MAX, 0, &t->opt.momentum);
     rd_cfg_bool(c, tr, "nesterov", 0, 0, &t->opt.nesterov);
   } else {
     rd_cfg_float(c, tr, "beta_1", t->opt.beta_1, 0, 1, RD_CFG_HI_OPEN, &t->opt.beta_1);
     rd_cfg_float(c, tr, "beta_2", t->opt.beta_2, 0, 1, RD_CFG_HI_OPEN, &t->opt.beta_2);
-    rd_cfg_float(c, tr, "epsilon", t->opt.epsilon, 0, BIG, RD_CFG_LO_OPEN, &t->opt.epsilon);
+    rd_cfg_float(c, tr, "epsilon", t->opt.epsilon, 0, RD_CFG_F32_MAX, RD_CFG_LO_OPEN, &t->opt.epsilon);
   }
   static const char *const sgd_only[] = {"momentum", "nesterov", NULL}, *const adam_only[] = {"beta_1", "beta_2", "epsilon", NULL};
   for (const char *const *k = opt == 0 ? adam_only : sgd_only; *k; k++)

@@ -112,6 +112,10 @@ enum {
   RD_CFG_NOCANON = 4, /* cannot change the result (paths, logging): left out of the canonical text */
   RD_CFG_ONE_OR_ALL = 8 /* rd_cfg_ints: exactly 1 or nmax values; one value is repeated nmax times */
 };
+/* The largest float32: a bound for values that end up in float32 tensors or
+ * arithmetic, so they stay finite there. */
+#define RD_CFG_F32_MAX 3.4028234663852886e38
+
 int rd_cfg_int(rd_cfg *c, int sec, const char *key, int64_t dflt, double lo, double hi, unsigned flags, int64_t *out);
 int rd_cfg_u64(rd_cfg *c, int sec, const char *key, uint64_t dflt, unsigned flags, uint64_t *out);
 int rd_cfg_float(rd_cfg *c, int sec, const char *key, double dflt, double lo, double hi, unsigned flags, double *out);
