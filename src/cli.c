@@ -195,14 +195,15 @@ static const char *output_path(const cli_args *a, const rd_job *j) { return a->o
 static rd_status write_weights(const char *path, const rd_job *j, const float *params, rd_err *err) {
   char *canon = rd_cfg_canonical(&j->cfg);
   /* The core name is rank 0's: the file must not depend on which rank wrote what. */
-  char *core = strdup(rd_fp_openblas_core());
+  const rd_kern_mode mode = j->train.kernels;
+  char *core = strdup(mode == RD_KERN_PORTABLE ? "none (kernels = portable)" : rd_fp_openblas_core());
   size_t n = strlen(core) + 1;
   if (rd_comm_rank() != 0) free(core), core = NULL;
   rd_comm_bcast_bytes((void **)&core, &n, 0);
   /* Rank 0's fingerprint: ranks agree (rd_fp_check_ranks) or the user allowed mixing. */
   char *fp = malloc(RD_FP_MAX);
   RD_ASSERT(fp != NULL, "out of memory");
-  rd_fp_text(fp, RD_FP_MAX);
+  rd_fp_text(fp, RD_FP_MAX, mode);
   size_t fn = strlen(fp) + 1;
   if (rd_comm_rank() != 0) free(fp), fp = NULL;
   rd_comm_bcast_bytes((void **)&fp, &fn, 0);
@@ -232,12 +233,12 @@ static rd_status cmd_train(const cli_args *a, const rd_job *j, rd_err *err) {
   const char *out = output_path(a, j);
   const rd_model *m = &j->model;
   rd_train_spec_check(&j->train, m, &j->cfg, err);
-  if (rd_comm_agree(err) || rd_fp_check_ranks(a->allow_mixed, err) || rd_h5_check_output(out, err))
+  if (rd_comm_agree(err) || rd_fp_check_ranks(j->train.kernels, a->allow_mixed, err) || rd_h5_check_output(out, err))
     return err->code;
   float *params = rd_mem_alloc_f32(m->nparams);
   rd_model_init_params(m, params);
   char fp[RD_FP_MAX];
-  rd_fp_text(fp, sizeof fp);
+  rd_fp_text(fp, sizeof fp, j->train.kernels);
   rd_train_ctl ctl = {a->resume, rd_cfg_digest_resumable(&j->cfg), fp, out, a->command, j->plugins};
   rd_status st = rd_train_run(&j->train, &ctl, &j->data, m, params, err);
   if (st == RD_OK) st = write_weights(out, j, params, err);

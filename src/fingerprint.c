@@ -45,7 +45,7 @@ static const char *rounding(void) {
   }
 }
 
-void rd_fp_text(char *buf, size_t n) {
+void rd_fp_text(char *buf, size_t n, rd_kern_mode mode) {
   unsigned maj = 0, min = 0, rel = 0;
   H5get_libversion(&maj, &min, &rel);
   const uint32_t one = 1;
@@ -56,13 +56,23 @@ void rd_fp_text(char *buf, size_t n) {
   ftz = (csr >> 15) & 1;
   daz = (csr >> 6) & 1;
 #endif
-  int o = snprintf(buf, n,
-                   "reprodist=%s\nbuild=%s\ncompiler=%s\nopenblas_core=%s\nopenblas=%s\nopenblas_threads=%d\n"
-                   "libc=glibc %s\nhdf5=%u.%u.%u\nfp_rounding=%s\nfp_ftz=%d\nfp_daz=%d\nendian=%s\n"
-                   "sizes=float:%zu,double:%zu,long:%zu,pointer:%zu\n",
-                   rd_fp_version(), rd_fp_build_flags(), __VERSION__, rd_fp_openblas_core(), rd_fp_openblas_config(),
-                   rd_fp_openblas_threads(), gnu_get_libc_version(), maj, min, rel, rounding(), ftz, daz,
-                   little ? "little" : "big", sizeof(float), sizeof(double), sizeof(long), sizeof(void *));
+  int o;
+  if (mode == RD_KERN_PORTABLE)
+    /* No BLAS, no libm and no contraction reach the weights: the compiler, the
+     * CPU, OpenBLAS and libc cannot change them, so they are not compared. */
+    o = snprintf(buf, n, "reprodist=%s\nkernels=portable\n", rd_fp_version());
+  else
+    o = snprintf(buf, n,
+                 "reprodist=%s\nbuild=%s\ncompiler=%s\nopenblas_core=%s\nopenblas=%s\nopenblas_threads=%d\n"
+                 "libc=glibc %s\n",
+                 rd_fp_version(), rd_fp_build_flags(), __VERSION__, rd_fp_openblas_core(), rd_fp_openblas_config(),
+                 rd_fp_openblas_threads(), gnu_get_libc_version());
+  if (o > 0 && (size_t)o < n)
+    o += snprintf(buf + o, n - (size_t)o,
+                  "hdf5=%u.%u.%u\nfp_rounding=%s\nfp_ftz=%d\nfp_daz=%d\nendian=%s\n"
+                  "sizes=float:%zu,double:%zu,long:%zu,pointer:%zu\n",
+                  maj, min, rel, rounding(), ftz, daz, little ? "little" : "big", sizeof(float), sizeof(double),
+                  sizeof(long), sizeof(void *));
   /* Plugins are code that computes the result: ranks must load the same bytes. */
   if (*rd_registry_plugins() && o > 0 && (size_t)o < n) snprintf(buf + o, n - (size_t)o, "plugins=%s\n", rd_registry_plugins());
 }
@@ -84,13 +94,13 @@ static void value_of(const char *text, const char *key, char *out, size_t n) {
 
 #define RD_HOST_MAX 256
 
-rd_status rd_fp_check_ranks(int allow_mixed, rd_err *err) {
+rd_status rd_fp_check_ranks(rd_kern_mode mode, int allow_mixed, rd_err *err) {
   const int P = rd_comm_size();
   const size_t rec = RD_FP_MAX + RD_HOST_MAX;
   char *mine = calloc(1, rec);
   char *all = rd_comm_rank() == 0 ? calloc((size_t)P, rec) : NULL;
   RD_ASSERT(mine && (rd_comm_rank() != 0 || all), "out of memory");
-  rd_fp_text(mine, RD_FP_MAX);
+  rd_fp_text(mine, RD_FP_MAX, mode);
   snprintf(mine + RD_FP_MAX, RD_HOST_MAX, "%s", rd_comm_host());
   rd_comm_gather_bytes(mine, rec, all);
   if (rd_comm_rank() == 0) {

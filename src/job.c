@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reprodist/kern.h"
 #include "reprodist/registry.h"
 
 /* [run] plugins: a comma-separated list of shared libraries, loaded in order.
@@ -74,6 +75,10 @@ rd_status rd_job_load(rd_job *j, const char *path, const char *text, size_t len,
   for (int i = 0; i < c->nsecs; i++)
     if (rd_cfg_is_fixed(c->secs[i].name)) rd_cfg_visit(c, i);
   rd_cfg_finish(c, err);
+  /* The portable GEMM's path: RD_ISA forces one (tests), else the best this CPU runs. */
+  char msg[256];
+  if (!err->code && rd_kern_isa_select(getenv("RD_ISA"), msg, sizeof msg))
+    rd_err_set(err, RD_EINPUT, "reprodist: %s", msg);
   RD_ASSERT(err->code || built == RD_OK, "the model failed to build without an error");
   return err->code;
 }

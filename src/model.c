@@ -246,11 +246,9 @@ static int b_seed(rd_build *b, const char *key, int t) {
 
 static uint64_t api_word(uint64_t s, uint64_t i, uint64_t j) { return rd_seed_word(s, i, j); }
 static double api_uniform(uint64_t w) { return rd_seed_uniform(w); }
-static float api_exp(float x) { return expf(x); }
-static float api_log(float x) { return logf(x); }
-static float api_tanh(float x) { return tanhf(x); }
 
-static const rd_api k_api = {
+/* The build-time part; rd_model_api fills in the arithmetic of a mode. */
+static const rd_api k_api_base = {
     .abi = RD_LAYER_ABI,
     .get_int = b_get_int,
     .get_ints = b_get_ints,
@@ -264,15 +262,23 @@ static const rd_api k_api = {
     .seed = b_seed,
     .fail = b_fail,
     .not_applicable = b_not_applicable,
-    .gemm = rd_nn_gemm,
     .word = api_word,
     .uniform = api_uniform,
-    .exp = api_exp,
-    .log = api_log,
-    .tanh = api_tanh,
 };
 
-const rd_api *rd_model_api(void) { return &k_api; }
+const rd_api *rd_model_api(rd_kern_mode mode) {
+  static rd_api t[2];
+  static int ready;
+  if (!ready) {
+    for (int i = 0; i < 2; i++) {
+      const rd_kern_ops *o = rd_kern_ops_of((rd_kern_mode)i);
+      t[i] = k_api_base;
+      t[i].gemm = o->gemm, t[i].exp = o->exp, t[i].log = o->log, t[i].tanh = o->tanh;
+    }
+    ready = 1;
+  }
+  return &t[mode == RD_KERN_PORTABLE];
+}
 
 /* ---- the model ------------------------------------------------------------------------ */
 
@@ -314,7 +320,7 @@ static rd_status build_layer(rd_model *m, rd_cfg *c, int sec, const rd_layer_typ
   }
   m->nlayers++;
   rd_build b = {c, sec, m, L, 0};
-  const int rc = type->build(&k_api, &b, L->self, &L->in, &L->out);
+  const int rc = type->build(rd_model_api(RD_KERN_OPENBLAS), &b, L->self, &L->in, &L->out);
   if (rc != 0) {
     if (!c->first.code) rd_cfg_fail(c, NULL, sec, "[%s] could not be built (the layer gave no reason)", type->name);
     return RD_EINPUT;

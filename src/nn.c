@@ -1,24 +1,16 @@
 /* nn: shard math (see include/reprodist/nn.h). */
 #include "reprodist/nn.h"
 
-#include <cblas.h>
-#include <math.h>
 
-static void softmax_row(const float *z, int64_t n, float *p) {
+static void softmax_row(const rd_kern_ops *o, const float *z, int64_t n, float *p) {
   float mx = z[0];
   for (int64_t k = 1; k < n; k++) mx = z[k] > mx ? z[k] : mx;
   float sum = 0.0f;
-  for (int64_t k = 0; k < n; k++) sum += (p[k] = expf(z[k] - mx));
+  for (int64_t k = 0; k < n; k++) sum += (p[k] = o->exp(z[k] - mx));
   for (int64_t k = 0; k < n; k++) p[k] /= sum;
 }
 
-void rd_nn_gemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
-                const float *b, int64_t ldb, float beta, float *c, int64_t ldc) {
-  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, (int)m, (int)n,
-              (int)k, 1.0f, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
-}
-
-void rd_nn_act_forward(rd_act act, int64_t S, int64_t n, float *Y) {
+void rd_nn_act_forward(const rd_kern_ops *o, rd_act act, int64_t S, int64_t n, float *Y) {
   const int64_t N = S * n;
   switch (act) {
     case RD_ACT_LINEAR: return;
@@ -26,13 +18,13 @@ void rd_nn_act_forward(rd_act act, int64_t S, int64_t n, float *Y) {
       for (int64_t i = 0; i < N; i++) Y[i] = Y[i] > 0.0f ? Y[i] : 0.0f;
       return;
     case RD_ACT_TANH:
-      for (int64_t i = 0; i < N; i++) Y[i] = tanhf(Y[i]);
+      for (int64_t i = 0; i < N; i++) Y[i] = o->tanh(Y[i]);
       return;
     case RD_ACT_SIGMOID:
-      for (int64_t i = 0; i < N; i++) Y[i] = 1.0f / (1.0f + expf(-Y[i]));
+      for (int64_t i = 0; i < N; i++) Y[i] = o->sigmoid(Y[i]);
       return;
     case RD_ACT_SOFTMAX:
-      for (int64_t r = 0; r < S; r++) softmax_row(Y + r * n, n, Y + r * n);
+      for (int64_t r = 0; r < S; r++) softmax_row(o, Y + r * n, n, Y + r * n);
       return;
   }
 }
@@ -70,7 +62,7 @@ static int first_argmax(const float *z, int64_t n) {
   return (int)best;
 }
 
-double rd_nn_xent(const float *Z, const int32_t *y, int64_t S, int64_t C, int64_t batch_n, float *dZ,
+double rd_nn_xent(const rd_kern_ops *o, const float *Z, const int32_t *y, int64_t S, int64_t C, int64_t batch_n, float *dZ,
                   int64_t *correct) {
   double loss = 0.0;
   const float inv = (float)batch_n;
@@ -79,13 +71,13 @@ double rd_nn_xent(const float *Z, const int32_t *y, int64_t S, int64_t C, int64_
     float mx = z[0];
     for (int64_t k = 1; k < C; k++) mx = z[k] > mx ? z[k] : mx;
     float sum = 0.0f;
-    for (int64_t k = 0; k < C; k++) sum += expf(z[k] - mx);
+    for (int64_t k = 0; k < C; k++) sum += o->exp(z[k] - mx);
     /* -log p_y = log(sum) - (z_y - max): stable for any logits. */
-    loss += (double)(logf(sum) - (z[y[r]] - mx));
+    loss += (double)(o->log(sum) - (z[y[r]] - mx));
     *correct += first_argmax(z, C) == y[r];
     if (dZ) {
       float *d = dZ + r * C;
-      for (int64_t k = 0; k < C; k++) d[k] = (expf(z[k] - mx) / sum - (k == y[r] ? 1.0f : 0.0f)) / inv;
+      for (int64_t k = 0; k < C; k++) d[k] = (o->exp(z[k] - mx) / sum - (k == y[r] ? 1.0f : 0.0f)) / inv;
     }
   }
   return loss;

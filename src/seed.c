@@ -10,6 +10,7 @@
 #include <xxhash.h>
 
 #include "reprodist/log.h"
+#include "reprodist/pmath.h"
 
 static void put_le32(unsigned char *p, uint32_t v) {
   for (int k = 0; k < 4; k++) p[k] = (unsigned char)(v >> (8 * k));
@@ -51,26 +52,6 @@ uint64_t rd_seed_below(uint64_t w, uint64_t n) {
   return (uint64_t)(((unsigned __int128)w * n) >> 64);
 }
 
-double rd_seed_log(double x) {
-  /* x = m * 2^e with m in [sqrt(1/2), sqrt(2)); log(m) = 2 atanh(f), f = (m-1)/(m+1),
-   * by its series to f^23 (|f| <= 0.1716: the next term is below 1e-19 relative). */
-  uint64_t bits;
-  memcpy(&bits, &x, 8);
-  int e = (int)((bits >> 52) & 0x7ff) - 1023;
-  bits = (bits & 0x000fffffffffffffULL) | 0x3ff0000000000000ULL; /* m in [1, 2) */
-  double m;
-  memcpy(&m, &bits, 8);
-  if (m > 1.4142135623730951) {
-    m = m * 0.5;
-    e += 1;
-  }
-  double f = (m - 1.0) / (m + 1.0);
-  double f2 = f * f;
-  double p = 1.0 / 23.0;
-  for (int k = 10; k >= 0; k--) p = p * f2 + 1.0 / (double)(2 * k + 1);
-  return (double)e * 0.6931471805599453 + 2.0 * f * p;
-}
-
 double rd_seed_normal(uint64_t seed, uint64_t i, uint64_t *j) {
   for (;;) {
     double u1 = 2.0 * rd_seed_uniform(rd_seed_word(seed, i, *j)) - 1.0;
@@ -78,7 +59,7 @@ double rd_seed_normal(uint64_t seed, uint64_t i, uint64_t *j) {
     *j += 2;
     double s = u1 * u1 + u2 * u2;
     if (s >= 1.0 || s == 0.0) continue;
-    return u1 * sqrt(-2.0 * rd_seed_log(s) / s);
+    return u1 * sqrt(-2.0 * rd_pmath_log(s) / s);
   }
 }
 

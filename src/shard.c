@@ -10,11 +10,13 @@
 
 static int reshape(const rd_layer *L) { return (L->type->flags & RD_LAYER_RESHAPE) != 0; }
 
-void rd_shard_init(rd_shard *k, const rd_model *m, int64_t max_rows, int xent) {
+void rd_shard_init(rd_shard *k, const rd_model *m, int64_t max_rows, int xent, rd_kern_mode mode) {
   memset(k, 0, sizeof *k);
   const int L = m->nlayers;
   k->m = m;
   k->xent = xent;
+  k->ops = rd_kern_ops_of(mode);
+  k->api = rd_model_api(mode);
   k->S = max_rows;
   k->C = rd_shape_numel(&m->layers[L - 1].out);
   size_t wmax = (size_t)rd_model_max_width(m);
@@ -61,7 +63,7 @@ static void act_shape(const rd_layer *ly, int64_t S, int64_t *rows, int64_t *n) 
 double rd_shard_pass(rd_shard *k, const float *params, int64_t S, const rd_pass *p, int64_t *correct) {
   const rd_model *m = k->m;
   const int L = m->nlayers, xent = k->xent, train = p->grad != NULL;
-  const rd_api *api = rd_model_api();
+  const rd_api *api = k->api;
   for (int t = 0; t < m->ntensors; t++) {
     const rd_tensor *T = &m->tensors[t];
     k->w[t] = params + T->offset;
@@ -84,13 +86,13 @@ double rd_shard_pass(rd_shard *k, const float *params, int64_t S, const rd_pass 
     if (!(xent && l == L - 1)) {
       int64_t rows, n;
       act_shape(ly, S, &rows, &n);
-      rd_nn_act_forward(ly->act, rows, n, k->act[l]);
+      rd_nn_act_forward(k->ops, ly->act, rows, n, k->act[l]);
     }
     if (k->times) k->times[2 * l] += now() - t0;
     x = k->act[l];
   }
   float *dy = train ? k->d0 : NULL, *dx = k->d1;
-  double loss = xent ? rd_nn_xent(k->act[L - 1], k->y, S, k->C, p->batch_n, dy, correct)
+  double loss = xent ? rd_nn_xent(k->ops, k->act[L - 1], k->y, S, k->C, p->batch_n, dy, correct)
                      : rd_nn_mse(k->act[L - 1], k->y, S, k->C, p->batch_n, dy, correct);
   if (!train) return loss;
   int first = 0; /* the first layer with a backward: it needs no dL/dx */
@@ -124,6 +126,6 @@ void rd_shard_apply_stats(rd_shard *k, float *params, const float *sums, int64_t
   for (int l = 0; l < m->nlayers; l++) {
     const rd_layer *ly = &m->layers[l];
     if (ly->nstats)
-      ly->type->stats_apply(rd_model_api(), ly->self, sums + ly->stats_off, shards, samples, k->g + ly->t0);
+      ly->type->stats_apply(k->api, ly->self, sums + ly->stats_off, shards, samples, k->g + ly->t0);
   }
 }

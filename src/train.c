@@ -57,6 +57,9 @@ rd_status rd_train_spec_from_cfg(rd_train_spec *t, rd_cfg *c) {
     rd_cfg_not_applicable(c, tr, *k, "does not apply to optimizer = %s", opts[opt]);
   rd_cfg_enum(c, tr, "loss", losses, 0, 0, &loss);
   t->loss = loss == 1 ? RD_LOSS_MSE : RD_LOSS_XENT;
+  int kernels = RD_KERN_OPENBLAS;
+  rd_cfg_enum(c, tr, "kernels", rd_kern_mode_names, RD_KERN_OPENBLAS, 0, &kernels);
+  t->kernels = (rd_kern_mode)kernels;
   rd_cfg_int(c, tr, "check_every", 0, 0, 1e9, RD_CFG_NOCANON, &t->check_every);
   rd_cfg_str(c, run, "metrics", NULL, RD_CFG_NOCANON, &t->metrics_path);
   rd_cfg_str(c, run, "checkpoint_dir", NULL, RD_CFG_NOCANON, &t->ckpt_dir);
@@ -311,7 +314,7 @@ static rd_status trainer_init(trainer *tr, const rd_train_spec *t, const rd_trai
   if (rd_comm_agree(err)) return err->code;
 
   const int64_t Kmax = ceil_div(tr->B, tr->S), Ktest = ceil_div(tr->test.n, tr->S);
-  rd_shard_init(&tr->k, m, tr->S, t->loss == RD_LOSS_XENT);
+  rd_shard_init(&tr->k, m, tr->S, t->loss == RD_LOSS_XENT, t->kernels);
   tr->made = 1;
   tr->profile = getenv("RD_PROFILE") && !strcmp(getenv("RD_PROFILE"), "1");
   if (tr->profile) {
@@ -340,11 +343,16 @@ static rd_status trainer_init(trainer *tr, const rd_train_spec *t, const rd_trai
   if (t->ckpt_dir) snprintf(tr->sigdir, sizeof tr->sigdir, "%s", t->ckpt_dir);
   else snprintf(tr->sigdir, sizeof tr->sigdir, "%s.ckpt", ctl->output);
 
+  char kern[96];
+  if (t->kernels == RD_KERN_PORTABLE)
+    snprintf(kern, sizeof kern, "portable kernels (%s path on rank 0), 1 thread", rd_kern_isa_name(rd_kern_isa()));
+  else
+    snprintf(kern, sizeof kern, "OpenBLAS core %s, %d thread%s", rd_fp_openblas_core(), rd_fp_openblas_threads(),
+             rd_fp_openblas_threads() > 1 ? "s" : "");
   rd_log0("reprodist %s: %d rank%s; %zu parameters; %lld training samples in %lld batches of %lld "
-          "(%lld shards of %lld); OpenBLAS core %s, %d thread%s per rank",
+          "(%lld shards of %lld); %s per rank",
           rd_fp_version(), P, P > 1 ? "s" : "", m->nparams, (long long)tr->train.n, (long long)tr->nb, (long long)tr->B,
-          (long long)Kmax, (long long)tr->S, rd_fp_openblas_core(), rd_fp_openblas_threads(),
-          rd_fp_openblas_threads() > 1 ? "s" : "");
+          (long long)Kmax, (long long)tr->S, kern);
   if (P > Kmax)
     rd_warn0("%d ranks but only %lld shards per batch: %lld rank(s) idle each step (results are unchanged; "
              "lower shard_size to use them)",

@@ -1,6 +1,6 @@
 # Initialization: specified (docs/SEEDS.md), reproducible and statistically right.
 #   unit_init     known answers from tests/init_kat.txt, statistics of every initializer,
-#                 alignment/thread independence, rd_seed_log, permutations
+#                 alignment/thread independence, rd_pmath_log, permutations
 #   spec_compare  tests/spec_reimpl.py (written from docs/SEEDS.md alone) against
 #                 `reprodist init` / `reprodist seeds`, bit for bit
 #   spec_kat      tests/init_kat.txt is what spec_reimpl.py generates today

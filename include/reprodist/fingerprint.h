@@ -2,7 +2,7 @@
  * reprodist version and build flags, compiler, OpenBLAS version/core/threads,
  * libc (libm), HDF5 version (file bytes), the floating-point environment
  * (rounding mode, flush-to-zero, denormals-are-zero), endianness, type sizes,
- * and the XXH64 of every loaded layer plugin.
+ * and the XXH64 of every loaded layer plugin (in portable mode, fewer: see rd_fp_text).
  * Before training, rank 0 compares every rank's fingerprint; ranks that differ
  * would compute different bits, so the job stops unless --allow-mixed. */
 #ifndef REPRODIST_FINGERPRINT_H
@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 
+#include "reprodist/kern.h"
 #include "reprodist/log.h"
 
 #ifdef __cplusplus
@@ -30,13 +31,16 @@ int rd_fp_openblas_threads(void);
  * gave other bits with 2 threads than with 1. Parallelism comes from ranks. */
 int rd_fp_pin_blas_threads(void);
 
-/* This process's fingerprint as "key=value" lines (no host name). */
-void rd_fp_text(char *buf, size_t n);
+/* This process's fingerprint as "key=value" lines (no host name). In portable
+ * mode (kern.h) only what can still change the result: the reprodist version,
+ * kernels=portable, the HDF5 version (file bytes), the floating-point
+ * environment, endianness, type sizes and the plugins. */
+void rd_fp_text(char *buf, size_t n, rd_kern_mode mode);
 
 /* Collective. Compares all ranks' fingerprints with rank 0's. On a difference,
  * sets err (RD_EINPUT) naming the key, the ranks, their hosts and values; with
  * allow_mixed it only warns. */
-rd_status rd_fp_check_ranks(int allow_mixed, rd_err *err);
+rd_status rd_fp_check_ranks(rd_kern_mode mode, int allow_mixed, rd_err *err);
 
 #ifdef __cplusplus
 }

@@ -248,14 +248,19 @@ struct rd_api {
   /* ---- forward and backward: math -------------------------------------------
    * C (m, n) = beta * C + op(A) (m, k) . op(B) (k, n), row-major; op(X) = X, or
    * its transpose when trans_x is 1. beta is 0 or 1. The result depends only on
-   * the shapes and the values (the same bits on every rank). */
+   * the shapes and the values (the same bits on every rank). With [train]
+   * kernels = portable, element (i, j) is one fmaf chain over k in increasing
+   * order from 0 (beta 0) or C (beta 1), on every CPU (docs/PORTABLE.md). */
   void (*gemm)(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
                const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
   /* Counter-based draws (docs/SEEDS.md): word(seed, i, j) = XXH64(le64(i) ||
    * le64(j), seed); uniform(w) = (w >> 11) * 2^-53, in [0, 1). */
   uint64_t (*word)(uint64_t seed, uint64_t i, uint64_t j);
   double (*uniform)(uint64_t word);
-  /* float exp, log and tanh: the ones reprodist's own layers use. */
+  /* float exp, log and tanh: the ones reprodist's own layers use (libm's; with
+   * kernels = portable, docs/PORTABLE.md's, the same bits on every CPU).
+   * gemm, exp, log and tanh are for forward, backward and stats_apply: a build
+   * always gets the openblas ones. */
   float (*exp)(float x);
   float (*log)(float x);
   float (*tanh)(float x);

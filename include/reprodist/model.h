@@ -20,6 +20,7 @@
 
 #include "reprodist/cfg.h"
 #include "reprodist/init.h"
+#include "reprodist/kern.h"
 #include "reprodist/layer.h"
 #include "reprodist/log.h"
 
@@ -78,8 +79,9 @@ const char *rd_act_name(rd_act a);
 const char *rd_shape_text(const rd_shape *s, char *buf, size_t n);
 /* Floats of the widest activation (input included), per sample. */
 int64_t rd_model_max_width(const rd_model *m);
-/* The table of functions layers call (layer.h). */
-const rd_api *rd_model_api(void);
+/* The table of functions layers call (layer.h), with the arithmetic (gemm,
+ * exp, log, tanh) of the given kernel mode. Layers build with the openblas one. */
+const rd_api *rd_model_api(rd_kern_mode mode);
 
 #ifdef __cplusplus
 }

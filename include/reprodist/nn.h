@@ -7,21 +7,17 @@
 
 #include <stdint.h>
 
+#include "reprodist/kern.h"
 #include "reprodist/model.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* C (m, n) = beta C + op(A) (m, k) . op(B) (k, n), row-major; op transposes when
- * trans_* is 1; beta 0 or 1. The one matrix product of reprodist (rd_api.gemm):
- * OpenBLAS sgemm on the calling thread, whose bits depend only on the shapes
- * and values. */
-void rd_nn_gemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
-                const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
+/* The exp, log, tanh and sigmoid come from o (kern.h: libm's or pmath's). */
 
 /* In place: Y (S, n) = act(Y), row by row (softmax over each row's n values). */
-void rd_nn_act_forward(rd_act act, int64_t S, int64_t n, float *Y);
+void rd_nn_act_forward(const rd_kern_ops *o, rd_act act, int64_t S, int64_t n, float *Y);
 
 /* In place: dY (S, n) = dL/dY becomes dL/dZ, given the layer's output Y. */
 void rd_nn_act_backward(rd_act act, const float *Y, int64_t S, int64_t n, float *dY);
@@ -29,7 +25,7 @@ void rd_nn_act_backward(rd_act act, const float *Y, int64_t S, int64_t n, float 
 /* Sparse categorical crossentropy from logits Z (S, C), labels y (S):
  * returns the sum over rows of -log softmax(Z)[y]; *correct counts rows whose
  * first arg-max is y; dZ (S, C) = (softmax(Z) - onehot(y)) / batch_n. */
-double rd_nn_xent(const float *Z, const int32_t *y, int64_t S, int64_t C, int64_t batch_n, float *dZ,
+double rd_nn_xent(const rd_kern_ops *o, const float *Z, const int32_t *y, int64_t S, int64_t C, int64_t batch_n, float *dZ,
                   int64_t *correct);
 
 /* Mean squared error against onehot(y): returns the sum over rows of

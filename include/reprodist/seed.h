@@ -11,7 +11,7 @@
  *   uniform(w)   = (w >> 11) * 2^-53                  -- a double in [0, 1)
  *
  * Normal draws use the Marsaglia polar method on words j = 0, 1, 2, ... of the
- * element, with rd_seed_log (a log built from IEEE +,-,*,/ only) and sqrt, both
+ * element, with rd_pmath_log (pmath.h: a log built from IEEE +,-,*,/ only) and sqrt, both
  * exact-rounded the same way on every IEEE-754 machine. */
 #ifndef REPRODIST_SEED_H
 #define REPRODIST_SEED_H
@@ -33,10 +33,6 @@ double rd_seed_uniform(uint64_t word);
 double rd_seed_normal(uint64_t seed, uint64_t i, uint64_t *j);
 /* Uniform integer in [0, n) from a word: (word * n) >> 64 (Lemire's reduction). */
 uint64_t rd_seed_below(uint64_t word, uint64_t n);
-
-/* Natural log for normal (not subnormal) finite x > 0, from +,-,*,/ only
- * (docs/SEEDS.md); within 3 ulp of the true value. */
-double rd_seed_log(double x);
 
 /* The canonical digest of a float tensor: XXH64 (seed 0) of its n float32
  * values' little-endian bytes. Weights files store it per tensor, `reprodist

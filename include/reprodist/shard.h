@@ -17,6 +17,8 @@ extern "C" {
 typedef struct rd_shard {
   const rd_model *m;
   int xent;          /* 1: softmax fused with sparse crossentropy; 0: mse */
+  const rd_kern_ops *ops; /* the mode's arithmetic (kern.h) */
+  const rd_api *api; /* what layers call, with that arithmetic */
   int64_t S, C;      /* max rows; classes (the last layer's outputs) */
   float *x;          /* (S, input): the caller fills the rows here */
   int32_t *y;        /* (S): and the labels here */
@@ -29,7 +31,7 @@ typedef struct rd_shard {
   double *times;     /* NULL, or 2 per layer: seconds in forward and in backward (RD_PROFILE) */
 } rd_shard;
 
-void rd_shard_init(rd_shard *k, const rd_model *m, int64_t max_rows, int xent);
+void rd_shard_init(rd_shard *k, const rd_model *m, int64_t max_rows, int xent, rd_kern_mode mode);
 void rd_shard_free(rd_shard *k);
 
 /* What a pass computes besides the loss. */

@@ -29,6 +29,7 @@ typedef struct rd_train_spec {
   int64_t steps_per_epoch;  /* 0: every batch of the epoch */
   int shuffle, drop_remainder;
   rd_loss_kind loss;
+  rd_kern_mode kernels;     /* openblas (default) or portable: kern.h, docs/PORTABLE.md */
   rd_optim_spec opt;
   const char *metrics_path; /* NULL: none */
   const char *ckpt_dir;     /* NULL: no periodic checkpoints */

@@ -1,0 +1,228 @@
+/* kern: openblas and portable kernels, and the portable GEMM's driver (see
+ * include/reprodist/kern.h and docs/PORTABLE.md).
+ *
+ * The driver is BLIS's five loops around a micro-kernel: columns of C in
+ * blocks of NC, k in blocks of KC (B's block packed), rows in blocks of MC (A's
+ * block packed), then MR x NR tiles. k-blocks run in increasing order and each
+ * one continues the tile's chains from the values the previous one stored, so
+ * blocking changes no bits. Edge tiles run on a zero-padded copy. */
+#include "reprodist/kern.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kern_ukr.h"
+#include "reprodist/log.h"
+#include "reprodist/pmath.h"
+#ifndef RD_KERN_NO_OPENBLAS
+#include <cblas.h>
+#endif
+
+const char *const rd_kern_mode_names[] = {"openblas", "portable", NULL};
+
+static const char *const k_isa_names[RD_ISA_COUNT] = {"scalar", "avx2", "avx512", "neon"};
+
+const char *rd_kern_isa_name(rd_isa isa) { return isa < RD_ISA_COUNT ? k_isa_names[isa] : "?"; }
+
+/* ---- the scalar path: fmaf, 4 x 4 -------------------------------------------- */
+static void ukr_scalar(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, int load) {
+  float t[4][4];
+  for (int i = 0; i < 4; i++)
+    for (int j = 0; j < 4; j++) t[i][j] = load ? c[i * ldc + j] : 0.0f;
+  for (int64_t p = 0; p < kc; p++, a += 4, b += 4)
+    for (int i = 0; i < 4; i++)
+      for (int j = 0; j < 4; j++) t[i][j] = fmaf(a[i], b[j], t[i][j]);
+  for (int i = 0; i < 4; i++)
+    for (int j = 0; j < 4; j++) c[i * ldc + j] = t[i][j];
+}
+static const rd_kern_ukr k_ukr_scalar = {4, 4, ukr_scalar};
+
+static const rd_kern_ukr *ukr_of(rd_isa isa) {
+  switch (isa) {
+#if defined(__x86_64__)
+    case RD_ISA_AVX2: return &rd_kern_ukr_avx2;
+    case RD_ISA_AVX512: return &rd_kern_ukr_avx512;
+#endif
+#if defined(__aarch64__)
+    case RD_ISA_NEON: return &rd_kern_ukr_neon;
+#endif
+    default: return &k_ukr_scalar;
+  }
+}
+
+int rd_kern_isa_supported(rd_isa isa) {
+  switch (isa) {
+    case RD_ISA_SCALAR: return 1;
+#if defined(__x86_64__)
+    case RD_ISA_AVX2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    case RD_ISA_AVX512: return __builtin_cpu_supports("avx512f");
+#endif
+#if defined(__aarch64__)
+    case RD_ISA_NEON: return 1;
+#endif
+    default: return 0;
+  }
+}
+
+static rd_isa g_isa = RD_ISA_SCALAR;
+static int g_isa_chosen = 0;
+
+static rd_isa best_isa(void) {
+  static const rd_isa order[] = {RD_ISA_AVX512, RD_ISA_AVX2, RD_ISA_NEON};
+  for (size_t i = 0; i < sizeof order / sizeof *order; i++)
+    if (rd_kern_isa_supported(order[i])) return order[i];
+  return RD_ISA_SCALAR;
+}
+
+int rd_kern_isa_select(const char *forced, char *err, size_t errn) {
+  if (!forced || !*forced) {
+    g_isa = best_isa();
+    g_isa_chosen = 1;
+    return 0;
+  }
+  for (int i = 0; i < RD_ISA_COUNT; i++) {
+    if (strcmp(forced, k_isa_names[i])) continue;
+    if (!rd_kern_isa_supported((rd_isa)i)) {
+      snprintf(err, errn, "RD_ISA=%s: this CPU or build cannot run the %s path (it can run: %s%s%s%s)", forced,
+               forced, "scalar", rd_kern_isa_supported(RD_ISA_AVX2) ? ", avx2" : "",
+               rd_kern_isa_supported(RD_ISA_AVX512) ? ", avx512" : "",
+               rd_kern_isa_supported(RD_ISA_NEON) ? ", neon" : "");
+      return -1;
+    }
+    g_isa = (rd_isa)i;
+    g_isa_chosen = 1;
+    return 0;
+  }
+  snprintf(err, errn, "RD_ISA=%s: unknown path (expected scalar, avx2, avx512 or neon)", forced);
+  return -1;
+}
+
+rd_isa rd_kern_isa(void) {
+  if (!g_isa_chosen) {
+    g_isa = best_isa();
+    g_isa_chosen = 1;
+  }
+  return g_isa;
+}
+
+/* ---- the driver -------------------------------------------------------------- */
+/* MC is a multiple of every MR (4, 6, 8), NC of every NR (4, 8, 16, 32). */
+enum { KC = 256, MC = 120, NC = 2048 };
+static float k_apack[MC * KC] __attribute__((aligned(64)));
+static float k_bpack[KC * NC] __attribute__((aligned(64)));
+
+/* Rows [i0, i0 + mc) x steps [p0, p0 + kc) of op(A), in panels of mr rows:
+ * panel q holds, for each step, its mr values (zero past the last row). */
+static void pack_a(int trans, const float *a, int64_t lda, int64_t i0, int64_t mc, int64_t p0, int64_t kc, int mr,
+                   float *dst) {
+  for (int64_t q = 0; q < mc; q += mr, dst += mr * kc) {
+    const int rows = (int)(mc - q < mr ? mc - q : mr);
+    for (int i = 0; i < mr; i++) {
+      if (i >= rows) {
+        for (int64_t p = 0; p < kc; p++) dst[p * mr + i] = 0.0f;
+      } else if (trans) {
+        const float *s = a + p0 * lda + (i0 + q + i);
+        for (int64_t p = 0; p < kc; p++) dst[p * mr + i] = s[p * lda];
+      } else {
+        const float *s = a + (i0 + q + i) * lda + p0;
+        for (int64_t p = 0; p < kc; p++) dst[p * mr + i] = s[p];
+      }
+    }
+  }
+}
+
+/* Steps [p0, p0 + kc) x columns [j0, j0 + nc) of op(B), in panels of nr columns. */
+static void pack_b(int trans, const float *b, int64_t ldb, int64_t p0, int64_t kc, int64_t j0, int64_t nc, int nr,
+                   float *dst) {
+  for (int64_t q = 0; q < nc; q += nr, dst += nr * kc) {
+    const int cols = (int)(nc - q < nr ? nc - q : nr);
+    for (int64_t p = 0; p < kc; p++) {
+      float *d = dst + p * nr;
+      if (trans) {
+        const float *s = b + (j0 + q) * ldb + p0 + p;
+        for (int j = 0; j < cols; j++) d[j] = s[j * ldb];
+      } else {
+        const float *s = b + (p0 + p) * ldb + j0 + q;
+        for (int j = 0; j < cols; j++) d[j] = s[j];
+      }
+      for (int j = cols; j < nr; j++) d[j] = 0.0f;
+    }
+  }
+}
+
+void rd_kern_gemm_isa(rd_isa isa, int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, const float *a,
+                      int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc) {
+  if (m <= 0 || n <= 0) return;
+  const int keep = beta != 0.0f;
+  if (k <= 0) {
+    if (!keep)
+      for (int64_t i = 0; i < m; i++) memset(c + i * ldc, 0, sizeof(float) * (size_t)n);
+    return;
+  }
+  const rd_kern_ukr *u = ukr_of(isa);
+  const int mr = u->mr, nr = u->nr;
+  float edge[RD_KERN_MR_MAX * RD_KERN_NR_MAX];
+  for (int64_t jc = 0; jc < n; jc += NC) {
+    const int64_t nc = n - jc < NC ? n - jc : NC;
+    for (int64_t pc = 0; pc < k; pc += KC) {
+      const int64_t kc = k - pc < KC ? k - pc : KC;
+      const int load = keep || pc > 0;
+      pack_b(trans_b, b, ldb, pc, kc, jc, nc, nr, k_bpack);
+      for (int64_t ic = 0; ic < m; ic += MC) {
+        const int64_t mc = m - ic < MC ? m - ic : MC;
+        pack_a(trans_a, a, lda, ic, mc, pc, kc, mr, k_apack);
+        for (int64_t jr = 0; jr < nc; jr += nr) {
+          const int cols = (int)(nc - jr < nr ? nc - jr : nr);
+          const float *bp = k_bpack + jr * kc;
+          for (int64_t ir = 0; ir < mc; ir += mr) {
+            const int rows = (int)(mc - ir < mr ? mc - ir : mr);
+            const float *ap = k_apack + ir * kc;
+            float *ct = c + (ic + ir) * ldc + jc + jr;
+            if (rows == mr && cols == nr) {
+              u->fn(kc, ap, bp, ct, ldc, load);
+              continue;
+            }
+            if (load)
+              for (int i = 0; i < rows; i++) memcpy(edge + i * nr, ct + i * ldc, sizeof(float) * (size_t)cols);
+            u->fn(kc, ap, bp, edge, nr, load);
+            for (int i = 0; i < rows; i++) memcpy(ct + i * ldc, edge + i * nr, sizeof(float) * (size_t)cols);
+          }
+        }
+      }
+    }
+  }
+}
+
+/* ---- the two modes ------------------------------------------------------------- */
+static void gemm_portable(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
+                          const float *b, int64_t ldb, float beta, float *c, int64_t ldc) {
+  rd_kern_gemm_isa(rd_kern_isa(), trans_a, trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc);
+}
+
+/* OpenBLAS sgemm on the calling thread: its bits depend on the shapes, the
+ * values and the core type (the fingerprint compares the core across ranks). */
+static void gemm_openblas(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
+                          const float *b, int64_t ldb, float beta, float *c, int64_t ldc) {
+#ifdef RD_KERN_NO_OPENBLAS
+  /* tests/portable/driver.c's build: no OpenBLAS, portable mode only. */
+  RD_ASSERT(0, "gemm %lld x %lld x %lld: this build has no OpenBLAS", (long long)m, (long long)n, (long long)k);
+  (void)trans_a, (void)trans_b, (void)a, (void)lda, (void)b, (void)ldb, (void)beta, (void)c, (void)ldc;
+#else
+  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, (int)m, (int)n,
+              (int)k, 1.0f, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
+#endif
+}
+
+static float libm_exp(float x) { return expf(x); }
+static float libm_log(float x) { return logf(x); }
+static float libm_tanh(float x) { return tanhf(x); }
+static float libm_sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }
+
+static const rd_kern_ops k_ops[2] = {
+    {gemm_openblas, libm_exp, libm_log, libm_tanh, libm_sigmoid},
+    {gemm_portable, rd_pmath_expf, rd_pmath_logf, rd_pmath_tanhf, rd_pmath_sigmoidf},
+};
+
+const rd_kern_ops *rd_kern_ops_of(rd_kern_mode mode) { return &k_ops[mode == RD_KERN_PORTABLE]; }

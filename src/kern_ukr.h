@@ -1,0 +1,29 @@
+/* kern_ukr: the per-ISA GEMM micro-kernels (private to kern.c).
+ *
+ * A micro-kernel updates one MR x NR tile of C, row stride ldc, over kc steps:
+ * for each step p, for each (i, j), c[i][j] = fma(a[p MR + i], b[p NR + j], c[i][j]),
+ * from c's values (load 1) or from +0.0f (load 0). a and b are packed panels:
+ * step p's MR values of A's column, then its NR values of B's row. */
+#ifndef REPRODIST_KERN_UKR_H
+#define REPRODIST_KERN_UKR_H
+
+#include <stdint.h>
+
+typedef void (*rd_kern_ukr_fn)(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, int load);
+
+typedef struct {
+  int mr, nr;
+  rd_kern_ukr_fn fn;
+} rd_kern_ukr;
+
+#define RD_KERN_MR_MAX 16
+#define RD_KERN_NR_MAX 32
+
+#if defined(__x86_64__)
+extern const rd_kern_ukr rd_kern_ukr_avx2, rd_kern_ukr_avx512;
+#endif
+#if defined(__aarch64__)
+extern const rd_kern_ukr rd_kern_ukr_neon;
+#endif
+
+#endif
