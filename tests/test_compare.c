@@ -8,17 +8,7 @@
 
 #include "reprodist/compare.h"
 
-static int passes, fails;
-#define CHECK(cond, ...)                          \
-  do {                                            \
-    if (cond) passes++;                           \
-    else {                                        \
-      fails++;                                    \
-      printf("FAIL %s:%d: ", __FILE__, __LINE__); \
-      printf(__VA_ARGS__);                        \
-      printf("\n");                               \
-    }                                             \
-  } while (0)
+#include "check.h"
 
 static float from_bits(uint32_t b) {
   float f;

@@ -10,17 +10,7 @@
 #include "reprodist/seed.h"
 #include "reprodist/train.h"
 
-static int passes, fails;
-#define CHECK(cond, ...)                          \
-  do {                                            \
-    if (cond) passes++;                           \
-    else {                                        \
-      fails++;                                    \
-      printf("FAIL %s:%d: ", __FILE__, __LINE__); \
-      printf(__VA_ARGS__);                        \
-      printf("\n");                               \
-    }                                             \
-  } while (0)
+#include "check.h"
 
 enum { N = 1003, STEPS = 7 };
 

@@ -10,17 +10,7 @@
 #include "reprodist/reduce.h"
 #include "reprodist/seed.h"
 
-static int passes, fails;
-#define CHECK(cond, ...)                          \
-  do {                                            \
-    if (cond) passes++;                           \
-    else {                                        \
-      fails++;                                    \
-      printf("FAIL %s:%d: ", __FILE__, __LINE__); \
-      printf(__VA_ARGS__);                        \
-      printf("\n");                               \
-    }                                             \
-  } while (0)
+#include "check.h"
 
 enum { LEN = 7 };
 

@@ -1,0 +1,229 @@
+/* test_kern: the portable kernels (kern.h, pmath.h).
+ *  - GEMM: on every path this CPU runs (scalar, avx2, avx512; neon on aarch64),
+ *    every element equals the specification computed here by the plain loop
+ *    (one fmaf chain over k in increasing order, from 0 or from C), bit for
+ *    bit: transposes, beta 0 and 1, edge tiles, k beyond one cache block, m and
+ *    n beyond one block, strided operands; padding of C is never written.
+ *  - RD_ISA selection: unknown or unsupported names are refused.
+ *  - exp, log, tanh, sigmoid: within 1 ulp of float64 libm over sweeps of the
+ *    input ranges training reaches; the special values; and their bits equal
+ *    the known answers in tests/pmath_kat.txt (regenerate, only when a change of
+ *    bits is intended: test_kern --write-kat > tests/pmath_kat.txt). */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "reprodist/kern.h"
+#include "reprodist/pmath.h"
+#include "reprodist/seed.h"
+
+#include "check.h"
+
+static float val(uint64_t s, uint64_t i) { return (float)(rd_seed_uniform(rd_seed_word(s, i, 0)) * 2.0 - 1.0); }
+
+static uint32_t bits(float f) {
+  uint32_t u;
+  memcpy(&u, &f, 4);
+  return u;
+}
+static float from_bits(uint32_t u) {
+  float f;
+  memcpy(&f, &u, 4);
+  return f;
+}
+
+/* ---- GEMM ------------------------------------------------------------------- */
+/* The specification, directly. */
+static void spec_gemm(int ta, int tb, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const float *b,
+                      int64_t ldb, float beta, float *c, int64_t ldc) {
+  for (int64_t i = 0; i < m; i++)
+    for (int64_t j = 0; j < n; j++) {
+      float acc = beta != 0.0f ? c[i * ldc + j] : 0.0f;
+      for (int64_t p = 0; p < k; p++)
+        acc = fmaf(ta ? a[p * lda + i] : a[i * lda + p], tb ? b[j * ldb + p] : b[p * ldb + j], acc);
+      c[i * ldc + j] = acc;
+    }
+}
+
+static void check_gemm(rd_isa isa, int ta, int tb, int64_t m, int64_t n, int64_t k, int beta) {
+  const int64_t lda = (ta ? m : k) + 3, ldb = (tb ? k : n) + 5, ldc = n + 7;
+  const int64_t arows = ta ? k : m, brows = tb ? n : k;
+  float *a = malloc(sizeof(float) * (size_t)(arows * lda + 1));
+  float *b = malloc(sizeof(float) * (size_t)(brows * ldb + 1));
+  float *c = malloc(sizeof(float) * (size_t)(m * ldc + 1)), *want = malloc(sizeof(float) * (size_t)(m * ldc + 1));
+  for (int64_t i = 0; i < arows * lda; i++) a[i] = val(1, (uint64_t)i);
+  for (int64_t i = 0; i < brows * ldb; i++) b[i] = val(2, (uint64_t)i) * (i % 7 == 0 ? 1e-3f : 1.0f);
+  for (int64_t i = 0; i < m * ldc; i++) c[i] = want[i] = val(3, (uint64_t)i);
+  spec_gemm(ta, tb, m, n, k, a, lda, b, ldb, (float)beta, want, ldc);
+  rd_kern_gemm_isa(isa, ta, tb, m, n, k, a, lda, b, ldb, (float)beta, c, ldc);
+  int64_t bad = -1;
+  for (int64_t i = 0; i < m * ldc && bad < 0; i++)
+    if (bits(c[i]) != bits(want[i])) bad = i;
+  CHECK(bad < 0, "%s gemm ta=%d tb=%d m=%" PRId64 " n=%" PRId64 " k=%" PRId64 " beta=%d: element %" PRId64
+                 " (row %" PRId64 ", col %" PRId64 ") is %a, the fmaf chain gives %a",
+        rd_kern_isa_name(isa), ta, tb, m, n, k, beta, bad, bad / ldc, bad % ldc, bad >= 0 ? c[bad] : 0.0f,
+        bad >= 0 ? want[bad] : 0.0f);
+  free(a), free(b), free(c), free(want);
+}
+
+static void test_gemm(void) {
+  /* m, n, k: single elements, partial tiles, k over the 256-step block, m over
+   * the 120-row block, n over the 2048-column block, the layers' shapes. */
+  static const int64_t shapes[][3] = {{1, 1, 1},     {5, 7, 3},     {13, 33, 300}, {121, 17, 9},  {64, 128, 784},
+                                      {3, 2051, 5},  {12, 32, 256}, {250, 31, 513}, {9, 32, 1000}, {7, 1, 0}};
+  int ran = 0;
+  for (int isa = 0; isa < RD_ISA_COUNT; isa++) {
+    if (!rd_kern_isa_supported((rd_isa)isa)) continue;
+    ran++;
+    for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++)
+      for (int t = 0; t < 4; t++)
+        for (int beta = 0; beta < 2; beta++)
+          check_gemm((rd_isa)isa, t & 1, t >> 1, shapes[s][0], shapes[s][1], shapes[s][2], beta);
+    printf("gemm: the %s path equals the fmaf chain on %zu shapes x 4 transposes x 2 betas\n",
+           rd_kern_isa_name((rd_isa)isa), sizeof shapes / sizeof *shapes);
+  }
+#if defined(__x86_64__)
+  CHECK(ran >= 2, "only %d paths ran on x86-64: scalar and at least avx2 expected on this CPU", ran);
+#endif
+}
+
+static void test_isa_select(void) {
+  char err[256] = "";
+  CHECK(rd_kern_isa_select("scalar", err, sizeof err) == 0 && rd_kern_isa() == RD_ISA_SCALAR, "RD_ISA=scalar");
+  CHECK(rd_kern_isa_select("sse9", err, sizeof err) == -1 && strstr(err, "unknown path"), "RD_ISA=sse9: %s", err);
+#if defined(__x86_64__)
+  CHECK(rd_kern_isa_select("neon", err, sizeof err) == -1 && strstr(err, "cannot run the neon path"),
+        "RD_ISA=neon on x86-64: %s", err);
+#else
+  CHECK(rd_kern_isa_select("avx2", err, sizeof err) == -1, "RD_ISA=avx2 off x86-64: %s", err);
+#endif
+  CHECK(rd_kern_isa_select(NULL, err, sizeof err) == 0 && rd_kern_isa_supported(rd_kern_isa()), "the default path");
+}
+
+/* ---- pmath ------------------------------------------------------------------ */
+typedef struct {
+  const char *name;
+  float (*f)(float);
+  double (*ref)(double);
+  float lo, hi; /* the sweep */
+} fn_case;
+
+static double sigmoid_d(double x) { return 1.0 / (1.0 + exp(-x)); }
+
+static const fn_case k_fns[] = {
+    {"exp", rd_pmath_expf, exp, -104.0f, 89.0f},
+    {"log", rd_pmath_logf, log, 1e-45f, 3.4e38f},
+    {"tanh", rd_pmath_tanhf, tanh, -12.0f, 12.0f},
+    {"sigmoid", rd_pmath_sigmoidf, sigmoid_d, -110.0f, 45.0f},
+};
+
+/* |got - want| in units of the float spacing at want (want rounded to float). */
+static double ulps(float got, double want) {
+  if (isinf(want) || (float)want == 0.0f || isinf((float)want)) return (double)got == (double)(float)want ? 0.0 : 1e9;
+  const float w = (float)want;
+  const double ulp = (double)nextafterf(fabsf(w), INFINITY) - (double)fabsf(w);
+  return fabs((double)got - want) / ulp;
+}
+
+/* Every 97th float between lo and hi (both signs where the range has them). */
+static void test_accuracy(void) {
+  for (size_t f = 0; f < sizeof k_fns / sizeof *k_fns; f++) {
+    const fn_case *c = &k_fns[f];
+    double worst = 0.0;
+    float at = 0.0f;
+    long n = 0;
+    for (int sign = 0; sign < 2; sign++) {
+      const float end = sign ? -c->lo : c->hi;
+      if (sign ? c->lo >= 0.0f : c->hi <= 0.0f) continue;
+      const float start = sign ? (c->hi < 0.0f ? -c->hi : 0.0f) : (c->lo > 0.0f ? c->lo : 0.0f);
+      for (uint32_t u = bits(start); u <= bits(fabsf(end)); u += 97, n++) {
+        const float x = sign ? -from_bits(u) : from_bits(u);
+        const double e = ulps(c->f(x), c->ref((double)x));
+        if (e > worst) worst = e, at = x;
+      }
+    }
+    printf("%s: worst %.3f ulp against float64 libm at %a, over %ld inputs in [%g, %g]\n", c->name, worst, at, n,
+           (double)c->lo, (double)c->hi);
+    CHECK(worst <= 1.0, "%s: %.3f ulp from float64 libm at %a (the bound is 1)", c->name, worst, at);
+  }
+}
+
+static void test_specials(void) {
+  const float inf = INFINITY, nan = NAN;
+  CHECK(rd_pmath_expf(-inf) == 0.0f && rd_pmath_expf(inf) == inf && rd_pmath_expf(0.0f) == 1.0f, "exp specials");
+  CHECK(rd_pmath_expf(89.0f) == inf && rd_pmath_expf(-104.0f) == 0.0f, "exp overflow and underflow");
+  CHECK(rd_pmath_logf(0.0f) == -inf && rd_pmath_logf(-0.0f) == -inf && rd_pmath_logf(inf) == inf &&
+            rd_pmath_logf(1.0f) == 0.0f,
+        "log specials");
+  CHECK(bits(rd_pmath_logf(-1.0f)) == 0x7fc00000u && bits(rd_pmath_logf(-inf)) == 0x7fc00000u, "log of x < 0");
+  CHECK(bits(rd_pmath_tanhf(-0.0f)) == 0x80000000u && rd_pmath_tanhf(inf) == 1.0f && rd_pmath_tanhf(-inf) == -1.0f,
+        "tanh specials");
+  CHECK(rd_pmath_sigmoidf(inf) == 1.0f && rd_pmath_sigmoidf(-inf) == 0.0f && rd_pmath_sigmoidf(0.0f) == 0.5f,
+        "sigmoid specials");
+  for (size_t f = 0; f < sizeof k_fns / sizeof *k_fns; f++)
+    CHECK(bits(k_fns[f].f(nan)) == 0x7fc00000u && bits(k_fns[f].f(-nan)) == 0x7fc00000u, "%s(NaN) is 0x7fc00000",
+          k_fns[f].name);
+}
+
+/* The known-answer inputs: 64 per function, spread over its sweep by a hash,
+ * plus the ends of the range. */
+static float kat_input(const fn_case *c, int i) {
+  if (i == 0) return c->lo;
+  if (i == 1) return c->hi;
+  const double u = rd_seed_uniform(rd_seed_word(0x6b6174, (uint64_t)i, 0));
+  if (c->lo > 0.0f) return (float)exp(log((double)c->lo) + u * (log((double)c->hi) - log((double)c->lo)));
+  return (float)((double)c->lo + u * ((double)c->hi - (double)c->lo));
+}
+
+enum { KAT_N = 64 };
+
+static void write_kat(void) {
+  printf("# tests/pmath_kat.txt: pmath's bits at known inputs (function, input, result as float32 hex bits).\n"
+         "# Regenerate only when a change of bits is intended: test_kern --write-kat > tests/pmath_kat.txt\n");
+  for (size_t f = 0; f < sizeof k_fns / sizeof *k_fns; f++)
+    for (int i = 0; i < KAT_N; i++) {
+      const float x = kat_input(&k_fns[f], i);
+      printf("%s %08" PRIx32 " %08" PRIx32 "\n", k_fns[f].name, bits(x), bits(k_fns[f].f(x)));
+    }
+}
+
+static void test_kat(const char *path) {
+  FILE *fp = fopen(path, "r");
+  CHECK(fp != NULL, "cannot open %s", path);
+  if (!fp) return;
+  char line[256], name[32];
+  unsigned x, y;
+  int n = 0;
+  while (fgets(line, sizeof line, fp)) {
+    if (line[0] == '#') continue;
+    if (sscanf(line, "%31s %x %x", name, &x, &y) != 3) continue;
+    const fn_case *c = NULL;
+    for (size_t f = 0; f < sizeof k_fns / sizeof *k_fns; f++)
+      if (!strcmp(k_fns[f].name, name)) c = &k_fns[f];
+    CHECK(c != NULL, "%s: unknown function %s", path, name);
+    if (!c) continue;
+    const uint32_t got = bits(c->f(from_bits(x)));
+    CHECK(got == y, "%s(%a) = %08" PRIx32 ", known answer %08x (%s; if intended: test_kern --write-kat > %s)", name,
+          from_bits(x), got, y, path, path);
+    n++;
+  }
+  fclose(fp);
+  CHECK(n == KAT_N * 4, "%s: %d known answers, expected %d", path, n, KAT_N * 4);
+  printf("pmath: %d known answers of %s match\n", n, path);
+}
+
+int main(int argc, char **argv) {
+  if (argc > 1 && !strcmp(argv[1], "--write-kat")) {
+    write_kat();
+    return 0;
+  }
+  test_gemm();
+  test_isa_select();
+  test_specials();
+  test_accuracy();
+  test_kat(argc > 1 ? argv[1] : "pmath_kat.txt");
+  printf("%d checks passed, %d failed\n", passes, fails);
+  return fails ? 1 : 0;
+}
