@@ -27,13 +27,14 @@ static const char *const k_isa_names[RD_ISA_COUNT] = {"scalar", "avx2", "avx512"
 const char *rd_kern_isa_name(rd_isa isa) { return isa < RD_ISA_COUNT ? k_isa_names[isa] : "?"; }
 
 /* ---- the scalar path: fmaf, 4 x 4 -------------------------------------------- */
-static void ukr_scalar(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, int load) {
+static void ukr_scalar(int64_t kc, const float *a, int64_t rsa, int64_t csa, const float *b, int64_t rsb, float *c,
+                       int64_t ldc, int load) {
   float t[4][4];
   for (int i = 0; i < 4; i++)
     for (int j = 0; j < 4; j++) t[i][j] = load ? c[i * ldc + j] : 0.0f;
-  for (int64_t p = 0; p < kc; p++, a += 4, b += 4)
+  for (int64_t p = 0; p < kc; p++, b += rsb)
     for (int i = 0; i < 4; i++)
-      for (int j = 0; j < 4; j++) t[i][j] = fmaf(a[i], b[j], t[i][j]);
+      for (int j = 0; j < 4; j++) t[i][j] = fmaf(a[i * rsa + p * csa], b[j], t[i][j]);
   for (int i = 0; i < 4; i++)
     for (int j = 0; j < 4; j++) c[i * ldc + j] = t[i][j];
 }
@@ -112,6 +113,7 @@ rd_isa rd_kern_isa(void) {
 enum { KC = 256, MC = 120, NC = 2048 };
 static float k_apack[MC * KC] __attribute__((aligned(64)));
 static float k_bpack[KC * NC] __attribute__((aligned(64)));
+static float k_aedge[RD_KERN_MR_MAX * KC] __attribute__((aligned(64)));
 
 /* Rows [i0, i0 + mc) x steps [p0, p0 + kc) of op(A), in panels of mr rows:
  * panel q holds, for each step, its mr values (zero past the last row). */
@@ -163,30 +165,51 @@ void rd_kern_gemm_isa(rd_isa isa, int trans_a, int trans_b, int64_t m, int64_t n
   }
   const rd_kern_ukr *u = ukr_of(isa);
   const int mr = u->mr, nr = u->nr;
+  /* Packing buys locality for an operand that is reused. A's block is read
+   * once per column tile: with at most two (convolutions' 32 or 64 filters)
+   * the micro-kernel reads A where it is, in either orientation. B's rows are
+   * contiguous unless B is transposed: then it is read where it is too. Edge
+   * tiles always run on zero-padded panels. The chains are the same either way. */
+  const int direct_a = n <= 2 * nr, direct_b = !trans_b;
+  const int64_t rsa = trans_a ? 1 : lda, csa = trans_a ? lda : 1;
+  const int64_t m_full = m - m % mr; /* rows in full tiles */
   float edge[RD_KERN_MR_MAX * RD_KERN_NR_MAX];
   for (int64_t jc = 0; jc < n; jc += NC) {
     const int64_t nc = n - jc < NC ? n - jc : NC;
+    const int64_t nc_full = nc - nc % nr;
     for (int64_t pc = 0; pc < k; pc += KC) {
       const int64_t kc = k - pc < KC ? k - pc : KC;
       const int load = keep || pc > 0;
-      pack_b(trans_b, b, ldb, pc, kc, jc, nc, nr, k_bpack);
+      /* Direct B packs only its last, partial panel; packed B all of them. */
+      if (direct_b) {
+        if (nc_full < nc) pack_b(0, b, ldb, pc, kc, jc + nc_full, nc - nc_full, nr, k_bpack + nc_full * kc);
+      } else {
+        pack_b(trans_b, b, ldb, pc, kc, jc, nc, nr, k_bpack);
+      }
+      if (direct_a && m_full < m) pack_a(trans_a, a, lda, m_full, m - m_full, pc, kc, mr, k_aedge);
       for (int64_t ic = 0; ic < m; ic += MC) {
         const int64_t mc = m - ic < MC ? m - ic : MC;
-        pack_a(trans_a, a, lda, ic, mc, pc, kc, mr, k_apack);
+        if (!direct_a) pack_a(trans_a, a, lda, ic, mc, pc, kc, mr, k_apack);
         for (int64_t jr = 0; jr < nc; jr += nr) {
           const int cols = (int)(nc - jr < nr ? nc - jr : nr);
-          const float *bp = k_bpack + jr * kc;
+          const float *bp = direct_b && cols == nr ? b + pc * ldb + jc + jr : k_bpack + jr * kc;
+          const int64_t rsb = direct_b && cols == nr ? ldb : nr;
           for (int64_t ir = 0; ir < mc; ir += mr) {
+            const int64_t i0 = ic + ir;
             const int rows = (int)(mc - ir < mr ? mc - ir : mr);
-            const float *ap = k_apack + ir * kc;
-            float *ct = c + (ic + ir) * ldc + jc + jr;
+            const float *ap;
+            int64_t ra = 1, ca = mr;
+            if (!direct_a) ap = k_apack + ir * kc;
+            else if (rows < mr) ap = k_aedge;
+            else ap = a + (trans_a ? pc * lda + i0 : i0 * lda + pc), ra = rsa, ca = csa;
+            float *ct = c + i0 * ldc + jc + jr;
             if (rows == mr && cols == nr) {
-              u->fn(kc, ap, bp, ct, ldc, load);
+              u->fn(kc, ap, ra, ca, bp, rsb, ct, ldc, load);
               continue;
             }
             if (load)
               for (int i = 0; i < rows; i++) memcpy(edge + i * nr, ct + i * ldc, sizeof(float) * (size_t)cols);
-            u->fn(kc, ap, bp, edge, nr, load);
+            u->fn(kc, ap, ra, ca, bp, rsb, edge, nr, load);
             for (int i = 0; i < rows; i++) memcpy(ct + i * ldc, edge + i * nr, sizeof(float) * (size_t)cols);
           }
         }

@@ -6,18 +6,21 @@
 #include <immintrin.h>
 
 #define MR 6
-static void ukr(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, int load) {
+static void ukr(int64_t kc, const float *a, int64_t rsa, int64_t csa, const float *b, int64_t rsb, float *c,
+                int64_t ldc, int load) {
   __m256 c0[MR], c1[MR];
+  const float *ar[MR];
 #pragma GCC unroll 6
   for (int i = 0; i < MR; i++) {
+    ar[i] = a + i * rsa;
     c0[i] = load ? _mm256_loadu_ps(c + i * ldc) : _mm256_setzero_ps();
     c1[i] = load ? _mm256_loadu_ps(c + i * ldc + 8) : _mm256_setzero_ps();
   }
-  for (int64_t p = 0; p < kc; p++, a += MR, b += 16) {
+  for (int64_t p = 0, o = 0; p < kc; p++, o += csa, b += rsb) {
     const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
 #pragma GCC unroll 6
     for (int i = 0; i < MR; i++) {
-      const __m256 ai = _mm256_broadcast_ss(a + i);
+      const __m256 ai = _mm256_set1_ps(ar[i][o]);
       c0[i] = _mm256_fmadd_ps(ai, b0, c0[i]);
       c1[i] = _mm256_fmadd_ps(ai, b1, c1[i]);
     }

@@ -6,18 +6,21 @@
 #include <immintrin.h>
 
 #define MR 8
-static void ukr(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, int load) {
+static void ukr(int64_t kc, const float *a, int64_t rsa, int64_t csa, const float *b, int64_t rsb, float *c,
+                int64_t ldc, int load) {
   __m512 c0[MR], c1[MR];
+  const float *ar[MR];
 #pragma GCC unroll 8
   for (int i = 0; i < MR; i++) {
+    ar[i] = a + i * rsa;
     c0[i] = load ? _mm512_loadu_ps(c + i * ldc) : _mm512_setzero_ps();
     c1[i] = load ? _mm512_loadu_ps(c + i * ldc + 16) : _mm512_setzero_ps();
   }
-  for (int64_t p = 0; p < kc; p++, a += MR, b += 32) {
+  for (int64_t p = 0, o = 0; p < kc; p++, o += csa, b += rsb) {
     const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
 #pragma GCC unroll 8
     for (int i = 0; i < MR; i++) {
-      const __m512 ai = _mm512_set1_ps(a[i]);
+      const __m512 ai = _mm512_set1_ps(ar[i][o]);
       c0[i] = _mm512_fmadd_ps(ai, b0, c0[i]);
       c1[i] = _mm512_fmadd_ps(ai, b1, c1[i]);
     }

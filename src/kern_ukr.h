@@ -1,15 +1,17 @@
 /* kern_ukr: the per-ISA GEMM micro-kernels (private to kern.c).
  *
  * A micro-kernel updates one MR x NR tile of C, row stride ldc, over kc steps:
- * for each step p, for each (i, j), c[i][j] = fma(a[p MR + i], b[p NR + j], c[i][j]),
- * from c's values (load 1) or from +0.0f (load 0). a and b are packed panels:
- * step p's MR values of A's column, then its NR values of B's row. */
+ * for each step p, for each (i, j), c[i][j] = fma(A(i, p), B(p, j), c[i][j]),
+ * from c's values (load 1) or from +0.0f (load 0), where A(i, p) = a[i rsa +
+ * p csa] (a packed panel: rsa 1, csa MR; or A itself, either orientation) and
+ * B(p, j) = b[p rsb + j] (a packed panel: rsb NR; or B's rows themselves). */
 #ifndef REPRODIST_KERN_UKR_H
 #define REPRODIST_KERN_UKR_H
 
 #include <stdint.h>
 
-typedef void (*rd_kern_ukr_fn)(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, int load);
+typedef void (*rd_kern_ukr_fn)(int64_t kc, const float *a, int64_t rsa, int64_t csa, const float *b, int64_t rsb,
+                               float *c, int64_t ldc, int load);
 
 typedef struct {
   int mr, nr;
