@@ -116,20 +116,26 @@ static float k_bpack[KC * NC] __attribute__((aligned(64)));
 static float k_aedge[RD_KERN_MR_MAX * KC] __attribute__((aligned(64)));
 
 /* Rows [i0, i0 + mc) x steps [p0, p0 + kc) of op(A), in panels of mr rows:
- * panel q holds, for each step, its mr values (zero past the last row). */
+ * panel q holds, for each step, its mr values (zero past the last row). The
+ * loops read the stored matrix along its rows. */
 static void pack_a(int trans, const float *a, int64_t lda, int64_t i0, int64_t mc, int64_t p0, int64_t kc, int mr,
                    float *dst) {
   for (int64_t q = 0; q < mc; q += mr, dst += mr * kc) {
     const int rows = (int)(mc - q < mr ? mc - q : mr);
-    for (int i = 0; i < mr; i++) {
-      if (i >= rows) {
-        for (int64_t p = 0; p < kc; p++) dst[p * mr + i] = 0.0f;
-      } else if (trans) {
-        const float *s = a + p0 * lda + (i0 + q + i);
-        for (int64_t p = 0; p < kc; p++) dst[p * mr + i] = s[p * lda];
-      } else {
+    if (trans) {
+      for (int64_t p = 0; p < kc; p++) {
+        const float *s = a + (p0 + p) * lda + i0 + q;
+        float *d = dst + p * mr;
+        for (int i = 0; i < rows; i++) d[i] = s[i];
+        for (int i = rows; i < mr; i++) d[i] = 0.0f;
+      }
+    } else {
+      for (int i = 0; i < mr; i++) {
         const float *s = a + (i0 + q + i) * lda + p0;
-        for (int64_t p = 0; p < kc; p++) dst[p * mr + i] = s[p];
+        if (i >= rows)
+          for (int64_t p = 0; p < kc; p++) dst[p * mr + i] = 0.0f;
+        else
+          for (int64_t p = 0; p < kc; p++) dst[p * mr + i] = s[p];
       }
     }
   }
@@ -140,16 +146,21 @@ static void pack_b(int trans, const float *b, int64_t ldb, int64_t p0, int64_t k
                    float *dst) {
   for (int64_t q = 0; q < nc; q += nr, dst += nr * kc) {
     const int cols = (int)(nc - q < nr ? nc - q : nr);
-    for (int64_t p = 0; p < kc; p++) {
-      float *d = dst + p * nr;
-      if (trans) {
-        const float *s = b + (j0 + q) * ldb + p0 + p;
-        for (int j = 0; j < cols; j++) d[j] = s[j * ldb];
-      } else {
-        const float *s = b + (p0 + p) * ldb + j0 + q;
-        for (int j = 0; j < cols; j++) d[j] = s[j];
+    if (trans) {
+      for (int j = 0; j < nr; j++) {
+        const float *s = b + (j0 + q + j) * ldb + p0;
+        if (j >= cols)
+          for (int64_t p = 0; p < kc; p++) dst[p * nr + j] = 0.0f;
+        else
+          for (int64_t p = 0; p < kc; p++) dst[p * nr + j] = s[p];
       }
-      for (int j = cols; j < nr; j++) d[j] = 0.0f;
+    } else {
+      for (int64_t p = 0; p < kc; p++) {
+        const float *s = b + (p0 + p) * ldb + j0 + q;
+        float *d = dst + p * nr;
+        for (int j = 0; j < cols; j++) d[j] = s[j];
+        for (int j = cols; j < nr; j++) d[j] = 0.0f;
+      }
     }
   }
 }
@@ -168,9 +179,11 @@ void rd_kern_gemm_isa(rd_isa isa, int trans_a, int trans_b, int64_t m, int64_t n
   /* Packing buys locality for an operand that is reused. A's block is read
    * once per column tile: with at most two (convolutions' 32 or 64 filters)
    * the micro-kernel reads A where it is, in either orientation. B's rows are
-   * contiguous unless B is transposed: then it is read where it is too. Edge
-   * tiles always run on zero-padded panels. The chains are the same either way. */
-  const int direct_a = n <= 2 * nr, direct_b = !trans_b;
+   * contiguous unless B is transposed; they are read where they are when
+   * few row tiles reuse them (m <= 8 MR) or they lie close together (at most
+   * 256 floats apart). Edge tiles always run on zero-padded panels. The chains
+   * are the same either way. */
+  const int direct_a = n <= 2 * nr, direct_b = !trans_b && (m <= 8 * mr || ldb <= 256);
   const int64_t rsa = trans_a ? 1 : lda, csa = trans_a ? lda : 1;
   const int64_t m_full = m - m % mr; /* rows in full tiles */
   float edge[RD_KERN_MR_MAX * RD_KERN_NR_MAX];
