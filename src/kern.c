@@ -110,10 +110,10 @@ rd_isa rd_kern_isa(void) {
 
 /* ---- the driver -------------------------------------------------------------- */
 /* MC is a multiple of every MR (4, 6, 8), NC of every NR (4, 8, 16, 32). */
-enum { KC = 256, MC = 120, NC = 2048 };
+enum { KC = 256, MC = 120, NC = 2048, KT_MAX = 4096 };
 static float k_apack[MC * KC] __attribute__((aligned(64)));
 static float k_bpack[KC * NC] __attribute__((aligned(64)));
-static float k_aedge[RD_KERN_MR_MAX * KC] __attribute__((aligned(64)));
+static float k_aedge[RD_KERN_MR_MAX * KT_MAX] __attribute__((aligned(64)));
 
 /* Rows [i0, i0 + mc) x steps [p0, p0 + kc) of op(A), in panels of mr rows:
  * panel q holds, for each step, its mr values (zero past the last row). The
@@ -165,16 +165,11 @@ static void pack_b(int trans, const float *b, int64_t ldb, int64_t p0, int64_t k
   }
 }
 
-void rd_kern_gemm_isa(rd_isa isa, int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, const float *a,
-                      int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc) {
-  if (m <= 0 || n <= 0) return;
-  const int keep = beta != 0.0f;
-  if (k <= 0) {
-    if (!keep)
-      for (int64_t i = 0; i < m; i++) memset(c + i * ldc, 0, sizeof(float) * (size_t)n);
-    return;
-  }
-  const rd_kern_ukr *u = ukr_of(isa);
+/* The loops, for C (m, n) or, with tc, for its transpose: element (i, j) of
+ * op(A) op(B) is stored at c[j ldc + i]. k in blocks of kcmax (KC, or up to
+ * KT_MAX when the caller knows B's panels and A's edge panel still fit). */
+static void gemm_run(const rd_kern_ukr *u, int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, const float *a,
+                     int64_t lda, const float *b, int64_t ldb, int keep, float *c, int64_t ldc, int tc, int64_t kcmax) {
   const int mr = u->mr, nr = u->nr;
   /* Packing buys locality for an operand that is reused. A's block is read
    * once per column tile: with at most two (convolutions' 32 or 64 filters)
@@ -190,8 +185,8 @@ void rd_kern_gemm_isa(rd_isa isa, int trans_a, int trans_b, int64_t m, int64_t n
   for (int64_t jc = 0; jc < n; jc += NC) {
     const int64_t nc = n - jc < NC ? n - jc : NC;
     const int64_t nc_full = nc - nc % nr;
-    for (int64_t pc = 0; pc < k; pc += KC) {
-      const int64_t kc = k - pc < KC ? k - pc : KC;
+    for (int64_t pc = 0; pc < k; pc += kcmax) {
+      const int64_t kc = k - pc < kcmax ? k - pc : kcmax;
       const int load = keep || pc > 0;
       /* Direct B packs only its last, partial panel; packed B all of them. */
       if (direct_b) {
@@ -208,27 +203,59 @@ void rd_kern_gemm_isa(rd_isa isa, int trans_a, int trans_b, int64_t m, int64_t n
           const float *bp = direct_b && cols == nr ? b + pc * ldb + jc + jr : k_bpack + jr * kc;
           const int64_t rsb = direct_b && cols == nr ? ldb : nr;
           for (int64_t ir = 0; ir < mc; ir += mr) {
-            const int64_t i0 = ic + ir;
+            const int64_t i0 = ic + ir, j0 = jc + jr;
             const int rows = (int)(mc - ir < mr ? mc - ir : mr);
             const float *ap;
             int64_t ra = 1, ca = mr;
             if (!direct_a) ap = k_apack + ir * kc;
             else if (rows < mr) ap = k_aedge;
             else ap = a + (trans_a ? pc * lda + i0 : i0 * lda + pc), ra = rsa, ca = csa;
-            float *ct = c + i0 * ldc + jc + jr;
-            if (rows == mr && cols == nr) {
-              u->fn(kc, ap, ra, ca, bp, rsb, ct, ldc, load);
+            if (!tc && rows == mr && cols == nr) {
+              u->fn(kc, ap, ra, ca, bp, rsb, c + i0 * ldc + j0, ldc, load);
               continue;
             }
-            if (load)
-              for (int i = 0; i < rows; i++) memcpy(edge + i * nr, ct + i * ldc, sizeof(float) * (size_t)cols);
+            /* Through a tile: an edge (its padding lanes start from 0, no
+             * garbage: denormals are slow), or the transposed store. */
+            if (load) {
+              memset(edge, 0, sizeof(float) * (size_t)(mr * nr));
+              for (int i = 0; i < rows; i++)
+                for (int j = 0; j < cols; j++) edge[i * nr + j] = tc ? c[(j0 + j) * ldc + i0 + i] : c[(i0 + i) * ldc + j0 + j];
+            }
             u->fn(kc, ap, ra, ca, bp, rsb, edge, nr, load);
-            for (int i = 0; i < rows; i++) memcpy(ct + i * ldc, edge + i * nr, sizeof(float) * (size_t)cols);
+            for (int i = 0; i < rows; i++)
+              for (int j = 0; j < cols; j++) *(tc ? &c[(j0 + j) * ldc + i0 + i] : &c[(i0 + i) * ldc + j0 + j]) = edge[i * nr + j];
           }
         }
       }
     }
   }
+}
+
+void rd_kern_gemm_isa(rd_isa isa, int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, const float *a,
+                      int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc) {
+  if (m <= 0 || n <= 0) return;
+  const int keep = beta != 0.0f;
+  if (k <= 0) {
+    if (!keep)
+      for (int64_t i = 0; i < m; i++) memset(c + i * ldc, 0, sizeof(float) * (size_t)n);
+    return;
+  }
+  const rd_kern_ukr *u = ukr_of(isa);
+  /* A few rows times a transposed B (Dense's dL/dx = dy W^T over a shard):
+   * packing the large B would cost more than the product. Compute C^T = B A^T
+   * instead, which reads B's rows where they are and packs only the small A,
+   * and store it transposed. fma(b, a, acc) = fma(a, b, acc): the same chains.
+   * Its k is not blocked: each tile is stored once, since transposed stores to
+   * rows a power-of-two apart collide in the cache. (m <= 2 NR: A is then read
+   * where it is, never packed into the KC-deep buffer; k >= 64: a shorter
+   * chain does not pay for the tile's transposed copy.) */
+  const int64_t panels = (m + u->nr - 1) / u->nr;
+  if (trans_b && !trans_a && m <= 2 * u->nr && n > 2 * u->nr && k >= 64 && k <= KT_MAX &&
+      panels * u->nr * k <= KC * NC) {
+    gemm_run(u, 0, 1, n, m, k, b, ldb, a, lda, keep, c, ldc, 1, k);
+    return;
+  }
+  gemm_run(u, trans_a, trans_b, m, n, k, a, lda, b, ldb, keep, c, ldc, 0, KC);
 }
 
 /* ---- the two modes ------------------------------------------------------------- */

@@ -12,7 +12,9 @@
 #  4. the file says which kernels made it, and its fingerprint holds no
 #     compiler or OpenBLAS line;
 #  5. RD_ISA: an unknown path, or one this CPU cannot run (neon), on every rank
-#     or on one rank only: exit 2, one message, every rank exits, no file.
+#     or on one rank only: exit 2, one message, every rank exits, no file;
+#  6. a checkpoint written on one path at np 2 resumes on the scalar path at
+#     np 3 to the uninterrupted sha256, without an "another environment" warning.
 . "${RD_TESTS:?run through ctest}/lib.sh" || exit 1
 cd "$RD_TMP" || exit 1
 PY=${RD_PYTHON:-/usr/bin/python3}
@@ -134,4 +136,16 @@ mpmd bad_one "RD_ISA=scalar" "RD_ISA=neon" "RD_ISA=scalar" "${MLP[@]}"
 RC=$?
 rd_check "RD_ISA=neon on rank 1 only: exit 2, every rank exits, the message names it" \
   eval '[ $RC -eq 2 ] && grep -q "RD_ISA=neon" bad_one.log && [ ! -e bad_one.h5 ]'
+
+# ---- 6. a checkpoint moves to another path and rank count -----------------------------------
+CK=$PWD/ck
+RD_ISA=$last run ck_write 2 "${MLP[@]}" --set "run.checkpoint_dir=$CK" --set "run.checkpoint_every=5 steps" \
+  --set run.keep=10 || { rd_fail "checkpointed run ($last path, np 2): exit"; show ck_write; }
+C10=$CK/$(printf 'ckpt-%012d.h5' 10)
+rd_check "checkpointed run ($last path, np 2): the uninterrupted sha256, and $(basename "$C10") written" \
+  eval '[ "$(rd_sha ck_write.h5)" = "$REF_MLP" ] && [ -s "$C10" ]'
+RD_ISA=scalar run ck_resume 3 "${MLP[@]}" --resume "$C10" || { rd_fail "resume (scalar path, np 3): exit"; show ck_resume; }
+rd_check "resumed from step 10 on the scalar path at np 3: the uninterrupted sha256" \
+  test "$(rd_sha ck_resume.h5 2>/dev/null)" = "$REF_MLP"
+rd_check "the resume did not warn of another environment" eval '! grep -q "another environment" ck_resume.log'
 rd_finish

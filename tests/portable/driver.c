@@ -33,7 +33,8 @@
 static float val(uint64_t s, uint64_t i) { return (float)(rd_seed_uniform(rd_seed_word(s, i, 0)) * 2.0 - 1.0); }
 
 static int kernels(void) {
-  static const int64_t shapes[][3] = {{5, 7, 3}, {13, 33, 300}, {121, 17, 9}, {64, 128, 784}, {250, 31, 513}};
+  static const int64_t shapes[][3] = {{5, 7, 3},      {13, 33, 300},  {121, 17, 9},
+                                      {64, 128, 784}, {250, 31, 513}, {20, 1030, 1100}};
   int bad = 0;
   for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++)
     for (int t = 0; t < 4; t++) {
