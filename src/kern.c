@@ -115,51 +115,29 @@ static float k_apack[MC * KC] __attribute__((aligned(64)));
 static float k_bpack[KC * NC] __attribute__((aligned(64)));
 static float k_aedge[RD_KERN_MR_MAX * KT_MAX] __attribute__((aligned(64)));
 
-/* Rows [i0, i0 + mc) x steps [p0, p0 + kc) of op(A), in panels of mr rows:
- * panel q holds, for each step, its mr values (zero past the last row). The
- * loops read the stored matrix along its rows. */
-static void pack_a(int trans, const float *a, int64_t lda, int64_t i0, int64_t mc, int64_t p0, int64_t kc, int mr,
-                   float *dst) {
-  for (int64_t q = 0; q < mc; q += mr, dst += mr * kc) {
-    const int rows = (int)(mc - q < mr ? mc - q : mr);
+/* Steps [p0, p0 + kc) x columns [j0, j0 + nc) of op(B), in panels of w
+ * columns: panel q holds, for each step, its w values (zero past the last
+ * column). The loops read the stored matrix along its rows. Rows of op(A)
+ * are columns of op(A)^T, so A packs with pack(!trans_a, a, lda, p0, kc, i0,
+ * mc, mr, dst). */
+static void pack(int trans, const float *b, int64_t ldb, int64_t p0, int64_t kc, int64_t j0, int64_t nc, int w,
+                 float *dst) {
+  for (int64_t q = 0; q < nc; q += w, dst += w * kc) {
+    const int cols = (int)(nc - q < w ? nc - q : w);
     if (trans) {
-      for (int64_t p = 0; p < kc; p++) {
-        const float *s = a + (p0 + p) * lda + i0 + q;
-        float *d = dst + p * mr;
-        for (int i = 0; i < rows; i++) d[i] = s[i];
-        for (int i = rows; i < mr; i++) d[i] = 0.0f;
-      }
-    } else {
-      for (int i = 0; i < mr; i++) {
-        const float *s = a + (i0 + q + i) * lda + p0;
-        if (i >= rows)
-          for (int64_t p = 0; p < kc; p++) dst[p * mr + i] = 0.0f;
-        else
-          for (int64_t p = 0; p < kc; p++) dst[p * mr + i] = s[p];
-      }
-    }
-  }
-}
-
-/* Steps [p0, p0 + kc) x columns [j0, j0 + nc) of op(B), in panels of nr columns. */
-static void pack_b(int trans, const float *b, int64_t ldb, int64_t p0, int64_t kc, int64_t j0, int64_t nc, int nr,
-                   float *dst) {
-  for (int64_t q = 0; q < nc; q += nr, dst += nr * kc) {
-    const int cols = (int)(nc - q < nr ? nc - q : nr);
-    if (trans) {
-      for (int j = 0; j < nr; j++) {
+      for (int j = 0; j < w; j++) {
         const float *s = b + (j0 + q + j) * ldb + p0;
         if (j >= cols)
-          for (int64_t p = 0; p < kc; p++) dst[p * nr + j] = 0.0f;
+          for (int64_t p = 0; p < kc; p++) dst[p * w + j] = 0.0f;
         else
-          for (int64_t p = 0; p < kc; p++) dst[p * nr + j] = s[p];
+          for (int64_t p = 0; p < kc; p++) dst[p * w + j] = s[p];
       }
     } else {
       for (int64_t p = 0; p < kc; p++) {
         const float *s = b + (p0 + p) * ldb + j0 + q;
-        float *d = dst + p * nr;
+        float *d = dst + p * w;
         for (int j = 0; j < cols; j++) d[j] = s[j];
-        for (int j = cols; j < nr; j++) d[j] = 0.0f;
+        for (int j = cols; j < w; j++) d[j] = 0.0f;
       }
     }
   }
@@ -190,14 +168,14 @@ static void gemm_run(const rd_kern_ukr *u, int trans_a, int trans_b, int64_t m, 
       const int load = keep || pc > 0;
       /* Direct B packs only its last, partial panel; packed B all of them. */
       if (direct_b) {
-        if (nc_full < nc) pack_b(0, b, ldb, pc, kc, jc + nc_full, nc - nc_full, nr, k_bpack + nc_full * kc);
+        if (nc_full < nc) pack(0, b, ldb, pc, kc, jc + nc_full, nc - nc_full, nr, k_bpack + nc_full * kc);
       } else {
-        pack_b(trans_b, b, ldb, pc, kc, jc, nc, nr, k_bpack);
+        pack(trans_b, b, ldb, pc, kc, jc, nc, nr, k_bpack);
       }
-      if (direct_a && m_full < m) pack_a(trans_a, a, lda, m_full, m - m_full, pc, kc, mr, k_aedge);
+      if (direct_a && m_full < m) pack(!trans_a, a, lda, pc, kc, m_full, m - m_full, mr, k_aedge);
       for (int64_t ic = 0; ic < m; ic += MC) {
         const int64_t mc = m - ic < MC ? m - ic : MC;
-        if (!direct_a) pack_a(trans_a, a, lda, ic, mc, pc, kc, mr, k_apack);
+        if (!direct_a) pack(!trans_a, a, lda, pc, kc, ic, mc, mr, k_apack);
         for (int64_t jr = 0; jr < nc; jr += nr) {
           const int cols = (int)(nc - jr < nr ? nc - jr : nr);
           const float *bp = direct_b && cols == nr ? b + pc * ldb + jc + jr : k_bpack + jr * kc;

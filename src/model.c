@@ -2,13 +2,11 @@
 #include "reprodist/model.h"
 
 #include <inttypes.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "reprodist/nn.h"
 #include "reprodist/registry.h"
 #include "reprodist/seed.h"
 

@@ -281,6 +281,10 @@ expect_error "a key that does not apply to the optimizer" \
   "c.cfg:8: momentum does not apply to optimizer = adam" "$BASE
 [train]
 momentum = 0.9"
+expect_error "an unknown kernel mode" \
+  "c.cfg:8: unknown kernels 'fast' (one of: openblas, portable)" "$BASE
+[train]
+kernels = fast"
 expect_error "orthogonal on a bias" \
   "c.cfg:7: orthogonal needs a 2-D tensor; bias of layer 'dense' is 1-D" "$BASE
 bias_initializer = orthogonal"
