@@ -194,6 +194,10 @@ CASES = [
     ("max-pool-ties", "6,6,3", "max_pooling2d", {}, 4, 1, 1),
     ("max-pool-same-overlap-ties", "5,7,2", "max_pooling2d", {"pool_size": "3", "strides": "2,1", "padding": "same"},
      3, 1, 1),
+    # Windows that tile the input, with a row and a column past the last window (backward's one-pass path).
+    ("max-pool-tiled-leftover-ties", "7,5,3", "max_pooling2d", {"pool_size": "2"}, 3, 1, 1),
+    # same padding with nothing padded before: the last windows stick out past the input (the general path).
+    ("max-pool-same-odd-ties", "7,5,2", "max_pooling2d", {"pool_size": "2", "padding": "same"}, 2, 1, 1),
     ("avg-pool", "6,5,2", "average_pooling2d", {"pool_size": "2,3", "strides": "1,2"}, 3, 1, 0),
     ("avg-pool-same", "5,5,3", "average_pooling2d", {"pool_size": "3", "padding": "same"}, 2, 1, 0),
     ("global-avg-pool", "4,3,5", "global_average_pooling2d", {}, 3, 1, 0),

@@ -67,43 +67,63 @@ static size_t workspace(const void *self, const rd_shape *in, const rd_shape *ou
   return p->direct ? 0 : (size_t)(rows * p->h.out * p->w.out * p->kk);
 }
 
+/* Copies n floats with fixed-size moves: the runs here are short (kw * c, 3
+ * floats for a first layer), where a memcpy call costs more than the copy. */
+static inline void copy_run(float *restrict d, const float *restrict s, int64_t n) {
+  int64_t t = 0;
+  for (; t + 8 <= n; t += 8) memcpy(d + t, s + t, 8 * sizeof(float));
+  for (; t < n; t++) memcpy(d + t, s + t, sizeof(float));
+}
+
+/* The window row at output column ow reads input columns iw0 .. iw0 + kw - 1;
+ * those in the input are [lo, hi). Adjacent columns are adjacent in x (channels
+ * last), so each window row is one run of floats, whatever the stride. */
+static inline void window_cols(const conv2d *p, int64_t ow, int64_t *iw0, int64_t *lo, int64_t *hi) {
+  *iw0 = ow * p->w.s - p->w.pad;
+  *lo = *iw0 < 0 ? 0 : *iw0;
+  *hi = *iw0 + p->w.k > p->w.in ? p->w.in : *iw0 + p->w.k;
+}
+
 /* col (rows*oh*ow, kk) from x (rows, h, w, c); padding reads as 0. */
 static void im2col(const conv2d *p, int64_t rows, const float *x, float *col) {
-  const int64_t H = p->h.in, W = p->w.in, C = p->c;
+  const int64_t H = p->h.in, W = p->w.in, C = p->c, KW = p->w.k;
   for (int64_t s = 0; s < rows; s++)
     for (int64_t oh = 0; oh < p->h.out; oh++)
       for (int64_t ow = 0; ow < p->w.out; ow++) {
         float *dst = col + ((s * p->h.out + oh) * p->w.out + ow) * p->kk;
-        for (int64_t i = 0; i < p->h.k; i++) {
+        int64_t iw0, lo, hi;
+        window_cols(p, ow, &iw0, &lo, &hi);
+        for (int64_t i = 0; i < p->h.k; i++, dst += KW * C) {
           const int64_t ih = oh * p->h.s - p->h.pad + i;
-          for (int64_t j = 0; j < p->w.k; j++, dst += C) {
-            const int64_t iw = ow * p->w.s - p->w.pad + j;
-            if (ih < 0 || ih >= H || iw < 0 || iw >= W)
-              memset(dst, 0, sizeof(float) * (size_t)C);
-            else
-              memcpy(dst, x + ((s * H + ih) * W + iw) * C, sizeof(float) * (size_t)C);
+          if (ih < 0 || ih >= H || lo >= hi) {
+            memset(dst, 0, sizeof(float) * (size_t)(KW * C));
+            continue;
           }
+          if (lo > iw0) memset(dst, 0, sizeof(float) * (size_t)((lo - iw0) * C));
+          copy_run(dst + (lo - iw0) * C, x + ((s * H + ih) * W + lo) * C, (hi - lo) * C);
+          if (hi < iw0 + KW) memset(dst + (hi - iw0) * C, 0, sizeof(float) * (size_t)((iw0 + KW - hi) * C));
         }
       }
 }
 
 /* dx (rows, h, w, c) = the sum of dcol's patches at their places, in
- * im2col's order; padding positions are dropped. */
+ * im2col's order; padding positions are dropped. Each element of dx gets its
+ * terms in that order, one window row being one run of adds. */
 static void col2im(const conv2d *p, int64_t rows, const float *dcol, float *dx) {
-  const int64_t H = p->h.in, W = p->w.in, C = p->c;
+  const int64_t H = p->h.in, W = p->w.in, C = p->c, KW = p->w.k;
   memset(dx, 0, sizeof(float) * (size_t)(rows * H * W * C));
   for (int64_t s = 0; s < rows; s++)
     for (int64_t oh = 0; oh < p->h.out; oh++)
       for (int64_t ow = 0; ow < p->w.out; ow++) {
         const float *src = dcol + ((s * p->h.out + oh) * p->w.out + ow) * p->kk;
-        for (int64_t i = 0; i < p->h.k; i++) {
+        int64_t iw0, lo, hi;
+        window_cols(p, ow, &iw0, &lo, &hi);
+        for (int64_t i = 0; i < p->h.k; i++, src += KW * C) {
           const int64_t ih = oh * p->h.s - p->h.pad + i;
-          for (int64_t j = 0; j < p->w.k; j++, src += C) {
-            const int64_t iw = ow * p->w.s - p->w.pad + j;
-            if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
-            float *d = dx + ((s * H + ih) * W + iw) * C;
-            for (int64_t c = 0; c < C; c++) d[c] += src[c];
-          }
+          if (ih < 0 || ih >= H || lo >= hi) continue;
+          float *restrict d = dx + ((s * H + ih) * W + lo) * C;
+          const float *restrict r = src + (lo - iw0) * C;
+          for (int64_t t = 0; t < (hi - lo) * C; t++) d[t] += r[t];
         }
       }
 }

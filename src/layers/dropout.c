@@ -52,11 +52,14 @@ static void forward(const rd_io *io, const float *x, float *y) {
   for (int64_t r = 0; r < io->rows; r++) {
     float *m = mask + r * p->n;
     const uint64_t base = (uint64_t)io->sample[r] * words;
-    for (int64_t e = 0; e < p->n; e += 2) {
+    /* scale * 1 or scale * 0: exact, and no branch on a coin flip. */
+    int64_t e = 0;
+    for (; e + 1 < p->n; e += 2) {
       const uint64_t w = io->rd->word(io->seed, base + (uint64_t)e / 2, io->iteration);
-      m[e] = (w >> 32) < p->below ? 0.0f : p->scale;
-      if (e + 1 < p->n) m[e + 1] = (w & 0xffffffffu) < p->below ? 0.0f : p->scale;
+      m[e] = p->scale * (float)((w >> 32) >= p->below);
+      m[e + 1] = p->scale * (float)((w & 0xffffffffu) >= p->below);
     }
+    if (e < p->n) m[e] = p->scale * (float)((io->rd->word(io->seed, base + (uint64_t)e / 2, io->iteration) >> 32) >= p->below);
   }
   for (int64_t i = 0; i < N; i++) y[i] = x[i] * mask[i];
 }

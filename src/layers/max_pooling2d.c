@@ -30,7 +30,7 @@ static size_t workspace(const void *self, const rd_shape *in, const rd_shape *ou
 }
 
 /* For each output position the window is scanned row by row; all channels
- * advance together (the inner loop over c vectorizes), each keeping the first
+ * advance together (the inner loops over c vectorize), each keeping the first
  * maximum: a later value replaces it only when strictly greater. */
 static void forward(const rd_io *io, const float *x, float *y) {
   const max_pooling2d *p = io->self;
@@ -72,12 +72,49 @@ static void forward(const rd_io *io, const float *x, float *y) {
       }
 }
 
+/* Windows that tile the input (stride = pool size, all inside it): every input
+ * position is in at most one window, so dx is written once, in one pass, as
+ * 0 + dy at the window's winner and 0 elsewhere: the bits of the general
+ * rule below (0 + -0 is +0). Positions past the last window are 0. */
+static void backward_tiled(const max_pooling2d *p, int64_t rows, const float *arg, const float *dy, float *dx) {
+  const int64_t H = p->h.in, W = p->w.in, C = p->c, KH = p->h.k, KW = p->w.k;
+  const int64_t covered_w = p->w.out * KW * C;
+  for (int64_t s = 0; s < rows; s++) {
+    for (int64_t oh = 0; oh < p->h.out; oh++)
+      for (int64_t i = 0; i < KH; i++) {
+        float *restrict drow = dx + ((s * H + oh * KH + i) * W) * C;
+        for (int64_t ow = 0; ow < p->w.out; ow++) {
+          const int64_t o = ((s * p->h.out + oh) * p->w.out + ow) * C;
+          const float *restrict a = arg + o, *restrict g = dy + o;
+          for (int64_t j = 0; j < KW; j++) {
+            const float at = (float)(i * KW + j);
+            float *restrict d = drow + (ow * KW + j) * C;
+            for (int64_t c = 0; c < C; c++) { /* 0 + dy where the winner is, by bit mask (vectorizes) */
+              const float v = 0.0f + g[c];
+              uint32_t vi;
+              memcpy(&vi, &v, 4);
+              vi &= -(uint32_t)(a[c] == at);
+              memcpy(&d[c], &vi, 4);
+            }
+          }
+        }
+        memset(drow + covered_w, 0, sizeof(float) * (size_t)(W * C - covered_w));
+      }
+    const int64_t done = p->h.out * KH;
+    memset(dx + (s * H + done) * W * C, 0, sizeof(float) * (size_t)((H - done) * W * C));
+  }
+}
+
 static void backward(const rd_io *io, const float *x, const float *y, float *dy, float *dx) {
   const max_pooling2d *p = io->self;
   const int64_t H = p->h.in, W = p->w.in, C = p->c;
   if (!dx) return;
-  memset(dx, 0, sizeof(float) * (size_t)(io->rows * H * W * C));
   const float *arg = io->ws;
+  if (p->h.s == p->h.k && p->w.s == p->w.k && p->h.out * p->h.k <= H && p->w.out * p->w.k <= W) {
+    backward_tiled(p, io->rows, arg, dy, dx);
+    return;
+  }
+  memset(dx, 0, sizeof(float) * (size_t)(io->rows * H * W * C));
   for (int64_t s = 0; s < io->rows; s++)
     for (int64_t oh = 0; oh < p->h.out; oh++)
       for (int64_t ow = 0; ow < p->w.out; ow++)
