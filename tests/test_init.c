@@ -673,6 +673,25 @@ static void test_seed_primitives(void) {
   check(rd_seed_below(UINT64_MAX, 10) == 9 && rd_seed_below(0, 10) == 0 && rd_seed_below(UINT64_MAX, 1) == 0,
         "rd_seed_below: (w * n) >> 64 at the ends");
   check(rd_seed_explicit(42) == rd_seed_tensor(42, "", ""), "explicit seed = seed(S, \"\", \"\")");
+  /* rd_seed_word is XXH64 written out for 16 bytes: libxxhash's XXH64 of the
+   * same bytes on a million inputs, edges first, then a splitmix64 stream. */
+  long word_bad = 0;
+  uint64_t st = 0x123456789abcdefu;
+  const uint64_t ends[] = {0, 1, 0x7fffffffffffffffu, 0x8000000000000000u, UINT64_MAX};
+  for (long k = 0; k < 1000000; k++) {
+    uint64_t v[3];
+    for (int q = 0; q < 3; q++) {
+      uint64_t z = (st += 0x9e3779b97f4a7c15u);
+      z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+      z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+      v[q] = k < 125 ? ends[(k / (q == 0 ? 1 : q == 1 ? 5 : 25)) % 5] : z ^ (z >> 31);
+    }
+    unsigned char buf[16];
+    for (int b = 0; b < 8; b++) buf[b] = (unsigned char)(v[1] >> (8 * b)), buf[8 + b] = (unsigned char)(v[2] >> (8 * b));
+    word_bad += rd_seed_word(v[0], v[1], v[2]) != XXH64(buf, sizeof buf, v[0]);
+  }
+  check(word_bad == 0, "rd_seed_word(s, i, j) = libxxhash XXH64(le64(i) || le64(j), s) on 1,000,000 inputs (%ld differ)",
+        word_bad);
   check(rd_seed_tensor(1, "ab", "c") != rd_seed_tensor(1, "a", "bc"), "layer/tensor boundary is part of the seed");
   int even = 1;
   for (uint64_t i = 0; i < 10000; i++) {

@@ -43,9 +43,10 @@ MODELS = {
     "784-1024-1024-10": {"cfg": os.path.join(HERE, "fashion_mnist_1024.cfg"), "dims": "784,1024,1024,10",
                          "goal": 1.5, "batches": (64, 256)},
     # Keras' simple MNIST convnet (configs/fashion_mnist_cnn.cfg); goals per np (issue 13): ahead of PyTorch at
-    # np 1, twice its DDP rate at np 2.
+    # np 1, twice its DDP rate at np 2. The config sets kernels = portable, so its PyTorch comparison (sections
+    # 1-2, 5, 6) is in portable mode; section 8 shows openblas mode next to it.
     "cnn": {"cfg": os.path.join(SRC, "configs", "fashion_mnist_cnn.cfg"), "dims": "cnn", "goal": {1: 1.0, 2: 2.0},
-            "batches": (64, 128), "params": 34826},
+            "batches": (64, 128), "params": 34826, "kernels": "portable"},
 }
 
 
@@ -195,6 +196,8 @@ class Bench:
         k = self.res["kernels"]
         secs = 0.4 if self.a.quick else 1.0
         k["sgemm"] = self.gemm(secs=secs)
+        # portable mode's own GEMM (the path this CPU takes): the peak for the models whose config runs it
+        k["sgemm_portable"] = json_lines(run([self.kernels, "gemm", "1024", str(secs), "portable"], env=self.env)[0])[0]
         self.res["machine"]["openblas_core"] = k["sgemm"]["core"]
         if "OPENBLAS_CORETYPE" in self.env:  # what OpenBLAS would pick on its own, for the record
             env = {x: v for x, v in self.env.items() if x != "OPENBLAS_CORETYPE"}
@@ -286,7 +289,8 @@ class Bench:
             "--set", "train.shard_size=%d" % shard_for(B),
             "--set", "train.steps_per_epoch=%d" % steps, "--set", "train.epochs=%d" % (epochs + 1),
             "--set", "data.test_limit=%d" % shard_for(B), "--set", "run.metrics=" + metrics,
-            "-o", os.path.join(self.tmp, tag + ".h5")] + (["--set", "train.kernels=portable"] if portable else [])
+            "-o", os.path.join(self.tmp, tag + ".h5"),
+            "--set", "train.kernels=" + ("portable" if portable else "openblas")]  # whatever the config says
         out, err = run(cmd, env=env)
         ep = [json.loads(l) for l in open(metrics) if l.strip()]
         timed = [e["samples_per_sec"] for e in ep[1:]]  # epoch 1 is the warm-up
@@ -391,7 +395,11 @@ class Bench:
         parts = {(x["model"], x["batch"]): x for x in r["kernels"]["parts"]}
         peak = r["kernels"]["sgemm"]["gflops"]
         for (m, B, n), x in tp.items():
-            rd = x["reprodist"]["samples_per_sec"]
+            # The run the PyTorch goals judge: the model's config as shipped (its kernels).
+            x["kernels"] = MODELS[m].get("kernels", "openblas")
+            main = "reprodist_portable" if x["kernels"] == "portable" else "reprodist"
+            rd = x[main]["samples_per_sec"]
+            peak = r["kernels"]["sgemm_portable" if x["kernels"] == "portable" else "sgemm"]["gflops"]
             x["step_ms"] = 1e3 * B / rd
             if "torch" in x:
                 x["ratio"] = rd / x["torch"]["samples_per_sec"]
@@ -399,17 +407,18 @@ class Bench:
                 x["goal"] = g[n] if isinstance(g, dict) else g
                 x["met"] = x["ratio"] >= x["goal"]
             if "reprodist_portable" in x:  # issue 14: >= 0.8x openblas, ahead where AVX-512 meets an AVX2 core
-                x["portable_ratio"] = x["reprodist_portable"]["samples_per_sec"] / rd
+                x["portable_ratio"] = x["reprodist_portable"]["samples_per_sec"] / x["reprodist"]["samples_per_sec"]
                 ahead = r["machine"].get("avx512f") and x["reprodist"]["core"] in AVX2_CORES
                 x["portable_goal"] = 1.0 if ahead else GOALS["portable"]
                 x["portable_met"] = x["portable_ratio"] > 1.0 if ahead else x["portable_ratio"] >= GOALS["portable"]
             if "reprodist_portable_avx2" in x:
-                x["portable_avx2_ratio"] = x["reprodist_portable_avx2"]["samples_per_sec"] / rd
+                x["portable_avx2_ratio"] = (x["reprodist_portable_avx2"]["samples_per_sec"] /
+                                            x["reprodist"]["samples_per_sec"])
                 x["portable_avx2_met"] = x["portable_avx2_ratio"] >= GOALS["portable"]
             if "reprodist_core" in x and "torch_core" in x:
                 x["ratio_core"] = x["reprodist_core"]["samples_per_sec"] / x["torch_core"]["samples_per_sec"]
-            if "reprodist_plain" in x:
-                x["step_ratio"] = x["reprodist_plain"]["samples_per_sec"] / rd  # = step time det / plain
+            if "reprodist_plain" in x:  # (both openblas mode)
+                x["step_ratio"] = x["reprodist_plain"]["samples_per_sec"] / x["reprodist"]["samples_per_sec"]
                 x["step_met"] = x["step_ratio"] <= GOALS["step"]
             p = parts[(m, B)]
             if "torch" in x:  # every FLOP at the speed of one large sgemm: no step can beat that
@@ -424,7 +433,7 @@ class Bench:
                 x["gemm_efficiency_core"] = (p["gemm_flops_per_sample"] * x["reprodist_core"]["samples_per_sec"] / n *
                                              1e-9 / r["kernels"]["sgemm_best"]["gflops"])
             if n == 2 and (m, B, 1) in tp:
-                x["scaling"] = rd / tp[(m, B, 1)]["reprodist"]["samples_per_sec"]
+                x["scaling"] = rd / tp[(m, B, 1)][main]["samples_per_sec"]
                 if "torch" in x and "torch" in tp[(m, B, 1)]:
                     x["torch_scaling"] = x["torch"]["samples_per_sec"] / tp[(m, B, 1)]["torch"]["samples_per_sec"]
                 if B == 256:
@@ -463,19 +472,20 @@ class Bench:
                  mc.get("torch"))
         hdr = "%-17s %5s %3s %11s %11s %7s %6s %-8s %8s %9s %9s %9s" % (
             "model", "batch", "np", "reprodist", "PyTorch", "ratio", "goal", "", "ceiling*", "rd ms/st", "pt ms/st",
-            "steps/run")
+            "steps/run") + " kernels"
         if bc:
             hdr += " | %11s %11s %7s" % ("rd[%s]" % bc, "pt[%s]" % bc, "ratio")
         L.append(hdr)
         for x in r["throughput"]:
             t = x.get("torch")
-            line = "%-17s %5d %3d %11.0f %11s %7s %6s %-8s %8s %9.2f %9s %9s" % (
-                x["model"], x["batch"], x["np"], x["reprodist"]["samples_per_sec"],
+            main = x["reprodist_portable" if x["kernels"] == "portable" else "reprodist"]
+            line = "%-17s %5d %3d %11.0f %11s %7s %6s %-8s %8s %9.2f %9s %9s %-8s" % (
+                x["model"], x["batch"], x["np"], main["samples_per_sec"],
                 "%.0f" % t["samples_per_sec"] if t else "-", "%.2fx" % x["ratio"] if t else "-",
                 ">=%.1fx" % x["goal"] if t else "", yes(x["met"]) if t else "",
                 "%.2fx" % x["ratio_ceiling"] if t else "-",
                 x["step_ms"], "%.2f" % (1e3 * x["batch"] / t["samples_per_sec"]) if t else "-",
-                "%d+%dx%d" % (x["reprodist"]["warmup"], x["reprodist"]["epochs"], x["reprodist"]["steps"]))
+                "%d+%dx%d" % (main["warmup"], main["epochs"], main["steps"]), x["kernels"])
             if bc and "reprodist_core" in x:
                 tc = x.get("torch_core")
                 line += " | %11.0f %11s %7s" % (x["reprodist_core"]["samples_per_sec"],
@@ -483,7 +493,9 @@ class Bench:
                                                 "%.2fx" % x["ratio_core"] if tc else "-")
             L.append(line)
         L.append("   * ceiling: the ratio reprodist would reach if its whole step ran at the speed of one large sgemm")
-        L.append("     (1024^3, section 5) on every rank: no implementation on this OpenBLAS core can beat it")
+        L.append("     (1024^3, section 5) of its kernels on every rank: no implementation with those kernels can beat it")
+        L.append("   kernels: the config's [train] kernels (the convnet's config runs portable mode; its openblas-mode")
+        L.append("     rates are in section 8)")
         if bc:
             L.append("   right of |: the same runs with OPENBLAS_CORETYPE=%s, the fastest sgemm core on this CPU (extra" % bc)
             L.append("   columns; the goals are judged on the left, the environment as it is)")
@@ -504,7 +516,7 @@ class Bench:
         for x in r["throughput"]:
             if "step_ratio" in x:
                 L.append("%-17s %5d %3d %12.2f %12.2f %7.3f %7s %-8s" % (
-                    x["model"], x["batch"], x["np"], x["step_ms"],
+                    x["model"], x["batch"], x["np"], 1e3 * x["batch"] / x["reprodist"]["samples_per_sec"],
                     1e3 * x["batch"] / x["reprodist_plain"]["samples_per_sec"], x["step_ratio"], "<=1.10",
                     yes(x["step_met"])))
         L.append("   Overlap: the canonical reduction of the model's whole gradient at np 2, timed alone, against the np 2")
@@ -519,6 +531,10 @@ class Bench:
         L.append("5. GEMM efficiency: GEMM FLOP/s a training step achieves per rank (exact GEMM flops x samples/s / np)")
         L.append("   vs one 1024^3 sgemm on one thread in the same run: %.1f GFLOP/s (core %s)%s" % (
             sg["gflops"], sg["core"], "; with %s: %.1f" % (bc, r["kernels"]["sgemm_best"]["gflops"]) if bc else ""))
+        sp = r["kernels"].get("sgemm_portable")
+        if sp:
+            L.append("   (the convnet, in portable mode: vs portable mode's own 1024^3 GEMM, %.1f GFLOP/s on its %s path)" % (
+                sp["gflops"], sp["core"]))
         L.append("%-17s %5s %3s %12s %10s %14s %s" % ("model", "batch", "np", "GFLOP/s/rank", "fraction",
                                                      "GEMMs alone*", " fraction[%s]" % bc if bc else ""))
         parts = {(p["model"], p["batch"]): p for p in r["kernels"]["parts"]}

@@ -24,6 +24,7 @@
 
 #include "reprodist/data.h"
 #include "reprodist/job.h"
+#include "reprodist/kern.h"
 #include "reprodist/fingerprint.h"
 #include "reprodist/mem.h"
 #include "reprodist/model.h"
@@ -66,20 +67,29 @@ static double time_it(work_fn f, void *ctx, double budget) {
 typedef struct {
   int n;
   float *a, *b, *c;
+  const rd_kern_ops *ops;
 } gemm_ctx;
 
 static void do_gemm(void *p) {
   gemm_ctx *g = p;
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, g->n, g->n, g->n, 1.0f, g->a, g->n, g->b, g->n, 0.0f, g->c,
-              g->n);
+  g->ops->gemm(0, 0, g->n, g->n, g->n, g->a, g->n, g->b, g->n, 0.0f, g->c, g->n);
 }
 
-static int bench_gemm(int n, double budget) {
-  gemm_ctx g = {n, rd_mem_alloc_f32((size_t)n * n), rd_mem_alloc_f32((size_t)n * n), rd_mem_alloc_f32((size_t)n * n)};
+/* One n^3 GEMM of the mode's kernels (openblas: cblas_sgemm; portable:
+ * reprodist's own, on the path rd_kern_isa() picks). */
+static int bench_gemm(int n, double budget, rd_kern_mode mode) {
+  gemm_ctx g = {n, rd_mem_alloc_f32((size_t)n * n), rd_mem_alloc_f32((size_t)n * n), rd_mem_alloc_f32((size_t)n * n),
+                rd_kern_ops_of(mode)};
+  char err[256];
+  if (mode == RD_KERN_PORTABLE && rd_kern_isa_select(getenv("RD_ISA"), err, sizeof err)) {
+    fprintf(stderr, "rd_bench_kernels: %s\n", err);
+    return 2;
+  }
   for (size_t i = 0; i < (size_t)n * n; i++) g.a[i] = rndf() - 0.5f, g.b[i] = rndf() - 0.5f;
   double t = time_it(do_gemm, &g, budget);
   printf("{\"bench\": \"sgemm\", \"n\": %d, \"ms\": %.4f, \"gflops\": %.3f, \"core\": \"%s\", \"threads\": %d}\n", n,
-         1e3 * t, 2.0 * n * (double)n * n / t * 1e-9, rd_fp_openblas_core(), rd_fp_openblas_threads());
+         1e3 * t, 2.0 * n * (double)n * n / t * 1e-9,
+         mode == RD_KERN_PORTABLE ? rd_kern_isa_name(rd_kern_isa()) : rd_fp_openblas_core(), rd_fp_openblas_threads());
   free(g.a), free(g.b), free(g.c);
   return 0;
 }
@@ -236,11 +246,13 @@ static int bench_step(const char *dims, int64_t S, int64_t B, double budget) {
 
 int main(int argc, char **argv) {
   rd_fp_pin_blas_threads(); /* one thread, like a reprodist rank */
-  if (argc >= 3 && !strcmp(argv[1], "gemm")) return bench_gemm(atoi(argv[2]), argc > 3 ? atof(argv[3]) : 1.0);
+  if (argc >= 3 && !strcmp(argv[1], "gemm"))
+    return bench_gemm(atoi(argv[2]), argc > 3 ? atof(argv[3]) : 1.0,
+                      argc > 4 && !strcmp(argv[4], "portable") ? RD_KERN_PORTABLE : RD_KERN_OPENBLAS);
   if (argc >= 5 && !strcmp(argv[1], "step"))
     return bench_step(argv[2], atoll(argv[3]), atoll(argv[4]), argc > 5 ? atof(argv[5]) : 0.5);
   fprintf(stderr,
-          "usage: rd_bench_kernels gemm N [SECONDS]\n"
+          "usage: rd_bench_kernels gemm N [SECONDS [openblas|portable]]\n"
           "       rd_bench_kernels step IN,H1,...,C SHARD BATCH [SECONDS]\n");
   return 2;
 }
