@@ -54,13 +54,19 @@ rd_check "sgd+mse config trains differently from adam+xent (the overrides took e
 # subset: 1000 samples leave a last batch of 40 (5 shards of 8). np 1-4 and 8,
 # TCP, and a run stopped after epoch 1 and resumed at another np: the same
 # file, so dropout masks and batch statistics never depend on np or on a resume.
+# Each config as shipped (kernels = portable) and in openblas mode, the default
+# for configs that do not set kernels.
 if [ -r /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
   CNN=(--set data.limit=1000 --set data.test_limit=200 --set train.epochs=2 --set train.batch_size=64
        --set train.shard_size=8)
-  for cfg in fashion_mnist_cnn fashion_mnist_cnn_bn; do
+  for run in fashion_mnist_cnn fashion_mnist_cnn_bn fashion_mnist_cnn:openblas fashion_mnist_cnn_bn:openblas; do
+    cfgfile=${run%%:*}
+    KX=()
+    case $run in *:openblas) KX=(--set train.kernels=openblas) ;; esac
+    cfg=${run/:/_}
     cref=""
     for np in 1 2 3 4 8; do
-      rd_run "$np" "$RD_SRC/configs/$cfg.cfg" "${CNN[@]}" -o "${cfg}_$np.h5" > "${cfg}_$np.log" 2>&1 \
+      rd_run "$np" "$RD_SRC/configs/$cfgfile.cfg" "${CNN[@]}" "${KX[@]}" -o "${cfg}_$np.h5" > "${cfg}_$np.log" 2>&1 \
         || { rd_fail "$cfg np=$np failed"; cat "${cfg}_$np.log"; continue; }
       h=$(rd_sha "${cfg}_$np.h5")
       echo "$cfg np=$np sha256=$h"
@@ -68,15 +74,19 @@ if [ -r /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
       rd_check "$cfg np=$np identical to np=1" [ "$h" = "$cref" ]
       rd_check "$cfg np=$np metrics identical" diff <(metrics "${cfg}_1.log") <(metrics "${cfg}_$np.log")
     done
-    RD_RUN_FLAGS="--mca btl self,tcp" rd_run 3 "$RD_SRC/configs/$cfg.cfg" "${CNN[@]}" -o "${cfg}_tcp.h5" > "${cfg}_tcp.log" 2>&1 \
+    RD_RUN_FLAGS="--mca btl self,tcp" rd_run 3 "$RD_SRC/configs/$cfgfile.cfg" "${CNN[@]}" "${KX[@]}" -o "${cfg}_tcp.h5" > "${cfg}_tcp.log" 2>&1 \
       || { rd_fail "$cfg over TCP failed"; cat "${cfg}_tcp.log"; }
     rd_check "$cfg np=3 over TCP identical to np=1" [ "$(rd_sha "${cfg}_tcp.h5")" = "$cref" ]
-    rd_run 2 "$RD_SRC/configs/$cfg.cfg" "${CNN[@]}" --set train.epochs=1 --set "run.checkpoint_dir=ck_$cfg" \
+    rd_run 2 "$RD_SRC/configs/$cfgfile.cfg" "${CNN[@]}" "${KX[@]}" --set train.epochs=1 --set "run.checkpoint_dir=ck_$cfg" \
       -o "${cfg}_e1.h5" > "${cfg}_e1.log" 2>&1 || rd_fail "$cfg: the first epoch failed"
-    rd_run 3 "$RD_SRC/configs/$cfg.cfg" "${CNN[@]}" --set "run.checkpoint_dir=ck_$cfg" --resume latest \
+    rd_run 3 "$RD_SRC/configs/$cfgfile.cfg" "${CNN[@]}" "${KX[@]}" --set "run.checkpoint_dir=ck_$cfg" --resume latest \
       -o "${cfg}_res.h5" > "${cfg}_res.log" 2>&1 || { rd_fail "$cfg: the resume failed"; cat "${cfg}_res.log"; }
     rd_check "$cfg: stopped after epoch 1 at np 2, resumed at np 3: identical to np=1" [ "$(rd_sha "${cfg}_res.h5")" = "$cref" ]
   done
+  rd_check "the shipped convnet config runs portable kernels (its log says so)" grep -q "portable kernels" fashion_mnist_cnn_1.log
+  rd_check "--set train.kernels=openblas took effect (OpenBLAS core in the log, another file)" \
+    eval 'grep -q "OpenBLAS core" fashion_mnist_cnn_openblas_1.log &&
+          [ "$(rd_sha fashion_mnist_cnn_1.h5)" != "$(rd_sha fashion_mnist_cnn_openblas_1.h5)" ]'
 fi
 
 # Real data: a Fashion-MNIST subset through the IDX/gzip reader.
