@@ -48,18 +48,25 @@ static void forward(const rd_io *io, const float *x, float *y) {
     return;
   }
   float *mask = io->ws; /* 0 or scale, for backward */
+  uint32_t scale_bits;
+  memcpy(&scale_bits, &p->scale, 4);
   const uint64_t words = (uint64_t)(p->n + 1) / 2;
   for (int64_t r = 0; r < io->rows; r++) {
     float *m = mask + r * p->n;
     const uint64_t base = (uint64_t)io->sample[r] * words;
-    /* scale * 1 or scale * 0: exact, and no branch on a coin flip. */
+    /* scale's bits or +0's, by an integer mask: no branch on a coin flip. */
     int64_t e = 0;
     for (; e + 1 < p->n; e += 2) {
       const uint64_t w = io->rd->word(io->seed, base + (uint64_t)e / 2, io->iteration);
-      m[e] = p->scale * (float)((w >> 32) >= p->below);
-      m[e + 1] = p->scale * (float)((w & 0xffffffffu) >= p->below);
+      const uint32_t hi = scale_bits & -(uint32_t)((w >> 32) >= p->below);
+      const uint32_t lo = scale_bits & -(uint32_t)((w & 0xffffffffu) >= p->below);
+      memcpy(&m[e], &hi, 4), memcpy(&m[e + 1], &lo, 4);
     }
-    if (e < p->n) m[e] = p->scale * (float)((io->rd->word(io->seed, base + (uint64_t)e / 2, io->iteration) >> 32) >= p->below);
+    if (e < p->n) {
+      const uint64_t w = io->rd->word(io->seed, base + (uint64_t)e / 2, io->iteration);
+      const uint32_t hi = scale_bits & -(uint32_t)((w >> 32) >= p->below);
+      memcpy(&m[e], &hi, 4);
+    }
   }
   for (int64_t i = 0; i < N; i++) y[i] = x[i] * mask[i];
 }
