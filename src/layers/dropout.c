@@ -55,17 +55,11 @@ static void forward(const rd_io *io, const float *x, float *y) {
     float *m = mask + r * p->n;
     const uint64_t base = (uint64_t)io->sample[r] * words;
     /* scale's bits or +0's, by an integer mask: no branch on a coin flip. */
-    int64_t e = 0;
-    for (; e + 1 < p->n; e += 2) {
+    for (int64_t e = 0; e < p->n; e += 2) {
       const uint64_t w = io->rd->word(io->seed, base + (uint64_t)e / 2, io->iteration);
-      const uint32_t hi = scale_bits & -(uint32_t)((w >> 32) >= p->below);
-      const uint32_t lo = scale_bits & -(uint32_t)((w & 0xffffffffu) >= p->below);
-      memcpy(&m[e], &hi, 4), memcpy(&m[e + 1], &lo, 4);
-    }
-    if (e < p->n) {
-      const uint64_t w = io->rd->word(io->seed, base + (uint64_t)e / 2, io->iteration);
-      const uint32_t hi = scale_bits & -(uint32_t)((w >> 32) >= p->below);
-      memcpy(&m[e], &hi, 4);
+      const uint32_t hl[2] = {scale_bits & -(uint32_t)((w >> 32) >= p->below),
+                              scale_bits & -(uint32_t)((w & 0xffffffffu) >= p->below)};
+      memcpy(&m[e], hl, e + 1 < p->n ? 8 : 4);
     }
   }
   for (int64_t i = 0; i < N; i++) y[i] = x[i] * mask[i];

@@ -78,13 +78,13 @@ static void do_gemm(void *p) {
 /* One n^3 GEMM of the mode's kernels (openblas: cblas_sgemm; portable:
  * reprodist's own, on the path rd_kern_isa() picks). */
 static int bench_gemm(int n, double budget, rd_kern_mode mode) {
-  gemm_ctx g = {n, rd_mem_alloc_f32((size_t)n * n), rd_mem_alloc_f32((size_t)n * n), rd_mem_alloc_f32((size_t)n * n),
-                rd_kern_ops_of(mode)};
   char err[256];
   if (mode == RD_KERN_PORTABLE && rd_kern_isa_select(getenv("RD_ISA"), err, sizeof err)) {
     fprintf(stderr, "rd_bench_kernels: %s\n", err);
     return 2;
   }
+  gemm_ctx g = {n, rd_mem_alloc_f32((size_t)n * n), rd_mem_alloc_f32((size_t)n * n), rd_mem_alloc_f32((size_t)n * n),
+                rd_kern_ops_of(mode)};
   for (size_t i = 0; i < (size_t)n * n; i++) g.a[i] = rndf() - 0.5f, g.b[i] = rndf() - 0.5f;
   double t = time_it(do_gemm, &g, budget);
   printf("{\"bench\": \"sgemm\", \"n\": %d, \"ms\": %.4f, \"gflops\": %.3f, \"core\": \"%s\", \"threads\": %d}\n", n,
@@ -246,9 +246,12 @@ static int bench_step(const char *dims, int64_t S, int64_t B, double budget) {
 
 int main(int argc, char **argv) {
   rd_fp_pin_blas_threads(); /* one thread, like a reprodist rank */
-  if (argc >= 3 && !strcmp(argv[1], "gemm"))
-    return bench_gemm(atoi(argv[2]), argc > 3 ? atof(argv[3]) : 1.0,
-                      argc > 4 && !strcmp(argv[4], "portable") ? RD_KERN_PORTABLE : RD_KERN_OPENBLAS);
+  if (argc >= 3 && argc <= 5 && !strcmp(argv[1], "gemm")) {
+    const char *mode = argc > 4 ? argv[4] : "openblas";
+    if (!strcmp(mode, "openblas") || !strcmp(mode, "portable"))
+      return bench_gemm(atoi(argv[2]), argc > 3 ? atof(argv[3]) : 1.0,
+                        !strcmp(mode, "portable") ? RD_KERN_PORTABLE : RD_KERN_OPENBLAS);
+  }
   if (argc >= 5 && !strcmp(argv[1], "step"))
     return bench_step(argv[2], atoll(argv[3]), atoll(argv[4]), argc > 5 ? atof(argv[5]) : 0.5);
   fprintf(stderr,
