@@ -393,7 +393,6 @@ class Bench:
         r = self.res
         tp = {(x["model"], x["batch"], x["np"]): x for x in r["throughput"]}
         parts = {(x["model"], x["batch"]): x for x in r["kernels"]["parts"]}
-        peak = r["kernels"]["sgemm"]["gflops"]
         for (m, B, n), x in tp.items():
             # The run the PyTorch goals judge: the model's config as shipped (its kernels).
             x["kernels"] = MODELS[m].get("kernels", "openblas")
