@@ -1,5 +1,5 @@
 /* cfg: strict INI parser and key-by-key readers (see include/reprodist/cfg.h). */
-#include "reprodist/cfg.h"
+#include "cfg.h"
 
 #include <ctype.h>
 #include <errno.h>

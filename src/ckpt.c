@@ -1,5 +1,5 @@
 /* ckpt: checkpoints (see include/reprodist/ckpt.h). */
-#include "reprodist/ckpt.h"
+#include "ckpt.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -13,9 +13,9 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-#include "reprodist/comm.h"
-#include "reprodist/fsio.h"
-#include "reprodist/h5io.h"
+#include "comm.h"
+#include "fsio.h"
+#include "h5io.h"
 
 #define CKPT_FORMAT "reprodist-checkpoint-2"
 

@@ -1,5 +1,5 @@
 /* cli: argument parsing and the commands (see include/reprodist/cli.h). */
-#include "reprodist/cli.h"
+#include "cli.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -8,15 +8,15 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "reprodist/cfg.h"
-#include "reprodist/comm.h"
-#include "reprodist/fingerprint.h"
-#include "reprodist/fsio.h"
-#include "reprodist/h5io.h"
-#include "reprodist/inspect.h"
-#include "reprodist/job.h"
-#include "reprodist/log.h"
-#include "reprodist/mem.h"
+#include "cfg.h"
+#include "comm.h"
+#include "fingerprint.h"
+#include "fsio.h"
+#include "h5io.h"
+#include "inspect.h"
+#include "job.h"
+#include "log.h"
+#include "mem.h"
 
 #define RD_MAX_SETS 256
 #define RD_MAX_CONFIG_BYTES (16u << 20)

@@ -1,5 +1,5 @@
 /* comm: MPI wrappers (see include/reprodist/comm.h). */
-#include "reprodist/comm.h"
+#include "comm.h"
 
 #include <hdf5.h>
 #include <mpi.h>

@@ -1,5 +1,5 @@
 /* compare: bitwise tensor comparison (see include/reprodist/compare.h). */
-#include "reprodist/compare.h"
+#include "compare.h"
 
 #include <math.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* data: IDX, HDF5 and synthetic samples (see include/reprodist/data.h). */
-#include "reprodist/data.h"
+#include "data.h"
 
 #include <errno.h>
 #include <hdf5.h>
@@ -10,9 +10,9 @@
 #include <sys/stat.h>
 #include <zlib.h>
 
-#include "reprodist/comm.h"
-#include "reprodist/h5io.h"
-#include "reprodist/seed.h"
+#include "comm.h"
+#include "h5io.h"
+#include "seed.h"
 
 #define FMNIST "/usr/share/datasets/fashion-mnist/"
 

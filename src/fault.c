@@ -1,5 +1,5 @@
 /* fault: fault-injection hooks for the tests (see include/reprodist/fault.h). */
-#include "reprodist/fault.h"
+#include "fault.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* fingerprint: build, library and FP-environment facts that can change result bits. */
-#include "reprodist/fingerprint.h"
+#include "fingerprint.h"
 
 #include <cblas.h>
 #include <fenv.h>
@@ -13,8 +13,8 @@
 #include <xmmintrin.h>
 #endif
 
-#include "reprodist/comm.h"
-#include "reprodist/registry.h"
+#include "comm.h"
+#include "registry.h"
 
 #ifndef RD_VERSION
 #define RD_VERSION "unknown"

@@ -1,5 +1,5 @@
 /* fsio: atomic replace (see include/reprodist/fsio.h). */
-#include "reprodist/fsio.h"
+#include "fsio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "reprodist/fault.h"
+#include "fault.h"
 
 rd_status rd_fs_commit(const char *tmp, const char *path, rd_err *err) {
   int fd = open(tmp, O_RDONLY);

@@ -1,5 +1,5 @@
 /* h5io: Keras 2 legacy weights files (see include/reprodist/h5io.h). */
-#include "reprodist/h5io.h"
+#include "h5io.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,9 +14,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "reprodist/comm.h"
-#include "reprodist/fsio.h"
-#include "reprodist/seed.h"
+#include "comm.h"
+#include "fsio.h"
+#include "seed.h"
 
 static int g_h5_close_failed; /* see prepare_output */
 

@@ -1,12 +1,12 @@
 /* init: Keras initializers over counter-based draws (see include/reprodist/init.h). */
-#include "reprodist/init.h"
+#include "init.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "reprodist/log.h"
-#include "reprodist/seed.h"
+#include "log.h"
+#include "seed.h"
 
 static const char *const k_names[RD_INIT_COUNT] = {
     "zeros", "ones", "constant", "random_uniform", "random_normal", "truncated_normal",

@@ -1,5 +1,5 @@
 /* inspect: check and digest commands (see include/reprodist/inspect.h). */
-#include "reprodist/inspect.h"
+#include "inspect.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -7,9 +7,9 @@
 #include <string.h>
 #include <xxhash.h>
 
-#include "reprodist/compare.h"
-#include "reprodist/h5io.h"
-#include "reprodist/seed.h"
+#include "compare.h"
+#include "h5io.h"
+#include "seed.h"
 
 static void shape_text(const rd_h5_tensor *t, char *buf, size_t n) {
   size_t o = (size_t)snprintf(buf, n, "(");

@@ -1,12 +1,12 @@
 /* job: one config, read whole (see include/reprodist/job.h). */
-#include "reprodist/job.h"
+#include "job.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "reprodist/kern.h"
-#include "reprodist/registry.h"
+#include "kern.h"
+#include "registry.h"
 
 /* [run] plugins: a comma-separated list of shared libraries, loaded in order.
  * Their canonical value is what identifies them: name@xxh64 of their bytes. */

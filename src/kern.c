@@ -6,7 +6,7 @@
  * block packed), then MR x NR tiles. k-blocks run in increasing order and each
  * one continues the tile's chains from the values the previous one stored, so
  * blocking changes no bits. Edge tiles run on a zero-padded copy. */
-#include "reprodist/kern.h"
+#include "kern.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -14,8 +14,8 @@
 #include <string.h>
 
 #include "kern_ukr.h"
-#include "reprodist/log.h"
-#include "reprodist/pmath.h"
+#include "log.h"
+#include "pmath.h"
 #ifndef RD_KERN_NO_OPENBLAS
 #include <cblas.h>
 #endif

@@ -1,5 +1,5 @@
 /* log: the single output sink (see include/reprodist/log.h). */
-#include "reprodist/log.h"
+#include "log.h"
 
 #include <stdio.h>
 #include <stdlib.h>

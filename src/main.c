@@ -1,7 +1,7 @@
 /* reprodist: entry point. All logic lives in the library (cli.c and below). */
-#include "reprodist/cli.h"
-#include "reprodist/comm.h"
-#include "reprodist/h5io.h"
+#include "cli.h"
+#include "comm.h"
+#include "h5io.h"
 
 #include <unistd.h>
 

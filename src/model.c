@@ -1,5 +1,5 @@
 /* model: layers from the config, the build context, the arena (see include/reprodist/model.h). */
-#include "reprodist/model.h"
+#include "model.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reprodist/registry.h"
-#include "reprodist/seed.h"
+#include "registry.h"
+#include "seed.h"
 
 static const char *const k_act_names[] = {"linear", "relu", "tanh", "sigmoid", "softmax", NULL};
 
@@ -356,7 +356,7 @@ rd_status rd_model_from_cfg(rd_model *m, rd_cfg *c) {
   if (n == 0) return rd_cfg_fail(c, NULL, -1, "the model has no layers: add a layer section, e.g. [dense]");
   m->layers = calloc((size_t)n, sizeof *m->layers);
   RD_ASSERT(m->layers != NULL, "out of memory");
-  int unnamed[128] = {0}; /* per registered type */
+  int unnamed[RD_REGISTRY_MAX_TYPES] = {0}; /* per registered type */
   rd_shape in = m->input;
   for (int i = 0; i < c->nsecs; i++) {
     if (rd_cfg_is_fixed(c->secs[i].name)) continue;
@@ -364,7 +364,7 @@ rd_status rd_model_from_cfg(rd_model *m, rd_cfg *c) {
     RD_ASSERT(type != NULL, "section [%s] not checked against the registry", c->secs[i].name);
     int ti = 0;
     while (rd_registry_type(ti) != type) ti++;
-    if (build_layer(m, c, i, type, &in, &unnamed[ti < 128 ? ti : 127])) return RD_EINPUT;
+    if (build_layer(m, c, i, type, &in, &unnamed[ti])) return RD_EINPUT;
     in = m->layers[m->nlayers - 1].out;
   }
   for (int l = 1; l < m->nlayers; l++)

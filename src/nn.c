@@ -1,5 +1,5 @@
 /* nn: shard math (see include/reprodist/nn.h). */
-#include "reprodist/nn.h"
+#include "nn.h"
 
 
 static void softmax_row(const rd_kern_ops *o, const float *z, int64_t n, float *p) {

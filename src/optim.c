@@ -1,5 +1,5 @@
 /* optim: Keras SGD and Adam (see include/reprodist/optim.h). */
-#include "reprodist/optim.h"
+#include "optim.h"
 
 #include <math.h>
 

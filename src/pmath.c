@@ -1,6 +1,6 @@
 /* pmath: portable elementary functions (see include/reprodist/pmath.h and
  * docs/PORTABLE.md, which states each algorithm so it can be reimplemented). */
-#include "reprodist/pmath.h"
+#include "pmath.h"
 
 #include <stdint.h>
 #include <string.h>

@@ -1,11 +1,11 @@
 /* reduce: canonical shard tree (see include/reprodist/reduce.h). */
-#include "reprodist/reduce.h"
+#include "reduce.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "reprodist/log.h"
-#include "reprodist/mem.h"
+#include "log.h"
+#include "mem.h"
 
 void rd_shard_range(int64_t K, int P, int r, int64_t *lo, int64_t *hi) {
   *lo = K * r / P;

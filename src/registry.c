@@ -1,5 +1,5 @@
 /* registry: built-in and plugin layer types (see include/reprodist/registry.h). */
-#include "reprodist/registry.h"
+#include "registry.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -11,14 +11,13 @@
 #include <sys/stat.h>
 #include <xxhash.h>
 
-#include "reprodist/cfg.h"
+#include "cfg.h"
 
 /* The built-in types, declared by the one list of them. */
 #define RD_BUILTIN_LAYER(n) extern const rd_layer_type rd_layer_##n;
 #include "layers/builtin.h"
 #undef RD_BUILTIN_LAYER
 
-#define MAX_TYPES 128
 #define MAX_PLUGINS 32
 
 typedef struct {
@@ -32,8 +31,8 @@ static plugin g_plugins[MAX_PLUGINS];
 static int g_nplugins;
 static char g_plugins_text[MAX_PLUGINS * 96];
 
-static const rd_layer_type *g_types[MAX_TYPES];
-static int g_owner[MAX_TYPES]; /* -1: built in; else the index of the plugin that defines it */
+static const rd_layer_type *g_types[RD_REGISTRY_MAX_TYPES];
+static int g_owner[RD_REGISTRY_MAX_TYPES]; /* -1: built in; else the index of the plugin that defines it */
 static int g_ntypes, g_inited;
 
 
@@ -77,7 +76,7 @@ static rd_status add(const rd_layer_type *t, const char *origin, int owner, rd_e
                       "%s: layer type '%s' lacks build, forward or backward (or has stats_size without "
                       "stats_apply)",
                       origin, t->name);
-  if (g_ntypes == MAX_TYPES) return rd_err_set(err, RD_EINPUT, "%s: too many layer types", origin);
+  if (g_ntypes == RD_REGISTRY_MAX_TYPES) return rd_err_set(err, RD_EINPUT, "%s: too many layer types", origin);
   g_owner[g_ntypes] = owner;
   g_types[g_ntypes++] = t;
   return RD_OK;

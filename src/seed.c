@@ -1,5 +1,5 @@
 /* seed: hash-derived seeds and counter-based draws (see include/reprodist/seed.h). */
-#include "reprodist/seed.h"
+#include "seed.h"
 
 #include <math.h>
 #include <string.h>
@@ -8,8 +8,8 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
-#include "reprodist/log.h"
-#include "reprodist/pmath.h"
+#include "log.h"
+#include "pmath.h"
 
 static void put_le32(unsigned char *p, uint32_t v) {
   for (int k = 0; k < 4; k++) p[k] = (unsigned char)(v >> (8 * k));

@@ -1,12 +1,12 @@
 /* shard: forward and backward of the model over one shard (see include/reprodist/shard.h). */
-#include "reprodist/shard.h"
+#include "shard.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "reprodist/mem.h"
-#include "reprodist/nn.h"
+#include "mem.h"
+#include "nn.h"
 
 static int reshape(const rd_layer *L) { return (L->type->flags & RD_LAYER_RESHAPE) != 0; }
 

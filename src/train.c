@@ -1,5 +1,5 @@
 /* train: the training loop (see include/reprodist/train.h). */
-#include "reprodist/train.h"
+#include "train.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -9,17 +9,16 @@
 #include <string.h>
 #include <time.h>
 
-#include "reprodist/ckpt.h"
-#include "reprodist/comm.h"
-#include "reprodist/data.h"
-#include "reprodist/fault.h"
-#include "reprodist/fsio.h"
-#include "reprodist/fingerprint.h"
-#include "reprodist/mem.h"
-#include "reprodist/nn.h"
-#include "reprodist/shard.h"
-#include "reprodist/reduce.h"
-#include "reprodist/seed.h"
+#include "ckpt.h"
+#include "comm.h"
+#include "data.h"
+#include "fault.h"
+#include "fsio.h"
+#include "fingerprint.h"
+#include "mem.h"
+#include "shard.h"
+#include "reduce.h"
+#include "seed.h"
 
 /* ---- config ------------------------------------------------------------------- */
 

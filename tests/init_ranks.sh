@@ -184,15 +184,13 @@ rd_check "the old file was replaced by rename, not rewritten in place" test "$(r
 rd_check "no temporary files left after replacing" test -z "$(ls -A | grep '\.tmp\.')"
 
 # A crash between writing and renaming leaves the old file whole. Uses the
-# fault-injection hook of src/fsio.c (RD_FAULT_ABORT_BEFORE_RENAME=1), where present.
-if grep -q RD_FAULT_ABORT_BEFORE_RENAME "$RD_SRC/include/reprodist/fsio.h" 2>/dev/null; then
-  mkdir -p crash && cp seed7.h5 crash/w.h5
-  CRASH_SHA=$(rd_sha crash/w.h5)
-  RD_FAULT_ABORT_BEFORE_RENAME=1 run_capture 2 init "$CFG_MLP" -o crash/w.h5
-  rd_check "a crash before the rename fails the run" test "$RC" -ne 0
-  rd_check "a crash before the rename leaves the old file intact" test "$(rd_sha crash/w.h5)" = "$CRASH_SHA"
-  rm -rf crash
-fi
+# fault-injection hook of src/fault.c (RD_FAULT_ABORT_BEFORE_RENAME=1).
+mkdir -p crash && cp seed7.h5 crash/w.h5
+CRASH_SHA=$(rd_sha crash/w.h5)
+RD_FAULT_ABORT_BEFORE_RENAME=1 run_capture 2 init "$CFG_MLP" -o crash/w.h5
+rd_check "a crash before the rename fails the run" test "$RC" -ne 0
+rd_check "a crash before the rename leaves the old file intact" test "$(rd_sha crash/w.h5)" = "$CRASH_SHA"
+rm -rf crash
 
 # ---- 4. bad output paths ----------------------------------------------------------------
 # The config's own [run] output exists; a bad -o must fail before touching anything.

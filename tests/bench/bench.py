@@ -61,7 +61,7 @@ def cnn_gemm_flops():
 
 
 def shard_for(B):
-    """reprodist's default shard_size (rd_train_default_shard, include/reprodist/train.h): about B/8, a power of
+    """reprodist's default shard_size (rd_train_default_shard, src/train.h): about B/8, a power of
     two in 16..64. Every run checks it against the shard size reprodist logs."""
     s = 16
     while s < 64 and 2 * s <= B // 8:

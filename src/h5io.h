@@ -19,8 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "reprodist/log.h"
-#include "reprodist/model.h"
+#include "log.h"
+#include "model.h"
 
 #ifdef __cplusplus
 extern "C" {

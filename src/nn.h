@@ -7,8 +7,8 @@
 
 #include <stdint.h>
 
-#include "reprodist/kern.h"
-#include "reprodist/model.h"
+#include "kern.h"
+#include "model.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-#include "reprodist/model.h"
+#include "model.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -18,11 +18,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "reprodist/cfg.h"
-#include "reprodist/init.h"
-#include "reprodist/kern.h"
+#include "cfg.h"
+#include "init.h"
+#include "kern.h"
 #include "reprodist/layer.h"
-#include "reprodist/log.h"
+#include "log.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -36,7 +36,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "reprodist/log.h"
+#include "log.h"
 
 #ifdef __cplusplus
 extern "C" {

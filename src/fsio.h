@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-#include "reprodist/log.h"
+#include "log.h"
 
 #ifdef __cplusplus
 extern "C" {

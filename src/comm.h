@@ -4,15 +4,16 @@
  * Every collective here returns at once when there is one process.
  * MPI errors are returned (MPI_ERRORS_RETURN) and turned into rd_bug, never ignored.
  * No function here sums floating-point values with MPI_SUM: the only reduction that
- * reaches the weights is rd_comm_tree_allreduce, whose order is fixed by shard index. */
+ * reaches the weights is the canonical allreduce below (rd_allreduce_finish), whose
+ * order is fixed by shard index. */
 #ifndef REPRODIST_COMM_H
 #define REPRODIST_COMM_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "reprodist/log.h"
-#include "reprodist/reduce.h"
+#include "log.h"
+#include "reduce.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -54,11 +55,6 @@ int rd_comm_same_u64(uint64_t v);
 /* Host name of this process (for messages, never for results). */
 const char *rd_comm_host(void);
 
-#ifdef __cplusplus
-}
-#endif
-#endif
-
 /* ---- the canonical allreduce ------------------------------------------------------
  * Finishes a shard-tree reduction (reduce.h) across ranks, reduce-scatter style:
  * the vector is cut into np element chunks; rank c receives chunk c of every
@@ -80,4 +76,9 @@ const float *rd_allreduce_sum(rd_allreduce *a, rd_reduce *local, float *out);
 /* Benchmark-only peer: plain MPI_Allreduce(MPI_SUM) of the rank's partial sums.
  * Its bits depend on np; only the benchmark build (RD_BUILD_BENCH) has it. */
 void rd_allreduce_plain_sum(const float *in, float *out, size_t len);
+#endif
+
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -13,11 +13,11 @@
 
 #include <stddef.h>
 
-#include "reprodist/cfg.h"
-#include "reprodist/data.h"
-#include "reprodist/log.h"
-#include "reprodist/model.h"
-#include "reprodist/train.h"
+#include "cfg.h"
+#include "data.h"
+#include "log.h"
+#include "model.h"
+#include "train.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -3,7 +3,7 @@
 #ifndef REPRODIST_INSPECT_H
 #define REPRODIST_INSPECT_H
 
-#include "reprodist/log.h"
+#include "log.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -19,11 +19,14 @@
 #include <stdint.h>
 
 #include "reprodist/layer.h"
-#include "reprodist/log.h"
+#include "log.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* At most this many layer types, built-in and plugins together. */
+#define RD_REGISTRY_MAX_TYPES 128
 
 /* Registers reprodist's built-in types (once; later calls do nothing). */
 void rd_registry_init(void);

@@ -12,11 +12,11 @@
 
 #include <stdint.h>
 
-#include "reprodist/cfg.h"
-#include "reprodist/data.h"
-#include "reprodist/log.h"
-#include "reprodist/model.h"
-#include "reprodist/optim.h"
+#include "cfg.h"
+#include "data.h"
+#include "log.h"
+#include "model.h"
+#include "optim.h"
 
 #ifdef __cplusplus
 extern "C" {

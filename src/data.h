@@ -14,9 +14,9 @@
 
 #include <stdint.h>
 
-#include "reprodist/cfg.h"
+#include "cfg.h"
 #include "reprodist/layer.h"
-#include "reprodist/log.h"
+#include "log.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -10,8 +10,8 @@
 
 #include <stddef.h>
 
-#include "reprodist/kern.h"
-#include "reprodist/log.h"
+#include "kern.h"
+#include "log.h"
 
 #ifdef __cplusplus
 extern "C" {
