@@ -12,11 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reprodist/fingerprint.h"
-#include "reprodist/job.h"
-#include "reprodist/mem.h"
-#include "reprodist/model.h"
-#include "reprodist/seed.h"
+#include "fingerprint.h"
+#include "job.h"
+#include "mem.h"
+#include "model.h"
+#include "seed.h"
 
 static int write_f32(const char *dir, const char *name, const float *v, size_t n) {
   char path[4096];

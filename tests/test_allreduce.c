@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reprodist/comm.h"
-#include "reprodist/reduce.h"
-#include "reprodist/seed.h"
+#include "comm.h"
+#include "reduce.h"
+#include "seed.h"
 
 static void leaf(int64_t s, size_t len, float *v) {
   for (size_t i = 0; i < len; i++) {

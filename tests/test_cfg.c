@@ -20,9 +20,9 @@
 #include <string.h>
 #include <xxhash.h>
 
-#include "reprodist/cfg.h"
-#include "reprodist/job.h"
-#include "reprodist/registry.h"
+#include "cfg.h"
+#include "job.h"
+#include "registry.h"
 
 static int g_pass, g_fail;
 

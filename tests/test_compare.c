@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "reprodist/compare.h"
+#include "compare.h"
 
 #include "check.h"
 

@@ -23,9 +23,9 @@
 #include <string.h>
 #include <xxhash.h>
 
-#include "reprodist/init.h"
-#include "reprodist/seed.h"
-#include "reprodist/pmath.h"
+#include "init.h"
+#include "seed.h"
+#include "pmath.h"
 
 static int g_pass, g_fail;
 

@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reprodist/kern.h"
-#include "reprodist/pmath.h"
-#include "reprodist/seed.h"
+#include "kern.h"
+#include "pmath.h"
+#include "seed.h"
 
 #include "check.h"
 

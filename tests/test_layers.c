@@ -21,13 +21,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reprodist/fingerprint.h"
-#include "reprodist/job.h"
-#include "reprodist/mem.h"
-#include "reprodist/model.h"
-#include "reprodist/registry.h"
-#include "reprodist/seed.h"
-#include "reprodist/shard.h"
+#include "fingerprint.h"
+#include "job.h"
+#include "mem.h"
+#include "model.h"
+#include "registry.h"
+#include "seed.h"
+#include "shard.h"
 
 static int passes, fails;
 

@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reprodist/model.h"
-#include "reprodist/optim.h"
-#include "reprodist/seed.h"
-#include "reprodist/train.h"
+#include "model.h"
+#include "optim.h"
+#include "seed.h"
+#include "train.h"
 
 #include "check.h"
 

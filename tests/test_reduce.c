@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reprodist/reduce.h"
-#include "reprodist/seed.h"
+#include "reduce.h"
+#include "seed.h"
 
 #include "check.h"
 

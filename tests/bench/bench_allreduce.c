@@ -16,10 +16,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "reprodist/comm.h"
-#include "reprodist/mem.h"
-#include "reprodist/model.h"
-#include "reprodist/reduce.h"
+#include "comm.h"
+#include "mem.h"
+#include "model.h"
+#include "reduce.h"
 
 static double now_sec(void) {
   struct timespec ts;

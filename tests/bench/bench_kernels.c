@@ -22,15 +22,15 @@
 #include <string.h>
 #include <time.h>
 
-#include "reprodist/data.h"
-#include "reprodist/job.h"
-#include "reprodist/kern.h"
-#include "reprodist/fingerprint.h"
-#include "reprodist/mem.h"
-#include "reprodist/model.h"
-#include "reprodist/optim.h"
-#include "reprodist/reduce.h"
-#include "reprodist/shard.h"
+#include "data.h"
+#include "job.h"
+#include "kern.h"
+#include "fingerprint.h"
+#include "mem.h"
+#include "model.h"
+#include "optim.h"
+#include "reduce.h"
+#include "shard.h"
 
 /* CPU time of this thread: on a shared machine it leaves out the time other
  * processes held the core, which wall time would count. */

@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reprodist/job.h"
-#include "reprodist/mem.h"
+#include "job.h"
+#include "mem.h"
 
 /* Bounds the initializers' work per input (orthogonal is cubic). */
 #define RD_FUZZ_MAX_INIT_PARAMS 16384

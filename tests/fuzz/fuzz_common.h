@@ -12,8 +12,8 @@
 #include <sanitizer/lsan_interface.h>
 #include <unistd.h>
 
-#include "reprodist/comm.h"
-#include "reprodist/h5io.h"
+#include "comm.h"
+#include "h5io.h"
 
 static char rd_fuzz_dir[256];
 

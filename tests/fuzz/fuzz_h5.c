@@ -11,15 +11,15 @@
 #include <string.h>
 
 #include "fuzz_common.h"
-#include "reprodist/cfg.h"
-#include "reprodist/ckpt.h"
-#include "reprodist/h5io.h"
-#include "reprodist/job.h"
-#include "reprodist/mem.h"
-#include "reprodist/model.h"
-#include "reprodist/optim.h"
-#include "reprodist/seed.h"
-#include "reprodist/train.h"
+#include "cfg.h"
+#include "ckpt.h"
+#include "h5io.h"
+#include "job.h"
+#include "mem.h"
+#include "model.h"
+#include "optim.h"
+#include "seed.h"
+#include "train.h"
 
 #include <hdf5.h>
 

@@ -11,8 +11,8 @@
 #include <string.h>
 
 #include "fuzz_common.h"
-#include "reprodist/job.h"
-#include "reprodist/data.h"
+#include "job.h"
+#include "data.h"
 
 enum { N = 16, DIM = 784, CLASSES = 10 };
 

@@ -19,16 +19,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reprodist/cfg.h"
-#include "reprodist/kern.h"
-#include "reprodist/mem.h"
-#include "reprodist/model.h"
-#include "reprodist/optim.h"
-#include "reprodist/pmath.h"
-#include "reprodist/reduce.h"
-#include "reprodist/registry.h"
-#include "reprodist/seed.h"
-#include "reprodist/shard.h"
+#include "cfg.h"
+#include "kern.h"
+#include "mem.h"
+#include "model.h"
+#include "optim.h"
+#include "pmath.h"
+#include "reduce.h"
+#include "registry.h"
+#include "seed.h"
+#include "shard.h"
 
 static float val(uint64_t s, uint64_t i) { return (float)(rd_seed_uniform(rd_seed_word(s, i, 0)) * 2.0 - 1.0); }
 
