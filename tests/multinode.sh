@@ -26,6 +26,9 @@
 #     any of the cluster's namespaces.
 # Nothing waits a fixed time for a state: jobs are polled (scontrol), runs are
 # caught by their metrics or checkpoint files. Skipped (77) without root.
+# A failure explains itself: the failing run's or job's output, then the tail
+# of every daemon's log and the backtrace of any core file (every node's
+# processes may dump core), and the temporary directory is kept.
 . "${RD_TESTS:?run through ctest}/lib.sh" || exit 1
 if [ "$(id -u)" -ne 0 ]; then echo "SKIP: network namespaces need root"; exit 77; fi
 T=$RD_TMP
@@ -33,8 +36,17 @@ cd "$T" || exit 1
 PY=${RD_PYTHON:-/usr/bin/python3}
 CL=$RD_SRC/launch/cluster
 export RD_CLUSTER_DIR=$T/cluster REPRODIST
-cleanup() { "$CL" down >/dev/null 2>&1; rm -rf "$RD_TMP"; }
-trap cleanup EXIT
+rd_cleanup_hook() {
+  if [ "$RD_FAILS" -gt 0 ] || [ "$1" -ne 0 ]; then
+    echo "==== multinode diagnostics: the daemons' logs, then core files"
+    if [ -s "$RD_CLUSTER_DIR/nodes" ]; then "$CL" logs 40; else cat "$T/cluster-logs.txt" 2>/dev/null; fi
+    rd_core_report "$T"
+  fi
+  "$CL" down >/dev/null 2>&1
+}
+# Jobs this run starts (printed at the end): sbatch jobs, direct srun steps,
+# mpirun jobs across nodes.
+NSB=0 NSRUN=0 NMPI=0
 
 t0=$(date +%s%N)
 "$CL" up 3 >up.txt 2>&1
@@ -68,6 +80,7 @@ sbatch_run() {
   shift
   local id
   id=$(on n1 sbatch --parsable "${sa[@]}" -o "$T/$name.out" "$RD_SRC/launch/slurm/train.sbatch" "$@")
+  NSB=$((NSB + 1))
   sb_wait "$id"
 }
 
@@ -99,7 +112,7 @@ for src in idx hdf5; do
       rd_pass "$src: $3: the single-host sha256"
     else
       rd_fail "$src: $3: exit $2, sha256 $( [ -s "$T/$1.h5" ] && rd_sha "$T/$1.h5"), want $REF"
-      tail -n 25 "$T/$1.out" | sed 's/^/    /'
+      rd_show "$T/$1.out"
     fi
   }
   on n1 "${MPI[@]}" --host n1 -np 1 "$REPRODIST" "${A[@]}" -o "$T/$src-1x1.h5" >"$T/$src-1x1.out" 2>&1
@@ -108,6 +121,7 @@ for src in idx hdf5; do
   same "$src-2x1" $? "mpirun --host n1,n2, 2 nodes x 1 rank"
   on n1 "${MPI[@]}" --host n1:2,n2:2,n3:2 -np 6 "$REPRODIST" "${A[@]}" -o "$T/$src-3x2.h5" >"$T/$src-3x2.out" 2>&1
   same "$src-3x2" $? "mpirun --host n1:2,n2:2,n3:2, 3 nodes x 2 ranks"
+  NMPI=$((NMPI + 2))
   for layout in "1 1" "2 1" "3 2"; do
     set -- $layout
     sbatch_run "$src-sb$1" -N "$1" --ntasks-per-node "$2" -- "${A[@]}" -o "$T/$src-sb$1.h5"
@@ -115,10 +129,12 @@ for src in idx hdf5; do
     [ "$STATE" = COMPLETED ] && [ "$JRC" = 0 ] && grep -q "on $1 node(s), $(($1 * $2)) task(s)" "$T/$src-sb$1.out" && r=0
     same "$src-sb$1" $r "sbatch -N $1 --ntasks-per-node $2 train.sbatch ($STATE, exit $JRC)"
   done
-  # (PMIX_MCA_gds=hash as in train.sbatch: PMIx 4.2.2's gds/shmem crashes now and then)
-  on n1 env PMIX_MCA_gds=hash timeout -k 5 "$RD_LIMIT" srun -N 3 --ntasks-per-node 2 --mpi=pmix "$REPRODIST" "${A[@]}" \
+  # Plain srun, as a user types it: the cluster's mpi.conf makes its PMIx
+  # barriers real ones across nodes (launch/cluster, PMIxCollFence=ring).
+  on n1 timeout -k 5 "$RD_LIMIT" srun -N 3 --ntasks-per-node 2 --mpi=pmix "$REPRODIST" "${A[@]}" \
     -o "$T/$src-srun.h5" >"$T/$src-srun.out" 2>&1
   same "$src-srun" $? "srun -N 3 --ntasks-per-node 2 --mpi=pmix"
+  NSRUN=$((NSRUN + 1))
 done
 # The convnet with BatchNormalization and dropout (IDX subset): 3 nodes x 2
 # ranks with mpirun and under sbatch give the single-host file.
@@ -128,11 +144,14 @@ rd_run 2 "${CNN[@]}" -o "$T/cnn-host.h5" >"$T/cnn-host.out" 2>&1
 CREF=$( [ -s "$T/cnn-host.h5" ] && rd_sha "$T/cnn-host.h5")
 rd_check "convnet: single-host reference at np 2 (exit 0)" test -n "$CREF"
 on n1 "${MPI[@]}" --host n1:2,n2:2,n3:2 -np 6 "$REPRODIST" "${CNN[@]}" -o "$T/cnn-3x2.h5" >"$T/cnn-3x2.out" 2>&1
-rd_check "convnet: mpirun --host n1:2,n2:2,n3:2 (exit $?): the single-host sha256" \
+RC=$?
+NMPI=$((NMPI + 1))
+rd_check_out "$T/cnn-3x2.out" "convnet: mpirun --host n1:2,n2:2,n3:2 (exit $RC): the single-host sha256" \
   bash -c "[ -s '$T/cnn-3x2.h5' ] && [ \"\$(sha256sum < '$T/cnn-3x2.h5' | cut -d' ' -f1)\" = '$CREF' ]"
 sbatch_run cnn-sb3 -N 3 --ntasks-per-node 2 -- "${CNN[@]}" -o "$T/cnn-sb3.h5"
-rd_check "convnet: sbatch -N 3 train.sbatch ($STATE, exit $JRC): the single-host sha256" \
+rd_check_out "$T/cnn-sb3.out" "convnet: sbatch -N 3 train.sbatch ($STATE, exit $JRC): the single-host sha256" \
   bash -c "[ '$STATE' = COMPLETED ] && [ -s '$T/cnn-sb3.h5' ] && [ \"\$(sha256sum < '$T/cnn-sb3.h5' | cut -d' ' -f1)\" = '$CREF' ]"
+NMPI=$((NMPI + 1))
 rd_check "the 3-node runs ran on 3 host names (n1 n2 n3)" \
   test "$(on n1 "${MPI[@]}" --host n1:2,n2:2,n3:2 -np 6 hostname | sort -u | tr '\n' ' ')" = "n1 n2 n3 "
 echo "  [${SECONDS}s] layouts"
@@ -145,11 +164,11 @@ for c in "1 3 2xn1" "2 4 2xn1,2xn2" "3 4 2xn1,2xn2,2xn3"; do
   N=$1 L=$2
   id=$(on n1 sbatch --parsable -N "$1" --ntasks-per-node 2 -o "$T/check$1.out" "$RD_SRC/launch/slurm/repro-check.sbatch" \
     "$FM" "${SUB[@]}" --set train.epochs=1)
+  NSB=$((NSB + 1))
   sb_wait "$id"
-  rd_check "repro-check.sbatch -N $1: job completed, IDENTICAL across $2 layouts ($STATE, exit $JRC)" \
+  rd_check_out "$T/check$1.out" "repro-check.sbatch -N $1: job completed, IDENTICAL across $2 layouts ($STATE, exit $JRC)" \
     eval '[ "$STATE" = COMPLETED ] && grep -q "IDENTICAL across $L layouts" "$T/check$N.out"'
   rd_check "repro-check.sbatch -N $1: all its tasks ran on $3" grep -qE "^nall-tall .* $3\$" "$T/check$1.out"
-  [ "$STATE" = COMPLETED ] || sed 's/^/    /' "$T/check$1.out"
 done
 rd_check "repro-check.sbatch -N 3: one task per node ran on n1, n2 and n3" \
   grep -qE "^nall-t1pn .* 1xn1,1xn2,1xn3$" "$T/check3.out"
@@ -175,16 +194,17 @@ K=$T/K
 on n1 "${MPI[@]}" --host n1:2,n2:2,n3:2 -np 6 "$REPRODIST" "$FM" "${SUB[@]}" --set train.epochs=$LONG \
   --set "run.checkpoint_dir=$K" --set "run.checkpoint_every=16 steps" -o "$T/dead.h5" >"$T/dead.out" 2>&1 &
 JOB=$!
+NMPI=$((NMPI + 1))
 deadline=$((SECONDS + RD_LIMIT))
 until [ -e "$K/ckpt-000000000032.h5" ] || ! kill -0 $JOB 2>/dev/null || [ $SECONDS -ge $deadline ]; do sleep 0.05; done
 VICTIMS=$(for p in $("$CL" pids n2); do [ "$(cat /proc/$p/comm 2>/dev/null)" = reprodist ] && echo "$p"; done)
-rd_check "dead node: found n2's 2 rank processes in its namespace ($(echo $VICTIMS))" test "$(echo $VICTIMS | wc -w)" -eq 2
+rd_check_out "$T/dead.out" "dead node: found n2's 2 rank processes in its namespace ($(echo $VICTIMS))" test "$(echo $VICTIMS | wc -w)" -eq 2
 t0=$(date +%s%N)
 [ -n "$VICTIMS" ] && kill -KILL $VICTIMS
 wait $JOB
 RC=$?
 MS=$((($(date +%s%N) - t0) / 1000000))
-rd_check "dead node: the job ends on every node within 10 s of the kill (exit $RC, not a timeout; ${MS} ms)" \
+rd_check_out "$T/dead.out" "dead node: the job ends on every node within 10 s of the kill (exit $RC, not a timeout; ${MS} ms)" \
   test "$RC" -ne 0 -a "$RC" -ne 124 -a "$MS" -lt 10000
 LEFT=$(for n in n1 n2 n3; do rank_procs $n; done)
 rd_check "dead node: no reprodist or Open MPI process is left on any node (found: $(echo $LEFT))" test -z "$LEFT"
@@ -198,7 +218,8 @@ ref_epochs "$E"
 on n1 "${MPI[@]}" --host n1:2,n3:2 -np 4 "$REPRODIST" "$FM" "${SUB[@]}" --set train.epochs="$E" \
   --set "run.checkpoint_dir=$K" --resume "$K/$NEWEST" -o "$T/dead_res.h5" >"$T/dead_res.out" 2>&1
 RC=$?
-rd_check "dead node: $NEWEST resumed on 2 nodes x 2 ranks gives the uninterrupted $E-epoch sha256 (exit $RC)" \
+NMPI=$((NMPI + 1))
+rd_check_out "$T/dead_res.out" "dead node: $NEWEST resumed on 2 nodes x 2 ranks gives the uninterrupted $E-epoch sha256 (exit $RC)" \
   test "$RC" -eq 0 -a -n "$REF" -a "$(rd_sha "$T/dead_res.h5" 2>/dev/null)" = "$REF"
 echo "  [${SECONDS}s] dead node"
 
@@ -207,34 +228,39 @@ P=$T/P
 id=$(on n1 sbatch --parsable -N 3 --ntasks-per-node 2 -o "$T/pre.out" "$RD_SRC/launch/slurm/train.sbatch" \
   "$FM" "${SUB[@]}" --set train.epochs=$LONG --set "run.checkpoint_dir=$P" --set "run.metrics=$T/pre.jsonl" \
   -o "$T/pre.h5")
+NSB=$((NSB + 1))
 deadline=$((SECONDS + 3 * RD_LIMIT))
 until [ -s "$T/pre.jsonl" ] || [ $SECONDS -ge $deadline ] ||
   ! on n1 scontrol show job "$id" 2>/dev/null | grep -qE 'JobState=(PENDING|CONFIGURING|RUNNING)'; do sleep 0.05; done
+rd_check_out "$T/pre.out" "preemption: the 3-node job is running and has finished epoch 1 when it is signalled" \
+  eval 'on n1 scontrol show job "$id" | grep -q JobState=RUNNING && [ -s "$T/pre.jsonl" ]'
 on n1 scancel --signal=TERM "$id"
 sb_wait "$id"
 CK=$(grep -o 'checkpoint [^;]*ckpt-[0-9]*\.h5;' "$T/pre.out" | head -1 | sed 's/^checkpoint //; s/;$//')
-rd_check "preemption: the job exits 3 ($STATE, exit $JRC) and names its checkpoint (${CK:-none})" \
+rd_check_out "$T/pre.out" "preemption: the job exits 3 ($STATE, exit $JRC) and names its checkpoint (${CK:-none})" \
   test "$JRC" = 3 -a -n "$CK" -a -s "$CK"
 E=$(rd_stop_epoch "$T/pre.out")
 rd_check "preemption: stopped long before the end (epoch ${E:-?} of $LONG), no weights written" \
   test "${E:-0}" -ge 2 -a "${E:-0}" -le $((LONG / 10)) -a ! -e "$T/pre.h5"
-[ -n "$E" ] || { E=2; sed 's/^/    /' "$T/pre.out" | tail -8; }
+[ -n "$E" ] || E=2
 ref_epochs "$E"
 sbatch_run pre_res -N 1 --ntasks-per-node 1 -- "$FM" "${SUB[@]}" --set train.epochs="$E" \
   --set "run.checkpoint_dir=$P" --set "run.metrics=$T/pre.jsonl" --resume "$CK" -o "$T/pre.h5"
-rd_check "preemption: resumed under sbatch -N 1 to the uninterrupted $E-epoch sha256 ($STATE, exit $JRC)" \
+rd_check_out "$T/pre_res.out" "preemption: resumed under sbatch -N 1 to the uninterrupted $E-epoch sha256 ($STATE, exit $JRC)" \
   test "$STATE" = COMPLETED -a -n "$REF" -a "$(rd_sha "$T/pre.h5" 2>/dev/null)" = "$REF"
 echo "  [${SECONDS}s] preemption"
 
 # ---- 5. down, with a job still running -----------------------------------------------------------
 id=$(on n1 sbatch --parsable -N 3 --ntasks-per-node 2 -o "$T/last.out" "$RD_SRC/launch/slurm/train.sbatch" \
   "$FM" "${SUB[@]}" --set train.epochs=$LONG --set "run.metrics=$T/last.jsonl" -o "$T/last.h5")
+NSB=$((NSB + 1))
 deadline=$((SECONDS + 3 * RD_LIMIT))
 until [ -s "$T/last.jsonl" ] || [ $SECONDS -ge $deadline ]; do sleep 0.05; done
 RUNNING=$(for n in n1 n2 n3; do rank_procs $n; done | wc -l)
-rd_check "down: a 3-node job is running when the cluster is taken down ($RUNNING rank and launcher processes)" \
+rd_check_out "$T/last.out" "down: a 3-node job is running when the cluster is taken down ($RUNNING rank and launcher processes)" \
   test "$RUNNING" -ge 6
 INOS=$(for n in sw n1 n2 n3; do readlink "/proc/$(cat "$RD_CLUSTER_DIR/$n/pid")/ns/net"; done)
+"$CL" logs 40 >"$T/cluster-logs.txt" 2>&1   # for the diagnostics, should a check fail
 "$CL" down >down.txt 2>&1
 RC=$?
 left=0
@@ -244,4 +270,5 @@ for q in /proc/[0-9]*; do
 done
 rd_check "launch/cluster down: exit $RC, no process left in the cluster's namespaces ($left), its state removed" \
   test "$RC" -eq 0 -a "$left" -eq 0 -a ! -e "$RD_CLUSTER_DIR"
+echo "jobs started: $NSB sbatch, $NSRUN srun (3 nodes), $NMPI mpirun across nodes"
 rd_finish

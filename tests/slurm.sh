@@ -3,7 +3,8 @@
 # packages) with a minimal config in a temporary directory, submits
 # launch/slurm/train.sbatch and launch/slurm/repro-check.sbatch with sbatch,
 # waits for them, checks their results against a plain mpirun run, and stops
-# the daemons it started, by their PIDs. Skipped (exit 77, shown by ctest as
+# the daemons it started, by their PIDs. A failure prints the daemons' logs and
+# the backtrace of any core file, and keeps the temporary directory. Skipped (exit 77, shown by ctest as
 # "Skipped") when the Slurm or munge packages are missing; launch/deps --test
 # installs them, so CI runs it.
 . "${RD_TESTS:?run through ctest}/lib.sh" || exit 1
@@ -34,9 +35,20 @@ stop_daemons() {
     while kill -0 "$p" 2> /dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
     kill -9 "$p" 2> /dev/null
   done
-  rm -rf "$T"
 }
-[ -n "${RD_KEEP:-}" ] || trap stop_daemons EXIT
+rd_cleanup_hook() {
+  if [ "$RD_FAILS" -gt 0 ] || [ "$1" -ne 0 ]; then
+    echo "==== slurm diagnostics: the daemons' logs, then core files"
+    for f in "$T/slurmctld.log" "$T/slurmd.log" "$T/munge/munged.log"; do
+      echo "---- $f (last 40 lines)"
+      tail -n 40 "$f" 2> /dev/null
+    done
+    rd_core_report "$T"
+  fi
+  [ -n "${RD_KEEP:-}" ] || stop_daemons
+}
+# Every process this test starts may dump core (Slurm passes the limit on to jobs).
+ulimit -c unlimited 2> /dev/null
 
 # munge with its own key and socket, so a system munged is left alone.
 dd if=/dev/urandom of="$T/munge/munge.key" bs=1024 count=1 status=none
