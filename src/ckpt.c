@@ -213,6 +213,7 @@ rd_status rd_ckpt_write(const char *dir, int keep, const rd_model *m, const floa
     else if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
       rd_err_set(err, RD_EINPUT, "%s: a directory stands where the checkpoint file goes; remove it", path);
     else {
+      rd_fs_clean_stale_tmps(dir, "ckpt-", 1);
       snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
       const uint64_t md = rd_ckpt_model_digest(m);
       hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);

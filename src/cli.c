@@ -17,6 +17,7 @@
 #include "job.h"
 #include "log.h"
 #include "mem.h"
+#include "sig.h"
 
 #define RD_MAX_SETS 256
 #define RD_MAX_CONFIG_BYTES (16u << 20)
@@ -262,6 +263,16 @@ static rd_status cmd_seeds(const rd_model *m) {
   return RD_OK;
 }
 
+/* A command that completed although a signal arrived (while the final weights
+ * were written, or after training's last step): its output is whole, and the
+ * job still exits 3 on every rank, as a stopped one does. */
+static rd_status late_signal(const char *cmd) {
+  rd_comm_flag_begin(rd_sig_pending() != 0);
+  if (!rd_comm_flag_end()) return RD_OK;
+  rd_warn0("reprodist: stopped by a signal after '%s' had done its work: its output is complete", cmd);
+  return RD_STOPPED;
+}
+
 int rd_cli_main(int argc, char **argv) {
   rd_err err = {0};
   cli_args a;
@@ -302,6 +313,7 @@ int rd_cli_main(int argc, char **argv) {
       st = cmd_train(&a, &job, &err);
   }
   rd_comm_agree(&err);
+  if (err.code == RD_OK && st == RD_OK) st = late_signal(a.cmd);
   rd_err_print0(&err);
   rd_job_free(&job);
   /* RD_STOPPED carries no error message: the loop already said what to do. */

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 const rd_fault *rd_fault_get(void) {
   static rd_fault f;
@@ -15,7 +17,21 @@ const rd_fault *rd_fault_get(void) {
     int r;
     unsigned long long step;
     if (d && sscanf(d, "%d:%llu", &r, &step) == 2 && r >= 0) f.diverge_rank = r, f.diverge_step = step;
+    const char *p = getenv("RD_FAULT_PAUSE_BEFORE_RENAME");
+    f.pause_before_rename = p && *p ? p : NULL;
     loaded = 1;
   }
   return &f;
+}
+
+void rd_fault_pause(void) {
+  const char *p = rd_fault_get()->pause_before_rename;
+  if (!p) return;
+  char path[4096];
+  snprintf(path, sizeof path, "%s.paused", p);
+  FILE *f = fopen(path, "w");
+  if (f) fclose(f);
+  snprintf(path, sizeof path, "%s.go", p);
+  const struct timespec tick = {0, 10000000};
+  while (access(path, F_OK) != 0) nanosleep(&tick, NULL); /* the test's own clock decides */
 }

@@ -1,9 +1,12 @@
 /* fsio: atomic replace (see include/reprodist/fsio.h). */
 #include "fsio.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +24,7 @@ rd_status rd_fs_commit(const char *tmp, const char *path, rd_err *err) {
   }
   close(fd);
   if (rd_fault_get()->abort_before_rename) abort();
+  rd_fault_pause();
   if (rename(tmp, path) != 0)
     return rd_err_set(err, RD_EINPUT, "%s: could not move the new file into place (%s)", path, strerror(errno));
   char *dup = strdup(path);
@@ -28,6 +32,41 @@ rd_status rd_fs_commit(const char *tmp, const char *path, rd_err *err) {
   if (dfd >= 0) fsync(dfd), close(dfd);
   free(dup);
   return RD_OK;
+}
+
+/* 1 if name is STEM[middle].tmp.PID (middle empty unless any_middle); sets *pid. */
+static int stale_name(const char *name, const char *stem, int any_middle, long *pid) {
+  size_t ls = strlen(stem);
+  if (strncmp(name, stem, ls) != 0) return 0;
+  const char *t = strstr(name + ls, ".tmp.");
+  if (!t || (!any_middle && t != name + ls)) return 0;
+  while (strstr(t + 5, ".tmp.")) t = strstr(t + 5, ".tmp."); /* the last one */
+  char *end;
+  errno = 0;
+  *pid = strtol(t + 5, &end, 10);
+  return t[5] >= '0' && t[5] <= '9' && *end == '\0' && errno == 0 && *pid > 0;
+}
+
+void rd_fs_clean_stale_tmps(const char *dir, const char *stem, int any_middle) {
+  DIR *d = opendir(dir);
+  if (!d) return;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    long pid;
+    if (!stale_name(e->d_name, stem, any_middle, &pid)) continue;
+    char path[4096];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    if (pid != (long)getpid() && (kill((pid_t)pid, 0) == 0 || errno == EPERM)) {
+      rd_warn0("reprodist: %s is being written by process %ld, another run writing to the same place; left alone",
+               path, pid);
+    } else if (unlink(path) == 0) {
+      rd_warn0("reprodist: removed %s (%lld bytes), left by an earlier run that stopped while writing it", path,
+               (long long)st.st_size);
+    }
+  }
+  closedir(d);
 }
 
 /* Appends s to buf, single-quoted when it holds anything a shell would interpret. */

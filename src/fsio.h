@@ -18,6 +18,14 @@ extern "C" {
  * between the fsync and the rename. */
 rd_status rd_fs_commit(const char *tmp, const char *path, rd_err *err);
 
+/* Temporary files a process that died while writing left behind: in dir, each
+ * entry named STEM.tmp.PID (with any_middle: STEM*.tmp.PID, e.g. the
+ * ckpt-<step>.h5.tmp.PID of a checkpoint directory) whose PID is no running
+ * process here is removed, with a warning naming it and its size. One whose
+ * PID runs is left alone and named (another run writing to the same place).
+ * Rank 0 only; not collective. */
+void rd_fs_clean_stale_tmps(const char *dir, const char *stem, int any_middle);
+
 /* Appends s to the NUL-terminated buf (n bytes), after a space unless buf is
  * empty, single-quoted when a shell would otherwise split or expand it. */
 void rd_fs_shell_append(char *buf, size_t n, const char *s);

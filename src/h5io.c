@@ -264,6 +264,10 @@ static rd_status prepare_output(const char *path, const char *tmp, int keep, off
     else if (!S_ISDIR(st.st_mode))
       rd_err_set(err, RD_EINPUT, "%s: '%s' is not a directory", path, dir);
     else {
+      char *dup2 = strdup(path);
+      RD_ASSERT(dup2 != NULL, "out of memory");
+      rd_fs_clean_stale_tmps(dir, basename(dup2), 0);
+      free(dup2);
       int fd = open(tmp, O_CREAT | O_EXCL | O_WRONLY, 0644);
       if (fd < 0)
         rd_err_set(err, RD_EINPUT, "%s: cannot create a file in '%s' (%s); choose a writable place with -o", path,

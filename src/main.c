@@ -2,10 +2,12 @@
 #include "cli.h"
 #include "comm.h"
 #include "h5io.h"
+#include "sig.h"
 
 #include <unistd.h>
 
 int main(int argc, char **argv) {
+  rd_sig_install(); /* before MPI_Init: a signal during start-up is noted, not fatal */
   rd_comm_init(&argc, &argv);
   rd_h5_quiet();
   int code = rd_cli_main(argc, argv);

@@ -3,7 +3,6 @@
 
 #include <inttypes.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,9 +15,10 @@
 #include "fsio.h"
 #include "fingerprint.h"
 #include "mem.h"
-#include "shard.h"
 #include "reduce.h"
 #include "seed.h"
+#include "shard.h"
+#include "sig.h"
 
 /* ---- config ------------------------------------------------------------------- */
 
@@ -99,28 +99,6 @@ rd_status rd_train_spec_check(const rd_train_spec *t, const rd_model *m, const r
                       "('%s' has %s)",
                       it ? rd_cfg_where(c, it, -1, w, sizeof w) : c->path, last->name, rd_act_name(last->act));
   return RD_OK;
-}
-
-/* ---- signals ------------------------------------------------------------------------ */
-
-static volatile sig_atomic_t g_signal;
-
-static void on_signal(int sig) {
-  g_signal = sig;
-  signal(sig, SIG_DFL); /* a second one ends the process at once */
-}
-
-static void catch_signals(void) {
-  g_signal = 0;
-  signal(SIGTERM, on_signal);
-  signal(SIGINT, on_signal);
-  signal(SIGUSR1, on_signal);
-}
-
-static void release_signals(void) {
-  signal(SIGTERM, SIG_DFL);
-  signal(SIGINT, SIG_DFL);
-  signal(SIGUSR1, SIG_DFL);
 }
 
 /* ---- the loop ------------------------------------------------------------------------ */
@@ -401,7 +379,7 @@ static rd_status trainer_step(trainer *tr, rd_err *err) {
   const rd_train_spec *t = tr->t;
   const size_t G = tr->G, M = tr->M;
   const int64_t b = tr->batch, bn = tr->train.n - b * tr->B < tr->B ? tr->train.n - b * tr->B : tr->B;
-  rd_comm_flag_begin(g_signal != 0); /* completes behind the step's compute */
+  rd_comm_flag_begin(rd_sig_pending() != 0); /* completes behind the step's compute */
   const double tp0 = tr->profile ? now_sec() : 0.0;
   my_shards(&tr->k, &tr->train, tr->perm + b * tr->B, bn, tr->params, 1, tr->iteration, &tr->red, err);
   const double tp1 = tr->profile ? now_sec() : 0.0;
@@ -491,14 +469,12 @@ rd_status rd_train_run(const rd_train_spec *t, const rd_train_ctl *ctl, const rd
     trainer_free(&tr);
     return err->code;
   }
-  catch_signals();
   while (tr.epoch < t->epochs) {
     trainer_begin_epoch(&tr);
     while (tr.batch < tr.nb && !trainer_step(&tr, err) && !tr.stopped) {
     }
     if (err->code || tr.stopped || trainer_end_epoch(&tr, err)) break;
   }
-  release_signals();
   if (tr.profile && tr.prof[3] > 0) {
     rd_log_all("profile: %.0f steps, ms per step: shards %.3f  reduction %.3f  optimizer %.3f", tr.prof[3],
                1e3 * tr.prof[0] / tr.prof[3], 1e3 * tr.prof[1] / tr.prof[3], 1e3 * tr.prof[2] / tr.prof[3]);

@@ -28,6 +28,21 @@
 #     weights are written; a checkpoint is never written from diverged replicas.
 #     At np 1 there is no replica to compare: RANK 1 does nothing (same
 #     weights), RANK 0 silently changes the result (exit 0; a known limit).
+#  e. A signal at any moment (src/sig.c): the handlers stand from the start of
+#     main to the exit. Moments are made certain with RD_FAULT_PAUSE_BEFORE_RENAME
+#     (rank 0 stops in a file commit until the test says go), never by timing.
+#     e1. A rank's first signal after the job decided to stop (Slurm signals
+#         each node's ranks separately; a late one killed its ranks, exit 143
+#         of the whole job): SIGTERM to one rank, and when rank 0 is committing
+#         the stop's checkpoint, to the other: exit 3, the one checkpoint.
+#     e2. SIGTERM as soon as the ranks have their handlers (start-up): exit 3,
+#         a checkpoint and the resume line.
+#     e3. SIGTERM to every rank while the final weights are being committed:
+#         the write finishes (the uninterrupted run's sha256, no temporary
+#         left), a line says so, exit 3.
+#     e4. Temporary files of a run that died while writing (its PID runs no
+#         more) are removed with a warning naming them, next to the weights
+#         and in the checkpoint directory; one whose PID runs is left alone.
 . "${RD_TESTS:?run through ctest}/lib.sh" || exit 1
 
 cd "$RD_TMP" || exit 1
@@ -258,4 +273,73 @@ rd_check "np 1, RD_FAULT_DIVERGE=1:5 (no rank 1): exit 0 and the normal weights"
 rd_check "np 1, RD_FAULT_DIVERGE=0:5: exit 0 (nothing to compare against) but other weights (the fault fired)" \
   test "$(cat div_np1_r0.rc)" -eq 0 -a -s div_np1_r0.h5 -a "$(rd_sha div_np1_r0.h5 2>/dev/null)" != "$SYN_REF"
 echo "  [${SECONDS}s] divergence"
+
+# ---- e. a signal at any moment ----------------------------------------------------------------------------
+# wait_file F JOB: until F exists, or JOB ended, or RD_LIMIT passed (a hang).
+wait_file() {
+  local deadline=$((SECONDS + RD_LIMIT))
+  until [ -e "$1" ] || ! kill -0 "$2" 2>/dev/null || [ $SECONDS -ge $deadline ]; do sleep 0.05; done
+}
+# e1. late first signal on one rank
+mkcfg "$T/late.cfg" "$LONG"
+RD_RUN_FLAGS="-x RD_FAULT_PAUSE_BEFORE_RENAME=$T/late.pause" \
+  rd_run 2 "$T/late.cfg" --set "run.metrics=$T/late.jsonl" -o "$T/late.h5" >late.out 2>late.err &
+job=$!
+wait_file "$T/late.jsonl" $job
+read -r P1 P2 <<<"$(rank_pids "$T/late.h5" | tr '\n' ' ')"
+[ -n "$P1" ] && kill -TERM "$P1"
+wait_file "$T/late.pause.paused" $job
+ALIVE=0
+[ -n "$P2" ] && kill -0 "$P2" 2>/dev/null && ALIVE=1 && kill -TERM "$P2"
+touch "$T/late.pause.go"
+wait $job
+RC=$?
+rd_check "late signal: the other rank was alive and got its first SIGTERM after the stop was decided" test "$ALIVE" -eq 1
+rd_check_out "$T/late.err" "late signal: exit 3 (not 143), one checkpoint, the resume line" \
+  eval '[ "$RC" -eq 3 ] && [ "$(ls late.h5.ckpt | wc -l)" -eq 1 ] && grep -q "stopped by a signal after step" late.err'
+# e2. start-up: signalled once the handlers are installed (SigCgt has SIGTERM, bit 15)
+caught_term() { local m; m=$(sed -n 's/^SigCgt:\s*//p' "/proc/$1/status" 2>/dev/null); [ -n "$m" ] && (( 0x$m & 0x4000 )); }
+mkcfg "$T/early.cfg" "$LONG"
+rd_run 2 "$T/early.cfg" -o "$T/early.h5" >early.out 2>early.err &
+job=$!
+deadline=$((SECONDS + RD_LIMIT))
+until [ "$(for p in $(rank_pids "$T/early.h5"); do caught_term "$p" && echo "$p"; done | wc -l)" -eq 2 ] ||
+  ! kill -0 $job 2>/dev/null || [ $SECONDS -ge $deadline ]; do sleep 0.01; done
+kill -TERM $(rank_pids "$T/early.h5") 2>/dev/null
+wait $job
+RC=$?
+rd_check_out "$T/early.err" "start-up signal: exit 3 with the resume line and a checkpoint (exit $RC)" \
+  eval '[ "$RC" -eq 3 ] && grep -q "stopped by a signal after step" early.err && [ -n "$(ls early.h5.ckpt 2>/dev/null)" ]'
+# e3. during the final weights write
+rd_run 2 "$SYN" -o "$T/fw_ref.h5" >fw_ref.out 2>&1
+RD_RUN_FLAGS="-x RD_FAULT_PAUSE_BEFORE_RENAME=$T/fw.pause" rd_run 2 "$SYN" -o "$T/fw.h5" >fw.out 2>fw.err &
+job=$!
+wait_file "$T/fw.pause.paused" $job
+NFW=$(rank_pids "$T/fw.h5" | wc -w)
+kill -TERM $(rank_pids "$T/fw.h5") 2>/dev/null
+touch "$T/fw.pause.go"
+wait $job
+RC=$?
+rd_check "final write: both ranks were signalled while the weights were being committed ($NFW)" test "$NFW" -eq 2
+rd_check_out "$T/fw.err" "final write: exit 3, 'its output is complete', the uninterrupted sha256, no temporary (exit $RC)" \
+  eval '[ "$RC" -eq 3 ] && grep -q "stopped by a signal after .train. had done its work: its output is complete" fw.err &&
+        [ "$(rd_sha fw.h5 2>/dev/null)" = "$(rd_sha fw_ref.h5)" ] && [ -z "$(ls | grep "^fw\.h5\.tmp")" ]'
+# e4. stale temporaries
+DEAD=$(( $(cat /proc/sys/kernel/pid_max) + 1 ))   # no process can have it
+sleep 1000 &
+LIVE=$!
+mkdir -p "$T/SK"
+printf 'debris' >"$T/st.h5.tmp.$DEAD"
+printf 'busy' >"$T/st.h5.tmp.$LIVE"
+printf 'debris' >"$T/SK/ckpt-000000000004.h5.tmp.$DEAD"
+rd_run 1 "$SYN" --set "run.checkpoint_dir=$T/SK" -o "$T/st.h5" >st.out 2>st.err
+RC=$?
+kill $LIVE 2>/dev/null
+rd_check_out "$T/st.err" "stale temporaries: the dead run's are removed, each named in a warning (exit $RC)" \
+  eval '[ "$RC" -eq 0 ] && [ ! -e "$T/st.h5.tmp.$DEAD" ] && [ ! -e "$T/SK/ckpt-000000000004.h5.tmp.$DEAD" ] &&
+        grep -qF "removed $T/st.h5.tmp.$DEAD (6 bytes), left by an earlier run that stopped while writing it" st.err &&
+        grep -qF "removed $T/SK/ckpt-000000000004.h5.tmp.$DEAD (6 bytes)" st.err'
+rd_check_out "$T/st.err" "stale temporaries: one whose process runs is left alone and named" \
+  eval '[ -e "$T/st.h5.tmp.$LIVE" ] && grep -qF "$T/st.h5.tmp.$LIVE is being written by process $LIVE" st.err'
+echo "  [${SECONDS}s] any moment"
 rd_finish
