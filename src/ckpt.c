@@ -14,6 +14,7 @@
 #include <xxhash.h>
 
 #include "comm.h"
+#include "fault.h"
 #include "fsio.h"
 #include "h5io.h"
 
@@ -216,6 +217,17 @@ rd_status rd_ckpt_write(const char *dir, int keep, const rd_model *m, const floa
       rd_fs_clean_stale_tmps(dir, "ckpt-", 1);
       snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
       const uint64_t md = rd_ckpt_model_digest(m);
+      /* The data, the strings and generous room for HDF5's metadata. */
+      const long long need = (long long)((m->nparams + nopt) * sizeof(float)) + CKPT_HEADER + 65536 +
+                             (id->fingerprint ? (long long)strlen(id->fingerprint) : 0) +
+                             (id->plugins ? (long long)strlen(id->plugins) : 0);
+      int rc = rd_fs_reserve(tmp, need);
+      if (rc == ENOSPC || rc == EDQUOT) {
+        rd_err_set(err, RD_EINPUT,
+                   "%s: not enough free space in '%s' for the checkpoint (%lld bytes); older ones are intact", path,
+                   dir, need);
+        return rd_comm_agree(err);
+      }
       hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
       H5Pset_obj_track_times(fcpl, 0);
       H5Pset_userblock(fcpl, CKPT_HEADER);
@@ -223,6 +235,7 @@ rd_status rd_ckpt_write(const char *dir, int keep, const rd_model *m, const floa
       H5Pclose(fcpl);
       int bad = f < 0;
       if (!bad) {
+        rd_fault_pause("ckpt_write");
         bad |= write_vec(f, "params", params, m->nparams);
         bad |= write_vec(f, "optimizer_state", opt, nopt);
         bad |= rd_h5_attr_str(f, "format", CKPT_FORMAT);
@@ -237,7 +250,7 @@ rd_status rd_ckpt_write(const char *dir, int keep, const rd_model *m, const floa
         bad |= rd_h5_attr_str(f, "fingerprint", id->fingerprint ? id->fingerprint : "");
         if (id->plugins && *id->plugins) bad |= rd_h5_attr_str(f, "plugins", id->plugins);
         bad |= rd_h5_attr_u64(f, "checksum", checksum(params, m->nparams, opt, nopt, st, id->config_digest, md));
-        bad |= H5Fclose(f) < 0;
+        if (H5Fclose(f) < 0) bad = 1, rd_h5_mark_close_failed();
         if (!bad) bad = seal(tmp, id->config_digest);
       }
       if (bad)

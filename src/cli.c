@@ -87,12 +87,10 @@ static rd_status parse_args(int argc, char **argv, cli_args *a, rd_err *err, int
   for (int i = 1; i < argc; i++) {
     const char *s = argv[i];
     if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
-      rd_log0("%s", k_usage);
       *done = 1;
       return RD_OK;
     } else if (!strcmp(s, "--version")) {
-      rd_log0("reprodist %s (%s; OpenBLAS %s)", rd_fp_version(), rd_fp_build_flags(), rd_fp_openblas_config());
-      *done = 1;
+      *done = 2;
       return RD_OK;
     } else if (!strcmp(s, "-o") || !strcmp(s, "--output") || !strcmp(s, "--set") || !strcmp(s, "--resume")) {
       if (i + 1 >= argc) return rd_err_set(err, RD_EINPUT, "reprodist: %s needs a value (see --help)", s);
@@ -263,6 +261,70 @@ static rd_status cmd_seeds(const rd_model *m) {
   return RD_OK;
 }
 
+/* ---- every rank gets the same command line --------------------------------------------
+ * mpirun can give each rank its own arguments (MPMD: `-np 1 reprodist cfg -o a.h5
+ * : -np 1 reprodist cfg -o b.h5`). Ranks that disagree would open different
+ * files collectively and hang, or train different runs and report divergence.
+ * So, before anything collective, the ranks compare the canonical form of their
+ * command lines: a list of (option, value) pairs. */
+
+#define ARG_PAIRS (RD_MAX_SETS + 16)
+
+/* Writes a's canonical pairs as "option\x1fvalue\x1e" records; returns the length. */
+static size_t canonical_args(const cli_args *a, int done, char *buf, size_t n) {
+  size_t o = 0;
+#define PAIR(k, v) o += (size_t)snprintf(buf + o, o < n ? n - o : 0, "%s\x1f%s\x1e", (k), (v))
+  PAIR("--help/--version", done == 1 ? "--help" : done == 2 ? "--version" : "(none)");
+  if (!done) {
+    PAIR("the command", a->cmd ? a->cmd : "(none)");
+    PAIR("the config file", a->config ? a->config : "(none)");
+    PAIR("-o", a->output ? a->output : "(none)");
+    PAIR("--resume", a->resume ? a->resume : "(none)");
+    PAIR("--allow-mixed", a->allow_mixed ? "given" : "(none)");
+    for (int i = 0; i < a->nsets; i++) PAIR("--set", a->sets[i]);
+    PAIR("--set", "(none)");
+    for (int i = 0; i < a->nfiles; i++) PAIR("a file operand", a->files[i]);
+  }
+#undef PAIR
+  return o < n ? o : n - 1;
+}
+
+/* The next record of s: its option and value, NUL-terminated in place. */
+static char *next_pair(char **s, char **val) {
+  char *k = *s, *sep = strchr(k, '\x1f'), *end = sep ? strchr(sep, '\x1e') : NULL;
+  if (!sep || !end) return NULL;
+  *sep = '\0', *end = '\0';
+  *val = sep + 1;
+  *s = end + 1;
+  return k;
+}
+
+static rd_status agree_args(const cli_args *a, int done, rd_err *err) {
+  static char mine[ARG_PAIRS * 256 + 65536];
+  size_t len = canonical_args(a, done, mine, sizeof mine);
+  char *root = rd_comm_rank() == 0 ? mine : NULL;
+  size_t rlen = len;
+  rd_comm_bcast_bytes((void **)&root, &rlen, 0);
+  if (rd_comm_rank() != 0) {
+    char *r = root, *m = strdup(mine), *mm = m, *rv, *mv, *rk, *mk;
+    RD_ASSERT(m != NULL, "out of memory");
+    while ((rk = next_pair(&r, &rv)) && (mk = next_pair(&mm, &mv))) {
+      if (!strcmp(rk, mk) && !strcmp(rv, mv)) continue;
+      char q0[1100], q1[1100];
+      snprintf(q0, sizeof q0, strcmp(rv, "(none)") ? "'%s'" : "%s", rv);
+      snprintf(q1, sizeof q1, strcmp(mv, "(none)") ? "'%s'" : "%s", mv);
+      rd_err_set(err, RD_EINPUT,
+                 "reprodist: the ranks were started with different arguments: %s is %s on rank 0 but %s on rank %d; "
+                 "give every rank the same command line",
+                 strcmp(rk, mk) ? "the command line" : rk, q0, q1, rd_comm_rank());
+      break;
+    }
+    free(m);
+    free(root);
+  }
+  return rd_comm_agree(err);
+}
+
 /* A command that completed although a signal arrived (while the final weights
  * were written, or after training's last step): its output is whole, and the
  * job still exits 3 on every rank, as a stopped one does. */
@@ -277,10 +339,16 @@ int rd_cli_main(int argc, char **argv) {
   rd_err err = {0};
   cli_args a;
   int done = 0;
-  if (parse_args(argc, argv, &a, &err, &done) || done) {
+  parse_args(argc, argv, &a, &err, &done);
+  /* A bad command line on one rank, or different ones, stop every rank here. */
+  if (rd_comm_agree(&err) || agree_args(&a, done, &err)) {
     rd_err_print0(&err);
     return err.code;
   }
+  if (done == 1) rd_log0("%s", k_usage);
+  if (done == 2)
+    rd_log0("reprodist %s (%s; OpenBLAS %s)", rd_fp_version(), rd_fp_build_flags(), rd_fp_openblas_config());
+  if (done) return RD_OK;
   /* Said whenever more than one thread was asked for, also where OpenBLAS
    * would cap it (a process confined to one CPU), so the log does not depend
    * on the machine. */

@@ -17,20 +17,24 @@ const rd_fault *rd_fault_get(void) {
     int r;
     unsigned long long step;
     if (d && sscanf(d, "%d:%llu", &r, &step) == 2 && r >= 0) f.diverge_rank = r, f.diverge_step = step;
-    const char *p = getenv("RD_FAULT_PAUSE_BEFORE_RENAME");
-    f.pause_before_rename = p && *p ? p : NULL;
+    const char *p = getenv("RD_FAULT_PAUSE"), *c = p ? strchr(p, ':') : NULL;
+    if (c && c > p && (size_t)(c - p) < sizeof f.pause_point && c[1]) {
+      memcpy(f.pause_point, p, (size_t)(c - p));
+      f.pause_path = c + 1;
+    }
     loaded = 1;
   }
   return &f;
 }
 
-void rd_fault_pause(void) {
-  const char *p = rd_fault_get()->pause_before_rename;
-  if (!p) return;
+void rd_fault_pause(const char *point) {
+  const rd_fault *f = rd_fault_get();
+  const char *p = f->pause_path;
+  if (!p || strcmp(point, f->pause_point)) return;
   char path[4096];
   snprintf(path, sizeof path, "%s.paused", p);
-  FILE *f = fopen(path, "w");
-  if (f) fclose(f);
+  FILE *mark = fopen(path, "w");
+  if (mark) fclose(mark);
   snprintf(path, sizeof path, "%s.go", p);
   const struct timespec tick = {0, 10000000};
   while (access(path, F_OK) != 0) nanosleep(&tick, NULL); /* the test's own clock decides */

@@ -7,10 +7,13 @@
  *                                   fsync and rename (tests/signals.sh, c)
  *   RD_FAULT_DIVERGE=RANK:STEP      after optimizer step STEP, rank RANK flips
  *                                   one bit of its replica (tests/signals.sh, d)
- *   RD_FAULT_PAUSE_BEFORE_RENAME=P  rd_fs_commit, with the new file whole but not
- *                                   yet renamed, creates P.paused and waits until
- *                                   P.go exists: a test acts while a write is in
- *                                   progress, at a known moment (tests/signals.sh, e) */
+ *   RD_FAULT_PAUSE=POINT:P          at POINT, rank 0 creates P.paused and waits
+ *                                   until P.go exists: a test acts while a write
+ *                                   is in progress, at a known moment. POINT:
+ *                                   commit (rd_fs_commit, the new file whole but
+ *                                   not renamed; tests/signals.sh e) or
+ *                                   ckpt_write (a checkpoint's file created by
+ *                                   HDF5, nothing written yet; tests/contract.sh) */
 #ifndef REPRODIST_FAULT_H
 #define REPRODIST_FAULT_H
 
@@ -24,13 +27,14 @@ typedef struct rd_fault {
   int abort_before_rename; /* RD_FAULT_ABORT_BEFORE_RENAME=1 */
   int diverge_rank;        /* RD_FAULT_DIVERGE's RANK; -1 when unset */
   uint64_t diverge_step;   /* and its STEP */
-  const char *pause_before_rename; /* RD_FAULT_PAUSE_BEFORE_RENAME's P, or NULL */
+  char pause_point[32];    /* RD_FAULT_PAUSE's POINT ("" when unset) */
+  const char *pause_path;  /* and its P */
 } rd_fault;
 
 /* The hooks in force (all off unless the variables are set). */
 const rd_fault *rd_fault_get(void);
-/* RD_FAULT_PAUSE_BEFORE_RENAME: creates P.paused, waits for P.go (no-op if unset). */
-void rd_fault_pause(void);
+/* RD_FAULT_PAUSE at point: creates P.paused, waits for P.go (no-op elsewhere). */
+void rd_fault_pause(const char *point);
 
 #ifdef __cplusplus
 }

@@ -24,7 +24,7 @@ rd_status rd_fs_commit(const char *tmp, const char *path, rd_err *err) {
   }
   close(fd);
   if (rd_fault_get()->abort_before_rename) abort();
-  rd_fault_pause();
+  rd_fault_pause("commit");
   if (rename(tmp, path) != 0)
     return rd_err_set(err, RD_EINPUT, "%s: could not move the new file into place (%s)", path, strerror(errno));
   char *dup = strdup(path);
@@ -32,6 +32,15 @@ rd_status rd_fs_commit(const char *tmp, const char *path, rd_err *err) {
   if (dfd >= 0) fsync(dfd), close(dfd);
   free(dup);
   return RD_OK;
+}
+
+int rd_fs_reserve(const char *path, long long bytes) {
+  int fd = open(path, O_CREAT | O_EXCL | O_WRONLY, 0644);
+  if (fd < 0) return errno;
+  int rc = bytes > 0 ? posix_fallocate(fd, 0, (off_t)bytes) : 0;
+  close(fd);
+  if (rc == ENOSPC || rc == EDQUOT) unlink(path);
+  return rc == ENOSPC || rc == EDQUOT ? rc : 0; /* other errors (no fallocate support): no check */
 }
 
 /* 1 if name is STEM[middle].tmp.PID (middle empty unless any_middle); sets *pid. */

@@ -18,6 +18,13 @@ extern "C" {
  * between the fsync and the rename. */
 rd_status rd_fs_commit(const char *tmp, const char *path, rd_err *err);
 
+/* Creates path (it must not exist) and reserves bytes of disk for it, so that a
+ * full disk is found before a library writes anything. Returns 0, or the errno
+ * of the failure (ENOSPC, EDQUOT: not enough space; the file is then removed).
+ * HDF5 truncates the file when it opens it, so the reservation is a check of
+ * the free space at that moment, not a guarantee against other writers. */
+int rd_fs_reserve(const char *path, long long bytes);
+
 /* Temporary files a process that died while writing left behind: in dir, each
  * entry named STEM.tmp.PID (with any_middle: STEM*.tmp.PID, e.g. the
  * ckpt-<step>.h5.tmp.PID of a checkpoint directory) whose PID is no running

@@ -22,6 +22,8 @@ static int g_h5_close_failed; /* see prepare_output */
 
 void rd_h5_quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
 
+void rd_h5_mark_close_failed(void) { g_h5_close_failed = 1; }
+
 int rd_h5_shutdown(void) {
   if (g_h5_close_failed) return -1; /* HDF5 would crash closing that file again */
   H5close();
@@ -268,18 +270,15 @@ static rd_status prepare_output(const char *path, const char *tmp, int keep, off
       RD_ASSERT(dup2 != NULL, "out of memory");
       rd_fs_clean_stale_tmps(dir, basename(dup2), 0);
       free(dup2);
-      int fd = open(tmp, O_CREAT | O_EXCL | O_WRONLY, 0644);
-      if (fd < 0)
+      int rc = rd_fs_reserve(tmp, (long long)reserve);
+      if (rc == ENOSPC || rc == EDQUOT)
+        rd_err_set(err, RD_EINPUT, "%s: not enough free space in '%s' for the weights (%lld bytes); free some or use -o",
+                   path, dir, (long long)reserve);
+      else if (rc)
         rd_err_set(err, RD_EINPUT, "%s: cannot create a file in '%s' (%s); choose a writable place with -o", path,
-                   dir, strerror(errno));
-      else {
-        int rc = reserve > 0 ? posix_fallocate(fd, 0, reserve) : 0;
-        if (rc == ENOSPC || rc == EDQUOT)
-          rd_err_set(err, RD_EINPUT, "%s: not enough free space in '%s' for the weights (%lld bytes); free some or use -o",
-                     path, dir, (long long)reserve);
-        close(fd);
-        if (!keep || err->code) unlink(tmp);
-      }
+                   dir, strerror(rc));
+      else if (!keep)
+        unlink(tmp);
     }
     free(dup);
   }

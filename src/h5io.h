@@ -96,6 +96,9 @@ void rd_h5_guard_deadline(unsigned seconds);
 void rd_h5_quiet(void);
 /* Closes HDF5 while MPI is still up. Returns -1 when a file failed to close
  * (HDF5 1.10 would crash finishing it): the caller then leaves with _exit. */
+/* Records that an H5Fclose failed (a full disk while writing): HDF5 1.10 would
+ * crash closing that file again in H5close, so rd_h5_shutdown skips it. */
+void rd_h5_mark_close_failed(void);
 int rd_h5_shutdown(void);
 
 #ifdef __cplusplus

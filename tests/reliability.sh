@@ -14,13 +14,29 @@
 #     e. a full disk under checkpoint_dir (root only): an older checkpoint with
 #        the very name of the first new one keeps its sha256 and still resumes
 #        (np 1) to the uninterrupted run's weights.
-#     Without root or when mount fails, b, d and e print a SKIP line (not a pass).
-#  2. timing: every bad-input run above and a config error, a data error
+#     f. a disk that fills up in the middle of a run (a small tmpfs under
+#        checkpoint_dir, a checkpoint every 4 steps): exit 2, "not enough free
+#        space ... for the checkpoint" (space is checked before HDF5 writes),
+#        no crash, no temporary; the newest checkpoint left resumes to the
+#        uninterrupted weights;
+#     g. the disk fills while HDF5 is writing a checkpoint (RD_FAULT_PAUSE=
+#        ckpt_write: the test fills the tmpfs at that moment), np 1: exit 2,
+#        "writing the checkpoint failed", no crash (HDF5 1.10 segfaulted in
+#        H5close / MPI_Finalize after its failed close), no temporary;
+#     h. SIGTERM with checkpoint_dir on a full tmpfs: the stop's checkpoint
+#        cannot be written: exit 2 with the message, no crash.
+#     Without root or when mount fails, b, d-h print a SKIP line (not a pass).
+#  2. ranks started with different arguments (an MPMD command line): -o, a
+#     --set on one rank only, different --set values, --resume on one rank:
+#     exit 2, one line naming the option and both values, nothing written,
+#     every rank gone within 10 s (it hung in MPI_File_open, or reported
+#     replicas diverging).
+#  3. timing: every bad-input run above and a config error, a data error
 #     (truncated IDX) and a checkpoint error (truncated checkpoint), all at
 #     np 2: every rank is gone within 10 s of reprodist's message (measured
 #     from the message, so the machine's speed does not enter), and no rank
 #     process is left.
-#  3. a rank killed: full Fashion-MNIST at np 2, 1000 epochs (a run never meant
+#  4. a rank killed: full Fashion-MNIST at np 2, 1000 epochs (a run never meant
 #     to end, so the kill lands mid-run on any machine), checkpoint_every = 100
 #     steps. Once ckpt-100 exists, SIGKILL goes to rank 1's process (found
 #     with pgrep -f on the run's unique -o path; not mpiexec): mpiexec exits
@@ -36,14 +52,12 @@ SYN=$RD_SRC/configs/synthetic.cfg
 FM=$RD_SRC/configs/fashion_mnist_mlp.cfg
 LIMIT_MS=10000
 
-# Mounts made here are undone before lib.sh's cleanup removes the directory.
+# Mounts made here are undone before lib.sh's cleanup removes (or keeps) the directory.
 MOUNTS=()
-cleanup() {
+rd_cleanup_hook() {
   local m
   for m in "${MOUNTS[@]}"; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null; done
-  rm -rf "$RD_TMP"
 }
-trap cleanup EXIT
 # tmpfs DIR OPTIONS: mounts a tmpfs at DIR; fails (and says why) when not root.
 tmpfs() {
   mkdir -p "$1"
@@ -174,7 +188,7 @@ fi
 CKF=$T/ckfull
 if tmpfs "$CKF" size=256k && cp "$OLD_CK" "$CKF/" && fill "$CKF"; then
   run full_ckpt 2 "$T/full_ckpt.h5" "${SYN1[@]}" --set "run.checkpoint_dir=$CKF" "${EVERY4[@]}"
-  refused full_ckpt "$CKF/ckpt-000000000004.h5: writing the checkpoint failed (disk full or I/O error)" trained
+  refused full_ckpt "$CKF/ckpt-000000000004.h5: not enough free space in '$CKF' for the checkpoint (" trained
   rd_check "full_ckpt: the older checkpoint keeps its sha256" \
     test "$(rd_sha "$CKF/ckpt-000000000004.h5")" = "$(rd_sha "$OLD_CK")"
   rd_check "full_ckpt: no temporary file left (found: $(ls -A "$CKF" | tr '\n' ' '))" \
@@ -186,9 +200,100 @@ if tmpfs "$CKF" size=256k && cp "$OLD_CK" "$CKF/" && fill "$CKF"; then
 else
   skip "full disk under checkpoint_dir: ${WHY:-could not fill the tmpfs}"
 fi
+
+# f. the disk fills up mid-run (each synthetic checkpoint is about 60 KB).
+MID=$T/midrun
+if tmpfs "$MID" size=256k; then
+  run midrun 2 "$T/midrun.h5" "${SYN1[@]}" --set "run.checkpoint_dir=$MID" --set "run.checkpoint_every=4 steps" \
+    --set run.keep=100
+  refused midrun "for the checkpoint" trained
+  rd_check "midrun: the message names the checkpoint and the free space" \
+    eval 'ours midrun | grep -qE "^$MID/ckpt-[0-9]{12}\.h5: not enough free space in .$MID. for the checkpoint \([0-9]+ bytes\); older ones are intact$"'
+  rd_check "midrun: no temporary file left (found: $(ls -A "$MID" | tr '\n' ' '))" \
+    eval '! ls -A "$MID" | grep -q tmp'
+  NEWEST=$(rd_newest_ckpt "$MID")
+  rd_check "midrun: some checkpoints were written before the disk filled (${NEWEST:-none})" test -n "$NEWEST"
+  run midrun_resume 1 "$T/midrun_res.h5" "${SYN1[@]}" --resume "$MID/$NEWEST"
+  rd_check "midrun: the newest checkpoint left resumes to the uninterrupted weights" \
+    test "$RC" -eq 0 -a "$(rd_sha "$T/midrun_res.h5" 2>/dev/null)" = "$SYN_REF"
+else
+  skip "disk filling mid-run: ${WHY:-could not mount the tmpfs}"
+fi
+
+# g. the disk fills while HDF5 writes a checkpoint, at np 1.
+WR=$T/inwrite
+if tmpfs "$WR" size=1m && cp "$OLD_CK" "$WR/"; then
+  RD_RUN_FLAGS="-x RD_FAULT_PAUSE=ckpt_write:$T/inwrite.pause" rd_run 1 "${SYN1[@]}" --set "run.checkpoint_dir=$WR" \
+    --set "run.checkpoint_every=8 steps" --set run.keep=100 -o "$T/inwrite.h5" >inwrite.out 2>inwrite.err &
+  job=$!
+  deadline=$((SECONDS + RD_LIMIT))
+  until [ -e "$T/inwrite.pause.paused" ] || ! kill -0 $job 2>/dev/null || [ $SECONDS -ge $deadline ]; do sleep 0.05; done
+  fill "$WR"
+  FILLED=$?
+  touch "$T/inwrite.pause.go"
+  wait $job
+  RC=$?
+  MS=0 LEFT=
+  rd_check "inwrite: the tmpfs was full while HDF5 wrote the checkpoint" test "$FILLED" -eq 0
+  refused inwrite "$WR/ckpt-000000000008.h5: writing the checkpoint failed (disk full or I/O error); older ones are intact" trained
+  rd_check "inwrite: the older checkpoint keeps its sha256, no temporary is left (found: $(ls -A "$WR" | tr '\n' ' '))" \
+    eval '[ "$(rd_sha "$WR/ckpt-000000000004.h5")" = "$(rd_sha "$OLD_CK")" ] && only_files "$WR" ckpt-000000000004.h5 fill fill.tail'
+else
+  skip "disk filling during a checkpoint write: ${WHY:-could not mount the tmpfs}"
+fi
+
+# h. a signal's checkpoint on a full disk.
+SF=$T/sigfull
+if tmpfs "$SF" size=64k && fill "$SF"; then
+  rd_run 2 "$SYN" --set train.epochs=100000 --set "run.checkpoint_dir=$SF" --set "run.checkpoint_every=1000000 steps" \
+    --set "run.metrics=$T/sigfull.jsonl" -o "$T/sigfull.h5" >sigfull.out 2>sigfull.err &
+  job=$!
+  deadline=$((SECONDS + RD_LIMIT))
+  until [ -s "$T/sigfull.jsonl" ] || ! kill -0 $job 2>/dev/null || [ $SECONDS -ge $deadline ]; do sleep 0.05; done
+  kill -TERM $(rank_pids "$T/sigfull.h5") 2>/dev/null
+  wait $job
+  RC=$?
+  MS=0 LEFT=
+  refused sigfull "for the checkpoint" trained
+  rd_check "sigfull: no temporary file left (found: $(ls -A "$SF" | tr '\n' ' '))" only_files "$SF" fill fill.tail
+else
+  skip "a signal's checkpoint on a full disk: ${WHY:-could not fill the tmpfs}"
+fi
 echo "  [${SECONDS}s] outputs"
 
-# ---- 2. timing of bad inputs at np 2 ----------------------------------------------------------
+# ---- 2. ranks started with different arguments ---------------------------------------------------
+# mpmd NAME "ARGS OF RANK 0" "ARGS OF RANK 1": one rank each; like run (RC, MS, LEFT).
+mpmd() {
+  local name=$1 a0=$2 a1=$3
+  # shellcheck disable=SC2086
+  timeout -k 5 "$RD_LIMIT" "$RD_MPIEXEC" $RD_MPIFLAGS $RD_NPFLAG 1 "$REPRODIST" $a0 : $RD_NPFLAG 1 "$REPRODIST" $a1 \
+    >"$T/$name.out" 2>"$T/$name.err" &
+  local job=$! t_err=
+  while kill -0 $job 2>/dev/null; do
+    [ -z "$t_err" ] && [ -s "$T/$name.err" ] && t_err=$(date +%s%N)
+    sleep 0.02
+  done
+  wait $job
+  RC=$?
+  local t_end; t_end=$(date +%s%N)
+  MS=$(((t_end - ${t_err:-$t_end}) / 1000000))
+  LEFT=$(pgrep -f -- "$T/mp/" | while read -r p; do [ "$(cat /proc/$p/comm 2>/dev/null)" = reprodist ] && echo $p; done)
+}
+mkdir -p "$T/mp"
+DIFF="reprodist: the ranks were started with different arguments:"
+SAME="give every rank the same command line"
+mpmd mp_output "$SYN -o $T/mp/a.h5" "$SYN -o $T/mp/b.h5"
+refused mp_output "$DIFF -o is '$T/mp/a.h5' on rank 0 but '$T/mp/b.h5' on rank 1; $SAME"
+mpmd mp_extra_set "$SYN -o $T/mp/a.h5" "$SYN -o $T/mp/a.h5 --set train.epochs=3"
+refused mp_extra_set "$DIFF --set is (none) on rank 0 but 'train.epochs=3' on rank 1; $SAME"
+mpmd mp_set_value "$SYN --set train.learning_rate=0.001 -o $T/mp/a.h5" "$SYN --set train.learning_rate=0.002 -o $T/mp/a.h5"
+refused mp_set_value "$DIFF --set is 'train.learning_rate=0.001' on rank 0 but 'train.learning_rate=0.002' on rank 1; $SAME"
+mpmd mp_resume "$SYN -o $T/mp/a.h5" "$SYN -o $T/mp/a.h5 --resume $OLD_CK"
+refused mp_resume "$DIFF --resume is (none) on rank 0 but '$OLD_CK' on rank 1; $SAME"
+rd_check "different arguments: nothing was written (found: $(ls -A "$T/mp" | tr '\n' ' '))" test -z "$(ls -A "$T/mp")"
+echo "  [${SECONDS}s] arguments"
+
+# ---- 3. timing of bad inputs at np 2 ----------------------------------------------------------
 mkdir "$T/bad"
 # A config error: a misspelt key.
 sed '0,/^units = 64/s//unit = 64/' "$SYN" >bad.cfg
@@ -210,7 +315,7 @@ refused ckpt_error "$T/half.h5: "
 rd_check "timing: the refused runs wrote nothing" test -z "$(ls -A "$T/bad")"
 echo "  [${SECONDS}s] timing"
 
-# ---- 3. a rank killed in the middle of a run -------------------------------------------------
+# ---- 4. a rank killed in the middle of a run -------------------------------------------------
 # A run of LONG epochs, never meant to end: the kill lands mid-run however fast
 # the machine trains. The resume and its uninterrupted reference then train to
 # the end of the epoch the newest checkpoint lies in (only [train] epochs may

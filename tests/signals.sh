@@ -29,7 +29,7 @@
 #     At np 1 there is no replica to compare: RANK 1 does nothing (same
 #     weights), RANK 0 silently changes the result (exit 0; a known limit).
 #  e. A signal at any moment (src/sig.c): the handlers stand from the start of
-#     main to the exit. Moments are made certain with RD_FAULT_PAUSE_BEFORE_RENAME
+#     main to the exit. Moments are made certain with RD_FAULT_PAUSE=commit:P
 #     (rank 0 stops in a file commit until the test says go), never by timing.
 #     e1. A rank's first signal after the job decided to stop (Slurm signals
 #         each node's ranks separately; a late one killed its ranks, exit 143
@@ -282,7 +282,7 @@ wait_file() {
 }
 # e1. late first signal on one rank
 mkcfg "$T/late.cfg" "$LONG"
-RD_RUN_FLAGS="-x RD_FAULT_PAUSE_BEFORE_RENAME=$T/late.pause" \
+RD_RUN_FLAGS="-x RD_FAULT_PAUSE=commit:$T/late.pause" \
   rd_run 2 "$T/late.cfg" --set "run.metrics=$T/late.jsonl" -o "$T/late.h5" >late.out 2>late.err &
 job=$!
 wait_file "$T/late.jsonl" $job
@@ -312,7 +312,7 @@ rd_check_out "$T/early.err" "start-up signal: exit 3 with the resume line and a 
   eval '[ "$RC" -eq 3 ] && grep -q "stopped by a signal after step" early.err && [ -n "$(ls early.h5.ckpt 2>/dev/null)" ]'
 # e3. during the final weights write
 rd_run 2 "$SYN" -o "$T/fw_ref.h5" >fw_ref.out 2>&1
-RD_RUN_FLAGS="-x RD_FAULT_PAUSE_BEFORE_RENAME=$T/fw.pause" rd_run 2 "$SYN" -o "$T/fw.h5" >fw.out 2>fw.err &
+RD_RUN_FLAGS="-x RD_FAULT_PAUSE=commit:$T/fw.pause" rd_run 2 "$SYN" -o "$T/fw.h5" >fw.out 2>fw.err &
 job=$!
 wait_file "$T/fw.pause.paused" $job
 NFW=$(rank_pids "$T/fw.h5" | wc -w)
