@@ -49,6 +49,23 @@ static int read_header(int fd, uint64_t *bytes, uint64_t *sum, uint64_t *cfg) {
   return 0;
 }
 
+int rd_ckpt_is_checkpoint(const char *path) {
+  int fd = open(path, O_RDONLY | O_NONBLOCK);
+  if (fd < 0) return 0;
+  uint64_t b, sum, cfg;
+  int yes = read_header(fd, &b, &sum, &cfg) == 0;
+  close(fd);
+  return yes;
+}
+
+int rd_ckpt_is_name(const char *name, uint64_t *step) {
+  unsigned long long s;
+  char tail[8];
+  if (sscanf(name, "ckpt-%12llu%7s", &s, tail) != 2 || strcmp(tail, ".h5") || strlen(name) != 20) return 0;
+  if (step) *step = s;
+  return 1;
+}
+
 /* XXH64 of the n bytes of fd after the header; -1 on a read error or a short file. */
 static int hash_body(int fd, uint64_t n, uint64_t *sum) {
   enum { CHUNK = 1 << 20 };
@@ -159,9 +176,9 @@ static void prune(const char *dir, int keep, uint64_t mine, uint64_t cfg) {
   size_t n = 0, cap = 0;
   struct dirent *e;
   while ((e = readdir(d))) {
-    unsigned long long s;
-    char tail[8], p[4096];
-    if (sscanf(e->d_name, "ckpt-%12llu%7s", &s, tail) != 2 || strcmp(tail, ".h5") || strlen(e->d_name) != 20) continue;
+    uint64_t s;
+    char p[4096];
+    if (!rd_ckpt_is_name(e->d_name, &s)) continue;
     snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
     if (s == mine || file_config(p) != cfg) continue;
     if (n == cap) steps = realloc(steps, sizeof *steps * (cap = cap ? 2 * cap : 16));
@@ -189,9 +206,8 @@ static uint64_t newest(const char *dir, int *found) {
   if (!d) return 0;
   struct dirent *e;
   while ((e = readdir(d))) {
-    unsigned long long s;
-    char tail[8];
-    if (sscanf(e->d_name, "ckpt-%12llu%7s", &s, tail) == 2 && !strcmp(tail, ".h5") && strlen(e->d_name) == 20) {
+    uint64_t s;
+    if (rd_ckpt_is_name(e->d_name, &s)) {
       if (!*found || s > best) best = s;
       *found = 1;
     }

@@ -41,6 +41,12 @@ typedef struct rd_ckpt_ident {
 } rd_ckpt_ident;
 
 /* Collective (rank 0 writes). On success *path_out (if given, n bytes) holds the file name. */
+/* 1 if path is a file that starts with a reprodist checkpoint's header. */
+int rd_ckpt_is_checkpoint(const char *path);
+/* 1 if name (no directory) is a checkpoint's name, ckpt-<12 digits>.h5; sets
+ * *step (if not NULL) to its step. */
+int rd_ckpt_is_name(const char *name, uint64_t *step);
+
 rd_status rd_ckpt_write(const char *dir, int keep, const rd_model *m, const float *params, const float *opt,
                         size_t nopt, const rd_ckpt_state *st, const rd_ckpt_ident *id, char *path_out, size_t n,
                         rd_err *err);

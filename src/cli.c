@@ -17,6 +17,8 @@
 #include "job.h"
 #include "log.h"
 #include "mem.h"
+#include "paths.h"
+#include "registry.h"
 #include "sig.h"
 
 #define RD_MAX_SETS 256
@@ -214,10 +216,56 @@ static rd_status write_weights(const char *path, const rd_job *j, const float *p
   return st;
 }
 
+/* ---- outputs never replace inputs (paths.h) ---------------------------------------- */
+
+/* u names path as set by [sec] key: "[data] train_x (c.cfg:9)", or "(its default)". */
+static void path_use(rd_path_use *u, const char *path, const rd_cfg *c, const char *sec, const char *key) {
+  const rd_cfg_item *it = rd_cfg_find(c, sec, 0, key);
+  char where[512];
+  u->path = path;
+  snprintf(u->what, sizeof u->what, "[%s] %s (%s)", sec, key,
+           it ? rd_cfg_where(c, it, -1, where, sizeof where) : "its default");
+}
+
+/* Rank 0 compares the run's outputs with its inputs; every rank gets the verdict. */
+static rd_status check_paths(const cli_args *a, const rd_job *j, int train, rd_err *err) {
+  if (rd_comm_rank() == 0) {
+    rd_path_use in[16 + 64], out[2];
+    int nin = 0, nout = 0;
+    memset(in, 0, sizeof in), memset(out, 0, sizeof out);
+    char h5[4][4096];
+    in[nin].path = a->config, snprintf(in[nin++].what, sizeof in[0].what, "the config file");
+    if (train && j->data.source != RD_DATA_SYNTHETIC) {
+      static const char *const keys[4] = {"train_x", "train_y", "test_x", "test_y"};
+      const char *v[4] = {j->data.x[0], j->data.y[0], j->data.x[1], j->data.y[1]};
+      for (int k = 0; k < 4; k++) {
+        const char *f = v[k];
+        if (j->data.source == RD_DATA_HDF5) { /* FILE:DATASET, split at the last ':' */
+          const char *colon = strrchr(v[k], ':');
+          snprintf(h5[k], sizeof h5[k], "%.*s", (int)(colon ? colon - v[k] : (long)strlen(v[k])), v[k]);
+          f = h5[k];
+        }
+        path_use(&in[nin++], f, &j->cfg, "data", keys[k]);
+      }
+    }
+    for (int i = 0; i < rd_registry_plugin_count() && nin < 16 + 64; i++)
+      path_use(&in[nin++], rd_registry_plugin_path(i), &j->cfg, "run", "plugins");
+    if (train && a->resume && strcmp(a->resume, "latest"))
+      in[nin].path = a->resume, snprintf(in[nin++].what, sizeof in[0].what, "--resume");
+    if (a->output)
+      out[nout].path = a->output, snprintf(out[nout++].what, sizeof out[0].what, "-o (the weights)");
+    else
+      path_use(&out[nout++], j->output, &j->cfg, "run", "output");
+    if (train && j->train.metrics_path) path_use(&out[nout++], j->train.metrics_path, &j->cfg, "run", "metrics");
+    rd_paths_check(out, nout, in, nin, train ? j->train.ckpt_dir : NULL, err);
+  }
+  return rd_comm_agree(err);
+}
+
 static rd_status cmd_init(const cli_args *a, const rd_job *j, rd_err *err) {
   const char *out = output_path(a, j);
   const rd_model *m = &j->model;
-  if (rd_h5_check_output(out, err)) return err->code;
+  if (check_paths(a, j, 0, err) || rd_h5_check_output(out, err)) return err->code;
   float *params = rd_mem_alloc_f32(m->nparams);
   rd_model_init_params(m, params);
   rd_status st = write_weights(out, j, params, err);
@@ -232,7 +280,8 @@ static rd_status cmd_train(const cli_args *a, const rd_job *j, rd_err *err) {
   const char *out = output_path(a, j);
   const rd_model *m = &j->model;
   rd_train_spec_check(&j->train, m, &j->cfg, err);
-  if (rd_comm_agree(err) || rd_fp_check_ranks(j->train.kernels, a->allow_mixed, err) || rd_h5_check_output(out, err))
+  if (rd_comm_agree(err) || rd_fp_check_ranks(j->train.kernels, a->allow_mixed, err) || check_paths(a, j, 1, err) ||
+      rd_h5_check_output(out, err))
     return err->code;
   float *params = rd_mem_alloc_f32(m->nparams);
   rd_model_init_params(m, params);

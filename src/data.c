@@ -460,6 +460,7 @@ static rd_status fetch_h5(rd_dataset *d, const uint32_t *rows, int64_t n, float 
 
 /* ---- common ------------------------------------------------------------------- */
 
+/* Each source reads its own keys; the others' say why they do not apply. */
 rd_status rd_data_spec_from_cfg(rd_data_spec *s, rd_cfg *c) {
   memset(s, 0, sizeof *s);
   const int sec = rd_cfg_section(c, "data", 0);
@@ -467,19 +468,32 @@ rd_status rd_data_spec_from_cfg(rd_data_spec *s, rd_cfg *c) {
   int src = 0;
   rd_cfg_enum(c, sec, "source", sources, 0, 0, &src);
   s->source = src == 1 ? RD_DATA_HDF5 : src == 2 ? RD_DATA_SYNTHETIC : RD_DATA_IDX;
-  rd_cfg_float(c, sec, "scale", 1.0, -RD_CFG_F32_MAX, RD_CFG_F32_MAX, 0, &s->scale);
   static const char *const xk[2] = {"train_x", "test_x"}, *const yk[2] = {"train_y", "test_y"};
   static const char *const xdef[2] = {FMNIST "train-images-idx3-ubyte.gz", FMNIST "t10k-images-idx3-ubyte.gz"};
   static const char *const ydef[2] = {FMNIST "train-labels-idx1-ubyte.gz", FMNIST "t10k-labels-idx1-ubyte.gz"};
   static const char *const lk[2] = {"limit", "test_limit"}, *const nk[2] = {"samples", "test_samples"};
+  s->scale = 1.0;
+  s->cfg_path = c->path;
+  if (s->source == RD_DATA_SYNTHETIC) {
+    for (int t = 0; t < 2; t++) {
+      rd_cfg_int(c, sec, nk[t], t ? 256 : 1024, 1, 1e9, 0, &s->samples[t]);
+      s->x[t] = s->y[t] = "synthetic";
+      rd_cfg_not_applicable(c, sec, xk[t], "does not apply to source = synthetic (it computes its samples)");
+      rd_cfg_not_applicable(c, sec, yk[t], "does not apply to source = synthetic (it computes its samples)");
+      rd_cfg_not_applicable(c, sec, lk[t], "does not apply to source = synthetic (set %s instead)", nk[t]);
+    }
+    rd_cfg_not_applicable(c, sec, "scale", "does not apply to source = synthetic (its features are in [0, 1))");
+    return RD_OK;
+  }
+  rd_cfg_float(c, sec, "scale", 1.0, -RD_CFG_F32_MAX, RD_CFG_F32_MAX, 0, &s->scale);
   for (int t = 0; t < 2; t++) {
     int hx = rd_cfg_str(c, sec, xk[t], xdef[t], RD_CFG_NOCANON, &s->x[t]) > 0;
     int hy = rd_cfg_str(c, sec, yk[t], ydef[t], RD_CFG_NOCANON, &s->y[t]) > 0;
     s->given[t] = hx && hy;
     rd_cfg_int(c, sec, lk[t], 0, 1, 9.2233720368547758e18, 0, &s->limit[t]);
-    rd_cfg_int(c, sec, nk[t], t ? 256 : 1024, 1, 1e9, 0, &s->samples[t]);
+    rd_cfg_not_applicable(c, sec, nk[t], "does not apply to source = %s (it sizes synthetic data; use %s)",
+                          sources[src], lk[t]);
   }
-  s->cfg_path = c->path;
   return RD_OK;
 }
 

@@ -117,6 +117,8 @@ const rd_layer_type *rd_registry_type(int i) {
 }
 
 const char *rd_registry_plugins(void) { return g_plugins_text; }
+int rd_registry_plugin_count(void) { return g_nplugins; }
+const char *rd_registry_plugin_path(int i) { return i >= 0 && i < g_nplugins ? g_plugins[i].path : NULL; }
 
 /* XXH64 of the whole file; -1 when it cannot be read. */
 static int hash_file(const char *path, uint64_t *h) {

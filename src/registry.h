@@ -47,6 +47,9 @@ const rd_layer_type *rd_registry_type(int i);
 rd_status rd_registry_load(const char *path, const char *where, char *id, size_t idn, rd_err *err);
 /* The loaded plugins as "name@xxh64" joined by ",", or "" without plugins. */
 const char *rd_registry_plugins(void);
+/* The loaded plugins' files (resolved paths), in load order. */
+int rd_registry_plugin_count(void);
+const char *rd_registry_plugin_path(int i);
 
 #ifdef __cplusplus
 }

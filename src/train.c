@@ -62,8 +62,11 @@ rd_status rd_train_spec_from_cfg(rd_train_spec *t, rd_cfg *c) {
   rd_cfg_int(c, tr, "check_every", 0, 0, 1e9, RD_CFG_NOCANON, &t->check_every);
   rd_cfg_str(c, run, "metrics", NULL, RD_CFG_NOCANON, &t->metrics_path);
   rd_cfg_str(c, run, "checkpoint_dir", NULL, RD_CFG_NOCANON, &t->ckpt_dir);
-  int64_t keep;
-  rd_cfg_int(c, run, "keep", 3, 1, 1e6, RD_CFG_NOCANON, &keep);
+  int64_t keep = 3;
+  if (t->ckpt_dir)
+    rd_cfg_int(c, run, "keep", 3, 1, 1e6, RD_CFG_NOCANON, &keep);
+  else
+    rd_cfg_not_applicable(c, run, "keep", "does not apply without [run] checkpoint_dir");
   t->keep = (int)keep;
   const char *every;
   if (rd_cfg_str(c, run, "checkpoint_every", NULL, RD_CFG_NOCANON, &every) > 0) {

@@ -223,6 +223,34 @@ units = 2" --set dense.units=3
 expect_error "--set bad value" "--set dense.units=12abc: units = '12abc' is not an integer" "$BASE" --set dense.units=12abc
 expect_error "--set=form bad value" "--set run.seed=-1: seed = '-1' is not an integer in [0, 2^64)" "$BASE" --set=run.seed=-1
 
+# ---- keys that do not apply in [data] and [run] (each source reads its own keys) ---------
+expect_error "samples with source = hdf5" \
+  "c.cfg:9: samples does not apply to source = hdf5 (it sizes synthetic data; use limit)" "$BASE
+[data]
+source = hdf5
+samples = 100"
+expect_error "test_samples with source = idx (the default)" \
+  "c.cfg:8: test_samples does not apply to source = idx (it sizes synthetic data; use test_limit)" "$BASE
+[data]
+test_samples = 10"
+expect_error "scale with source = synthetic" \
+  "c.cfg:9: scale does not apply to source = synthetic (its features are in [0, 1))" "$BASE
+[data]
+source = synthetic
+scale = 0.5"
+expect_error "train_x with source = synthetic" \
+  "c.cfg:9: train_x does not apply to source = synthetic (it computes its samples)" "$BASE
+[data]
+source = synthetic
+train_x = foo"
+expect_error "limit with source = synthetic" \
+  "c.cfg:9: limit does not apply to source = synthetic (set samples instead)" "$BASE
+[data]
+source = synthetic
+limit = 5"
+expect_error "keep without checkpoint_dir" \
+  "--set run.keep=2: keep does not apply without [run] checkpoint_dir" "$BASE" --set run.keep=2
+
 # ---- the model -----------------------------------------------------------------------
 expect_error "parameter that does not apply" \
   "c.cfg:8: kernel_stddev does not apply to kernel_initializer = glorot_uniform" "$BASE

@@ -31,6 +31,11 @@
 #     exit 2, one line naming the option and both values, nothing written,
 #     every rank gone within 10 s (it hung in MPI_File_open, or reported
 #     replicas diverging).
+#  2b. an output on an input or on another output (src/paths.c): -o onto an
+#     existing checkpoint, onto a checkpoint's name in checkpoint_dir, onto
+#     the training HDF5 file, the IDX file, the config, the --resume
+#     checkpoint; [run] metrics onto -o: exit 2, one line naming both, every
+#     file byte-identical, nothing written.
 #  3. timing: every bad-input run above and a config error, a data error
 #     (truncated IDX) and a checkpoint error (truncated checkpoint), all at
 #     np 2: every rank is gone within 10 s of reprodist's message (measured
@@ -293,6 +298,39 @@ refused mp_resume "$DIFF --resume is (none) on rank 0 but '$OLD_CK' on rank 1; $
 rd_check "different arguments: nothing was written (found: $(ls -A "$T/mp" | tr '\n' ' '))" test -z "$(ls -A "$T/mp")"
 echo "  [${SECONDS}s] arguments"
 
+# ---- 2b. outputs onto inputs --------------------------------------------------------------------
+mkdir -p "$T/clash"
+cp "$OLD_CK" "$T/clash/old.h5"
+cp "$SYN" "$T/clash/s.cfg"
+printf '\x00\x00\x08\x01\x00\x00\x00\x02\x01\x02' >"$T/clash/y.idx"
+"${RD_PYTHON:-/usr/bin/python3}" -c 'import h5py, numpy as np, sys
+with h5py.File(sys.argv[1], "w") as f:
+    f["x"] = np.zeros((64, 32), np.float32); f["y"] = np.zeros(64, np.int64)' "$T/clash/d.h5"
+(cd "$T/clash" && sha256sum old.h5 s.cfg y.idx d.h5) >"$T/clash.sha"
+CL=$T/clash
+H5SET=(--set data.source=hdf5 --set "data.train_x=$CL/d.h5:/x" --set "data.train_y=$CL/d.h5:/y"
+       --set "data.test_x=$CL/d.h5:/x" --set "data.test_y=$CL/d.h5:/y")
+run clash_ckpt 2 "$CL/old.h5" "${SYN1[@]}"
+refused clash_ckpt "$CL/old.h5: -o (the weights) would overwrite a reprodist checkpoint; choose another output"
+mkdir -p "$CL/K"
+run clash_ckname 2 "$CL/K/ckpt-000000000008.h5" "${SYN1[@]}" --set "run.checkpoint_dir=$CL/K"
+refused clash_ckname "$CL/K/ckpt-000000000008.h5: -o (the weights) is a checkpoint's name in checkpoint_dir '$CL/K', where checkpoints are written; choose another output"
+# (synthetic.cfg's samples and test_samples do not apply to other sources)
+sed '/^samples =/d; /^test_samples =/d' "$SYN" >"$T/syn_nodata.cfg"
+run clash_h5 2 "$CL/d.h5" "$T/syn_nodata.cfg" --set train.epochs=1 "${H5SET[@]}"
+refused clash_h5 "$CL/d.h5: -o (the weights) would overwrite [data] train_x (--set data.train_x=$CL/d.h5:/x) ('$CL/d.h5', the same file); choose another output"
+run clash_idx 2 "$CL/y.idx" "$FM" --set "data.test_y=$CL/y.idx"
+refused clash_idx "$CL/y.idx: -o (the weights) would overwrite [data] test_y (--set data.test_y=$CL/y.idx) ('$CL/y.idx', the same file); choose another output"
+run clash_cfg 2 "$CL/s.cfg" "$CL/s.cfg"
+refused clash_cfg "$CL/s.cfg: -o (the weights) would overwrite the config file ('$CL/s.cfg', the same file); choose another output"
+run clash_resume 2 "$CL/old.h5" "${SYN1[@]}" --resume "$CL/old.h5"
+refused clash_resume "$CL/old.h5: -o (the weights) would overwrite --resume ('$CL/old.h5', the same file); choose another output"
+run clash_metrics 2 "$CL/w.h5" "${SYN1[@]}" --set "run.metrics=$CL/w.h5"
+refused clash_metrics "$CL/w.h5: [run] metrics (--set run.metrics=$CL/w.h5) and -o (the weights) name the same file; give each its own"
+rd_check "clashes: every input is byte-identical, nothing was written (found: $(ls -A "$CL" | tr '\n' ' '))" \
+  eval '(cd "$CL" && sha256sum -c --quiet "$T/clash.sha") && only_files "$CL" old.h5 s.cfg y.idx d.h5 K && [ -z "$(ls -A "$CL/K")" ]'
+echo "  [${SECONDS}s] clashes"
+
 # ---- 3. timing of bad inputs at np 2 ----------------------------------------------------------
 mkdir "$T/bad"
 # A config error: a misspelt key.
@@ -305,7 +343,7 @@ printf '\x00\x00\x08\x03\x00\x00\x00\x10\x00\x00\x00\x02\x00\x00\x00\x02' >x.idx
 head -c 10 /dev/zero >>x.idx
 printf '\x00\x00\x08\x01\x00\x00\x00\x10' >y.idx
 head -c 16 /dev/zero >>y.idx
-run data_error 2 "$T/bad/w.h5" "$SYN" --set model.input=4 --set data.source=idx --set "data.train_x=$T/x.idx" \
+run data_error 2 "$T/bad/w.h5" "$T/syn_nodata.cfg" --set model.input=4 --set data.source=idx --set "data.train_x=$T/x.idx" \
   --set "data.train_y=$T/y.idx" --set "data.test_x=$T/x.idx" --set "data.test_y=$T/y.idx"
 refused data_error "$T/x.idx: truncated"
 # A checkpoint error: the older checkpoint cut in half.
