@@ -43,6 +43,18 @@ int rd_comm_rank(void) { return g_rank; }
 int rd_comm_size(void) { return g_size; }
 const char *rd_comm_host(void) { return g_host; }
 
+int rd_comm_local_size(void) {
+  static int n;
+  if (n) return n;
+  n = 1;
+  if (g_size == 1) return n;
+  MPI_Comm local;
+  RD_MPI_CHECK(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &local));
+  RD_MPI_CHECK(MPI_Comm_size(local, &n));
+  MPI_Comm_free(&local);
+  return n;
+}
+
 void rd_comm_abort(int code) {
   if (g_inited) MPI_Abort(MPI_COMM_WORLD, code);
   exit(code);
@@ -55,15 +67,18 @@ void rd_comm_barrier(void) {
 
 rd_status rd_comm_agree(rd_err *err) {
   if (g_size == 1) return err->code;
-  int mine[2] = {(int)err->code, err->code != RD_OK ? g_rank : g_size};
-  int all[2];
+  const int failed = err->code != RD_OK;
+  /* The lowest failing rank with a message of its own, else the lowest failing one. */
+  int code = (int)err->code, top, who[2] = {failed && !err->weak ? g_rank : g_size, failed ? g_rank : g_size}, all[2];
   /* Integer MAX/MIN: exact, order-free. */
-  RD_MPI_CHECK(MPI_Allreduce(&mine[0], &all[0], 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD));
-  RD_MPI_CHECK(MPI_Allreduce(&mine[1], &all[1], 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD));
-  if (all[0] == RD_OK) return RD_OK;
-  RD_MPI_CHECK(MPI_Bcast(err->msg, RD_ERR_MSG_MAX, MPI_CHAR, all[1], MPI_COMM_WORLD));
+  RD_MPI_CHECK(MPI_Allreduce(&code, &top, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD));
+  RD_MPI_CHECK(MPI_Allreduce(who, all, 2, MPI_INT, MPI_MIN, MPI_COMM_WORLD));
+  if (top == RD_OK) return RD_OK;
+  const int root = all[0] < g_size ? all[0] : all[1];
+  RD_MPI_CHECK(MPI_Bcast(err->msg, RD_ERR_MSG_MAX, MPI_CHAR, root, MPI_COMM_WORLD));
   err->msg[RD_ERR_MSG_MAX - 1] = '\0';
-  err->code = (rd_status)all[0];
+  err->code = (rd_status)top;
+  err->weak = all[0] == g_size;
   return err->code;
 }
 
@@ -140,6 +155,12 @@ struct rd_allreduce {
 };
 
 static size_t chunk_lo(size_t len, int c) { return len * (size_t)c / (size_t)g_size; }
+
+size_t rd_allreduce_floats(size_t len, int64_t max_shards) {
+  rd_reduce probe;
+  rd_reduce_init(&probe, 0, max_shards);
+  return (len + (len / (size_t)g_size + 1) * (size_t)g_size) * (size_t)probe.cap;
+}
 
 rd_allreduce *rd_allreduce_create(size_t len, int64_t max_shards) {
   rd_allreduce *a = calloc(1, sizeof *a);

@@ -52,6 +52,9 @@ int rd_comm_flag_end(void);
 /* 1 if every rank passed the same value (exact integer MIN/MAX). */
 int rd_comm_same_u64(uint64_t v);
 
+/* How many ranks of the job run on this node (share its memory). */
+int rd_comm_local_size(void);
+
 /* Host name of this process (for messages, never for results). */
 const char *rd_comm_host(void);
 
@@ -64,6 +67,8 @@ typedef struct rd_allreduce rd_allreduce;
 
 /* Buffers for vectors of len floats and up to max_shards shards, made once. */
 rd_allreduce *rd_allreduce_create(size_t len, int64_t max_shards);
+/* Floats of those buffers (for memory estimates). */
+size_t rd_allreduce_floats(size_t len, int64_t max_shards);
 void rd_allreduce_destroy(rd_allreduce *a);
 /* Collective. local holds this rank's pushed shards of a K-shard reduction
  * (rd_reduce_begin(local, K) with the same K on every rank); out gets the sum.

@@ -292,9 +292,31 @@ static rd_status h5_precheck_open(const char *file, const char *dset, rd_err *er
   if (H5Fis_hdf5(file) <= 0) return rd_err_set(err, RD_EINPUT, "%s: not an HDF5 file", file);
   hid_t f = H5Fopen(file, H5F_ACC_RDONLY, H5P_DEFAULT);
   if (f < 0) return rd_err_set(err, RD_EINPUT, "%s: HDF5 could not open the file (corrupt or truncated?)", file);
-  htri_t ok = H5Lexists(f, dset, H5P_DEFAULT) > 0 && H5Oexists_by_name(f, dset, H5P_DEFAULT) > 0;
+  /* Each link of the path in turn: absent (0) and unreadable (< 0) are then
+   * different answers (HDF5 1.10 fails, rather than saying no, for a path
+   * through a group that does not exist), and the latter is a corrupt file. */
+  htri_t obj = 1;
+  char prefix[512];
+  for (const char *q = dset; obj > 0 && q;) {
+    const char *slash = strchr(q + (*q == '/'), '/');
+    snprintf(prefix, sizeof prefix, "%.*s", (int)(slash ? slash - dset : (long)strlen(dset)), dset);
+    q = slash;
+    if (!strcmp(prefix, "/") || !*prefix) continue;
+    obj = H5Lexists(f, prefix, H5P_DEFAULT);
+    if (obj > 0) obj = H5Oexists_by_name(f, prefix, H5P_DEFAULT);
+    H5O_info_t gi;
+    if (obj > 0 && q && H5Oget_info_by_name2(f, prefix, &gi, H5O_INFO_BASIC, H5P_DEFAULT) >= 0 &&
+        gi.type != H5O_TYPE_GROUP) {
+      rd_err_set(err, RD_EINPUT, "%s: '%s' is not a group, so '%s' cannot be in it", file, prefix, dset);
+      H5Fclose(f);
+      return err->code;
+    }
+  }
   H5O_info_t info;
-  if (!ok)
+  if (obj < 0)
+    rd_err_set(err, RD_EINPUT, "%s: HDF5 could not read the file's structure at '%s' (corrupt or truncated file?)",
+               file, prefix);
+  else if (!obj)
     rd_err_set(err, RD_EINPUT, "%s: dataset '%s' not found", file, dset);
   else if (H5Oget_info_by_name2(f, dset, &info, H5O_INFO_BASIC, H5P_DEFAULT) < 0 || info.type != H5O_TYPE_DATASET)
     rd_err_set(err, RD_EINPUT, "%s: '%s' is not a dataset", file, dset);
@@ -347,6 +369,7 @@ static rd_status open_h5(rd_dataset *d, const char *xs, const char *ys, int64_t 
   if (ndx > 0 && ndx <= 8) H5Sget_simple_extent_dims(sx, dx, NULL);
   if (ndy > 0 && ndy <= 8) H5Sget_simple_extent_dims(sy, dy, NULL);
   int xu8 = H5Tget_class(tx) == H5T_INTEGER && H5Tget_size(tx) == 1 && H5Tget_sign(tx) == H5T_SGN_NONE;
+  const int yunsigned = H5Tget_class(ty) == H5T_INTEGER && H5Tget_sign(ty) == H5T_SGN_NONE;
   int xf32 = H5Tget_class(tx) == H5T_FLOAT && H5Tget_size(tx) == 4;
   int64_t sd[3] = {0, 0, 0};
   for (int k = 1; k < ndx && k <= 3; k++) sd[k - 1] = (int64_t)dx[k];
@@ -388,19 +411,28 @@ static rd_status open_h5(rd_dataset *d, const char *xs, const char *ys, int64_t 
   /* Labels are checked in fixed-size blocks: memory stays flat whatever n is. */
   if (rd_comm_rank() == 0) {
     enum { B = 65536 };
-    int64_t *blk = malloc(sizeof(int64_t) * B);
+    /* Read in the labels' own signedness: a uint64 label of 2^63 or more is
+     * named as it is, not as HDF5's int64 clamp. */
+    union { int64_t i; uint64_t u; } *blk = malloc(sizeof *blk * B);
     RD_ASSERT(blk != NULL, "out of memory");
     hid_t fs = H5Dget_space((hid_t)d->hy);
     for (int64_t s = 0; s < d->n && !err->code; s += B) {
       hsize_t start = (hsize_t)s, cnt = (hsize_t)(d->n - s < B ? d->n - s : B);
       hid_t ms = H5Screate_simple(1, &cnt, NULL);
       H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &cnt, NULL);
-      if (H5Dread((hid_t)d->hy, H5T_NATIVE_INT64, ms, fs, H5P_DEFAULT, blk) < 0)
+      if (H5Dread((hid_t)d->hy, yunsigned ? H5T_NATIVE_UINT64 : H5T_NATIVE_INT64, ms, fs, H5P_DEFAULT, blk) < 0)
         rd_err_set(err, RD_EINPUT, "%s: reading labels failed (truncated or corrupt file?)", ys);
-      for (hsize_t i = 0; i < cnt && !err->code; i++)
-        if (blk[i] < 0 || blk[i] >= d->classes)
-          rd_err_set(err, RD_EINPUT, "%s: label %lld at index %lld is outside [0, %lld) (the last layer has %lld units)",
-                     ys, (long long)blk[i], (long long)(s + (int64_t)i), (long long)d->classes, (long long)d->classes);
+      for (hsize_t i = 0; i < cnt && !err->code; i++) {
+        char v[32];
+        const int bad = yunsigned ? blk[i].u >= (uint64_t)d->classes : blk[i].i < 0 || blk[i].i >= d->classes;
+        if (!bad) continue;
+        if (yunsigned)
+          snprintf(v, sizeof v, "%llu", (unsigned long long)blk[i].u);
+        else
+          snprintf(v, sizeof v, "%lld", (long long)blk[i].i);
+        rd_err_set(err, RD_EINPUT, "%s: label %s at index %lld is outside [0, %lld) (the last layer has %lld units)",
+                   ys, v, (long long)(s + (int64_t)i), (long long)d->classes, (long long)d->classes);
+      }
       H5Sclose(ms);
     }
     H5Sclose(fs);
@@ -490,6 +522,14 @@ rd_status rd_data_spec_from_cfg(rd_data_spec *s, rd_cfg *c) {
     int hx = rd_cfg_str(c, sec, xk[t], xdef[t], RD_CFG_NOCANON, &s->x[t]) > 0;
     int hy = rd_cfg_str(c, sec, yk[t], ydef[t], RD_CFG_NOCANON, &s->y[t]) > 0;
     s->given[t] = hx && hy;
+    if (s->source == RD_DATA_HDF5) /* FILE:DATASET, said where it was written */
+      for (int k = 0; k < 2; k++) {
+        const char *key = k ? yk[t] : xk[t], *v = k ? s->y[t] : s->x[t];
+        char f[8], d[8];
+        if ((k ? hy : hx) && split_h5(v, f, sizeof f, d, sizeof d))
+          rd_cfg_fail(c, rd_cfg_item_of(c, sec, key), -1,
+                      "%s = '%s': for source = hdf5 write FILE:DATASET, e.g. data.h5:/train/x", key, v);
+      }
     rd_cfg_int(c, sec, lk[t], 0, 1, 9.2233720368547758e18, 0, &s->limit[t]);
     rd_cfg_not_applicable(c, sec, nk[t], "does not apply to source = %s (it sizes synthetic data; use %s)",
                           sources[src], lk[t]);

@@ -24,12 +24,26 @@ rd_status rd_err_set(rd_err *err, rd_status code, const char *fmt, ...) {
     vsnprintf(err->msg, sizeof err->msg, fmt, ap);
     va_end(ap);
     err->code = code;
+    err->weak = 0;
+  }
+  return code;
+}
+
+rd_status rd_err_weak(rd_err *err, rd_status code, const char *fmt, ...) {
+  if (err && err->code == RD_OK) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+    err->code = code;
+    err->weak = 1;
   }
   return code;
 }
 
 void rd_err_clear(rd_err *err) {
   err->code = RD_OK;
+  err->weak = 0;
   err->msg[0] = '\0';
 }
 

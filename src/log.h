@@ -32,6 +32,7 @@ typedef enum {
 /* A user-facing error: a status and one line of text. Caller-owned; no _free. */
 typedef struct rd_err {
   rd_status code;
+  int weak;     /* 1: the message only says that something failed elsewhere (see rd_err_weak) */
   char msg[RD_ERR_MSG_MAX];
 } rd_err;
 
@@ -40,6 +41,10 @@ typedef struct rd_err {
 rd_status rd_err_set(rd_err *err, rd_status code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void rd_err_clear(rd_err *err);
+/* Like rd_err_set, for a rank that only learns that another rank failed ("reading
+ * training samples failed"): when ranks agree (rd_comm_agree), a rank's own,
+ * specific message wins over such a one, whichever rank found it. */
+rd_status rd_err_weak(rd_err *err, rd_status code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Tells the log which rank this process is; before that, rank 0 of 1 is assumed. */
 void rd_log_set_rank(int rank, int size);

@@ -17,6 +17,11 @@ extern "C" {
  * free(). Aborts (RD_ASSERT) when out of memory. */
 float *rd_mem_alloc_f32(size_t n);
 
+/* Bytes this process can still expect to get: the kernel's MemAvailable,
+ * capped by the cgroup's memory.max less its memory.current when one is set;
+ * 0 when unknown. */
+double rd_mem_available(void);
+
 #ifdef __cplusplus
 }
 #endif

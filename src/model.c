@@ -9,6 +9,7 @@
 
 #include "registry.h"
 #include "seed.h"
+#include "sig.h"
 
 static const char *const k_act_names[] = {"linear", "relu", "tanh", "sigmoid", "softmax", NULL};
 
@@ -290,6 +291,21 @@ static int shape_ok(const rd_shape *s) {
   return n <= RD_MAX_WIDTH;
 }
 
+/* A plugin layer's lines for a crash (sig.h), composed now: a signal handler
+ * can only write them. */
+static void crash_lines(rd_layer *L, const char *plugin) {
+  static const char *const phase[3] = {"build", "forward", "backward"};
+  if (!plugin) return;
+  rd_sig_crash_install();
+  for (int k = 0; k < 3; k++) {
+    size_t n = strlen(plugin) + strlen(L->name) + 256;
+    L->crash[k] = malloc(n);
+    RD_ASSERT(L->crash[k] != NULL, "out of memory");
+    snprintf(L->crash[k], n, "[rank %d] reprodist: layer '%s' ([%s]) of plugin %s crashed in its %s; the bug is in the "
+             "plugin\n", rd_log_rank(), L->name, L->type->name, plugin, phase[k]);
+  }
+}
+
 /* Layer l of section sec: its name, then its type's build. */
 static rd_status build_layer(rd_model *m, rd_cfg *c, int sec, const rd_layer_type *type, const rd_shape *in,
                              int *unnamed) {
@@ -317,8 +333,11 @@ static rd_status build_layer(rd_model *m, rd_cfg *c, int sec, const rd_layer_typ
     RD_ASSERT(L->self != NULL, "out of memory");
   }
   m->nlayers++;
+  crash_lines(L, rd_registry_origin(type));
   rd_build b = {c, sec, m, L, 0};
+  rd_sig_crash_line = L->crash[RD_CRASH_BUILD];
   const int rc = type->build(rd_model_api(RD_KERN_OPENBLAS), &b, L->self, &L->in, &L->out);
+  rd_sig_crash_line = NULL;
   if (rc != 0) {
     if (!c->first.code) rd_cfg_fail(c, NULL, sec, "[%s] could not be built (the layer gave no reason)", type->name);
     return RD_EINPUT;
@@ -398,7 +417,10 @@ rd_status rd_model_from_cfg(rd_model *m, rd_cfg *c) {
 }
 
 void rd_model_free(rd_model *m) {
-  for (int l = 0; l < m->nlayers; l++) free(m->layers[l].self);
+  for (int l = 0; l < m->nlayers; l++) {
+    free(m->layers[l].self);
+    for (int k = 0; k < 3; k++) free(m->layers[l].crash[k]);
+  }
   free(m->layers);
   free(m->tensors);
   memset(m, 0, sizeof *m);

@@ -53,7 +53,11 @@ typedef struct rd_layer {
   int t0, nt;              /* its tensors: m->tensors[t0 .. t0 + nt), declaration order */
   uint64_t seed;           /* its draw seed (rd_io.seed) */
   size_t nstats, stats_off;/* batch statistics per shard: floats, and offset in the stats block */
+  char *crash[3];          /* a plugin layer: the line sig.c prints should it crash in build,
+                              forward or backward (rd_sig_crash_line); NULL for a built-in one */
 } rd_layer;
+
+enum { RD_CRASH_BUILD = 0, RD_CRASH_FORWARD = 1, RD_CRASH_BACKWARD = 2 };
 
 typedef struct rd_model {
   uint64_t global_seed;

@@ -44,6 +44,8 @@ typedef struct rd_reduce {
 /* Pool for trees of up to max_shards leaves holding vectors of len floats. */
 void rd_reduce_init(rd_reduce *r, size_t len, int64_t max_shards);
 void rd_reduce_free(rd_reduce *r);
+/* Floats rd_reduce_init(len, max_shards) allocates (for memory estimates). */
+size_t rd_reduce_floats(size_t len, int64_t max_shards);
 /* Starts a new reduction over K shards; empties the stack. */
 void rd_reduce_begin(rd_reduce *r, int64_t K);
 /* A free buffer to fill with the next node's vector (len floats). */

@@ -76,6 +76,11 @@ static rd_status add(const rd_layer_type *t, const char *origin, int owner, rd_e
                       "%s: layer type '%s' lacks build, forward or backward (or has stats_size without "
                       "stats_apply)",
                       origin, t->name);
+  if (t->self_size > RD_REGISTRY_MAX_SELF)
+    return rd_err_set(err, RD_EINPUT,
+                      "%s: layer type '%s' asks for %zu bytes of state per layer (self_size); at most %d MiB is allowed: "
+                      "keep large arrays in tensors or the workspace",
+                      origin, t->name, t->self_size, RD_REGISTRY_MAX_SELF >> 20);
   if (g_ntypes == RD_REGISTRY_MAX_TYPES) return rd_err_set(err, RD_EINPUT, "%s: too many layer types", origin);
   g_owner[g_ntypes] = owner;
   g_types[g_ntypes++] = t;
@@ -118,6 +123,11 @@ const rd_layer_type *rd_registry_type(int i) {
 
 const char *rd_registry_plugins(void) { return g_plugins_text; }
 int rd_registry_plugin_count(void) { return g_nplugins; }
+const char *rd_registry_origin(const rd_layer_type *t) {
+  for (int i = 0; i < g_ntypes; i++)
+    if (g_types[i] == t) return g_owner[i] < 0 ? NULL : g_plugins[g_owner[i]].path;
+  return NULL;
+}
 const char *rd_registry_plugin_path(int i) { return i >= 0 && i < g_nplugins ? g_plugins[i].path : NULL; }
 
 /* XXH64 of the whole file; -1 when it cannot be read. */
@@ -172,13 +182,28 @@ rd_status rd_registry_load(const char *path, const char *where, char *id, size_t
                       where, path, RD_PLUGIN_SYMBOL);
   }
   const rd_plugin *p = entry();
-  const unsigned abi = p ? p->abi : 0u;
+  if (!p) {
+    dlclose(lib);
+    return rd_err_set(err, RD_EINPUT,
+                      "%s: plugin %s: its %s() returned NULL instead of describing its layer types (define it with "
+                      "RD_PLUGIN(...) from reprodist/layer.h)",
+                      where, path, RD_PLUGIN_SYMBOL);
+  }
+  const unsigned abi = p->abi;
   if (abi != RD_LAYER_ABI) {
     dlclose(lib); /* p points into it: read before */
     return rd_err_set(err, RD_EINPUT,
                       "%s: plugin %s: built for layer interface version %u, but this reprodist has version %d; "
                       "rebuild it against this reprodist's reprodist/layer.h",
                       where, path, abi, RD_LAYER_ABI);
+  }
+  if (p->ntypes <= 0) {
+    const int n = p->ntypes;
+    dlclose(lib);
+    return rd_err_set(err, RD_EINPUT,
+                      "%s: plugin %s: declares %d layer types; a plugin defines at least one "
+                      "(RD_PLUGIN(\"name\", &type, ...))",
+                      where, path, n);
   }
   char origin[PATH_MAX + 600];
   snprintf(origin, sizeof origin, "%s: plugin %s", where, path);

@@ -27,6 +27,8 @@ extern "C" {
 
 /* At most this many layer types, built-in and plugins together. */
 #define RD_REGISTRY_MAX_TYPES 128
+/* A layer type's self_size may be at most this many bytes. */
+#define RD_REGISTRY_MAX_SELF (64 << 20)
 
 /* Registers reprodist's built-in types (once; later calls do nothing). */
 void rd_registry_init(void);
@@ -47,6 +49,8 @@ const rd_layer_type *rd_registry_type(int i);
 rd_status rd_registry_load(const char *path, const char *where, char *id, size_t idn, rd_err *err);
 /* The loaded plugins as "name@xxh64" joined by ",", or "" without plugins. */
 const char *rd_registry_plugins(void);
+/* The plugin file (resolved path) that defines type t; NULL for a built-in type. */
+const char *rd_registry_origin(const rd_layer_type *t);
 /* The loaded plugins' files (resolved paths), in load order. */
 int rd_registry_plugin_count(void);
 const char *rd_registry_plugin_path(int i);

@@ -7,6 +7,7 @@
 
 #include "mem.h"
 #include "nn.h"
+#include "sig.h"
 
 static int reshape(const rd_layer *L) { return (L->type->flags & RD_LAYER_RESHAPE) != 0; }
 
@@ -36,6 +37,16 @@ void rd_shard_init(rd_shard *k, const rd_model *m, int64_t max_rows, int xent, r
   }
   k->d0 = rd_mem_alloc_f32((size_t)k->S * wmax);
   k->d1 = rd_mem_alloc_f32((size_t)k->S * wmax);
+}
+
+size_t rd_shard_layer_floats(const rd_model *m, int l, int64_t max_rows) {
+  const rd_layer *ly = &m->layers[l];
+  size_t n = reshape(ly) ? 0 : (size_t)(max_rows * rd_shape_numel(&ly->out));
+  return n + (ly->type->workspace ? ly->type->workspace(ly->self, &ly->in, &ly->out, max_rows) : 0);
+}
+
+size_t rd_shard_base_floats(const rd_model *m, int64_t max_rows) {
+  return (size_t)max_rows * ((size_t)rd_shape_numel(&m->input) + 2 * (size_t)rd_model_max_width(m));
 }
 
 void rd_shard_free(rd_shard *k) {
@@ -81,7 +92,9 @@ double rd_shard_pass(rd_shard *k, const float *params, int64_t S, const rd_pass 
     io.w = k->w + ly->t0, io.g = k->g + ly->t0, io.ws = k->ws[l];
     io.stats = train && ly->nstats ? p->stats + ly->stats_off : NULL;
     const double t0 = k->times ? now() : 0.0;
+    rd_sig_crash_line = ly->crash[RD_CRASH_FORWARD];
     ly->type->forward(&io, x, k->act[l]);
+    rd_sig_crash_line = NULL;
     /* Softmax before crossentropy stays logits: the loss takes them. */
     if (!(xent && l == L - 1)) {
       int64_t rows, n;
@@ -109,7 +122,9 @@ double rd_shard_pass(rd_shard *k, const float *params, int64_t S, const rd_pass 
     const float *xl = l ? k->act[l - 1] : k->x;
     io.self = ly->self, io.in = &ly->in, io.out = &ly->out, io.seed = ly->seed;
     io.w = k->w + ly->t0, io.g = k->g + ly->t0, io.ws = k->ws[l], io.stats = NULL;
+    rd_sig_crash_line = ly->crash[RD_CRASH_BACKWARD];
     ly->type->backward(&io, xl, k->act[l], dy, l > first ? dx : NULL);
+    rd_sig_crash_line = NULL;
     if (k->times) k->times[2 * l + 1] += now() - t0;
     if (l > first) {
       float *tmp = dy;

@@ -32,6 +32,10 @@ typedef struct rd_shard {
 } rd_shard;
 
 void rd_shard_init(rd_shard *k, const rd_model *m, int64_t max_rows, int xent, rd_kern_mode mode);
+/* Floats rd_shard_init allocates for layer l (its activations and workspace),
+ * and for everything else (input rows, gradient buffers), at max_rows. */
+size_t rd_shard_layer_floats(const rd_model *m, int l, int64_t max_rows);
+size_t rd_shard_base_floats(const rd_model *m, int64_t max_rows);
 void rd_shard_free(rd_shard *k);
 
 /* What a pass computes besides the loss. */

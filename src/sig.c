@@ -3,6 +3,7 @@
 
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 static volatile sig_atomic_t g_first, g_count;
 
@@ -27,3 +28,36 @@ void rd_sig_install(void) {
 }
 
 int rd_sig_pending(void) { return g_first; }
+
+/* ---- the crash line ------------------------------------------------------------------ */
+
+const char *volatile rd_sig_crash_line;
+static const int k_crash_sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL};
+#define NCRASH (sizeof k_crash_sigs / sizeof k_crash_sigs[0])
+static struct sigaction g_crash_saved[NCRASH];
+
+static void on_crash(int sig) {
+  const char *line = rd_sig_crash_line;
+  size_t i = 0;
+  while (i < NCRASH && k_crash_sigs[i] != sig) i++;
+  if (line) {
+    ssize_t r = write(STDERR_FILENO, line, strlen(line));
+    (void)r;
+    rd_sig_crash_line = NULL;
+  }
+  /* The previous handler, or the default action, takes it from here: the
+   * faulting instruction runs again and the signal comes back to it. */
+  sigaction(sig, i < NCRASH ? &g_crash_saved[i] : NULL, NULL);
+  if (i == NCRASH) signal(sig, SIG_DFL);
+}
+
+void rd_sig_crash_install(void) {
+  static int done;
+  if (done) return;
+  done = 1;
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_crash;
+  sigemptyset(&sa.sa_mask);
+  for (size_t i = 0; i < NCRASH; i++) sigaction(k_crash_sigs[i], &sa, &g_crash_saved[i]);
+}

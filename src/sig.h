@@ -23,6 +23,16 @@ void rd_sig_install(void);
 /* The first signal this process received (SIGTERM, SIGINT or SIGUSR1), or 0. */
 int rd_sig_pending(void);
 
+/* ---- naming the plugin that crashed ------------------------------------------------
+ * A layer from a plugin can crash (SIGSEGV, SIGBUS, SIGFPE, SIGILL). Nothing
+ * turns that into an error, but the process says where before it dies:
+ * rd_sig_crash_install() (once) catches those signals; while rd_sig_crash_line
+ * points at a line (set around each plugin call), a crash writes it to stderr,
+ * then the previous handler (Open MPI's backtrace) or the default action
+ * runs: the process dies of the signal, and the job ends as for any dead rank. */
+void rd_sig_crash_install(void);
+extern const char *volatile rd_sig_crash_line;
+
 #ifdef __cplusplus
 }
 #endif

@@ -158,7 +158,7 @@ static rd_status evaluate(rd_shard *k, rd_dataset *ds, const float *params, rd_r
   float out[M_COUNT];
   rd_allreduce_finish(ar, red, out);
   if (out[M_ERRORS] != 0.0f) {
-    rd_err_set(err, RD_EINPUT, "%s: reading the test set failed", ds->xname);
+    rd_err_weak(err, RD_EINPUT, "%s: reading the test set failed", ds->xname);
     return rd_comm_agree(err);
   }
   *loss = (double)out[M_LOSS] / (double)n;
@@ -260,6 +260,34 @@ static void trainer_free(trainer *tr) {
   memset(tr, 0, sizeof *tr);
 }
 
+/* Before the step's buffers are made: what they will take on this node, against
+ * what it has left. Too much is a config error naming the largest part, not an
+ * allocation failing (a bug's abort) or the kernel's OOM killer. Collective. */
+static rd_status check_memory(const rd_model *m, int64_t S, int64_t Kmax, size_t len, size_t nopt, rd_err *err) {
+  const double f = sizeof(float);
+  double total = f * ((double)m->nparams + (double)nopt + (double)len + (double)rd_reduce_floats(len, Kmax) +
+                      (double)rd_allreduce_floats(len, Kmax) + (double)rd_shard_base_floats(m, S));
+  double top = f * ((double)m->nparams * 2 + (double)nopt + (double)rd_reduce_floats(len, Kmax) +
+                    (double)rd_allreduce_floats(len, Kmax));
+  char what[300];
+  snprintf(what, sizeof what, "the parameters, their gradients and the optimizer state (%zu parameters)", m->nparams);
+  for (int l = 0; l < m->nlayers; l++) {
+    const double b = f * (double)rd_shard_layer_floats(m, l, S);
+    total += b;
+    if (b > top)
+      top = b, snprintf(what, sizeof what, "layer '%s' ([%s]): its output and workspace for a shard of %lld samples",
+                        m->layers[l].name, m->layers[l].type->name, (long long)S);
+  }
+  const int local = rd_comm_local_size();
+  const double avail = rd_mem_available(), GB = 1e9;
+  if (avail > 0 && total * local > avail)
+    rd_err_set(err, RD_EINPUT,
+               "reprodist: training needs about %.2f GB per rank (%d on this node: %.2f GB), more than the %.2f GB "
+               "available; the largest part is %s, %.2f GB: use a smaller model, shard_size or fewer ranks per node",
+               total / GB, local, total * local / GB, avail / GB, what, top / GB);
+  return rd_comm_agree(err);
+}
+
 /* Resume (if asked), data, metrics file, buffers. Collective. On failure the
  * caller frees; the ranks have agreed on the failure where needed. */
 static rd_status trainer_init(trainer *tr, const rd_train_spec *t, const rd_train_ctl *ctl, const rd_data_spec *data,
@@ -271,6 +299,7 @@ static rd_status trainer_init(trainer *tr, const rd_train_spec *t, const rd_trai
   tr->B = t->batch, tr->S = t->shard;
   tr->G = m->ntrain, tr->M = tr->G + m->nstats, tr->len = tr->M + M_COUNT;
   tr->nopt = (size_t)rd_optim_slots(&t->opt) * tr->G;
+  if (check_memory(m, tr->S, ceil_div(tr->B, tr->S), tr->len, tr->nopt, err)) return err->code;
   tr->state = calloc(tr->nopt + 1, sizeof(float));
   RD_ASSERT(tr->state != NULL, "out of memory");
   tr->id = (rd_ckpt_ident){ctl->config_digest, ctl->fingerprint, ctl->plugins};
@@ -394,7 +423,7 @@ static rd_status trainer_step(trainer *tr, rd_err *err) {
   const int stop = rd_comm_flag_end();
   const double tp2 = tr->profile ? now_sec() : 0.0;
   if (gs[M + M_ERRORS] != 0.0f) { /* every rank sees it in the same step */
-    rd_err_set(err, RD_EINPUT, "%s: reading training samples failed", tr->train.xname);
+    rd_err_weak(err, RD_EINPUT, "%s: reading training samples failed", tr->train.xname);
     return rd_comm_agree(err);
   }
   if (!isfinite(gs[M + M_LOSS])) /* identical on every rank, like everything in gsum */

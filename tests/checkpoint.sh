@@ -137,8 +137,8 @@ rd_check "resuming does not touch the checkpoint it read" test "$(rd_sha "$L/$(c
 # Another environment's checkpoint (the fingerprint attribute edited, then the
 # header's length and checksum redone as that environment would have written
 # them; format in src/ckpt.c): a warning, not a refusal.
-cp "$CK100" fp.h5
-"$PY" - fp.h5 <<'EOF'
+cp "$CK100" fp_ck.h5
+"$PY" - fp_ck.h5 <<'EOF'
 import sys, h5py, xxhash
 with h5py.File(sys.argv[1], "r+") as f:
     v = f.attrs["fingerprint"]
@@ -149,10 +149,10 @@ body = b[512:]
 head = "%s\nbytes %d\nxxh64 %016x\n%s\n" % (fmt, len(body), xxhash.xxh64_intdigest(body), config)
 open(sys.argv[1], "wb").write(head.encode().ljust(512, b"\0") + body)
 EOF
-train fp 2 --resume "$T/fp.h5"
+train fp 2 --resume "$T/fp_ck.h5"
 expect_same fp "a checkpoint from another environment" 2
 rd_check "... with one warning that it was written in another environment" \
-  test "$(grep -c "fp.h5 was written in another environment" "$T/fp.err")" -eq 1
+  test "$(grep -c "fp_ck.h5 was written in another environment" "$T/fp.err")" -eq 1
 echo "  [${SECONDS}s] resumes"
 
 # ---- 4. epoch checkpoints and a step checkpoint on an epoch boundary ---------------------------------

@@ -100,8 +100,11 @@ want=$("$RD_PYTHON" -c 'import sys, xxhash; print("mylayer@%016x" % xxhash.xxh64
 got=$("$RD_PYTHON" -c 'import sys, h5py; print(h5py.File(sys.argv[1], "r").attrs["reprodist_plugins"].decode())' np1.h5)
 rd_check "the weights file records the plugin as $want ($got)" [ "$got" = "$want" ]
 rd_check "the plugin is in the file's fingerprint" bash -c "h5dump -a reprodist_fingerprint np1.h5 | grep -q 'plugins=$want'"
-(cd work && timeout -k 5 "$RD_LIMIT" "$RD_MPIEXEC" $RD_MPIFLAGS $RD_NPFLAG 1 "$RDX" custom_layer.cfg "${SUB[@]}" -o ../mixed.h5 : \
-  $RD_NPFLAG 1 "$RDX" custom_layer.cfg "${SUB[@]}" --set run.plugins=../libmylayer_pc.so -o ../mixed.h5) > mixed.log 2>&1
+# The same command line on both ranks (they must agree on it), run in two
+# directories whose build/libmylayer.so differ: the pkg-config build's bytes.
+mkdir -p work_pc/build && cp work/custom_layer.cfg work_pc/ && cp libmylayer_pc.so work_pc/build/libmylayer.so
+timeout -k 5 "$RD_LIMIT" "$RD_MPIEXEC" $RD_MPIFLAGS $RD_NPFLAG 1 -wdir work "$RDX" custom_layer.cfg "${SUB[@]}" \
+  -o "$RD_TMP/mixed.h5" : $RD_NPFLAG 1 -wdir work_pc "$RDX" custom_layer.cfg "${SUB[@]}" -o "$RD_TMP/mixed.h5" > mixed.log 2>&1
 rc=$?
 rd_check "ranks loading different plugin bytes refuse to start (exit $rc, names plugins)" \
   bash -c "[ $rc -eq 2 ] && grep -q 'ranks differ in plugins' mixed.log && [ ! -e mixed.h5 ]"
@@ -129,8 +132,40 @@ static void bwd(const rd_io *io, const float *x, const float *y, float *dy, floa
 static const rd_layer_type t = {.name = "dense", .build = build, .forward = fwd, .backward = bwd};
 RD_PLUGIN("clash", &t)
 EOF
+cat > null.c <<'EOF'
+#include <reprodist/layer.h>
+__attribute__((visibility("default"))) const rd_plugin *reprodist_plugin(void) { return 0; }
+EOF
+cat > zero.c <<'EOF'
+#include <reprodist/layer.h>
+static const rd_plugin p = {RD_LAYER_ABI, "empty", 0, 0};
+__attribute__((visibility("default"))) const rd_plugin *reprodist_plugin(void) { return &p; }
+EOF
+cat > neg.c <<'EOF'
+#include <reprodist/layer.h>
+static const rd_plugin p = {RD_LAYER_ABI, "negative", -3, 0};
+__attribute__((visibility("default"))) const rd_plugin *reprodist_plugin(void) { return &p; }
+EOF
+cat > huge.c <<'EOF'
+#include <reprodist/layer.h>
+static int build(const rd_api *rd, rd_build *b, void *self, const rd_shape *in, rd_shape *out) { *out = *in; return 0; }
+static void fwd(const rd_io *io, const float *x, float *y) {}
+static void bwd(const rd_io *io, const float *x, const float *y, float *dy, float *dx) {}
+static const rd_layer_type t = {.name = "huge_layer", .self_size = (size_t)1 << 40, .build = build, .forward = fwd,
+                                .backward = bwd};
+RD_PLUGIN("huge", &t)
+EOF
+# A layer whose forward writes through a null pointer (a plugin's bug).
+cat > crash.c <<'EOF'
+#include <reprodist/layer.h>
+static int build(const rd_api *rd, rd_build *b, void *self, const rd_shape *in, rd_shape *out) { *out = *in; return 0; }
+static void fwd(const rd_io *io, const float *x, float *y) { *(volatile float *)(io->rows > 1000000000 ? y : 0) = x[0]; }
+static void bwd(const rd_io *io, const float *x, const float *y, float *dy, float *dx) {}
+static const rd_layer_type t = {.name = "crashy_layer", .build = build, .forward = fwd, .backward = bwd};
+RD_PLUGIN("crashy", &t)
+EOF
 CF=$(PKG_CONFIG_PATH=$P/lib/pkgconfig pkg-config --cflags reprodist)
-for f in noentry abi clash; do cc -shared $CF $f.c -o lib$f.so 2>> cc.log || rd_fail "cannot build lib$f.so"; done
+for f in noentry abi clash null zero neg huge crash; do cc -shared $CF $f.c -o lib$f.so 2>> cc.log || rd_fail "cannot build lib$f.so"; done
 bad_plugin() { # NAME EXPECTED-SUBSTRING PLUGIN [--set ...]
   local name=$1 want=$2 plugin=$3; shift 3
   printf 'precious\n' > keep.h5
@@ -151,10 +186,29 @@ bad_plugin "interface version mismatch" \
   "plugin ../libabi.so: built for layer interface version 2, but this reprodist has version 1; rebuild it" ../libabi.so
 bad_plugin "a type named like a built-in layer" \
   "plugin ../libclash.so: layer type 'dense' clashes with reprodist's built-in [dense]; rename it" ../libclash.so
+bad_plugin "reprodist_plugin() returns NULL" \
+  "plugin ../libnull.so: its reprodist_plugin() returned NULL instead of describing its layer types" ../libnull.so
+bad_plugin "no layer types" "plugin ../libzero.so: declares 0 layer types; a plugin defines at least one" ../libzero.so
+bad_plugin "a negative number of types" "plugin ../libneg.so: declares -3 layer types; a plugin defines at least one" \
+  ../libneg.so
+bad_plugin "an absurd self_size" \
+  "plugin ../libhuge.so: layer type 'huge_layer' asks for 1099511627776 bytes of state per layer (self_size); at most 64 MiB is allowed" \
+  ../libhuge.so
 bad_plugin "the layer refuses a value" "--set my_custom_layer.units=0: units = 0 is out of range (must be in [1, 1000000000])" \
   build/libmylayer.so --set my_custom_layer.units=0
 sed '/^units = 64$/d' work/custom_layer.cfg > work/nounits.cfg
 (cd work && rd_run_x 2 nounits.cfg -o ../keep.h5) > bad.out 2> bad.err
 rd_check "the layer refuses a section without units (exit $?, one line naming the section)" \
   bash -c "[ \$(grep -cx 'nounits.cfg:17: \[my_custom_layer\] needs units = N' bad.err) -eq 1 ]"
+# 8. A plugin that crashes in forward: the process dies of the signal (no exit
+# code can be promised), but one line names the layer and the plugin first,
+# and the job ends as for any dead rank.
+sed '/^\[dense\]/,$d' work/custom_layer.cfg > work/crash.cfg
+printf '[crashy_layer]\n' >> work/crash.cfg
+sed -n '/^\[dense\]/,$p' work/custom_layer.cfg >> work/crash.cfg
+(cd work && rd_run_x 2 crash.cfg "${SUB[@]}" --set "run.plugins=build/libmylayer.so,../libcrash.so" -o ../crash.h5) \
+  > crash.out 2> crash.err
+rc=$?
+rd_check_out crash.err "a plugin crashing in forward: non-zero exit ($rc), not a hang, one line naming layer and plugin" \
+  bash -c "[ $rc -ne 0 ] && [ $rc -ne 124 ] && grep -qE '^\[rank [01]\] reprodist: layer .crashy_layer. \(\[crashy_layer\]\) of plugin $RD_TMP/libcrash.so crashed in its forward; the bug is in the plugin\$' crash.err && [ ! -e crash.h5 ]"
 rd_finish

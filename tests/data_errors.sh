@@ -73,6 +73,17 @@ with h5py.File(T + "lzf.h5", "w") as f:                  # a filter libhdf5 lack
     f["y"] = y.astype(np.int64)
 ok = open(T + "ok.h5", "rb").read()
 open(T + "trunc.h5", "wb").write(ok[: len(ok) // 2])
+xf = (x2.astype(np.float32) / 255)                      # inf in sample 20, which rank 1 of 2
+xf[20, 13] = np.inf                                     # reads (batch 0, unshuffled: shards 2-3)
+h5("inf20.h5", x=xf, y=y.astype(np.int64))
+h5("ybig.h5", x=x2, y=np.where(np.arange(n) == 9, 2**63 + 5, y).astype(np.uint64))  # a uint64 label of 2^63+5
+with h5py.File(T + "grp.h5", "w") as f:                 # datasets in a group, then its B-tree's
+    g = f.create_group("train"); g["x"] = x2; g["y"] = y.astype(np.int64)  # signature overwritten
+b = bytearray(open(T + "grp.h5", "rb").read())
+trees = [i for i in range(len(b) - 4) if b[i:i + 4] == b"TREE"]
+assert len(trees) == 2, trees                            # the root group's, then /train's
+c = bytearray(b); c[trees[0]:trees[0] + 4] = b"XXXX"
+open(T + "grp_bad.h5", "wb").write(bytes(c))
 open(T + "text.h5", "wb").write(b"this is not an HDF5 file\n" * 100)
 EOF
 
@@ -271,9 +282,9 @@ cp "$RD_SRC/tests/fuzz/findings/h5fopen-segv.h5" "$T/segv.h5"
 mkcfg h5_segv 784 "$(h5_data "$T/segv.h5:x" "$T/ok.h5:y")"
 expect_error h5_segv "$T/segv.h5: HDF5 crashed reading it: the file's HDF5 structure is corrupt (HDF5 1.10 cannot read such files safely); restore the file or write it again"
 
-# The message must name the key the user wrote (train_x), not an internal "x".
+# The message must name the key the user wrote (train_x), not an internal "x", and where.
 mkcfg h5_nocolon 784 "$(h5_data "$T/ok.h5" "$T/ok.h5:y")"
-expect_error h5_nocolon "[data] train_x = '$T/ok.h5': for source = hdf5 write FILE:DATASET, e.g. data.h5:/train/x"
+expect_error h5_nocolon "$T/h5_nocolon.cfg:14: train_x = '$T/ok.h5': for source = hdf5 write FILE:DATASET, e.g. data.h5:/train/x"
 
 mkcfg h5_missing 784 "$(h5_data "$T/missing.h5:x" "$T/missing.h5:y")"
 expect_error h5_missing "$T/missing.h5: cannot open data file (No such file or directory)"
@@ -287,6 +298,21 @@ expect_error h5_filter "$T/lzf.h5:x: compressed with HDF5 filter 32000"
 # rank must stop in the same step, with exit 2 (this path once segfaulted).
 mkcfg h5_nan 784 "$(h5_data "$T/nan.h5:x" "$T/nan.h5:y")"
 expect_error h5_nan "$T/nan.h5:x: sample 40 has a non-finite feature (nan at column 7); clean the data"
+
+# The rank that found the bad sample is not rank 0: its exact message still wins
+# over the other ranks' "reading training samples failed".
+mkcfg h5_inf_rank1 784 "$(h5_data "$T/inf20.h5:x" "$T/inf20.h5:y")"
+sed -i 's/^\[train\]$/[train]\nshuffle = false/' "$T/h5_inf_rank1.cfg"
+expect_error h5_inf_rank1 "$T/inf20.h5:x: sample 20 has a non-finite feature (inf at column 13); clean the data"
+
+mkcfg h5_ybig 784 "$(h5_data "$T/ybig.h5:x" "$T/ybig.h5:y")"
+expect_error h5_ybig "$T/ybig.h5:y: label 9223372036854775813 at index 9 is outside [0, 10) (the last layer has 10 units)"
+
+# A path through a group that does not exist, and a file whose group structure is corrupt.
+mkcfg h5_nogroup 784 "$(h5_data "$T/grp.h5:/test/x" "$T/grp.h5:/train/y")"
+expect_error h5_nogroup "$T/grp.h5: dataset '/test/x' not found"
+mkcfg h5_corrupt 784 "$(h5_data "$T/grp_bad.h5:/train/x" "$T/grp.h5:/train/y")"
+expect_error h5_corrupt "$T/grp_bad.h5: HDF5 could not read the file's structure at '/train' (corrupt or truncated file?)"
 
 mkcfg h5_small 784 "$(h5_data "$T/ok.h5:x" "$T/ok.h5:y" | sed 's/^limit = 64/limit = 31/')"
 expect_error h5_small "$T/ok.h5:x: 31 training samples are fewer than one batch (batch_size = 32)"

@@ -350,6 +350,13 @@ refused data_error "$T/x.idx: truncated"
 head -c $(($(stat -c %s "$OLD_CK") / 2)) "$OLD_CK" >half.h5
 run ckpt_error 2 "$T/bad/w.h5" "${SYN1[@]}" --resume "$T/half.h5"
 refused ckpt_error "$T/half.h5: "
+# A model whose buffers no machine here holds (a 4096x4096 convnet: about 1.6 TB
+# of workspace per rank): refused before allocating, naming the largest part.
+printf '[run]\nseed = 1\n[model]\ninput = 4096,4096,3\n[conv2d]\nfilters = 32\nkernel_size = 11\n[global_average_pooling2d]\n[dense]\nunits = 10\nactivation = softmax\n[data]\nsource = synthetic\nsamples = 64\ntest_samples = 64\n[train]\nbatch_size = 64\nshard_size = 64\n' >huge.cfg
+run too_big 2 "$T/bad/w.h5" "$T/huge.cfg"
+refused too_big "the largest part is layer 'conv2d' ([conv2d]): its output and workspace for a shard of 64 samples"
+rd_check "too_big: the message says how much it needs and what is available" \
+  eval 'ours too_big | grep -qE "^reprodist: training needs about [0-9.]+ GB per rank \(2 on this node: [0-9.]+ GB\), more than the [0-9.]+ GB available; "'
 rd_check "timing: the refused runs wrote nothing" test -z "$(ls -A "$T/bad")"
 echo "  [${SECONDS}s] timing"
 
