@@ -5,6 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "log.h"
+
 static volatile sig_atomic_t g_first, g_count;
 
 static void on_signal(int sig) {
@@ -14,6 +16,13 @@ static void on_signal(int sig) {
     return;
   }
   g_first = sig;
+  if (rd_log_rank() == 0) {
+    const char *m = sig == SIGINT    ? "reprodist: SIGINT: stopping after this step, with a checkpoint (again: abort now)\n"
+                    : sig == SIGTERM ? "reprodist: SIGTERM: stopping after this step, with a checkpoint (again: abort now)\n"
+                                     : "reprodist: SIGUSR1: stopping after this step, with a checkpoint (again: abort now)\n";
+    ssize_t r = write(STDERR_FILENO, m, strlen(m));
+    (void)r;
+  }
 }
 
 void rd_sig_install(void) {

@@ -1,8 +1,65 @@
 #!/usr/bin/env bash
-# launch/repro-check and launch/plot, as a user runs them.
+# launch/run, launch/repro-check and launch/plot, as a user runs them.
+#  launch/run: a config error and a rank SIGKILLed end the job within 10 s of
+#  the message / the kill (it waited mpirun's odls_base_sigkill_timeout of 10 s
+#  twice: 20 s), plain mpirun measured beside it; Ctrl-C typed into a terminal
+#  (tests/pty_ctrlc.py) once epoch 1 is done: the ranks say they stop, write a
+#  checkpoint and exit 3; a second Ctrl-C while the stop's checkpoint is being
+#  committed (RD_FAULT_PAUSE) aborts at once (not exit 3).
 . "${RD_TESTS:?run through ctest}/lib.sh" || exit 1
 cd "$RD_TMP"
 export REPRODIST
+
+PY=${RD_PYTHON:-/usr/bin/python3}
+SYN=$RD_SRC/configs/synthetic.cfg
+FM=$RD_SRC/configs/fashion_mnist_mlp.cfg
+printf '[run]\nseed = 1\n[model]\ninput = 4\n[dense]\nunit = 3\n' > bad.cfg
+# timed NAME CMD...: runs CMD; MS = milliseconds from its first stderr byte to its exit.
+timed() {
+  local name=$1; shift
+  "$@" > "$name.out" 2> "$name.err" &
+  local job=$! t_err=
+  while kill -0 $job 2>/dev/null; do
+    [ -z "$t_err" ] && [ -s "$name.err" ] && t_err=$(date +%s%N)
+    sleep 0.02
+  done
+  wait $job
+  RC=$?
+  MS=$((($(date +%s%N) - ${t_err:-$(date +%s%N)}) / 1000000))
+}
+timed err_plain timeout -k 5 "$RD_LIMIT" "$RD_MPIEXEC" $RD_MPIFLAGS $RD_NPFLAG 2 "$REPRODIST" bad.cfg -o e.h5
+PLAIN_MS=$MS
+timed err_run timeout -k 5 "$RD_LIMIT" "$RD_SRC/launch/run" 2 bad.cfg -o e.h5
+rd_check_out err_run.err "launch/run: a config error exits 2 within 10 s of its message (${MS} ms; plain mpirun ${PLAIN_MS} ms)" \
+  test "$RC" -eq 2 -a "$MS" -lt 10000
+# A rank killed in a run never meant to end.
+timeout -k 5 "$RD_LIMIT" "$RD_SRC/launch/run" 2 "$FM" --set train.epochs=1000 --set run.metrics=dead.jsonl -o dead.h5 \
+  > dead.out 2> dead.err &
+job=$!
+deadline=$((SECONDS + RD_LIMIT))
+until [ -s dead.jsonl ] || ! kill -0 $job 2>/dev/null || [ $SECONDS -ge $deadline ]; do sleep 0.05; done
+victim=$(pgrep -f -- "-o dead.h5" | while read -r p; do [ "$(cat /proc/$p/comm)" = reprodist ] && echo $p; done | head -1)
+t0=$(date +%s%N)
+[ -n "$victim" ] && kill -KILL "$victim"
+wait $job
+RC=$?
+MS=$((($(date +%s%N) - t0) / 1000000))
+rd_check_out dead.err "launch/run: a rank SIGKILLed ends the job within 10 s (exit $RC, ${MS} ms)" \
+  test -n "$victim" -a "$RC" -ne 0 -a "$RC" -ne 124 -a "$MS" -lt 10000
+# Ctrl-C in a terminal, once, after epoch 1.
+timeout -k 5 "$RD_LIMIT" "$PY" "$RD_TESTS/pty_ctrlc.py" cc.tty file:cc.jsonl -- \
+  "$RD_SRC/launch/run" 2 "$FM" --set train.epochs=1000 --set run.metrics=cc.jsonl -o cc.h5 > cc.res
+rd_check_out cc.tty "launch/run, Ctrl-C: the ranks say they stop, write a checkpoint, say how to resume, exit 3 ($(tail -2 cc.res | tr '\n' ' '))" \
+  eval 'grep -qx "exit 3" cc.res && grep -q "reprodist: SIGINT: stopping after this step, with a checkpoint (again: abort now)" cc.tty &&
+        grep -q "stopped by a signal after step" cc.tty && [ "$(ls cc.h5.ckpt | wc -l)" -eq 1 ] && [ ! -e cc.h5 ]'
+# Ctrl-C twice: the second while the stop's checkpoint is being committed.
+RD_FAULT_PAUSE=commit:$RD_TMP/cc2.pause OMPI_MCA_mca_base_env_list=RD_FAULT_PAUSE timeout -k 5 "$RD_LIMIT" "$PY" \
+  "$RD_TESTS/pty_ctrlc.py" cc2.tty file:cc2.jsonl file:cc2.pause.paused -- \
+  "$RD_SRC/launch/run" 2 "$FM" --set train.epochs=1000 --set run.metrics=cc2.jsonl -o cc2.h5 > cc2.res
+rc2=$(sed -n 's/^exit //p' cc2.res)
+rd_check_out cc2.tty "launch/run, Ctrl-C twice: the second aborts at once (exit $rc2, not 3 nor a timeout)" \
+  eval '[ -n "$rc2" ] && [ "$rc2" != 3 ] && [ "$rc2" != 0 ] && [ "$rc2" != 124 ] && [ "$rc2" != 137 ] && grep -qx "ctrl-c typed 2" cc2.res' 
+rd_check "launch/run, Ctrl-C twice: no rank is left" test -z "$(pgrep -f -- '-o cc2.h5')"
 
 # repro-check agrees with itself on a quick config...
 "$RD_SRC/launch/repro-check" "$RD_SRC/configs/synthetic.cfg" 1 2 3 --set train.epochs=1 --out same > same.txt 2>&1
