@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cfg.h"
 #include "comm.h"
@@ -58,9 +59,20 @@ static const char k_usage[] =
     "by SIGTERM/SIGINT/SIGUSR1 after writing a checkpoint.\n"
     "Run with mpirun -np N; results are bit-identical for every N (see README).";
 
+/* The command that resumes this run, as the user can type it: launch/run's
+ * form when it started the run (it says so in RD_LAUNCH_HINT), else mpirun's,
+ * with --allow-run-as-root for root. N stands for any rank count. */
 static void build_command(int argc, char **argv, cli_args *a) {
   a->command[0] = '\0';
-  for (int i = 0; i < argc; i++) {
+  const char *via = getenv("RD_LAUNCH_HINT");
+  int i = 0;
+  if (via && *via) {
+    snprintf(a->command, sizeof a->command, "%s N", via);
+    i = 1; /* launch/run names the binary itself */
+  } else {
+    snprintf(a->command, sizeof a->command, "mpirun%s -np N", geteuid() == 0 ? " --allow-run-as-root" : "");
+  }
+  for (; i < argc; i++) {
     if (!strcmp(argv[i], "--resume") && i + 1 < argc) {
       i++;
       continue;

@@ -33,8 +33,8 @@ void rd_fault_pause(const char *point) {
   if (!p || strcmp(point, f->pause_point)) return;
   char path[4096];
   snprintf(path, sizeof path, "%s.paused", p);
-  FILE *mark = fopen(path, "w");
-  if (mark) fclose(mark);
+  FILE *mark = fopen(path, "w"); /* holds the point's name: a waiter may wait for a non-empty file */
+  if (mark) fprintf(mark, "%s\n", point), fclose(mark);
   snprintf(path, sizeof path, "%s.go", p);
   const struct timespec tick = {0, 10000000};
   while (access(path, F_OK) != 0) nanosleep(&tick, NULL); /* the test's own clock decides */

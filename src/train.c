@@ -453,8 +453,7 @@ static rd_status trainer_step(trainer *tr, rd_err *err) {
       char hint[8192 + 4200] = "";
       snprintf(hint, sizeof hint, "%s --resume", tr->ctl->command);
       rd_fs_shell_append(hint, sizeof hint, path);
-      rd_warn0("stopped by a signal after step %" PRIu64 " (epoch %lld); checkpoint %s; continue with: "
-               "mpirun -np N %s  (any N)",
+      rd_warn0("stopped by a signal after step %" PRIu64 " (epoch %lld); checkpoint %s; continue with: %s  (any N)",
                tr->iteration, (long long)(tr->epoch + 1), path, hint);
       tr->stopped = 1;
     }

@@ -46,7 +46,8 @@ typedef struct rd_train_ctl {
   uint64_t config_digest;   /* rd_cfg_digest_resumable: what checkpoints must match */
   const char *fingerprint;
   const char *output;       /* for the default signal-checkpoint directory */
-  const char *command;      /* the reprodist command line, shell-quoted, without --resume: for the hint */
+  const char *command;      /* the command that reruns this one (launcher, rank count N, arguments without
+                               --resume), shell-quoted: for the resume hint */
   const char *plugins;      /* the layer plugins ("name@xxh64,..."): checkpoints must match */
 } rd_train_ctl;
 

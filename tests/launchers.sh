@@ -46,20 +46,43 @@ RC=$?
 MS=$((($(date +%s%N) - t0) / 1000000))
 rd_check_out dead.err "launch/run: a rank SIGKILLed ends the job within 10 s (exit $RC, ${MS} ms)" \
   test -n "$victim" -a "$RC" -ne 0 -a "$RC" -ne 124 -a "$MS" -lt 10000
-# Ctrl-C in a terminal, once, after epoch 1.
+# Ctrl-C in a terminal, once, after epoch 1 (cc.cfg: 1000 epochs, a run never meant to end).
+sed 's/^epochs = .*/epochs = 1000/' "$FM" > cc.cfg
 timeout -k 5 "$RD_LIMIT" "$PY" "$RD_TESTS/pty_ctrlc.py" cc.tty file:cc.jsonl -- \
-  "$RD_SRC/launch/run" 2 "$FM" --set train.epochs=1000 --set run.metrics=cc.jsonl -o cc.h5 > cc.res
+  "$RD_SRC/launch/run" 2 cc.cfg --set run.metrics=cc.jsonl -o cc.h5 > cc.res
 rd_check_out cc.tty "launch/run, Ctrl-C: the ranks say they stop, write a checkpoint, say how to resume, exit 3 ($(tail -2 cc.res | tr '\n' ' '))" \
   eval 'grep -qx "exit 3" cc.res && grep -q "reprodist: SIGINT: stopping after this step, with a checkpoint (again: abort now)" cc.tty &&
         grep -q "stopped by a signal after step" cc.tty && [ "$(ls cc.h5.ckpt | wc -l)" -eq 1 ] && [ ! -e cc.h5 ]'
+# Its resume hint names launch/run (as root, a bare mpirun would refuse to start) and works as printed,
+# with cc.cfg cut to the epoch it stopped in.
+HINT=$(tr -d '\r' < cc.tty | grep -o 'continue with: .*' | head -1 | sed 's/^continue with: //; s/  (any N)$//')
+E=$(tr -d '\r' < cc.tty | sed -n 's/.*stopped by a signal after step [0-9]* (epoch \([0-9]*\));.*/\1/p' | head -1)
+sed -i "s/^epochs = .*/epochs = ${E:-2}/" cc.cfg
+rd_check "launch/run, Ctrl-C: the hint starts with launch/run and the binary ($HINT)" \
+  eval '[[ "$HINT" == "REPRODIST=$REPRODIST $RD_SRC/launch/run N cc.cfg --set run.metrics=cc.jsonl -o cc.h5 --resume cc.h5.ckpt/ckpt-"* ]]'
+timeout -k 5 "$RD_LIMIT" bash -c "${HINT/ N / 1 }" > hint.out 2>&1
+rd_check_out hint.out "launch/run, Ctrl-C: the hint, run as printed (N = 1), finishes epoch $E and writes cc.h5 (exit $?)" \
+  test -s cc.h5
 # Ctrl-C twice: the second while the stop's checkpoint is being committed.
-RD_FAULT_PAUSE=commit:$RD_TMP/cc2.pause OMPI_MCA_mca_base_env_list=RD_FAULT_PAUSE timeout -k 5 "$RD_LIMIT" "$PY" \
+RD_FAULT_PAUSE=commit:$RD_TMP/cc2.pause timeout -k 5 "$RD_LIMIT" "$PY" \
   "$RD_TESTS/pty_ctrlc.py" cc2.tty file:cc2.jsonl file:cc2.pause.paused -- \
   "$RD_SRC/launch/run" 2 "$FM" --set train.epochs=1000 --set run.metrics=cc2.jsonl -o cc2.h5 > cc2.res
 rc2=$(sed -n 's/^exit //p' cc2.res)
 rd_check_out cc2.tty "launch/run, Ctrl-C twice: the second aborts at once (exit $rc2, not 3 nor a timeout)" \
   eval '[ -n "$rc2" ] && [ "$rc2" != 3 ] && [ "$rc2" != 0 ] && [ "$rc2" != 124 ] && [ "$rc2" != 137 ] && grep -qx "ctrl-c typed 2" cc2.res' 
 rd_check "launch/run, Ctrl-C twice: no rank is left" test -z "$(pgrep -f -- '-o cc2.h5')"
+# The terminal closes (SIGHUP to launch/run): the ranks stop as for SIGTERM, with a checkpoint, none is left.
+timeout -k 5 "$RD_LIMIT" "$RD_SRC/launch/run" 2 "$FM" --set train.epochs=1000 --set run.metrics=hup.jsonl -o hup.h5 \
+  > hup.out 2>&1 &
+job=$!
+deadline=$((SECONDS + RD_LIMIT))
+until [ -s hup.jsonl ] || ! kill -0 $job 2>/dev/null || [ $SECONDS -ge $deadline ]; do sleep 0.05; done
+kill -HUP "$(pgrep -P $job)" 2>/dev/null  # launch/run, the child of timeout
+wait $job
+RC=$?
+rd_check_out hup.out "launch/run, SIGHUP: the ranks write a checkpoint and exit 3 (exit $RC)" \
+  eval '[ "$RC" = 3 ] && grep -q "reprodist: SIGTERM: stopping after this step" hup.out && [ "$(ls hup.h5.ckpt | wc -l)" -eq 1 ]'
+rd_check "launch/run, SIGHUP: no rank is left" test -z "$(pgrep -f -- '-o hup.h5')"
 
 # repro-check agrees with itself on a quick config...
 "$RD_SRC/launch/repro-check" "$RD_SRC/configs/synthetic.cfg" 1 2 3 --set train.epochs=1 --out same > same.txt 2>&1

@@ -108,12 +108,18 @@ ours() { awk '/^-----+$/ { box = !box; next } !box' "$T/$1.err"; }
 quick() {
   rd_check "$1: all ranks gone within 10 s of the message (${MS} ms)" test "$MS" -lt "$LIMIT_MS" -a -z "$LEFT"
 }
-# refused NAME MESSAGE [trained]: exit 2, reprodist's stderr is exactly one line
-# and holds MESSAGE, no internal error or HDF5 stack; no epoch line unless
-# the third argument says training ran; then quick.
+# refused NAME MESSAGE [trained|signalled]: exit 2, reprodist's stderr is exactly
+# one line and holds MESSAGE, no internal error or HDF5 stack; no epoch line
+# unless the third argument says training ran; "signalled": it ran and was
+# sent a signal, whose notice ("SIGTERM: stopping after this step...") comes
+# first and is not counted; then quick.
 refused() {
   local name=$1 msg=$2 trained=${3:-}
   local lines; lines=$(ours "$name")
+  if [ "$trained" = signalled ]; then
+    rd_check "$name: the signal's notice comes first" eval 'head -1 <<<"$lines" | grep -q "^reprodist: SIG[A-Z0-9]*: stopping after this step"'
+    lines=$(tail -n +2 <<<"$lines")
+  fi
   if [ "$RC" -eq 2 ] && [ "$(printf '%s\n' "$lines" | grep -c .)" -eq 1 ] && grep -qF -- "$msg" <<<"$lines" &&
      ! grep -qE 'HDF5-DIAG|internal error|MPI_ABORT|Segmentation|Aborted|Sanitizer' "$T/$name.err" &&
      { [ -n "$trained" ] || ! grep -q '^epoch ' "$T/$name.out"; }; then
@@ -259,7 +265,7 @@ if tmpfs "$SF" size=64k && fill "$SF"; then
   wait $job
   RC=$?
   MS=0 LEFT=
-  refused sigfull "for the checkpoint" trained
+  refused sigfull "for the checkpoint" signalled
   rd_check "sigfull: no temporary file left (found: $(ls -A "$SF" | tr '\n' ' '))" only_files "$SF" fill fill.tail
 else
   skip "a signal's checkpoint on a full disk: ${WHY:-could not fill the tmpfs}"
