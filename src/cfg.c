@@ -400,7 +400,7 @@ int rd_cfg_str(rd_cfg *c, int sec, const char *key, const char *dflt, unsigned f
   *out = dflt;
   rd_cfg_item *it = take(c, sec, key, RD_CFG_STR, flags);
   if (!it) return 0;
-  if (empty(c, it)) return -1;
+  if (!(flags & RD_CFG_EMPTY_OK) && empty(c, it)) return -1;
   *out = it->value;
   return 1;
 }

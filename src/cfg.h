@@ -110,7 +110,8 @@ enum {
   RD_CFG_LO_OPEN = 1, /* the lower bound is excluded */
   RD_CFG_HI_OPEN = 2, /* the upper bound is excluded */
   RD_CFG_NOCANON = 4, /* cannot change the result (paths, logging): left out of the canonical text */
-  RD_CFG_ONE_OR_ALL = 8 /* rd_cfg_ints: exactly 1 or nmax values; one value is repeated nmax times */
+  RD_CFG_ONE_OR_ALL = 8, /* rd_cfg_ints: exactly 1 or nmax values; one value is repeated nmax times */
+  RD_CFG_EMPTY_OK = 16   /* rd_cfg_str: an empty value is a value ("metrics =": none), not an error */
 };
 /* The largest float32: a bound for values that end up in float32 tensors or
  * arithmetic, so they stay finite there. */

@@ -433,7 +433,13 @@ int rd_cli_main(int argc, char **argv) {
   }
   rd_job job;
   rd_status st = RD_OK;
+  char metrics[4096 + 32];
   if (load_job(&a, &job, &err) == RD_OK) {
+    /* [run] metrics: absent, next to the weights; empty, none. */
+    if (!job.train.metrics_path)
+      rd_paths_metrics_default(output_path(&a, &job), metrics, sizeof metrics), job.train.metrics_path = metrics;
+    else if (!*job.train.metrics_path)
+      job.train.metrics_path = NULL;
     if (!strcmp(a.cmd, "init"))
       st = cmd_init(&a, &job, &err);
     else if (!strcmp(a.cmd, "seeds"))

@@ -76,3 +76,18 @@ rd_status rd_paths_check(const rd_path_use *outs, int nout, const rd_path_use *i
   }
   return RD_OK;
 }
+
+void rd_paths_metrics_default(const char *weights, char *buf, size_t n) {
+  static const char *const exts[] = {".h5", ".hdf5", ".keras"};
+  size_t len = strlen(weights);
+  const char *base = strrchr(weights, '/');
+  base = base ? base + 1 : weights;
+  for (size_t e = 0; e < sizeof exts / sizeof exts[0]; e++) {
+    size_t k = strlen(exts[e]);
+    if (len > k && (size_t)(weights + len - base) > k && !strcmp(weights + len - k, exts[e])) {
+      len -= k;
+      break;
+    }
+  }
+  snprintf(buf, n, "%.*s.metrics.jsonl", (int)len, weights);
+}

@@ -11,6 +11,8 @@
 #ifndef REPRODIST_PATHS_H
 #define REPRODIST_PATHS_H
 
+#include <stddef.h>
+
 #include "log.h"
 
 #ifdef __cplusplus
@@ -27,6 +29,12 @@ typedef struct rd_path_use {
  * where the run writes checkpoints. */
 rd_status rd_paths_check(const rd_path_use *outs, int nout, const rd_path_use *ins, int nin, const char *ckpt_dir,
                          rd_err *err);
+
+/* The metrics file a run writes when [run] metrics is not set: next to the
+ * weights, their name with ".metrics.jsonl" for a final ".h5", ".hdf5" or
+ * ".keras" (w.h5 -> w.metrics.jsonl; runs/np2.h5 -> runs/np2.metrics.jsonl), so
+ * two runs with different outputs never share one. */
+void rd_paths_metrics_default(const char *weights, char *buf, size_t n);
 
 #ifdef __cplusplus
 }

@@ -60,7 +60,7 @@ rd_status rd_train_spec_from_cfg(rd_train_spec *t, rd_cfg *c) {
   rd_cfg_enum(c, tr, "kernels", rd_kern_mode_names, RD_KERN_OPENBLAS, 0, &kernels);
   t->kernels = (rd_kern_mode)kernels;
   rd_cfg_int(c, tr, "check_every", 0, 0, 1e9, RD_CFG_NOCANON, &t->check_every);
-  rd_cfg_str(c, run, "metrics", NULL, RD_CFG_NOCANON, &t->metrics_path);
+  rd_cfg_str(c, run, "metrics", NULL, RD_CFG_NOCANON | RD_CFG_EMPTY_OK, &t->metrics_path);
   rd_cfg_str(c, run, "checkpoint_dir", NULL, RD_CFG_NOCANON, &t->ckpt_dir);
   int64_t keep = 3;
   if (t->ckpt_dir)

@@ -31,7 +31,8 @@ typedef struct rd_train_spec {
   rd_loss_kind loss;
   rd_kern_mode kernels;     /* openblas (default) or portable: kern.h, docs/PORTABLE.md */
   rd_optim_spec opt;
-  const char *metrics_path; /* NULL: none */
+  const char *metrics_path; /* [run] metrics; NULL: absent, the default next to the weights
+                               (rd_train_metrics_default); "": none */
   const char *ckpt_dir;     /* NULL: no periodic checkpoints */
   int64_t ckpt_every;       /* 0: none */
   int ckpt_in_epochs;       /* 1: ckpt_every counts epochs; 0: steps */

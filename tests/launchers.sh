@@ -84,14 +84,23 @@ rd_check_out hup.out "launch/run, SIGHUP: the ranks write a checkpoint and exit 
   eval '[ "$RC" = 3 ] && grep -q "reprodist: SIGTERM: stopping after this step" hup.out && [ "$(ls hup.h5.ckpt | wc -l)" -eq 1 ]'
 rd_check "launch/run, SIGHUP: no rank is left" test -z "$(pgrep -f -- '-o hup.h5')"
 
-# repro-check agrees with itself on a quick config...
-"$RD_SRC/launch/repro-check" "$RD_SRC/configs/synthetic.cfg" 1 2 3 --set train.epochs=1 --out same > same.txt 2>&1
+# repro-check agrees with itself on a quick config (one that names its metrics file, which a
+# user's earlier run wrote here: repro-check must leave it alone)...
+sed 's/^output = .*/&\nmetrics = user.metrics.jsonl/' "$RD_SRC/configs/synthetic.cfg" > syn_m.cfg
+echo '{"written": "by the user"}' > user.metrics.jsonl
+"$RD_SRC/launch/repro-check" syn_m.cfg 1 2 3 --set train.epochs=1 --out same > same.txt 2>&1
 rc=$?
 cat same.txt
 rd_check "repro-check: identical runs exit 0" [ $rc -eq 0 ]
 rd_check "repro-check: the table has a row per rank count, all identical" \
   [ "$(grep -cE '^[123] +[0-9a-f]{64} +[0-9.]+ +yes$' same.txt)" -eq 3 ]
 rd_check "repro-check: --set reached the runs (1 epoch logged)" grep -q "epoch 1/1" same/np2.log
+rd_check "repro-check: one named verdict per pair (np1.h5 vs np2.h5: IDENTICAL, np1.h5 vs np3.h5: ...)" \
+  eval '[ "$(grep -c "IDENTICAL" same.txt)" -eq 2 ] && grep -qx "np1.h5 vs np2.h5: IDENTICAL" same.txt &&
+        grep -qx "np1.h5 vs np3.h5: IDENTICAL" same.txt'
+rd_check "repro-check: the user's metrics file is untouched, each run's metrics are in its directory" \
+  eval '[ "$(cat user.metrics.jsonl)" = "{\"written\": \"by the user\"}" ] &&
+        [ "$(cat same/np1.metrics.jsonl same/np2.metrics.jsonl same/np3.metrics.jsonl | wc -l)" -eq 3 ]'
 
 # ...and catches a difference: a wrapper that lets np leak into the seed.
 cat > leaky <<EOS
@@ -115,6 +124,14 @@ rd_check "repro-check: a bad rank count exits 2" [ $? -eq 2 ]
 if command -v gnuplot > /dev/null; then
   rd_run 2 "$RD_SRC/configs/synthetic.cfg" --set train.epochs=3 --set run.metrics=m.jsonl -o p.h5 > p.log 2>&1
   rd_check "metrics file has one line per epoch" [ "$(wc -l < m.jsonl)" -eq 3 ]
+  # Without [run] metrics they go next to the weights; an empty value turns them off.
+  mkdir -p mdef && rd_run 2 "$RD_SRC/configs/synthetic.cfg" --set train.epochs=2 -o mdef/w.h5 > mdef.log 2>&1
+  rd_check "metrics default: -o mdef/w.h5 writes mdef/w.metrics.jsonl, 2 epochs ($(ls mdef | tr '\n' ' '))" \
+    eval '[ "$(ls mdef | tr "\n" " ")" = "w.h5 w.metrics.jsonl " ] && [ "$(wc -l < mdef/w.metrics.jsonl)" -eq 2 ]'
+  mkdir -p moff && rd_run 2 "$RD_SRC/configs/synthetic.cfg" --set train.epochs=2 --set run.metrics= -o moff/w.h5 \
+    > moff.log 2>&1
+  rd_check "metrics off: --set run.metrics= writes only the weights (exit $?; $(ls moff | tr '\n' ' '))" \
+    eval '[ "$(ls moff | tr "\n" " ")" = "w.h5 " ]'
   "$RD_SRC/launch/plot" m.jsonl -o curves.png > plot.txt 2>&1
   rd_check "plot exits 0" [ $? -eq 0 ]
   rd_check "plot wrote a 1000x420 PNG" "$RD_PYTHON" -c '
