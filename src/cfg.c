@@ -639,3 +639,115 @@ static uint64_t digest_of(char *t) {
 
 uint64_t rd_cfg_digest(const rd_cfg *c) { return digest_of(canonical(c, 0)); }
 uint64_t rd_cfg_digest_resumable(const rd_cfg *c) { return digest_of(canonical(c, 1)); }
+char *rd_cfg_canonical_resumable(const rd_cfg *c) { return canonical(c, 1); }
+
+/* ---- differences between two canonical texts ------------------------------------- */
+
+/* One "key = value" line of a canonical text, with its section's name and
+ * occurrence (the 2nd [dense] is occurrence 1). */
+typedef struct {
+  char sec[128], key[128];
+  int occ;
+  const char *val;
+  int vlen;
+} canon_line;
+
+/* The lines of canonical text t, at most max; sections without keys give one
+ * line with an empty key, so an added or removed layer is seen. */
+static int canon_lines(const char *t, canon_line *out, int max) {
+  int n = 0, occ = 0;
+  char sec[128] = "";
+  char seen[64][128];
+  int nseen = 0, counts[64] = {0};
+  for (const char *p = t; *p && n < max;) {
+    const char *e = strchr(p, '\n');
+    int len = e ? (int)(e - p) : (int)strlen(p);
+    if (len > 2 && p[0] == '[') {
+      snprintf(sec, sizeof sec, "%.*s", len - 2, p + 1);
+      int k = 0;
+      while (k < nseen && strcmp(seen[k], sec)) k++;
+      if (k == nseen && nseen < 64) snprintf(seen[nseen++], sizeof seen[0], "%s", sec);
+      occ = k < 64 ? counts[k]++ : 0;
+      out[n] = (canon_line){.occ = occ, .val = "", .vlen = 0};
+      snprintf(out[n].sec, sizeof out[n].sec, "%s", sec);
+      n++;
+    } else {
+      const char *eq = memchr(p, '=', (size_t)len);
+      if (eq && eq > p + 1) {
+        out[n] = (canon_line){.occ = occ, .val = eq + 2 <= p + len ? eq + 2 : p + len};
+        out[n].vlen = (int)(p + len - out[n].val);
+        snprintf(out[n].sec, sizeof out[n].sec, "%s", sec);
+        snprintf(out[n].key, sizeof out[n].key, "%.*s", (int)(eq - 1 - p), p);
+        n++;
+      }
+    }
+    p += len + (e ? 1 : 0);
+  }
+  return n;
+}
+
+static const canon_line *canon_find(const canon_line *v, int n, const canon_line *x) {
+  for (int i = 0; i < n; i++)
+    if (v[i].occ == x->occ && !strcmp(v[i].sec, x->sec) && !strcmp(v[i].key, x->key)) return &v[i];
+  return NULL;
+}
+
+/* "[dense]" or "[dense] (the 2nd)". */
+static void canon_sec_name(const canon_line *x, char *buf, size_t n) {
+  static const char *const sfx[] = {"th", "st", "nd", "rd"};
+  int k = x->occ + 1;
+  if (x->occ == 0)
+    snprintf(buf, n, "[%s]", x->sec);
+  else
+    snprintf(buf, n, "[%s] (the %d%s)", x->sec, k, (k % 100 >= 11 && k % 100 <= 13) || k % 10 > 3 ? "th" : sfx[k % 10]);
+}
+
+/* A canonical value as a user writes it: numbers with 15 significant digits
+ * (the canonical text keeps 17: 0.80000000000000004 is shown as 0.8). */
+static void show_value(const canon_line *x, char *buf, size_t n) {
+  if (!x) {
+    snprintf(buf, n, "not set");
+    return;
+  }
+  snprintf(buf, n, "%.*s", x->vlen, x->val);
+  char *end;
+  double d = strtod(buf, &end);
+  if (end != buf && !*end && strpbrk(buf, ".eE")) snprintf(buf, n, "%.15g", d);
+}
+
+void rd_cfg_text_diff(const char *was, const char *now, const char *in_was, char *buf, size_t n) {
+  enum { MAXL = 4096 };
+  canon_line *a = malloc(2 * MAXL * sizeof *a), *b = a + MAXL;
+  RD_ASSERT(a != NULL, "out of memory");
+  int na = canon_lines(was, a, MAXL), nb = canon_lines(now, b, MAXL), shown = 0, more = 0;
+  size_t len = 0;
+  buf[0] = '\0';
+  for (int pass = 0; pass < 2; pass++) { /* was's lines (changed or gone), then now's new ones */
+    const canon_line *v = pass ? b : a, *w = pass ? a : b;
+    for (int i = 0; i < (pass ? nb : na); i++) {
+      const canon_line *x = &v[i], *y = canon_find(w, pass ? na : nb, x);
+      canon_line head = *x;
+      head.key[0] = '\0';
+      if (x->key[0] && !canon_find(w, pass ? na : nb, &head)) continue; /* its whole section is named */
+      if (pass ? y != NULL : (y && y->vlen == x->vlen && !memcmp(y->val, x->val, (size_t)x->vlen))) continue;
+      if (shown == 4) {
+        more++;
+        continue;
+      }
+      const canon_line *old = pass ? NULL : x, *cur = pass ? x : y;
+      char sec[200], one[1200];
+      canon_sec_name(x, sec, sizeof sec);
+      if (!x->key[0])
+        snprintf(one, sizeof one, old ? "%s: %s, not now" : "%s: not %s, only now", sec, in_was);
+      else {
+        char v0[256], v1[256];
+        show_value(old, v0, sizeof v0), show_value(cur, v1, sizeof v1);
+        snprintf(one, sizeof one, "%s %s: %s %s, %s now", sec, x->key, v0, in_was, v1);
+      }
+      if (len < n) len += (size_t)snprintf(buf + len, n - len, "%s%s", shown ? "; " : "", one);
+      shown++;
+    }
+  }
+  if (more && len < n) snprintf(buf + len, n - len, "; and %d more", more);
+  free(a);
+}

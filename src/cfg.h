@@ -154,6 +154,14 @@ uint64_t rd_cfg_digest(const rd_cfg *cfg);
 /* The same without [train] epochs: what a checkpoint must match, so that a run
  * can be resumed with more (or fewer) epochs. */
 uint64_t rd_cfg_digest_resumable(const rd_cfg *cfg);
+/* Its text (rd_cfg_canonical without [train] epochs), malloc'ed. */
+char *rd_cfg_canonical_resumable(const rd_cfg *cfg);
+/* Names what differs between two canonical texts, `was` (e.g. a checkpoint's)
+ * and `now`, key by key: "[train] learning_rate: 0.001 in the checkpoint, 0.002
+ * now; [dense] (the 2nd) units: not set in the checkpoint, 64 now". A
+ * section's n-th occurrence is matched with the n-th. At most 4 differences,
+ * then "and N more". `in_was` names the first text ("in the checkpoint"). */
+void rd_cfg_text_diff(const char *was, const char *now, const char *in_was, char *buf, size_t n);
 
 /* Strict number parsing shared with the command line. Return 0 on success. */
 int rd_parse_int(const char *s, int64_t *out);

@@ -1,4 +1,4 @@
-/* ckpt: checkpoints (see include/reprodist/ckpt.h). */
+/* ckpt: checkpoints (see ckpt.h). */
 #include "ckpt.h"
 
 #include <dirent.h>
@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "cfg.h"
 #include "comm.h"
 #include "fault.h"
 #include "fsio.h"
@@ -262,6 +263,7 @@ rd_status rd_ckpt_write(const char *dir, int keep, const rd_model *m, const floa
         bad |= rd_h5_attr_f64(f, "loss_sum", st->loss_sum);
         bad |= rd_h5_attr_f64(f, "correct", st->correct);
         bad |= rd_h5_attr_u64(f, "config_xxh64", id->config_digest);
+        if (id->config_text) bad |= rd_h5_attr_str(f, "config", id->config_text);
         bad |= rd_h5_attr_u64(f, "model_xxh64", md);
         bad |= rd_h5_attr_str(f, "fingerprint", id->fingerprint ? id->fingerprint : "");
         if (id->plugins && *id->plugins) bad |= rd_h5_attr_str(f, "plugins", id->plugins);
@@ -340,7 +342,16 @@ static rd_status load(const char *path, const rd_model *m, float *params, float 
                       path);
   }
   if (cfg != id->config_digest) {
+    /* Checkpoints from before the "config" attribute can only give digests. */
+    char *was = rd_h5_read_attr_str(f, "config"), diff[1024] = "";
+    if (was && id->config_text) rd_cfg_text_diff(was, id->config_text, "in the checkpoint", diff, sizeof diff);
+    free(was);
     H5Fclose(f);
+    if (diff[0])
+      return rd_err_set(err, RD_EINPUT,
+                        "%s: this checkpoint belongs to another config: %s; resume with the config and --set options "
+                        "it was made with",
+                        path, diff);
     return rd_err_set(err, RD_EINPUT,
                       "%s: this checkpoint belongs to another config (config xxh64 %016" PRIx64 ", this run %016" PRIx64
                       "); resume with the config and --set options it was made with",

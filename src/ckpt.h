@@ -36,6 +36,7 @@ typedef struct rd_ckpt_state {
 /* What identifies the run a checkpoint belongs to. */
 typedef struct rd_ckpt_ident {
   uint64_t config_digest;
+  const char *config_text; /* rd_cfg_canonical_resumable: a mismatch names the keys that differ */
   const char *fingerprint;
   const char *plugins;   /* "name@xxh64,..." of the layer plugins, or NULL / "" */
 } rd_ckpt_ident;

@@ -299,8 +299,10 @@ static rd_status cmd_train(const cli_args *a, const rd_job *j, rd_err *err) {
   rd_model_init_params(m, params);
   char fp[RD_FP_MAX];
   rd_fp_text(fp, sizeof fp, j->train.kernels);
-  rd_train_ctl ctl = {a->resume, rd_cfg_digest_resumable(&j->cfg), fp, out, a->command, j->plugins};
+  char *ctext = rd_cfg_canonical_resumable(&j->cfg);
+  rd_train_ctl ctl = {a->resume, rd_cfg_digest_resumable(&j->cfg), ctext, fp, out, a->command, j->plugins};
   rd_status st = rd_train_run(&j->train, &ctl, &j->data, m, params, err);
+  free(ctext);
   if (st == RD_OK) st = write_weights(out, j, params, err);
   if (st == RD_OK)
     rd_log0("reprodist: wrote trained weights to %s (config xxh64 %016" PRIx64 ")", out, rd_cfg_digest(&j->cfg));

@@ -302,7 +302,7 @@ static rd_status trainer_init(trainer *tr, const rd_train_spec *t, const rd_trai
   if (check_memory(m, tr->S, ceil_div(tr->B, tr->S), tr->len, tr->nopt, err)) return err->code;
   tr->state = calloc(tr->nopt + 1, sizeof(float));
   RD_ASSERT(tr->state != NULL, "out of memory");
-  tr->id = (rd_ckpt_ident){ctl->config_digest, ctl->fingerprint, ctl->plugins};
+  tr->id = (rd_ckpt_ident){ctl->config_digest, ctl->config_text, ctl->fingerprint, ctl->plugins};
   if (ctl->resume) {
     if (rd_ckpt_read(ctl->resume, t->ckpt_dir, m, params, tr->state, tr->nopt, &tr->cs, &tr->id, tr->ckpath,
                      sizeof tr->ckpath, err))

@@ -45,6 +45,7 @@ typedef struct rd_train_spec {
 typedef struct rd_train_ctl {
   const char *resume;       /* checkpoint path, "latest", or NULL */
   uint64_t config_digest;   /* rd_cfg_digest_resumable: what checkpoints must match */
+  const char *config_text;  /* rd_cfg_canonical_resumable: stored in checkpoints, to name a mismatch */
   const char *fingerprint;
   const char *output;       /* for the default signal-checkpoint directory */
   const char *command;      /* the command that reruns this one (launcher, rank count N, arguments without

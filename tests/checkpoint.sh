@@ -241,7 +241,11 @@ refuse flip "$T/flip.h5: checksum mismatch" --resume "$T/flip.h5"
 refuse meta "$T/meta.h5: checksum mismatch" --resume "$T/meta.h5"
 refuse header "$T/header.h5: not a reprodist checkpoint (no reprodist-checkpoint-2 header" --resume "$T/header.h5"
 refuse attr "$T/attr.h5: checksum mismatch" --resume "$T/attr.h5"
-refuse other_config "$CK100: this checkpoint belongs to another config" --resume "$CK100" --set run.seed=8
+refuse other_config "$CK100: this checkpoint belongs to another config: [run] seed: 42 in the checkpoint, 8 now; resume with" \
+  --resume "$CK100" --set run.seed=8
+# The message names every changed key (a layer's by its occurrence), as the user wrote the value.
+refuse other_config_keys "$CK100: this checkpoint belongs to another config: [dense] activation: relu in the checkpoint, tanh now; [train] learning_rate: 0.001 in the checkpoint, 0.0025 now; [train] beta_1: not set in the checkpoint, 0.8 now; resume with" \
+  --resume "$CK100" --set dense.0.activation=tanh --set train.learning_rate=0.0025 --set train.beta_1=0.8
 refuse other_model "$CK100: this checkpoint belongs to another model" --resume "$CK100" --set dense.0.units=64
 refuse other_model_layer "$CK100: this checkpoint belongs to another model" --resume "$CK100" --set dense.1.name=out
 refuse directory "$D: is a directory, not a checkpoint" --resume "$D"

@@ -614,6 +614,36 @@ static int identity_build(const rd_api *rd, rd_build *b, void *self, const rd_sh
 }
 static const rd_layer_type k_identity = {.name = "test_identity", .flags = RD_LAYER_RESHAPE, .build = identity_build};
 
+/* rd_cfg_text_diff: expected messages written by hand from the two texts. */
+static void test_text_diff(void) {
+  char buf[2048];
+  const char *out = buf; /* CHECK_STR takes a pointer */
+  const char *a = "[dense]\nunits = 8\n[dense]\nactivation = relu\nunits = 4\n[train]\nlearning_rate = 0.001\n";
+  rd_cfg_text_diff(a, a, "in the checkpoint", buf, sizeof buf);
+  CHECK_STR(out, "", "equal texts");
+  const char *b = "[dense]\nunits = 8\n[dense]\nactivation = tanh\nunits = 4\n[train]\nbeta_1 = 0.80000000000000004\n"
+                  "learning_rate = 0.001\n";
+  rd_cfg_text_diff(a, b, "in the checkpoint", buf, sizeof buf);
+  CHECK_STR(out,
+            "[dense] (the 2nd) activation: relu in the checkpoint, tanh now; [train] beta_1: not set in the "
+            "checkpoint, 0.8 now",
+            "a changed layer key (2nd occurrence) and a new key, 17 digits shown as 15");
+  const char *c = "[dense]\nunits = 8\n[train]\n";
+  rd_cfg_text_diff(a, c, "in A", buf, sizeof buf);
+  CHECK_STR(out, "[dense] (the 2nd): in A, not now; [train] learning_rate: 0.001 in A, not set now",
+            "a removed section is one item, not one per key");
+  rd_cfg_text_diff(c, a, "in A", buf, sizeof buf);
+  CHECK_STR(out, "[dense] (the 2nd): not in A, only now; [train] learning_rate: not set in A, 0.001 now",
+            "an added section, then a new key, in the new text's order");
+  const char *d = "[train]\na = 1\nb = 1\nc = 1\nd = 1\ne = 1\nf = 1\n", *e = "[train]\na = 2\nb = 2\nc = 2\nd = 2\ne = 2\nf = 2\n";
+  rd_cfg_text_diff(d, e, "then", buf, sizeof buf);
+  CHECK_STR(out, "[train] a: 1 then, 2 now; [train] b: 1 then, 2 now; [train] c: 1 then, 2 now; [train] d: 1 then, 2 now; and 2 more",
+            "at most 4, then a count");
+  char small[24];
+  rd_cfg_text_diff(d, e, "then", small, sizeof small);
+  CHECK(strlen(small) == sizeof small - 1, "a short buffer is filled and terminated (%zu)", strlen(small));
+}
+
 int main(void) {
   rd_err e = {0};
   CHECK(rd_registry_add(&k_identity, "test_cfg", &e) == RD_OK, "register test_identity: %s", e.msg);
@@ -624,6 +654,7 @@ int main(void) {
   test_set();
   test_canonical();
   test_model();
+  test_text_diff();
   printf("%d passed, %d failed\n", g_pass, g_fail);
   return g_fail ? 1 : 0;
 }
