@@ -25,15 +25,22 @@ typedef struct {
   int64_t size; /* bytes on disk */
 } idx_reader;
 
-static rd_status idx_open(idx_reader *r, const char *path, rd_err *err) {
+/* A data file that cannot be opened; set_by says which config line named it. */
+static rd_status cannot_open(const char *path, const char *set_by, int e, rd_err *err) {
+  if (e == EISDIR)
+    return rd_err_set(err, RD_EINPUT, "%s: is a directory, not a data file (%s)", path, set_by);
+  return rd_err_set(err, RD_EINPUT, "%s: cannot open data file (%s; %s)", path, strerror(e), set_by);
+}
+
+static rd_status idx_open(idx_reader *r, const char *path, const char *set_by, rd_err *err) {
   memset(r, 0, sizeof *r);
   r->path = path;
   struct stat st;
-  if (stat(path, &st) != 0) return rd_err_set(err, RD_EINPUT, "%s: cannot open data file (%s)", path, strerror(errno));
-  if (S_ISDIR(st.st_mode)) return rd_err_set(err, RD_EINPUT, "%s: is a directory, not a data file", path);
+  if (stat(path, &st) != 0) return cannot_open(path, set_by, errno, err);
+  if (S_ISDIR(st.st_mode)) return cannot_open(path, set_by, EISDIR, err);
   r->size = (int64_t)st.st_size;
   r->f = fopen(path, "rb");
-  if (!r->f) return rd_err_set(err, RD_EINPUT, "%s: cannot open data file (%s)", path, strerror(errno));
+  if (!r->f) return cannot_open(path, set_by, errno, err);
   unsigned char m[2] = {0, 0};
   size_t got = fread(m, 1, 2, r->f);
   size_t pl = strlen(path);
@@ -101,11 +108,11 @@ static rd_status idx_fail_read(idx_reader *r, int64_t got, int64_t want, const c
 
 /* Reads an IDX uint8 file: dims[0] = items, *inner = product of the other
  * dims, which go to sdims[0 .. *snd) (at most 3). */
-static rd_status idx_load(const char *path, int want_ndims_min, int want_ndims_max, const char *expect,
+static rd_status idx_load(const char *path, const char *set_by, int want_ndims_min, int want_ndims_max, const char *expect,
                           uint8_t **data, int64_t *items, int64_t *inner, int64_t *sdims, int *snd, char *shape_txt,
                           size_t stn, rd_err *err) {
   idx_reader r;
-  if (idx_open(&r, path, err)) return err->code;
+  if (idx_open(&r, path, set_by, err)) return err->code;
   unsigned char h[4];
   int64_t got = idx_read(&r, h, 4);
   if (got != 4) {
@@ -228,9 +235,9 @@ static rd_status open_idx(rd_dataset *d, const char *xp, const char *yp, int64_t
     char shape[128], yshape[32];
     int64_t sd[3], yd[3];
     int snd = 0, ynd = 0;
-    if (idx_load(xp, 2, 4, "0x00000803 for uint8 images (N, rows, cols), or 0x00000802/4 for 2-D/4-D uint8", &x,
+    if (idx_load(xp, d->xset, 2, 4, "0x00000803 for uint8 images (N, rows, cols), or 0x00000802/4 for 2-D/4-D uint8", &x,
                  &nx, &inner, sd, &snd, shape, sizeof shape, err) == RD_OK &&
-        idx_load(yp, 1, 1, "0x00000801 for uint8 labels (N)", &y, &ny, &one, yd, &ynd, yshape, sizeof yshape,
+        idx_load(yp, d->yset, 1, 1, "0x00000801 for uint8 labels (N)", &y, &ny, &one, yd, &ynd, yshape, sizeof yshape,
                  err) == RD_OK) {
       if (check_shape(d, xp, sd, snd, err))
         ;
@@ -325,15 +332,15 @@ static rd_status h5_precheck_open(const char *file, const char *dset, rd_err *er
 }
 
 /* Rank 0 checks that the file and dataset exist, so the message is exact. */
-static rd_status h5_precheck(const char *key, const char *spec, rd_err *err) {
+static rd_status h5_precheck(const char *key, const char *spec, const char *set_by, rd_err *err) {
   /* key is the config key the user wrote (train_x, test_y, ...). */
   char file[1024], dset[512];
   if (split_h5(spec, file, sizeof file, dset, sizeof dset))
     return rd_err_set(err, RD_EINPUT, "[data] %s = '%s': for source = hdf5 write FILE:DATASET, e.g. data.h5:/train/x",
                       key, spec);
   struct stat st;
-  if (stat(file, &st) != 0) return rd_err_set(err, RD_EINPUT, "%s: cannot open data file (%s)", file, strerror(errno));
-  if (S_ISDIR(st.st_mode)) return rd_err_set(err, RD_EINPUT, "%s: is a directory, not a data file", file);
+  if (stat(file, &st) != 0) return cannot_open(file, set_by, errno, err);
+  if (S_ISDIR(st.st_mode)) return cannot_open(file, set_by, EISDIR, err);
   rd_h5_guard_begin(file);
   rd_status rc = h5_precheck_open(file, dset, err);
   rd_h5_guard_end();
@@ -357,7 +364,7 @@ static rd_status h5_open_dataset(const char *spec, int64_t *hf, int64_t *hd, rd_
 }
 
 static rd_status open_h5(rd_dataset *d, const char *xs, const char *ys, int64_t limit, int64_t max_rows, rd_err *err) {
-  if (rd_comm_rank() == 0 && h5_precheck(d->xkey, xs, err) == RD_OK) h5_precheck(d->ykey, ys, err);
+  if (rd_comm_rank() == 0 && h5_precheck(d->xkey, xs, d->xset, err) == RD_OK) h5_precheck(d->ykey, ys, d->yset, err);
   if (rd_comm_agree(err)) return err->code;
   h5_open_dataset(xs, &d->hfx, &d->hx, err);
   if (!err->code) h5_open_dataset(ys, &d->hfy, &d->hy, err);
@@ -492,6 +499,16 @@ static rd_status fetch_h5(rd_dataset *d, const uint32_t *rows, int64_t n, float 
 
 /* ---- common ------------------------------------------------------------------- */
 
+/* "[data] train_x, c.cfg:24", or "[data] train_x's default" when it is not set. */
+static void set_by(const rd_cfg *c, int sec, const char *key, char *buf, size_t n) {
+  const rd_cfg_item *it = sec >= 0 ? rd_cfg_item_of(c, sec, key) : NULL;
+  char where[300];
+  if (it)
+    snprintf(buf, n, "[data] %s, %s", key, rd_cfg_where(c, it, -1, where, sizeof where));
+  else
+    snprintf(buf, n, "[data] %s's default", key);
+}
+
 /* Each source reads its own keys; the others' say why they do not apply. */
 rd_status rd_data_spec_from_cfg(rd_data_spec *s, rd_cfg *c) {
   memset(s, 0, sizeof *s);
@@ -521,6 +538,8 @@ rd_status rd_data_spec_from_cfg(rd_data_spec *s, rd_cfg *c) {
   for (int t = 0; t < 2; t++) {
     int hx = rd_cfg_str(c, sec, xk[t], xdef[t], RD_CFG_NOCANON, &s->x[t]) > 0;
     int hy = rd_cfg_str(c, sec, yk[t], ydef[t], RD_CFG_NOCANON, &s->y[t]) > 0;
+    set_by(c, sec, xk[t], s->set_x[t], sizeof s->set_x[t]);
+    set_by(c, sec, yk[t], s->set_y[t], sizeof s->set_y[t]);
     s->given[t] = hx && hy;
     if (s->source == RD_DATA_HDF5) /* FILE:DATASET, said where it was written */
       for (int k = 0; k < 2; k++) {
@@ -551,6 +570,8 @@ rd_status rd_data_open(rd_dataset *d, const rd_data_spec *spec, int test, const 
   snprintf(d->yname, sizeof d->yname, "%s", ys);
   d->xkey = test ? "test_x" : "train_x";
   d->ykey = test ? "test_y" : "train_y";
+  d->xset = spec->set_x[test];
+  d->yset = spec->set_y[test];
   if (spec->source == RD_DATA_SYNTHETIC) {
     d->source = RD_DATA_SYNTHETIC;
     d->n = spec->samples[test];

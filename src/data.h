@@ -33,6 +33,7 @@ typedef struct rd_data_spec {
   int64_t samples[2];       /* synthetic set sizes */
   double scale;
   const char *cfg_path;     /* for messages */
+  char set_x[2][320], set_y[2][320]; /* what named each file: "[data] train_x, c.cfg:24" or "[data] train_x's default" */
 } rd_data_spec;
 
 /* Reads [data] (cfg.h: errors are recorded in the config). The strings point
@@ -49,6 +50,7 @@ typedef struct rd_dataset {
   char xname[1024], yname[1024]; /* for messages */
   char h5files[2100];             /* hdf5: the file(s), for rd_h5_guard_begin */
   const char *xkey, *ykey;        /* their config keys */
+  const char *xset, *yset;        /* what named them (rd_data_spec set_x, set_y) */
   uint8_t *u8;      /* idx: n * dim bytes */
   int32_t *labels;  /* idx: n labels */
   int64_t hx, hy, hfx, hfy; /* hdf5 handles (hid_t) */

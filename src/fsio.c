@@ -102,3 +102,18 @@ void rd_fs_shell_append(char *buf, size_t n, const char *s) {
   buf[o < n ? o : n - 1] = '\0';
 }
 
+
+int rd_fs_can_write(const char *path) {
+  struct stat st;
+  if (stat(path, &st) == 0) {
+    if (S_ISDIR(st.st_mode)) return EISDIR;
+    return access(path, W_OK) == 0 ? 0 : errno;
+  }
+  if (errno != ENOENT) return errno;
+  char *copy = strdup(path);
+  if (!copy) return ENOMEM;
+  const char *dir = dirname(copy);
+  int rc = stat(dir, &st) != 0 ? errno : !S_ISDIR(st.st_mode) ? ENOTDIR : access(dir, W_OK | X_OK) == 0 ? 0 : errno;
+  free(copy);
+  return rc;
+}

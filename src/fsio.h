@@ -33,6 +33,12 @@ int rd_fs_reserve(const char *path, long long bytes);
  * Rank 0 only; not collective. */
 void rd_fs_clean_stale_tmps(const char *dir, const char *stem, int any_middle);
 
+/* 0 if path could be written without creating or changing anything now: an
+ * existing writable file, or a new name in a writable directory; else the errno
+ * (EISDIR for a directory). For files opened later (the metrics, at the first
+ * epoch's end), so a run that fails early leaves no file behind. */
+int rd_fs_can_write(const char *path);
+
 /* Appends s to the NUL-terminated buf (n bytes), after a space unless buf is
  * empty, single-quoted when a shell would otherwise split or expand it. */
 void rd_fs_shell_append(char *buf, size_t n, const char *s);

@@ -1,6 +1,7 @@
 /* train: the training loop (see include/reprodist/train.h). */
 #include "train.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -228,7 +229,8 @@ typedef struct trainer {
   int64_t B, S, nb;             /* batch, shard size, batches per epoch */
   rd_dataset train, test;
   int open_train, open_test, made;
-  FILE *mf;                     /* the metrics file (rank 0), or NULL */
+  FILE *mf;                     /* the metrics file (rank 0), opened at the first epoch's end, or NULL */
+  int mf_failed;                /* it could not be opened then: warned once */
   rd_shard k;
   rd_reduce red, ered;          /* the step's and the evaluation's trees */
   rd_allreduce *ar, *ear;
@@ -317,9 +319,10 @@ static rd_status trainer_init(trainer *tr, const rd_train_spec *t, const rd_trai
   if (tr->train.n < tr->B)
     rd_err_set(err, RD_EINPUT, "%s: %lld training samples are fewer than one batch (batch_size = %lld)",
                tr->train.xname, (long long)tr->train.n, (long long)tr->B);
-  if (!err->code && rd_comm_rank() == 0 && t->metrics_path &&
-      !(tr->mf = fopen(t->metrics_path, ctl->resume ? "a" : "w")))
-    rd_err_set(err, RD_EINPUT, "%s: cannot write the metrics file ([run] metrics)", t->metrics_path);
+  int werr = 0; /* the metrics file is opened at the first epoch's end (write_metrics) */
+  if (!err->code && rd_comm_rank() == 0 && t->metrics_path && (werr = rd_fs_can_write(t->metrics_path)))
+    rd_err_set(err, RD_EINPUT, "%s: cannot write the metrics file (%s; [run] metrics, or --set run.metrics= for none)",
+               t->metrics_path, strerror(werr));
   if (rd_comm_agree(err)) return err->code;
 
   const int64_t Kmax = ceil_div(tr->B, tr->S), Ktest = ceil_div(tr->test.n, tr->S);
@@ -479,12 +482,23 @@ static rd_status trainer_end_epoch(trainer *tr, rd_err *err) {
   rd_log0("epoch %lld/%lld  loss %.6f  acc %.4f  test_loss %.6f  test_acc %.4f  |  %.0f samples/s  "
           "elapsed %.1fs  eta %.1fs",
           (long long)(e + 1), (long long)t->epochs, loss, acc, tl, ta, sps, el, eta);
+  if (rd_comm_rank() == 0 && t->metrics_path && !tr->mf && !tr->mf_failed &&
+      !(tr->mf = fopen(t->metrics_path, tr->ctl->resume ? "a" : "w"))) {
+    /* It was writable at the start: a week's run does not end for its log. */
+    rd_warn0("reprodist: cannot write the metrics file %s (%s); going on without it", t->metrics_path, strerror(errno));
+    tr->mf_failed = 1;
+  }
   if (tr->mf) {
     fprintf(tr->mf,
             "{\"epoch\": %lld, \"loss\": %.9g, \"accuracy\": %.9g, \"test_loss\": %.9g, \"test_accuracy\": %.9g, "
             "\"samples_per_sec\": %.1f, \"elapsed_sec\": %.3f, \"ranks\": %d}\n",
             (long long)(e + 1), loss, acc, tl, ta, sps, el, rd_comm_size());
-    fflush(tr->mf);
+    if (fflush(tr->mf) != 0 || ferror(tr->mf)) { /* a full disk: said once, training goes on */
+      rd_warn0("reprodist: cannot write the metrics file %s (%s); going on without it", t->metrics_path,
+               strerror(errno));
+      fclose(tr->mf);
+      tr->mf = NULL, tr->mf_failed = 1;
+    }
   }
   tr->epoch++;
   const rd_ckpt_state next = {tr->iteration, tr->epoch, 0, 0.0, 0.0, 0};

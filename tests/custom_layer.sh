@@ -31,6 +31,11 @@ cmake -S "$EX" -B work/build -DCMAKE_PREFIX_PATH="$P" -DCMAKE_BUILD_TYPE=Release
   cmake --build work/build >> cmake.log 2>&1
 rd_check "the example builds against the installed package (find_package)" test -f work/build/libmylayer.so || cat cmake.log
 rd_check "only the entry point is exported" bash -c "nm -D --defined-only work/build/libmylayer.so | grep ' T ' | awk '{print \$3}' | tr '\n' ' ' | grep -qx 'reprodist_plugin '"
+# As the README says it, without a build type: Release's flags all the same (CMake's default is -O0).
+cmake -S "$EX" -B work/build_plain -DCMAKE_PREFIX_PATH="$P" > cmake_plain.log 2>&1 &&
+  cmake --build work/build_plain -v >> cmake_plain.log 2>&1
+rd_check_out cmake_plain.log "without CMAKE_BUILD_TYPE, reprodist_add_layer compiles with Release's flags (-O3 -DNDEBUG)" \
+  eval 'grep "my_custom_layer.c" cmake_plain.log | grep -- "-c " | grep -q -- "-O3 -DNDEBUG"'
 PKG_CONFIG_PATH=$P/lib/pkgconfig cc -shared -O2 $(PKG_CONFIG_PATH=$P/lib/pkgconfig pkg-config --cflags reprodist) \
   "$EX/my_custom_layer.c" -o libmylayer_pc.so 2> pc.log
 rd_check "the example builds with pkg-config --cflags reprodist" test -f libmylayer_pc.so || cat pc.log
@@ -49,6 +54,8 @@ done
 rd_check "the log of np 1 reaches epoch 2 with a test accuracy" grep -q "^epoch 2/2 .*test_acc 0\.[5-9]" np1.log
 (cd work && rd_run_x 1 custom_layer.cfg "${SUB[@]}" --set run.plugins=../libmylayer_pc.so -o ../pc.h5) > pc.log 2>&1
 rd_check "the pkg-config build trains to the same tensors" "$RDX" check np1.h5 pc.h5
+(cd work && rd_run_x 1 custom_layer.cfg "${SUB[@]}" --set run.plugins=build_plain/libmylayer.so -o ../plain.h5) > plain.log 2>&1
+rd_check "the build without a build type trains to the same tensors" "$RDX" check np1.h5 plain.h5
 
 # 3. seed = 42 is RandomUniform(seed=42), as for [dense] kernel_seed = 42.
 (cd work && "$RDX" init custom_layer.cfg -o ../init_custom.h5) > /dev/null 2>&1

@@ -183,7 +183,7 @@ check_errors() {
 
 # ---- IDX ---------------------------------------------------------------------------
 mkcfg missing 784 "$(idx_data "$T/missing-images.idx" "$T/y.idx")"
-expect_error missing "$T/missing-images.idx: cannot open data file (No such file or directory)"
+expect_error missing "$T/missing-images.idx: cannot open data file (No such file or directory; [data] train_x, $T/missing.cfg:14)"
 
 mkcfg magic 784 "$(idx_data "$T/x_magic.idx" "$T/y.idx")"
 # (The text after the expected magic says "with 2 dimensions", which 0x803 is
@@ -229,7 +229,7 @@ expect_error small "$T/x16.idx: 16 training samples are fewer than one batch (ba
 
 # The test set is checked as strictly as the training set.
 mkcfg test_missing 784 "$(idx_data "$T/x.idx" "$T/y.idx" | sed "s|^test_y = .*|test_y = $T/no-test-labels.idx|")"
-expect_error test_missing "$T/no-test-labels.idx: cannot open data file (No such file or directory)"
+expect_error test_missing "$T/no-test-labels.idx: cannot open data file (No such file or directory; [data] test_y, $T/test_missing.cfg:17)"
 
 # ---- HDF5 --------------------------------------------------------------------------
 mkcfg h5_nodset 784 "$(h5_data "$T/ok.h5:/images" "$T/ok.h5:y")"
@@ -287,7 +287,10 @@ mkcfg h5_nocolon 784 "$(h5_data "$T/ok.h5" "$T/ok.h5:y")"
 expect_error h5_nocolon "$T/h5_nocolon.cfg:14: train_x = '$T/ok.h5': for source = hdf5 write FILE:DATASET, e.g. data.h5:/train/x"
 
 mkcfg h5_missing 784 "$(h5_data "$T/missing.h5:x" "$T/missing.h5:y")"
-expect_error h5_missing "$T/missing.h5: cannot open data file (No such file or directory)"
+expect_error h5_missing "$T/missing.h5: cannot open data file (No such file or directory; [data] train_x, $T/h5_missing.cfg:14)"
+# A directory where a file belongs, named with its line too.
+mkcfg h5_dir 784 "$(h5_data "$T/ok.h5:x" "$T:y")"
+expect_error h5_dir "$T: is a directory, not a data file ([data] train_y, $T/h5_dir.cfg:15)"
 
 # The x chunks need the LZF filter, which libhdf5 does not ship: refused when
 # the dataset is opened, before training, not half-way through.

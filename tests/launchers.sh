@@ -32,6 +32,25 @@ PLAIN_MS=$MS
 timed err_run timeout -k 5 "$RD_LIMIT" "$RD_SRC/launch/run" 2 bad.cfg -o e.h5
 rd_check_out err_run.err "launch/run: a config error exits 2 within 10 s of its message (${MS} ms; plain mpirun ${PLAIN_MS} ms)" \
   test "$RC" -eq 2 -a "$MS" -lt 10000
+# launch/run 1, with OPENBLAS_NUM_THREADS unset and fewer ranks than cores: no warning from mpirun
+# (it warned 'could not find environment variable "OPENBLAS_NUM_THREADS"').
+env -u OPENBLAS_NUM_THREADS timeout -k 5 "$RD_LIMIT" "$RD_SRC/launch/run" 1 "$SYN" --set train.epochs=1 -o one.h5 \
+  > one.out 2> one.err
+RC=$?
+rd_check_out one.err "launch/run 1 without OPENBLAS_NUM_THREADS: exit 0, nothing on stderr (exit $RC)" \
+  test "$RC" -eq 0 -a ! -s one.err
+# A reader that goes away: `launch/run ... | head -2` (and `| true`, which reads nothing) must not
+# end the run (mpirun died of SIGPIPE, or crashed with SIGPIPE ignored): exit 0, the weights written,
+# the same as the run printed in full.
+timeout -k 5 "$RD_LIMIT" "$RD_SRC/launch/run" 2 "$SYN" --set train.epochs=200 --set run.metrics= -o full.h5 \
+  > full.out 2>&1
+for r in "head -2" true; do
+  f=pipe_${r%% *}
+  timeout -k 5 "$RD_LIMIT" "$RD_SRC/launch/run" 2 "$SYN" --set train.epochs=200 --set run.metrics= -o "$f.h5" 2>&1 | $r > "$f.txt"
+  rc=${PIPESTATUS[0]}
+  rd_check "launch/run ... | $r: exit 0, the full run's weights (exit $rc)" \
+    eval '[ "$rc" = 0 ] && [ -s full.h5 ] && [ "$(rd_sha "$f.h5")" = "$(rd_sha full.h5)" ]'
+done
 # A rank killed in a run never meant to end.
 timeout -k 5 "$RD_LIMIT" "$RD_SRC/launch/run" 2 "$FM" --set train.epochs=1000 --set run.metrics=dead.jsonl -o dead.h5 \
   > dead.out 2> dead.err &

@@ -184,7 +184,7 @@ rd_check "dir_at_output: nothing written beside it" eval '! ls "$T" | grep -q "^
 # d. a full disk under the weights file (found only when writing, after training).
 FULL=$T/full
 if tmpfs "$FULL" size=256k && cp ref_syn.h5 "$FULL/w.h5" && fill "$FULL"; then
-  run full_weights 2 "$FULL/w.h5" "${SYN1[@]}" --set run.seed=8
+  run full_weights 2 "$FULL/w.h5" "${SYN1[@]}" --set run.seed=8 --set "run.metrics=$T/full_weights.jsonl"
   refused full_weights "$FULL/w.h5: " trained
   rd_check "full_weights: the message says the disk is full or out of space" \
     eval 'ours full_weights | grep -F "$FULL/w.h5: " | grep -qiE "disk full|free space|no space"'
@@ -193,6 +193,19 @@ if tmpfs "$FULL" size=256k && cp ref_syn.h5 "$FULL/w.h5" && fill "$FULL"; then
     only_files "$FULL" w.h5 fill fill.tail
 else
   skip "full disk under the weights: ${WHY:-could not fill the tmpfs}"
+fi
+
+# d2. a full disk under the metrics file: the run goes on without it, says so once, and its
+# weights (elsewhere) are the reference's.
+MFULL=$T/mfull
+if tmpfs "$MFULL" size=64k && fill "$MFULL"; then
+  run mfull 2 "$T/mfull.h5" "${SYN1[@]}" --set "run.metrics=$MFULL/m.jsonl"
+  rd_check_out "$T/mfull.err" "mfull: exit 0 and one warning naming the metrics file (exit $RC)" \
+    eval '[ "$RC" -eq 0 ] && [ "$(ours mfull | grep -c .)" -eq 1 ] &&
+          ours mfull | grep -qF "reprodist: cannot write the metrics file $MFULL/m.jsonl (No space left on device); going on without it"'
+  rd_check "mfull: the weights are the uninterrupted run's" test "$(rd_sha "$T/mfull.h5")" = "$SYN_REF"
+else
+  skip "full disk under the metrics file: ${WHY:-could not fill the tmpfs}"
 fi
 
 # e. a full disk under checkpoint_dir, holding an older ckpt-4 (the first new name).
