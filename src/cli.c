@@ -34,6 +34,7 @@ typedef struct {
   const char *sets[RD_MAX_SETS];
   int nsets;
   const char **files; /* check / digest operands */
+  const char *weights; /* evaluate's weights file */
   int nfiles;
   char command[8192]; /* argv, shell-quoted, without --resume: for the resume hint */
 } cli_args;
@@ -42,6 +43,7 @@ static const char k_usage[] =
     "usage: reprodist [train] CONFIG [options]   train; write the final weights\n"
     "       reprodist init CONFIG [options]      write the initial weights\n"
     "       reprodist seeds CONFIG [options]     print every tensor's derived seed\n"
+    "       reprodist evaluate CONFIG W.h5       test loss and accuracy of W.h5's weights\n"
     "       reprodist check A.h5 B.h5 [C.h5...]  compare weight files tensor by tensor\n"
     "       reprodist digest X.h5 [Y.h5...]      print per-tensor digests (XXH64, hex)\n"
     "\n"
@@ -84,7 +86,7 @@ static void build_command(int argc, char **argv, cli_args *a) {
 
 static int is_command(const char *s) {
   return !strcmp(s, "train") || !strcmp(s, "init") || !strcmp(s, "seeds") || !strcmp(s, "check") ||
-         !strcmp(s, "digest");
+         !strcmp(s, "digest") || !strcmp(s, "evaluate");
 }
 
 static rd_status add_set(cli_args *a, const char *v, rd_err *err) {
@@ -150,8 +152,14 @@ static rd_status parse_args(int argc, char **argv, cli_args *a, rd_err *err, int
     return RD_OK;
   }
   if (nops == 0) return rd_err_set(err, RD_EINPUT, "reprodist: '%s' needs a config file (see --help)", a->cmd);
+  if (!strcmp(a->cmd, "evaluate")) {
+    if (nops != 2)
+      return rd_err_set(err, RD_EINPUT, "reprodist: 'evaluate' needs a config and a weights file (see --help)");
+    a->config = pos[first], a->weights = pos[first + 1];
+    return RD_OK;
+  }
   if (nops > 1 && !first)
-    return rd_err_set(err, RD_EINPUT, "reprodist: unknown command '%s' (train, init, seeds, check, digest; see --help)",
+    return rd_err_set(err, RD_EINPUT, "reprodist: unknown command '%s' (train, init, seeds, evaluate, check, digest; see --help)",
                       pos[0]);
   if (nops > 1)
     return rd_err_set(err, RD_EINPUT, "reprodist: unexpected argument '%s' (see --help)", pos[first + 1]);
@@ -310,6 +318,31 @@ static rd_status cmd_train(const cli_args *a, const rd_job *j, rd_err *err) {
   return st;
 }
 
+/* Rank 0 reads the weights; every rank gets them; the test set is evaluated
+ * over fixed shards, so the numbers are the same at any rank count. */
+static rd_status cmd_evaluate(const cli_args *a, const rd_job *j, rd_err *err) {
+  const rd_model *m = &j->model;
+  rd_train_spec_check(&j->train, m, &j->cfg, err);
+  if (rd_comm_agree(err)) return err->code;
+  float *params = rd_mem_alloc_f32(m->nparams);
+  if (rd_comm_rank() == 0) rd_h5_load_params(a->weights, m, params, err);
+  if (rd_comm_agree(err)) {
+    free(params);
+    return err->code;
+  }
+  void *buf = params;
+  size_t len = sizeof(float) * m->nparams;
+  rd_comm_bcast_bytes(&buf, &len, 0);
+  if (buf != params) memcpy(params, buf, len), free(buf);
+  double loss = 0, acc = 0;
+  int64_t n = 0;
+  rd_status st = rd_train_evaluate(&j->train, &j->data, m, params, &loss, &acc, &n, err);
+  if (st == RD_OK)
+    rd_log0("test_loss %.6f  test_acc %.4f  (%lld test samples, %s)", loss, acc, (long long)n, a->weights);
+  free(params);
+  return st;
+}
+
 static rd_status cmd_seeds(const rd_model *m) {
   rd_log0("# global seed %" PRIu64 "; tensor seed = XXH64 of (seed, layer, tensor), see docs/SEEDS.md", m->global_seed);
   rd_log0("%-32s %-14s %-18s %-16s %s", "# tensor", "shape", "initializer", "seed", "source");
@@ -446,6 +479,8 @@ int rd_cli_main(int argc, char **argv) {
       st = cmd_init(&a, &job, &err);
     else if (!strcmp(a.cmd, "seeds"))
       st = cmd_seeds(&job.model);
+    else if (!strcmp(a.cmd, "evaluate"))
+      st = cmd_evaluate(&a, &job, &err);
     else
       st = cmd_train(&a, &job, &err);
   }

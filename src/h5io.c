@@ -634,3 +634,38 @@ char *rd_h5_read_attr_str(int64_t loc, const char *name) {
   free(v);
   return s;
 }
+
+static void shape_text(int ndim, const int64_t *dim, char *buf, size_t n) {
+  size_t len = (size_t)snprintf(buf, n, "(");
+  for (int i = 0; i < ndim && len < n; i++) len += (size_t)snprintf(buf + len, n - len, "%s%lld", i ? ", " : "", (long long)dim[i]);
+  if (len < n) snprintf(buf + len, n - len, ndim == 1 ? ",)" : ")");
+}
+
+rd_status rd_h5_load_params(const char *path, const rd_model *m, float *params, rd_err *err) {
+  rd_h5_weights w;
+  if (rd_h5_read_weights(path, &w, err)) return err->code;
+  for (int t = 0; t < m->ntensors && !err->code; t++) {
+    const rd_tensor *x = &m->tensors[t];
+    char with[3 * RD_NAME_MAX + 64], without[3 * RD_NAME_MAX + 64];
+    snprintf(with, sizeof with, "/%s/%s/%s:0", x->layer, x->layer, x->name);
+    snprintf(without, sizeof without, "/%s/%s/%s", x->layer, x->layer, x->name);
+    const rd_h5_tensor *h = NULL;
+    for (int i = 0; i < w.ntensors && !h; i++)
+      if (!strcmp(w.tensors[i].path, with) || !strcmp(w.tensors[i].path, without)) h = &w.tensors[i];
+    if (!h) {
+      rd_err_set(err, RD_EINPUT, "%s: no dataset %s: the file holds another model than the config's", path, with);
+      break;
+    }
+    int same = h->ndim == x->shape.ndim;
+    for (int d = 0; same && d < h->ndim; d++) same = h->shape[d] == x->shape.dim[d];
+    if (!same) {
+      char a[128], b[128];
+      shape_text(h->ndim, h->shape, a, sizeof a), shape_text(x->shape.ndim, x->shape.dim, b, sizeof b);
+      rd_err_set(err, RD_EINPUT, "%s: dataset %s has shape %s, the config's model needs %s", path, h->path, a, b);
+      break;
+    }
+    memcpy(params + x->offset, h->data, sizeof(float) * x->numel);
+  }
+  rd_h5_weights_free(&w);
+  return err->code;
+}

@@ -63,6 +63,11 @@ typedef struct rd_h5_weights {
  * each layer's weight_names. Errors name the file and the dataset. */
 rd_status rd_h5_read_weights(const char *path, rd_h5_weights *w, rd_err *err);
 void rd_h5_weights_free(rd_h5_weights *w);
+/* Fills params (m->nparams floats) from a weights file: each of the model's
+ * tensors from /<layer>/<layer>/<name>:0 (or <name>, as Keras 3 writes it),
+ * with the model's shape. Serial. A missing tensor or a shape that differs is
+ * an error naming the file, the dataset and both shapes. */
+rd_status rd_h5_load_params(const char *path, const rd_model *m, float *params, rd_err *err);
 
 /* Small attribute helpers for other HDF5 writers (ckpt). loc is a hid_t.
  * Return 0 on success, -1 on failure. Strings are fixed-length, null-padded. */

@@ -532,3 +532,23 @@ rd_status rd_train_run(const rd_train_spec *t, const rd_train_ctl *ctl, const rd
   if (rd_comm_agree(err)) return err->code;
   return stopped ? RD_STOPPED : RD_OK;
 }
+
+rd_status rd_train_evaluate(const rd_train_spec *t, const rd_data_spec *data, const rd_model *m, const float *params,
+                            double *loss, double *acc, int64_t *n, rd_err *err) {
+  const int64_t C = rd_shape_numel(&m->layers[m->nlayers - 1].out);
+  rd_dataset ds;
+  if (rd_data_open(&ds, data, 1, &m->input, C, m->global_seed, t->shard, err)) return err->code;
+  rd_shard k;
+  rd_shard_init(&k, m, t->shard, t->loss == RD_LOSS_XENT, t->kernels);
+  const int64_t K = ceil_div(ds.n, t->shard);
+  rd_reduce red;
+  rd_reduce_init(&red, M_COUNT, K);
+  rd_allreduce *ar = rd_allreduce_create(M_COUNT, K);
+  *n = ds.n;
+  evaluate(&k, &ds, params, &red, ar, loss, acc, err);
+  rd_allreduce_destroy(ar);
+  rd_reduce_free(&red);
+  rd_shard_free(&k);
+  rd_data_close(&ds);
+  return rd_comm_agree(err);
+}

@@ -73,6 +73,13 @@ rd_status rd_train_spec_check(const rd_train_spec *t, const rd_model *m, const r
 rd_status rd_train_run(const rd_train_spec *t, const rd_train_ctl *ctl, const rd_data_spec *data, const rd_model *m,
                        float *params, rd_err *err);
 
+/* Collective: the test set's loss and accuracy with these parameters, over
+ * fixed shards of t->shard rows summed along the canonical tree (the numbers
+ * training prints after an epoch; the same bits at any rank count). *n is the
+ * number of test samples. */
+rd_status rd_train_evaluate(const rd_train_spec *t, const rd_data_spec *data, const rd_model *m, const float *params,
+                            double *loss, double *acc, int64_t *n, rd_err *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,140 @@
+#!/usr/bin/python3
+"""reprodist evaluate CONFIG W.h5: the test set's loss and accuracy of a weights file.
+
+1. Trains the Fashion-MNIST MLP on a subset (1 epoch, np 2) to w.h5.
+2. `evaluate` at np 1, 2 and 3 prints the same line, byte for byte (fixed
+   shards, canonical sums), and its numbers are the ones training printed after
+   its last epoch for the same weights.
+3. An independent reference: numpy, float64, reads the test IDX file itself
+   (gzip + the IDX header), runs 784-128 relu-10 softmax with the file's
+   tensors (h5py), and computes the mean crossentropy and the accuracy:
+   reprodist (float32) agrees to 1e-5 relative and within one sample.
+4. Bad input: weights of another model (names the dataset and both shapes), a
+   missing file, a missing operand: exit 2, one line.
+"""
+import gzip
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import h5py
+import numpy as np
+
+REPRODIST = os.environ["REPRODIST"]
+SRC = os.environ["RD_SRC"]
+LIMIT = os.environ.get("RD_LIMIT", "600")
+MPI = [os.environ["RD_MPIEXEC"]] + os.environ.get("RD_MPIFLAGS", "").split()
+NPFLAG = os.environ.get("RD_NPFLAG", "-np")
+FM = os.path.join(SRC, "configs", "fashion_mnist_mlp.cfg")
+SYN = os.path.join(SRC, "configs", "synthetic.cfg")
+SUB = ["--set", "data.limit=2048", "--set", "data.test_limit=1000"]
+passes = fails = 0
+
+
+def check(ok, what, detail=""):
+    global passes, fails
+    if ok:
+        passes += 1
+        print("ok:", what)
+    else:
+        fails += 1
+        print("FAIL:", what)
+        if detail:
+            print("   ", detail.replace("\n", "\n    "))
+
+
+def run(np_, *args):
+    cmd = ["timeout", "-k", "5", LIMIT] + MPI + [NPFLAG, str(np_), REPRODIST] + list(args)
+    return subprocess.run(cmd, capture_output=True, text=True)
+
+
+def ours(stderr):
+    """reprodist's own stderr lines (not Open MPI's boxes)."""
+    return [l for l in stderr.splitlines() if l and not l.startswith("-") and not l.startswith(" ")
+            and "Primary job" not in l and "mpiexec" not in l and "mpirun" not in l and "Process name" not in l
+            and "Exit code" not in l and "a non-zero exit code" not in l and "the job to be terminated" not in l
+            and "thus causing" not in l]
+
+
+def idx_images(path, n):
+    with gzip.open(path, "rb") as f:
+        b = f.read()
+    assert b[:4] == b"\x00\x00\x08\x03", "not an IDX uint8 image file"
+    count, rows, cols = (int.from_bytes(b[4 + 4 * i:8 + 4 * i], "big") for i in range(3))
+    x = np.frombuffer(b, dtype=np.uint8, offset=16, count=count * rows * cols).reshape(count, rows * cols)
+    return x[:n]
+
+
+def idx_labels(path, n):
+    with gzip.open(path, "rb") as f:
+        b = f.read()
+    assert b[:4] == b"\x00\x00\x08\x01", "not an IDX label file"
+    return np.frombuffer(b, dtype=np.uint8, offset=8)[:n]
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="rdeval.")
+    os.chdir(tmp)
+    r = run(2, FM, *SUB, "--set", "train.epochs=1", "--set", "run.metrics=", "-o", "w.h5")
+    check(r.returncode == 0, "training the subset at np 2 (exit %d)" % r.returncode, r.stderr[-2000:])
+    last = [l for l in r.stdout.splitlines() if l.startswith("epoch 1/1")]
+    m = re.search(r"test_loss (\S+)  test_acc (\S+)", last[0]) if last else None
+    check(m is not None, "training printed its test metrics")
+    lines = {}
+    for np_ in (1, 2, 3):
+        e = run(np_, "evaluate", FM, "w.h5", *SUB)
+        lines[np_] = e.stdout.strip()
+        check(e.returncode == 0 and lines[np_].startswith("test_loss "),
+              "evaluate at np %d: exit 0, one line (%s)" % (np_, lines[np_]), e.stderr[-2000:])
+    check(lines[1] == lines[2] == lines[3], "evaluate prints the same line at np 1, 2 and 3")
+    got = re.search(r"test_loss (\S+)  test_acc (\S+)  \((\d+) test samples", lines[1])
+    check(got is not None and m is not None and (got.group(1), got.group(2)) == (m.group(1), m.group(2)),
+          "evaluate's numbers are training's after its last epoch (%s vs %s)" %
+          (got.groups() if got else None, m.groups() if m else None))
+    # numpy, float64, from the files alone.
+    d = "/usr/share/datasets/fashion-mnist/"
+    x = idx_images(d + "t10k-images-idx3-ubyte.gz", 1000).astype(np.float64) * 0.00392156862745098
+    y = idx_labels(d + "t10k-labels-idx1-ubyte.gz", 1000)
+    with h5py.File("w.h5", "r") as f:
+        k0, b0 = f["dense/dense/kernel:0"][()].astype(np.float64), f["dense/dense/bias:0"][()].astype(np.float64)
+        k1, b1 = f["dense_1/dense_1/kernel:0"][()].astype(np.float64), f["dense_1/dense_1/bias:0"][()].astype(np.float64)
+    z = np.maximum(x @ k0 + b0, 0) @ k1 + b1
+    z -= z.max(axis=1, keepdims=True)
+    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    ref_loss = -logp[np.arange(len(y)), y].mean()
+    ref_correct = int((z.argmax(axis=1) == y).sum())
+    if got:
+        loss, acc, n = float(got.group(1)), float(got.group(2)), int(got.group(3))
+        check(n == 1000, "evaluate used the 1000 test samples of test_limit (%d)" % n)
+        check(abs(loss - ref_loss) <= 1e-5 * abs(ref_loss) + 1e-6,
+              "test loss %.6f against numpy float64 %.8f" % (loss, ref_loss))
+        check(abs(acc * 1000 - ref_correct) <= 1.0,
+              "test accuracy %.4f against numpy float64 %d/1000" % (acc, ref_correct))
+    # bad input
+    e = run(2, "evaluate", SYN, "w.h5")
+    msg = ours(e.stderr)
+    check(e.returncode == 2 and len(msg) == 1 and
+          "w.h5: dataset /dense/dense/kernel:0 has shape (784, 128), the config's model needs (32, 64)" in msg[0],
+          "weights of another model: exit 2, one line naming the dataset and both shapes (exit %d: %s)" %
+          (e.returncode, msg))
+    e = run(2, "evaluate", FM, "missing.h5", *SUB)
+    msg = ours(e.stderr)
+    check(e.returncode == 2 and len(msg) == 1 and msg[0].startswith("missing.h5: "),
+          "a missing weights file: exit 2, one line (exit %d: %s)" % (e.returncode, msg))
+    e = run(1, "evaluate", FM)
+    msg = ours(e.stderr)
+    check(e.returncode == 2 and msg == ["reprodist: 'evaluate' needs a config and a weights file (see --help)"],
+          "evaluate without the weights file: exit 2, usage line (exit %d: %s)" % (e.returncode, msg))
+    print("%d passed, %d failed" % (passes, fails))
+    if fails:
+        print("kept %s for inspection (a check failed)" % tmp)
+    else:
+        shutil.rmtree(tmp)
+    sys.exit(1 if fails else 0)
+
+
+if __name__ == "__main__":
+    main()
