@@ -19,6 +19,7 @@
 #include "log.h"
 #include "mem.h"
 #include "paths.h"
+#include "predict.h"
 #include "registry.h"
 #include "sig.h"
 
@@ -34,7 +35,8 @@ typedef struct {
   const char *sets[RD_MAX_SETS];
   int nsets;
   const char **files; /* check / digest operands */
-  const char *weights; /* evaluate's weights file */
+  const char *weights; /* evaluate's and predict's weights file */
+  const char *input;   /* predict's input file */
   int nfiles;
   char command[8192]; /* argv, shell-quoted, without --resume: for the resume hint */
 } cli_args;
@@ -44,6 +46,7 @@ static const char k_usage[] =
     "       reprodist init CONFIG [options]      write the initial weights\n"
     "       reprodist seeds CONFIG [options]     print every tensor's derived seed\n"
     "       reprodist evaluate CONFIG W.h5       test loss and accuracy of W.h5's weights\n"
+    "       reprodist predict CONFIG W.h5 INPUT -o OUT.npy|OUT.h5   the model's outputs for INPUT\n"
     "       reprodist check A.h5 B.h5 [C.h5...]  compare weight files tensor by tensor\n"
     "       reprodist digest X.h5 [Y.h5...]      print per-tensor digests (XXH64, hex)\n"
     "\n"
@@ -86,7 +89,7 @@ static void build_command(int argc, char **argv, cli_args *a) {
 
 static int is_command(const char *s) {
   return !strcmp(s, "train") || !strcmp(s, "init") || !strcmp(s, "seeds") || !strcmp(s, "check") ||
-         !strcmp(s, "digest") || !strcmp(s, "evaluate");
+         !strcmp(s, "digest") || !strcmp(s, "evaluate") || !strcmp(s, "predict");
 }
 
 static rd_status add_set(cli_args *a, const char *v, rd_err *err) {
@@ -158,8 +161,15 @@ static rd_status parse_args(int argc, char **argv, cli_args *a, rd_err *err, int
     a->config = pos[first], a->weights = pos[first + 1];
     return RD_OK;
   }
+  if (!strcmp(a->cmd, "predict")) {
+    if (nops != 3 || !a->output)
+      return rd_err_set(err, RD_EINPUT,
+                        "reprodist: 'predict' needs a config, a weights file, an input file and -o OUT (see --help)");
+    a->config = pos[first], a->weights = pos[first + 1], a->input = pos[first + 2];
+    return RD_OK;
+  }
   if (nops > 1 && !first)
-    return rd_err_set(err, RD_EINPUT, "reprodist: unknown command '%s' (train, init, seeds, evaluate, check, digest; see --help)",
+    return rd_err_set(err, RD_EINPUT, "reprodist: unknown command '%s' (train, init, seeds, evaluate, predict, check, digest; see --help)",
                       pos[0]);
   if (nops > 1)
     return rd_err_set(err, RD_EINPUT, "reprodist: unexpected argument '%s' (see --help)", pos[first + 1]);
@@ -320,20 +330,27 @@ static rd_status cmd_train(const cli_args *a, const rd_job *j, rd_err *err) {
 
 /* Rank 0 reads the weights; every rank gets them; the test set is evaluated
  * over fixed shards, so the numbers are the same at any rank count. */
-static rd_status cmd_evaluate(const cli_args *a, const rd_job *j, rd_err *err) {
+static float *load_params(const cli_args *a, const rd_job *j, rd_err *err) {
   const rd_model *m = &j->model;
   rd_train_spec_check(&j->train, m, &j->cfg, err);
-  if (rd_comm_agree(err)) return err->code;
+  if (rd_comm_agree(err)) return NULL;
   float *params = rd_mem_alloc_f32(m->nparams);
   if (rd_comm_rank() == 0) rd_h5_load_params(a->weights, m, params, err);
   if (rd_comm_agree(err)) {
     free(params);
-    return err->code;
+    return NULL;
   }
   void *buf = params;
   size_t len = sizeof(float) * m->nparams;
   rd_comm_bcast_bytes(&buf, &len, 0);
   if (buf != params) memcpy(params, buf, len), free(buf);
+  return params;
+}
+
+static rd_status cmd_evaluate(const cli_args *a, const rd_job *j, rd_err *err) {
+  const rd_model *m = &j->model;
+  float *params = load_params(a, j, err);
+  if (!params) return err->code;
   double loss = 0, acc = 0;
   int64_t n = 0;
   rd_status st = rd_train_evaluate(&j->train, &j->data, m, params, &loss, &acc, &n, err);
@@ -341,6 +358,44 @@ static rd_status cmd_evaluate(const cli_args *a, const rd_job *j, rd_err *err) {
     rd_log0("test_loss %.6f  test_acc %.4f  (%lld test samples, %s)", loss, acc, (long long)n, a->weights);
   free(params);
   return st;
+}
+
+/* Rank 0 reads the input and writes the outputs; the shards are shared out. */
+static rd_status cmd_predict(const cli_args *a, const rd_job *j, rd_err *err) {
+  const rd_model *m = &j->model;
+  if (rd_comm_rank() == 0) {
+    rd_path_use in[3], out[1];
+    memset(in, 0, sizeof in), memset(out, 0, sizeof out);
+    in[0].path = a->config, snprintf(in[0].what, sizeof in[0].what, "the config file");
+    in[1].path = a->weights, snprintf(in[1].what, sizeof in[1].what, "the weights");
+    in[2].path = a->input, snprintf(in[2].what, sizeof in[2].what, "the input");
+    out[0].path = a->output, snprintf(out[0].what, sizeof out[0].what, "-o (the predictions)");
+    rd_paths_check(out, 1, in, 3, NULL, err);
+  }
+  if (rd_comm_agree(err)) return err->code;
+  float *params = load_params(a, j, err);
+  if (!params) return err->code;
+  float *x = NULL;
+  int64_t n = 0;
+  if (rd_comm_rank() == 0) rd_data_read_inputs(a->input, &m->input, j->data.scale, &x, &n, err);
+  if (rd_comm_agree(err)) {
+    free(params);
+    return err->code;
+  }
+  size_t len = sizeof(float) * (size_t)n * (size_t)rd_shape_numel(&m->input);
+  rd_comm_bcast_bytes((void **)&x, &len, 0);
+  uint64_t nn = (uint64_t)n;
+  rd_comm_bcast_u64(&nn, 0);
+  n = (int64_t)nn;
+  const int64_t C = rd_shape_numel(&m->layers[m->nlayers - 1].out);
+  float *out = rd_comm_rank() == 0 ? rd_mem_alloc_f32((size_t)(n * C) + 1) : NULL;
+  rd_status st = rd_predict_run(&j->train, m, params, x, n, out, err);
+  if (st == RD_OK && rd_comm_rank() == 0) st = rd_predict_write(a->output, out, n, C, err);
+  if (rd_comm_agree(err) == RD_OK)
+    rd_log0("reprodist: wrote the outputs of %lld samples (%lld values each) to %s", (long long)n, (long long)C,
+            a->output);
+  free(out), free(x), free(params);
+  return err->code;
 }
 
 static rd_status cmd_seeds(const rd_model *m) {
@@ -481,6 +536,8 @@ int rd_cli_main(int argc, char **argv) {
       st = cmd_seeds(&job.model);
     else if (!strcmp(a.cmd, "evaluate"))
       st = cmd_evaluate(&a, &job, &err);
+    else if (!strcmp(a.cmd, "predict"))
+      st = cmd_predict(&a, &job, &err);
     else
       st = cmd_train(&a, &job, &err);
   }

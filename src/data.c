@@ -643,3 +643,161 @@ void rd_data_close(rd_dataset *d) {
   memset(d, 0, sizeof *d);
   d->hx = d->hy = d->hfx = d->hfy = -1;
 }
+
+/* ---- inputs for prediction ------------------------------------------------------- */
+
+/* A .npy file's array: its element type ('B' uint8, 'f' float32, 'd' float64),
+ * shape and the offset of its data. */
+static rd_status npy_header(const char *path, FILE *f, char *type, int64_t *shape, int *nd, long *off, rd_err *err) {
+  unsigned char pre[10];
+  if (fread(pre, 1, 10, f) != 10 || memcmp(pre, "\x93NUMPY", 6))
+    return rd_err_set(err, RD_EINPUT, "%s: not a .npy file (no \\x93NUMPY magic)", path);
+  size_t hl = pre[6] == 1 ? (size_t)(pre[8] | pre[9] << 8) : 0;
+  long start = 10;
+  if (pre[6] >= 2) {
+    unsigned char b[2];
+    if (fread(b, 1, 2, f) != 2) return rd_err_set(err, RD_EINPUT, "%s: truncated .npy header", path);
+    hl = (size_t)(pre[8] | pre[9] << 8 | b[0] << 16 | b[1] << 24), start = 12;
+  }
+  if (hl == 0 || hl > 65536) return rd_err_set(err, RD_EINPUT, "%s: bad .npy header length", path);
+  char *h = calloc(hl + 1, 1);
+  RD_ASSERT(h != NULL, "out of memory");
+  if (fread(h, 1, hl, f) != hl) {
+    free(h);
+    return rd_err_set(err, RD_EINPUT, "%s: truncated .npy header", path);
+  }
+  const char *d = strstr(h, "'descr':"), *fo = strstr(h, "'fortran_order':"), *sh = strstr(h, "'shape':");
+  const char *q = d ? strchr(d + 8, '\'') : NULL;
+  *type = !q ? 0 : !strncmp(q, "'|u1'", 5) ? 'B' : !strncmp(q, "'<f4'", 5) ? 'f' : !strncmp(q, "'<f8'", 5) ? 'd' : 0;
+  int bad = !*type || !fo || strncmp(fo + 16 + strspn(fo + 16, " "), "False", 5) || !sh;
+  *nd = 0;
+  if (!bad) {
+    const char *p = strchr(sh, '(');
+    for (p = p ? p + 1 : NULL; p && *nd < 5;) {
+      p += strspn(p, " ,");
+      if (*p == ')') break;
+      char *e;
+      long long v = strtoll(p, &e, 10);
+      if (e == p || v < 0) {
+        bad = 1;
+        break;
+      }
+      shape[(*nd)++] = v, p = e;
+    }
+    if (!p || *nd < 1 || *nd > 4) bad = 1;
+  }
+  free(h);
+  if (bad)
+    return rd_err_set(err, RD_EINPUT, "%s: unsupported .npy array: want uint8, float32 or float64 (little-endian), "
+                      "C order, shape (N, ...) with 1 to 3 axes per sample", path);
+  *off = start + (long)hl;
+  return RD_OK;
+}
+
+static rd_status read_npy(const char *path, rd_dataset *d, float **x, int64_t *n, rd_err *err) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return rd_err_set(err, RD_EINPUT, "%s: cannot open input (%s)", path, strerror(errno));
+  char type = 0;
+  int64_t shape[5] = {0};
+  int nd = 0;
+  long off = 0;
+  if (npy_header(path, f, &type, shape, &nd, &off, err) || check_shape(d, path, shape + 1, nd - 1, err)) {
+    fclose(f);
+    return err->code;
+  }
+  const size_t esz = type == 'B' ? 1 : type == 'f' ? 4 : 8, cnt = (size_t)shape[0] * (size_t)d->dim;
+  unsigned char *raw = malloc(cnt * esz + 1);
+  *x = malloc(sizeof(float) * cnt + 1);
+  RD_ASSERT(raw != NULL && *x != NULL, "out of memory");
+  size_t got = fread(raw, esz, cnt, f);
+  fclose(f);
+  if (got != cnt) {
+    free(raw);
+    return rd_err_set(err, RD_EINPUT, "%s: truncated: %zu of %zu values", path, got, cnt);
+  }
+  for (size_t i = 0; i < cnt && !err->code; i++) {
+    double v = type == 'B' ? raw[i] : type == 'f' ? (double)((float *)raw)[i] : ((double *)raw)[i];
+    if (!isfinite(v))
+      rd_err_set(err, RD_EINPUT, "%s: sample %zu has a non-finite value (%g at column %zu)", path,
+                 i / (size_t)d->dim, v, i % (size_t)d->dim);
+    (*x)[i] = (float)(v * d->scale);
+  }
+  free(raw);
+  *n = shape[0];
+  return err->code;
+}
+
+static rd_status read_h5_inputs(const char *spec, rd_dataset *d, float **x, int64_t *n, rd_err *err) {
+  char file[1024], dset[512];
+  split_h5(spec, file, sizeof file, dset, sizeof dset);
+  rd_h5_guard_begin(file);
+  hid_t f = H5Fopen(file, H5F_ACC_RDONLY, H5P_DEFAULT), ds = -1, sp = -1;
+  if (f < 0) rd_err_set(err, RD_EINPUT, "%s: cannot open as HDF5", file);
+  if (!err->code && !(H5Lexists(f, dset, H5P_DEFAULT) > 0 && (ds = H5Dopen2(f, dset, H5P_DEFAULT)) >= 0))
+    rd_err_set(err, RD_EINPUT, "%s: no dataset '%s'", file, dset);
+  hsize_t dims[8];
+  int nd = 0;
+  if (!err->code) {
+    sp = H5Dget_space(ds);
+    nd = H5Sget_simple_extent_ndims(sp);
+    if (nd < 2 || nd > 5) rd_err_set(err, RD_EINPUT, "%s: dataset '%s' has %d axes, want (N, ...)", file, dset, nd);
+    else H5Sget_simple_extent_dims(sp, dims, NULL);
+  }
+  int64_t sd[4];
+  for (int k = 1; k < nd && !err->code; k++) sd[k - 1] = (int64_t)dims[k];
+  if (!err->code) check_shape(d, spec, sd, nd - 1, err);
+  if (!err->code) {
+    const size_t cnt = (size_t)dims[0] * (size_t)d->dim;
+    *x = malloc(sizeof(float) * cnt + 1);
+    RD_ASSERT(*x != NULL, "out of memory");
+    if (H5Dread(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, *x) < 0)
+      rd_err_set(err, RD_EINPUT, "%s: reading dataset '%s' failed (not numbers, or a corrupt file)", file, dset);
+    for (size_t i = 0; i < cnt && !err->code; i++) {
+      if (!isfinite((*x)[i]))
+        rd_err_set(err, RD_EINPUT, "%s: sample %zu has a non-finite value (%g at column %zu)", spec, i / (size_t)d->dim,
+                   (double)(*x)[i], i % (size_t)d->dim);
+      (*x)[i] = (float)((double)(*x)[i] * d->scale);
+    }
+    *n = (int64_t)dims[0];
+  }
+  if (sp >= 0) H5Sclose(sp);
+  if (ds >= 0) H5Dclose(ds);
+  if (f >= 0) H5Fclose(f);
+  rd_h5_guard_end();
+  return err->code;
+}
+
+rd_status rd_data_read_inputs(const char *path, const rd_shape *input, double scale, float **x, int64_t *n,
+                              rd_err *err) {
+  rd_dataset d;
+  memset(&d, 0, sizeof d);
+  d.shape = *input, d.dim = rd_shape_numel(input), d.scale = scale;
+  *x = NULL, *n = 0;
+  size_t len = strlen(path);
+  char file[1024], dset[512];
+  struct stat st;
+  rd_status st_ = RD_OK;
+  if (len > 4 && !strcmp(path + len - 4, ".npy")) {
+    st_ = read_npy(path, &d, x, n, err);
+  } else if (stat(path, &st) != 0 && !split_h5(path, file, sizeof file, dset, sizeof dset) && stat(file, &st) == 0) {
+    st_ = read_h5_inputs(path, &d, x, n, err);
+  } else {
+    uint8_t *u8 = NULL;
+    int64_t items = 0, inner = 0, sd[3];
+    int snd = 0;
+    char shape[128];
+    if (idx_load(path, "the input file", 2, 4, "0x00000803 for uint8 images (N, rows, cols), or 0x00000802/4", &u8,
+                 &items, &inner, sd, &snd, shape, sizeof shape, err) == RD_OK &&
+        check_shape(&d, path, sd, snd, err) == RD_OK) {
+      *x = malloc(sizeof(float) * (size_t)(items * d.dim) + 1);
+      RD_ASSERT(*x != NULL, "out of memory");
+      for (int64_t i = 0; i < items * d.dim; i++) (*x)[i] = (float)((double)u8[i] * scale);
+      *n = items;
+    }
+    free(u8);
+    st_ = err->code;
+  }
+  if (st_ == RD_OK && *n == 0) rd_err_set(err, RD_EINPUT, "%s: holds no samples", path);
+  if (err->code) free(*x), *x = NULL, *n = 0;
+  return err->code;
+}

@@ -70,6 +70,15 @@ typedef struct rd_dataset {
 rd_status rd_data_open(rd_dataset *d, const rd_data_spec *spec, int test, const rd_shape *input, int64_t classes,
                        uint64_t global_seed, int64_t max_rows, rd_err *err);
 /* Gathers rows[0..n) into x (n, dim) and y (n). Not collective. */
+/* Serial: every sample of an input file for prediction, scaled by `scale` as
+ * training scales its features, into *x (malloc'ed, *n rows of
+ * numel(input) floats). The file is a .npy array (uint8, float32 or float64,
+ * C order, shape (N, ...)), FILE:DATASET of an HDF5 file (uint8 or float), or
+ * an IDX uint8 file (.gz or not). Its samples must fit input as training's do;
+ * non-finite values are refused. Errors name the file. */
+rd_status rd_data_read_inputs(const char *path, const rd_shape *input, double scale, float **x, int64_t *n,
+                              rd_err *err);
+
 rd_status rd_data_fetch(rd_dataset *d, const uint32_t *rows, int64_t n, float *x, int32_t *y, rd_err *err);
 void rd_data_close(rd_dataset *d);
 

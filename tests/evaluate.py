@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""reprodist evaluate CONFIG W.h5: the test set's loss and accuracy of a weights file.
+"""reprodist evaluate CONFIG W.h5: the test set's loss and accuracy of a weights file;
+reprodist predict CONFIG W.h5 INPUT -o OUT: the model's outputs for an input file.
 
 1. Trains the Fashion-MNIST MLP on a subset (1 epoch, np 2) to w.h5.
 2. `evaluate` at np 1, 2 and 3 prints the same line, byte for byte (fixed
@@ -11,6 +12,12 @@
    reprodist (float32) agrees to 1e-5 relative and within one sample.
 4. Bad input: weights of another model (names the dataset and both shapes), a
    missing file, a missing operand: exit 2, one line.
+5. predict: 300 test images as a uint8 .npy give the same .npy bytes at np 1,
+   2 and 3; each row is numpy float64's softmax output to 1e-5; the same
+   images as an HDF5 uint8 dataset (output .h5) give the same float bits; the
+   whole IDX test file agrees to 1e-5 on those rows; float32 images with
+   data.scale = 1 agree to 1e-5. An input of another shape, an output onto the
+   input, and no -o: exit 2, one line.
 """
 import gzip
 import os
@@ -113,6 +120,59 @@ def main():
               "test loss %.6f against numpy float64 %.8f" % (loss, ref_loss))
         check(abs(acc * 1000 - ref_correct) <= 1.0,
               "test accuracy %.4f against numpy float64 %d/1000" % (acc, ref_correct))
+    # predict
+    x300 = idx_images(d + "t10k-images-idx3-ubyte.gz", 300).reshape(300, 28, 28)
+    np.save("in.npy", x300)
+    with h5py.File("in.h5", "w") as f:
+        f["images"] = x300
+    np.save("in_f4.npy", (x300.astype(np.float64) / 255.0).astype(np.float32))
+    shas = set()
+    for np_ in (1, 2, 3):
+        e = run(np_, "predict", FM, "w.h5", "in.npy", "-o", "p%d.npy" % np_)
+        check(e.returncode == 0, "predict at np %d: exit 0 (%s)" % (np_, e.stdout.strip()), e.stderr[-2000:])
+        if os.path.exists("p%d.npy" % np_):
+            shas.add(open("p%d.npy" % np_, "rb").read())
+    check(len(shas) == 1, "predict writes the same .npy bytes at np 1, 2 and 3")
+    if os.path.exists("p1.npy"):
+        p = np.load("p1.npy")
+        zz = np.maximum(x300.reshape(300, 784).astype(np.float64) * 0.00392156862745098 @ k0 + b0, 0) @ k1 + b1
+        zz = np.exp(zz - zz.max(axis=1, keepdims=True))
+        ref = zz / zz.sum(axis=1, keepdims=True)
+        check(p.shape == (300, 10) and p.dtype == np.float32 and np.abs(p - ref).max() < 1e-5,
+              "predict's rows are numpy float64's softmax outputs (shape %s, max |diff| %.2e)" %
+              (p.shape, np.abs(p - ref).max() if p.shape == ref.shape else -1))
+        e = run(2, "predict", FM, "w.h5", "in.h5:images", "-o", "p.h5")
+        with h5py.File("p.h5", "r") as f:
+            ph = f["predictions"][()]
+        check(e.returncode == 0 and ph.shape == p.shape and (ph.view(np.uint32) == p.view(np.uint32)).all(),
+              "an HDF5 uint8 input, output .h5: the same float bits as the .npy run")
+        e = run(2, "predict", FM, "w.h5", d + "t10k-images-idx3-ubyte.gz", "-o", "idx.npy")
+        pi = np.load("idx.npy") if os.path.exists("idx.npy") else np.zeros((0, 10))
+        check(e.returncode == 0 and pi.shape == (10000, 10) and np.abs(pi[:300] - ref).max() < 1e-5,
+              "the whole IDX test file: 10000 rows, its first 300 as numpy's (shape %s)" % (pi.shape,))
+        e = run(2, "predict", FM, "w.h5", "in_f4.npy", "--set", "data.scale=1", "-o", "f4.npy")
+        pf = np.load("f4.npy") if os.path.exists("f4.npy") else np.zeros((0, 10))
+        check(e.returncode == 0 and pf.shape == p.shape and np.abs(pf - ref).max() < 1e-5,
+              "float32 images with data.scale = 1 give the same outputs to 1e-5")
+    e = run(2, "predict", SYN, "w.h5", "in.npy", "-o", "bad.npy")
+    msg = ours(e.stderr)
+    check(e.returncode == 2 and len(msg) == 1 and not os.path.exists("bad.npy"),
+          "predict with weights of another model: exit 2, one line, no output (%s)" % msg)
+    x_bad = np.zeros((5, 10, 10), np.uint8)
+    np.save("x_bad.npy", x_bad[:, :, :9])
+    e = run(2, "predict", FM, "w.h5", "x_bad.npy", "-o", "bad.npy")
+    msg = ours(e.stderr)
+    check(e.returncode == 2 and len(msg) == 1 and msg[0] == "x_bad.npy: samples have 10x9 = 90 features, but [model] input = 784" and
+          not os.path.exists("bad.npy"), "an input of another shape: exit 2, one line naming it (%s)" % msg)
+    before = open("in.npy", "rb").read()
+    e = run(2, "predict", FM, "w.h5", "in.npy", "-o", "in.npy")
+    msg = ours(e.stderr)
+    check(e.returncode == 2 and len(msg) == 1 and open("in.npy", "rb").read() == before,
+          "-o onto the input: exit 2, one line, the input untouched (%s)" % msg)
+    e = run(1, "predict", FM, "w.h5", "in.npy")
+    msg = ours(e.stderr)
+    check(e.returncode == 2 and len(msg) == 1 and "needs a config, a weights file, an input file and -o" in msg[0],
+          "predict without -o: exit 2, usage line (%s)" % msg)
     # bad input
     e = run(2, "evaluate", SYN, "w.h5")
     msg = ours(e.stderr)

@@ -1,6 +1,6 @@
 # The launch/ scripts, as users run them.
 rd_script_test(launchers launchers.sh)
-# reprodist evaluate: the same line at np 1, 2, 3; numpy float64 reference; bad input.
+# reprodist evaluate and predict: the same output at np 1, 2, 3; numpy float64 references; bad input.
 rd_script_test(evaluate evaluate.py)
 rd_script_test(slurm slurm.sh)
 set_tests_properties(slurm PROPERTIES SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)
