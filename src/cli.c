@@ -18,6 +18,7 @@
 #include "job.h"
 #include "log.h"
 #include "mem.h"
+#include "gradcheck.h"
 #include "paths.h"
 #include "predict.h"
 #include "registry.h"
@@ -37,6 +38,7 @@ typedef struct {
   const char **files; /* check / digest operands */
   const char *weights; /* evaluate's and predict's weights file */
   const char *input;   /* predict's input file */
+  int plugin;          /* --plugin was given (gradcheck only) */
   int nfiles;
   char command[8192]; /* argv, shell-quoted, without --resume: for the resume hint */
 } cli_args;
@@ -47,6 +49,7 @@ static const char k_usage[] =
     "       reprodist seeds CONFIG [options]     print every tensor's derived seed\n"
     "       reprodist evaluate CONFIG W.h5       test loss and accuracy of W.h5's weights\n"
     "       reprodist predict CONFIG W.h5 INPUT -o OUT.npy|OUT.h5   the model's outputs for INPUT\n"
+    "       reprodist gradcheck CONFIG [--plugin LIB.so]   check each layer's gradients (finite differences)\n"
     "       reprodist check A.h5 B.h5 [C.h5...]  compare weight files tensor by tensor\n"
     "       reprodist digest X.h5 [Y.h5...]      print per-tensor digests (XXH64, hex)\n"
     "\n"
@@ -89,7 +92,7 @@ static void build_command(int argc, char **argv, cli_args *a) {
 
 static int is_command(const char *s) {
   return !strcmp(s, "train") || !strcmp(s, "init") || !strcmp(s, "seeds") || !strcmp(s, "check") ||
-         !strcmp(s, "digest") || !strcmp(s, "evaluate") || !strcmp(s, "predict");
+         !strcmp(s, "digest") || !strcmp(s, "evaluate") || !strcmp(s, "predict") || !strcmp(s, "gradcheck");
 }
 
 static rd_status add_set(cli_args *a, const char *v, rd_err *err) {
@@ -129,6 +132,13 @@ static rd_status parse_args(int argc, char **argv, cli_args *a, rd_err *err, int
       a->resume = s + 9;
     } else if (!strncmp(s, "--set=", 6)) {
       if (add_set(a, s + 6, err)) return err->code;
+    } else if (!strcmp(s, "--plugin")) { /* gradcheck's: [run] plugins = LIB.so */
+      if (i + 1 >= argc || !*argv[i + 1])
+        return rd_err_set(err, RD_EINPUT, "reprodist: --plugin needs a value (see --help)");
+      static char set[4200];
+      snprintf(set, sizeof set, "run.plugins=%s", argv[++i]);
+      if (add_set(a, set, err)) return err->code;
+      a->plugin = 1;
     } else if (!strcmp(s, "--allow-mixed")) {
       a->allow_mixed = 1;
     } else if (s[0] == '-' && s[1] != '\0') {
@@ -155,6 +165,8 @@ static rd_status parse_args(int argc, char **argv, cli_args *a, rd_err *err, int
     return RD_OK;
   }
   if (nops == 0) return rd_err_set(err, RD_EINPUT, "reprodist: '%s' needs a config file (see --help)", a->cmd);
+  if (a->plugin && strcmp(a->cmd, "gradcheck"))
+    return rd_err_set(err, RD_EINPUT, "reprodist: --plugin is for gradcheck; a run names its plugins in [run] plugins");
   if (!strcmp(a->cmd, "evaluate")) {
     if (nops != 2)
       return rd_err_set(err, RD_EINPUT, "reprodist: 'evaluate' needs a config and a weights file (see --help)");
@@ -169,7 +181,7 @@ static rd_status parse_args(int argc, char **argv, cli_args *a, rd_err *err, int
     return RD_OK;
   }
   if (nops > 1 && !first)
-    return rd_err_set(err, RD_EINPUT, "reprodist: unknown command '%s' (train, init, seeds, evaluate, predict, check, digest; see --help)",
+    return rd_err_set(err, RD_EINPUT, "reprodist: unknown command '%s' (train, init, seeds, evaluate, predict, gradcheck, check, digest; see --help)",
                       pos[0]);
   if (nops > 1)
     return rd_err_set(err, RD_EINPUT, "reprodist: unexpected argument '%s' (see --help)", pos[first + 1]);
@@ -538,6 +550,13 @@ int rd_cli_main(int argc, char **argv) {
       st = cmd_evaluate(&a, &job, &err);
     else if (!strcmp(a.cmd, "predict"))
       st = cmd_predict(&a, &job, &err);
+    else if (!strcmp(a.cmd, "gradcheck")) {
+      /* Rank 0 checks; the others wait for its verdict (exit 1 when a layer fails). */
+      int failed = rd_comm_rank() == 0 ? rd_gradcheck_model(&job.model, job.train.kernels) : 0;
+      uint64_t f = (uint64_t)failed;
+      rd_comm_bcast_u64(&f, 0);
+      st = f ? RD_ERUNTIME : RD_OK;
+    }
     else
       st = cmd_train(&a, &job, &err);
   }

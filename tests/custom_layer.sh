@@ -40,6 +40,12 @@ PKG_CONFIG_PATH=$P/lib/pkgconfig cc -shared -O2 $(PKG_CONFIG_PATH=$P/lib/pkgconf
   "$EX/my_custom_layer.c" -o libmylayer_pc.so 2> pc.log
 rd_check "the example builds with pkg-config --cflags reprodist" test -f libmylayer_pc.so || cat pc.log
 
+# The README's gradient check of the example, with the installed binary.
+(cd work && "$RDX" gradcheck custom_layer.cfg) > gc.out 2>&1
+rc=$?
+rd_check_out gc.out "reprodist gradcheck custom_layer.cfg: exit 0, my_custom_layer ok (exit $rc)" \
+  eval '[ $rc -eq 0 ] && grep -q "^ok  *my_custom_layer  *my_custom_layer " gc.out'
+
 # 2. Train at np 1, 2, 3 on a Fashion-MNIST subset.
 SUB=(--set data.limit=3000 --set data.test_limit=500)
 ref=""

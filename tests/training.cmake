@@ -26,3 +26,14 @@ rd_script_test(stats_hook stats_hook.py $<TARGET_FILE:rd_running_mean>)
 add_executable(layer_io ${CMAKE_CURRENT_SOURCE_DIR}/layer_io.c)
 target_link_libraries(layer_io PRIVATE rdcore)
 rd_script_test(reference_layers reference_layers.py $<TARGET_FILE:layer_io>)
+# gradcheck: `reprodist gradcheck` on every shipped config, and on a plugin
+# whose backward forgets a factor that starts at 1 (tests/plugins/scale_layer.c,
+# built right and wrong): the wrong one must fail, the right one pass.
+foreach(v good bad)
+  add_library(rd_scale_${v} MODULE ${CMAKE_CURRENT_SOURCE_DIR}/plugins/scale_layer.c)
+  target_include_directories(rd_scale_${v} PRIVATE ${PROJECT_SOURCE_DIR}/include)
+  target_compile_options(rd_scale_${v} PRIVATE ${RD_FP_FLAGS})
+  set_target_properties(rd_scale_${v} PROPERTIES C_VISIBILITY_PRESET hidden)
+endforeach()
+target_compile_definitions(rd_scale_bad PRIVATE RD_FORGET_FACTOR)
+rd_script_test(gradcheck gradcheck.sh $<TARGET_FILE:rd_scale_good> $<TARGET_FILE:rd_scale_bad>)

@@ -49,6 +49,14 @@
  *
  * examples/custom_layer/ is this example whole, with its CMake build and config.
  *
+ * ---- Checking your gradients -------------------------------------------------
+ *     reprodist gradcheck my.cfg --plugin libmylayer.so
+ * checks every layer of my.cfg by finite differences, one line per layer, at
+ * random inputs and with the tensors moved away from their initial values (a
+ * factor that starts at 1 cannot hide a missing term): dL/dw for each
+ * trainable tensor and dL/dx, for L = sum(y * r), r random. Exit 0 when all
+ * agree, 1 when one does not (its line says FAIL and names the derivative).
+ *
  * ---- Shapes ------------------------------------------------------------------
  * Shapes are per sample, channels last (NHWC without the N), as in Keras:
  * (features,) for flat data, (height, width, channels) for images. A shard of

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# reprodist gradcheck CONFIG [--plugin LIB.so]: one line per layer, a verdict.
+#  1. Every shipped config passes (exit 0, an "ok" line per layer with a forward).
+#  2. A plugin layer y = a x whose backward forgets a in dx (a starts at 1, so a
+#     check at the initial weights cannot see it) fails: exit 1, its line says
+#     FAIL and names dL/dx; the same layer written right passes.
+#  3. At np 2 the verdict is the same (rank 0 checks, the others wait).
+. "${RD_TESTS:?run through ctest}/lib.sh" || exit 1
+cd "$RD_TMP" || exit 1
+GOOD=${1:?usage: gradcheck.sh GOOD.so BAD.so} BAD=${2:?}
+for cfg in "$RD_SRC"/configs/*.cfg; do
+  name=$(basename "$cfg" .cfg)
+  "$REPRODIST" gradcheck "$cfg" > "$name.out" 2>&1
+  rc=$?
+  rd_check_out "$name.out" "$name: exit 0, every line ok, the verdict says passed (exit $rc)" \
+    eval '[ $rc -eq 0 ] && ! grep -q "^FAIL" "$name.out" && grep -q "^gradcheck: passed: [1-9][0-9]* layers" "$name.out"'
+done
+cat > scale.cfg <<EOS
+[run]
+seed = 5
+[model]
+input = 6
+[dense]
+units = 4
+[scale_layer]
+[dense]
+units = 3
+activation = softmax
+EOS
+"$REPRODIST" gradcheck scale.cfg --plugin "$GOOD" > good.out 2>&1
+rc=$?
+rd_check_out good.out "the right scale layer passes (exit $rc)" \
+  eval '[ $rc -eq 0 ] && grep -q "^ok  *scale_layer  *scale_layer " good.out'
+"$REPRODIST" gradcheck scale.cfg --plugin "$BAD" > bad.out 2>&1
+rc=$?
+rd_check_out bad.out "the scale layer that forgets its factor fails: exit 1, its line says FAIL and names dL/dx (exit $rc)" \
+  eval '[ $rc -eq 1 ] && grep -q "^FAIL  *scale_layer  *scale_layer .*first: dL/dx\[" bad.out &&
+        grep -q "^gradcheck: FAILED: 1 of 3 layers" bad.out'
+rd_run 2 gradcheck scale.cfg --plugin "$BAD" > bad2.out 2>&1
+rc=$?
+rd_check_out bad2.out "at np 2: the same verdict, printed once (exit $rc)" \
+  eval '[ $rc -eq 1 ] && [ "$(grep -c "^gradcheck: FAILED" bad2.out)" -eq 1 ]'
+"$REPRODIST" train scale.cfg --plugin "$GOOD" > misuse.out 2>&1
+rc=$?
+rd_check_out misuse.out "--plugin outside gradcheck: exit 2, one line (exit $rc)" \
+  eval '[ $rc -eq 2 ] && grep -q "^reprodist: --plugin is for gradcheck" misuse.out'
+rd_finish
