@@ -652,12 +652,12 @@ static rd_status npy_header(const char *path, FILE *f, char *type, int64_t *shap
   unsigned char pre[10];
   if (fread(pre, 1, 10, f) != 10 || memcmp(pre, "\x93NUMPY", 6))
     return rd_err_set(err, RD_EINPUT, "%s: not a .npy file (no \\x93NUMPY magic)", path);
-  size_t hl = pre[6] == 1 ? (size_t)(pre[8] | pre[9] << 8) : 0;
+  size_t hl = pre[6] == 1 ? (size_t)pre[8] | (size_t)pre[9] << 8 : 0;
   long start = 10;
   if (pre[6] >= 2) {
     unsigned char b[2];
     if (fread(b, 1, 2, f) != 2) return rd_err_set(err, RD_EINPUT, "%s: truncated .npy header", path);
-    hl = (size_t)(pre[8] | pre[9] << 8 | b[0] << 16 | b[1] << 24), start = 12;
+    hl = (size_t)pre[8] | (size_t)pre[9] << 8 | (size_t)b[0] << 16 | (size_t)b[1] << 24, start = 12;
   }
   if (hl == 0 || hl > 65536) return rd_err_set(err, RD_EINPUT, "%s: bad .npy header length", path);
   char *h = calloc(hl + 1, 1);
@@ -678,7 +678,7 @@ static rd_status npy_header(const char *path, FILE *f, char *type, int64_t *shap
       if (*p == ')') break;
       char *e;
       long long v = strtoll(p, &e, 10);
-      if (e == p || v < 0) {
+      if (e == p || v < 0 || v > (1LL << 40)) { /* bounded before anything multiplies them */
         bad = 1;
         break;
       }
@@ -701,11 +701,25 @@ static rd_status read_npy(const char *path, rd_dataset *d, float **x, int64_t *n
   int64_t shape[5] = {0};
   int nd = 0;
   long off = 0;
-  if (npy_header(path, f, &type, shape, &nd, &off, err) || check_shape(d, path, shape + 1, nd - 1, err)) {
+  if (npy_header(path, f, &type, shape, &nd, &off, err)) {
     fclose(f);
     return err->code;
   }
-  const size_t esz = type == 'B' ? 1 : type == 'f' ? 4 : 8, cnt = (size_t)shape[0] * (size_t)d->dim;
+  /* The values the header promises must be in the file: no product can overflow after this. */
+  const size_t esz = type == 'B' ? 1 : type == 'f' ? 4 : 8;
+  long end = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+  double want = (double)esz;
+  for (int k = 0; k < nd; k++) want *= (double)shape[k];
+  if (end < off || want != (double)(end - off) || fseek(f, off, SEEK_SET) != 0) {
+    fclose(f);
+    return rd_err_set(err, RD_EINPUT, "%s: the .npy header promises %.0f bytes of data, the file holds %ld", path, want,
+                      end < off ? 0L : end - off);
+  }
+  if (check_shape(d, path, shape + 1, nd - 1, err)) {
+    fclose(f);
+    return err->code;
+  }
+  const size_t cnt = (size_t)shape[0] * (size_t)d->dim;
   unsigned char *raw = malloc(cnt * esz + 1);
   *x = malloc(sizeof(float) * cnt + 1);
   RD_ASSERT(raw != NULL && *x != NULL, "out of memory");

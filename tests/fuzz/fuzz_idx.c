@@ -4,7 +4,11 @@
  * [data] source = idx: once as train_x (images, beside a valid 16-label file),
  * once as train_y (labels, beside valid 16 images of 28x28). The model has 784
  * inputs and 10 classes. A file that opens must then deliver every row through
- * rd_data_fetch; one that does not must give a one-line error naming the file. */
+ * rd_data_fetch; one that does not must give a one-line error naming the file.
+ * The same bytes are also read as a prediction input (rd_data_read_inputs), as
+ * IDX and as a .npy file (the corpus holds .npy seeds too): read, every value
+ * is finite; refused, one line naming the file. */
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,11 +86,31 @@ static void open_and_fetch(const rd_job *j) {
   rd_data_close(&d);
 }
 
+static void read_inputs(const char *path) {
+  const rd_shape in = {1, {DIM}};
+  float *x = NULL;
+  int64_t n = 0;
+  rd_err err = {0};
+  if (rd_data_read_inputs(path, &in, 0.5, &x, &n, &err) == RD_OK) {
+    if (!x || n < 1) abort();
+    for (int64_t i = 0; i < n * DIM; i++)
+      if (!isfinite(x[i])) abort(); /* non-finite values are refused */
+  } else if (err.msg[0] == '\0' || strchr(err.msg, '\n') || !strstr(err.msg, "fuzz") || x) {
+    fprintf(stderr, "fuzz_idx: bad error message from rd_data_read_inputs (code %d): '%s'\n", err.code, err.msg);
+    abort();
+  }
+  free(x);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  char path[512];
+  char path[512], npy[512];
   rd_fuzz_write("input.idx", data, size, path, sizeof path);
   open_and_fetch(&g_as_x);
   open_and_fetch(&g_as_y);
+  read_inputs(path);
   unlink(path);
+  rd_fuzz_write("input.npy", data, size, npy, sizeof npy);
+  read_inputs(npy);
+  unlink(npy);
   return 0;
 }

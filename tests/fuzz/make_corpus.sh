@@ -30,6 +30,12 @@ open(d + "x16.idx.gz", "wb").write(gzip.compress(files["x16.idx"], mtime=0))
 open(d + "y16.idx.gz", "wb").write(gzip.compress(files["y16.idx"], mtime=0))
 open(d + "huge-header.idx", "wb").write(struct.pack(">IIII", 0x803, 0xFFFFFFFF, 28, 28) + x)
 open(d + "overflow.idx", "wb").write(struct.pack(">IIIII", 0x804, n, 0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF) + x)
+def npy(descr, shape, body):  # .npy version 1.0, header padded to 64 bytes
+    h = "{'descr': '%s', 'fortran_order': False, 'shape': %s, }" % (descr, shape)
+    h += " " * (63 - (10 + len(h)) % 64) + "\n"
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(h)) + h.encode() + body
+open(d + "x16.npy", "wb").write(npy("|u1", "(16, 28, 28)", x))
+open(d + "x2-f4.npy", "wb").write(npy("<f4", "(2, 784)", struct.pack("<1568f", *[i / 1568 for i in range(1568)])))
 PYEOF
 
 H=$here/corpus/h5
