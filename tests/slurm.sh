@@ -60,9 +60,35 @@ munged --force --key-file="$T/munge/munge.key" --socket="$T/munge/munge.sock" \
 # The node claims 4 CPUs whatever nproc says (config_overrides: slurmd does not
 # check), so that a 2- and a 3-task job fit on a machine, or under a taskset,
 # with fewer cores.
-# Ports away from Slurm's defaults (a system Slurm is left alone) and from
-# other runs of this test.
-port=$((20000 + ($$ % 10000) * 2))
+# Two adjacent ports that nothing holds, away from Slurm's defaults (a system
+# Slurm is left alone) and below the kernel's ephemeral range: a port in that
+# range can be taken at any moment by an outgoing connection (Open MPI's TCP
+# transport in a test running beside this one did, and slurmctld died with
+# "Address already in use" after it had daemonized). Each candidate pair is
+# checked by binding both ports; the first free one is used.
+port=$("$RD_PYTHON" - "$$" <<'EOP'
+import socket, sys
+lo = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+top = min(lo, 32768) - 2
+start = 20000 + (int(sys.argv[1]) * 2) % (top - 20000)
+def free(p):
+    s = socket.socket()
+    try:
+        s.bind(("0.0.0.0", p))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+n = (top - 20000) // 2
+for i in range(n):
+    p = 20000 + ((start - 20000) // 2 + i) % n * 2
+    if free(p) and free(p + 1):
+        print(p)
+        sys.exit(0)
+sys.exit("no two free adjacent ports below %d" % lo)
+EOP
+) || { rd_fail "finding two free ports for slurmctld and slurmd"; rd_finish; }
 cat > "$T/slurm.conf" <<EOC
 ClusterName=rdtest
 SlurmctldHost=$host(127.0.0.1)
@@ -100,6 +126,13 @@ up=0
 deadline=$((SECONDS + 120))
 while [ $SECONDS -lt $deadline ]; do
   if sinfo -h -o '%T' 2> /dev/null | grep -qE '^(idle|mixed)'; then up=1; break; fi
+  # A daemon that died (its log says why) will not come up: no need to wait.
+  for d in slurmctld slurmd; do
+    if [ -s "$T/$d.pid" ] && ! kill -0 "$(cat "$T/$d.pid")" 2> /dev/null; then
+      echo "$d exited; the last lines of its log:"; tail -n 5 "$T/$d.log"
+      deadline=0
+    fi
+  done
   sleep 0.2
 done
 rd_check "the Slurm node comes up idle" [ $up -eq 1 ]
