@@ -425,6 +425,36 @@ int rd_cfg_name(rd_cfg *c, int sec, const char *key, const char *dflt, unsigned 
   return 1;
 }
 
+int rd_cfg_names(rd_cfg *c, int sec, const char *key, int nmax, char (*out)[RD_CFG_NAME_MAX], int *n) {
+  *n = 0;
+  rd_cfg_item *it = take(c, sec, key, RD_CFG_STR, 0);
+  if (!it) return 0;
+  if (empty(c, it)) return -1;
+  char canon[RD_CFG_NAME_MAX * 20] = "";
+  size_t o = 0;
+  for (const char *p = it->value;;) {
+    const char *comma = strchr(p, ',');
+    const char *b = p, *e = comma ? comma : p + strlen(p);
+    trim(&b, &e);
+    if (*n == nmax) return bad(c, it, "%s names more than %d layers", key, nmax);
+    if (e - b >= RD_CFG_NAME_MAX || e == b) {
+      if (e == b) return bad(c, it, "%s = '%s' has an empty name (names separated by commas)", key, it->value);
+      return bad(c, it, "%s: a name of more than %d characters", key, RD_CFG_NAME_MAX - 1);
+    }
+    memcpy(out[*n], b, (size_t)(e - b));
+    out[*n][e - b] = '\0';
+    if (!valid_name(out[*n]))
+      return bad(c, it, "%s: '%s' is not a valid name (a letter or _, then letters, digits, _ or -; at most 64)", key,
+                 out[*n]);
+    o += (size_t)snprintf(canon + o, sizeof canon - o, "%s%s", *n ? ", " : "", out[*n]);
+    (*n)++;
+    if (!comma) break;
+    p = comma + 1;
+  }
+  rd_cfg_canon_value(c, it, canon);
+  return 1;
+}
+
 int rd_cfg_ints(rd_cfg *c, int sec, const char *key, int nmin, int nmax, const int64_t *dflt, int ndflt, double lo,
                 double hi, unsigned flags, int64_t *out, int *n) {
   *n = ndflt;

@@ -128,6 +128,10 @@ int rd_cfg_str(rd_cfg *c, int sec, const char *key, const char *dflt, unsigned f
 int rd_cfg_name(rd_cfg *c, int sec, const char *key, const char *dflt, unsigned flags, const char **out);
 /* A comma-separated list of nmin..nmax integers, each in [lo, hi]; *n gets the
  * count (ndflt when absent, with dflt's values). Canonical form "a,b,c". */
+/* A comma list of 1..nmax names (as rd_cfg_name checks each) into out[0..*n);
+ * canonical form "a, b". */
+#define RD_CFG_NAME_MAX 72
+int rd_cfg_names(rd_cfg *c, int sec, const char *key, int nmax, char (*out)[RD_CFG_NAME_MAX], int *n);
 int rd_cfg_ints(rd_cfg *c, int sec, const char *key, int nmin, int nmax, const int64_t *dflt, int ndflt, double lo,
                 double hi, unsigned flags, int64_t *out, int *n);
 /* Marks key (if set) as not applying here, with the reason given as the rest

@@ -334,10 +334,14 @@ rd_status rd_h5_write_weights(const char *path, const rd_model *m, const float *
     hid_t dxpl = H5Pcreate(H5P_DATASET_XFER);
     H5CHK(&x, H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE));
 
-    const char **names = malloc(sizeof *names * (size_t)m->nlayers);
+    /* Keras' model.layers order: a graph's (a Functional model's) by depth,
+     * after its input layer; a stack's as written. */
+    const char **names = malloc(sizeof *names * (size_t)(m->nlayers + 1));
     RD_ASSERT(names != NULL, "out of memory");
-    for (int i = 0; i < m->nlayers; i++) names[i] = m->layers[i].name;
-    attr_strings(&x, f, "layer_names", names, m->nlayers);
+    int nn = 0;
+    if (m->graph) names[nn++] = RD_INPUT_LAYER_NAME;
+    for (int i = 0; i < m->nlayers; i++) names[nn++] = m->layers[m->keras_order[i]].name;
+    attr_strings(&x, f, "layer_names", names, nn);
     free(names);
     attr_string(&x, f, "backend", "tensorflow");
     attr_string(&x, f, "keras_version", "2.15.0");
@@ -354,8 +358,13 @@ rd_status rd_h5_write_weights(const char *path, const rd_model *m, const float *
     /* Every rank makes the same sequence of HDF5 calls even after a local
      * failure (a full disk is seen by the writing rank only): leaving the
      * sequence early would leave the others waiting in a collective. */
+    if (m->graph) { /* the input layer: no weights */
+      hid_t g = H5Gcreate2(f, RD_INPUT_LAYER_NAME, H5P_DEFAULT, gcpl, H5P_DEFAULT);
+      H5CHK(&x, g);
+      if (g >= 0) attr_strings(&x, g, "weight_names", NULL, 0), H5Gclose(g);
+    }
     for (int i = 0; i < m->nlayers; i++) {
-      const rd_layer *L = &m->layers[i];
+      const rd_layer *L = &m->layers[m->keras_order[i]];
       /* Keras: a group per layer with its weight_names; the weights at
        * "<layer>/<tensor>:0" inside it (so a subgroup named like the layer),
        * trainable first. A layer without weights has an empty list and no subgroup. */

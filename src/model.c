@@ -306,27 +306,17 @@ static void crash_lines(rd_layer *L, const char *plugin) {
   }
 }
 
-/* Layer l of section sec: its name, then its type's build. */
-static rd_status build_layer(rd_model *m, rd_cfg *c, int sec, const rd_layer_type *type, const rd_shape *in,
-                             int *unnamed) {
-  rd_layer *L = &m->layers[m->nlayers];
-  memset(L, 0, sizeof *L);
+/* Layer l (named, typed, with its sources' shapes in ins): its type's build. */
+static rd_status build_layer(rd_model *m, rd_cfg *c, int l) {
+  rd_layer *L = &m->layers[l];
+  const rd_layer_type *type = L->type;
+  const int sec = L->sec;
+  if (!type->build_n && L->nin != 1) /* before visiting: its keys are not reported as unknown */
+    return rd_cfg_fail(c, rd_cfg_item_of(c, sec, "inputs"), sec, "[%s] takes one input; inputs names %d",
+                       type->name, L->nin);
   rd_cfg_visit(c, sec);
-  L->type = type;
-  L->sec = sec;
-  L->in = *in;
+  L->in = L->ins[0];
   L->t0 = m->ntensors;
-  const char *name;
-  if (rd_cfg_name(c, sec, "name", NULL, 0, &name) > 0) {
-    snprintf(L->name, sizeof L->name, "%s", name);
-  } else {
-    /* Keras' automatic names, per type: dense, dense_1, ... counting unnamed layers. */
-    if (*unnamed == 0)
-      snprintf(L->name, sizeof L->name, "%s", type->name);
-    else
-      snprintf(L->name, sizeof L->name, "%s_%d", type->name, *unnamed);
-    (*unnamed)++;
-  }
   L->seed = rd_seed_tensor(m->global_seed, L->name, "");
   if (type->self_size) {
     L->self = calloc(1, type->self_size);
@@ -335,14 +325,16 @@ static rd_status build_layer(rd_model *m, rd_cfg *c, int sec, const rd_layer_typ
   m->nlayers++;
   crash_lines(L, rd_registry_origin(type));
   rd_build b = {c, sec, m, L, 0};
+  char s1[96], s2[96];
   rd_sig_crash_line = L->crash[RD_CRASH_BUILD];
-  const int rc = type->build(rd_model_api(RD_KERN_OPENBLAS), &b, L->self, &L->in, &L->out);
+  const rd_api *api = rd_model_api(RD_KERN_OPENBLAS);
+  const int rc = type->build_n ? type->build_n(api, &b, L->self, L->nin, L->ins, &L->out)
+                               : type->build(api, &b, L->self, &L->in, &L->out);
   rd_sig_crash_line = NULL;
   if (rc != 0) {
     if (!c->first.code) rd_cfg_fail(c, NULL, sec, "[%s] could not be built (the layer gave no reason)", type->name);
     return RD_EINPUT;
   }
-  char s1[96], s2[96];
   if (!shape_ok(&L->out))
     return rd_cfg_fail(c, NULL, sec, "layer '%s' ([%s]) built an output shape %s that reprodist cannot hold", L->name,
                        type->name, rd_shape_text(&L->out, s1, sizeof s1));
@@ -351,6 +343,191 @@ static rd_status build_layer(rd_model *m, rd_cfg *c, int sec, const rd_layer_typ
     return rd_cfg_fail(c, NULL, sec, "layer '%s' ([%s]) reshapes %s to %s but is not a pure reshape", L->name,
                        type->name, rd_shape_text(&L->in, s1, sizeof s1), rd_shape_text(&L->out, s2, sizeof s2));
   if (type->stats_size) L->nstats = type->stats_size(L->self, &L->in, &L->out);
+  return RD_OK;
+}
+
+/* ---- the graph ----------------------------------------------------------------------- */
+
+/* The index of the layer named name among the n, or -1. */
+static int find_layer(const rd_model *m, int n, const char *name) {
+  for (int k = 0; k < n; k++)
+    if (!strcmp(m->layers[k].name, name)) return k;
+  return -1;
+}
+
+/* The sources of layer k as its section writes them, unchecked (for finding a
+ * cycle through layers not built yet): names that resolve, else the layer before. */
+static int raw_sources(const rd_model *m, const rd_cfg *c, int n, int k, int *out) {
+  const rd_cfg_item *it = rd_cfg_item_of(c, m->layers[k].sec, "inputs");
+  if (!it) return out[0] = k - 1, 1;
+  int cnt = 0;
+  for (const char *p = it->value; cnt < RD_MAX_INPUTS;) {
+    const char *comma = strchr(p, ',');
+    size_t len = comma ? (size_t)(comma - p) : strlen(p);
+    char name[RD_NAME_MAX] = "";
+    while (len && (*p == ' ' || *p == '\t')) p++, len--;
+    while (len && (p[len - 1] == ' ' || p[len - 1] == '\t')) len--;
+    if (len < sizeof name) memcpy(name, p, len), name[len] = '\0';
+    int s = find_layer(m, n, name);
+    if (s >= 0) out[cnt++] = s;
+    if (!comma) break;
+    p = comma + 1;
+  }
+  return cnt;
+}
+
+/* 1 if following sources from layer k (later than l) comes back to l. */
+static int leads_to(const rd_model *m, const rd_cfg *c, int n, int k, int l, char *seen) {
+  if (k == l) return 1;
+  if (k < l || seen[k]) return 0; /* an earlier layer's sources are all earlier still */
+  seen[k] = 1;
+  int src[RD_MAX_INPUTS];
+  const int ns = raw_sources(m, c, n, k, src);
+  for (int i = 0; i < ns; i++)
+    if (leads_to(m, c, n, src[i], l, seen)) return 1;
+  return 0;
+}
+
+/* Reads layer l's `inputs` into its sources and their shapes. */
+static rd_status read_sources(rd_model *m, rd_cfg *c, int n, int l) {
+  rd_layer *L = &m->layers[l];
+  char names[RD_MAX_INPUTS][RD_CFG_NAME_MAX];
+  int k = 0;
+  const int got = rd_cfg_names(c, L->sec, "inputs", RD_MAX_INPUTS, names, &k);
+  if (got < 0) return RD_EINPUT;
+  if (got == 0) {
+    L->nin = 1, L->src[0] = l - 1;
+  } else {
+    const rd_cfg_item *it = rd_cfg_item_of(c, L->sec, "inputs");
+    L->nin = k;
+    for (int i = 0; i < k; i++) {
+      if (!strcmp(names[i], "input")) {
+        L->src[i] = -1;
+        continue;
+      }
+      const int s = find_layer(m, n, names[i]);
+      if (s < 0)
+        return rd_cfg_fail(c, it, -1, "inputs: no layer is named '%s' (the model input is 'input')", names[i]);
+      if (s == l) return rd_cfg_fail(c, it, -1, "inputs: layer '%s' cannot take its own output (a cycle)", names[i]);
+      if (s > l) {
+        char *seen = calloc((size_t)n, 1);
+        RD_ASSERT(seen != NULL, "out of memory");
+        const int cycle = leads_to(m, c, n, s, l, seen);
+        free(seen);
+        if (cycle)
+          return rd_cfg_fail(c, it, -1, "inputs: layer '%s' (line %d) takes its input from this one: a cycle", names[i],
+                             c->secs[m->layers[s].sec].line);
+        return rd_cfg_fail(c, it, -1,
+                           "inputs: layer '%s' is defined after this one (line %d); a layer's inputs come before it "
+                           "in the file",
+                           names[i], c->secs[m->layers[s].sec].line);
+      }
+      L->src[i] = s;
+    }
+  }
+  for (int i = 0; i < L->nin; i++) L->ins[i] = L->src[i] < 0 ? m->input : m->layers[L->src[i]].out;
+  return RD_OK;
+}
+
+/* Keras' model.layers order for the graph (keras/src/ops/function.py,
+ * map_graph): a depth-first walk from the output, over each layer's inputs in
+ * order, numbers the layers as it first meets them; a layer's depth is its
+ * longest path to the output; layers are listed by decreasing depth, ties by
+ * that number. For a stack, the file order. */
+static void dfs(const rd_model *m, int l, int *num, int *next, int *post, int *np) {
+  if (num[l] >= 0) return;
+  num[l] = (*next)++;
+  const rd_layer *L = &m->layers[l];
+  for (int i = 0; i < L->nin; i++)
+    if (L->src[i] >= 0) dfs(m, L->src[i], num, next, post, np);
+  post[(*np)++] = l;
+}
+
+static const int *g_sort_depth, *g_sort_num;
+static int by_depth(const void *a, const void *b) {
+  const int x = *(const int *)a, y = *(const int *)b;
+  if (g_sort_depth[x] != g_sort_depth[y]) return g_sort_depth[x] > g_sort_depth[y] ? -1 : 1;
+  return g_sort_num[x] - g_sort_num[y];
+}
+
+static void keras_order(rd_model *m) {
+  const int n = m->nlayers;
+  int *num = malloc(sizeof(int) * (size_t)n), *post = malloc(sizeof(int) * (size_t)n),
+      *depth = calloc((size_t)n, sizeof(int));
+  m->keras_order = malloc(sizeof(int) * (size_t)n);
+  RD_ASSERT(num && post && depth && m->keras_order, "out of memory");
+  int next = 0, np = 0;
+  for (int l = 0; l < n; l++) num[l] = -1;
+  dfs(m, n - 1, num, &next, post, &np);
+  RD_ASSERT(np == n, "%d of %d layers reach the output", np, n);
+  for (int i = np - 1; i >= 0; i--) { /* outputs before inputs: depths grow along the walk */
+    const rd_layer *L = &m->layers[post[i]];
+    for (int k = 0; k < L->nin; k++)
+      if (L->src[k] >= 0 && depth[L->src[k]] < depth[post[i]] + 1) depth[L->src[k]] = depth[post[i]] + 1;
+  }
+  for (int l = 0; l < n; l++) m->keras_order[l] = l;
+  g_sort_depth = depth, g_sort_num = num;
+  qsort(m->keras_order, (size_t)n, sizeof(int), by_depth);
+  free(num), free(post), free(depth);
+}
+
+/* Every layer's output must reach the model's output (the last layer): Keras
+ * would leave such a layer out of the model silently; here it is a mistake. */
+static rd_status check_reach(rd_model *m, rd_cfg *c) {
+  const int n = m->nlayers;
+  char *reach = calloc((size_t)n, 1);
+  RD_ASSERT(reach != NULL, "out of memory");
+  reach[n - 1] = 1;
+  for (int l = n - 1; l >= 0; l--)
+    if (reach[l])
+      for (int i = 0; i < m->layers[l].nin; i++)
+        if (m->layers[l].src[i] >= 0) reach[m->layers[l].src[i]] = 1;
+  int bad = -1;
+  for (int l = 0; l < n && bad < 0; l++)
+    if (!reach[l]) bad = l;
+  free(reach);
+  if (bad < 0) return RD_OK;
+  return rd_cfg_fail(c, NULL, m->layers[bad].sec,
+                     "the output of layer '%s' reaches no output (the model's output is its last layer, '%s'); "
+                     "use it in a later layer's inputs, or remove it",
+                     m->layers[bad].name, m->layers[n - 1].name);
+}
+
+/* The layer sections in order: type, section and name (`name`, or Keras'
+ * automatic one: dense, dense_1, ... counting each type's unnamed layers). */
+static rd_status name_layers(rd_model *m, rd_cfg *c, int n) {
+  int unnamed[RD_REGISTRY_MAX_TYPES] = {0}; /* per registered type */
+  int l = 0;
+  for (int i = 0; i < c->nsecs; i++) {
+    if (rd_cfg_is_fixed(c->secs[i].name)) continue;
+    rd_layer *L = &m->layers[l++];
+    L->type = rd_registry_find(c->secs[i].name);
+    RD_ASSERT(L->type != NULL, "section [%s] not checked against the registry", c->secs[i].name);
+    L->sec = i;
+    if (rd_cfg_item_of(c, i, "inputs")) m->graph = 1;
+    const char *name;
+    const int got = rd_cfg_name(c, i, "name", NULL, 0, &name);
+    if (got < 0) return RD_EINPUT;
+    if (got > 0) {
+      snprintf(L->name, sizeof L->name, "%s", name);
+    } else {
+      int ti = 0;
+      while (rd_registry_type(ti) != L->type) ti++;
+      if (unnamed[ti] == 0)
+        snprintf(L->name, sizeof L->name, "%s", L->type->name);
+      else
+        snprintf(L->name, sizeof L->name, "%s_%d", L->type->name, unnamed[ti]);
+      unnamed[ti]++;
+    }
+  }
+  RD_ASSERT(l == n, "%d layer sections, %d counted", l, n);
+  if (!m->graph) return RD_OK;
+  for (l = 0; l < n; l++) /* names that mean the model input */
+    if (!strcmp(m->layers[l].name, "input") || !strcmp(m->layers[l].name, RD_INPUT_LAYER_NAME))
+      return rd_cfg_fail(c, rd_cfg_item_of(c, m->layers[l].sec, "name"), m->layers[l].sec,
+                         "a layer of a graph cannot be named '%s': inputs = input means the model input, and its "
+                         "Keras layer is %s",
+                         m->layers[l].name, RD_INPUT_LAYER_NAME);
   return RD_OK;
 }
 
@@ -375,17 +552,9 @@ rd_status rd_model_from_cfg(rd_model *m, rd_cfg *c) {
   if (n == 0) return rd_cfg_fail(c, NULL, -1, "the model has no layers: add a layer section, e.g. [dense]");
   m->layers = calloc((size_t)n, sizeof *m->layers);
   RD_ASSERT(m->layers != NULL, "out of memory");
-  int unnamed[RD_REGISTRY_MAX_TYPES] = {0}; /* per registered type */
-  rd_shape in = m->input;
-  for (int i = 0; i < c->nsecs; i++) {
-    if (rd_cfg_is_fixed(c->secs[i].name)) continue;
-    const rd_layer_type *type = rd_registry_find(c->secs[i].name);
-    RD_ASSERT(type != NULL, "section [%s] not checked against the registry", c->secs[i].name);
-    int ti = 0;
-    while (rd_registry_type(ti) != type) ti++;
-    if (build_layer(m, c, i, type, &in, &unnamed[ti])) return RD_EINPUT;
-    in = m->layers[m->nlayers - 1].out;
-  }
+  if (name_layers(m, c, n)) return RD_EINPUT;
+  for (int l = 0; l < n; l++)
+    if (read_sources(m, c, n, l) || build_layer(m, c, l)) return RD_EINPUT;
   for (int l = 1; l < m->nlayers; l++)
     for (int k = 0; k < l; k++)
       if (!strcmp(m->layers[k].name, m->layers[l].name)) {
@@ -394,6 +563,8 @@ rd_status rd_model_from_cfg(rd_model *m, rd_cfg *c) {
                            "layer name '%s' is used twice (also by [%s] number %d)", L->name, K->type->name,
                            c->secs[K->sec].ordinal);
       }
+  if (check_reach(m, c)) return RD_EINPUT;
+  keras_order(m);
   double total = 0;
   for (int t = 0; t < m->ntensors; t++) total += (double)m->tensors[t].numel;
   if (total > RD_MAX_PARAMS)
@@ -423,6 +594,7 @@ void rd_model_free(rd_model *m) {
   }
   free(m->layers);
   free(m->tensors);
+  free(m->keras_order);
   memset(m, 0, sizeof *m);
 }
 

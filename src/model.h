@@ -47,7 +47,10 @@ typedef struct rd_layer {
   const rd_layer_type *type;
   char name[RD_NAME_MAX];
   int sec;                 /* its config section */
-  rd_shape in, out;        /* per sample */
+  rd_shape in, out;        /* per sample; in is ins[0] */
+  int nin;                 /* its inputs: nin sources, in `inputs` order */
+  int src[RD_MAX_INPUTS];  /* the layer each comes from (an earlier one), or -1: the model input */
+  rd_shape ins[RD_MAX_INPUTS];
   rd_act act;              /* applied by the core after forward (layer.h, "Activations") */
   void *self;              /* type->self_size bytes, owned by the model */
   int t0, nt;              /* its tensors: m->tensors[t0 .. t0 + nt), declaration order */
@@ -63,15 +66,25 @@ typedef struct rd_model {
   uint64_t global_seed;
   rd_shape input;          /* [model] input, per sample */
   int nlayers, ntensors;
-  rd_layer *layers;
+  rd_layer *layers;        /* config order, which is a topological order: a layer's
+                              sources come before it; the last is the output */
+  int graph;               /* 1 if a section names its `inputs` (a Keras Functional
+                              model: its file lists the input layer too), 0 for a stack */
+  int *keras_order;        /* the layers in Keras' model.layers order (by depth in the
+                              graph, keras/src/ops/function.py); identity for a stack */
   rd_tensor *tensors;
   size_t nparams;          /* floats in the arena */
   size_t ntrain;           /* the trainable ones, arena[0, ntrain) */
   size_t nstats;           /* batch-statistics floats per shard, every layer's */
 } rd_model;
 
+/* Keras' name of a Functional model's input layer (listed first in its file). */
+#define RD_INPUT_LAYER_NAME "input_layer"
+
 /* Builds the model from the config: [run] seed, [model] input and every layer
- * section in file order, reading their keys (cfg.h). Errors are recorded in
+ * section in file order, reading their keys (cfg.h). A section's `inputs`
+ * (names of earlier layers, or `input`) are its sources; without it, the
+ * section before it (the model input for the first). Errors are recorded in
  * the config (rd_cfg_fail / bad values) and reported by rd_cfg_finish; returns
  * RD_EINPUT when the model could not be built. */
 rd_status rd_model_from_cfg(rd_model *m, rd_cfg *cfg);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,10 @@ static int g_nplugins;
 static char g_plugins_text[MAX_PLUGINS * 96];
 
 static const rd_layer_type *g_types[RD_REGISTRY_MAX_TYPES];
+/* ABI 1 plugins' types: their struct ends before build_n, so each is copied
+ * into a whole one whose fields since ABI 2 are zero. */
+static rd_layer_type g_abi1[RD_REGISTRY_MAX_TYPES];
+static int g_nabi1;
 static int g_owner[RD_REGISTRY_MAX_TYPES]; /* -1: built in; else the index of the plugin that defines it */
 static int g_ntypes, g_inited;
 
@@ -70,11 +75,14 @@ static rd_status add(const rd_layer_type *t, const char *origin, int owner, rd_e
       return rd_err_set(err, RD_EINPUT, "%s: layer type '%s' is already defined by plugin %s; rename one of them",
                         origin, t->name, g_plugins[g_owner[i]].path);
     }
-  if (!t->build || (!(t->flags & RD_LAYER_RESHAPE) && (!t->forward || !t->backward)) ||
+  const int one = t->build && !(t->flags & RD_LAYER_RESHAPE) && t->forward && t->backward;
+  const int reshape = t->build && (t->flags & RD_LAYER_RESHAPE);
+  const int several = t->build_n && t->forward_n && t->backward_n && !(t->flags & RD_LAYER_RESHAPE);
+  if ((one || reshape) == several || (several && (t->build || t->forward || t->backward)) ||
       (t->stats_size && !t->stats_apply))
     return rd_err_set(err, RD_EINPUT,
-                      "%s: layer type '%s' lacks build, forward or backward (or has stats_size without "
-                      "stats_apply)",
+                      "%s: layer type '%s' needs either build, forward and backward (one input) or build_n, "
+                      "forward_n and backward_n (several inputs), not a mix (and stats_apply with stats_size)",
                       origin, t->name);
   if (t->self_size > RD_REGISTRY_MAX_SELF)
     return rd_err_set(err, RD_EINPUT,
@@ -190,11 +198,11 @@ rd_status rd_registry_load(const char *path, const char *where, char *id, size_t
                       where, path, RD_PLUGIN_SYMBOL);
   }
   const unsigned abi = p->abi;
-  if (abi != RD_LAYER_ABI) {
+  if (abi != RD_LAYER_ABI && abi != 1) {
     dlclose(lib); /* p points into it: read before */
     return rd_err_set(err, RD_EINPUT,
-                      "%s: plugin %s: built for layer interface version %u, but this reprodist has version %d; "
-                      "rebuild it against this reprodist's reprodist/layer.h",
+                      "%s: plugin %s: built for layer interface version %u, but this reprodist has version %d (and "
+                      "loads version 1); rebuild it against this reprodist's reprodist/layer.h",
                       where, path, abi, RD_LAYER_ABI);
   }
   if (p->ntypes <= 0) {
@@ -207,16 +215,26 @@ rd_status rd_registry_load(const char *path, const char *where, char *id, size_t
   }
   char origin[PATH_MAX + 600];
   snprintf(origin, sizeof origin, "%s: plugin %s", where, path);
-  const int before = g_ntypes;
+  const int before = g_ntypes, before1 = g_nabi1;
   plugin *pl = &g_plugins[g_nplugins];
   snprintf(pl->path, sizeof pl->path, "%s", real);
   for (int i = 0; i < p->ntypes && !err->code; i++)
     if (!p->types || !p->types[i])
       rd_err_set(err, RD_EINPUT, "%s: type %d of %d is missing", origin, i + 1, p->ntypes);
-    else
+    else if (abi == 1) {
+      if (g_nabi1 == RD_REGISTRY_MAX_TYPES) {
+        rd_err_set(err, RD_EINPUT, "%s: too many layer types", origin);
+        break;
+      }
+      rd_layer_type *t = &g_abi1[g_nabi1++];
+      memset(t, 0, sizeof *t);
+      memcpy(t, p->types[i], offsetof(rd_layer_type, build_n));
+      add(t, origin, g_nplugins, err);
+    } else
       add(p->types[i], origin, g_nplugins, err);
   if (err->code) {
     g_ntypes = before; /* none of its types stays registered */
+    g_nabi1 = before1;
     dlclose(lib);
     return err->code;
   }

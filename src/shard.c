@@ -11,6 +11,68 @@
 
 static int reshape(const rd_layer *L) { return (L->type->flags & RD_LAYER_RESHAPE) != 0; }
 
+/* Layer l's output is the model input reinterpreted (reshapes only): no
+ * gradient flows into it. */
+static int from_input(const rd_model *m, int l) {
+  while (l >= 0 && reshape(&m->layers[l])) l = m->layers[l].src[0];
+  return l < 0;
+}
+
+/* The lowest free buffer, marked busy; *nbuf counts the buffers ever used. */
+static int take_buf(char *busy, int *nbuf) {
+  int b = 0;
+  while (busy[b]) b++;
+  busy[b] = 1;
+  if (b + 1 > *nbuf) *nbuf = b + 1;
+  return b;
+}
+
+int rd_shard_plan(const rd_model *m, rd_shard_step *steps) {
+  const int L = m->nlayers;
+  int *held = malloc(sizeof(int) * (size_t)L); /* the buffer holding layer l's dL/dy, or -1 */
+  /* At most one buffer per layer output plus one per input of a layer is ever busy. */
+  char *busy = calloc((size_t)L + RD_MAX_INPUTS + 2, 1);
+  RD_ASSERT(held && busy, "out of memory");
+  int nbuf = 0;
+  for (int l = 0; l < L; l++) held[l] = -1;
+  held[L - 1] = take_buf(busy, &nbuf); /* the loss writes the output's dL/dy */
+  for (int l = L - 1; l >= 0; l--) {
+    const rd_layer *ly = &m->layers[l];
+    rd_shard_step st;
+    st.dy = held[l];
+    for (int i = 0; i < RD_MAX_INPUTS; i++) st.dx[i] = st.add[i] = -1;
+    if (from_input(m, l)) { /* the input reshaped: no gradient */
+      if (steps) steps[l] = st;
+      continue;
+    }
+    RD_ASSERT(st.dy >= 0, "layer %s reaches no output", ly->name);
+    int keep_dy = 0;
+    for (int i = 0; i < ly->nin; i++) {
+      const int s = ly->src[i];
+      if (s < 0 || from_input(m, s)) continue; /* no gradient for the model input */
+      if (reshape(ly)) { /* dL/dx is dL/dy reinterpreted: handed to the source, or added to its gradient */
+        if (held[s] < 0)
+          held[s] = st.dy, keep_dy = 1;
+        else
+          st.add[0] = held[s];
+        continue;
+      }
+      st.dx[i] = take_buf(busy, &nbuf);
+      if (held[s] < 0)
+        held[s] = st.dx[i];
+      else
+        st.add[i] = held[s];
+    }
+    /* After the layer, its dy and the dx that were added are free again. */
+    if (!keep_dy) busy[st.dy] = 0;
+    for (int i = 0; i < ly->nin; i++)
+      if (st.add[i] >= 0 && st.dx[i] >= 0) busy[st.dx[i]] = 0;
+    if (steps) steps[l] = st;
+  }
+  free(held), free(busy);
+  return nbuf;
+}
+
 void rd_shard_init(rd_shard *k, const rd_model *m, int64_t max_rows, int xent, rd_kern_mode mode) {
   memset(k, 0, sizeof *k);
   const int L = m->nlayers;
@@ -28,15 +90,18 @@ void rd_shard_init(rd_shard *k, const rd_model *m, int64_t max_rows, int xent, r
   k->ws = calloc((size_t)L, sizeof(float *));
   k->w = calloc((size_t)m->ntensors + 1, sizeof(float *));
   k->g = calloc((size_t)m->ntensors + 1, sizeof(float *));
-  RD_ASSERT(k->x && k->y && k->sample && k->act && k->ws && k->w && k->g, "out of memory");
+  k->plan = malloc(sizeof *k->plan * (size_t)L);
+  RD_ASSERT(k->x && k->y && k->sample && k->act && k->ws && k->w && k->g && k->plan, "out of memory");
   for (int l = 0; l < L; l++) {
     const rd_layer *ly = &m->layers[l];
     if (!reshape(ly)) k->act[l] = rd_mem_alloc_f32((size_t)(k->S * rd_shape_numel(&ly->out)));
     size_t ws = ly->type->workspace ? ly->type->workspace(ly->self, &ly->in, &ly->out, k->S) : 0;
     if (ws) k->ws[l] = rd_mem_alloc_f32(ws);
   }
-  k->d0 = rd_mem_alloc_f32((size_t)k->S * wmax);
-  k->d1 = rd_mem_alloc_f32((size_t)k->S * wmax);
+  k->nbuf = rd_shard_plan(m, k->plan);
+  k->buf = calloc((size_t)k->nbuf, sizeof(float *));
+  RD_ASSERT(k->buf != NULL, "out of memory");
+  for (int b = 0; b < k->nbuf; b++) k->buf[b] = rd_mem_alloc_f32((size_t)k->S * wmax);
 }
 
 size_t rd_shard_layer_floats(const rd_model *m, int l, int64_t max_rows) {
@@ -46,7 +111,8 @@ size_t rd_shard_layer_floats(const rd_model *m, int l, int64_t max_rows) {
 }
 
 size_t rd_shard_base_floats(const rd_model *m, int64_t max_rows) {
-  return (size_t)max_rows * ((size_t)rd_shape_numel(&m->input) + 2 * (size_t)rd_model_max_width(m));
+  return (size_t)max_rows *
+         ((size_t)rd_shape_numel(&m->input) + (size_t)rd_shard_plan(m, NULL) * (size_t)rd_model_max_width(m));
 }
 
 void rd_shard_free(rd_shard *k) {
@@ -54,9 +120,9 @@ void rd_shard_free(rd_shard *k) {
     if (!reshape(&k->m->layers[l])) free(k->act[l]);
     free(k->ws[l]);
   }
-  free(k->act), free(k->ws), free(k->w), free(k->g);
+  for (int b = 0; b < k->nbuf; b++) free(k->buf[b]);
+  free(k->act), free(k->ws), free(k->w), free(k->g), free(k->buf), free(k->plan);
   free(k->x), free(k->y), free(k->sample);
-  free(k->d0), free(k->d1);
 }
 
 static double now(void) {
@@ -71,6 +137,16 @@ static void act_shape(const rd_layer *ly, int64_t S, int64_t *rows, int64_t *n) 
   *rows = S * (rd_shape_numel(&ly->out) / *n);
 }
 
+/* Where layer ly's input i is in this pass. */
+static const float *input_of(const rd_shard *k, const rd_layer *ly, int i) {
+  return ly->src[i] < 0 ? k->x : k->act[ly->src[i]];
+}
+
+/* a += b, n floats: one gradient contribution added to another (rd_shard_step). */
+static void add_into(float *restrict a, const float *restrict b, size_t n) {
+  for (size_t i = 0; i < n; i++) a[i] += b[i];
+}
+
 double rd_shard_pass(rd_shard *k, const float *params, int64_t S, const rd_pass *p, int64_t *correct) {
   const rd_model *m = k->m;
   const int L = m->nlayers, xent = k->xent, train = p->grad != NULL;
@@ -81,19 +157,25 @@ double rd_shard_pass(rd_shard *k, const float *params, int64_t S, const rd_pass 
     k->g[t] = train && T->trainable ? p->grad + T->offset : NULL;
   }
   rd_io io = {.rd = api, .rows = S, .training = train, .iteration = p->iteration, .sample = k->sample};
-  const float *x = k->x;
+  const float *xs[RD_MAX_INPUTS];
+  float *dxs[RD_MAX_INPUTS];
   for (int l = 0; l < L; l++) {
     const rd_layer *ly = &m->layers[l];
     if (reshape(ly)) {
-      k->act[l] = (float *)x;
+      k->act[l] = (float *)input_of(k, ly, 0);
       continue;
     }
-    io.self = ly->self, io.in = &ly->in, io.out = &ly->out, io.seed = ly->seed;
+    io.self = ly->self, io.in = &ly->in, io.out = &ly->out, io.seed = ly->seed, io.nin = ly->nin, io.ins = ly->ins;
     io.w = k->w + ly->t0, io.g = k->g + ly->t0, io.ws = k->ws[l];
     io.stats = train && ly->nstats ? p->stats + ly->stats_off : NULL;
     const double t0 = k->times ? now() : 0.0;
     rd_sig_crash_line = ly->crash[RD_CRASH_FORWARD];
-    ly->type->forward(&io, x, k->act[l]);
+    if (ly->type->forward_n) {
+      for (int i = 0; i < ly->nin; i++) xs[i] = input_of(k, ly, i);
+      ly->type->forward_n(&io, xs, k->act[l]);
+    } else {
+      ly->type->forward(&io, input_of(k, ly, 0), k->act[l]);
+    }
     rd_sig_crash_line = NULL;
     /* Softmax before crossentropy stays logits: the loss takes them. */
     if (!(xent && l == L - 1)) {
@@ -102,35 +184,40 @@ double rd_shard_pass(rd_shard *k, const float *params, int64_t S, const rd_pass 
       rd_nn_act_forward(k->ops, ly->act, rows, n, k->act[l]);
     }
     if (k->times) k->times[2 * l] += now() - t0;
-    x = k->act[l];
   }
-  float *dy = train ? k->d0 : NULL, *dx = k->d1;
-  double loss = xent ? rd_nn_xent(k->ops, k->act[L - 1], k->y, S, k->C, p->batch_n, dy, correct)
-                     : rd_nn_mse(k->act[L - 1], k->y, S, k->C, p->batch_n, dy, correct);
+  float *dy0 = train ? k->buf[k->plan[L - 1].dy] : NULL;
+  double loss = xent ? rd_nn_xent(k->ops, k->act[L - 1], k->y, S, k->C, p->batch_n, dy0, correct)
+                     : rd_nn_mse(k->act[L - 1], k->y, S, k->C, p->batch_n, dy0, correct);
   if (!train) return loss;
-  int first = 0; /* the first layer with a backward: it needs no dL/dx */
-  while (first < L - 1 && reshape(&m->layers[first])) first++;
-  for (int l = L - 1; l >= first; l--) {
+  for (int l = L - 1; l >= 0; l--) {
     const rd_layer *ly = &m->layers[l];
-    if (reshape(ly)) continue; /* dL/dx is dL/dy, reinterpreted */
+    const rd_shard_step *st = &k->plan[l];
+    if (st->dy < 0) continue; /* the input reshaped */
+    float *dy = k->buf[st->dy];
+    if (reshape(ly)) { /* dL/dx is dL/dy, reinterpreted: handed over, or added */
+      if (st->add[0] >= 0) add_into(k->buf[st->add[0]], dy, (size_t)(S * rd_shape_numel(&ly->out)));
+      continue;
+    }
     const double t0 = k->times ? now() : 0.0;
     if (!(xent && l == L - 1)) { /* the fused softmax-crossentropy gradient is already dL/dz */
       int64_t rows, n;
       act_shape(ly, S, &rows, &n);
       rd_nn_act_backward(ly->act, k->act[l], rows, n, dy);
     }
-    const float *xl = l ? k->act[l - 1] : k->x;
-    io.self = ly->self, io.in = &ly->in, io.out = &ly->out, io.seed = ly->seed;
+    io.self = ly->self, io.in = &ly->in, io.out = &ly->out, io.seed = ly->seed, io.nin = ly->nin, io.ins = ly->ins;
     io.w = k->w + ly->t0, io.g = k->g + ly->t0, io.ws = k->ws[l], io.stats = NULL;
+    for (int i = 0; i < ly->nin; i++) dxs[i] = st->dx[i] >= 0 ? k->buf[st->dx[i]] : NULL;
     rd_sig_crash_line = ly->crash[RD_CRASH_BACKWARD];
-    ly->type->backward(&io, xl, k->act[l], dy, l > first ? dx : NULL);
-    rd_sig_crash_line = NULL;
-    if (k->times) k->times[2 * l + 1] += now() - t0;
-    if (l > first) {
-      float *tmp = dy;
-      dy = dx;
-      dx = tmp;
+    if (ly->type->backward_n) {
+      for (int i = 0; i < ly->nin; i++) xs[i] = input_of(k, ly, i);
+      ly->type->backward_n(&io, xs, k->act[l], dy, dxs);
+    } else {
+      ly->type->backward(&io, input_of(k, ly, 0), k->act[l], dy, dxs[0]);
     }
+    rd_sig_crash_line = NULL;
+    for (int i = 0; i < ly->nin; i++)
+      if (st->add[i] >= 0) add_into(k->buf[st->add[i]], dxs[i], (size_t)(S * rd_shape_numel(&ly->ins[i])));
+    if (k->times) k->times[2 * l + 1] += now() - t0;
   }
   return loss;
 }

@@ -14,6 +14,7 @@
 extern "C" {
 #endif
 
+struct rd_shard_step;
 typedef struct rd_shard {
   const rd_model *m;
   int xent;          /* 1: softmax fused with sparse crossentropy; 0: mse */
@@ -27,9 +28,31 @@ typedef struct rd_shard {
   float **ws;        /* ws[l]: layer l's workspace */
   const float **w;   /* per tensor: where it is in the params arena (set per pass) */
   float **g;         /* per tensor: its gradient in the pass's gradient arena, or NULL */
-  float *d0, *d1;    /* (S, max width): gradient ping-pong */
+  /* Backward's gradient buffers, planned once from the graph (rd_shard_plan):
+   * nbuf buffers of (S, max width) floats, each reused once its values are
+   * consumed. For a stack of layers that is two, used in turn. */
+  int nbuf;
+  float **buf;
+  struct rd_shard_step *plan; /* per layer: which buffers its backward reads and writes */
   double *times;     /* NULL, or 2 per layer: seconds in forward and in backward (RD_PROFILE) */
 } rd_shard;
+
+/* Backward, layer by layer (from the last to the first): layer l's dL/dy is
+ * in buffer dy; dL/dx of input i is written to buffer dx[i] (-1: none, the
+ * input needs no gradient), and then, when add[i] >= 0, added into buffer
+ * add[i] (the gradient its source already holds from a later layer). A
+ * reshape layer's dy becomes its source's (add[0] < 0) or is added to it.
+ * When one output feeds several layers, its gradient is therefore the dx of
+ * the last of them in the config, plus the next-to-last's, and so on:
+ * g = ((dx_last + dx_prev) + ...) + dx_first, an order fixed by the graph. */
+typedef struct rd_shard_step {
+  int dy;
+  int dx[RD_MAX_INPUTS], add[RD_MAX_INPUTS];
+} rd_shard_step;
+
+/* The plan for model m: fills steps[m->nlayers] when steps is not NULL and
+ * returns the number of gradient buffers it needs. */
+int rd_shard_plan(const rd_model *m, rd_shard_step *steps);
 
 void rd_shard_init(rd_shard *k, const rd_model *m, int64_t max_rows, int xent, rd_kern_mode mode);
 /* Floats rd_shard_init allocates for layer l (its activations and workspace),

@@ -111,7 +111,7 @@ fi
 
 # ---- structure of the file ---------------------------------------------------------
 expect_error "unknown section" \
-  "c.cfg:7: unknown section [bogus] (known: [run] [model] [data] [train], and the layers [dense] [conv2d] [max_pooling2d] [average_pooling2d] [global_average_pooling2d] [flatten] [reshape] [dropout] [batch_normalization] [activation])" "$BASE
+  "c.cfg:7: unknown section [bogus] (known: [run] [model] [data] [train], and the layers [dense] [conv2d] [max_pooling2d] [average_pooling2d] [global_average_pooling2d] [flatten] [reshape] [dropout] [batch_normalization] [activation] [add] [subtract] [multiply] [average] [maximum] [minimum] [concatenate])" "$BASE
 [bogus]"
 expect_error "unknown key" \
   "c.cfg:7: unknown key 'foo' in [dense]" "$BASE
@@ -362,6 +362,93 @@ expect_error "a BatchNormalization key without scale" "c.cfg:7: gamma_initialize
 [batch_normalization]
 scale = false
 gamma_initializer = zeros"
+
+# ---- graphs: `inputs` that name no layer, a later one or a cycle; a layer whose
+# output reaches no output; merges with one input or inputs of two shapes ------
+expect_error "inputs: an unknown name" "c.cfg:9: inputs: no layer is named 'nope' (the model input is 'input')" "$BASE
+[dense]
+units = 2
+inputs = nope"
+expect_error "inputs: a layer defined later" \
+  "c.cfg:8: inputs: layer 'later' is defined after this one (line 9); a layer's inputs come before it in the file" "$BASE
+[add]
+inputs = dense, later
+[dense]
+name = later
+units = 3
+inputs = input"
+# Without inputs, 'later' takes the output of the [add] before it: a cycle.
+expect_error "inputs: a layer defined later, taking this one's output" \
+  "c.cfg:8: inputs: layer 'later' (line 9) takes its input from this one: a cycle" "$BASE
+[add]
+inputs = dense, later
+[dense]
+name = later
+units = 3"
+expect_error "inputs: a cycle of two layers" "c.cfg:10: inputs: layer 'b' (line 11) takes its input from this one: a cycle" "$BASE
+[dense]
+name = a
+units = 3
+inputs = b
+[dense]
+name = b
+units = 3
+inputs = a"
+expect_error "inputs: a layer taking its own output" "c.cfg:10: inputs: layer 'a' cannot take its own output (a cycle)" "$BASE
+[dense]
+name = a
+units = 3
+inputs = a"
+expect_error "a layer whose output reaches no output" \
+  "c.cfg:7: the output of layer 'side' reaches no output (the model's output is its last layer, 'dense_1'); use it in a later layer's inputs, or remove it" "$BASE
+[dense]
+name = side
+units = 2
+[dense]
+units = 3
+inputs = dense"
+expect_error "a merge of two shapes" "c.cfg:11: [add] takes inputs of one shape: input 1 is (3,) but input 2 is (5,)" "$BASE
+[dense]
+units = 5
+inputs = input
+[add]
+inputs = dense, dense_1"
+expect_error "a merge with one input named" "c.cfg:8: [add] takes two or more inputs (inputs = a, b, ...); it has 1" "$BASE
+[add]
+inputs = dense"
+expect_error "a merge without inputs" "c.cfg:7: [maximum] takes two or more inputs (inputs = a, b, ...); it has 1" "$BASE
+[maximum]"
+expect_error "subtract of three" "c.cfg:8: [subtract] takes exactly 2 inputs (inputs = a, b); it has 3" "$BASE
+[subtract]
+inputs = dense, dense, input"
+expect_error "a one-input layer given two" "c.cfg:9: [dense] takes one input; inputs names 2" "$BASE
+[dense]
+units = 3
+inputs = dense, input"
+expect_error "concatenate of mismatched heights" \
+  "c.cfg:10: [concatenate] along axis -1: input 1 is (5, 5, 1) but input 2 is (2, 2, 3); only that axis may differ" "$IMG
+[conv2d]
+filters = 3
+kernel_size = 2
+strides = 2
+[concatenate]
+inputs = input, conv2d"
+expect_error "concatenate on the batch axis" \
+  "c.cfg:6: axis = 0: the inputs have 3 axes besides the batch axis 0, so axis is one of 1..3 or -3..-1" "$IMG
+[concatenate]
+axis = 0
+inputs = input, input"
+expect_error "a graph layer named input" \
+  "c.cfg:8: a layer of a graph cannot be named 'input': inputs = input means the model input, and its Keras layer is input_layer" "$BASE
+[dense]
+name = input
+units = 3
+[add]
+inputs = dense, input"
+expect_error "inputs with an empty name" "c.cfg:9: inputs = 'dense,,input' has an empty name (names separated by commas)" "$BASE
+[add]
+name = s
+inputs = dense,,input"
 
 # ---- an output that does not exist yet stays absent, at every stage of failure ---
 expect_no_output "parse error" "$BASE

@@ -62,6 +62,15 @@ rd_check "the log of np 1 reaches epoch 2 with a test accuracy" grep -q "^epoch 
 rd_check "the pkg-config build trains to the same tensors" "$RDX" check np1.h5 pc.h5
 (cd work && rd_run_x 1 custom_layer.cfg "${SUB[@]}" --set run.plugins=build_plain/libmylayer.so -o ../plain.h5) > plain.log 2>&1
 rd_check "the build without a build type trains to the same tensors" "$RDX" check np1.h5 plain.h5
+# A plugin built against layer interface version 1 (the header as it was before
+# layers could take several inputs, kept in tests/plugins/abi1) still loads and
+# trains to the same tensors.
+cc -shared -O2 -I"$RD_TESTS/plugins/abi1" $(PKG_CONFIG_PATH=$P/lib/pkgconfig pkg-config --cflags reprodist) \
+  "$EX/my_custom_layer.c" -o libmylayer_abi1.so 2> abi1.log
+rd_check "the example builds against the version 1 header" test -f libmylayer_abi1.so || cat abi1.log
+rd_check "that plugin says version 1" eval "grep -q 'define RD_LAYER_ABI 1' '$RD_TESTS/plugins/abi1/reprodist/layer.h'"
+(cd work && rd_run_x 2 custom_layer.cfg "${SUB[@]}" --set run.plugins=../libmylayer_abi1.so -o ../abi1.h5) > abi1_run.log 2>&1
+rd_check_out abi1_run.log "a version 1 plugin trains at np 2 to the same tensors" "$RDX" check np1.h5 abi1.h5
 
 # 3. seed = 42 is RandomUniform(seed=42), as for [dense] kernel_seed = 42.
 (cd work && "$RDX" init custom_layer.cfg -o ../init_custom.h5) > /dev/null 2>&1
@@ -196,7 +205,7 @@ bad_plugin "missing plugin file" "--set run.plugins=../nope.so: plugin ../nope.s
 bad_plugin "not a shared library" "plugin ../libtext.so: not a loadable shared library" ../libtext.so
 bad_plugin "no entry symbol" "plugin ../libnoentry.so: no reprodist_plugin function, so not a reprodist plugin" ../libnoentry.so
 bad_plugin "interface version mismatch" \
-  "plugin ../libabi.so: built for layer interface version 2, but this reprodist has version 1; rebuild it" ../libabi.so
+  "plugin ../libabi.so: built for layer interface version 3, but this reprodist has version 2 (and loads version 1); rebuild it" ../libabi.so
 bad_plugin "a type named like a built-in layer" \
   "plugin ../libclash.so: layer type 'dense' clashes with reprodist's built-in [dense]; rename it" ../libclash.so
 bad_plugin "reprodist_plugin() returns NULL" \

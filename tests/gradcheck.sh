@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # reprodist gradcheck CONFIG [--plugin LIB.so]: one line per layer, a verdict.
-#  1. Every shipped config passes (exit 0, an "ok" line per layer with a forward).
+#  1. Every shipped config and every test graph (tests/graphs) passes (exit 0, an "ok" line per layer with a forward).
 #  2. A plugin layer y = a x whose backward forgets a in dx (a starts at 1, so a
 #     check at the initial weights cannot see it) fails: exit 1, its line says
 #     FAIL and names dL/dx; the same layer written right passes.
@@ -8,7 +8,7 @@
 . "${RD_TESTS:?run through ctest}/lib.sh" || exit 1
 cd "$RD_TMP" || exit 1
 GOOD=${1:?usage: gradcheck.sh GOOD.so BAD.so} BAD=${2:?}
-for cfg in "$RD_SRC"/configs/*.cfg; do
+for cfg in "$RD_SRC"/configs/*.cfg "$RD_TESTS"/graphs/*.cfg; do
   name=$(basename "$cfg" .cfg)
   "$REPRODIST" gradcheck "$cfg" > "$name.out" 2>&1
   rc=$?

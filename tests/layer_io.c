@@ -1,10 +1,12 @@
-/* layer_io: runs the first layer of a config once, forward and backward, on
- * inputs it draws itself, and writes everything to a directory, for
+/* layer_io: runs the last layer of a config once, forward and backward, on
+ * inputs it draws itself (one array per input: the layers before it only give
+ * the shapes), and writes everything to a directory, for
  * tests/reference_layers.py to recompute in numpy float64:
  *     layer_io CONFIG OUTDIR ROWS TRAINING ITERATION TIES
  * OUTDIR/io.json names the layer, its shapes, seeds and tensors; the arrays
  * are raw little-endian float32 files: x, y (before the activation: the
  * layer's own output), dy, dx, w_<tensor>, g_<tensor> (trainable ones) and
+ * (a layer with several inputs: x0, x1, ... and dx0, dx1, ... instead of x, dx)
  * stats (training, when the layer has batch statistics). Row r of the shard
  * is the sample with global index 1000 + 7r. TIES = 1 rounds x to quarters,
  * so that windows hold equal values (max pooling's first-maximum rule). */
@@ -59,10 +61,17 @@ int main(int argc, char **argv) {
     return 2;
   }
   const rd_model *m = &j.model;
-  const rd_layer *L = &m->layers[0];
-  const int64_t nin = S * rd_shape_numel(&L->in), nout = S * rd_shape_numel(&L->out);
+  const rd_layer *L = &m->layers[m->nlayers - 1];
+  const int64_t nout = S * rd_shape_numel(&L->out);
   float *params = rd_mem_alloc_f32(m->nparams), *grads = rd_mem_alloc_f32(m->ntrain + 1);
-  float *x = rd_mem_alloc_f32((size_t)nin), *dx = rd_mem_alloc_f32((size_t)nin);
+  float *xs[RD_MAX_INPUTS], *dxs[RD_MAX_INPUTS];
+  int64_t nins[RD_MAX_INPUTS];
+  for (int i = 0; i < L->nin; i++) {
+    nins[i] = S * rd_shape_numel(&L->ins[i]);
+    xs[i] = rd_mem_alloc_f32((size_t)nins[i]), dxs[i] = rd_mem_alloc_f32((size_t)nins[i]);
+  }
+  const int64_t nin = nins[0];
+  float *x = xs[0], *dx = dxs[0];
   float *y = rd_mem_alloc_f32((size_t)nout), *dy = rd_mem_alloc_f32((size_t)nout);
   float *stats = rd_mem_alloc_f32(L->nstats + 1);
   size_t wsn = L->type->workspace ? L->type->workspace(L->self, &L->in, &L->out, S) : 0;
@@ -73,7 +82,11 @@ int main(int argc, char **argv) {
   for (int t = 0; t < m->ntensors; t++)
     if (!strcmp(m->tensors[t].name, "moving_variance")) /* a variance stays positive */
       for (size_t i = 0; i < m->tensors[t].numel; i++) params[m->tensors[t].offset + i] = 0.5f + 0.5f * (draw(72, i) + 1.0f);
-  for (int64_t i = 0; i < nin; i++) x[i] = ties ? (float)(int)(draw(73, (uint64_t)i) * 4.0f) / 4.0f : draw(73, (uint64_t)i);
+  for (int k = 0; k < L->nin; k++)
+    for (int64_t i = 0; i < nins[k]; i++) {
+      const float v = draw(73 + 100 * (uint64_t)k, (uint64_t)i);
+      xs[k][i] = ties ? (float)(int)(v * 4.0f) / 4.0f : v;
+    }
   for (int64_t i = 0; i < nout; i++) dy[i] = draw(74, (uint64_t)i);
   uint32_t *sample = malloc(sizeof(uint32_t) * (size_t)S);
   const float **w = calloc((size_t)L->nt + 1, sizeof *w);
@@ -85,18 +98,26 @@ int main(int argc, char **argv) {
     g[t] = T->trainable ? grads + T->offset : NULL;
   }
   rd_io io = {rd_model_api(RD_KERN_OPENBLAS), L->self, &L->in, &L->out, S, training, iteration, sample, L->seed, w, g, ws,
-              L->nstats ? stats : NULL};
+              L->nstats ? stats : NULL, L->nin, L->ins};
   float *dyc = rd_mem_alloc_f32((size_t)nout);
   memcpy(dyc, dy, sizeof(float) * (size_t)nout); /* backward may overwrite dy */
   if (L->type->flags & RD_LAYER_RESHAPE) {
     memcpy(y, x, sizeof(float) * (size_t)nin);
     memcpy(dx, dy, sizeof(float) * (size_t)nin);
+  } else if (L->type->forward_n) {
+    L->type->forward_n(&io, (const float *const *)xs, y);
+    if (training) L->type->backward_n(&io, (const float *const *)xs, y, dyc, dxs);
   } else {
     L->type->forward(&io, x, y);
     if (training) L->type->backward(&io, x, y, dyc, dx);
   }
-  int bad = write_f32(dir, "x", x, (size_t)nin) || write_f32(dir, "y", y, (size_t)nout) ||
-            write_f32(dir, "dy", dy, (size_t)nout) || (training && write_f32(dir, "dx", dx, (size_t)nin));
+  int bad = write_f32(dir, "y", y, (size_t)nout) || write_f32(dir, "dy", dy, (size_t)nout);
+  for (int k = 0; k < L->nin; k++) {
+    char xn[16], dn[16];
+    snprintf(xn, sizeof xn, L->nin == 1 ? "x" : "x%d", k);
+    snprintf(dn, sizeof dn, L->nin == 1 ? "dx" : "dx%d", k);
+    bad |= write_f32(dir, xn, xs[k], (size_t)nins[k]) || (training && write_f32(dir, dn, dxs[k], (size_t)nins[k]));
+  }
   if (training && L->nstats) bad |= write_f32(dir, "stats", stats, L->nstats);
   char path[4096];
   snprintf(path, sizeof path, "%s/io.json", dir);
@@ -107,7 +128,12 @@ int main(int argc, char **argv) {
           L->type->name, L->name, (long long)S, training, (unsigned long long)iteration, (unsigned long long)L->seed,
           rd_act_name(L->act));
   shape_json(f, &L->in);
-  fprintf(f, ", \"out\": ");
+  fprintf(f, ", \"ins\": [");
+  for (int k = 0; k < L->nin; k++) {
+    if (k) fprintf(f, ", ");
+    shape_json(f, &L->ins[k]);
+  }
+  fprintf(f, "], \"out\": ");
   shape_json(f, &L->out);
   fprintf(f, ", \"samples\": [");
   for (int64_t r = 0; r < S; r++) fprintf(f, "%s%u", r ? ", " : "", sample[r]);
@@ -125,7 +151,8 @@ int main(int argc, char **argv) {
   }
   fprintf(f, "]}\n");
   bad |= fclose(f) != 0;
-  free(params), free(grads), free(x), free(dx), free(y), free(dy), free(dyc), free(stats), free(ws), free(sample);
+  for (int k = 0; k < L->nin; k++) free(xs[k]), free(dxs[k]);
+  free(params), free(grads), free(y), free(dy), free(dyc), free(stats), free(ws), free(sample);
   free(w), free(g);
   rd_job_free(&j);
   return bad ? 1 : 0;

@@ -12,6 +12,8 @@
 2. End to end: a small CNN (conv with same padding, max pooling, flatten,
    dense softmax) takes one SGD step at np 2; the weights match a float64
    reference step from the same initial weights and batch, to float32 rounding.
+   So does a small residual net: a projection shortcut, a concatenate and an
+   output used by two layers (its gradient a sum).
 Needs REPRODIST, RD_MPIEXEC, RD_NPFLAG, RD_MPIFLAGS and the layer_io path.
 Last line: "N passed, N failed"."""
 import json
@@ -101,10 +103,46 @@ def pool(x, ps, st, same, kind, dy=None):
     return y, dx
 
 
+def merge_ref(t, xs, dy, kv):
+    """(y, [dx per input]) of Keras' merge layers and Concatenate, in float64."""
+    if t == "concatenate":
+        ax = int(kv.get("axis", "-1"))
+        a = ax if ax > 0 else xs[0].ndim + ax  # with the batch axis 0, as Keras counts
+        cuts = np.cumsum([x.shape[a] for x in xs])[:-1]
+        return np.concatenate(xs, axis=a), np.split(dy, cuts, axis=a)
+    st = np.stack(xs)
+    if t == "add":
+        return st.sum(axis=0), [dy for _ in xs]
+    if t == "subtract":
+        return xs[0] - xs[1], [dy, -dy]
+    if t == "average":
+        return st.mean(axis=0), [dy / len(xs) for _ in xs]
+    if t == "multiply":
+        dxs = []
+        for i in range(len(xs)):
+            others = np.ones_like(xs[0])
+            for k in range(len(xs)):
+                if k != i:
+                    others = others * xs[k]
+            dxs.append(dy * others)
+        return st.prod(axis=0), dxs
+    if t in ("maximum", "minimum"):  # the gradient goes to the first input holding the extreme
+        at = st.argmax(axis=0) if t == "maximum" else st.argmin(axis=0)
+        y = np.take_along_axis(st, at[None], 0)[0]
+        return y, [np.where(at == i, dy, 0.0) for i in range(len(xs))]
+    raise ValueError("no numpy reference for layer type [%s]" % t)
+
+
+MERGE_TYPES = ("add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate")
+
+
 def ref(io, x, dy, w, cfg):
-    """(y, dx, {tensor: grad}, stats) in float64."""
+    """(y, dx, {tensor: grad}, stats) in float64 (x, dx: lists for a merge)."""
     t, kv = io["type"], cfg
     g, stats = {}, None
+    if t in MERGE_TYPES:
+        y, dx = merge_ref(t, x, dy, kv)
+        return y, dx, g, stats
     if t == "dense":
         k, b = w["kernel"], w.get("bias")
         y = x @ k + (b if b is not None else 0)
@@ -210,29 +248,48 @@ CASES = [
     ("batch-norm-train", "3,3,4", "batch_normalization", {"epsilon": "0.01"}, 4, 1, 0),
     ("batch-norm-train-plain", "6", "batch_normalization", {"center": "false", "scale": "false"}, 5, 1, 0),
     ("batch-norm-eval", "2,2,3", "batch_normalization", {}, 3, 0, 0),
+    # Merges: every input an array of its own (layer_io draws one per input).
+    ("add-3", "3,4,2", "add", {"inputs": "input, input, input"}, 3, 1, 0),
+    ("subtract", "7", "subtract", {"inputs": "input, input"}, 3, 1, 0),
+    ("multiply-3", "2,5", "multiply", {"inputs": "input, input, input"}, 3, 1, 0),
+    ("average-4", "6", "average", {"inputs": "input, input, input, input"}, 2, 1, 0),
+    # Inputs rounded to quarters: many ties, where the first input holding the extreme gets dL/dy.
+    ("maximum-3-ties", "4,3", "maximum", {"inputs": "input, input, input"}, 4, 1, 1),
+    ("minimum-2-ties", "3,3,2", "minimum", {"inputs": "input, input"}, 4, 1, 1),
+    # Concatenate: inputs of different sizes along the axis (a layer before gives the second its shape).
+    ("concatenate-channels", "4,3,2", "concatenate", {"inputs": "input, pre, input"}, 2, 1, 0,
+     "[conv2d]\nname = pre\nfilters = 3\nkernel_size = 1\n"),
+    ("concatenate-axis1", "4,3,2", "concatenate", {"axis": "1", "inputs": "input, pre"}, 2, 1, 0,
+     "[max_pooling2d]\nname = pre\npool_size = 2,1\n"),
+    ("concatenate-axis-2-flat", "6", "concatenate", {"axis": "-1", "inputs": "pre, input"}, 3, 1, 0,
+     "[dense]\nname = pre\nunits = 4\n"),
 ]
 
 
 def layer_case(tmp, layer_io, case):
-    name, inp, sect, kv, rows, training, ties = case
+    name, inp, sect, kv, rows, training, ties = case[:7]
+    pre = case[7] if len(case) > 7 else ""  # layers before it, for the shapes of its inputs
     d = os.path.join(tmp, name)
     os.makedirs(d)
     cfg = os.path.join(d, "c.cfg")
     with open(cfg, "w") as f:
-        f.write("[run]\nseed = 17\n[model]\ninput = %s\n[%s]\n%s" % (inp, sect, "".join("%s = %s\n" % i for i in kv.items())))
+        f.write("[run]\nseed = 17\n[model]\ninput = %s\n%s[%s]\n%s"
+                % (inp, pre, sect, "".join("%s = %s\n" % i for i in kv.items())))
     it = 9 if "step9" in name else 0
     r = subprocess.run([layer_io, cfg, d, str(rows), str(training), str(it), str(ties)], stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, text=True)
     if not check(r.returncode == 0, "%s: layer_io ran (%s)" % (name, r.stdout.strip()[:200])):
         return None
     io = json.load(open(os.path.join(d, "io.json")))
-    x = load(d, "x", [rows] + io["in"])
+    many = len(io["ins"]) > 1
+    x = [load(d, "x%d" % i, [rows] + s) for i, s in enumerate(io["ins"])] if many else load(d, "x", [rows] + io["in"])
     dy = load(d, "dy", [rows] + io["out"])
     y = load(d, "y", [rows] + io["out"])
     w = {t["name"]: load(d, "w_" + t["name"], t["shape"]) for t in io["tensors"]}
     yr, dxr, gr, sr = ref(io, x, dy, w, kv)
     tol = 1e-4 if sect == "batch_normalization" else 2e-5
-    exact = sect in ("max_pooling2d", "dropout", "flatten", "reshape", "activation")
+    exact = sect in ("max_pooling2d", "dropout", "flatten", "reshape", "activation", "maximum", "minimum",
+                     "concatenate")
 
     def close(a, b, what, exact_ok=False):
         err = float(np.max(np.abs(a - b))) if a.size else 0.0
@@ -241,7 +298,11 @@ def layer_case(tmp, layer_io, case):
         check(ok, "%s: %s %s numpy float64 (max |diff| %.2e)" % (name, what, "==" if exact_ok else "~", err))
 
     close(y, yr, "y", exact)
-    if training:
+    if training and many:
+        for i, s in enumerate(io["ins"]):
+            close(load(d, "dx%d" % i, [rows] + s), dxr[i], "dx of input %d" % (i + 1),
+                  exact or sect in ("add", "subtract"))  # dy passed on, negated, cut or picked: no rounding
+    elif training:
         dx = load(d, "dx", [rows] + io["in"])
         close(dx, dxr, "dx", exact and sect != "max_pooling2d")
         for t in io["tensors"]:
@@ -335,6 +396,110 @@ def end_to_end(tmp):
                   "small CNN, one SGD step: %s = float64 reference (max |diff| %.2e, moved %.2e)" % (key, err, moved))
 
 
+# ---- one SGD step of a small residual net, end to end ----------------------------------------
+# A projection shortcut (1x1 conv, stride 2, from the input), a concatenate, and
+# an output used twice (c1 feeds c2 and the add: its gradient is a sum).
+
+E2E_GRAPH = """[run]
+seed = 23
+[model]
+input = 6,6,2
+[conv2d]
+name = c1
+filters = 3
+kernel_size = 3
+padding = same
+activation = relu
+bias_initializer = random_uniform
+[conv2d]
+name = c2
+filters = 3
+kernel_size = 3
+padding = same
+bias_initializer = random_uniform
+[add]
+name = res
+inputs = c1, c2
+[max_pooling2d]
+name = pool
+[conv2d]
+name = proj
+filters = 4
+kernel_size = 1
+strides = 2
+inputs = input
+bias_initializer = random_uniform
+[concatenate]
+name = cat
+inputs = pool, proj
+[flatten]
+[dense]
+name = out
+units = 4
+activation = softmax
+bias_initializer = random_uniform
+[data]
+source = synthetic
+samples = 64
+test_samples = 8
+[train]
+epochs = 1
+steps_per_epoch = 1
+batch_size = 8
+shard_size = 4
+optimizer = sgd
+learning_rate = 0.5
+"""
+
+
+def end_to_end_graph(tmp):
+    cfg = os.path.join(tmp, "graph.cfg")
+    with open(cfg, "w") as f:
+        f.write(E2E_GRAPH)
+    init, final = os.path.join(tmp, "graph_init.h5"), os.path.join(tmp, "graph_final.h5")
+    r1, r2 = rd_run(2, ["init", cfg, "-o", init]), rd_run(2, [cfg, "-o", final])
+    if not check(r1.returncode == 0 and r2.returncode == 0, "small residual net: init and one SGD step at np 2"):
+        print(r1.stdout + r2.stdout)
+        return
+    names = [("c1", "kernel"), ("c1", "bias"), ("c2", "kernel"), ("c2", "bias"), ("proj", "kernel"), ("proj", "bias"),
+             ("out", "kernel"), ("out", "bias")]
+    with h5py.File(init, "r") as f:
+        w0 = {"%s/%s" % n: f["/%s/%s/%s:0" % (n[0], n[0], n[1])][()].astype(np.float64) for n in names}
+    idx = spec.permutation(23, 0, 64)[:8]
+    x = spec.synthetic_x(23, "x", 64, 72).astype(np.float64)[idx].reshape(8, 6, 6, 2)
+    y = spec.synthetic_y(23, "y", 64, 4).astype(np.int64)[idx]
+    # Forward, float64.
+    z1, cache1 = conv_fwd(x, w0["c1/kernel"], w0["c1/bias"], (1, 1), True)
+    a1 = np.maximum(z1, 0)
+    z2, cache2 = conv_fwd(a1, w0["c2/kernel"], w0["c2/bias"], (1, 1), True)
+    res = a1 + z2
+    p, _ = pool(res, (2, 2), (2, 2), False, "max")
+    pr, cachep = conv_fwd(x, w0["proj/kernel"], w0["proj/bias"], (2, 2), False)
+    cat = np.concatenate([p, pr], axis=3)
+    logits = cat.reshape(8, -1) @ w0["out/kernel"] + w0["out/bias"]
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    prob = e / e.sum(axis=1, keepdims=True)
+    dz = (prob - np.eye(4)[y]) / 8
+    g = {"out/kernel": cat.reshape(8, -1).T @ dz, "out/bias": dz.sum(axis=0)}
+    dcat = (dz @ w0["out/kernel"].T).reshape(cat.shape)
+    dp, dpr = dcat[..., :3], dcat[..., 3:]
+    _, g["proj/kernel"], g["proj/bias"] = conv_bwd(x, w0["proj/kernel"], dpr, (2, 2), cachep)
+    _, dres = pool(res, (2, 2), (2, 2), False, "max", dp)
+    da1_from_c2, g["c2/kernel"], g["c2/bias"] = conv_bwd(a1, w0["c2/kernel"], dres, (1, 1), cache2)
+    da1 = dres + da1_from_c2  # c1's output feeds the add and c2
+    _, g["c1/kernel"], g["c1/bias"] = conv_bwd(x, w0["c1/kernel"], da1 * (z1 > 0), (1, 1), cache1)
+    with h5py.File(final, "r") as f:
+        for key in w0:
+            layer, t = key.split("/")
+            got = f["/%s/%s/%s:0" % (layer, layer, t)][()].astype(np.float64)
+            want = w0[key] - 0.5 * g[key]
+            moved = float(np.max(np.abs(got - w0[key])))
+            err = float(np.max(np.abs(got - want)))
+            check(err <= 2e-6 * (1 + float(np.max(np.abs(want)))) and moved > 1e-3,
+                  "small residual net, one SGD step: %s = float64 reference (max |diff| %.2e, moved %.2e)"
+                  % (key, err, moved))
+
+
 def main(layer_io):
     with tempfile.TemporaryDirectory(prefix="rdref.") as tmp:
         covered = {layer_case(tmp, layer_io, c) for c in CASES}
@@ -343,6 +508,7 @@ def main(layer_io):
         for t in types:
             check(t in covered, "layer type [%s] has a numpy reference case" % t)
         end_to_end(tmp)
+        end_to_end_graph(tmp)
 
 
 if __name__ == "__main__":

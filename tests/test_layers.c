@@ -117,7 +117,8 @@ static void scribble(bench *b, uint64_t salt) {
     for (size_t i = 0; i < ws; i++) b->k.ws[l][i] = (float)rd_seed_uniform(rd_seed_word(salt + 1, i, l));
   }
   for (int64_t i = 0; i < S * rd_model_max_width(m); i++)
-    b->k.d0[i] = b->k.d1[i] = (float)rd_seed_uniform(rd_seed_word(salt + 2, (uint64_t)i, 0));
+    for (int k = 0; k < b->k.nbuf; k++)
+      b->k.buf[k][i] = (float)rd_seed_uniform(rd_seed_word(salt + 2 + (uint64_t)k, (uint64_t)i, 0));
 }
 
 static int gradcheck(const char *name, const char *text, int corrupt) {
@@ -223,6 +224,10 @@ static int gradcheck(const char *name, const char *text, int corrupt) {
 #define CONV(filters, kernel, strides, padding, act, bias)                                              \
   "[conv2d]\nfilters = " filters "\nkernel_size = " kernel "\nstrides = " strides "\npadding = " padding \
   "\nactivation = " act "\nuse_bias = " bias "\n"
+/* Three tanh branches a, b, c of 4 units from the model input. */
+#define BRANCHES                                                                                          \
+  "[dense]\nname = a\nunits = 4\nactivation = tanh\n[dense]\nname = b\nunits = 4\nactivation = tanh\n" \
+  "inputs = input\n[dense]\nname = c\nunits = 4\nactivation = tanh\ninputs = input\n"
 #define HEAD "[dense]\nunits = 3\nactivation = softmax\n[run]\nseed = 9\n"
 
 static const struct {
@@ -270,6 +275,19 @@ static const struct {
                          "[activation]\nactivation = tanh\n" HEAD},
     {"batch-norm-plain", "[model]\ninput = 5\n[dense]\nunits = 4\n[batch_normalization]\ncenter = false\n"
                          "scale = false\n" HEAD},
+    /* Graphs: merges of three branches from the input, a branch used by two
+     * layers (its gradient is a sum) and twice by one layer. */
+    {"merge-add-subtract", "[model]\ninput = 5\n" BRANCHES "[add]\ninputs = a, b, c\n[subtract]\ninputs = add, a\n" HEAD},
+    {"merge-multiply-average", "[model]\ninput = 5\n" BRANCHES "[multiply]\ninputs = a, b, a\n"
+                               "[average]\ninputs = multiply, c, b\n" HEAD},
+    {"merge-maximum-minimum", "[model]\ninput = 5\n" BRANCHES "[maximum]\ninputs = a, b, c\n"
+                              "[minimum]\ninputs = maximum, b\n" HEAD},
+    {"concatenate-axes", "[model]\ninput = 4,4,2\n" CONV("3", "1", "1", "valid", "tanh", "true")
+                         "[conv2d]\nfilters = 2\nkernel_size = 3\npadding = same\nactivation = tanh\ninputs = input\n"
+                         "[concatenate]\nname = cat\ninputs = conv2d, conv2d_1, conv2d\n"
+                         "[concatenate]\nname = wide\naxis = 2\ninputs = conv2d_1, conv2d_1\n"
+                         "[flatten]\ninputs = cat\n[flatten]\ninputs = wide\n"
+                         "[concatenate]\ninputs = flatten, flatten_1\n" HEAD},
 };
 
 static int run(const char *name, const char *text) {

@@ -116,8 +116,12 @@
 extern "C" {
 #endif
 
-/* The interface version. A plugin built against another version is refused. */
-#define RD_LAYER_ABI 1
+/* The interface version. A plugin built against another version is refused,
+ * except version 1 (one input per layer): such plugins load and run as before. */
+#define RD_LAYER_ABI 2
+
+/* Most inputs a layer may take (a merge such as [add] or [concatenate]). */
+#define RD_MAX_INPUTS 16
 
 #define RD_MAX_DIMS 4
 
@@ -154,6 +158,11 @@ typedef struct rd_io {
   float *ws;                 /* the workspace (workspace() floats); kept from forward to
                                 the backward of the same shard, undefined at forward */
   float *stats;              /* training forward: the statistics slot (stats_size floats) */
+  /* Since ABI 2. A layer with several inputs (build_n): their number and
+   * shapes, in the order of its `inputs` key (in == &ins[0]). 1 and in for
+   * every other layer. */
+  int nin;
+  const rd_shape *ins;
 } rd_io;
 
 typedef struct rd_layer_type {
@@ -197,6 +206,21 @@ typedef struct rd_layer_type {
   size_t (*stats_size)(const void *self, const rd_shape *in, const rd_shape *out);
   void (*stats_apply)(const rd_api *rd, const void *self, const float *sum, int64_t shards, int64_t samples,
                       float *const *w);
+
+  /* ---- Several inputs (since ABI 2; optional) ---------------------------------
+   * A layer that takes several inputs (Keras' merge layers: Add, Concatenate)
+   * sets these three instead of build, forward and backward. It receives nin
+   * inputs, in the order the config's `inputs` key names them, one shape each:
+   * build_n checks nin and the shapes (rd->fail names both shapes of a
+   * mismatch) and sets *out; workspace and stats_size get ins[0].
+   * forward_n reads x[i] (rows, ins[i]) for each i and writes y (rows, out).
+   * backward_n writes every element of each dx[i] (rows, ins[i]) that is not
+   * NULL (an input that needs no gradient: the model input), overwriting it.
+   * The dx[i] never alias each other, x or y. When one output feeds several
+   * layers, reprodist sums their dx (layer.h's rule below), never the layer. */
+  int (*build_n)(const rd_api *rd, rd_build *b, void *self, int nin, const rd_shape *ins, rd_shape *out);
+  void (*forward_n)(const rd_io *io, const float *const *x, float *y);
+  void (*backward_n)(const rd_io *io, const float *const *x, const float *y, float *dy, float *const *dx);
 } rd_layer_type;
 
 #define RD_LAYER_RESHAPE 1u
