@@ -27,6 +27,7 @@ Usage:
         RD_NPFLAG, RD_MPIFLAGS (set by tests/CMakeLists.txt).
 Last line: "N passed, N failed"; exit status 1 on any failure.
 """
+import json
 import os
 import shlex
 import shutil
@@ -107,6 +108,15 @@ def keras_layer(kind, kv, shape):
         return [], tuple(_ints(kv["target_shape"], 1))
     if kind in ("dropout", "activation"):
         return [], shape
+    if kind in MERGES:  # Add, Subtract, ...: inputs of one shape, no weights
+        return [], shape
+    if kind == "concatenate":  # the inputs' axes summed (shape is the list of input shapes)
+        ax = int(kv.get("axis", "-1"))
+        nd = len(shape[0])
+        a = nd + ax if ax < 0 else ax - 1
+        out = list(shape[0])
+        out[a] = sum(s[a] for s in shape)
+        return [], tuple(out)
     if kind == "batch_normalization":  # gamma, beta (trainable), moving_mean, moving_variance
         c = (shape[-1],)
         tensors = ([("gamma", c)] if kv.get("scale", "true") == "true" else []) + \
@@ -115,9 +125,41 @@ def keras_layer(kind, kv, shape):
     raise ValueError("no Keras definition here for layer type [%s]; describe it with --layers" % kind)
 
 
+MERGES = ("add", "subtract", "multiply", "average", "maximum", "minimum")
+
+
+def keras_order(names, sources):
+    """Keras 3's model.layers order for a graph, from keras/src/ops/function.py
+    (map_graph and _build_map): a depth-first walk from the output over each
+    layer's inputs in order numbers layers as first met; a layer's depth is the
+    longest path to the output; sorted by decreasing depth, ties by number.
+    names: the layers in file order (the last is the output); sources: for each,
+    the indices of its inputs (-1: the model input). Returns indices."""
+    index, post = {}, []
+
+    def walk(l):
+        if l in index:
+            return
+        index[l] = len(index)
+        for s in sources[l]:
+            if s >= 0:
+                walk(s)
+        post.append(l)
+
+    walk(len(names) - 1)
+    depth = {l: 0 for l in post}
+    for l in reversed(post):
+        for s in sources[l]:
+            if s >= 0:
+                depth[s] = max(depth[s], depth[l] + 1)
+    return sorted(post, key=lambda l: (-depth[l], index[l]))
+
+
 def parse_config(path):
     """Minimal reading of a reprodist config: [run] seed, [model] input and the
-    layer sections, with Keras' automatic names per type (dense, dense_1, ...)."""
+    layer sections, with Keras' automatic names per type (dense, dense_1, ...).
+    A config whose sections name `inputs` is a graph (a Keras Functional model):
+    its layers are in Keras' order, after the input layer."""
     sections = read_sections(path)
     seed, shape = 0, None
     for name, kv in sections:
@@ -125,7 +167,8 @@ def parse_config(path):
             seed = int(kv["seed"])
         elif name == "model":
             shape = tuple(int(v) for v in kv["input"].split(","))
-    layers, unnamed = [], {}
+    graph = any("inputs" in kv for kind, kv in sections if kind not in FIXED)
+    layers, unnamed, shapes, sources = [], {}, [], []
     for kind, kv in sections:
         if kind in FIXED:
             continue
@@ -135,9 +178,20 @@ def parse_config(path):
             k = unnamed.get(kind, 0)
             lname = kind if k == 0 else "%s_%d" % (kind, k)
             unnamed[kind] = k + 1
-        tensors, shape = keras_layer(kind, kv, shape)
+        names = [l[0] for l in layers]
+        if "inputs" in kv:
+            src = [-1 if n.strip() == "input" else names.index(n.strip()) for n in kv["inputs"].split(",")]
+        else:
+            src = [len(layers) - 1]
+        ins = [shape if s < 0 else shapes[s] for s in src]
+        tensors, out = keras_layer(kind, kv, ins if kind == "concatenate" else ins[0])
         layers.append((lname, tensors))
-    return {"seed": seed, "layers": layers}
+        shapes.append(out)
+        sources.append(src)
+    out_shapes = {l[0]: sh for l, sh in zip(layers, shapes)}
+    if graph:
+        layers = [("input_layer", [])] + [layers[i] for i in keras_order([l[0] for l in layers], sources)]
+    return {"seed": seed, "layers": layers, "shapes": out_shapes}
 
 
 def parse_layers(specs):
@@ -384,6 +438,115 @@ activation = softmax
 """
 
 
+# Graphs whose Keras order was worked out by hand from keras/src/ops/function.py
+# (map_graph), with each config: (text, expected layer_names).
+HAND_GRAPHS = {
+    # A diamond with branches of unequal length; add lists the short one (d)
+    # first. Walk from out: s, d, a, c, b (numbers 1..5); depths out 0, s 1,
+    # d 2, c 2, b 3, a 4 (via b). So d (number 2) comes before c (number 4),
+    # although c is written first.
+    "diamond": ("""[run]
+seed = 11
+[model]
+input = 6
+[dense]
+name = a
+units = 8
+[dense]
+name = b
+units = 8
+[dense]
+name = c
+units = 8
+inputs = b
+[dense]
+name = d
+units = 8
+inputs = a
+[add]
+name = s
+inputs = d, c
+[dense]
+name = out
+units = 3
+activation = softmax
+""", ["input_layer", "a", "b", "d", "c", "s", "out"]),
+    # An output used twice in one layer (sq = diff * diff) and h used by p and
+    # by the concatenation. Walk from out: cat 1, q 2, sq 3, diff 4, p 5, h 6;
+    # depths cat 1, sq 2, diff 3, p 4, q 4 (via diff, not 2 via cat), h 5.
+    "reuse": ("""[run]
+seed = 12
+[model]
+input = 5
+[dense]
+name = h
+units = 4
+[dense]
+name = p
+units = 4
+[dense]
+name = q
+units = 4
+inputs = input
+[subtract]
+name = diff
+inputs = p, q
+[multiply]
+name = sq
+inputs = diff, diff
+[concatenate]
+name = cat
+inputs = q, sq, h
+[dense]
+name = out
+units = 2
+activation = softmax
+""", ["input_layer", "h", "q", "p", "diff", "sq", "cat", "out"]),
+}
+
+
+def check_keras_fixtures(rep, tmp, here):
+    """The graphs real Keras 3.15.1 saved (tests/keras/fixtures.json, their
+    layer_names and weight shapes): reprodist's file of the same graph lists the
+    same layers in the same order, with the same weights. Keras named its input
+    layer input_layer_1 in the second model; reprodist always input_layer."""
+    with open(os.path.join(here, "keras", "fixtures.json")) as fh:
+        fixtures = json.load(fh)
+    for g, fx in sorted(fixtures.items()):
+        cfg = os.path.join(here, "graphs", g + ".cfg")
+        out = os.path.join(tmp, g + ".h5")
+        rc, text = run_init(cfg, out, 2)
+        if not rep.check(rc == 0, "reprodist init %s at np 2 (exit %d)" % (cfg, rc)):
+            print(text)
+            continue
+        check_file(out, parse_config(cfg), rep)
+        with h5py.File(out, "r") as f:
+            names = [n.decode("utf8") for n in f.attrs["layer_names"]]
+            rep.check(names[1:] == fx["layer_names"][1:] and names[0] == "input_layer",
+                      "%s: layer_names %s = Keras' %s" % (g, names, fx["layer_names"]))
+            for n in names[1:]:
+                ws = [[w.decode("utf8").replace(":0", ""), list(f[n][w.decode("utf8")].shape)]
+                      for w in f[n].attrs["weight_names"]]
+                rep.check(ws == fx["weights"].get(n), "%s: /%s weights %s = Keras' %s" % (g, n, ws, fx["weights"].get(n)))
+
+
+def check_hand_graphs(rep, tmp):
+    for g, (text, order) in sorted(HAND_GRAPHS.items()):
+        cfg = os.path.join(tmp, g + ".cfg")
+        with open(cfg, "w") as fh:
+            fh.write(text)
+        model = parse_config(cfg)
+        rep.check([l[0] for l in model["layers"]] == order,
+                  "%s: this checker's Keras order %s = the one worked out by hand %s"
+                  % (g, [l[0] for l in model["layers"]], order))
+        out = os.path.join(tmp, g + ".h5")
+        rc, log = run_init(cfg, out, 2)
+        if not rep.check(rc == 0, "reprodist init %s at np 2 (exit %d)" % (g, rc)):
+            print(log)
+            continue
+        check_file(out, model, rep)
+
+
 def run_init(cfg, out, np_):
     env = os.environ
     limit = env.get("RD_LIMIT", "120")  # a hang, never "too slow": tests/CMakeLists.txt, RD_RUN_LIMIT
@@ -545,6 +708,8 @@ def main_run(configs):
             model = parse_config(cfg)
             check_file(out, model, rep)
             good.append((out, model))
+        check_keras_fixtures(rep, tmp, os.path.dirname(os.path.abspath(__file__)))
+        check_hand_graphs(rep, tmp)
         # Each broken copy of a good file must be caught; otherwise the checks above prove nothing.
         if good:
             src, model = good[0]
