@@ -19,6 +19,7 @@
 #include "log.h"
 #include "mem.h"
 #include "gradcheck.h"
+#include "summary.h"
 #include "paths.h"
 #include "predict.h"
 #include "registry.h"
@@ -50,6 +51,7 @@ static const char k_usage[] =
     "       reprodist evaluate CONFIG W.h5       test loss and accuracy of W.h5's weights\n"
     "       reprodist predict CONFIG W.h5 INPUT -o OUT.npy|OUT.h5   the model's outputs for INPUT\n"
     "       reprodist gradcheck CONFIG [--plugin LIB.so]   check each layer's gradients (finite differences)\n"
+    "       reprodist summary CONFIG             the model's layers, shapes and parameters, as Keras prints them\n"
     "       reprodist check A.h5 B.h5 [C.h5...]  compare weight files tensor by tensor\n"
     "       reprodist digest X.h5 [Y.h5...]      print per-tensor digests (XXH64, hex)\n"
     "\n"
@@ -92,7 +94,8 @@ static void build_command(int argc, char **argv, cli_args *a) {
 
 static int is_command(const char *s) {
   return !strcmp(s, "train") || !strcmp(s, "init") || !strcmp(s, "seeds") || !strcmp(s, "check") ||
-         !strcmp(s, "digest") || !strcmp(s, "evaluate") || !strcmp(s, "predict") || !strcmp(s, "gradcheck");
+         !strcmp(s, "digest") || !strcmp(s, "evaluate") || !strcmp(s, "predict") || !strcmp(s, "gradcheck") ||
+         !strcmp(s, "summary");
 }
 
 static rd_status add_set(cli_args *a, const char *v, rd_err *err) {
@@ -181,7 +184,8 @@ static rd_status parse_args(int argc, char **argv, cli_args *a, rd_err *err, int
     return RD_OK;
   }
   if (nops > 1 && !first)
-    return rd_err_set(err, RD_EINPUT, "reprodist: unknown command '%s' (train, init, seeds, evaluate, predict, gradcheck, check, digest; see --help)",
+    return rd_err_set(err, RD_EINPUT, "reprodist: unknown command '%s' (train, init, seeds, evaluate, predict, gradcheck, summary, check, digest; "
+                      "see --help)",
                       pos[0]);
   if (nops > 1)
     return rd_err_set(err, RD_EINPUT, "reprodist: unexpected argument '%s' (see --help)", pos[first + 1]);
@@ -546,6 +550,8 @@ int rd_cli_main(int argc, char **argv) {
       st = cmd_init(&a, &job, &err);
     else if (!strcmp(a.cmd, "seeds"))
       st = cmd_seeds(&job.model);
+    else if (!strcmp(a.cmd, "summary"))
+      rd_summary_print(&job.model), st = RD_OK;
     else if (!strcmp(a.cmd, "evaluate"))
       st = cmd_evaluate(&a, &job, &err);
     else if (!strcmp(a.cmd, "predict"))

@@ -7,7 +7,10 @@
 #   init_ranks    tests/init_ranks.sh: `reprodist init` is byte-identical at np 1, 2, 4;
 #                 seed/-o/replace semantics; bad output paths; --help/--version/usage
 #   keras_layout  tests/check_keras_layout.py: `reprodist init` files follow the Keras 2
-#                 legacy save_weights layout and load like load_weights_from_hdf5_group
+#                 legacy save_weights layout and load like load_weights_from_hdf5_group;
+#                 graphs in Keras' model.layers order (real Keras' fixtures, tests/keras)
+#   summary       tests/summary.py: `reprodist summary` against real Keras' fixtures
+#                 and Keras' layer definitions
 rd_unit_test(cfg)
 rd_script_test(cfg_errors cfg_errors.sh)
 rd_script_test(init_ranks init_ranks.sh)
@@ -16,6 +19,7 @@ rd_script_test(keras_layout check_keras_layout.py --run
   ${PROJECT_SOURCE_DIR}/configs/keras_seeded_init.cfg
   ${PROJECT_SOURCE_DIR}/configs/fashion_mnist_cnn.cfg
   ${PROJECT_SOURCE_DIR}/configs/fashion_mnist_cnn_bn.cfg)
+rd_script_test(summary summary.py)
 rd_script_test(install install.sh ${CMAKE_BINARY_DIR})
 # custom_layer: tests/custom_layer.sh, examples/custom_layer built against this
 # build's install prefix (CMake package and pkg-config), trained at np 1-3 with
