@@ -61,6 +61,12 @@ static int b_get_ints(rd_build *b, const char *key, int n, const int64_t *dflt, 
   return rd_cfg_ints(b->c, b->sec, key, 1, n, dflt, n, (double)lo, (double)hi, RD_CFG_ONE_OR_ALL, out, &got);
 }
 
+static int b_get_int_list(rd_build *b, const char *key, int nmin, int nmax, const int64_t *dflt, int ndflt, int64_t lo,
+                          int64_t hi, int64_t *out, int *n) {
+  RD_ASSERT(nmin >= 1 && nmin <= nmax && nmax <= 16, "get_int_list of %d..%d values", nmin, nmax);
+  return rd_cfg_ints(b->c, b->sec, key, nmin, nmax, dflt, ndflt, (double)lo, (double)hi, 0, out, n);
+}
+
 static int b_get_u64(rd_build *b, const char *key, uint64_t dflt, uint64_t *out) {
   return rd_cfg_u64(b->c, b->sec, key, dflt, 0, out);
 }
@@ -263,6 +269,7 @@ static const rd_api k_api_base = {
     .not_applicable = b_not_applicable,
     .word = api_word,
     .uniform = api_uniform,
+    .get_int_list = b_get_int_list,
 };
 
 const rd_api *rd_model_api(rd_kern_mode mode) {

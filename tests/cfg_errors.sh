@@ -111,7 +111,7 @@ fi
 
 # ---- structure of the file ---------------------------------------------------------
 expect_error "unknown section" \
-  "c.cfg:7: unknown section [bogus] (known: [run] [model] [data] [train], and the layers [dense] [conv2d] [max_pooling2d] [average_pooling2d] [global_average_pooling2d] [flatten] [reshape] [dropout] [batch_normalization] [activation] [add] [subtract] [multiply] [average] [maximum] [minimum] [concatenate])" "$BASE
+  "c.cfg:7: unknown section [bogus] (known: [run] [model] [data] [train], and the layers [dense] [conv2d] [max_pooling2d] [average_pooling2d] [global_average_pooling2d] [flatten] [reshape] [dropout] [batch_normalization] [activation] [add] [subtract] [multiply] [average] [maximum] [minimum] [concatenate] [zero_padding2d] [global_max_pooling2d] [layer_normalization])" "$BASE
 [bogus]"
 expect_error "unknown key" \
   "c.cfg:7: unknown key 'foo' in [dense]" "$BASE
@@ -357,6 +357,17 @@ target_shape = 2,3"
 expect_error "batch normalization over another axis" \
   "c.cfg:6: [batch_normalization] normalizes the last (channels) axis only: axis = -1" "$IMG
 [batch_normalization]
+axis = 1"
+expect_error "zero padding of three values" \
+  "c.cfg:6: padding takes 1, 2 (height, width) or 4 (top, bottom, left, right) values" "$IMG
+[zero_padding2d]
+padding = 1,2,3"
+expect_error "zero padding on a flat input" \
+  "c.cfg:7: [zero_padding2d] needs an input of (height, width, channels), not 1-D" "$BASE
+[zero_padding2d]"
+expect_error "layer normalization over another axis" \
+  "c.cfg:6: [layer_normalization] normalizes the last axis only: axis = -1" "$IMG
+[layer_normalization]
 axis = 1"
 expect_error "a BatchNormalization key without scale" "c.cfg:7: gamma_initializer is set but scale = false" "$IMG
 [batch_normalization]

@@ -108,6 +108,16 @@ def keras_layer(kind, kv, shape):
         return [], tuple(_ints(kv["target_shape"], 1))
     if kind in ("dropout", "activation"):
         return [], shape
+    if kind == "zero_padding2d":  # ZeroPadding2D: padding int, (h, w) or ((top, bottom), (left, right))
+        v = [int(a) for a in kv.get("padding", "1").split(",")]
+        t, b, l, r = v * 4 if len(v) == 1 else (v[0], v[0], v[1], v[1]) if len(v) == 2 else v
+        return [], (shape[0] + t + b, shape[1] + l + r, shape[2])
+    if kind == "global_max_pooling2d":
+        return [], (shape[-1],)
+    if kind == "layer_normalization":  # gamma, beta over the last axis
+        c = (shape[-1],)
+        return (([("gamma", c)] if kv.get("scale", "true") == "true" else []) +
+                ([("beta", c)] if kv.get("center", "true") == "true" else [])), shape
     if kind in MERGES:  # Add, Subtract, ...: inputs of one shape, no weights
         return [], shape
     if kind == "concatenate":  # the inputs' axes summed (shape is the list of input shapes)
@@ -389,6 +399,8 @@ seed = 5
 input = 432
 [reshape]
 target_shape = 12,12,3
+[zero_padding2d]
+padding = 1,0
 [conv2d]
 filters = 4
 kernel_size = 3,2
@@ -412,6 +424,8 @@ kernel_size = 1
 use_bias = false
 [batch_normalization]
 center = false
+[layer_normalization]
+scale = false
 [global_average_pooling2d]
 [dense]
 units = 3

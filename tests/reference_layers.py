@@ -166,6 +166,37 @@ def ref(io, x, dy, w, cfg):
     if t == "global_average_pooling2d":
         hw = x.shape[1] * x.shape[2]
         return x.mean(axis=(1, 2)), np.broadcast_to(dy[:, None, None, :] / hw, x.shape), g, stats
+    if t == "zero_padding2d":
+        v = [int(a) for a in kv.get("padding", "1").split(",")]
+        top, bottom, left, right = v * 4 if len(v) == 1 else (v[0], v[0], v[1], v[1]) if len(v) == 2 else v
+        H, W = x.shape[1], x.shape[2]
+        y = np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)))
+        return y, dy[:, top:top + H, left:left + W], g, stats
+    if t == "global_max_pooling2d":  # the first maximum in row-major order gets dy
+        S, H, W, C = x.shape
+        flat = x.reshape(S, H * W, C)
+        at = flat.argmax(axis=1)
+        dx = np.zeros_like(flat)
+        for s_ in range(S):
+            for c in range(C):
+                dx[s_, at[s_, c], c] = dy[s_, c]
+        return flat.max(axis=1), dx.reshape(x.shape), g, stats
+    if t == "layer_normalization":
+        eps = float(kv.get("epsilon", "0.001"))
+        n = x.shape[-1]
+        gamma = w.get("gamma", np.ones(n))
+        mean, var = x.mean(axis=-1, keepdims=True), x.var(axis=-1, keepdims=True)
+        rstd = 1.0 / np.sqrt(var + eps)
+        xhat = (x - mean) * rstd
+        y = gamma * xhat + w.get("beta", np.zeros(n))
+        ax = tuple(range(x.ndim - 1))
+        if "gamma" in w:
+            g["gamma"] = (dy * xhat).sum(axis=ax)
+        if "beta" in w:
+            g["beta"] = dy.sum(axis=ax)
+        gg = dy * gamma
+        dx = rstd * (gg - gg.mean(axis=-1, keepdims=True) - xhat * (gg * xhat).mean(axis=-1, keepdims=True))
+        return y, dx, g, stats
     if t in ("flatten", "reshape", "activation"):
         return x.reshape(dy.shape), dy.reshape(x.shape), g, stats
     if t == "dropout":
@@ -248,6 +279,13 @@ CASES = [
     ("batch-norm-train", "3,3,4", "batch_normalization", {"epsilon": "0.01"}, 4, 1, 0),
     ("batch-norm-train-plain", "6", "batch_normalization", {"center": "false", "scale": "false"}, 5, 1, 0),
     ("batch-norm-eval", "2,2,3", "batch_normalization", {}, 3, 0, 0),
+    ("zero-padding-1", "3,4,2", "zero_padding2d", {}, 2, 1, 0),
+    ("zero-padding-2", "3,2,3", "zero_padding2d", {"padding": "2,1"}, 2, 1, 0),
+    ("zero-padding-4", "2,3,1", "zero_padding2d", {"padding": "0,3,1,2"}, 3, 1, 0),
+    ("global-max-pool-ties", "3,4,5", "global_max_pooling2d", {}, 3, 1, 1),
+    ("layer-norm-image", "2,3,6", "layer_normalization", {"epsilon": "0.01"}, 3, 1, 0),
+    ("layer-norm-plain", "7", "layer_normalization", {"center": "false", "scale": "false"}, 4, 1, 0),
+    ("layer-norm-eval", "9", "layer_normalization", {}, 3, 0, 0),
     # Merges: every input an array of its own (layer_io draws one per input).
     ("add-3", "3,4,2", "add", {"inputs": "input, input, input"}, 3, 1, 0),
     ("subtract", "7", "subtract", {"inputs": "input, input"}, 3, 1, 0),
@@ -287,9 +325,9 @@ def layer_case(tmp, layer_io, case):
     y = load(d, "y", [rows] + io["out"])
     w = {t["name"]: load(d, "w_" + t["name"], t["shape"]) for t in io["tensors"]}
     yr, dxr, gr, sr = ref(io, x, dy, w, kv)
-    tol = 1e-4 if sect == "batch_normalization" else 2e-5
+    tol = 1e-4 if sect in ("batch_normalization", "layer_normalization") else 2e-5
     exact = sect in ("max_pooling2d", "dropout", "flatten", "reshape", "activation", "maximum", "minimum",
-                     "concatenate")
+                     "concatenate", "zero_padding2d", "global_max_pooling2d")
 
     def close(a, b, what, exact_ok=False):
         err = float(np.max(np.abs(a - b))) if a.size else 0.0

@@ -288,6 +288,11 @@ static const struct {
                          "[concatenate]\nname = wide\naxis = 2\ninputs = conv2d_1, conv2d_1\n"
                          "[flatten]\ninputs = cat\n[flatten]\ninputs = wide\n"
                          "[concatenate]\ninputs = flatten, flatten_1\n" HEAD},
+    {"zero-padding-global-max", "[model]\ninput = 4,3,2\n[zero_padding2d]\npadding = 1,2,0,1\n"
+                                CONV("3", "3", "1", "valid", "tanh", "true") "[global_max_pooling2d]\n" HEAD},
+    {"layer-norm", "[model]\ninput = 3,2,5\n" CONV("4", "1", "1", "valid", "tanh", "true")
+                   "[layer_normalization]\nepsilon = 0.01\n[flatten]\n[dense]\nunits = 5\nactivation = tanh\n"
+                   "[layer_normalization]\ncenter = false\n" HEAD},
 };
 
 static int run(const char *name, const char *text) {

@@ -296,6 +296,13 @@ struct rd_api {
   float (*exp)(float x);
   float (*log)(float x);
   float (*tanh)(float x);
+
+  /* ---- since ABI 2 ------------------------------------------------------------
+   * A comma list of nmin..nmax ints in [lo, hi] (Keras' padding = 1, (1, 2)
+   * or ((1, 2), (3, 4)) as "1", "1,2" or "1,2,3,4"): *n values in out. Returns
+   * as get_int; absent, out holds the ndflt values of dflt. */
+  int (*get_int_list)(rd_build *b, const char *key, int nmin, int nmax, const int64_t *dflt, int ndflt, int64_t lo,
+                      int64_t hi, int64_t *out, int *n);
 };
 
 /* What a plugin exports: RD_PLUGIN("name", &type_a, &type_b, ...) defines it. */
