@@ -2,7 +2,7 @@
 # The guarantee: the trained weights file has the same sha256 for every rank
 # count (1..8, including 3, 5, 6, 7 oversubscribed), for 1 and 2 OpenBLAS
 # threads, and over shared memory (vader) and TCP, the path that crosses
-# machines; for the MLPs and for both convnets. Printed metrics (loss,
+# machines; for the MLPs, both convnets and the ResNet. Printed metrics (loss,
 # accuracy) must be identical too.
 . "${RD_TESTS:?run through ctest}/lib.sh" || exit 1
 cd "$RD_TMP"
@@ -83,6 +83,28 @@ if [ -r /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
       -o "${cfg}_res.h5" > "${cfg}_res.log" 2>&1 || { rd_fail "$cfg: the resume failed"; cat "${cfg}_res.log"; }
     rd_check "$cfg: stopped after epoch 1 at np 2, resumed at np 3: identical to np=1" [ "$(rd_sha "${cfg}_res.h5")" = "$cref" ]
   done
+  # The ResNet (a graph: identity and projection shortcuts) as shipped, on a
+  # smaller subset: np 1-4 and 8, TCP, and a resume at another np.
+  RN=(--set data.limit=128 --set data.test_limit=32 --set train.epochs=2 --set train.batch_size=32
+      --set train.shard_size=8)
+  rref=""
+  for np in 1 2 3 4 8; do
+    rd_run "$np" "$RD_SRC/configs/fashion_mnist_resnet.cfg" "${RN[@]}" -o "resnet_$np.h5" > "resnet_$np.log" 2>&1 \
+      || { rd_fail "resnet np=$np failed"; cat "resnet_$np.log"; continue; }
+    h=$(rd_sha "resnet_$np.h5")
+    echo "resnet np=$np sha256=$h"
+    if [ -z "$rref" ]; then rref=$h; continue; fi
+    rd_check "resnet np=$np identical to np=1" [ "$h" = "$rref" ]
+    rd_check "resnet np=$np metrics identical" diff <(metrics resnet_1.log) <(metrics "resnet_$np.log")
+  done
+  RD_RUN_FLAGS="--mca btl self,tcp" rd_run 3 "$RD_SRC/configs/fashion_mnist_resnet.cfg" "${RN[@]}" -o resnet_tcp.h5 \
+    > resnet_tcp.log 2>&1 || { rd_fail "resnet over TCP failed"; cat resnet_tcp.log; }
+  rd_check "resnet np=3 over TCP identical to np=1" [ "$(rd_sha resnet_tcp.h5)" = "$rref" ]
+  rd_run 2 "$RD_SRC/configs/fashion_mnist_resnet.cfg" "${RN[@]}" --set train.epochs=1 --set run.checkpoint_dir=ck_resnet \
+    -o resnet_e1.h5 > resnet_e1.log 2>&1 || rd_fail "resnet: the first epoch failed"
+  rd_run 3 "$RD_SRC/configs/fashion_mnist_resnet.cfg" "${RN[@]}" --set run.checkpoint_dir=ck_resnet --resume latest \
+    -o resnet_res.h5 > resnet_res.log 2>&1 || { rd_fail "resnet: the resume failed"; cat resnet_res.log; }
+  rd_check "resnet: stopped after epoch 1 at np 2, resumed at np 3: identical to np=1" [ "$(rd_sha resnet_res.h5)" = "$rref" ]
   rd_check "the shipped convnet config runs portable kernels (its log says so)" grep -q "portable kernels" fashion_mnist_cnn_1.log
   rd_check "--set train.kernels=openblas took effect (OpenBLAS core in the log, another file)" \
     eval 'grep -q "OpenBLAS core" fashion_mnist_cnn_openblas_1.log &&
