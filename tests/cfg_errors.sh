@@ -111,7 +111,7 @@ fi
 
 # ---- structure of the file ---------------------------------------------------------
 expect_error "unknown section" \
-  "c.cfg:7: unknown section [bogus] (known: [run] [model] [data] [train], and the layers [dense] [conv2d] [max_pooling2d] [average_pooling2d] [global_average_pooling2d] [flatten] [reshape] [dropout] [batch_normalization] [activation] [add] [subtract] [multiply] [average] [maximum] [minimum] [concatenate] [zero_padding2d] [global_max_pooling2d] [layer_normalization])" "$BASE
+  "c.cfg:7: unknown section [bogus] (known: [run] [model] [data] [train], and the layers [dense] [conv2d] [max_pooling2d] [average_pooling2d] [global_average_pooling2d] [flatten] [reshape] [dropout] [batch_normalization] [activation] [add] [subtract] [multiply] [average] [maximum] [minimum] [concatenate] [zero_padding2d] [global_max_pooling2d] [layer_normalization] [depthwise_conv2d] [separable_conv2d])" "$BASE
 [bogus]"
 expect_error "unknown key" \
   "c.cfg:7: unknown key 'foo' in [dense]" "$BASE
@@ -365,6 +365,14 @@ padding = 1,2,3"
 expect_error "zero padding on a flat input" \
   "c.cfg:7: [zero_padding2d] needs an input of (height, width, channels), not 1-D" "$BASE
 [zero_padding2d]"
+expect_error "depthwise conv without kernel_size" "c.cfg:5: [depthwise_conv2d] needs kernel_size = K or KH,KW" "$IMG
+[depthwise_conv2d]
+depth_multiplier = 2"
+expect_error "separable conv larger than the input" \
+  "c.cfg:7: kernel 6x6 is larger than the input 5x5 (padding = valid)" "$IMG
+[separable_conv2d]
+filters = 2
+kernel_size = 6"
 expect_error "layer normalization over another axis" \
   "c.cfg:6: [layer_normalization] normalizes the last axis only: axis = -1" "$IMG
 [layer_normalization]

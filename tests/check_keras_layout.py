@@ -108,6 +108,19 @@ def keras_layer(kind, kv, shape):
         return [], tuple(_ints(kv["target_shape"], 1))
     if kind in ("dropout", "activation"):
         return [], shape
+    if kind in ("depthwise_conv2d", "separable_conv2d"):
+        # DepthwiseConv2D: kernel (kh, kw, in, dm), bias (in * dm,); SeparableConv2D: depthwise_kernel
+        # (kh, kw, in, dm), pointwise_kernel (1, 1, in * dm, filters), bias (filters,)
+        (kh, kw), (sh, sw) = _ints(kv["kernel_size"], 2), _ints(kv.get("strides", "1"), 2)
+        dm, same, c = int(kv.get("depth_multiplier", "1")), kv.get("padding", "valid") == "same", shape[-1]
+        f = int(kv["filters"]) if kind == "separable_conv2d" else c * dm
+        if kind == "depthwise_conv2d":
+            tensors = [("kernel", (kh, kw, c, dm))]
+        else:
+            tensors = [("depthwise_kernel", (kh, kw, c, dm)), ("pointwise_kernel", (1, 1, c * dm, f))]
+        if kv.get("use_bias", "true") == "true":
+            tensors.append(("bias", (f,)))
+        return tensors, (_out_len(shape[0], kh, sh, same), _out_len(shape[1], kw, sw, same), f)
     if kind == "zero_padding2d":  # ZeroPadding2D: padding int, (h, w) or ((top, bottom), (left, right))
         v = [int(a) for a in kv.get("padding", "1").split(",")]
         t, b, l, r = v * 4 if len(v) == 1 else (v[0], v[0], v[1], v[1]) if len(v) == 2 else v
@@ -426,6 +439,13 @@ use_bias = false
 center = false
 [layer_normalization]
 scale = false
+[depthwise_conv2d]
+kernel_size = 2
+depth_multiplier = 2
+[separable_conv2d]
+filters = 5
+kernel_size = 1,2
+padding = same
 [global_average_pooling2d]
 [dense]
 units = 3

@@ -166,6 +166,32 @@ def ref(io, x, dy, w, cfg):
     if t == "global_average_pooling2d":
         hw = x.shape[1] * x.shape[2]
         return x.mean(axis=(1, 2)), np.broadcast_to(dy[:, None, None, :] / hw, x.shape), g, stats
+    if t in ("depthwise_conv2d", "separable_conv2d"):  # channel c with its filters m -> output c * dm + m
+        st = ints(kv.get("strides", "1"), 2)
+        same = kv.get("padding", "valid") == "same"
+        dk = w["kernel"] if t == "depthwise_conv2d" else w["depthwise_kernel"]
+        kh, kw, C, M = dk.shape
+        blocks = [conv_fwd(x[..., c:c + 1], dk[:, :, c:c + 1, :], None, st, same) for c in range(C)]
+        dw = np.concatenate([b_[0] for b_ in blocks], axis=3)  # (S, oh, ow, C * M)
+        if t == "depthwise_conv2d":
+            y, ddw = dw + (w["bias"] if "bias" in w else 0), dy
+            if "bias" in w:
+                g["bias"] = dy.sum(axis=(0, 1, 2))
+        else:
+            pk = w["pointwise_kernel"][0, 0]
+            y = dw @ pk + (w["bias"] if "bias" in w else 0)
+            g["pointwise_kernel"] = (dw.reshape(-1, C * M).T @ dy.reshape(-1, pk.shape[1]))[None, None]
+            if "bias" in w:
+                g["bias"] = dy.sum(axis=(0, 1, 2))
+            ddw = dy @ pk.T
+        dx = np.zeros_like(x)
+        gk = np.zeros_like(dk)
+        for c in range(C):
+            dxc, gkc, _ = conv_bwd(x[..., c:c + 1], dk[:, :, c:c + 1, :], ddw[..., c * M:(c + 1) * M], st, blocks[c][1])
+            dx[..., c:c + 1] = dxc
+            gk[:, :, c:c + 1, :] = gkc
+        g["kernel" if t == "depthwise_conv2d" else "depthwise_kernel"] = gk
+        return y, dx, g, stats
     if t == "zero_padding2d":
         v = [int(a) for a in kv.get("padding", "1").split(",")]
         top, bottom, left, right = v * 4 if len(v) == 1 else (v[0], v[0], v[1], v[1]) if len(v) == 2 else v
@@ -279,6 +305,13 @@ CASES = [
     ("batch-norm-train", "3,3,4", "batch_normalization", {"epsilon": "0.01"}, 4, 1, 0),
     ("batch-norm-train-plain", "6", "batch_normalization", {"center": "false", "scale": "false"}, 5, 1, 0),
     ("batch-norm-eval", "2,2,3", "batch_normalization", {}, 3, 0, 0),
+    ("depthwise-valid-dm2", "6,5,3", "depthwise_conv2d", {"kernel_size": "3", "depth_multiplier": "2"}, 2, 1, 0),
+    ("depthwise-same-strided-nobias", "7,6,2", "depthwise_conv2d", {"kernel_size": "2,3", "strides": "2",
+                                                                    "padding": "same", "use_bias": "false"}, 3, 1, 0),
+    ("separable-same", "5,5,3", "separable_conv2d", {"filters": "4", "kernel_size": "3", "padding": "same",
+                                                     "depth_multiplier": "2"}, 2, 1, 0),
+    ("separable-strided-nobias", "7,6,2", "separable_conv2d", {"filters": "3", "kernel_size": "2", "strides": "2,1",
+                                                               "use_bias": "false"}, 3, 1, 0),
     ("zero-padding-1", "3,4,2", "zero_padding2d", {}, 2, 1, 0),
     ("zero-padding-2", "3,2,3", "zero_padding2d", {"padding": "2,1"}, 2, 1, 0),
     ("zero-padding-4", "2,3,1", "zero_padding2d", {"padding": "0,3,1,2"}, 3, 1, 0),

@@ -293,6 +293,12 @@ static const struct {
     {"layer-norm", "[model]\ninput = 3,2,5\n" CONV("4", "1", "1", "valid", "tanh", "true")
                    "[layer_normalization]\nepsilon = 0.01\n[flatten]\n[dense]\nunits = 5\nactivation = tanh\n"
                    "[layer_normalization]\ncenter = false\n" HEAD},
+    {"depthwise-separable", "[model]\ninput = 5,6,2\n[depthwise_conv2d]\nkernel_size = 3\ndepth_multiplier = 2\n"
+                            "padding = same\nactivation = tanh\nbias_initializer = random_uniform\n"
+                            "[separable_conv2d]\nfilters = 3\nkernel_size = 2,3\nstrides = 2\nactivation = tanh\n"
+                            "bias_initializer = random_uniform\n[depthwise_conv2d]\nkernel_size = 2\nuse_bias = false\n"
+                            "[separable_conv2d]\nfilters = 2\nkernel_size = 1\ndepth_multiplier = 3\nuse_bias = false\n"
+                            "[flatten]\n" HEAD},
 };
 
 static int run(const char *name, const char *text) {
