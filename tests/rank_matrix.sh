@@ -105,11 +105,38 @@ if [ -r /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
   rd_run 3 "$RD_SRC/configs/fashion_mnist_resnet.cfg" "${RN[@]}" --set run.checkpoint_dir=ck_resnet --resume latest \
     -o resnet_res.h5 > resnet_res.log 2>&1 || { rd_fail "resnet: the resume failed"; cat resnet_res.log; }
   rd_check "resnet: stopped after epoch 1 at np 2, resumed at np 3: identical to np=1" [ "$(rd_sha resnet_res.h5)" = "$rref" ]
+  # The MobileNet (depthwise and separable convs), as shipped, on the same subset.
+  mref=""
+  for np in 1 2 3; do
+    rd_run "$np" "$RD_SRC/configs/fashion_mnist_mobilenet.cfg" "${RN[@]}" -o "mobilenet_$np.h5" > "mobilenet_$np.log" 2>&1 \
+      || { rd_fail "mobilenet np=$np failed"; cat "mobilenet_$np.log"; continue; }
+    h=$(rd_sha "mobilenet_$np.h5")
+    echo "mobilenet np=$np sha256=$h"
+    if [ -z "$mref" ]; then mref=$h; continue; fi
+    rd_check "mobilenet np=$np identical to np=1" [ "$h" = "$mref" ]
+  done
   rd_check "the shipped convnet config runs portable kernels (its log says so)" grep -q "portable kernels" fashion_mnist_cnn_1.log
   rd_check "--set train.kernels=openblas took effect (OpenBLAS core in the log, another file)" \
     eval 'grep -q "OpenBLAS core" fashion_mnist_cnn_openblas_1.log &&
           [ "$(rd_sha fashion_mnist_cnn_1.h5)" != "$(rd_sha fashion_mnist_cnn_openblas_1.h5)" ]'
 fi
+
+# The test graphs (tests/graphs: the Inception-style block and the ResNet blocks
+# real Keras built, every merge layer) on synthetic data, in both kernel modes.
+GR=(--set data.source=synthetic --set data.samples=256 --set data.test_samples=64 --set train.epochs=2
+    --set train.batch_size=32 --set train.shard_size=8)
+for g in inception_concat resnet_blocks merges; do
+  for mode in openblas portable; do
+    gref=""
+    for np in 1 2 3; do
+      rd_run "$np" "$RD_TESTS/graphs/$g.cfg" "${GR[@]}" --set train.kernels=$mode -o "g_${g}_${mode}_$np.h5" \
+        > "g_${g}_${mode}_$np.log" 2>&1 || { rd_fail "$g ($mode) np=$np failed"; cat "g_${g}_${mode}_$np.log"; continue; }
+      h=$(rd_sha "g_${g}_${mode}_$np.h5")
+      if [ -z "$gref" ]; then gref=$h; continue; fi
+      rd_check "graph $g ($mode kernels) np=$np identical to np=1" [ "$h" = "$gref" ]
+    done
+  done
+done
 
 # Real data: a Fashion-MNIST subset through the IDX/gzip reader.
 if [ -r /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
