@@ -1,4 +1,4 @@
-/* cfg: strict INI parser and key-by-key readers (see include/reprodist/cfg.h). */
+/* cfg: strict INI parser and key-by-key readers (see cfg.h). */
 #include "cfg.h"
 
 #include <ctype.h>

@@ -1,4 +1,4 @@
-/* cli: argument parsing and the commands (see include/reprodist/cli.h). */
+/* cli: argument parsing and the commands (see cli.h). */
 #include "cli.h"
 
 #include <errno.h>

@@ -1,4 +1,4 @@
-/* comm: MPI wrappers (see include/reprodist/comm.h). */
+/* comm: MPI wrappers (see comm.h). */
 #include "comm.h"
 
 #include <hdf5.h>

@@ -1,4 +1,4 @@
-/* compare: bitwise tensor comparison (see include/reprodist/compare.h). */
+/* compare: bitwise tensor comparison (see compare.h). */
 #include "compare.h"
 
 #include <math.h>

@@ -1,4 +1,4 @@
-/* data: IDX, HDF5 and synthetic samples (see include/reprodist/data.h). */
+/* data: IDX, HDF5 and synthetic samples (see data.h). */
 #include "data.h"
 
 #include <errno.h>

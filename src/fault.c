@@ -1,4 +1,4 @@
-/* fault: fault-injection hooks for the tests (see include/reprodist/fault.h). */
+/* fault: fault-injection hooks for the tests (see fault.h). */
 #include "fault.h"
 
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* fsio: atomic replace (see include/reprodist/fsio.h). */
+/* fsio: atomic replace (see fsio.h). */
 #include "fsio.h"
 
 #include <dirent.h>

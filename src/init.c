@@ -1,4 +1,4 @@
-/* init: Keras initializers over counter-based draws (see include/reprodist/init.h). */
+/* init: Keras initializers over counter-based draws (see init.h). */
 #include "init.h"
 
 #include <math.h>

@@ -1,4 +1,4 @@
-/* inspect: check and digest commands (see include/reprodist/inspect.h). */
+/* inspect: check and digest commands (see inspect.h). */
 #include "inspect.h"
 
 #include <inttypes.h>

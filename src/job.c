@@ -1,4 +1,4 @@
-/* job: one config, read whole (see include/reprodist/job.h). */
+/* job: one config, read whole (see job.h). */
 #include "job.h"
 
 #include <stdio.h>

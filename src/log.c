@@ -1,4 +1,4 @@
-/* log: the single output sink (see include/reprodist/log.h). */
+/* log: the single output sink (see log.h). */
 #include "log.h"
 
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* model: layers from the config, the build context, the arena (see include/reprodist/model.h). */
+/* model: layers from the config, the build context, the arena (see model.h). */
 #include "model.h"
 
 #include <inttypes.h>

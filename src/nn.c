@@ -1,4 +1,4 @@
-/* nn: shard math (see include/reprodist/nn.h). */
+/* nn: shard math (see nn.h). */
 #include "nn.h"
 
 

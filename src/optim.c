@@ -1,4 +1,4 @@
-/* optim: Keras SGD and Adam (see include/reprodist/optim.h). */
+/* optim: Keras SGD and Adam (see optim.h). */
 #include "optim.h"
 
 #include <math.h>

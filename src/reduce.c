@@ -1,4 +1,4 @@
-/* reduce: canonical shard tree (see include/reprodist/reduce.h). */
+/* reduce: canonical shard tree (see reduce.h). */
 #include "reduce.h"
 
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* registry: built-in and plugin layer types (see include/reprodist/registry.h). */
+/* registry: built-in and plugin layer types (see registry.h). */
 #include "registry.h"
 
 #include <dlfcn.h>

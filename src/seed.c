@@ -1,4 +1,4 @@
-/* seed: hash-derived seeds and counter-based draws (see include/reprodist/seed.h). */
+/* seed: hash-derived seeds and counter-based draws (see seed.h). */
 #include "seed.h"
 
 #include <math.h>

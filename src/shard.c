@@ -1,4 +1,4 @@
-/* shard: forward and backward of the model over one shard (see include/reprodist/shard.h). */
+/* shard: forward and backward of the model over one shard (see shard.h). */
 #include "shard.h"
 
 #include <stdlib.h>

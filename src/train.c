@@ -1,4 +1,4 @@
-/* train: the training loop (see include/reprodist/train.h). */
+/* train: the training loop (see train.h). */
 #include "train.h"
 
 #include <errno.h>
