@@ -1,4 +1,4 @@
-/* h5io: Keras 2 legacy weights files (see include/reprodist/h5io.h). */
+/* h5io: Keras 2 legacy weights files (see h5io.h). */
 #include "h5io.h"
 
 #include <errno.h>

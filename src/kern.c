@@ -1,5 +1,5 @@
 /* kern: openblas and portable kernels, and the portable GEMM's driver (see
- * include/reprodist/kern.h and docs/PORTABLE.md).
+ * kern.h and docs/PORTABLE.md).
  *
  * The driver is BLIS's five loops around a micro-kernel: columns of C in
  * blocks of NC, k in blocks of KC (B's block packed), rows in blocks of MC (A's

@@ -1,4 +1,4 @@
-/* pmath: portable elementary functions (see include/reprodist/pmath.h and
+/* pmath: portable elementary functions (see pmath.h and
  * docs/PORTABLE.md, which states each algorithm so it can be reimplemented). */
 #include "pmath.h"
 
