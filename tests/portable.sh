@@ -2,8 +2,9 @@
 # portable: reprodist with [train] kernels = portable (docs/PORTABLE.md) gives
 # one weights file, byte for byte (sha256), whatever runs it:
 #  1. every GEMM path this CPU runs (RD_ISA = scalar, avx2, avx512), at np 1, 2
-#     and 3, for the MLP (configs/synthetic.cfg) and the BatchNormalization
-#     convnet (configs/fashion_mnist_cnn_bn.cfg on 256 samples);
+#     and 3, for the MLP (configs/synthetic.cfg), the BatchNormalization
+#     convnet (configs/fashion_mnist_cnn_bn.cfg on 256 samples) and the ResNet
+#     (configs/fashion_mnist_resnet.cfg, a graph, on 64 samples);
 #  2. one job whose ranks run different paths and different OPENBLAS_CORETYPE
 #     values (this test sets the core type on purpose: it is the one that mixes
 #     them); the same mix in openblas mode is still refused;
@@ -21,6 +22,8 @@ PY=${RD_PYTHON:-/usr/bin/python3}
 MLP=("$RD_SRC/configs/synthetic.cfg" --set train.epochs=1 --set train.kernels=portable)
 CNN=("$RD_SRC/configs/fashion_mnist_cnn_bn.cfg" --set train.epochs=1 --set train.kernels=portable
      --set data.limit=256 --set data.test_limit=64)
+RESNET=("$RD_SRC/configs/fashion_mnist_resnet.cfg" --set train.epochs=1 --set data.limit=64 --set data.test_limit=32
+        --set train.batch_size=32 --set train.shard_size=8)
 "$RD_SRC/launch/deps" --cross || { rd_fail "launch/deps --cross"; rd_finish; }
 
 # The paths this CPU runs, from the kernel test's own list.
@@ -37,7 +40,7 @@ run() {
 show() { sed 's/^/    /' "$1.log" | tail -15; }
 
 # ---- 1. every path, np 1-3 ------------------------------------------------------------------
-for model in MLP CNN; do
+for model in MLP CNN RESNET; do
   declare -n args=$model
   ref=""
   for isa in "${PATHS[@]}"; do
@@ -71,7 +74,7 @@ mpmd() {
 }
 last=${PATHS[${#PATHS[@]} - 1]}
 MIX=("RD_ISA=scalar,OPENBLAS_CORETYPE=Prescott" "RD_ISA=$last,OPENBLAS_CORETYPE=SkylakeX" "OPENBLAS_CORETYPE=Haswell")
-for model in MLP CNN; do
+for model in MLP CNN RESNET; do
   declare -n args=$model ref=REF_$model
   if mpmd "mix_$model" "${MIX[@]}" "${args[@]}"; then
     rd_check "$model: ranks on scalar/Prescott, $last/SkylakeX, default/Haswell give the uniform sha256" \

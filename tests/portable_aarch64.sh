@@ -70,6 +70,7 @@ compare() { # NAME ARGS...: the driver's stdout on x86-64 and under qemu-aarch64
 compare kernels kernels
 compare mlp train "$RD_TESTS/portable/mlp.cfg" 30 64 16
 compare cnn train "$RD_TESTS/portable/cnn.cfg" 10 32 8
+compare resnet train "$RD_TESTS/portable/resnet.cfg" 6 32 8
 # The scalar path on aarch64 too (the kernels' run compares it shape by shape).
 RD_ISA=scalar compare mlp_scalar train "$RD_TESTS/portable/mlp.cfg" 30 64 16
 grep -q "the scalar path" arm_mlp_scalar.err && rd_pass "RD_ISA=scalar reached the aarch64 driver" \
