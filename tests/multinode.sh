@@ -11,7 +11,8 @@
 #     `sbatch -N 1/2/3` (launch/slurm/train.sbatch) and `srun -N 3`, equal to
 #     the single-host result; the ranks ran on 3 distinct host names, which
 #     the environment fingerprint accepts. The convnet with BatchNormalization
-#     and dropout gives the single-host file on 3 nodes x 2 (mpirun, sbatch).
+#     and dropout, and the ResNet (a graph), give the single-host file on 3
+#     nodes x 2 (mpirun, sbatch).
 #  2. launch/slurm/repro-check.sbatch under `sbatch -N 3 --ntasks-per-node 2`:
 #     every layout identical, its hosts column names n1, n2 and n3.
 #  3. A dead node: every rank process of n2 SIGKILLed (by PID, found in n2's
@@ -152,6 +153,20 @@ sbatch_run cnn-sb3 -N 3 --ntasks-per-node 2 -- "${CNN[@]}" -o "$T/cnn-sb3.h5"
 rd_check_out "$T/cnn-sb3.out" "convnet: sbatch -N 3 train.sbatch ($STATE, exit $JRC): the single-host sha256" \
   bash -c "[ '$STATE' = COMPLETED ] && [ -s '$T/cnn-sb3.h5' ] && [ \"\$(sha256sum < '$T/cnn-sb3.h5' | cut -d' ' -f1)\" = '$CREF' ]"
 NMPI=$((NMPI + 1))
+# The ResNet (a graph: shortcuts, BatchNormalization) on a subset, the same way.
+RESNET=("$RD_SRC/configs/fashion_mnist_resnet.cfg" --set data.limit=128 --set data.test_limit=32 --set train.epochs=1
+        --set train.batch_size=32 --set train.shard_size=8)
+rd_run 2 "${RESNET[@]}" -o "$T/resnet-host.h5" >"$T/resnet-host.out" 2>&1
+RREF=$( [ -s "$T/resnet-host.h5" ] && rd_sha "$T/resnet-host.h5")
+rd_check "resnet: single-host reference at np 2 (exit 0)" test -n "$RREF"
+on n1 "${MPI[@]}" --host n1:2,n2:2,n3:2 -np 6 "$REPRODIST" "${RESNET[@]}" -o "$T/resnet-3x2.h5" >"$T/resnet-3x2.out" 2>&1
+RC=$?
+NMPI=$((NMPI + 1))
+rd_check_out "$T/resnet-3x2.out" "resnet: mpirun --host n1:2,n2:2,n3:2 (exit $RC): the single-host sha256" \
+  bash -c "[ -s '$T/resnet-3x2.h5' ] && [ \"\$(sha256sum < '$T/resnet-3x2.h5' | cut -d' ' -f1)\" = '$RREF' ]"
+sbatch_run resnet-sb3 -N 3 --ntasks-per-node 2 -- "${RESNET[@]}" -o "$T/resnet-sb3.h5"
+rd_check_out "$T/resnet-sb3.out" "resnet: sbatch -N 3 train.sbatch ($STATE, exit $JRC): the single-host sha256" \
+  bash -c "[ '$STATE' = COMPLETED ] && [ -s '$T/resnet-sb3.h5' ] && [ \"\$(sha256sum < '$T/resnet-sb3.h5' | cut -d' ' -f1)\" = '$RREF' ]"
 rd_check "the 3-node runs ran on 3 host names (n1 n2 n3)" \
   test "$(on n1 "${MPI[@]}" --host n1:2,n2:2,n3:2 -np 6 hostname | sort -u | tr '\n' ' ')" = "n1 n2 n3 "
 echo "  [${SECONDS}s] layouts"
