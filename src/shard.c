@@ -18,24 +18,32 @@ static int from_input(const rd_model *m, int l) {
   return l < 0;
 }
 
-/* The lowest free buffer, marked busy; *nbuf counts the buffers ever used. */
-static int take_buf(char *busy, int *nbuf) {
-  int b = 0;
-  while (busy[b]) b++;
+/* A free buffer for need floats per sample, marked busy: the smallest free one
+ * that holds need, else the largest free one (grown to need), else a new one.
+ * cap[b] is buffer b's size so far; *nbuf counts the buffers ever used. */
+static int take_buf(char *busy, int64_t *cap, int *nbuf, int64_t need) {
+  int fit = -1, big = -1;
+  for (int b = 0; b < *nbuf; b++) {
+    if (busy[b]) continue;
+    if (cap[b] >= need && (fit < 0 || cap[b] < cap[fit])) fit = b;
+    if (big < 0 || cap[b] > cap[big]) big = b;
+  }
+  const int b = fit >= 0 ? fit : big >= 0 ? big : (*nbuf)++;
+  if (cap[b] < need) cap[b] = need;
   busy[b] = 1;
-  if (b + 1 > *nbuf) *nbuf = b + 1;
   return b;
 }
 
-int rd_shard_plan(const rd_model *m, rd_shard_step *steps) {
+int rd_shard_plan(const rd_model *m, rd_shard_step *steps, int64_t *sizes) {
   const int L = m->nlayers;
   int *held = malloc(sizeof(int) * (size_t)L); /* the buffer holding layer l's dL/dy, or -1 */
   /* At most one buffer per layer output plus one per input of a layer is ever busy. */
   char *busy = calloc((size_t)L + RD_MAX_INPUTS + 2, 1);
-  RD_ASSERT(held && busy, "out of memory");
+  int64_t *cap = calloc((size_t)L + RD_MAX_INPUTS + 2, sizeof(int64_t));
+  RD_ASSERT(held && busy && cap, "out of memory");
   int nbuf = 0;
   for (int l = 0; l < L; l++) held[l] = -1;
-  held[L - 1] = take_buf(busy, &nbuf); /* the loss writes the output's dL/dy */
+  held[L - 1] = take_buf(busy, cap, &nbuf, rd_shape_numel(&m->layers[L - 1].out)); /* the loss writes it */
   for (int l = L - 1; l >= 0; l--) {
     const rd_layer *ly = &m->layers[l];
     rd_shard_step st;
@@ -57,7 +65,7 @@ int rd_shard_plan(const rd_model *m, rd_shard_step *steps) {
           st.add[0] = held[s];
         continue;
       }
-      st.dx[i] = take_buf(busy, &nbuf);
+      st.dx[i] = take_buf(busy, cap, &nbuf, rd_shape_numel(&ly->ins[i]));
       if (held[s] < 0)
         held[s] = st.dx[i];
       else
@@ -69,7 +77,9 @@ int rd_shard_plan(const rd_model *m, rd_shard_step *steps) {
       if (st.add[i] >= 0 && st.dx[i] >= 0) busy[st.dx[i]] = 0;
     if (steps) steps[l] = st;
   }
-  free(held), free(busy);
+  if (sizes)
+    for (int b = 0; b < nbuf; b++) sizes[b] = cap[b];
+  free(held), free(busy), free(cap);
   return nbuf;
 }
 
@@ -82,7 +92,6 @@ void rd_shard_init(rd_shard *k, const rd_model *m, int64_t max_rows, int xent, r
   k->api = rd_model_api(mode);
   k->S = max_rows;
   k->C = rd_shape_numel(&m->layers[L - 1].out);
-  size_t wmax = (size_t)rd_model_max_width(m);
   k->x = rd_mem_alloc_f32((size_t)(k->S * rd_shape_numel(&m->input)));
   k->y = malloc(sizeof(int32_t) * (size_t)k->S);
   k->sample = malloc(sizeof(uint32_t) * (size_t)k->S);
@@ -98,10 +107,12 @@ void rd_shard_init(rd_shard *k, const rd_model *m, int64_t max_rows, int xent, r
     size_t ws = ly->type->workspace ? ly->type->workspace(ly->self, &ly->in, &ly->out, k->S) : 0;
     if (ws) k->ws[l] = rd_mem_alloc_f32(ws);
   }
-  k->nbuf = rd_shard_plan(m, k->plan);
+  k->bufn = malloc(sizeof(int64_t) * ((size_t)L + RD_MAX_INPUTS + 2));
+  RD_ASSERT(k->bufn != NULL, "out of memory");
+  k->nbuf = rd_shard_plan(m, k->plan, k->bufn);
   k->buf = calloc((size_t)k->nbuf, sizeof(float *));
   RD_ASSERT(k->buf != NULL, "out of memory");
-  for (int b = 0; b < k->nbuf; b++) k->buf[b] = rd_mem_alloc_f32((size_t)k->S * wmax);
+  for (int b = 0; b < k->nbuf; b++) k->bufn[b] *= k->S, k->buf[b] = rd_mem_alloc_f32((size_t)k->bufn[b]);
 }
 
 size_t rd_shard_layer_floats(const rd_model *m, int l, int64_t max_rows) {
@@ -111,8 +122,12 @@ size_t rd_shard_layer_floats(const rd_model *m, int l, int64_t max_rows) {
 }
 
 size_t rd_shard_base_floats(const rd_model *m, int64_t max_rows) {
-  return (size_t)max_rows *
-         ((size_t)rd_shape_numel(&m->input) + (size_t)rd_shard_plan(m, NULL) * (size_t)rd_model_max_width(m));
+  int64_t *sizes = malloc(sizeof(int64_t) * ((size_t)m->nlayers + RD_MAX_INPUTS + 2)), grad = 0;
+  RD_ASSERT(sizes != NULL, "out of memory");
+  const int n = rd_shard_plan(m, NULL, sizes);
+  for (int b = 0; b < n; b++) grad += sizes[b];
+  free(sizes);
+  return (size_t)max_rows * ((size_t)rd_shape_numel(&m->input) + (size_t)grad);
 }
 
 void rd_shard_free(rd_shard *k) {
@@ -121,7 +136,7 @@ void rd_shard_free(rd_shard *k) {
     free(k->ws[l]);
   }
   for (int b = 0; b < k->nbuf; b++) free(k->buf[b]);
-  free(k->act), free(k->ws), free(k->w), free(k->g), free(k->buf), free(k->plan);
+  free(k->act), free(k->ws), free(k->w), free(k->g), free(k->buf), free(k->bufn), free(k->plan);
   free(k->x), free(k->y), free(k->sample);
 }
 

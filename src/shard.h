@@ -29,10 +29,11 @@ typedef struct rd_shard {
   const float **w;   /* per tensor: where it is in the params arena (set per pass) */
   float **g;         /* per tensor: its gradient in the pass's gradient arena, or NULL */
   /* Backward's gradient buffers, planned once from the graph (rd_shard_plan):
-   * nbuf buffers of (S, max width) floats, each reused once its values are
+   * nbuf buffers of (S, sizes from the plan) floats, each reused once its values are
    * consumed. For a stack of layers that is two, used in turn. */
   int nbuf;
   float **buf;
+  int64_t *bufn;     /* floats in each */
   struct rd_shard_step *plan; /* per layer: which buffers its backward reads and writes */
   double *times;     /* NULL, or 2 per layer: seconds in forward and in backward (RD_PROFILE) */
 } rd_shard;
@@ -50,9 +51,11 @@ typedef struct rd_shard_step {
   int dx[RD_MAX_INPUTS], add[RD_MAX_INPUTS];
 } rd_shard_step;
 
-/* The plan for model m: fills steps[m->nlayers] when steps is not NULL and
- * returns the number of gradient buffers it needs. */
-int rd_shard_plan(const rd_model *m, rd_shard_step *steps);
+/* The plan for model m: fills steps[m->nlayers] when steps is not NULL,
+ * sizes[b] (floats per sample of buffer b; room for nlayers + RD_MAX_INPUTS +
+ * 2) when sizes is not NULL, and returns the number of gradient buffers. A
+ * buffer is taken at the smallest free size that fits, or a free one grown. */
+int rd_shard_plan(const rd_model *m, rd_shard_step *steps, int64_t *sizes);
 
 void rd_shard_init(rd_shard *k, const rd_model *m, int64_t max_rows, int xent, rd_kern_mode mode);
 /* Floats rd_shard_init allocates for layer l (its activations and workspace),

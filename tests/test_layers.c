@@ -116,8 +116,8 @@ static void scribble(bench *b, uint64_t salt) {
     size_t ws = ly->type->workspace ? ly->type->workspace(ly->self, &ly->in, &ly->out, S) : 0;
     for (size_t i = 0; i < ws; i++) b->k.ws[l][i] = (float)rd_seed_uniform(rd_seed_word(salt + 1, i, l));
   }
-  for (int64_t i = 0; i < S * rd_model_max_width(m); i++)
-    for (int k = 0; k < b->k.nbuf; k++)
+  for (int k = 0; k < b->k.nbuf; k++)
+    for (int64_t i = 0; i < b->k.bufn[k]; i++)
       b->k.buf[k][i] = (float)rd_seed_uniform(rd_seed_word(salt + 2 + (uint64_t)k, (uint64_t)i, 0));
 }
 
