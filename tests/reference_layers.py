@@ -426,18 +426,42 @@ learning_rate = 0.5
 """
 
 
-def end_to_end(tmp):
-    cfg = os.path.join(tmp, "e2e.cfg")
+def one_step(tmp, tag, text, what, names):
+    """`reprodist init` and one training step at np 2 of config text; returns the
+    initial tensors {"layer/tensor": float64 array} and the final file, or None."""
+    cfg = os.path.join(tmp, tag + ".cfg")
     with open(cfg, "w") as f:
-        f.write(E2E)
-    init, final = os.path.join(tmp, "e2e_init.h5"), os.path.join(tmp, "e2e_final.h5")
+        f.write(text)
+    init, final = os.path.join(tmp, tag + "_init.h5"), os.path.join(tmp, tag + "_final.h5")
     r1, r2 = rd_run(2, ["init", cfg, "-o", init]), rd_run(2, [cfg, "-o", final])
-    if not check(r1.returncode == 0 and r2.returncode == 0, "small CNN: init and one SGD step at np 2"):
+    if not check(r1.returncode == 0 and r2.returncode == 0, "%s: init and one SGD step at np 2" % what):
         print(r1.stdout + r2.stdout)
-        return
+        return None
     with h5py.File(init, "r") as f:
-        k1, b1 = f["/conv2d/conv2d/kernel:0"][()].astype(np.float64), f["/conv2d/conv2d/bias:0"][()].astype(np.float64)
-        k2, b2 = f["/dense/dense/kernel:0"][()].astype(np.float64), f["/dense/dense/bias:0"][()].astype(np.float64)
+        w0 = {k: f["/%s/%s/%s:0" % (k.split("/")[0], k.split("/")[0], k.split("/")[1])][()].astype(np.float64)
+              for k in names}
+    return w0, final
+
+
+def check_step(final, w0, grads, lr, what):
+    """Every tensor of the final file = w0 - lr * grad (float64), to float32 rounding, and it moved."""
+    with h5py.File(final, "r") as f:
+        for key in w0:
+            layer, t = key.split("/")
+            got = f["/%s/%s/%s:0" % (layer, layer, t)][()].astype(np.float64)
+            want = w0[key] - lr * grads[key]
+            moved = float(np.max(np.abs(got - w0[key])))
+            err = float(np.max(np.abs(got - want)))
+            check(err <= 2e-6 * (1 + float(np.max(np.abs(want)))) and moved > 1e-3,
+                  "%s, one SGD step: %s = float64 reference (max |diff| %.2e, moved %.2e)" % (what, key, err, moved))
+
+
+def end_to_end(tmp):
+    got = one_step(tmp, "e2e", E2E, "small CNN", ["conv2d/kernel", "conv2d/bias", "dense/kernel", "dense/bias"])
+    if not got:
+        return
+    w0, final = got
+    k1, b1, k2, b2 = w0["conv2d/kernel"], w0["conv2d/bias"], w0["dense/kernel"], w0["dense/bias"]
     # The first batch of epoch 0: the spec's shuffle and synthetic data; features in NHWC order.
     idx = spec.permutation(21, 0, 64)[:8]
     x = spec.synthetic_x(21, "x", 64, 72).astype(np.float64)[idx].reshape(8, 6, 6, 2)
@@ -454,17 +478,8 @@ def end_to_end(tmp):
     _, da1 = pool(a1, (2, 2), (2, 2), False, "max", dp1)
     dz1 = da1 * (z1 > 0)
     _, gk1, gb1 = conv_bwd(x, k1, dz1, (1, 1), cache)
-    want = {"conv2d/kernel": k1 - 0.5 * gk1, "conv2d/bias": b1 - 0.5 * gb1, "dense/kernel": k2 - 0.5 * gk2,
-            "dense/bias": b2 - 0.5 * gb2}
-    with h5py.File(final, "r") as f:
-        for key, v in want.items():
-            layer, t = key.split("/")
-            got = f["/%s/%s/%s:0" % (layer, layer, t)][()].astype(np.float64)
-            moved = float(np.max(np.abs(got - {"conv2d/kernel": k1, "conv2d/bias": b1, "dense/kernel": k2,
-                                               "dense/bias": b2}[key])))
-            err = float(np.max(np.abs(got - v)))
-            check(err <= 2e-6 * (1 + float(np.max(np.abs(v)))) and moved > 1e-3,
-                  "small CNN, one SGD step: %s = float64 reference (max |diff| %.2e, moved %.2e)" % (key, err, moved))
+    check_step(final, w0, {"conv2d/kernel": gk1, "conv2d/bias": gb1, "dense/kernel": gk2, "dense/bias": gb2}, 0.5,
+               "small CNN")
 
 
 # ---- one SGD step of a small residual net, end to end ----------------------------------------
@@ -524,18 +539,11 @@ learning_rate = 0.5
 
 
 def end_to_end_graph(tmp):
-    cfg = os.path.join(tmp, "graph.cfg")
-    with open(cfg, "w") as f:
-        f.write(E2E_GRAPH)
-    init, final = os.path.join(tmp, "graph_init.h5"), os.path.join(tmp, "graph_final.h5")
-    r1, r2 = rd_run(2, ["init", cfg, "-o", init]), rd_run(2, [cfg, "-o", final])
-    if not check(r1.returncode == 0 and r2.returncode == 0, "small residual net: init and one SGD step at np 2"):
-        print(r1.stdout + r2.stdout)
+    names = ["c1/kernel", "c1/bias", "c2/kernel", "c2/bias", "proj/kernel", "proj/bias", "out/kernel", "out/bias"]
+    got = one_step(tmp, "graph", E2E_GRAPH, "small residual net", names)
+    if not got:
         return
-    names = [("c1", "kernel"), ("c1", "bias"), ("c2", "kernel"), ("c2", "bias"), ("proj", "kernel"), ("proj", "bias"),
-             ("out", "kernel"), ("out", "bias")]
-    with h5py.File(init, "r") as f:
-        w0 = {"%s/%s" % n: f["/%s/%s/%s:0" % (n[0], n[0], n[1])][()].astype(np.float64) for n in names}
+    w0, final = got
     idx = spec.permutation(23, 0, 64)[:8]
     x = spec.synthetic_x(23, "x", 64, 72).astype(np.float64)[idx].reshape(8, 6, 6, 2)
     y = spec.synthetic_y(23, "y", 64, 4).astype(np.int64)[idx]
@@ -559,16 +567,7 @@ def end_to_end_graph(tmp):
     da1_from_c2, g["c2/kernel"], g["c2/bias"] = conv_bwd(a1, w0["c2/kernel"], dres, (1, 1), cache2)
     da1 = dres + da1_from_c2  # c1's output feeds the add and c2
     _, g["c1/kernel"], g["c1/bias"] = conv_bwd(x, w0["c1/kernel"], da1 * (z1 > 0), (1, 1), cache1)
-    with h5py.File(final, "r") as f:
-        for key in w0:
-            layer, t = key.split("/")
-            got = f["/%s/%s/%s:0" % (layer, layer, t)][()].astype(np.float64)
-            want = w0[key] - 0.5 * g[key]
-            moved = float(np.max(np.abs(got - w0[key])))
-            err = float(np.max(np.abs(got - want)))
-            check(err <= 2e-6 * (1 + float(np.max(np.abs(want)))) and moved > 1e-3,
-                  "small residual net, one SGD step: %s = float64 reference (max |diff| %.2e, moved %.2e)"
-                  % (key, err, moved))
+    check_step(final, w0, g, 0.5, "small residual net")
 
 
 def main(layer_io):
