@@ -11,6 +11,7 @@ int main(int argc, char **argv) {
   rd_comm_init(&argc, &argv);
   rd_h5_quiet();
   int code = rd_cli_main(argc, argv);
+  rd_sig_done();
   /* After an HDF5 file failed to close (a disk that filled while writing),
    * HDF5 1.10 crashes when it shuts down, and MPI_Finalize shuts it down too
    * (an MPI_COMM_SELF attribute of parallel HDF5's): this process leaves

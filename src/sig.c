@@ -7,7 +7,7 @@
 
 #include "log.h"
 
-static volatile sig_atomic_t g_first, g_count;
+static volatile sig_atomic_t g_first, g_count, g_done;
 
 static void on_signal(int sig) {
   if (g_count++ > 0) { /* the second one: the default action, now */
@@ -16,6 +16,7 @@ static void on_signal(int sig) {
     return;
   }
   g_first = sig;
+  if (g_done) return; /* the command is over and the process is leaving: no step to stop after */
   if (rd_log_rank() == 0) {
     const char *m = sig == SIGINT    ? "reprodist: SIGINT: stopping after this step, with a checkpoint (again: abort now)\n"
                     : sig == SIGTERM ? "reprodist: SIGTERM: stopping after this step, with a checkpoint (again: abort now)\n"
@@ -37,6 +38,8 @@ void rd_sig_install(void) {
 }
 
 int rd_sig_pending(void) { return g_first; }
+
+void rd_sig_done(void) { g_done = 1; }
 
 /* ---- the crash line ------------------------------------------------------------------ */
 

@@ -22,6 +22,12 @@ extern "C" {
 void rd_sig_install(void);
 /* The first signal this process received (SIGTERM, SIGINT or SIGUSR1), or 0. */
 int rd_sig_pending(void);
+/* The command has finished (its result and any error are printed): a stop
+ * signal from now on is not announced. mpirun sends SIGTERM to the ranks still
+ * leaving when one rank has exited with an error, which under the sanitizers'
+ * exit-time leak check can be seconds later: "stopping after this step" would
+ * be a false second line. A second signal still takes the default action. */
+void rd_sig_done(void);
 
 /* ---- naming the plugin that crashed ------------------------------------------------
  * A layer from a plugin can crash (SIGSEGV, SIGBUS, SIGFPE, SIGILL). Nothing
