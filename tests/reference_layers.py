@@ -396,6 +396,20 @@ def registered_types(tmp):
 
 # ---- one SGD step of a small CNN, end to end ----------------------------------------------
 
+# One SGD step (lr 0.5) on the first batch of 8 synthetic samples, 2 shards of 4.
+STEP_TAIL = """[data]
+source = synthetic
+samples = 64
+test_samples = 8
+[train]
+epochs = 1
+steps_per_epoch = 1
+batch_size = 8
+shard_size = 4
+optimizer = sgd
+learning_rate = 0.5
+"""
+
 E2E = """[run]
 seed = 21
 [model]
@@ -412,18 +426,7 @@ bias_initializer = random_uniform
 units = 4
 activation = softmax
 bias_initializer = random_uniform
-[data]
-source = synthetic
-samples = 64
-test_samples = 8
-[train]
-epochs = 1
-steps_per_epoch = 1
-batch_size = 8
-shard_size = 4
-optimizer = sgd
-learning_rate = 0.5
-"""
+""" + STEP_TAIL
 
 
 def one_step(tmp, tag, text, what, names):
@@ -524,18 +527,7 @@ name = out
 units = 4
 activation = softmax
 bias_initializer = random_uniform
-[data]
-source = synthetic
-samples = 64
-test_samples = 8
-[train]
-epochs = 1
-steps_per_epoch = 1
-batch_size = 8
-shard_size = 4
-optimizer = sgd
-learning_rate = 0.5
-"""
+""" + STEP_TAIL
 
 
 def end_to_end_graph(tmp):
