@@ -13,6 +13,22 @@ SYN=(--set train.epochs=2 --set train.shard_size=8 --set train.batch_size=64)
 
 metrics() { grep '^epoch' "$1" | sed 's/|.*//'; }
 
+# same_sha NAME "NP..." CONFIG ARGS...: trains CONFIG at each NP (files NAME_NP.h5);
+# every one must give the first one's sha256 and metrics. SREF: that sha256.
+same_sha() {
+  local name=$1 nps=$2 np h first=""; shift 2
+  SREF=""
+  for np in $nps; do
+    rd_run "$np" "$@" -o "${name}_$np.h5" > "${name}_$np.log" 2>&1 \
+      || { rd_fail "$name np=$np failed"; cat "${name}_$np.log"; continue; }
+    h=$(rd_sha "${name}_$np.h5")
+    echo "$name np=$np sha256=$h"
+    if [ -z "$SREF" ]; then SREF=$h first=$np; continue; fi
+    rd_check "$name np=$np identical to np=$first" [ "$h" = "$SREF" ]
+    rd_check "$name np=$np metrics identical" diff <(metrics "${name}_$first.log") <(metrics "${name}_$np.log")
+  done
+}
+
 ref=""
 for np in 1 2 3 4 5 6 7 8; do
   if ! rd_run "$np" "$RD_SRC/configs/synthetic.cfg" "${SYN[@]}" -o "syn$np.h5" > "syn$np.log" 2>&1; then
@@ -87,16 +103,8 @@ if [ -r /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
   # smaller subset: np 1-4 and 8, TCP, and a resume at another np.
   RN=(--set data.limit=128 --set data.test_limit=32 --set train.epochs=2 --set train.batch_size=32
       --set train.shard_size=8)
-  rref=""
-  for np in 1 2 3 4 8; do
-    rd_run "$np" "$RD_SRC/configs/fashion_mnist_resnet.cfg" "${RN[@]}" -o "resnet_$np.h5" > "resnet_$np.log" 2>&1 \
-      || { rd_fail "resnet np=$np failed"; cat "resnet_$np.log"; continue; }
-    h=$(rd_sha "resnet_$np.h5")
-    echo "resnet np=$np sha256=$h"
-    if [ -z "$rref" ]; then rref=$h; continue; fi
-    rd_check "resnet np=$np identical to np=1" [ "$h" = "$rref" ]
-    rd_check "resnet np=$np metrics identical" diff <(metrics resnet_1.log) <(metrics "resnet_$np.log")
-  done
+  same_sha resnet "1 2 3 4 8" "$RD_SRC/configs/fashion_mnist_resnet.cfg" "${RN[@]}"
+  rref=$SREF
   RD_RUN_FLAGS="--mca btl self,tcp" rd_run 3 "$RD_SRC/configs/fashion_mnist_resnet.cfg" "${RN[@]}" -o resnet_tcp.h5 \
     > resnet_tcp.log 2>&1 || { rd_fail "resnet over TCP failed"; cat resnet_tcp.log; }
   rd_check "resnet np=3 over TCP identical to np=1" [ "$(rd_sha resnet_tcp.h5)" = "$rref" ]
@@ -106,15 +114,7 @@ if [ -r /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
     -o resnet_res.h5 > resnet_res.log 2>&1 || { rd_fail "resnet: the resume failed"; cat resnet_res.log; }
   rd_check "resnet: stopped after epoch 1 at np 2, resumed at np 3: identical to np=1" [ "$(rd_sha resnet_res.h5)" = "$rref" ]
   # The MobileNet (depthwise and separable convs), as shipped, on the same subset.
-  mref=""
-  for np in 1 2 3; do
-    rd_run "$np" "$RD_SRC/configs/fashion_mnist_mobilenet.cfg" "${RN[@]}" -o "mobilenet_$np.h5" > "mobilenet_$np.log" 2>&1 \
-      || { rd_fail "mobilenet np=$np failed"; cat "mobilenet_$np.log"; continue; }
-    h=$(rd_sha "mobilenet_$np.h5")
-    echo "mobilenet np=$np sha256=$h"
-    if [ -z "$mref" ]; then mref=$h; continue; fi
-    rd_check "mobilenet np=$np identical to np=1" [ "$h" = "$mref" ]
-  done
+  same_sha mobilenet "1 2 3" "$RD_SRC/configs/fashion_mnist_mobilenet.cfg" "${RN[@]}"
   rd_check "the shipped convnet config runs portable kernels (its log says so)" grep -q "portable kernels" fashion_mnist_cnn_1.log
   rd_check "--set train.kernels=openblas took effect (OpenBLAS core in the log, another file)" \
     eval 'grep -q "OpenBLAS core" fashion_mnist_cnn_openblas_1.log &&
@@ -127,14 +127,7 @@ GR=(--set data.source=synthetic --set data.samples=256 --set data.test_samples=6
     --set train.batch_size=32 --set train.shard_size=8)
 for g in inception_concat resnet_blocks merges; do
   for mode in openblas portable; do
-    gref=""
-    for np in 1 2 3; do
-      rd_run "$np" "$RD_TESTS/graphs/$g.cfg" "${GR[@]}" --set train.kernels=$mode -o "g_${g}_${mode}_$np.h5" \
-        > "g_${g}_${mode}_$np.log" 2>&1 || { rd_fail "$g ($mode) np=$np failed"; cat "g_${g}_${mode}_$np.log"; continue; }
-      h=$(rd_sha "g_${g}_${mode}_$np.h5")
-      if [ -z "$gref" ]; then gref=$h; continue; fi
-      rd_check "graph $g ($mode kernels) np=$np identical to np=1" [ "$h" = "$gref" ]
-    done
+    same_sha "g_${g}_${mode}" "1 2 3" "$RD_TESTS/graphs/$g.cfg" "${GR[@]}" --set train.kernels=$mode
   done
 done
 
