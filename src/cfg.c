@@ -10,7 +10,11 @@
 #include <string.h>
 #include <xxhash.h>
 
-const char *const rd_cfg_fixed_sections[] = {"run", "model", "data", "train", NULL};
+const char *const rd_cfg_fixed_sections[] = {"run", "model", "data", "train",
+#define RD_SCHEDULE(name) #name,
+#include "sched/list.h"
+#undef RD_SCHEDULE
+                                             NULL};
 
 int rd_cfg_is_fixed(const char *s) {
   for (int i = 0; rd_cfg_fixed_sections[i]; i++)
@@ -493,6 +497,40 @@ int rd_cfg_ints(rd_cfg *c, int sec, const char *key, int nmin, int nmax, const i
   return 1;
 }
 
+int rd_cfg_floats(rd_cfg *c, int sec, const char *key, int nmin, int nmax, double lo, double hi, unsigned flags,
+                  double *out, int *n) {
+  *n = 0;
+  rd_cfg_item *it = take(c, sec, key, RD_CFG_STR, flags);
+  if (!it) return 0;
+  if (empty(c, it)) return -1;
+  char canon[2048] = "";
+  int k = 0;
+  for (const char *p = it->value;;) {
+    const char *comma = strchr(p, ',');
+    const char *b = p, *e = comma ? comma : p + strlen(p);
+    trim(&b, &e);
+    char part[64];
+    double x;
+    if (k == nmax || b == e || (size_t)(e - b) >= sizeof part)
+      return bad(c, it, "%s = '%s' must be %d to %d numbers separated by commas", key, it->value, nmin, nmax);
+    snprintf(part, sizeof part, "%.*s", (int)(e - b), b);
+    if (rd_parse_double(part, &x)) return bad(c, it, "%s = '%s': '%s' is not a finite decimal number", key, it->value, part);
+    if (x < lo || x > hi || ((flags & RD_CFG_LO_OPEN) && x == lo) || ((flags & RD_CFG_HI_OPEN) && x == hi)) {
+      char r[64];
+      range_text(lo, hi, flags, r, sizeof r);
+      return bad(c, it, "%s = '%s': %s is out of range (each must be %s)", key, it->value, part, r);
+    }
+    out[k++] = x;
+    snprintf(canon + strlen(canon), sizeof canon - strlen(canon), "%s%.17g", k > 1 ? "," : "", x);
+    if (!comma) break;
+    p = comma + 1;
+  }
+  if (k < nmin) return bad(c, it, "%s = '%s' must be %d to %d numbers separated by commas", key, it->value, nmin, nmax);
+  rd_cfg_canon_value(c, it, canon);
+  *n = k;
+  return 1;
+}
+
 void rd_cfg_not_applicable(rd_cfg *c, int sec, const char *key, const char *fmt, ...) {
   rd_cfg_item *it = rd_cfg_item_of(c, sec, key);
   if (!it || it->type != RD_CFG_UNREAD || it->na) return;
@@ -629,6 +667,10 @@ static char *canonical(const rd_cfg *c, int skip_epochs) {
     if (!rd_cfg_is_fixed(c->secs[i].name)) order[no++] = i;
   for (int k = 0; k < 2; k++) {
     int s = rd_cfg_section(c, tail[k], 0);
+    if (s >= 0) order[no++] = s;
+  }
+  for (int k = 4; rd_cfg_fixed_sections[k]; k++) { /* the schedules, after [train] which names them */
+    int s = rd_cfg_section(c, rd_cfg_fixed_sections[k], 0);
     if (s >= 0) order[no++] = s;
   }
   for (int oi = 0; oi < no; oi++) {

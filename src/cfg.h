@@ -75,8 +75,9 @@ typedef struct rd_cfg {
   rd_err first;  /* the first error a reader recorded with rd_cfg_fail */
 } rd_cfg;
 
-/* The sections that are not layers; each appears at most once. */
-extern const char *const rd_cfg_fixed_sections[]; /* "run", "model", "data", "train", NULL */
+/* The sections that are not layers; each appears at most once: "run", "model",
+ * "data", "train", then the learning-rate schedules (src/sched/list.h), NULL. */
+extern const char *const rd_cfg_fixed_sections[];
 int rd_cfg_is_fixed(const char *section);
 
 /* Parses text (len bytes, need not be NUL-terminated). Caller owns cfg: rd_cfg_free. */
@@ -134,6 +135,11 @@ int rd_cfg_name(rd_cfg *c, int sec, const char *key, const char *dflt, unsigned 
 int rd_cfg_names(rd_cfg *c, int sec, const char *key, int nmax, char (*out)[RD_CFG_NAME_MAX], int *n);
 int rd_cfg_ints(rd_cfg *c, int sec, const char *key, int nmin, int nmax, const int64_t *dflt, int ndflt, double lo,
                 double hi, unsigned flags, int64_t *out, int *n);
+/* A comma-separated list of nmin..nmax finite numbers, each in [lo, hi] (flags as
+ * rd_cfg_float's), into out[0..*n) (*n = 0 when absent); canonical "a,b,c" with
+ * each number re-printed to 17 digits. */
+int rd_cfg_floats(rd_cfg *c, int sec, const char *key, int nmin, int nmax, double lo, double hi, unsigned flags,
+                  double *out, int *n);
 /* Marks key (if set) as not applying here, with the reason given as the rest
  * of its message: "KEY <why>", e.g. why = "is set but use_bias = false". */
 void rd_cfg_not_applicable(rd_cfg *c, int sec, const char *key, const char *fmt, ...)

@@ -1,22 +1,80 @@
-/* optim: Keras SGD and Adam (see optim.h). */
+/* optim: the optimizers' registry, what base_optimizer.py does around each
+ * update (clipping, weight decay), and the step (see optim.h). */
 #include "optim.h"
 
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
-void rd_optim_defaults(rd_opt_kind k, rd_optim_spec *s) {
-  s->kind = k;
-  s->lr = k == RD_OPT_ADAM ? 0.001 : 0.01;
-  s->momentum = 0.0;
-  s->nesterov = 0;
-  s->beta_1 = 0.9;
-  s->beta_2 = 0.999;
-  s->epsilon = 1e-7;
+#include "log.h"
+
+#define RD_OPTIMIZER(n) extern const rd_optim_type rd_optim_##n;
+#include "optim/list.h"
+#undef RD_OPTIMIZER
+
+static const rd_optim_type *const k_types[] = {
+#define RD_OPTIMIZER(n) &rd_optim_##n,
+#include "optim/list.h"
+#undef RD_OPTIMIZER
+};
+enum { NTYPES = (int)(sizeof k_types / sizeof *k_types) };
+
+int rd_optim_count(void) { return NTYPES; }
+const rd_optim_type *rd_optim_type_at(int i) { return k_types[i]; }
+
+const rd_optim_type *rd_optim_find(const char *name) {
+  for (int i = 0; i < NTYPES; i++)
+    if (!strcmp(k_types[i]->name, name)) return k_types[i];
+  return NULL;
 }
 
-int rd_optim_slots(const rd_optim_spec *s) {
-  if (s->kind == RD_OPT_ADAM) return 2;
-  return s->momentum != 0.0 ? 1 : 0;
+static int has_key(const rd_optim_type *t, const char *key) {
+  for (const char *const *k = t->keys; k && *k; k++)
+    if (!strcmp(*k, key)) return 1;
+  return 0;
 }
+
+void rd_optim_from_cfg(rd_cfg *c, int tr, rd_optim_spec *s) {
+  memset(s, 0, sizeof *s);
+  const char *names[NTYPES + 1];
+  int k = 0, dflt = 0;
+  for (int i = 0; i < NTYPES; i++) {
+    names[i] = k_types[i]->name;
+    if (!strcmp(names[i], "adam")) dflt = i;
+  }
+  names[NTYPES] = NULL;
+  rd_cfg_enum(c, tr, "optimizer", names, dflt, 0, &k);
+  const rd_optim_type *t = s->type = k_types[k];
+  for (int i = 0; i < NTYPES; i++) /* another optimizer's key is refused, naming both */
+    for (const char *const *key = k_types[i]->keys; key && *key; key++)
+      if (!has_key(t, *key)) rd_cfg_not_applicable(c, tr, *key, "does not apply to optimizer = %s", t->name);
+  t->read(c, tr, s->p);
+  rd_sched_from_cfg(c, tr, t->lr_default, &s->lr);
+  rd_cfg_float(c, tr, "weight_decay", t->wd_default, 0, 1e6, 0, &s->weight_decay);
+  if (s->weight_decay == 0.0)
+    rd_cfg_not_applicable(c, tr, "exclude_from_weight_decay", "is set, but weight_decay is 0");
+  else
+    rd_cfg_names(c, tr, "exclude_from_weight_decay", RD_OPTIM_MAXEX, s->exclude, &s->nexclude);
+  int set = 0;
+  set += rd_cfg_float(c, tr, "clipnorm", 0.0, 0, RD_CFG_F32_MAX, RD_CFG_LO_OPEN, &s->clipnorm) > 0;
+  set += rd_cfg_float(c, tr, "global_clipnorm", 0.0, 0, RD_CFG_F32_MAX, RD_CFG_LO_OPEN, &s->global_clipnorm) > 0;
+  set += rd_cfg_float(c, tr, "clipvalue", 0.0, 0, RD_CFG_F32_MAX, RD_CFG_LO_OPEN, &s->clipvalue) > 0;
+  if (set > 1)
+    rd_cfg_fail(c, NULL, tr, "only one of clipnorm, global_clipnorm and clipvalue can be set (as in Keras)");
+}
+
+void rd_optim_spec_defaults(const rd_optim_type *t, rd_optim_spec *s) {
+  rd_cfg c;
+  memset(&c, 0, sizeof c);
+  memset(s, 0, sizeof *s);
+  s->type = t;
+  t->read(&c, -1, s->p); /* section -1: every key absent, so every default */
+  s->lr.lr = t->lr_default;
+  s->weight_decay = t->wd_default;
+}
+
+int rd_optim_slots(const rd_optim_spec *s) { return s->type->slots(s->p); }
 
 double rd_optim_powi(double x, uint64_t n) {
   double r = 1.0;
@@ -28,35 +86,98 @@ double rd_optim_powi(double x, uint64_t n) {
   return r;
 }
 
-/* The loops are elementwise, so vectorizing them changes no bits: restrict (the
- * arrays never overlap) and -fno-math-errno (sqrtf needs no libm call) let the
- * compiler do it. */
-void rd_optim_step(const rd_optim_spec *s, uint64_t iteration, float *restrict w, const float *restrict g,
-                   float *restrict state, size_t n, size_t stride) {
-  if (s->kind == RD_OPT_ADAM) {
-    /* Keras: t = iterations + 1; alpha = lr sqrt(1 - b2^t) / (1 - b1^t);
-     * m += (g - m)(1 - b1); v += (g^2 - v)(1 - b2); w -= m alpha / (sqrt(v) + eps) */
-    uint64_t t = iteration + 1;
-    const float alpha =
-        (float)(s->lr * sqrt(1.0 - rd_optim_powi(s->beta_2, t)) / (1.0 - rd_optim_powi(s->beta_1, t)));
-    const float c1 = (float)(1.0 - s->beta_1), c2 = (float)(1.0 - s->beta_2), eps = (float)s->epsilon;
-    float *restrict m = state, *restrict v = state + stride;
-    for (size_t i = 0; i < n; i++) {
-      m[i] += (g[i] - m[i]) * c1;
-      v[i] += (g[i] * g[i] - v[i]) * c2;
-      w[i] -= m[i] * alpha / (sqrtf(v[i]) + eps);
+double rd_optim_sumsq(const float *g, size_t n) {
+  double stack[64];
+  int top = 0;
+  uint64_t k = 0;
+  for (size_t b = 0; b < n; b += 256) {
+    const size_t e = n - b < 256 ? n : b + 256;
+    double v = 0.0;
+    for (size_t i = b; i < e; i++) v += (double)g[i] * (double)g[i];
+    k++;
+    for (uint64_t cnt = k; !(cnt & 1); cnt >>= 1) v = stack[--top] + v; /* a binary counter: a fixed tree */
+    stack[top++] = v;
+  }
+  double r = 0.0;
+  while (top) r = stack[--top] + r;
+  return r;
+}
+
+void rd_optim_init(rd_optim *o, const rd_optim_spec *s, const rd_model *m) {
+  memset(o, 0, sizeof *o);
+  o->s = s;
+  o->n = m->ntrain;
+  o->off = calloc((size_t)m->ntensors + 1, sizeof *o->off);
+  o->len = calloc((size_t)m->ntensors + 1, sizeof *o->len);
+  o->decay = calloc((size_t)m->ntensors + 1, 1);
+  RD_ASSERT(o->off && o->len && o->decay, "out of memory");
+  for (int i = 0; i < m->ntensors; i++) {
+    const rd_tensor *T = &m->tensors[i];
+    if (!T->trainable) continue;
+    o->off[o->nt] = T->offset, o->len[o->nt] = T->numel;
+    o->decay[o->nt] = s->weight_decay != 0.0;
+    for (int e = 0; e < s->nexclude; e++) /* Keras: re.search(pattern, variable.name) */
+      if (strstr(T->name, s->exclude[e])) o->decay[o->nt] = 0;
+    o->nt++;
+  }
+  o->scalar = 1.0;
+  o->lr = (float)rd_sched_rate(&s->lr, 0);
+}
+
+void rd_optim_free(rd_optim *o) {
+  free(o->off), free(o->len), free(o->decay);
+  memset(o, 0, sizeof *o);
+}
+
+void rd_optim_state_init(const rd_optim *o, float *state) {
+  const rd_optim_type *t = o->s->type;
+  const int slots = t->slots(o->s->p);
+  for (int k = 0; k < slots; k++) {
+    const float v = t->initial ? t->initial(o->s->p, k) : 0.0f;
+    for (size_t i = 0; i < o->n; i++) state[(size_t)k * o->n + i] = v;
+  }
+}
+
+void rd_optim_resume(rd_optim *o, uint64_t iteration) {
+  o->scalar = 1.0;
+  if (o->s->type->advance)
+    for (uint64_t it = 0; it < iteration; it++) o->scalar = o->s->type->advance(o->s->p, it, o->scalar);
+}
+
+/* base_optimizer.py's _clip_gradients, in its float32 operations. */
+static void clip(const rd_optim *o, float *restrict g) {
+  const rd_optim_spec *s = o->s;
+  if (s->clipnorm > 0.0) { /* each tensor: g * clipnorm / max(|g|, clipnorm) */
+    const float cn = (float)s->clipnorm;
+    for (int t = 0; t < o->nt; t++) {
+      float *restrict x = g + o->off[t];
+      const float norm = (float)sqrt(rd_optim_sumsq(x, o->len[t])), d = norm > cn ? norm : cn;
+      for (size_t i = 0; i < o->len[t]; i++) x[i] = x[i] * cn / d;
     }
-    return;
+  } else if (s->global_clipnorm > 0.0) { /* g * clip * min(1 / |g|, 1 / clip), NaN for a non-finite |g| */
+    const float cn = (float)s->global_clipnorm, norm = (float)sqrt(rd_optim_sumsq(g, o->n));
+    const float a = 1.0f / norm, b = 1.0f / cn, scale = cn * (a < b ? a : b) + (norm - norm);
+    for (size_t i = 0; i < o->n; i++) g[i] = g[i] * scale;
+  } else if (s->clipvalue > 0.0) {
+    const float v = (float)s->clipvalue;
+    for (size_t i = 0; i < o->n; i++) g[i] = g[i] < -v ? -v : g[i] > v ? v : g[i];
   }
-  const float lr = (float)s->lr;
-  if (s->momentum == 0.0) {
-    for (size_t i = 0; i < n; i++) w[i] -= lr * g[i];
-    return;
+}
+
+void rd_optim_step(rd_optim *o, uint64_t iteration, float *w, float *g, float *state) {
+  const rd_optim_spec *s = o->s;
+  const double lr = rd_sched_rate(&s->lr, iteration);
+  o->lr = (float)lr;
+  clip(o, g);
+  if (s->weight_decay != 0.0) { /* var -= var * wd * lr, before the update */
+    const float wd = (float)s->weight_decay, lrf = (float)lr;
+    for (int t = 0; t < o->nt; t++) {
+      if (!o->decay[t]) continue;
+      float *restrict x = w + o->off[t];
+      for (size_t i = 0; i < o->len[t]; i++) x[i] = x[i] - x[i] * wd * lrf;
+    }
   }
-  const float mu = (float)s->momentum;
-  float *restrict m = state;
-  for (size_t i = 0; i < n; i++) {
-    m[i] = mu * m[i] - lr * g[i];
-    w[i] += s->nesterov ? mu * m[i] - lr * g[i] : m[i];
-  }
+  if (s->type->advance) o->scalar = s->type->advance(s->p, iteration, o->scalar);
+  const rd_optim_args a = {s->p, iteration, lr, o->scalar};
+  s->type->update(&a, w, g, state, o->n, o->n);
 }

@@ -1,40 +1,114 @@
-/* optim: Keras' SGD and Adam update rules, elementwise over the parameter arena.
- * Pure functions; every rank applies the same update to the same bits. The
- * powers beta^t are computed by binary exponentiation in double, not libm's pow,
- * so they are the same on every IEEE machine. */
+/* optim: Keras 3's optimizers (keras/src/optimizers/), elementwise over the
+ * parameter arena, with what base_optimizer.py does around every update:
+ * gradient clipping (clipnorm per tensor, else global_clipnorm, else
+ * clipvalue; Keras refuses more than one), then weight decay (var -= var * wd
+ * * lr on the tensors not excluded), then the optimizer's own rule, at the
+ * learning rate of the step (sched.h).
+ *
+ * Each optimizer is one file in src/optim/ and one line in src/optim/list.h: an
+ * rd_optim_type with its name, defaults, keys, reader and update rule. Every
+ * rank applies the same update to the same bits; scalars (bias corrections,
+ * powers) are computed in IEEE double by fixed algorithms (rd_optim_powi, not
+ * libm's pow), so the update is the same on every CPU. The global norm is one
+ * sum of squares over the whole gradient in a fixed order (rd_optim_sumsq): it
+ * depends on the arena alone, never on the ranks. */
 #ifndef REPRODIST_OPTIM_H
 #define REPRODIST_OPTIM_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cfg.h"
+#include "model.h"
+#include "sched.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-typedef enum { RD_OPT_SGD, RD_OPT_ADAM } rd_opt_kind;
+#define RD_OPTIM_NP 8
+#define RD_OPTIM_MAXEX 16
+
+struct rd_optim_type;
 
 typedef struct rd_optim_spec {
-  rd_opt_kind kind;
-  double lr;
-  double momentum; /* sgd */
-  int nesterov;    /* sgd */
-  double beta_1, beta_2, epsilon; /* adam */
+  const struct rd_optim_type *type;
+  double p[RD_OPTIM_NP];  /* the type's arguments (its file names them) */
+  rd_sched lr;            /* the learning rate: a constant or a schedule */
+  double weight_decay;    /* 0: none */
+  int nexclude;           /* exclude_from_weight_decay: tensor names matched as substrings */
+  char exclude[RD_OPTIM_MAXEX][RD_CFG_NAME_MAX];
+  double clipnorm, global_clipnorm, clipvalue; /* 0: off; at most one is set */
 } rd_optim_spec;
 
-/* Keras defaults: sgd lr 0.01, momentum 0; adam lr 0.001, 0.9, 0.999, 1e-7. */
-void rd_optim_defaults(rd_opt_kind k, rd_optim_spec *s);
-/* Number of state floats per parameter: sgd 1 with momentum (else 0), adam 2. */
+/* What an update rule sees of one step. */
+typedef struct rd_optim_args {
+  const double *p;
+  uint64_t iteration; /* 0-based: Keras' optimizer.iterations before the update */
+  double lr;          /* the rate at this step (rd_sched_rate) */
+  double scalar;      /* the type's scalar state for this step (advance), else 1 */
+} rd_optim_args;
+
+typedef struct rd_optim_type {
+  const char *name;   /* [train] optimizer = name */
+  const char *keras;  /* Keras' class */
+  double lr_default;
+  double wd_default;  /* weight_decay when [train] does not set it: 0, or adamw's 0.004 */
+  const char *const *keys; /* its own [train] keys (NULL-terminated): refused under other optimizers */
+  /* Reads its keys from [train] (section sec) into p, with Keras' defaults. */
+  void (*read)(rd_cfg *c, int sec, double *p);
+  int (*slots)(const double *p); /* state floats per parameter */
+  /* Optional: slot k's initial value (else 0). */
+  float (*initial)(const double *p, int k);
+  /* Optional: a scalar the rule carries from step to step (nadam's u_product),
+   * as a pure function of the previous one: its value for step `iteration`
+   * from its value for the step before (1 before step 0). Rebuilt on resume by
+   * replaying it, so it needs no room in checkpoints. */
+  double (*advance)(const double *p, uint64_t iteration, double prev);
+  /* The rule on w[0..n), g, and slot k at state[k * stride ..]: elementwise, so
+   * a replica updated in chunks (stride = the replica's size) gets the bits of
+   * one call. */
+  void (*update)(const rd_optim_args *a, float *w, const float *g, float *state, size_t n, size_t stride);
+} rd_optim_type;
+
+/* The registered optimizers (src/optim/list.h), and the one called name or NULL. */
+int rd_optim_count(void);
+const rd_optim_type *rd_optim_type_at(int i);
+const rd_optim_type *rd_optim_find(const char *name);
+
+/* Reads [train] optimizer and everything above from section tr (errors go to
+ * the config, cfg.h). */
+void rd_optim_from_cfg(rd_cfg *c, int tr, rd_optim_spec *s);
+/* The spec of type t with Keras' defaults and a constant rate (tests, benches). */
+void rd_optim_spec_defaults(const rd_optim_type *t, rd_optim_spec *s);
+
+/* State floats per parameter. */
 int rd_optim_slots(const rd_optim_spec *s);
 /* x^n by squaring, in IEEE double. */
 double rd_optim_powi(double x, uint64_t n);
+/* The sum of squares of g[0..n) in double, in a fixed order: blocks of 256
+ * summed in sequence, block sums added along a fixed pairwise tree. */
+double rd_optim_sumsq(const float *g, size_t n);
 
-/* One step number `iteration` (0-based) on params[0..n) with gradient g.
- * Slot k of the state (zero before the first step) is state[k*stride ..][0..n):
- * stride n for a whole replica, the replica's size for a chunk of it. Purely
- * elementwise: updating a replica in chunks gives the bits of one call. */
-void rd_optim_step(const rd_optim_spec *s, uint64_t iteration, float *params, const float *g, float *state, size_t n,
-                   size_t stride);
+/* One run's optimizer: the spec, and what it knows of the model's tensors. */
+typedef struct rd_optim {
+  const rd_optim_spec *s;
+  size_t n;               /* trainable floats: arena[0, n) */
+  int nt;                 /* trainable tensors */
+  size_t *off, *len;      /* their slices */
+  unsigned char *decay;   /* 1: weight decay applies to it */
+  double scalar;          /* the type's scalar for the last step (advance) */
+  float lr;               /* the rate of the last step */
+} rd_optim;
+
+void rd_optim_init(rd_optim *o, const rd_optim_spec *s, const rd_model *m);
+void rd_optim_free(rd_optim *o);
+/* The state's values before the first step (slots * n floats). */
+void rd_optim_state_init(const rd_optim *o, float *state);
+/* After resuming at `iteration` steps done: rebuilds the carried scalar. */
+void rd_optim_resume(rd_optim *o, uint64_t iteration);
+/* Step `iteration` (0-based): clips g in place, decays, updates w and state. */
+void rd_optim_step(rd_optim *o, uint64_t iteration, float *w, float *g, float *state);
 
 #ifdef __cplusplus
 }

@@ -58,6 +58,50 @@ static double exp_reduced(double x) {
   return p * f64_bits((uint64_t)(n + 1023) << 52);
 }
 
+double rd_pmath_exp(double x) {
+  if (x != x) return x;
+  if (x > 709.0) return f64_bits(0x7ff0000000000000ULL);
+  if (x < -707.0) return 0.0; /* keeps 2^n normal in exp_reduced */
+  return exp_reduced(x);
+}
+
+/* pi/2 in three parts of 33, 33 and 53 bits (fdlibm's pio2_1, pio2_2, pio2_2t):
+ * k * the first two are exact for |k| < 2^20. */
+#define PIO2_1 1.57079632673412561417e+00
+#define PIO2_2 6.07710050630396597660e-11
+#define PIO2_2T 2.02226624879595063154e-21
+double rd_pmath_cos(double x) {
+  if (x != x || x > 0x1p20 || x < -0x1p20) return f64_bits(0x7ff8000000000000ULL);
+  const double kd = (x * 0.63661977236758134308 + 0x1.8p52) - 0x1.8p52; /* nearest integer to x / (pi/2) */
+  const double r = ((x - kd * PIO2_1) - kd * PIO2_2) - kd * PIO2_2T, r2 = r * r;
+  /* cos r = sum (-1)^j r^2j / (2j)!, sin r = r sum (-1)^j r^2j / (2j+1)!, j <= 10 */
+  double c = 0.0, s = 0.0, fc = 1.0, fs = 1.0;
+  double cc[11], sc[11];
+  for (int j = 0; j <= 10; j++) {
+    cc[j] = (j & 1 ? -1.0 : 1.0) / fc;
+    sc[j] = (j & 1 ? -1.0 : 1.0) / fs;
+    fc *= (double)((2 * j + 1) * (2 * j + 2));
+    fs *= (double)((2 * j + 2) * (2 * j + 3));
+  }
+  for (int j = 10; j >= 0; j--) c = c * r2 + cc[j], s = s * r2 + sc[j];
+  s *= r;
+  switch ((int)((int64_t)kd & 3)) {
+    case 0: return c;
+    case 1: return -s;
+    case 2: return -c;
+    default: return s;
+  }
+}
+
+double rd_pmath_pow(double x, double y) {
+  if (x != x || y != y || x < 0.0) return f64_bits(0x7ff8000000000000ULL);
+  if (y == 0.0 || x == 1.0) return 1.0;
+  if (x == 0.0) return y > 0.0 ? 0.0 : f64_bits(0x7ff0000000000000ULL);
+  if (x == f64_bits(0x7ff0000000000000ULL)) return y > 0.0 ? x : 0.0;
+  if (x < 0x1p-1022) x = 0x1p-1022; /* rd_pmath_log takes normal numbers */
+  return rd_pmath_exp(y * rd_pmath_log(x));
+}
+
 float rd_pmath_expf(float x) {
   if (x != x) return f32_bits(QNAN);
   if (x > 100.0f) return f32_bits(0x7f800000u); /* e^89 already overflows float */

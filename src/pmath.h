@@ -23,6 +23,16 @@ extern "C" {
  * only (docs/SEEDS.md); within 3 ulp of the true value. */
 double rd_pmath_log(double x);
 
+/* The double functions the learning-rate schedules use (sched.h): e^x; cos x
+ * for |x| <= 2^20 (a three-part Cody-Waite reduction by pi/2, then the Taylor
+ * series of sin or cos to degree 21 / 20 on [-pi/4, pi/4]); x^y for x >= 0 as
+ * e^(y log x), with 0^y = 0 for y > 0 and x^0 = 1. Each within ~1e-15 relative
+ * of the true value (test_kern checks them against libm); results below
+ * 2^-1020 are flushed to 0, above 2^1023 are +inf. */
+double rd_pmath_exp(double x);
+double rd_pmath_cos(double x);
+double rd_pmath_pow(double x, double y);
+
 float rd_pmath_expf(float x);
 float rd_pmath_logf(float x);
 float rd_pmath_tanhf(float x);

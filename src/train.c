@@ -39,22 +39,9 @@ rd_status rd_train_spec_from_cfg(rd_train_spec *t, rd_cfg *c) {
   if (t->shard > t->batch) t->shard = t->batch; /* a shard never spans two batches */
   rd_cfg_bool(c, tr, "shuffle", 1, 0, &t->shuffle);
   rd_cfg_bool(c, tr, "drop_remainder", 0, 0, &t->drop_remainder);
-  static const char *const opts[] = {"sgd", "adam", NULL}, *const losses[] = {"sparse_categorical_crossentropy", "mse", NULL};
-  int opt = 1, loss = 0;
-  rd_cfg_enum(c, tr, "optimizer", opts, 1, 0, &opt);
-  rd_optim_defaults(opt == 0 ? RD_OPT_SGD : RD_OPT_ADAM, &t->opt);
-  rd_cfg_float(c, tr, "learning_rate", t->opt.lr, 0, RD_CFG_F32_MAX, RD_CFG_LO_OPEN, &t->opt.lr);
-  if (t->opt.kind == RD_OPT_SGD) {
-    rd_cfg_float(c, tr, "momentum", t->opt.momentum, 0, RD_CFG_F32_MAX, 0, &t->opt.momentum);
-    rd_cfg_bool(c, tr, "nesterov", 0, 0, &t->opt.nesterov);
-  } else {
-    rd_cfg_float(c, tr, "beta_1", t->opt.beta_1, 0, 1, RD_CFG_HI_OPEN, &t->opt.beta_1);
-    rd_cfg_float(c, tr, "beta_2", t->opt.beta_2, 0, 1, RD_CFG_HI_OPEN, &t->opt.beta_2);
-    rd_cfg_float(c, tr, "epsilon", t->opt.epsilon, 0, RD_CFG_F32_MAX, RD_CFG_LO_OPEN, &t->opt.epsilon);
-  }
-  static const char *const sgd_only[] = {"momentum", "nesterov", NULL}, *const adam_only[] = {"beta_1", "beta_2", "epsilon", NULL};
-  for (const char *const *k = opt == 0 ? adam_only : sgd_only; *k; k++)
-    rd_cfg_not_applicable(c, tr, *k, "does not apply to optimizer = %s", opts[opt]);
+  static const char *const losses[] = {"sparse_categorical_crossentropy", "mse", NULL};
+  int loss = 0;
+  rd_optim_from_cfg(c, tr, &t->opt);
   rd_cfg_enum(c, tr, "loss", losses, 0, 0, &loss);
   t->loss = loss == 1 ? RD_LOSS_MSE : RD_LOSS_XENT;
   int kernels = RD_KERN_OPENBLAS;
@@ -236,6 +223,7 @@ typedef struct trainer {
   rd_allreduce *ar, *ear;
   uint32_t *perm;               /* the epoch's order (train.n) */
   uint64_t shuffle_seed;
+  rd_optim opt;                 /* the optimizer: clipping, weight decay, the rule */
   rd_ckpt_state cs;             /* where the run starts: zero, or the resumed checkpoint */
   rd_ckpt_ident id;
   char ckpath[4096];            /* the checkpoint resumed from */
@@ -254,6 +242,7 @@ typedef struct trainer {
 static void trainer_free(trainer *tr) {
   if (tr->mf) fclose(tr->mf);
   free(tr->gsum), free(tr->state), free(tr->perm);
+  rd_optim_free(&tr->opt);
   rd_allreduce_destroy(tr->ar), rd_allreduce_destroy(tr->ear);
   rd_reduce_free(&tr->red), rd_reduce_free(&tr->ered);
   if (tr->made) free(tr->k.times), rd_shard_free(&tr->k);
@@ -304,6 +293,8 @@ static rd_status trainer_init(trainer *tr, const rd_train_spec *t, const rd_trai
   if (check_memory(m, tr->S, ceil_div(tr->B, tr->S), tr->len, tr->nopt, err)) return err->code;
   tr->state = calloc(tr->nopt + 1, sizeof(float));
   RD_ASSERT(tr->state != NULL, "out of memory");
+  rd_optim_init(&tr->opt, &t->opt, m);
+  rd_optim_state_init(&tr->opt, tr->state);
   tr->id = (rd_ckpt_ident){ctl->config_digest, ctl->config_text, ctl->fingerprint, ctl->plugins};
   if (ctl->resume) {
     if (rd_ckpt_read(ctl->resume, t->ckpt_dir, m, params, tr->state, tr->nopt, &tr->cs, &tr->id, tr->ckpath,
@@ -311,6 +302,7 @@ static rd_status trainer_init(trainer *tr, const rd_train_spec *t, const rd_trai
       return err->code;
     rd_log0("reprodist: resuming from %s at epoch %lld, step %" PRIu64, tr->ckpath, (long long)tr->cs.epoch + 1,
             tr->cs.iteration);
+    rd_optim_resume(&tr->opt, tr->cs.iteration);
   }
   if (rd_data_open(&tr->train, data, 0, &m->input, C, m->global_seed, tr->S, err)) return err->code;
   tr->open_train = 1;
@@ -434,7 +426,8 @@ static rd_status trainer_step(trainer *tr, rd_err *err) {
                       "reprodist: training diverged: the loss is %g in epoch %lld, step %lld; lower learning_rate",
                       (double)gs[M + M_LOSS], (long long)(tr->epoch + 1), (long long)(b + 1));
   if (M > G) rd_shard_apply_stats(&tr->k, tr->params, gs + G, ceil_div(bn, tr->S), bn);
-  rd_optim_step(&t->opt, tr->iteration++, tr->params, gs, tr->state, G, G);
+  /* gs is this rank's reduction buffer (the tree's root at np 1): the step may clip it in place. */
+  rd_optim_step(&tr->opt, tr->iteration++, tr->params, (float *)gs, tr->state);
   if (tr->profile) {
     const double tp3 = now_sec();
     tr->prof[0] += tp1 - tp0, tr->prof[1] += tp2 - tp1, tr->prof[2] += tp3 - tp2, tr->prof[3] += 1.0;
@@ -479,9 +472,9 @@ static rd_status trainer_end_epoch(trainer *tr, rd_err *err) {
   const double sps = (double)tr->seen_here / (ep > 0 ? ep : 1e-9);
   const double eta = el / (double)(e + 1 - tr->cs.epoch) * (double)(t->epochs - e - 1);
   const double loss = tr->loss_sum / (double)tr->seen, acc = tr->correct / (double)tr->seen;
-  rd_log0("epoch %lld/%lld  loss %.6f  acc %.4f  test_loss %.6f  test_acc %.4f  |  %.0f samples/s  "
+  rd_log0("epoch %lld/%lld  loss %.6f  acc %.4f  test_loss %.6f  test_acc %.4f  lr %.6g  |  %.0f samples/s  "
           "elapsed %.1fs  eta %.1fs",
-          (long long)(e + 1), (long long)t->epochs, loss, acc, tl, ta, sps, el, eta);
+          (long long)(e + 1), (long long)t->epochs, loss, acc, tl, ta, (double)tr->opt.lr, sps, el, eta);
   if (rd_comm_rank() == 0 && t->metrics_path && !tr->mf && !tr->mf_failed &&
       !(tr->mf = fopen(t->metrics_path, tr->ctl->resume ? "a" : "w"))) {
     /* It was writable at the start: a week's run does not end for its log. */
@@ -491,8 +484,8 @@ static rd_status trainer_end_epoch(trainer *tr, rd_err *err) {
   if (tr->mf) {
     fprintf(tr->mf,
             "{\"epoch\": %lld, \"loss\": %.9g, \"accuracy\": %.9g, \"test_loss\": %.9g, \"test_accuracy\": %.9g, "
-            "\"samples_per_sec\": %.1f, \"elapsed_sec\": %.3f, \"ranks\": %d}\n",
-            (long long)(e + 1), loss, acc, tl, ta, sps, el, rd_comm_size());
+            "\"learning_rate\": %.9g, \"samples_per_sec\": %.1f, \"elapsed_sec\": %.3f, \"ranks\": %d}\n",
+            (long long)(e + 1), loss, acc, tl, ta, (double)tr->opt.lr, sps, el, rd_comm_size());
     if (fflush(tr->mf) != 0 || ferror(tr->mf)) { /* a full disk: said once, training goes on */
       rd_warn0("reprodist: cannot write the metrics file %s (%s); going on without it", t->metrics_path,
                strerror(errno));

@@ -367,7 +367,7 @@ static void test_value_errors(void) {
   /* A layer that failed leaves the later ones unread: their keys are not called unknown. */
   EXPECT_ERROR("[model]\ninput = 4\n[dense]\nunits = 3\nbias_initializer = orthogonal\n[dense]\nunits = 2\n", NULL,
                "t.cfg:5: orthogonal needs a 2-D tensor; bias of layer 'dense' is 1-D");
-  EXPECT_ERROR("[train]\noptimizer = rmsprop\n" "[model]\ninput = 4\n[dense]\nunits = 3\n", NULL, "t.cfg:2: unknown optimizer 'rmsprop' (one of: sgd, adam)");
+  EXPECT_ERROR("[train]\noptimizer = adadelta\n" "[model]\ninput = 4\n[dense]\nunits = 3\n", NULL, "t.cfg:2: unknown optimizer 'adadelta' (one of: sgd, adam, adamw, rmsprop, adagrad, nadam, lion)");
   /* Validation reports in file order. */
   EXPECT_ERROR("[dense]\nunits = 0\nactivation = gelu\n" "[model]\ninput = 4\n[dense]\nunits = 3\n", NULL, "t.cfg:2: units = 0 is out of range (must be in [1, 1000000000])");
   EXPECT_ERROR("[dense]\nactivation = gelu\nunits = 0\n" "[model]\ninput = 4\n[dense]\nunits = 3\n", NULL,

@@ -104,6 +104,7 @@ typedef struct {
   float *params, *grad, *state;
   rd_reduce red;
   rd_optim_spec opt;
+  rd_optim o;
   int64_t S, B, K;
   uint64_t it;
 } step_ctx;
@@ -159,7 +160,7 @@ static void do_fold(void *p) {
 
 static void do_optim(void *p) {
   step_ctx *c = p;
-  rd_optim_step(&c->opt, c->it++ % 1000, c->params, c->grad, c->state, c->m->nparams, c->m->nparams);
+  rd_optim_step(&c->o, c->it++ % 1000, c->params, c->grad, c->state);
 }
 
 static int bench_step(const char *dims, int64_t S, int64_t B, double budget) {
@@ -214,7 +215,8 @@ static int bench_step(const char *dims, int64_t S, int64_t B, double budget) {
   for (int64_t i = 0; i < c.K * S; i++) c.rows[i] = rnd() % (uint32_t)N;
   do_fetch(&c); /* real rows in the shard buffer for the passes */
   rd_reduce_init(&c.red, G + 3, c.K);
-  rd_optim_defaults(RD_OPT_ADAM, &c.opt);
+  rd_optim_spec_defaults(rd_optim_find("adam"), &c.opt);
+  rd_optim_init(&c.o, &c.opt, c.m);
 
   do_pass(&c); /* real gradients in d0/d1 for the GEMM-only timing */
   const double t_fetch = time_it(do_fetch, &c, budget);
@@ -240,6 +242,7 @@ static int bench_step(const char *dims, int64_t S, int64_t B, double budget) {
   free(c.params), free(c.grad), free(c.state);
   rd_reduce_free(&c.red);
   rd_shard_free(&c.k);
+  rd_optim_free(&c.o);
   rd_job_free(&job);
   return 0;
 }

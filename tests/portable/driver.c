@@ -137,7 +137,9 @@ static int train(const char *path, int64_t steps, int64_t B, int64_t S) {
   rd_reduce r;
   rd_reduce_init(&r, len_v, K);
   rd_optim_spec opt;
-  rd_optim_defaults(RD_OPT_ADAM, &opt);
+  rd_optim_spec_defaults(rd_optim_find("adam"), &opt);
+  rd_optim o;
+  rd_optim_init(&o, &opt, &m);
   for (int64_t it = 0; it < steps; it++) {
     rd_reduce_begin(&r, K);
     for (int64_t s = 0; s < K; s++) {
@@ -156,7 +158,7 @@ static int train(const char *path, int64_t steps, int64_t B, int64_t S) {
     }
     const float *sum = rd_reduce_vec(&r, 0);
     if (m.nstats) rd_shard_apply_stats(&sh, params, sum + m.ntrain, K, B);
-    rd_optim_step(&opt, (uint64_t)it, params, sum, state, m.ntrain, m.ntrain);
+    rd_optim_step(&o, (uint64_t)it, params, (float *)sum, state);
   }
   for (int t = 0; t < m.ntensors; t++) {
     const rd_tensor *T = &m.tensors[t];
@@ -165,6 +167,7 @@ static int train(const char *path, int64_t steps, int64_t B, int64_t S) {
   printf("all %016" PRIx64 "\n", rd_seed_digest_f32(params, m.nparams));
   rd_reduce_free(&r);
   rd_shard_free(&sh);
+  rd_optim_free(&o);
   free(params), free(state), free(text);
   rd_model_free(&m);
   rd_cfg_free(&cfg);

@@ -1,0 +1,52 @@
+/* optimizer = rmsprop: Keras' RMSprop (keras/src/optimizers/rmsprop.py).
+ * Defaults: learning_rate 0.001, rho 0.9, momentum 0, epsilon 1e-7, centered
+ * false. v = rho v + (1 - rho) g^2; centered: a = rho a + (1 - rho) g and the
+ * denominator is v - a^2 + eps, else v + eps; inc = lr g / sqrt(denominator);
+ * with momentum: m = momentum m + inc, w -= m; else w -= inc.
+ * Slots: velocity, then momentum (if momentum > 0), then the average gradient
+ * (if centered). */
+#include <math.h>
+
+#include "../optim.h"
+
+enum { RHO, MOM, EPS, CENT };
+static const char *const keys[] = {"rho", "momentum", "epsilon", "centered", NULL};
+
+static void read(rd_cfg *c, int sec, double *p) {
+  int ce = 0;
+  rd_cfg_float(c, sec, "rho", 0.9, 0, 1, 0, &p[RHO]);
+  rd_cfg_float(c, sec, "momentum", 0.0, 0, 1, 0, &p[MOM]);
+  rd_cfg_float(c, sec, "epsilon", 1e-7, 0, RD_CFG_F32_MAX, RD_CFG_LO_OPEN, &p[EPS]);
+  rd_cfg_bool(c, sec, "centered", 0, 0, &ce);
+  p[CENT] = ce;
+}
+
+static int slots(const double *p) { return 1 + (p[MOM] > 0.0) + (p[CENT] != 0.0); }
+
+static void update(const rd_optim_args *a, float *restrict w, const float *restrict g, float *restrict state, size_t n,
+                   size_t stride) {
+  const double *p = a->p;
+  const float rho = (float)p[RHO], omr = (float)(1.0 - p[RHO]), eps = (float)p[EPS], lr = (float)a->lr;
+  const float mu = (float)p[MOM];
+  const int has_m = p[MOM] > 0.0, centered = p[CENT] != 0.0;
+  float *restrict v = state, *restrict m = state + stride, *restrict avg = state + stride * (size_t)(1 + has_m);
+  for (size_t i = 0; i < n; i++) {
+    v[i] = rho * v[i] + omr * (g[i] * g[i]);
+    float den;
+    if (centered) {
+      avg[i] = rho * avg[i] + omr * g[i];
+      den = v[i] - avg[i] * avg[i] + eps;
+    } else {
+      den = v[i] + eps;
+    }
+    const float inc = lr * g[i] / sqrtf(den);
+    if (has_m) {
+      m[i] = mu * m[i] + inc;
+      w[i] -= m[i];
+    } else {
+      w[i] -= inc;
+    }
+  }
+}
+
+const rd_optim_type rd_optim_rmsprop = {"rmsprop", "RMSprop", 0.001, 0.0, keys, read, slots, NULL, NULL, update};
