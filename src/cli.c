@@ -40,6 +40,7 @@ typedef struct {
   const char *weights; /* evaluate's and predict's weights file */
   const char *input;   /* predict's input file */
   int plugin;          /* --plugin was given (gradcheck only) */
+  int64_t steps;       /* schedule: how many steps to print */
   int nfiles;
   char command[8192]; /* argv, shell-quoted, without --resume: for the resume hint */
 } cli_args;
@@ -52,6 +53,7 @@ static const char k_usage[] =
     "       reprodist predict CONFIG W.h5 INPUT -o OUT.npy|OUT.h5   the model's outputs for INPUT\n"
     "       reprodist gradcheck CONFIG [--plugin LIB.so]   check each layer's gradients (finite differences)\n"
     "       reprodist summary CONFIG             the model's layers, shapes and parameters, as Keras prints them\n"
+    "       reprodist schedule CONFIG [STEPS]    the learning rate of steps 0..STEPS-1 (default 100)\n"
     "       reprodist check A.h5 B.h5 [C.h5...]  compare weight files tensor by tensor\n"
     "       reprodist digest X.h5 [Y.h5...]      print per-tensor digests (XXH64, hex)\n"
     "\n"
@@ -95,7 +97,7 @@ static void build_command(int argc, char **argv, cli_args *a) {
 static int is_command(const char *s) {
   return !strcmp(s, "train") || !strcmp(s, "init") || !strcmp(s, "seeds") || !strcmp(s, "check") ||
          !strcmp(s, "digest") || !strcmp(s, "evaluate") || !strcmp(s, "predict") || !strcmp(s, "gradcheck") ||
-         !strcmp(s, "summary");
+         !strcmp(s, "summary") || !strcmp(s, "schedule");
 }
 
 static rd_status add_set(cli_args *a, const char *v, rd_err *err) {
@@ -183,8 +185,15 @@ static rd_status parse_args(int argc, char **argv, cli_args *a, rd_err *err, int
     a->config = pos[first], a->weights = pos[first + 1], a->input = pos[first + 2];
     return RD_OK;
   }
+  if (!strcmp(a->cmd, "schedule")) {
+    a->config = pos[first], a->steps = 100;
+    if (nops > 2 || (nops == 2 && (rd_parse_int(pos[first + 1], &a->steps) || a->steps < 1 || a->steps > 100000000)))
+      return rd_err_set(err, RD_EINPUT, "reprodist: 'schedule' needs a config and, optionally, a step count from 1 to "
+                        "100000000 (see --help)");
+    return RD_OK;
+  }
   if (nops > 1 && !first)
-    return rd_err_set(err, RD_EINPUT, "reprodist: unknown command '%s' (train, init, seeds, evaluate, predict, gradcheck, summary, check, digest; "
+    return rd_err_set(err, RD_EINPUT, "reprodist: unknown command '%s' (train, init, seeds, evaluate, predict, gradcheck, summary, schedule, check, digest; "
                       "see --help)",
                       pos[0]);
   if (nops > 1)
@@ -320,6 +329,20 @@ static rd_status cmd_init(const cli_args *a, const rd_job *j, rd_err *err) {
             m->nlayers, m->nparams, out, rd_cfg_digest(&j->cfg));
   free(params);
   return st;
+}
+
+/* The rate each step trains with: "step rate bits", the rate to 9 digits
+ * (float32's round trip) and its float32 bits in hex. */
+static rd_status cmd_schedule(const cli_args *a, const rd_job *j) {
+  const rd_sched *s = &j->train.opt.lr;
+  rd_log0("# learning rate: %s (optimizer %s); step, rate, float32 bits", rd_sched_name(s), j->train.opt.type->name);
+  for (int64_t i = 0; i < a->steps; i++) {
+    const float r = (float)rd_sched_rate(s, (uint64_t)i);
+    uint32_t b;
+    memcpy(&b, &r, 4);
+    rd_log0("%lld %.9g %08" PRIx32, (long long)i, (double)r, b);
+  }
+  return RD_OK;
 }
 
 static rd_status cmd_train(const cli_args *a, const rd_job *j, rd_err *err) {
@@ -552,6 +575,8 @@ int rd_cli_main(int argc, char **argv) {
       st = cmd_seeds(&job.model);
     else if (!strcmp(a.cmd, "summary"))
       rd_summary_print(&job.model), st = RD_OK;
+    else if (!strcmp(a.cmd, "schedule"))
+      st = cmd_schedule(&a, &job);
     else if (!strcmp(a.cmd, "evaluate"))
       st = cmd_evaluate(&a, &job, &err);
     else if (!strcmp(a.cmd, "predict"))

@@ -3,8 +3,10 @@
 
 Starts from the initial weights reprodist writes (`reprodist init`), takes the
 same batches (the epoch shuffle and synthetic data of docs/SEEDS.md, computed
-by tests/spec_reimpl.py), applies Keras' update rules (shared/FACTS.md: Adam,
-SGD with momentum / Nesterov, softmax crossentropy from the logits, mse), and
+by tests/spec_reimpl.py), applies Keras' update rules (shared/FACTS.md; keras/src/optimizers/: SGD
+with momentum / Nesterov, Adam, AdamW, RMSprop, Adagrad, Nadam, Lion, with
+weight decay and clipping as base_optimizer.py applies them; softmax
+crossentropy from the logits, mse), and
 compares the final weights and the printed losses with `reprodist train` at np 2.
 reprodist computes in float32, this reference in float64, so they agree to
 float32 tolerance, not bit for bit (the bitwise guarantees are in rank_matrix).
@@ -19,6 +21,7 @@ import h5py
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import schedules  # noqa: E402
 import spec_reimpl as spec  # noqa: E402
 
 REPRODIST = os.environ["REPRODIST"]
@@ -93,12 +96,104 @@ def loss_and_grads(W, layers, x, y, loss, n_batch):
     return lsum, correct, grads
 
 
+def rate(cfg, it):
+    """The learning rate at 0-based step it: a constant, or CosineDecay with warmup (tests/schedules.py)."""
+    if "cosine" not in cfg:
+        return cfg["lr"]
+    return float(np.float32(schedules.cosine(cfg["cosine"], it)))  # reprodist rounds a schedule's rate to float32
+
+
+def clip(grads, cfg):
+    """base_optimizer.py's _clip_gradients: clipnorm per tensor, else global_clipnorm, else clipvalue."""
+    flat = [g for kb in grads for g in kb]
+    if cfg.get("clipnorm"):
+        c = cfg["clipnorm"]
+        flat = [g * c / max(np.sqrt((g * g).sum()), c) for g in flat]
+    elif cfg.get("global_clipnorm"):
+        c = cfg["global_clipnorm"]
+        norm = np.sqrt(sum((g * g).sum() for g in flat))
+        flat = [g * (c * min(1 / norm, 1 / c)) for g in flat]
+    elif cfg.get("clipvalue"):
+        flat = [np.clip(g, -cfg["clipvalue"], cfg["clipvalue"]) for g in flat]
+    return flat
+
+
+def step(W, grads, st, cfg, it):
+    """One Keras optimizer step (keras/src/optimizers/*.py), in float64: clipping,
+    weight decay (var -= var * wd * lr, names matched by exclude_from_weight_decay),
+    then the optimizer's rule. st holds each tensor's slots by key."""
+    lr, t, opt, a = rate(cfg, it), it + 1, cfg["opt"], cfg.get("args", {})
+    flat = clip(grads, cfg)
+    if opt == "nadam":
+        b1 = a.get("beta_1", 0.9)
+        st["u_product"] *= b1 * (1 - 0.5 * 0.96 ** t)
+    for k, (g, (li, ti)) in enumerate(zip(flat, [(li, ti) for li in range(len(W)) for ti in range(2)])):
+        w, name = W[li][ti], ("kernel", "bias")[ti]
+        wd = cfg.get("weight_decay", 0.004 if opt == "adamw" else 0.0)
+        if wd and not any(p in name for p in cfg.get("exclude", [])):
+            w -= w * wd * lr
+        s = st.setdefault(k, {})
+        z = np.zeros_like(w)
+        if opt == "sgd":
+            mu = cfg.get("momentum", 0.0)
+            if mu == 0:
+                w -= lr * g
+            else:
+                m = s.setdefault("m", z.copy())
+                m[...] = mu * m - lr * g
+                w += (mu * m - lr * g) if cfg.get("nesterov") else m
+        elif opt in ("adam", "adamw"):
+            b1, b2, eps = a.get("beta_1", 0.9), a.get("beta_2", 0.999), a.get("epsilon", 1e-7)
+            m, v = s.setdefault("m", z.copy()), s.setdefault("v", z.copy())
+            m += (g - m) * (1 - b1)
+            v += (g * g - v) * (1 - b2)
+            w -= m * (lr * np.sqrt(1 - b2 ** t) / (1 - b1 ** t)) / (np.sqrt(v) + eps)
+        elif opt == "rmsprop":
+            rho, mu, eps = a.get("rho", 0.9), a.get("momentum", 0.0), a.get("epsilon", 1e-7)
+            v = s.setdefault("v", z.copy())
+            v[...] = rho * v + (1 - rho) * g * g
+            if a.get("centered"):
+                ag = s.setdefault("a", z.copy())
+                ag[...] = rho * ag + (1 - rho) * g
+                den = v - ag * ag + eps
+            else:
+                den = v + eps
+            inc = lr * g / np.sqrt(den)
+            if mu > 0:
+                m = s.setdefault("m", z.copy())
+                m[...] = mu * m + inc
+                w -= m
+            else:
+                w -= inc
+        elif opt == "adagrad":
+            acc = s.setdefault("acc", z + a.get("initial_accumulator_value", 0.1))
+            acc += g * g
+            w -= lr * g / np.sqrt(acc + a.get("epsilon", 1e-7))
+        elif opt == "nadam":
+            b1, b2, eps = a.get("beta_1", 0.9), a.get("beta_2", 0.999), a.get("epsilon", 1e-7)
+            ut, ut1 = b1 * (1 - 0.5 * 0.96 ** t), b1 * (1 - 0.5 * 0.96 ** (t + 1))
+            pt = st["u_product"]
+            pt1 = pt * ut1
+            m, v = s.setdefault("m", z.copy()), s.setdefault("v", z.copy())
+            m += (g - m) * (1 - b1)
+            v += (g * g - v) * (1 - b2)
+            mh = ut1 * m / (1 - pt1) + (1 - ut) * g / (1 - pt)
+            vh = v / (1 - b2 ** t)
+            w -= mh * lr / (np.sqrt(vh) + eps)
+        elif opt == "lion":
+            b1, b2 = a.get("beta_1", 0.9), a.get("beta_2", 0.99)
+            m = s.setdefault("m", z.copy())
+            w -= lr * np.sign(m * b1 + g * (1 - b1))
+            m[...] = m * b2 + g * (1 - b2)
+        else:
+            raise ValueError(opt)
+
+
 def train(W, layers, cfg):
     g, n, B = cfg["seed"], cfg["samples"], cfg["batch"]
     x = spec.synthetic_x(g, "x", n, cfg["input"]).astype(np.float64)
     y = spec.synthetic_y(g, "y", n, layers[-1][1]).astype(np.int64)
-    state = [[np.zeros_like(t) for t in kb] for kb in W]
-    state2 = [[np.zeros_like(t) for t in kb] for kb in W]
+    state = {"u_product": 1.0}
     it, epoch_losses = 0, []
     for e in range(cfg["epochs"]):
         perm = spec.permutation(g, e, n)
@@ -107,22 +202,7 @@ def train(W, layers, cfg):
             idx = perm[b0:b0 + B]
             lsum, _, grads = loss_and_grads(W, layers, x[idx], y[idx], cfg["loss"], len(idx))
             lsum_e += lsum
-            t = it + 1
-            for li in range(len(W)):
-                for ti in range(2):
-                    gr, w = grads[li][ti], W[li][ti]
-                    if cfg["opt"] == "adam":
-                        b1, b2, eps, lr = 0.9, 0.999, 1e-7, cfg["lr"]
-                        alpha = lr * np.sqrt(1 - b2 ** t) / (1 - b1 ** t)
-                        m, v = state[li][ti], state2[li][ti]
-                        m += (gr - m) * (1 - b1)
-                        v += (gr * gr - v) * (1 - b2)
-                        w -= m * alpha / (np.sqrt(v) + eps)
-                    else:
-                        mu, lr = cfg["momentum"], cfg["lr"]
-                        m = state[li][ti]
-                        m[...] = mu * m - lr * gr
-                        w += (mu * m - lr * gr) if cfg["nesterov"] else m
+            step(W, grads, state, cfg, it)
             it += 1
         epoch_losses.append(lsum_e / n)
     return epoch_losses
@@ -139,6 +219,16 @@ def write_cfg(path, cfg, layers):
          f"optimizer = {cfg['opt']}\nlearning_rate = {cfg['lr']}\nloss = {loss}\nshuffle = true")
     if cfg["opt"] == "sgd":
         t += f"\nmomentum = {cfg['momentum']}\nnesterov = {'true' if cfg['nesterov'] else 'false'}"
+    for k, v in cfg.get("args", {}).items():
+        t += f"\n{k} = {('true' if v else 'false') if isinstance(v, bool) else v}"
+    for k in ("weight_decay", "clipnorm", "global_clipnorm", "clipvalue"):
+        if k in cfg:
+            t += f"\n{k} = {cfg[k]}"
+    if cfg.get("exclude"):
+        t += "\nexclude_from_weight_decay = " + ", ".join(cfg["exclude"])
+    if "cosine" in cfg:
+        t = t.replace(f"learning_rate = {cfg['lr']}", "learning_rate = cosine_decay")
+        t += "\n[cosine_decay]\n" + "\n".join(f"{k} = {v}" for k, v in cfg["cosine"].items())
     lines.append(t)
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
@@ -160,6 +250,18 @@ def run_case(tmp, tag, cfg, layers, wtol):
           f"losses reprodist {printed} numpy {[round(l, 6) for l in losses]}")
     check(moved > 100 * wtol, f"{tag}: training moved the weights well beyond the tolerance")
     check(worst <= wtol, f"{tag}: final weights agree with the numpy reference within {wtol}")
+    # Each option the case sets must matter: the reference without it (weight
+    # decay 0, no clipping, nothing excluded) ends elsewhere.
+    for key in ("weight_decay", "clipnorm", "global_clipnorm", "clipvalue", "exclude"):
+        if key not in cfg and not (key == "weight_decay" and cfg["opt"] == "adamw"):
+            continue
+        alt = dict(cfg, **{key: 0.0 if key == "weight_decay" else []})
+        if key != "weight_decay":
+            del alt[key]
+        Wa = read(init, layers)
+        train(Wa, layers, alt)
+        off = max(float(np.max(np.abs(a - b))) for kb, kb2 in zip(Wa, got) for a, b in zip(kb, kb2))
+        check(off > 10 * wtol, f"{tag}: without {key} the reference ends {off:.3g} away: the option is exercised")
     check(len(printed) == len(losses) and all(abs(a - b) <= 1e-5 * max(1.0, abs(b)) for a, b in zip(printed, losses)),
           f"{tag}: printed epoch losses agree with the reference (1e-5 relative)")
 
@@ -175,6 +277,28 @@ def main():
         run_case(tmp, "sgd_momentum_mse", dict(sgd, nesterov=False), layers2, 2e-5)
         run_case(tmp, "sgd_plain_linear", dict(sgd, lr=0.05, momentum=0.0, nesterov=False),
                  [("a", 6, "linear"), ("b", 3, "linear")], 2e-5)
+        # Ten steps (320 samples, batch 32) of every optimizer, each with weight
+        # decay and one clipping mode, against the float64 rules above.
+        ten = dict(base, samples=320, epochs=1)
+        cases = [
+            ("sgd_wd_clipnorm", dict(ten, opt="sgd", lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01,
+                                     clipnorm=0.05)),
+            ("adam_wd_global", dict(ten, weight_decay=0.05, global_clipnorm=0.1, exclude=["bias"])),
+            ("adamw_clipvalue", dict(ten, opt="adamw", lr=0.01, clipvalue=0.01)),
+            ("adamw_cosine_warmup", dict(ten, opt="adamw", weight_decay=0.1, exclude=["bias"], global_clipnorm=0.05,
+                                         cosine=dict(initial_learning_rate=0.001, decay_steps=6, warmup_target=0.02,
+                                                     warmup_steps=4, alpha=0.1))),
+            ("rmsprop", dict(ten, opt="rmsprop", lr=0.003, weight_decay=0.05, clipnorm=0.1)),
+            ("rmsprop_momentum_centered", dict(ten, opt="rmsprop", lr=0.002, args=dict(momentum=0.8, centered=True,
+                                                                                        rho=0.8),
+                                               global_clipnorm=0.2, weight_decay=0.02)),
+            ("adagrad", dict(ten, opt="adagrad", lr=0.05, args=dict(initial_accumulator_value=0.2),
+                             weight_decay=0.01, clipvalue=0.02)),
+            ("nadam", dict(ten, opt="nadam", lr=0.01, weight_decay=0.01, clipnorm=0.1)),
+            ("lion", dict(ten, opt="lion", lr=0.001, args=dict(beta_1=0.8), weight_decay=0.1, global_clipnorm=0.5)),
+        ]
+        for tag, cfg in cases:
+            run_case(tmp, tag, cfg, layers, 2e-5)
     print(f"{passes} passed, {fails} failed")
     return 1 if fails else 0
 

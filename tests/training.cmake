@@ -8,6 +8,7 @@ rd_mpi_unit_test(allreduce 1 2 3 4 5)
 rd_script_test(rank_matrix rank_matrix.sh)
 set_tests_properties(rank_matrix PROPERTIES RUN_SERIAL TRUE)
 rd_script_test(reference_numpy reference_numpy.py)
+rd_script_test(schedules schedules.py)
 # pinned: tests/pinned.sh, tensor digests of trained Dense configs pinned from
 # main before the layer interface (tests/pinned_digests.txt); exact.
 rd_script_test(pinned pinned.sh)
