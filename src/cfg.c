@@ -12,7 +12,7 @@
 
 const char *const rd_cfg_fixed_sections[] = {"run", "model", "data", "train",
 #define RD_SCHEDULE(name) #name,
-#include "sched/list.h"
+#include "schedules/list.h"
 #undef RD_SCHEDULE
                                              NULL};
 

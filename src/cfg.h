@@ -76,7 +76,7 @@ typedef struct rd_cfg {
 } rd_cfg;
 
 /* The sections that are not layers; each appears at most once: "run", "model",
- * "data", "train", then the learning-rate schedules (src/sched/list.h), NULL. */
+ * "data", "train", then the learning-rate schedules (src/schedules/list.h), NULL. */
 extern const char *const rd_cfg_fixed_sections[];
 int rd_cfg_is_fixed(const char *section);
 

@@ -3,7 +3,7 @@
  * gradient clipping (clipnorm per tensor, else global_clipnorm, else
  * clipvalue; Keras refuses more than one), then weight decay (var -= var * wd
  * * lr on the tensors not excluded), then the optimizer's own rule, at the
- * learning rate of the step (sched.h).
+ * learning rate of the step (schedule.h).
  *
  * Each optimizer is one file in src/optim/ and one line in src/optim/list.h: an
  * rd_optim_type with its name, defaults, keys, reader and update rule. Every
@@ -20,7 +20,7 @@
 
 #include "cfg.h"
 #include "model.h"
-#include "sched.h"
+#include "schedule.h"
 
 #ifdef __cplusplus
 extern "C" {

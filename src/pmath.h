@@ -23,7 +23,7 @@ extern "C" {
  * only (docs/SEEDS.md); within 3 ulp of the true value. */
 double rd_pmath_log(double x);
 
-/* The double functions the learning-rate schedules use (sched.h): e^x; cos x
+/* The double functions the learning-rate schedules use (schedule.h): e^x; cos x
  * for |x| <= 2^20 (a three-part Cody-Waite reduction by pi/2, then the Taylor
  * series of sin or cos to degree 21 / 20 on [-pi/4, pi/4]); x^y for x >= 0 as
  * e^(y log x), with 0^y = 0 for y > 0 and x^0 = 1. Each within ~1e-15 relative

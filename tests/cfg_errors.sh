@@ -313,6 +313,103 @@ expect_error "an unknown kernel mode" \
   "c.cfg:8: unknown kernels 'fast' (one of: openblas, portable)" "$BASE
 [train]
 kernels = fast"
+# Optimizers and schedules (src/optim.c, src/schedule.c, src/schedules/).
+SCHEDS="exponential_decay, piecewise_constant_decay, polynomial_decay, inverse_time_decay, cosine_decay, cosine_decay_restarts"
+expect_error "learning_rate names no schedule" \
+  "c.cfg:8: learning_rate = 'cosine' is neither a number nor a schedule ($SCHEDS)" "$BASE
+[train]
+learning_rate = cosine"
+expect_error "a schedule without its section" \
+  "c.cfg:8: learning_rate = cosine_decay names a schedule, but the config has no [cosine_decay] section" "$BASE
+[train]
+learning_rate = cosine_decay"
+expect_error "a schedule section learning_rate does not name" \
+  "c.cfg:10: initial_learning_rate is in [cosine_decay], which is not used: [train] learning_rate = cosine_decay would use it" "$BASE
+[train]
+learning_rate = 0.1
+[cosine_decay]
+initial_learning_rate = 0.1"
+expect_error "a schedule's required key missing" \
+  "c.cfg:9: decay_steps is required (an integer >= 1)" "$BASE
+[train]
+learning_rate = cosine_decay
+[cosine_decay]
+initial_learning_rate = 0.1"
+expect_error "piecewise values: not one more than boundaries" \
+  "c.cfg:11: values has 2 rates for 2 boundaries; it needs one more than boundaries (3)" "$BASE
+[train]
+learning_rate = piecewise_constant_decay
+[piecewise_constant_decay]
+boundaries = 10, 20
+values = 0.1, 0.01"
+expect_error "piecewise boundaries that do not increase" \
+  "c.cfg:10: boundaries must increase (10 follows 20)" "$BASE
+[train]
+learning_rate = piecewise_constant_decay
+[piecewise_constant_decay]
+boundaries = 20, 10
+values = 0.1, 0.01, 0.001"
+expect_error "a bad number in a list" \
+  "c.cfg:11: values = '0.1, x': 'x' is not a finite decimal number" "$BASE
+[train]
+learning_rate = piecewise_constant_decay
+[piecewise_constant_decay]
+boundaries = 10
+values = 0.1, x"
+expect_error "warmup_steps without warmup_target" \
+  "c.cfg:12: warmup_steps is set without warmup_target (Keras then ignores it)" "$BASE
+[train]
+learning_rate = cosine_decay
+[cosine_decay]
+initial_learning_rate = 0.1
+decay_steps = 10
+warmup_steps = 5"
+expect_error "t_mul below 1" \
+  "c.cfg:12: t_mul = 0.5 is out of range (must be in [1, 1000000])" "$BASE
+[train]
+learning_rate = cosine_decay_restarts
+[cosine_decay_restarts]
+initial_learning_rate = 0.1
+first_decay_steps = 10
+t_mul = 0.5"
+expect_error "a schedule section twice" \
+  "c.cfg:12: duplicate section [cosine_decay] (first at line 9)" "$BASE
+[train]
+learning_rate = cosine_decay
+[cosine_decay]
+initial_learning_rate = 0.1
+decay_steps = 10
+[cosine_decay]
+alpha = 0.1"
+expect_error "two clipping modes" \
+  "c.cfg:7: only one of clipnorm, global_clipnorm and clipvalue can be set (as in Keras)" "$BASE
+[train]
+clipnorm = 1
+clipvalue = 0.5"
+expect_error "exclude_from_weight_decay without weight decay" \
+  "c.cfg:10: exclude_from_weight_decay is set, but weight_decay is 0" "$BASE
+[train]
+optimizer = adamw
+weight_decay = 0
+exclude_from_weight_decay = bias"
+expect_error "another optimizer's key" \
+  "c.cfg:9: rho does not apply to optimizer = lion" "$BASE
+[train]
+optimizer = lion
+rho = 0.9"
+expect_error "an unknown optimizer" \
+  "c.cfg:8: unknown optimizer 'adadelta' (one of: sgd, adam, adamw, rmsprop, adagrad, nadam, lion)" "$BASE
+[train]
+optimizer = adadelta"
+expect_error "a Keras option reprodist does not support" \
+  "c.cfg:8: unknown key 'amsgrad' in [train]" "$BASE
+[train]
+amsgrad = true"
+expect_error "sgd momentum above 1 (Keras: in [0, 1])" \
+  "c.cfg:9: momentum = 1.5 is out of range (must be in [0, 1])" "$BASE
+[train]
+optimizer = sgd
+momentum = 1.5"
 expect_error "orthogonal on a bias" \
   "c.cfg:7: orthogonal needs a 2-D tensor; bias of layer 'dense' is 1-D" "$BASE
 bias_initializer = orthogonal"

@@ -11,7 +11,7 @@
 
 #include "../optim.h"
 #include "../pmath.h"
-#include "../sched.h"
+#include "../schedule.h"
 
 enum { LR0, FIRST, TMUL, MMUL, ALPHA };
 #define PI 3.141592653589793

@@ -4,7 +4,7 @@
 #include <math.h>
 
 #include "../pmath.h"
-#include "../sched.h"
+#include "../schedule.h"
 
 enum { LR0, STEPS, RATE, STAIR };
 

@@ -1,5 +1,5 @@
-/* sched: the learning-rate schedules' registry and the rate in use (sched.h). */
-#include "sched.h"
+/* sched: the learning-rate schedules' registry and the rate in use (schedule.h). */
+#include "schedule.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -8,12 +8,12 @@
 #include "log.h"
 
 #define RD_SCHEDULE(n) extern const rd_sched_type rd_sched_##n;
-#include "sched/list.h"
+#include "schedules/list.h"
 #undef RD_SCHEDULE
 
 static const rd_sched_type *const k_types[] = {
 #define RD_SCHEDULE(n) &rd_sched_##n,
-#include "sched/list.h"
+#include "schedules/list.h"
 #undef RD_SCHEDULE
 };
 
@@ -53,9 +53,12 @@ void rd_sched_from_cfg(rd_cfg *c, int tr, double dflt, rd_sched *s) {
   for (int i = 0; i < rd_sched_count(); i++) {
     const int sec = rd_cfg_section(c, k_types[i]->name, 0);
     if (sec < 0) continue;
-    if (k_types[i] != s->type) {
-      rd_cfg_fail(c, NULL, sec, "[%s] is not used: [train] learning_rate must name it (learning_rate = %s)",
-                  k_types[i]->name, k_types[i]->name);
+    if (k_types[i] != s->type) { /* each of its keys says why it does not apply */
+      for (int j = 0; j < c->nitems; j++)
+        if (c->items[j].sec == sec)
+          rd_cfg_not_applicable(c, sec, c->items[j].key,
+                                "is in [%s], which is not used: [train] learning_rate = %s would use it",
+                                k_types[i]->name, k_types[i]->name);
       continue;
     }
     rd_cfg_visit(c, sec);

@@ -5,7 +5,7 @@
 #include <math.h>
 
 #include "../pmath.h"
-#include "../sched.h"
+#include "../schedule.h"
 
 enum { LR0, STEPS, END, POWER, CYCLE };
 

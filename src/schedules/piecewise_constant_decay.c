@@ -3,7 +3,7 @@
  * values[i] while boundaries[i-1] < step <= boundaries[i], the last value
  * after the last boundary. Boundaries must increase (Keras sums overlapping
  * ranges' values when they do not; that is refused here). */
-#include "../sched.h"
+#include "../schedule.h"
 
 static void read(rd_cfg *c, int sec, rd_sched *s) {
   int64_t b[RD_SCHED_MAXB];

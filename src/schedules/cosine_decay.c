@@ -7,7 +7,7 @@
 #include <math.h>
 
 #include "../pmath.h"
-#include "../sched.h"
+#include "../schedule.h"
 
 enum { LR0, STEPS, ALPHA, HAS_TARGET, TARGET, WARM };
 #define PI 3.141592653589793

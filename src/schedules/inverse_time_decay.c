@@ -3,7 +3,7 @@
  * step / decay_steps floored when staircase. */
 #include <math.h>
 
-#include "../sched.h"
+#include "../schedule.h"
 
 enum { LR0, STEPS, RATE, STAIR };
 

@@ -4,7 +4,7 @@
  *
  * Each schedule is a section of the config named by [train] learning_rate
  * (learning_rate = cosine_decay, then [cosine_decay] initial_learning_rate =
- * ...), one file in src/sched/ and one line in src/sched/list.h. The rate is
+ * ...), one file in src/schedules/ and one line in src/schedules/list.h. The rate is
  * computed in IEEE double from +, -, *, /, floor, ceil and pmath's exp, log,
  * cos and pow (never libm's), then rounded once to float: the same bits on
  * every CPU and compiler, in both kernel modes, at any rank count. */
@@ -42,7 +42,7 @@ typedef struct rd_sched_type {
   double (*rate)(const rd_sched *s, uint64_t step);
 } rd_sched_type;
 
-/* The registered schedules (src/sched/list.h), and the one called name or NULL. */
+/* The registered schedules (src/schedules/list.h), and the one called name or NULL. */
 int rd_sched_count(void);
 const rd_sched_type *rd_sched_type_at(int i);
 const rd_sched_type *rd_sched_find(const char *name);
