@@ -4,7 +4,7 @@
 #  1. every GEMM path this CPU runs (RD_ISA = scalar, avx2, avx512), at np 1, 2
 #     and 3, for the MLP (configs/synthetic.cfg), the BatchNormalization
 #     convnet (configs/fashion_mnist_cnn_bn.cfg on 256 samples) and the ResNet
-#     (configs/fashion_mnist_resnet.cfg, a graph, on 64 samples);
+#     (configs/fashion_mnist_resnet_sgd.cfg, a graph, on 64 samples);
 #  2. one job whose ranks run different paths and different OPENBLAS_CORETYPE
 #     values (this test sets the core type on purpose: it is the one that mixes
 #     them); the same mix in openblas mode is still refused;
@@ -19,11 +19,18 @@
 . "${RD_TESTS:?run through ctest}/lib.sh" || exit 1
 cd "$RD_TMP" || exit 1
 PY=${RD_PYTHON:-/usr/bin/python3}
-MLP=("$RD_SRC/configs/synthetic.cfg" --set train.epochs=1 --set train.kernels=portable)
+# The MLP trains with AdamW, global clipping and an exponential schedule with a
+# fractional exponent (pmath's pow); the ResNet with SGD, Nesterov, weight decay
+# and cosine decay after a warmup (pmath's cos).
+MLP=("$RD_SRC/configs/synthetic.cfg" --set train.epochs=1 --set train.kernels=portable --set train.optimizer=adamw
+     --set train.global_clipnorm=0.5 --set train.learning_rate=exponential_decay
+     --set exponential_decay.initial_learning_rate=0.002 --set exponential_decay.decay_steps=3
+     --set exponential_decay.decay_rate=0.8)
 CNN=("$RD_SRC/configs/fashion_mnist_cnn_bn.cfg" --set train.epochs=1 --set train.kernels=portable
      --set data.limit=256 --set data.test_limit=64)
-RESNET=("$RD_SRC/configs/fashion_mnist_resnet.cfg" --set train.epochs=1 --set data.limit=64 --set data.test_limit=32
-        --set train.batch_size=32 --set train.shard_size=8)
+RESNET=("$RD_SRC/configs/fashion_mnist_resnet_sgd.cfg" --set train.epochs=1 --set data.limit=64 --set data.test_limit=32
+        --set train.batch_size=32 --set train.shard_size=8 --set cosine_decay.warmup_steps=1
+        --set cosine_decay.decay_steps=3)
 "$RD_SRC/launch/deps" --cross || { rd_fail "launch/deps --cross"; rd_finish; }
 
 # The paths this CPU runs, from the kernel test's own list.

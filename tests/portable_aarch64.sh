@@ -12,8 +12,11 @@
 #  2. `rd_portable kernels`: the GEMM digests (scalar and NEON paths agree on
 #     aarch64; scalar, AVX2 and AVX-512 on x86-64) and the digests of exp, log,
 #     tanh and sigmoid over ~36 million inputs each, identical on both;
-#  3. `rd_portable train`: the tensor digests of the MLP (tests/portable/mlp.cfg)
-#     and the convnet (tests/portable/cnn.cfg) after Adam steps, identical.
+#  3. `rd_portable train`: the tensor digests of the MLP (tests/portable/mlp.cfg:
+#     Nadam, weight decay, global clipping, an exponential schedule through
+#     pmath's pow), the convnet (tests/portable/cnn.cfg: SGD, Nesterov, per-tensor
+#     clipping, cosine decay with warmup through pmath's cos) and the ResNet
+#     (Adam) after their steps, identical.
 # Installs its tools through launch/deps --cross; never skipped.
 # Usage (ctest): portable_aarch64.sh RD_PORTABLE_X86 src/a.c,src/b.c,...
 . "${RD_TESTS:?run through ctest}/lib.sh" || exit 1

@@ -114,6 +114,9 @@ if [ -r /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
   rd_run 3 "$RD_SRC/configs/fashion_mnist_resnet.cfg" "${RN[@]}" --set run.checkpoint_dir=ck_resnet --resume latest \
     -o resnet_res.h5 > resnet_res.log 2>&1 || { rd_fail "resnet: the resume failed"; cat resnet_res.log; }
   rd_check "resnet: stopped after epoch 1 at np 2, resumed at np 3: identical to np=1" [ "$(rd_sha resnet_res.h5)" = "$rref" ]
+  # The two recipe configs (README "Recipes"), as shipped, on the same subsets.
+  same_sha resnet_sgd "1 3" "$RD_SRC/configs/fashion_mnist_resnet_sgd.cfg" "${RN[@]}"
+  same_sha cnn_adamw "1 3" "$RD_SRC/configs/fashion_mnist_cnn_adamw.cfg" "${CNN[@]}"
   # The MobileNet (depthwise and separable convs), as shipped, on the same subset.
   same_sha mobilenet "1 2 3" "$RD_SRC/configs/fashion_mnist_mobilenet.cfg" "${RN[@]}"
   rd_check "the shipped convnet config runs portable kernels (its log says so)" grep -q "portable kernels" fashion_mnist_cnn_1.log
@@ -121,6 +124,55 @@ if [ -r /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
     eval 'grep -q "OpenBLAS core" fashion_mnist_cnn_openblas_1.log &&
           [ "$(rd_sha fashion_mnist_cnn_1.h5)" != "$(rd_sha fashion_mnist_cnn_openblas_1.h5)" ]'
 fi
+
+# Training recipes (issue 23): each optimizer with a schedule, weight decay and
+# a clipping mode, on synthetic data: np 1, 2, 3 and 5 (1 and 3 sanitized),
+# TCP, and a run stopped after epoch 1 at np 2 and resumed at np 3 (the
+# schedule's step, every slot, and nadam's carried product must survive it).
+REC=(--set train.epochs=2 --set train.batch_size=64 --set train.shard_size=8)
+RNPS="1 2 3 5"
+[ "${RD_TIME_SCALE:-1}" -gt 1 ] && RNPS="1 3"
+recipe() {
+  case $1 in
+    sgd) echo "--set train.optimizer=sgd --set train.momentum=0.9 --set train.nesterov=true --set train.weight_decay=0.0005
+               --set train.exclude_from_weight_decay=bias --set train.clipnorm=0.5
+               --set train.learning_rate=piecewise_constant_decay --set piecewise_constant_decay.boundaries=5,20
+               --set piecewise_constant_decay.values=0.1,0.05,0.01" ;;
+    adamw) echo "--set train.optimizer=adamw --set train.global_clipnorm=1.0 --set train.learning_rate=cosine_decay
+               --set cosine_decay.initial_learning_rate=0.0001 --set cosine_decay.warmup_target=0.003
+               --set cosine_decay.warmup_steps=6 --set cosine_decay.decay_steps=20 --set cosine_decay.alpha=0.1" ;;
+    rmsprop) echo "--set train.optimizer=rmsprop --set train.centered=true --set train.momentum=0.5
+               --set train.clipvalue=0.05 --set train.learning_rate=exponential_decay
+               --set exponential_decay.initial_learning_rate=0.002 --set exponential_decay.decay_steps=7
+               --set exponential_decay.decay_rate=0.7" ;;
+    adagrad) echo "--set train.optimizer=adagrad --set train.weight_decay=0.01 --set train.learning_rate=polynomial_decay
+               --set polynomial_decay.initial_learning_rate=0.05 --set polynomial_decay.decay_steps=9
+               --set polynomial_decay.power=0.5 --set polynomial_decay.cycle=true" ;;
+    nadam) echo "--set train.optimizer=nadam --set train.weight_decay=0.004 --set train.clipnorm=0.2
+               --set train.learning_rate=inverse_time_decay --set inverse_time_decay.initial_learning_rate=0.003
+               --set inverse_time_decay.decay_steps=4 --set inverse_time_decay.decay_rate=0.5" ;;
+    lion) echo "--set train.optimizer=lion --set train.weight_decay=0.1 --set train.global_clipnorm=0.3
+               --set train.learning_rate=cosine_decay_restarts --set cosine_decay_restarts.initial_learning_rate=0.0005
+               --set cosine_decay_restarts.first_decay_steps=5 --set cosine_decay_restarts.t_mul=1.5" ;;
+  esac
+}
+for opt in sgd adamw rmsprop adagrad nadam lion; do
+  read -r -a R <<< "$(recipe $opt | tr '\n' ' ')"
+  same_sha "rec_$opt" "$RNPS" "$RD_SRC/configs/synthetic.cfg" "${REC[@]}" "${R[@]}"
+  rsha=$SREF
+  rd_check "rec_$opt: its schedule is in use (two epochs, two rates in the log)" \
+    [ "$(grep -o ' lr [^ ]*' "rec_${opt}_1.log" | sort -u | wc -l)" -eq 2 ]
+  RD_RUN_FLAGS="--mca btl self,tcp" rd_run 3 "$RD_SRC/configs/synthetic.cfg" "${REC[@]}" "${R[@]}" -o "rec_${opt}_tcp.h5" \
+    > "rec_${opt}_tcp.log" 2>&1 || { rd_fail "rec_$opt over TCP failed"; cat "rec_${opt}_tcp.log"; }
+  rd_check "rec_$opt np=3 over TCP identical to np=1" [ "$(rd_sha "rec_${opt}_tcp.h5")" = "$rsha" ]
+  rd_run 2 "$RD_SRC/configs/synthetic.cfg" "${REC[@]}" "${R[@]}" --set train.epochs=1 --set "run.checkpoint_dir=ck_rec_$opt" \
+    -o "rec_${opt}_e1.h5" > "rec_${opt}_e1.log" 2>&1 || rd_fail "rec_$opt: the first epoch failed"
+  rd_run 3 "$RD_SRC/configs/synthetic.cfg" "${REC[@]}" "${R[@]}" --set "run.checkpoint_dir=ck_rec_$opt" --resume latest \
+    -o "rec_${opt}_res.h5" > "rec_${opt}_res.log" 2>&1 || { rd_fail "rec_$opt: the resume failed"; cat "rec_${opt}_res.log"; }
+  rd_check "rec_$opt: stopped after epoch 1 at np 2, resumed at np 3: identical to np=1" \
+    [ "$(rd_sha "rec_${opt}_res.h5")" = "$rsha" ]
+done
+rd_check "the recipes give six different files" [ "$(for o in sgd adamw rmsprop adagrad nadam lion; do rd_sha rec_${o}_1.h5; done | sort -u | wc -l)" -eq 6 ]
 
 # The test graphs (tests/graphs: the Inception-style block and the ResNet blocks
 # real Keras built, every merge layer) on synthetic data, in both kernel modes.

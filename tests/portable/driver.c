@@ -9,7 +9,8 @@
  *       must agree: exit 1 if not), and digests of exp, log, tanh and sigmoid
  *       over sweeps of their inputs.
  *   rd_portable train CONFIG STEPS BATCH SHARD
- *       STEPS Adam steps of the config's model in portable mode on seeded
+ *       STEPS optimizer steps ([train] optimizer, its options and learning-rate
+ *       schedule; Adam by default) of the config's model in portable mode on seeded
  *       synthetic samples: each batch cut into shards of SHARD rows, the shard
  *       gradients and statistics summed along reduce.h's canonical tree, then
  *       the statistics hook and the optimizer. Prints every tensor's digest.
@@ -123,23 +124,25 @@ static int train(const char *path, int64_t steps, int64_t B, int64_t S) {
   }
   rd_registry_init();
   rd_model_from_cfg(&m, &cfg);
+  rd_optim_spec opt;
+  rd_optim_from_cfg(&cfg, rd_cfg_section(&cfg, "train", 0), &opt);
   if (rd_cfg_finish(&cfg, &err)) {
     fprintf(stderr, "%s\n", err.msg);
     return 2;
   }
   const int64_t K = (B + S - 1) / S, in = rd_shape_numel(&m.input);
   const size_t len_v = m.ntrain + m.nstats;
-  float *params = rd_mem_alloc_f32(m.nparams), *state = rd_mem_alloc_f32(2 * m.ntrain + 1);
-  memset(state, 0, sizeof(float) * (2 * m.ntrain + 1));
+  const size_t nstate = (size_t)rd_optim_slots(&opt) * m.ntrain + 1;
+  float *params = rd_mem_alloc_f32(m.nparams), *state = rd_mem_alloc_f32(nstate);
+  memset(state, 0, sizeof(float) * nstate);
   rd_model_init_params(&m, params);
   rd_shard sh;
   rd_shard_init(&sh, &m, S, 1, RD_KERN_PORTABLE);
   rd_reduce r;
   rd_reduce_init(&r, len_v, K);
-  rd_optim_spec opt;
-  rd_optim_spec_defaults(rd_optim_find("adam"), &opt);
   rd_optim o;
   rd_optim_init(&o, &opt, &m);
+  rd_optim_state_init(&o, state);
   for (int64_t it = 0; it < steps; it++) {
     rd_reduce_begin(&r, K);
     for (int64_t s = 0; s < K; s++) {
