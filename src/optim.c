@@ -62,6 +62,15 @@ void rd_optim_from_cfg(rd_cfg *c, int tr, rd_optim_spec *s) {
   set += rd_cfg_float(c, tr, "clipvalue", 0.0, 0, RD_CFG_F32_MAX, RD_CFG_LO_OPEN, &s->clipvalue) > 0;
   if (set > 1)
     rd_cfg_fail(c, NULL, tr, "only one of clipnorm, global_clipnorm and clipvalue can be set (as in Keras)");
+  rd_cfg_bool(c, tr, "use_ema", 0, 0, &s->use_ema);
+  s->ema_momentum = 0.99;
+  if (s->use_ema) {
+    rd_cfg_float(c, tr, "ema_momentum", 0.99, 0, 1, 0, &s->ema_momentum);
+    rd_cfg_int(c, tr, "ema_overwrite_frequency", 0, 1, 1e15, 0, &s->ema_overwrite_frequency);
+  } else {
+    rd_cfg_not_applicable(c, tr, "ema_momentum", "is set, but use_ema is false");
+    rd_cfg_not_applicable(c, tr, "ema_overwrite_frequency", "is set, but use_ema is false");
+  }
 }
 
 void rd_optim_spec_defaults(const rd_optim_type *t, rd_optim_spec *s) {
@@ -74,7 +83,7 @@ void rd_optim_spec_defaults(const rd_optim_type *t, rd_optim_spec *s) {
   s->weight_decay = t->wd_default;
 }
 
-int rd_optim_slots(const rd_optim_spec *s) { return s->type->slots(s->p); }
+int rd_optim_slots(const rd_optim_spec *s) { return s->type->slots(s->p) + (s->use_ema ? 1 : 0); }
 
 double rd_optim_powi(double x, uint64_t n) {
   double r = 1.0;
@@ -132,6 +141,7 @@ void rd_optim_free(rd_optim *o) {
 void rd_optim_state_init(const rd_optim *o, float *state) {
   const rd_optim_type *t = o->s->type;
   const int slots = t->slots(o->s->p);
+  if (o->s->use_ema) memset(state + (size_t)slots * o->n, 0, sizeof(float) * o->n);
   for (int k = 0; k < slots; k++) {
     const float v = t->initial ? t->initial(o->s->p, k) : 0.0f;
     for (size_t i = 0; i < o->n; i++) state[(size_t)k * o->n + i] = v;
@@ -180,4 +190,15 @@ void rd_optim_step(rd_optim *o, uint64_t iteration, float *w, float *g, float *s
   if (s->type->advance) o->scalar = s->type->advance(s->p, iteration, o->scalar);
   const rd_optim_args a = {s->p, iteration, lr, o->scalar};
   s->type->update(&a, w, g, state, o->n, o->n);
+  if (s->use_ema) { /* Keras: momentum = (iterations != 0) * ema_momentum; avg = momentum avg + (1 - momentum) w */
+    float *restrict avg = state + (size_t)s->type->slots(s->p) * o->n;
+    const float mom = iteration != 0 ? (float)s->ema_momentum : 0.0f, c = 1.0f - mom;
+    for (size_t i = 0; i < o->n; i++) avg[i] = mom * avg[i] + c * w[i];
+    if (s->ema_overwrite_frequency && (iteration + 1) % (uint64_t)s->ema_overwrite_frequency == 0)
+      memcpy(w, avg, sizeof(float) * o->n);
+  }
+}
+
+void rd_optim_finalize(const rd_optim *o, float *w, const float *state) {
+  if (o->s->use_ema) memcpy(w, state + (size_t)o->s->type->slots(o->s->p) * o->n, sizeof(float) * o->n);
 }

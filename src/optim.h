@@ -39,6 +39,9 @@ typedef struct rd_optim_spec {
   int nexclude;           /* exclude_from_weight_decay: tensor names matched as substrings */
   char exclude[RD_OPTIM_MAXEX][RD_CFG_NAME_MAX];
   double clipnorm, global_clipnorm, clipvalue; /* 0: off; at most one is set */
+  int use_ema;            /* an exponential moving average of the trainable weights */
+  double ema_momentum;    /* 0.99 */
+  int64_t ema_overwrite_frequency; /* 0: never; N: the weights take the average every N steps */
 } rd_optim_spec;
 
 /* What an update rule sees of one step. */
@@ -82,7 +85,7 @@ void rd_optim_from_cfg(rd_cfg *c, int tr, rd_optim_spec *s);
 /* The spec of type t with Keras' defaults and a constant rate (tests, benches). */
 void rd_optim_spec_defaults(const rd_optim_type *t, rd_optim_spec *s);
 
-/* State floats per parameter. */
+/* State floats per parameter: the type's slots, then the moving average with use_ema. */
 int rd_optim_slots(const rd_optim_spec *s);
 /* x^n by squaring, in IEEE double. */
 double rd_optim_powi(double x, uint64_t n);
@@ -109,6 +112,8 @@ void rd_optim_state_init(const rd_optim *o, float *state);
 void rd_optim_resume(rd_optim *o, uint64_t iteration);
 /* Step `iteration` (0-based): clips g in place, decays, updates w and state. */
 void rd_optim_step(rd_optim *o, uint64_t iteration, float *w, float *g, float *state);
+/* The end of training: with use_ema, the weights take their moving average. */
+void rd_optim_finalize(const rd_optim *o, float *w, const float *state);
 
 #ifdef __cplusplus
 }

@@ -513,6 +513,9 @@ rd_status rd_train_run(const rd_train_spec *t, const rd_train_ctl *ctl, const rd
     }
     if (err->code || tr.stopped || trainer_end_epoch(&tr, err)) break;
   }
+  /* Keras' fit ends with optimizer.finalize_variable_values: with use_ema the
+   * weights written are the moving average (checkpoints keep both). */
+  if (!err->code && !tr.stopped && tr.epoch >= t->epochs) rd_optim_finalize(&tr.opt, params, tr.state);
   if (tr.profile && tr.prof[3] > 0) {
     rd_log_all("profile: %.0f steps, ms per step: shards %.3f  reduction %.3f  optimizer %.3f", tr.prof[3],
                1e3 * tr.prof[0] / tr.prof[3], 1e3 * tr.prof[1] / tr.prof[3], 1e3 * tr.prof[2] / tr.prof[3]);

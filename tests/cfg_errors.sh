@@ -405,6 +405,10 @@ expect_error "a Keras option reprodist does not support" \
   "c.cfg:8: unknown key 'amsgrad' in [train]" "$BASE
 [train]
 amsgrad = true"
+expect_error "ema_momentum without use_ema" \
+  "c.cfg:8: ema_momentum is set, but use_ema is false" "$BASE
+[train]
+ema_momentum = 0.9"
 expect_error "sgd momentum above 1 (Keras: in [0, 1])" \
   "c.cfg:9: momentum = 1.5 is out of range (must be in [0, 1])" "$BASE
 [train]

@@ -128,7 +128,8 @@ fi
 # Training recipes (issue 23): each optimizer with a schedule, weight decay and
 # a clipping mode, on synthetic data: np 1, 2, 3 and 5 (1 and 3 sanitized),
 # TCP, and a run stopped after epoch 1 at np 2 and resumed at np 3 (the
-# schedule's step, every slot, and nadam's carried product must survive it).
+# schedule's step, every slot, nadam's carried product and the weights' moving
+# average (use_ema in adamw and rmsprop) must survive it).
 REC=(--set train.epochs=2 --set train.batch_size=64 --set train.shard_size=8)
 RNPS="1 2 3 5"
 [ "${RD_TIME_SCALE:-1}" -gt 1 ] && RNPS="1 3"
@@ -138,10 +139,12 @@ recipe() {
                --set train.exclude_from_weight_decay=bias --set train.clipnorm=0.5
                --set train.learning_rate=piecewise_constant_decay --set piecewise_constant_decay.boundaries=5,20
                --set piecewise_constant_decay.values=0.1,0.05,0.01" ;;
-    adamw) echo "--set train.optimizer=adamw --set train.global_clipnorm=1.0 --set train.learning_rate=cosine_decay
+    adamw) echo "--set train.optimizer=adamw --set train.global_clipnorm=1.0 --set train.use_ema=true
+               --set train.ema_momentum=0.9 --set train.learning_rate=cosine_decay
                --set cosine_decay.initial_learning_rate=0.0001 --set cosine_decay.warmup_target=0.003
                --set cosine_decay.warmup_steps=6 --set cosine_decay.decay_steps=20 --set cosine_decay.alpha=0.1" ;;
     rmsprop) echo "--set train.optimizer=rmsprop --set train.centered=true --set train.momentum=0.5
+               --set train.use_ema=true --set train.ema_overwrite_frequency=5
                --set train.clipvalue=0.05 --set train.learning_rate=exponential_decay
                --set exponential_decay.initial_learning_rate=0.002 --set exponential_decay.decay_steps=7
                --set exponential_decay.decay_rate=0.7" ;;

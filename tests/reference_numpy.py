@@ -187,6 +187,13 @@ def step(W, grads, st, cfg, it):
             m[...] = m * b2 + g * (1 - b2)
         else:
             raise ValueError(opt)
+        if cfg.get("use_ema"):  # base_optimizer.py: _update_model_variables_moving_average, then the overwrite
+            avg = s.setdefault("avg", z.copy())
+            mom = cfg.get("ema_momentum", 0.99) if it != 0 else 0.0
+            avg[...] = mom * avg + (1 - mom) * w
+            freq = cfg.get("ema_overwrite_frequency")
+            if freq and (it + 1) % freq == 0:
+                w[...] = avg
 
 
 def train(W, layers, cfg):
@@ -205,6 +212,9 @@ def train(W, layers, cfg):
             step(W, grads, state, cfg, it)
             it += 1
         epoch_losses.append(lsum_e / n)
+    if cfg.get("use_ema"):  # finalize_variable_values: the weights take their average
+        for k, (li, ti) in enumerate((li, ti) for li in range(len(W)) for ti in range(2)):
+            W[li][ti][...] = state[k]["avg"]
     return epoch_losses
 
 
@@ -221,9 +231,11 @@ def write_cfg(path, cfg, layers):
         t += f"\nmomentum = {cfg['momentum']}\nnesterov = {'true' if cfg['nesterov'] else 'false'}"
     for k, v in cfg.get("args", {}).items():
         t += f"\n{k} = {('true' if v else 'false') if isinstance(v, bool) else v}"
-    for k in ("weight_decay", "clipnorm", "global_clipnorm", "clipvalue"):
+    for k in ("weight_decay", "clipnorm", "global_clipnorm", "clipvalue", "ema_momentum", "ema_overwrite_frequency"):
         if k in cfg:
             t += f"\n{k} = {cfg[k]}"
+    if cfg.get("use_ema"):
+        t += "\nuse_ema = true"
     if cfg.get("exclude"):
         t += "\nexclude_from_weight_decay = " + ", ".join(cfg["exclude"])
     if "cosine" in cfg:
@@ -252,10 +264,11 @@ def run_case(tmp, tag, cfg, layers, wtol):
     check(worst <= wtol, f"{tag}: final weights agree with the numpy reference within {wtol}")
     # Each option the case sets must matter: the reference without it (weight
     # decay 0, no clipping, nothing excluded) ends elsewhere.
-    for key in ("weight_decay", "clipnorm", "global_clipnorm", "clipvalue", "exclude"):
+    for key in ("weight_decay", "clipnorm", "global_clipnorm", "clipvalue", "exclude", "use_ema",
+                "ema_overwrite_frequency"):
         if key not in cfg and not (key == "weight_decay" and cfg["opt"] == "adamw"):
             continue
-        alt = dict(cfg, **{key: 0.0 if key == "weight_decay" else []})
+        alt = dict(cfg, **{key: 0.0 if key == "weight_decay" else None})
         if key != "weight_decay":
             del alt[key]
         Wa = read(init, layers)
@@ -296,6 +309,9 @@ def main():
                              weight_decay=0.01, clipvalue=0.02)),
             ("nadam", dict(ten, opt="nadam", lr=0.01, weight_decay=0.01, clipnorm=0.1)),
             ("lion", dict(ten, opt="lion", lr=0.001, args=dict(beta_1=0.8), weight_decay=0.1, global_clipnorm=0.5)),
+            ("adam_ema", dict(ten, lr=0.02, use_ema=True, ema_momentum=0.7)),
+            ("sgd_ema_overwrite", dict(ten, opt="sgd", lr=0.2, momentum=0.5, nesterov=False, use_ema=True,
+                                       ema_momentum=0.6, ema_overwrite_frequency=3)),
         ]
         for tag, cfg in cases:
             run_case(tmp, tag, cfg, layers, 2e-5)
