@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "registry.h"
+#include "regularizer.h"
 #include "seed.h"
 #include "sig.h"
 
@@ -171,6 +172,9 @@ static int read_init(rd_build *b, const char *p, const char *dflt, rd_tensor *T)
       if (set > 0) T->explicit_seed = 1, T->seed = rd_seed_explicit(user);
     }
   }
+  char why[160];
+  snprintf(why, sizeof why, "does not apply to the non-trainable tensor %s", T->name);
+  bad |= rd_reg_read(c, b->sec, p, T->trainable, why, &T->reg_l1, &T->reg_l2) < 0;
   if (bad) return -1;
   snprintf(key, sizeof key, "%sminval", p);
   snprintf(k2, sizeof k2, "%smaxval", p);
@@ -234,6 +238,18 @@ static int b_tensor(rd_build *b, const char *name, const rd_shape *shape, const 
   return m->ntensors++ - L->t0;
 }
 
+static int b_regularize(rd_build *b, int t, double l1, double l2) {
+  if (t < 0 || t >= b->L->nt)
+    return b_fail(b, NULL, "layer '%s' regularizes tensor %d, but has %d", b->L->name, t, b->L->nt);
+  rd_tensor *T = &b->m->tensors[b->L->t0 + t];
+  if (!T->trainable) return b_fail(b, NULL, "layer '%s' regularizes its non-trainable tensor %s", b->L->name, T->name);
+  if (!(l1 >= 0.0 && l1 <= 1e6 && l2 >= 0.0 && l2 <= 1e6))
+    return b_fail(b, NULL, "layer '%s' regularizes %s with l1 = %g, l2 = %g (each in [0, 1e6])", b->L->name, T->name, l1,
+                  l2);
+  T->reg_l1 = l1, T->reg_l2 = l2;
+  return 0;
+}
+
 static int b_seed(rd_build *b, const char *key, int t) {
   uint64_t user;
   int rc = rd_cfg_u64(b->c, b->sec, key, 0, 0, &user);
@@ -270,6 +286,7 @@ static const rd_api k_api_base = {
     .word = api_word,
     .uniform = api_uniform,
     .get_int_list = b_get_int_list,
+    .regularize = b_regularize,
 };
 
 const rd_api *rd_model_api(rd_kern_mode mode) {
@@ -313,8 +330,8 @@ static void crash_lines(rd_layer *L, const char *plugin) {
   }
 }
 
-/* Layer l (named, typed, with its sources' shapes in ins): its type's build. */
-static rd_status build_layer(rd_model *m, rd_cfg *c, int l) {
+/* Layer l of n (named, typed, with its sources' shapes in ins): its type's build. */
+static rd_status build_layer(rd_model *m, rd_cfg *c, int l, int n) {
   rd_layer *L = &m->layers[l];
   const rd_layer_type *type = L->type;
   const int sec = L->sec;
@@ -350,6 +367,15 @@ static rd_status build_layer(rd_model *m, rd_cfg *c, int l) {
     return rd_cfg_fail(c, NULL, sec, "layer '%s' ([%s]) reshapes %s to %s but is not a pure reshape", L->name,
                        type->name, rd_shape_text(&L->in, s1, sizeof s1), rd_shape_text(&L->out, s2, sizeof s2));
   if (type->stats_size) L->nstats = type->stats_size(L->self, &L->in, &L->out);
+  /* Keras' activity_regularizer, which every layer takes: not on a reshape
+   * (its output is its input) nor on the output layer (whose output the loss
+   * takes: a penalty there is the loss's business). */
+  const int last = l == n - 1, rs = (type->flags & RD_LAYER_RESHAPE) != 0;
+  if (rd_reg_read(c, sec, "activity_", !last && !rs,
+                  last ? "does not apply to the output layer (reprodist regularizes hidden layers' outputs)"
+                       : "does not apply to a reshape layer (regularize the layer before it)",
+                  &L->act_l1, &L->act_l2) < 0)
+    return RD_EINPUT;
   return RD_OK;
 }
 
@@ -561,7 +587,7 @@ rd_status rd_model_from_cfg(rd_model *m, rd_cfg *c) {
   RD_ASSERT(m->layers != NULL, "out of memory");
   if (name_layers(m, c, n)) return RD_EINPUT;
   for (int l = 0; l < n; l++)
-    if (read_sources(m, c, n, l) || build_layer(m, c, l)) return RD_EINPUT;
+    if (read_sources(m, c, n, l) || build_layer(m, c, l, n)) return RD_EINPUT;
   for (int l = 1; l < m->nlayers; l++)
     for (int k = 0; k < l; k++)
       if (!strcmp(m->layers[k].name, m->layers[l].name)) {

@@ -41,6 +41,7 @@ typedef struct rd_tensor {
   rd_init_spec init;
   uint64_t seed;           /* the tensor seed its values were drawn from */
   int explicit_seed;       /* 1 if a *_seed key set it */
+  double reg_l1, reg_l2;   /* its regularizer (regularizer.h), 0 for none */
 } rd_tensor;
 
 typedef struct rd_layer {
@@ -56,6 +57,7 @@ typedef struct rd_layer {
   int t0, nt;              /* its tensors: m->tensors[t0 .. t0 + nt), declaration order */
   uint64_t seed;           /* its draw seed (rd_io.seed) */
   size_t nstats, stats_off;/* batch statistics per shard: floats, and offset in the stats block */
+  double act_l1, act_l2;   /* its activity_regularizer (regularizer.h), 0 for none */
   char *crash[3];          /* a plugin layer: the line sig.c prints should it crash in build,
                               forward or backward (rd_sig_crash_line); NULL for a built-in one */
 } rd_layer;

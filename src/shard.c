@@ -7,6 +7,7 @@
 
 #include "mem.h"
 #include "nn.h"
+#include "regularizer.h"
 #include "sig.h"
 
 static int reshape(const rd_layer *L) { return (L->type->flags & RD_LAYER_RESHAPE) != 0; }
@@ -174,6 +175,7 @@ double rd_shard_pass(rd_shard *k, const float *params, int64_t S, const rd_pass 
   rd_io io = {.rd = api, .rows = S, .training = train, .iteration = p->iteration, .sample = k->sample};
   const float *xs[RD_MAX_INPUTS];
   float *dxs[RD_MAX_INPUTS];
+  double act_penalty = 0.0;
   for (int l = 0; l < L; l++) {
     const rd_layer *ly = &m->layers[l];
     if (reshape(ly)) {
@@ -198,11 +200,15 @@ double rd_shard_pass(rd_shard *k, const float *params, int64_t S, const rd_pass 
       act_shape(ly, S, &rows, &n);
       rd_nn_act_forward(k->ops, ly->act, rows, n, k->act[l]);
     }
+    /* activity_regularizer: a per-sample term of the loss (regularizer.h) */
+    if (ly->act_l1 != 0.0 || ly->act_l2 != 0.0)
+      act_penalty += rd_reg_sum(ly->act_l1, ly->act_l2, k->act[l], (size_t)(S * rd_shape_numel(&ly->out)));
     if (k->times) k->times[2 * l] += now() - t0;
   }
   float *dy0 = train ? k->buf[k->plan[L - 1].dy] : NULL;
   double loss = xent ? rd_nn_xent(k->ops, k->act[L - 1], k->y, S, k->C, p->batch_n, dy0, correct)
                      : rd_nn_mse(k->act[L - 1], k->y, S, k->C, p->batch_n, dy0, correct);
+  loss += act_penalty;
   if (!train) return loss;
   for (int l = L - 1; l >= 0; l--) {
     const rd_layer *ly = &m->layers[l];
@@ -214,6 +220,8 @@ double rd_shard_pass(rd_shard *k, const float *params, int64_t S, const rd_pass 
       continue;
     }
     const double t0 = k->times ? now() : 0.0;
+    if (ly->act_l1 != 0.0 || ly->act_l2 != 0.0) /* dy is complete: every consumer came later in file order */
+      rd_reg_add_grad(ly->act_l1, ly->act_l2, k->act[l], (size_t)(S * rd_shape_numel(&ly->out)), p->batch_n, dy);
     if (!(xent && l == L - 1)) { /* the fused softmax-crossentropy gradient is already dL/dz */
       int64_t rows, n;
       act_shape(ly, S, &rows, &n);

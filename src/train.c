@@ -17,6 +17,7 @@
 #include "fingerprint.h"
 #include "mem.h"
 #include "reduce.h"
+#include "regularizer.h"
 #include "seed.h"
 #include "shard.h"
 #include "sig.h"
@@ -149,7 +150,7 @@ static rd_status evaluate(rd_shard *k, rd_dataset *ds, const float *params, rd_r
     rd_err_weak(err, RD_EINPUT, "%s: reading the test set failed", ds->xname);
     return rd_comm_agree(err);
   }
-  *loss = (double)out[M_LOSS] / (double)n;
+  *loss = (double)out[M_LOSS] / (double)n + rd_reg_penalty(k->m, params); /* Keras' test loss has the penalty */
   *acc = (double)out[M_CORRECT] / (double)n;
   return RD_OK;
 }
@@ -224,6 +225,7 @@ typedef struct trainer {
   uint32_t *perm;               /* the epoch's order (train.n) */
   uint64_t shuffle_seed;
   rd_optim opt;                 /* the optimizer: clipping, weight decay, the rule */
+  int reg;                      /* the model has weight regularizers */
   rd_ckpt_state cs;             /* where the run starts: zero, or the resumed checkpoint */
   rd_ckpt_ident id;
   char ckpath[4096];            /* the checkpoint resumed from */
@@ -294,6 +296,7 @@ static rd_status trainer_init(trainer *tr, const rd_train_spec *t, const rd_trai
   tr->state = calloc(tr->nopt + 1, sizeof(float));
   RD_ASSERT(tr->state != NULL, "out of memory");
   rd_optim_init(&tr->opt, &t->opt, m);
+  tr->reg = rd_reg_any(m);
   rd_optim_state_init(&tr->opt, tr->state);
   tr->id = (rd_ckpt_ident){ctl->config_digest, ctl->config_text, ctl->fingerprint, ctl->plugins};
   if (ctl->resume) {
@@ -425,6 +428,13 @@ static rd_status trainer_step(trainer *tr, rd_err *err) {
     return rd_err_set(err, RD_ERUNTIME,
                       "reprodist: training diverged: the loss is %g in epoch %lld, step %lld; lower learning_rate",
                       (double)gs[M + M_LOSS], (long long)(tr->epoch + 1), (long long)(b + 1));
+  /* Weight regularizers: their penalty joins the batch's loss and its gradient
+   * the batch's gradient, computed on the replica (the same on every rank). */
+  double penalty = 0.0;
+  if (tr->reg) {
+    penalty = rd_reg_penalty(tr->m, tr->params);
+    rd_reg_grad(tr->m, tr->params, (float *)gs);
+  }
   if (M > G) rd_shard_apply_stats(&tr->k, tr->params, gs + G, ceil_div(bn, tr->S), bn);
   /* gs is this rank's reduction buffer (the tree's root at np 1): the step may clip it in place. */
   rd_optim_step(&tr->opt, tr->iteration++, tr->params, (float *)gs, tr->state);
@@ -433,7 +443,7 @@ static rd_status trainer_step(trainer *tr, rd_err *err) {
     tr->prof[0] += tp1 - tp0, tr->prof[1] += tp2 - tp1, tr->prof[2] += tp3 - tp2, tr->prof[3] += 1.0;
   }
   fault_diverge(tr->fault, tr->params, tr->iteration);
-  tr->loss_sum += (double)gs[M + M_LOSS];
+  tr->loss_sum += (double)gs[M + M_LOSS] + penalty * (double)bn; /* the epoch's loss: a mean over samples */
   tr->correct += (double)gs[M + M_CORRECT];
   tr->seen += bn;
   tr->seen_here += bn;

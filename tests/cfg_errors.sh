@@ -409,6 +409,31 @@ expect_error "ema_momentum without use_ema" \
   "c.cfg:8: ema_momentum is set, but use_ema is false" "$BASE
 [train]
 ema_momentum = 0.9"
+# Regularizers (src/regularizer.c).
+expect_error "activity_regularizer on the output layer" \
+  "c.cfg:7: activity_regularizer does not apply to the output layer (reprodist regularizes hidden layers' outputs)" "$BASE
+activity_regularizer = l2"
+expect_error "an unknown regularizer" \
+  "c.cfg:7: unknown kernel_regularizer 'l3' (one of: none, l1, l2, l1_l2)" "$BASE
+kernel_regularizer = l3"
+expect_error "a factor the regularizer does not take" \
+  "c.cfg:8: kernel_l2 does not apply to kernel_regularizer = l1" "$BASE
+kernel_regularizer = l1
+kernel_l2 = 0.1"
+expect_error "a negative factor" \
+  "c.cfg:8: kernel_l2 = -1 is out of range (must be in [0, 1000000])" "$BASE
+kernel_regularizer = l2
+kernel_l2 = -1"
+expect_error "a regularizer on a non-trainable tensor" \
+  "c.cfg:8: moving_mean_regularizer does not apply to the non-trainable tensor moving_mean" "$BASE
+[batch_normalization]
+moving_mean_regularizer = l2"
+expect_error "activity_regularizer on a reshape layer" \
+  "c.cfg:8: activity_regularizer does not apply to a reshape layer (regularize the layer before it)" "$BASE
+[flatten]
+activity_regularizer = l1
+[dense]
+units = 2"
 expect_error "sgd momentum above 1 (Keras: in [0, 1])" \
   "c.cfg:9: momentum = 1.5 is out of range (must be in [0, 1])" "$BASE
 [train]

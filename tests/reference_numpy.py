@@ -72,28 +72,56 @@ def read(path, layers):
                 for n, _, _ in layers]
 
 
-def loss_and_grads(W, layers, x, y, loss, n_batch):
+def penalty(x, l1l2):
+    """Keras' L1L2: l1 sum |x| + l2 sum x^2, and its gradient."""
+    l1, l2 = l1l2
+    return l1 * np.abs(x).sum() + l2 * (x * x).sum(), l1 * np.sign(x) + 2 * l2 * x
+
+
+def loss_and_grads(W, layers, x, y, loss, n_batch, reg=None):
+    """The summed loss over the rows, the rows right, and the gradients of the
+    batch's loss: the mean over n_batch plus the regularizers' penalties
+    (reg: {layer index: {"kernel": (l1, l2), "bias": ..., "activity": ...}};
+    an output's penalty is divided by n_batch, as Keras does, so it enters the
+    summed loss whole)."""
+    reg = reg or {}
     acts = [x]
+    lsum = 0.0
     for i, ((k, b), (_, _, act)) in enumerate(zip(W, layers)):
         z = acts[-1] @ k + b
         last = i == len(layers) - 1
         acts.append(z if (last and loss == "xent") else (softmax(z) if act == "softmax" else ACT[act](z)))
+        if "activity" in reg.get(i, {}):
+            lsum += penalty(acts[-1], reg[i]["activity"])[0]
     out, C = acts[-1], acts[-1].shape[1]
     onehot = np.eye(C)[y]
     if loss == "xent":  # out holds the logits
         p = softmax(out)
-        lsum = float(-(np.log(p[np.arange(len(y)), y])).sum())
+        lsum += float(-(np.log(p[np.arange(len(y)), y])).sum())
         d = (p - onehot) / n_batch
     else:
-        lsum = float((((out - onehot) ** 2).mean(axis=1)).sum())
+        lsum += float((((out - onehot) ** 2).mean(axis=1)).sum())
         d = act_grad(layers[-1][2], out, 2 * (out - onehot) / C / n_batch)
     correct = int((out.argmax(axis=1) == y).sum())
     grads = [None] * len(W)
     for i in range(len(W) - 1, -1, -1):
-        grads[i] = (acts[i].T @ d, d.sum(axis=0))
+        gk, gb = acts[i].T @ d, d.sum(axis=0)
+        if "kernel" in reg.get(i, {}):
+            gk = gk + penalty(W[i][0], reg[i]["kernel"])[1]
+        if "bias" in reg.get(i, {}):
+            gb = gb + penalty(W[i][1], reg[i]["bias"])[1]
+        grads[i] = (gk, gb)
         if i:
-            d = act_grad(layers[i - 1][2], acts[i], d @ W[i][0].T)
+            da = d @ W[i][0].T
+            if "activity" in reg.get(i - 1, {}):
+                da = da + penalty(acts[i], reg[i - 1]["activity"])[1] / n_batch
+            d = act_grad(layers[i - 1][2], acts[i], da)
     return lsum, correct, grads
+
+
+def weight_penalty(W, reg):
+    return sum(penalty(W[i][ti], r[key])[0] for i, r in (reg or {}).items()
+               for ti, key in ((0, "kernel"), (1, "bias")) if key in r)
 
 
 def rate(cfg, it):
@@ -207,8 +235,9 @@ def train(W, layers, cfg):
         lsum_e = 0.0
         for b0 in range(0, n, B):
             idx = perm[b0:b0 + B]
-            lsum, _, grads = loss_and_grads(W, layers, x[idx], y[idx], cfg["loss"], len(idx))
-            lsum_e += lsum
+            reg = cfg.get("reg")
+            lsum, _, grads = loss_and_grads(W, layers, x[idx], y[idx], cfg["loss"], len(idx), reg)
+            lsum_e += lsum + weight_penalty(W, reg) * len(idx)
             step(W, grads, state, cfg, it)
             it += 1
         epoch_losses.append(lsum_e / n)
@@ -220,9 +249,12 @@ def train(W, layers, cfg):
 
 def write_cfg(path, cfg, layers):
     lines = [f"[run]\nseed = {cfg['seed']}\n[model]\ninput = {cfg['input']}"]
-    for name, units, act in layers:
-        lines.append(f"[dense]\nname = {name}\nunits = {units}\nactivation = {act}\n"
-                     "bias_initializer = random_uniform")
+    for i, (name, units, act) in enumerate(layers):
+        sec = (f"[dense]\nname = {name}\nunits = {units}\nactivation = {act}\n"
+               "bias_initializer = random_uniform")
+        for key, (l1, l2) in cfg.get("reg", {}).get(i, {}).items():
+            sec += f"\n{key}_regularizer = l1_l2\n{key}_l1 = {l1}\n{key}_l2 = {l2}"
+        lines.append(sec)
     lines.append(f"[data]\nsource = synthetic\nsamples = {cfg['samples']}\ntest_samples = 64")
     loss = "sparse_categorical_crossentropy" if cfg["loss"] == "xent" else "mse"
     t = (f"[train]\nepochs = {cfg['epochs']}\nbatch_size = {cfg['batch']}\nshard_size = 8\n"
@@ -265,7 +297,7 @@ def run_case(tmp, tag, cfg, layers, wtol):
     # Each option the case sets must matter: the reference without it (weight
     # decay 0, no clipping, nothing excluded) ends elsewhere.
     for key in ("weight_decay", "clipnorm", "global_clipnorm", "clipvalue", "exclude", "use_ema",
-                "ema_overwrite_frequency"):
+                "ema_overwrite_frequency", "reg"):
         if key not in cfg and not (key == "weight_decay" and cfg["opt"] == "adamw"):
             continue
         alt = dict(cfg, **{key: 0.0 if key == "weight_decay" else None})
@@ -279,7 +311,41 @@ def run_case(tmp, tag, cfg, layers, wtol):
           f"{tag}: printed epoch losses agree with the reference (1e-5 relative)")
 
 
+# Regularizers on the three-layer net: kernel L2, bias L1, activity L1L2 on the
+# hidden outputs (Keras' kernel_regularizer, bias_regularizer, activity_regularizer).
+REG = {0: {"kernel": (0.0, 0.01), "activity": (0.001, 0.002)}, 1: {"bias": (0.01, 0.0), "kernel": (0.003, 0.004),
+                                                                 "activity": (0.0, 0.01)},
+       2: {"kernel": (0.0, 0.02), "bias": (0.0, 0.05)}}
+
+
+def check_fd(layers):
+    """The reference's gradient with regularizers against central finite
+    differences of its loss (the batch mean plus the penalties), in float64."""
+    rng = np.random.default_rng(7)
+    W = [(rng.normal(0, 0.5, (a, u)), rng.normal(0, 0.3, u))
+         for a, (_, u, _) in zip([12] + [u for _, u, _ in layers[:-1]], layers)]
+    x, y = rng.uniform(0, 1, (9, 12)), rng.integers(0, layers[-1][1], 9)
+
+    def total(Wc):
+        return loss_and_grads(Wc, layers, x, y, "xent", 9, REG)[0] / 9 + weight_penalty(Wc, REG)
+    grads = loss_and_grads(W, layers, x, y, "xent", 9, REG)[2]
+    worst = 0.0
+    for li in range(len(W)):
+        for ti in range(2):
+            for idx in list(np.ndindex(W[li][ti].shape))[:40]:
+                h = 1e-6
+                Wp = [[t.copy() for t in kb] for kb in W]
+                Wm = [[t.copy() for t in kb] for kb in W]
+                Wp[li][ti][idx] += h
+                Wm[li][ti][idx] -= h
+                fd = (total(Wp) - total(Wm)) / (2 * h)
+                worst = max(worst, abs(fd - grads[li][ti][idx]) / max(1e-3, abs(fd)))
+    print(f"regularized loss: worst |analytic - finite difference| = {worst:.3g} (relative, 40 entries per tensor)")
+    check(worst < 1e-5, "the reference's gradient with regularizers matches finite differences of its loss")
+
+
 def main():
+    check_fd([("hidden_a", 16, "tanh"), ("hidden_b", 8, "relu"), ("out", 5, "softmax")])
     with tempfile.TemporaryDirectory() as tmp:
         layers = [("hidden_a", 16, "tanh"), ("hidden_b", 8, "relu"), ("out", 5, "softmax")]
         base = dict(seed=3, input=12, samples=200, batch=32, epochs=2, loss="xent", opt="adam", lr=0.01)
@@ -310,6 +376,8 @@ def main():
             ("nadam", dict(ten, opt="nadam", lr=0.01, weight_decay=0.01, clipnorm=0.1)),
             ("lion", dict(ten, opt="lion", lr=0.001, args=dict(beta_1=0.8), weight_decay=0.1, global_clipnorm=0.5)),
             ("adam_ema", dict(ten, lr=0.02, use_ema=True, ema_momentum=0.7)),
+            ("sgd_regularizers", dict(ten, opt="sgd", lr=0.3, momentum=0.0, nesterov=False,
+                                      reg=REG)),
             ("sgd_ema_overwrite", dict(ten, opt="sgd", lr=0.2, momentum=0.5, nesterov=False, use_ema=True,
                                        ema_momentum=0.6, ema_overwrite_frequency=3)),
         ]

@@ -261,7 +261,9 @@ struct rd_api {
    * with Keras' defaults; with keys = "kernel_", the keys kernel_initializer
    * (default `init`), its parameters (kernel_minval, kernel_stddev, ...) and
    * kernel_seed are read as for [dense]. Its seed is seed(global seed, layer
-   * name, tensor name) unless an explicit one is set. */
+   * name, tensor name) unless an explicit one is set. With keys, a trainable
+   * tensor also takes kernel_regularizer = l1 | l2 | l1_l2 with kernel_l1 and
+   * kernel_l2 (Keras' kernel_regularizer; see regularize below). */
   int (*tensor)(rd_build *b, const char *name, const rd_shape *shape, const char *keys, const char *init,
                 int trainable);
   /* Reads `key` as an explicit seed (an unsigned 64-bit integer, like Keras'
@@ -303,6 +305,14 @@ struct rd_api {
    * as get_int; absent, out holds the ndflt values of dflt. */
   int (*get_int_list)(rd_build *b, const char *key, int nmin, int nmax, const int64_t *dflt, int ndflt, int64_t lo,
                       int64_t hi, int64_t *out, int *n);
+  /* Puts Keras' L1L2(l1, l2) on the layer's trainable tensor t, as a custom
+   * layer's add_weight(regularizer=keras.regularizers.L1L2(l1, l2)) does:
+   * l1 sum |w| + l2 sum w^2 joins the loss and its gradient the tensor's. (A
+   * tensor declared with keys, e.g. "kernel_", also takes kernel_regularizer,
+   * kernel_l1 and kernel_l2 from the section; this call replaces them.)
+   * Returns 0, or nonzero after recording an error (a non-trainable tensor, a
+   * factor outside [0, 1e6]). Appended to ABI 2 in reprodist 0.23. */
+  int (*regularize)(rd_build *b, int t, double l1, double l2);
 };
 
 /* What a plugin exports: RD_PLUGIN("name", &type_a, &type_b, ...) defines it. */
