@@ -28,7 +28,7 @@ rd_status rd_predict_run(const rd_train_spec *t, const rd_model *m, const float 
     return rd_err_set(err, RD_EINPUT, "predict: %lld samples are too many for one call at %d ranks; split the input",
                       (long long)n, P);
   rd_shard k;
-  rd_shard_init(&k, m, S, 0, t->kernels); /* no fused crossentropy: the last activation is applied */
+  rd_shard_init(&k, m, S, NULL, t->kernels); /* no loss: the last activation is applied */
   float *rec = rd_mem_alloc_f32((size_t)share + 1);
   int64_t lo, hi;
   rd_shard_range(K, P, rd_comm_rank(), &lo, &hi);

@@ -84,11 +84,12 @@ int rd_shard_plan(const rd_model *m, rd_shard_step *steps, int64_t *sizes) {
   return nbuf;
 }
 
-void rd_shard_init(rd_shard *k, const rd_model *m, int64_t max_rows, int xent, rd_kern_mode mode) {
+void rd_shard_init(rd_shard *k, const rd_model *m, int64_t max_rows, const rd_loss_spec *loss, rd_kern_mode mode) {
   memset(k, 0, sizeof *k);
   const int L = m->nlayers;
   k->m = m;
-  k->xent = xent;
+  k->loss = loss;
+  k->fused = loss && loss->type->fused;
   k->ops = rd_kern_ops_of(mode);
   k->api = rd_model_api(mode);
   k->S = max_rows;
@@ -165,7 +166,7 @@ static void add_into(float *restrict a, const float *restrict b, size_t n) {
 
 double rd_shard_pass(rd_shard *k, const float *params, int64_t S, const rd_pass *p, int64_t *correct) {
   const rd_model *m = k->m;
-  const int L = m->nlayers, xent = k->xent, train = p->grad != NULL;
+  const int L = m->nlayers, fused = k->fused, train = p->grad != NULL;
   const rd_api *api = k->api;
   for (int t = 0; t < m->ntensors; t++) {
     const rd_tensor *T = &m->tensors[t];
@@ -194,8 +195,8 @@ double rd_shard_pass(rd_shard *k, const float *params, int64_t S, const rd_pass 
       ly->type->forward(&io, input_of(k, ly, 0), k->act[l]);
     }
     rd_sig_crash_line = NULL;
-    /* Softmax before crossentropy stays logits: the loss takes them. */
-    if (!(xent && l == L - 1)) {
+    /* A fused loss takes the logits: the activation (softmax, sigmoid) is its own. */
+    if (!(fused && l == L - 1)) {
       int64_t rows, n;
       act_shape(ly, S, &rows, &n);
       rd_nn_act_forward(k->ops, ly->act, rows, n, k->act[l]);
@@ -206,8 +207,8 @@ double rd_shard_pass(rd_shard *k, const float *params, int64_t S, const rd_pass 
     if (k->times) k->times[2 * l] += now() - t0;
   }
   float *dy0 = train ? k->buf[k->plan[L - 1].dy] : NULL;
-  double loss = xent ? rd_nn_xent(k->ops, k->act[L - 1], k->y, S, k->C, p->batch_n, dy0, correct)
-                     : rd_nn_mse(k->act[L - 1], k->y, S, k->C, p->batch_n, dy0, correct);
+  double loss = k->loss ? k->loss->type->fn(k->ops, k->loss->p, k->act[L - 1], k->y, S, k->C, p->batch_n, dy0, correct)
+                        : 0.0;
   loss += act_penalty;
   if (!train) return loss;
   for (int l = L - 1; l >= 0; l--) {
@@ -222,7 +223,7 @@ double rd_shard_pass(rd_shard *k, const float *params, int64_t S, const rd_pass 
     const double t0 = k->times ? now() : 0.0;
     if (ly->act_l1 != 0.0 || ly->act_l2 != 0.0) /* dy is complete: every consumer came later in file order */
       rd_reg_add_grad(ly->act_l1, ly->act_l2, k->act[l], (size_t)(S * rd_shape_numel(&ly->out)), p->batch_n, dy);
-    if (!(xent && l == L - 1)) { /* the fused softmax-crossentropy gradient is already dL/dz */
+    if (!(fused && l == L - 1)) { /* a fused loss wrote dL/dz already */
       int64_t rows, n;
       act_shape(ly, S, &rows, &n);
       rd_nn_act_backward(ly->act, k->act[l], rows, n, dy);

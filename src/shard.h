@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 
+#include "loss.h"
 #include "model.h"
 
 #ifdef __cplusplus
@@ -17,7 +18,9 @@ extern "C" {
 struct rd_shard_step;
 typedef struct rd_shard {
   const rd_model *m;
-  int xent;          /* 1: softmax fused with sparse crossentropy; 0: mse */
+  const rd_loss_spec *loss; /* the loss (loss.h), or NULL: outputs only (predict); fused: the last layer's
+                               activation is the loss's */
+  int fused;
   const rd_kern_ops *ops; /* the mode's arithmetic (kern.h) */
   const rd_api *api; /* what layers call, with that arithmetic */
   int64_t S, C;      /* max rows; classes (the last layer's outputs) */
@@ -57,7 +60,7 @@ typedef struct rd_shard_step {
  * buffer is taken at the smallest free size that fits, or a free one grown. */
 int rd_shard_plan(const rd_model *m, rd_shard_step *steps, int64_t *sizes);
 
-void rd_shard_init(rd_shard *k, const rd_model *m, int64_t max_rows, int xent, rd_kern_mode mode);
+void rd_shard_init(rd_shard *k, const rd_model *m, int64_t max_rows, const rd_loss_spec *loss, rd_kern_mode mode);
 /* Floats rd_shard_init allocates for layer l (its activations and workspace),
  * and for everything else (input rows, gradient buffers), at max_rows. */
 size_t rd_shard_layer_floats(const rd_model *m, int l, int64_t max_rows);

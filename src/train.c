@@ -40,11 +40,8 @@ rd_status rd_train_spec_from_cfg(rd_train_spec *t, rd_cfg *c) {
   if (t->shard > t->batch) t->shard = t->batch; /* a shard never spans two batches */
   rd_cfg_bool(c, tr, "shuffle", 1, 0, &t->shuffle);
   rd_cfg_bool(c, tr, "drop_remainder", 0, 0, &t->drop_remainder);
-  static const char *const losses[] = {"sparse_categorical_crossentropy", "mse", NULL};
-  int loss = 0;
   rd_optim_from_cfg(c, tr, &t->opt);
-  rd_cfg_enum(c, tr, "loss", losses, 0, 0, &loss);
-  t->loss = loss == 1 ? RD_LOSS_MSE : RD_LOSS_XENT;
+  rd_loss_from_cfg(c, tr, &t->loss);
   int kernels = RD_KERN_OPENBLAS;
   rd_cfg_enum(c, tr, "kernels", rd_kern_mode_names, RD_KERN_OPENBLAS, 0, &kernels);
   t->kernels = (rd_kern_mode)kernels;
@@ -85,11 +82,17 @@ rd_status rd_train_spec_check(const rd_train_spec *t, const rd_model *m, const r
                       "%s: the last layer '%s' outputs %s per sample; the loss needs one value per class, (classes,) "
                       "(flatten and add a [dense] layer)",
                       rd_cfg_where(c, NULL, last->sec, w, sizeof w), last->name, rd_shape_text(&last->out, sh, sizeof sh));
-  if (t->loss == RD_LOSS_XENT && last->act != RD_ACT_SOFTMAX)
+  const rd_loss_type *L = t->loss.type;
+  if (L->act >= 0 && last->act != (rd_act)L->act)
+    return rd_err_set(err, RD_EINPUT, "%s: loss = %s needs activation = %s on the last layer ('%s' has %s)",
+                      it ? rd_cfg_where(c, it, -1, w, sizeof w) : c->path, L->name, rd_act_name((rd_act)L->act),
+                      last->name, rd_act_name(last->act));
+  if (L->classes(rd_shape_numel(&last->out)) < 1)
     return rd_err_set(err, RD_EINPUT,
-                      "%s: loss = sparse_categorical_crossentropy needs activation = softmax on the last layer "
-                      "('%s' has %s)",
-                      it ? rd_cfg_where(c, it, -1, w, sizeof w) : c->path, last->name, rd_act_name(last->act));
+                      "%s: loss = %s needs a last layer of 1 unit (two classes, labels 0 and 1); '%s' has %lld "
+                      "(for more classes: categorical_crossentropy and softmax)",
+                      it ? rd_cfg_where(c, it, -1, w, sizeof w) : c->path, L->name, last->name,
+                      (long long)rd_shape_numel(&last->out));
   return RD_OK;
 }
 
@@ -287,7 +290,7 @@ static rd_status trainer_init(trainer *tr, const rd_train_spec *t, const rd_trai
                               const rd_model *m, float *params, rd_err *err) {
   memset(tr, 0, sizeof *tr);
   const int P = rd_comm_size();
-  const int64_t C = rd_shape_numel(&m->layers[m->nlayers - 1].out);
+  const int64_t C = t->loss.type->classes(rd_shape_numel(&m->layers[m->nlayers - 1].out)); /* label classes */
   tr->t = t, tr->ctl = ctl, tr->m = m, tr->params = params;
   tr->B = t->batch, tr->S = t->shard;
   tr->G = m->ntrain, tr->M = tr->G + m->nstats, tr->len = tr->M + M_COUNT;
@@ -321,7 +324,7 @@ static rd_status trainer_init(trainer *tr, const rd_train_spec *t, const rd_trai
   if (rd_comm_agree(err)) return err->code;
 
   const int64_t Kmax = ceil_div(tr->B, tr->S), Ktest = ceil_div(tr->test.n, tr->S);
-  rd_shard_init(&tr->k, m, tr->S, t->loss == RD_LOSS_XENT, t->kernels);
+  rd_shard_init(&tr->k, m, tr->S, &t->loss, t->kernels);
   tr->made = 1;
   tr->profile = getenv("RD_PROFILE") && !strcmp(getenv("RD_PROFILE"), "1");
   if (tr->profile) {
@@ -541,11 +544,11 @@ rd_status rd_train_run(const rd_train_spec *t, const rd_train_ctl *ctl, const rd
 
 rd_status rd_train_evaluate(const rd_train_spec *t, const rd_data_spec *data, const rd_model *m, const float *params,
                             double *loss, double *acc, int64_t *n, rd_err *err) {
-  const int64_t C = rd_shape_numel(&m->layers[m->nlayers - 1].out);
+  const int64_t C = t->loss.type->classes(rd_shape_numel(&m->layers[m->nlayers - 1].out)); /* label classes */
   rd_dataset ds;
   if (rd_data_open(&ds, data, 1, &m->input, C, m->global_seed, t->shard, err)) return err->code;
   rd_shard k;
-  rd_shard_init(&k, m, t->shard, t->loss == RD_LOSS_XENT, t->kernels);
+  rd_shard_init(&k, m, t->shard, &t->loss, t->kernels);
   const int64_t K = ceil_div(ds.n, t->shard);
   rd_reduce red;
   rd_reduce_init(&red, M_COUNT, K);

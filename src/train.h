@@ -15,6 +15,7 @@
 #include "cfg.h"
 #include "data.h"
 #include "log.h"
+#include "loss.h"
 #include "model.h"
 #include "optim.h"
 
@@ -22,13 +23,11 @@
 extern "C" {
 #endif
 
-typedef enum { RD_LOSS_XENT, RD_LOSS_MSE } rd_loss_kind;
-
 typedef struct rd_train_spec {
   int64_t epochs, batch, shard;
   int64_t steps_per_epoch;  /* 0: every batch of the epoch */
   int shuffle, drop_remainder;
-  rd_loss_kind loss;
+  rd_loss_spec loss;        /* [train] loss and its keys (loss.h) */
   rd_kern_mode kernels;     /* openblas (default) or portable: kern.h, docs/PORTABLE.md */
   rd_optim_spec opt;
   const char *metrics_path; /* [run] metrics; NULL: absent, the default next to the weights

@@ -48,14 +48,16 @@ make_config() {
 #   prefix: stderr holds one line starting with EXPECTED (location and value pinned,
 #           wording under review)
 #   noout:  -o names a file that does not exist yet; it must not exist afterwards
+#   train:  exact, through `reprodist train` (the checks training makes of the model)
 check_case() {
-  local mode=$1 name=$2 expected=$3 text=$4; shift 4
+  local mode=$1 name=$2 expected=$3 text=$4 cmd=init; shift 4
+  [ "$mode" = train ] && cmd=train mode=exact
   mkdir -p out new
   printf 'precious weights\n' > out/keep.h5
   make_config "$text"
   local target=out/keep.h5
   [ "$mode" = noout ] && target=new/never.h5
-  rd_run "$NP" init c.cfg -o "$target" "$@" > stdout.txt 2> stderr.txt
+  rd_run "$NP" "$cmd" c.cfg -o "$target" "$@" > stdout.txt 2> stderr.txt
   local rc=$? why="" n
   [ "$rc" -eq 2 ] || why="$why exit $rc (expected 2);"
   case "$mode" in
@@ -88,6 +90,7 @@ schedule() {
 }
 expect_error() { schedule exact "$@"; }
 expect_error_prefix() { schedule prefix "$@"; }
+expect_train_error() { schedule train "$@"; }
 expect_no_output() { local name=$1; shift; schedule noout "$name: output not created" "" "$@"; }
 
 collect() {
@@ -409,6 +412,35 @@ expect_error "ema_momentum without use_ema" \
   "c.cfg:8: ema_momentum is set, but use_ema is false" "$BASE
 [train]
 ema_momentum = 0.9"
+# Losses (src/loss.c, src/losses/).
+expect_error "label_smoothing under sparse crossentropy" \
+  "c.cfg:8: label_smoothing does not apply to loss = sparse_categorical_crossentropy (Keras' SparseCategoricalCrossentropy has none; loss = categorical_crossentropy takes it)" "$BASE
+[train]
+label_smoothing = 0.1"
+expect_error "an unknown loss" \
+  "c.cfg:8: unknown loss 'hinge' (one of: sparse_categorical_crossentropy, mse, categorical_crossentropy, binary_crossentropy)" "$BASE
+[train]
+loss = hinge"
+expect_train_error "binary_crossentropy without a sigmoid" \
+  "c.cfg:11: loss = binary_crossentropy needs activation = sigmoid on the last layer ('dense' has softmax)" "$BASE
+activation = softmax
+[data]
+source = synthetic
+[train]
+loss = binary_crossentropy"
+expect_train_error "binary_crossentropy on 3 units" \
+  "c.cfg:11: loss = binary_crossentropy needs a last layer of 1 unit (two classes, labels 0 and 1); 'dense' has 3 (for more classes: categorical_crossentropy and softmax)" "$BASE
+activation = sigmoid
+[data]
+source = synthetic
+[train]
+loss = binary_crossentropy"
+expect_train_error "categorical_crossentropy without a softmax" \
+  "c.cfg:10: loss = categorical_crossentropy needs activation = softmax on the last layer ('dense' has linear)" "$BASE
+[data]
+source = synthetic
+[train]
+loss = categorical_crossentropy"
 # Regularizers (src/regularizer.c).
 expect_error "activity_regularizer on the output layer" \
   "c.cfg:7: activity_regularizer does not apply to the output layer (reprodist regularizes hidden layers' outputs)" "$BASE

@@ -126,7 +126,8 @@ if [ -r /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
 fi
 
 # Training recipes (issue 23): each optimizer with a schedule, weight decay and
-# a clipping mode, on synthetic data: np 1, 2, 3 and 5 (1 and 3 sanitized),
+# a clipping mode (sgd also with categorical crossentropy, label smoothing and
+# weight and activity regularizers), on synthetic data: np 1, 2, 3 and 5 (1 and 3 sanitized),
 # TCP, and a run stopped after epoch 1 at np 2 and resumed at np 3 (the
 # schedule's step, every slot, nadam's carried product and the weights' moving
 # average (use_ema in adamw and rmsprop) must survive it).
@@ -136,6 +137,8 @@ RNPS="1 2 3 5"
 recipe() {
   case $1 in
     sgd) echo "--set train.optimizer=sgd --set train.momentum=0.9 --set train.nesterov=true --set train.weight_decay=0.0005
+               --set train.loss=categorical_crossentropy --set train.label_smoothing=0.1
+               --set dense.0.kernel_regularizer=l2 --set dense.0.activity_regularizer=l1_l2 --set dense.0.activity_l1=0.001
                --set train.exclude_from_weight_decay=bias --set train.clipnorm=0.5
                --set train.learning_rate=piecewise_constant_decay --set piecewise_constant_decay.boundaries=5,20
                --set piecewise_constant_decay.values=0.1,0.05,0.01" ;;
@@ -175,6 +178,9 @@ for opt in sgd adamw rmsprop adagrad nadam lion; do
   rd_check "rec_$opt: stopped after epoch 1 at np 2, resumed at np 3: identical to np=1" \
     [ "$(rd_sha "rec_${opt}_res.h5")" = "$rsha" ]
 done
+# Binary crossentropy on one sigmoid unit, with label smoothing.
+same_sha bce "$RNPS" "$RD_SRC/configs/synthetic.cfg" "${REC[@]}" --set dense.2.units=1 --set dense.2.activation=sigmoid \
+  --set train.loss=binary_crossentropy --set train.label_smoothing=0.05
 rd_check "the recipes give six different files" [ "$(for o in sgd adamw rmsprop adagrad nadam lion; do rd_sha rec_${o}_1.h5; done | sort -u | wc -l)" -eq 6 ]
 
 # The test graphs (tests/graphs: the Inception-style block and the ResNet blocks

@@ -78,7 +78,10 @@ def penalty(x, l1l2):
     return l1 * np.abs(x).sum() + l2 * (x * x).sum(), l1 * np.sign(x) + 2 * l2 * x
 
 
-def loss_and_grads(W, layers, x, y, loss, n_batch, reg=None):
+FUSED = ("xent", "cce", "bce")  # losses computed from the last layer's logits
+
+
+def loss_and_grads(W, layers, x, y, loss, n_batch, reg=None, ls=0.0):
     """The summed loss over the rows, the rows right, and the gradients of the
     batch's loss: the mean over n_batch plus the regularizers' penalties
     (reg: {layer index: {"kernel": (l1, l2), "bias": ..., "activity": ...}};
@@ -90,19 +93,29 @@ def loss_and_grads(W, layers, x, y, loss, n_batch, reg=None):
     for i, ((k, b), (_, _, act)) in enumerate(zip(W, layers)):
         z = acts[-1] @ k + b
         last = i == len(layers) - 1
-        acts.append(z if (last and loss == "xent") else (softmax(z) if act == "softmax" else ACT[act](z)))
+        acts.append(z if (last and loss in FUSED) else (softmax(z) if act == "softmax" else ACT[act](z)))
         if "activity" in reg.get(i, {}):
             lsum += penalty(acts[-1], reg[i]["activity"])[0]
     out, C = acts[-1], acts[-1].shape[1]
-    onehot = np.eye(C)[y]
+    onehot = np.eye(max(C, 2))[y][:, :C]
     if loss == "xent":  # out holds the logits
         p = softmax(out)
         lsum += float(-(np.log(p[np.arange(len(y)), y])).sum())
         d = (p - onehot) / n_batch
+    elif loss == "cce":  # Keras' CategoricalCrossentropy(label_smoothing=ls) on one-hot targets
+        p = softmax(out)
+        t = onehot * (1 - ls) + ls / C
+        lsum += float(-(t * np.log(p)).sum())
+        d = (p - t) / n_batch
+    elif loss == "bce":  # Keras' BinaryCrossentropy(label_smoothing=ls) on one sigmoid unit
+        p = 1 / (1 + np.exp(-out[:, 0]))
+        t = y * (1 - ls) + ls / 2
+        lsum += float(-(t * np.log(p) + (1 - t) * np.log(1 - p)).sum())
+        d = ((p - t) / n_batch)[:, None]
     else:
         lsum += float((((out - onehot) ** 2).mean(axis=1)).sum())
         d = act_grad(layers[-1][2], out, 2 * (out - onehot) / C / n_batch)
-    correct = int((out.argmax(axis=1) == y).sum())
+    correct = int(((out[:, 0] > 0) == y).sum()) if loss == "bce" else int((out.argmax(axis=1) == y).sum())
     grads = [None] * len(W)
     for i in range(len(W) - 1, -1, -1):
         gk, gb = acts[i].T @ d, d.sum(axis=0)
@@ -227,20 +240,24 @@ def step(W, grads, st, cfg, it):
 def train(W, layers, cfg):
     g, n, B = cfg["seed"], cfg["samples"], cfg["batch"]
     x = spec.synthetic_x(g, "x", n, cfg["input"]).astype(np.float64)
-    y = spec.synthetic_y(g, "y", n, layers[-1][1]).astype(np.int64)
+    y = spec.synthetic_y(g, "y", n, 2 if cfg["loss"] == "bce" else layers[-1][1]).astype(np.int64)
     state = {"u_product": 1.0}
     it, epoch_losses = 0, []
+    train.accuracy = []
     for e in range(cfg["epochs"]):
         perm = spec.permutation(g, e, n)
-        lsum_e = 0.0
+        lsum_e, right = 0.0, 0
         for b0 in range(0, n, B):
             idx = perm[b0:b0 + B]
             reg = cfg.get("reg")
-            lsum, _, grads = loss_and_grads(W, layers, x[idx], y[idx], cfg["loss"], len(idx), reg)
+            lsum, ok, grads = loss_and_grads(W, layers, x[idx], y[idx], cfg["loss"], len(idx), reg,
+                                             cfg.get("label_smoothing", 0.0))
+            right += ok
             lsum_e += lsum + weight_penalty(W, reg) * len(idx)
             step(W, grads, state, cfg, it)
             it += 1
         epoch_losses.append(lsum_e / n)
+        train.accuracy.append(right / n)
     if cfg.get("use_ema"):  # finalize_variable_values: the weights take their average
         for k, (li, ti) in enumerate((li, ti) for li in range(len(W)) for ti in range(2)):
             W[li][ti][...] = state[k]["avg"]
@@ -256,14 +273,16 @@ def write_cfg(path, cfg, layers):
             sec += f"\n{key}_regularizer = l1_l2\n{key}_l1 = {l1}\n{key}_l2 = {l2}"
         lines.append(sec)
     lines.append(f"[data]\nsource = synthetic\nsamples = {cfg['samples']}\ntest_samples = 64")
-    loss = "sparse_categorical_crossentropy" if cfg["loss"] == "xent" else "mse"
+    loss = {"xent": "sparse_categorical_crossentropy", "mse": "mse", "cce": "categorical_crossentropy",
+            "bce": "binary_crossentropy"}[cfg["loss"]]
     t = (f"[train]\nepochs = {cfg['epochs']}\nbatch_size = {cfg['batch']}\nshard_size = 8\n"
          f"optimizer = {cfg['opt']}\nlearning_rate = {cfg['lr']}\nloss = {loss}\nshuffle = true")
     if cfg["opt"] == "sgd":
         t += f"\nmomentum = {cfg['momentum']}\nnesterov = {'true' if cfg['nesterov'] else 'false'}"
     for k, v in cfg.get("args", {}).items():
         t += f"\n{k} = {('true' if v else 'false') if isinstance(v, bool) else v}"
-    for k in ("weight_decay", "clipnorm", "global_clipnorm", "clipvalue", "ema_momentum", "ema_overwrite_frequency"):
+    for k in ("weight_decay", "clipnorm", "global_clipnorm", "clipvalue", "ema_momentum", "ema_overwrite_frequency",
+              "label_smoothing"):
         if k in cfg:
             t += f"\n{k} = {cfg[k]}"
     if cfg.get("use_ema"):
@@ -285,8 +304,11 @@ def run_case(tmp, tag, cfg, layers, wtol):
     subprocess.run(MPI + [REPRODIST, "init", path, "-o", init], check=True, capture_output=True)
     r = subprocess.run(MPI + [REPRODIST, path, "-o", final], check=True, capture_output=True, text=True)
     printed = [float(m) for m in re.findall(r"^epoch \d+/\d+\s+loss (\S+)", r.stdout, re.M)]
+    accs = [float(m) for m in re.findall(r"^epoch \d+/\d+\s+loss \S+\s+acc (\S+)", r.stdout, re.M)]
     W = read(init, layers)
     losses = train(W, layers, cfg)
+    check(accs == [round(a, 4) for a in train.accuracy],
+          f"{tag}: printed training accuracy {accs} is the reference's {[round(a, 4) for a in train.accuracy]}")
     got = read(final, layers)
     worst = max(float(np.max(np.abs(a - b))) for kb, kb2 in zip(W, got) for a, b in zip(kb, kb2))
     moved = max(float(np.max(np.abs(a - b))) for kb, kb2 in zip(read(init, layers), got) for a, b in zip(kb, kb2))
@@ -297,7 +319,7 @@ def run_case(tmp, tag, cfg, layers, wtol):
     # Each option the case sets must matter: the reference without it (weight
     # decay 0, no clipping, nothing excluded) ends elsewhere.
     for key in ("weight_decay", "clipnorm", "global_clipnorm", "clipvalue", "exclude", "use_ema",
-                "ema_overwrite_frequency", "reg"):
+                "ema_overwrite_frequency", "reg", "label_smoothing"):
         if key not in cfg and not (key == "weight_decay" and cfg["opt"] == "adamw"):
             continue
         alt = dict(cfg, **{key: 0.0 if key == "weight_decay" else None})
@@ -318,17 +340,17 @@ REG = {0: {"kernel": (0.0, 0.01), "activity": (0.001, 0.002)}, 1: {"bias": (0.01
        2: {"kernel": (0.0, 0.02), "bias": (0.0, 0.05)}}
 
 
-def check_fd(layers):
-    """The reference's gradient with regularizers against central finite
+def check_fd(layers, loss="xent", ls=0.0, reg=None):
+    """The reference's gradient (a loss, regularizers) against central finite
     differences of its loss (the batch mean plus the penalties), in float64."""
     rng = np.random.default_rng(7)
     W = [(rng.normal(0, 0.5, (a, u)), rng.normal(0, 0.3, u))
          for a, (_, u, _) in zip([12] + [u for _, u, _ in layers[:-1]], layers)]
-    x, y = rng.uniform(0, 1, (9, 12)), rng.integers(0, layers[-1][1], 9)
+    x, y = rng.uniform(0, 1, (9, 12)), rng.integers(0, 2 if loss == "bce" else layers[-1][1], 9)
 
     def total(Wc):
-        return loss_and_grads(Wc, layers, x, y, "xent", 9, REG)[0] / 9 + weight_penalty(Wc, REG)
-    grads = loss_and_grads(W, layers, x, y, "xent", 9, REG)[2]
+        return loss_and_grads(Wc, layers, x, y, loss, 9, reg, ls)[0] / 9 + weight_penalty(Wc, reg)
+    grads = loss_and_grads(W, layers, x, y, loss, 9, reg, ls)[2]
     worst = 0.0
     for li in range(len(W)):
         for ti in range(2):
@@ -340,12 +362,16 @@ def check_fd(layers):
                 Wm[li][ti][idx] -= h
                 fd = (total(Wp) - total(Wm)) / (2 * h)
                 worst = max(worst, abs(fd - grads[li][ti][idx]) / max(1e-3, abs(fd)))
-    print(f"regularized loss: worst |analytic - finite difference| = {worst:.3g} (relative, 40 entries per tensor)")
-    check(worst < 1e-5, "the reference's gradient with regularizers matches finite differences of its loss")
+    what = f"{loss}, label_smoothing {ls}" + (", regularizers" if reg else "")
+    print(f"{what}: worst |analytic - finite difference| = {worst:.3g} (relative, 40 entries per tensor)")
+    check(worst < 1e-5, f"{what}: the reference's gradient matches finite differences of its loss")
 
 
 def main():
-    check_fd([("hidden_a", 16, "tanh"), ("hidden_b", 8, "relu"), ("out", 5, "softmax")])
+    net = [("hidden_a", 16, "tanh"), ("hidden_b", 8, "relu"), ("out", 5, "softmax")]
+    check_fd(net, reg=REG)
+    check_fd(net, "cce", 0.2)
+    check_fd(net[:2] + [("out", 1, "sigmoid")], "bce", 0.1)
     with tempfile.TemporaryDirectory() as tmp:
         layers = [("hidden_a", 16, "tanh"), ("hidden_b", 8, "relu"), ("out", 5, "softmax")]
         base = dict(seed=3, input=12, samples=200, batch=32, epochs=2, loss="xent", opt="adam", lr=0.01)
@@ -378,11 +404,15 @@ def main():
             ("adam_ema", dict(ten, lr=0.02, use_ema=True, ema_momentum=0.7)),
             ("sgd_regularizers", dict(ten, opt="sgd", lr=0.3, momentum=0.0, nesterov=False,
                                       reg=REG)),
+            ("cce_label_smoothing", dict(ten, loss="cce", label_smoothing=0.2)),
             ("sgd_ema_overwrite", dict(ten, opt="sgd", lr=0.2, momentum=0.5, nesterov=False, use_ema=True,
                                        ema_momentum=0.6, ema_overwrite_frequency=3)),
         ]
         for tag, cfg in cases:
             run_case(tmp, tag, cfg, layers, 2e-5)
+        # Binary crossentropy on one sigmoid unit (labels 0 and 1), with label smoothing.
+        run_case(tmp, "bce_label_smoothing", dict(ten, loss="bce", label_smoothing=0.1, lr=0.02),
+                 layers[:2] + [("out", 1, "sigmoid")], 2e-5)
     print(f"{passes} passed, {fails} failed")
     return 1 if fails else 0
 

@@ -132,7 +132,7 @@ static int gradcheck(const char *name, const char *text, int corrupt) {
   }
   const rd_model *m = &b.j.model;
   const int64_t S = b.S = 5;
-  rd_shard_init(&b.k, m, S, b.j.train.loss == RD_LOSS_XENT, b.j.train.kernels);
+  rd_shard_init(&b.k, m, S, &b.j.train.loss, b.j.train.kernels);
   b.p = rd_mem_alloc_f32(m->nparams);
   b.g = rd_mem_alloc_f32(m->ntrain + 1);
   float *g2 = rd_mem_alloc_f32(m->ntrain + 1);

@@ -194,7 +194,9 @@ static int bench_step(const char *dims, int64_t S, int64_t B, double budget) {
   c.K = (B + S - 1) / S;
   RD_ASSERT(B % S == 0, "BATCH must be a multiple of SHARD");
   const size_t G = m.nparams;
-  rd_shard_init(&c.k, &m, S, 1, RD_KERN_OPENBLAS);
+  static rd_loss_spec xent;
+  rd_loss_spec_defaults(rd_loss_find("sparse_categorical_crossentropy"), &xent);
+  rd_shard_init(&c.k, &m, S, &xent, RD_KERN_OPENBLAS);
   c.params = rd_mem_alloc_f32(G);
   c.grad = rd_mem_alloc_f32(G + 3);
   c.state = rd_mem_alloc_f32(2 * G);

@@ -137,7 +137,9 @@ static int train(const char *path, int64_t steps, int64_t B, int64_t S) {
   memset(state, 0, sizeof(float) * nstate);
   rd_model_init_params(&m, params);
   rd_shard sh;
-  rd_shard_init(&sh, &m, S, 1, RD_KERN_PORTABLE);
+  rd_loss_spec loss;
+  rd_loss_spec_defaults(rd_loss_find("sparse_categorical_crossentropy"), &loss);
+  rd_shard_init(&sh, &m, S, &loss, RD_KERN_PORTABLE);
   rd_reduce r;
   rd_reduce_init(&r, len_v, K);
   rd_optim o;
