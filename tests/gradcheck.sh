@@ -42,35 +42,17 @@ rd_check_out bad2.out "at np 2: the same verdict, printed once (exit $rc)" \
   eval '[ $rc -eq 1 ] && [ "$(grep -c "^gradcheck: FAILED" bad2.out)" -eq 1 ]'
 # A custom layer's regularizer (rd->regularize, the scale layer's l2 key): its
 # penalty l2 * a^2 joins the test loss, and its gradient 2 * l2 * a the step.
-cat > reg.cfg <<EOS
-[run]
-seed = 5
-plugins = $GOOD
-[model]
-input = 6
-[dense]
-units = 4
-[scale_layer]
-[dense]
-units = 3
-activation = softmax
-[data]
-source = synthetic
-samples = 32
-test_samples = 32
-[train]
-optimizer = sgd
-learning_rate = 0.1
-batch_size = 32
-epochs = 1
-EOS
-"$REPRODIST" init reg.cfg -o reg_init.h5 > reg_init.out 2>&1 || { rd_fail "init reg.cfg"; rd_show reg_init.out reg.cfg; }
-"$REPRODIST" evaluate reg.cfg reg_init.h5 > ev0.out 2>&1
-"$REPRODIST" evaluate reg.cfg reg_init.h5 --set scale_layer.l2=0.25 > ev1.out 2>&1
+{ cat scale.cfg; printf '[data]\nsource = synthetic\nsamples = 32\ntest_samples = 32\n'
+  printf '[train]\noptimizer = sgd\nlearning_rate = 0.1\nbatch_size = 32\nepochs = 1\n'; } > reg.cfg
+PLUG=(--set "run.plugins=$GOOD")
+"$REPRODIST" init reg.cfg "${PLUG[@]}" -o reg_init.h5 > reg_init.out 2>&1 || { rd_fail "init reg.cfg"; rd_show reg_init.out reg.cfg; }
+"$REPRODIST" evaluate reg.cfg reg_init.h5 "${PLUG[@]}" > ev0.out 2>&1
+"$REPRODIST" evaluate reg.cfg reg_init.h5 "${PLUG[@]}" --set scale_layer.l2=0.25 > ev1.out 2>&1
 l0=$(sed -n 's/^test_loss \([^ ]*\) .*/\1/p' ev0.out); l1=$(sed -n 's/^test_loss \([^ ]*\) .*/\1/p' ev1.out)
 rd_check_out ev1.out "a custom layer's L2(0.25) on a = 1 adds 0.25 to the test loss ($l0 -> $l1)" \
   "$RD_PYTHON" -c "import sys; sys.exit(abs(float('$l1') - float('$l0') - 0.25) > 2e-6)"
-"$REPRODIST" reg.cfg -o reg0.h5 > tr0.out 2>&1 && "$REPRODIST" reg.cfg --set scale_layer.l2=0.25 -o reg1.h5 > tr1.out 2>&1
+"$REPRODIST" reg.cfg "${PLUG[@]}" -o reg0.h5 > tr0.out 2>&1 &&
+  "$REPRODIST" reg.cfg "${PLUG[@]}" --set scale_layer.l2=0.25 -o reg1.h5 > tr1.out 2>&1
 rd_check_out tr1.out "one SGD step (lr 0.1): a moves 0.1 * 2 * 0.25 = 0.05 further with the regularizer" \
   "$RD_PYTHON" -c "
 import h5py, sys

@@ -9,19 +9,12 @@
 
 #include "../optim.h"
 
-enum { B1, B2, EPS };
+enum { B1, B2, EPS }; /* Adam's arguments, names and defaults */
+extern const rd_optim_type rd_optim_adam;
 static const char *const keys[] = {"beta_1", "beta_2", "epsilon", NULL};
 
-static void read(rd_cfg *c, int sec, double *p) {
-  rd_cfg_float(c, sec, "beta_1", 0.9, 0, 1, RD_CFG_HI_OPEN, &p[B1]);
-  rd_cfg_float(c, sec, "beta_2", 0.999, 0, 1, RD_CFG_HI_OPEN, &p[B2]);
-  rd_cfg_float(c, sec, "epsilon", 1e-7, 0, RD_CFG_F32_MAX, RD_CFG_LO_OPEN, &p[EPS]);
-}
-
-static int slots(const double *p) {
-  (void)p;
-  return 2;
-}
+static void read(rd_cfg *c, int sec, double *p) { rd_optim_adam.read(c, sec, p); }
+static int slots(const double *p) { return rd_optim_adam.slots(p); }
 
 static double u(const double *p, uint64_t s) { return p[B1] * (1.0 - 0.5 * rd_optim_powi(0.96, s)); }
 
