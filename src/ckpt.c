@@ -19,11 +19,11 @@
 #include "fsio.h"
 #include "h5io.h"
 
-#define CKPT_FORMAT "reprodist-checkpoint-2"
+#define CKPT_FORMAT "reprodist-checkpoint-3"
 
 /* The first CKPT_HEADER bytes of a checkpoint are an HDF5 user block (HDF5
  * skips it) holding a text header, NUL-padded:
- *   reprodist-checkpoint-2\nbytes N\nxxh64 HEX\nconfig HEX\n
+ *   reprodist-checkpoint-3\nbytes N\nxxh64 HEX\nconfig HEX\n
  * N and HEX: length and XXH64 (seed 0) of the HDF5 bytes after the header;
  * config: the config digest. A checkpoint is checked with plain reads before
  * HDF5 parses any of it (HDF5 1.10 can crash on corrupt metadata; a damaged
@@ -128,33 +128,75 @@ static void put64(XXH64_state_t *s, uint64_t v) {
   XXH64_update(s, b, 8);
 }
 
-/* Covers every field a resume depends on, in a fixed little-endian order. */
-static uint64_t checksum(const float *params, size_t np, const float *opt, size_t nopt, const rd_ckpt_state *st,
-                         uint64_t cfg, uint64_t model) {
+/* Covers every piece a resume depends on (its name, kind, length and bytes) and
+ * the two digests, in a fixed little-endian order. */
+static uint64_t checksum(const rd_pieces *ps, uint64_t cfg, uint64_t model) {
   XXH64_state_t *s = XXH64_createState();
   XXH64_reset(s, 0);
-  XXH64_update(s, params, np * sizeof(float));
-  if (nopt) XXH64_update(s, opt, nopt * sizeof(float));
-  uint64_t ls, co;
-  memcpy(&ls, &st->loss_sum, 8);
-  memcpy(&co, &st->correct, 8);
-  put64(s, st->iteration), put64(s, (uint64_t)st->epoch), put64(s, (uint64_t)st->batch);
-  put64(s, ls), put64(s, co), put64(s, (uint64_t)st->seen), put64(s, cfg), put64(s, model);
+  for (int i = 0; i < ps->n; i++) {
+    const rd_piece *p = &ps->p[i];
+    XXH64_update(s, p->name, strlen(p->name) + 1);
+    put64(s, (uint64_t)p->kind), put64(s, (uint64_t)p->n);
+    if (p->n) XXH64_update(s, p->data, rd_piece_bytes(p));
+  }
+  put64(s, cfg), put64(s, model);
   uint64_t h = XXH64_digest(s);
   XXH64_freeState(s);
   return h;
 }
 
-static int write_vec(hid_t f, const char *name, const float *v, size_t n) {
-  hsize_t d = (hsize_t)n;
+static hid_t file_type(rd_piece_kind k) {
+  return k == RD_PIECE_F32   ? H5T_IEEE_F32LE
+         : k == RD_PIECE_F64 ? H5T_IEEE_F64LE
+         : k == RD_PIECE_U64 ? H5T_STD_U64LE
+                             : H5T_STD_I64LE;
+}
+static hid_t mem_type(rd_piece_kind k) {
+  return k == RD_PIECE_F32   ? H5T_NATIVE_FLOAT
+         : k == RD_PIECE_F64 ? H5T_NATIVE_DOUBLE
+         : k == RD_PIECE_U64 ? H5T_NATIVE_UINT64
+                             : H5T_NATIVE_INT64;
+}
+
+/* One piece as a 1-D dataset of its name (groups made on the way). */
+static int write_piece(hid_t f, const rd_piece *p) {
+  hsize_t d = (hsize_t)p->n;
   hid_t sp = H5Screate_simple(1, &d, NULL);
-  hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE), lcpl = H5Pcreate(H5P_LINK_CREATE);
   H5Pset_obj_track_times(dcpl, 0); /* the same state gives the same bytes */
-  hid_t ds = H5Dcreate2(f, name, H5T_IEEE_F32LE, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-  H5Pclose(dcpl);
-  int ok = ds >= 0 && (n == 0 || H5Dwrite(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0);
+  H5Pset_create_intermediate_group(lcpl, 1);
+  hid_t ds = H5Dcreate2(f, p->name, file_type(p->kind), sp, lcpl, dcpl, H5P_DEFAULT);
+  H5Pclose(dcpl), H5Pclose(lcpl);
+  int ok = ds >= 0 && (p->n == 0 || H5Dwrite(ds, mem_type(p->kind), H5S_ALL, H5S_ALL, H5P_DEFAULT, p->data) >= 0);
   if (ds >= 0) H5Dclose(ds);
   H5Sclose(sp);
+  return ok ? 0 : -1;
+}
+
+/* 1 if every link on the path name exists (H5Lexists needs the parents to). */
+static int path_exists(hid_t f, const char *name) {
+  char part[64];
+  for (const char *q = name;; q++) {
+    if (*q != '/' && *q) continue;
+    const size_t n = (size_t)(q - name);
+    if (n >= sizeof part) return 0;
+    memcpy(part, name, n), part[n] = '\0';
+    if (H5Lexists(f, part, H5P_DEFAULT) <= 0) return 0;
+    if (!*q) return 1;
+  }
+}
+
+/* Reads piece p from the dataset of its name: 0, or -1 when it is missing, of
+ * another kind or size, or unreadable. */
+static int read_piece(hid_t f, const rd_piece *p) {
+  hid_t d = path_exists(f, p->name) ? H5Dopen2(f, p->name, H5P_DEFAULT) : -1;
+  hid_t s = d >= 0 ? H5Dget_space(d) : -1, t = d >= 0 ? H5Dget_type(d) : -1;
+  int ok = d >= 0 && s >= 0 && t >= 0 && H5Sget_simple_extent_ndims(s) == 1 &&
+           H5Sget_simple_extent_npoints(s) == (hssize_t)p->n && H5Tequal(t, file_type(p->kind)) > 0 &&
+           (p->n == 0 || H5Dread(d, mem_type(p->kind), H5S_ALL, H5S_ALL, H5P_DEFAULT, p->data) >= 0);
+  if (t >= 0) H5Tclose(t);
+  if (s >= 0) H5Sclose(s);
+  if (d >= 0) H5Dclose(d);
   return ok ? 0 : -1;
 }
 
@@ -217,11 +259,10 @@ static uint64_t newest(const char *dir, int *found) {
   return best;
 }
 
-rd_status rd_ckpt_write(const char *dir, int keep, const rd_model *m, const float *params, const float *opt,
-                        size_t nopt, const rd_ckpt_state *st, const rd_ckpt_ident *id, char *path_out, size_t n,
-                        rd_err *err) {
+rd_status rd_ckpt_write(const char *dir, int keep, uint64_t step, const rd_model *m, const rd_pieces *ps,
+                        const rd_ckpt_ident *id, char *path_out, size_t n, rd_err *err) {
   char path[4096], tmp[4200];
-  snprintf(path, sizeof path, "%s/ckpt-%012" PRIu64 ".h5", dir, st->iteration);
+  snprintf(path, sizeof path, "%s/ckpt-%012" PRIu64 ".h5", dir, step);
   if (rd_comm_rank() == 0) {
     struct stat sb;
     if (stat(dir, &sb) != 0 && mkdir(dir, 0755) != 0)
@@ -235,9 +276,10 @@ rd_status rd_ckpt_write(const char *dir, int keep, const rd_model *m, const floa
       snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
       const uint64_t md = rd_ckpt_model_digest(m);
       /* The data, the strings and generous room for HDF5's metadata. */
-      const long long need = (long long)((m->nparams + nopt) * sizeof(float)) + CKPT_HEADER + 65536 +
+      long long need = CKPT_HEADER + 65536 + 1024 * ps->n +
                              (id->fingerprint ? (long long)strlen(id->fingerprint) : 0) +
                              (id->plugins ? (long long)strlen(id->plugins) : 0);
+      for (int i = 0; i < ps->n; i++) need += (long long)rd_piece_bytes(&ps->p[i]);
       int rc = rd_fs_reserve(tmp, need);
       if (rc == ENOSPC || rc == EDQUOT) {
         rd_err_set(err, RD_EINPUT,
@@ -253,21 +295,14 @@ rd_status rd_ckpt_write(const char *dir, int keep, const rd_model *m, const floa
       int bad = f < 0;
       if (!bad) {
         rd_fault_pause("ckpt_write");
-        bad |= write_vec(f, "params", params, m->nparams);
-        bad |= write_vec(f, "optimizer_state", opt, nopt);
+        for (int i = 0; i < ps->n; i++) bad |= write_piece(f, &ps->p[i]);
         bad |= rd_h5_attr_str(f, "format", CKPT_FORMAT);
-        bad |= rd_h5_attr_u64(f, "iteration", st->iteration);
-        bad |= rd_h5_attr_u64(f, "epoch", (uint64_t)st->epoch);
-        bad |= rd_h5_attr_u64(f, "batch", (uint64_t)st->batch);
-        bad |= rd_h5_attr_u64(f, "seen", (uint64_t)st->seen);
-        bad |= rd_h5_attr_f64(f, "loss_sum", st->loss_sum);
-        bad |= rd_h5_attr_f64(f, "correct", st->correct);
         bad |= rd_h5_attr_u64(f, "config_xxh64", id->config_digest);
         if (id->config_text) bad |= rd_h5_attr_str(f, "config", id->config_text);
         bad |= rd_h5_attr_u64(f, "model_xxh64", md);
         bad |= rd_h5_attr_str(f, "fingerprint", id->fingerprint ? id->fingerprint : "");
         if (id->plugins && *id->plugins) bad |= rd_h5_attr_str(f, "plugins", id->plugins);
-        bad |= rd_h5_attr_u64(f, "checksum", checksum(params, m->nparams, opt, nopt, st, id->config_digest, md));
+        bad |= rd_h5_attr_u64(f, "checksum", checksum(ps, id->config_digest, md));
         if (H5Fclose(f) < 0) bad = 1, rd_h5_mark_close_failed();
         if (!bad) bad = seal(tmp, id->config_digest);
       }
@@ -275,7 +310,7 @@ rd_status rd_ckpt_write(const char *dir, int keep, const rd_model *m, const floa
         rd_err_set(err, RD_EINPUT, "%s: writing the checkpoint failed (disk full or I/O error); older ones are intact",
                    path);
       else if (rd_fs_commit(tmp, path, err) == RD_OK)
-        prune(dir, keep, st->iteration, id->config_digest);
+        prune(dir, keep, step, id->config_digest);
       if (err->code) unlink(tmp);
     }
   }
@@ -283,8 +318,8 @@ rd_status rd_ckpt_write(const char *dir, int keep, const rd_model *m, const floa
   return rd_comm_agree(err);
 }
 
-static rd_status load(const char *path, const rd_model *m, float *params, float *opt, size_t nopt,
-                      rd_ckpt_state *st, const rd_ckpt_ident *id, rd_err *err) {
+static rd_status load(const char *path, const rd_model *m, const rd_pieces *ps, const rd_ckpt_ident *id,
+                      rd_err *err) {
   struct stat sb;
   if (stat(path, &sb) != 0) return rd_err_set(err, RD_EINPUT, "%s: cannot open checkpoint (%s)", path, strerror(errno));
   if (S_ISDIR(sb.st_mode))
@@ -312,18 +347,14 @@ static rd_status load(const char *path, const rd_model *m, float *params, float 
   hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
   if (f < 0) return rd_err_set(err, RD_EINPUT, "%s: cannot open checkpoint (corrupt or truncated file)", path);
   char *fmt = rd_h5_read_attr_str(f, "format");
-  uint64_t it = 0, ep = 0, ba = 0, seen = 0, cfg = 0, md = 0, sum = 0;
-  int bad = !fmt || strcmp(fmt, CKPT_FORMAT) || rd_h5_read_attr_u64(f, "iteration", &it) ||
-            rd_h5_read_attr_u64(f, "epoch", &ep) || rd_h5_read_attr_u64(f, "batch", &ba) ||
-            rd_h5_read_attr_u64(f, "seen", &seen) || rd_h5_read_attr_f64(f, "loss_sum", &st->loss_sum) ||
-            rd_h5_read_attr_f64(f, "correct", &st->correct) || rd_h5_read_attr_u64(f, "config_xxh64", &cfg) ||
+  uint64_t cfg = 0, md = 0, sum = 0;
+  int bad = !fmt || strcmp(fmt, CKPT_FORMAT) || rd_h5_read_attr_u64(f, "config_xxh64", &cfg) ||
             rd_h5_read_attr_u64(f, "model_xxh64", &md) || rd_h5_read_attr_u64(f, "checksum", &sum);
   free(fmt);
   if (bad) {
     H5Fclose(f);
     return rd_err_set(err, RD_EINPUT, "%s: not a reprodist checkpoint (format attributes missing)", path);
   }
-  st->iteration = it, st->epoch = (int64_t)ep, st->batch = (int64_t)ba, st->seen = (int64_t)seen;
   char *plugins = rd_h5_read_attr_str(f, "plugins");
   const char *want = id->plugins ? id->plugins : "";
   if (strcmp(plugins ? plugins : "", want)) {
@@ -357,24 +388,13 @@ static rd_status load(const char *path, const rd_model *m, float *params, float 
                       "); resume with the config and --set options it was made with",
                       path, cfg, id->config_digest);
   }
-  const struct {
-    const char *name;
-    float *dst;
-    size_t n;
-  } vecs[2] = {{"params", params, m->nparams}, {"optimizer_state", opt, nopt}};
-  for (int v = 0; v < 2 && !err->code; v++) {
-    hid_t d = H5Lexists(f, vecs[v].name, H5P_DEFAULT) > 0 ? H5Dopen2(f, vecs[v].name, H5P_DEFAULT) : -1;
-    hid_t s = d >= 0 ? H5Dget_space(d) : -1;
-    if (d < 0 || H5Sget_simple_extent_npoints(s) != (hssize_t)vecs[v].n ||
-        (vecs[v].n && H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, vecs[v].dst) < 0))
-      rd_err_set(err, RD_EINPUT, "%s: dataset '%s' is missing, the wrong size or unreadable (truncated file?)", path,
-                 vecs[v].name);
-    if (s >= 0) H5Sclose(s);
-    if (d >= 0) H5Dclose(d);
-  }
+  for (int i = 0; i < ps->n && !err->code; i++)
+    if (read_piece(f, &ps->p[i]))
+      rd_err_set(err, RD_EINPUT, "%s: piece '%s' (%zu %s) is missing, of another size or unreadable", path,
+                 ps->p[i].name, ps->p[i].n, ps->p[i].kind == RD_PIECE_F32 ? "float32" : "64-bit values");
   char *fp = rd_h5_read_attr_str(f, "fingerprint");
   H5Fclose(f);
-  if (!err->code && checksum(params, m->nparams, opt, nopt, st, cfg, md) != sum)
+  if (!err->code && checksum(ps, cfg, md) != sum)
     rd_err_set(err, RD_EINPUT, "%s: checksum mismatch: the checkpoint is corrupt; use an older one", path);
   if (!err->code && fp && id->fingerprint && strcmp(fp, id->fingerprint))
     rd_warn0("%s was written in another environment (fingerprint differs); the resumed run may not match an "
@@ -384,10 +404,9 @@ static rd_status load(const char *path, const rd_model *m, float *params, float 
   return err->code;
 }
 
-rd_status rd_ckpt_read(const char *path, const char *dir, const rd_model *m, float *params, float *opt, size_t nopt,
-                       rd_ckpt_state *st, const rd_ckpt_ident *id, char *path_out, size_t n, rd_err *err) {
+rd_status rd_ckpt_read(const char *path, const char *dir, const rd_model *m, const rd_pieces *ps,
+                       const rd_ckpt_ident *id, char *path_out, size_t n, rd_err *err) {
   char chosen[4096];
-  memset(st, 0, sizeof *st);
   if (rd_comm_rank() == 0) {
     if (!strcmp(path, "latest")) {
       int found = 0;
@@ -402,20 +421,18 @@ rd_status rd_ckpt_read(const char *path, const char *dir, const rd_model *m, flo
     } else {
       snprintf(chosen, sizeof chosen, "%s", path);
     }
-    if (!err->code) load(chosen, m, params, opt, nopt, st, id, err);
+    if (!err->code) load(chosen, m, ps, id, err);
   }
   if (rd_comm_agree(err)) return err->code;
   /* Everyone continues from rank 0's bytes. */
-  void *p = params, *o = opt, *s = st;
-  size_t pl = m->nparams * sizeof(float), ol = nopt * sizeof(float), sl = sizeof *st;
-  rd_comm_bcast_bytes(&p, &pl, 0);
-  if (rd_comm_rank() != 0) memcpy(params, p, pl), free(p);
-  if (nopt) {
-    rd_comm_bcast_bytes(&o, &ol, 0);
-    if (rd_comm_rank() != 0) memcpy(opt, o, ol), free(o);
+  for (int i = 0; i < ps->n; i++) {
+    const rd_piece *p = &ps->p[i];
+    void *b = p->data;
+    size_t len = rd_piece_bytes(p);
+    if (!len) continue;
+    rd_comm_bcast_bytes(&b, &len, 0);
+    if (rd_comm_rank() != 0) memcpy(p->data, b, len), free(b);
   }
-  rd_comm_bcast_bytes(&s, &sl, 0);
-  if (rd_comm_rank() != 0) memcpy(st, s, sl), free(s);
   if (path_out) snprintf(path_out, n, "%s", rd_comm_rank() == 0 ? chosen : path);
   return RD_OK;
 }

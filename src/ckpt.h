@@ -1,11 +1,12 @@
 /* ckpt: checkpoints that resume to the same bits, at any rank count.
  *
- * A checkpoint holds everything the step loop depends on: the parameters, the
- * optimizer state, the step and epoch counters, the position in the epoch, the
- * epoch's partial metrics, the config digest, a digest of the model's tensor
- * layout, the writer's fingerprint, and an XXH64 checksum over all of it. Every
- * rank holds the same replica, so the checkpoint does not depend on np and a run
- * resumed at another np continues with the same bits.
+ * A checkpoint holds everything the step loop depends on, as named pieces
+ * (piece.h) that each component gives: the parameters, the optimizer's step
+ * count and slots (and the weights' moving average), the data cursor, the
+ * epoch's partial metrics; with them the config digest, a digest of the model's
+ * tensor layout, the writer's fingerprint, and an XXH64 checksum over all of
+ * it. Every rank holds the same replica, so the checkpoint does not depend on np
+ * and a run resumed at another np continues with the same bits.
  *
  * Files are <dir>/ckpt-<step, 12 digits>.h5 (HDF5), written by rank 0 to a
  * temporary name, fsynced, then renamed; only the newest `keep` are kept. Their
@@ -19,19 +20,11 @@
 
 #include "log.h"
 #include "model.h"
+#include "piece.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-typedef struct rd_ckpt_state {
-  uint64_t iteration;   /* optimizer steps done */
-  int64_t epoch;        /* epoch to continue in, from 0 */
-  int64_t batch;        /* next batch of that epoch, from 0 */
-  double loss_sum;      /* that epoch's metrics so far */
-  double correct;
-  int64_t seen;
-} rd_ckpt_state;
 
 /* What identifies the run a checkpoint belongs to. */
 typedef struct rd_ckpt_ident {
@@ -41,22 +34,25 @@ typedef struct rd_ckpt_ident {
   const char *plugins;   /* "name@xxh64,..." of the layer plugins, or NULL / "" */
 } rd_ckpt_ident;
 
-/* Collective (rank 0 writes). On success *path_out (if given, n bytes) holds the file name. */
 /* 1 if path is a file that starts with a reprodist checkpoint's header. */
 int rd_ckpt_is_checkpoint(const char *path);
 /* 1 if name (no directory) is a checkpoint's name, ckpt-<12 digits>.h5; sets
  * *step (if not NULL) to its step. */
 int rd_ckpt_is_name(const char *name, uint64_t *step);
 
-rd_status rd_ckpt_write(const char *dir, int keep, const rd_model *m, const float *params, const float *opt,
-                        size_t nopt, const rd_ckpt_state *st, const rd_ckpt_ident *id, char *path_out, size_t n,
-                        rd_err *err);
+/* Writes <dir>/ckpt-<step>.h5 with every piece of ps, each a dataset of its
+ * name. Collective (rank 0 writes). On success *path_out (if given, n bytes)
+ * holds the file name. */
+rd_status rd_ckpt_write(const char *dir, int keep, uint64_t step, const rd_model *m, const rd_pieces *ps,
+                        const rd_ckpt_ident *id, char *path_out, size_t n, rd_err *err);
 
 /* Collective (rank 0 reads and checks, everyone receives). `path` is a file, or
- * "latest" for the newest checkpoint in dir. Refuses (RD_EINPUT) a file that
- * fails its checksum or belongs to another model or config. */
-rd_status rd_ckpt_read(const char *path, const char *dir, const rd_model *m, float *params, float *opt, size_t nopt,
-                       rd_ckpt_state *st, const rd_ckpt_ident *id, char *path_out, size_t n, rd_err *err);
+ * "latest" for the newest checkpoint in dir. Fills every piece of ps from the
+ * dataset of its name. Refuses (RD_EINPUT) a file that fails its checksum,
+ * belongs to another model or config, or lacks a piece or holds it at another
+ * size (naming it). */
+rd_status rd_ckpt_read(const char *path, const char *dir, const rd_model *m, const rd_pieces *ps,
+                       const rd_ckpt_ident *id, char *path_out, size_t n, rd_err *err);
 
 /* XXH64 of the model's tensor layout (names, shapes, trainable or not, in order). */
 uint64_t rd_ckpt_model_digest(const rd_model *m);

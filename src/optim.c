@@ -202,3 +202,15 @@ void rd_optim_step(rd_optim *o, uint64_t iteration, float *w, float *g, float *s
 void rd_optim_finalize(const rd_optim *o, float *w, const float *state) {
   if (o->s->use_ema) memcpy(w, state + (size_t)o->s->type->slots(o->s->p) * o->n, sizeof(float) * o->n);
 }
+
+void rd_optim_pieces(const rd_optim *o, uint64_t *iterations, float *state, rd_pieces *ps) {
+  const rd_optim_spec *s = o->s;
+  const int slots = s->type->slots(s->p);
+  char name[64];
+  rd_pieces_add(ps, RD_PIECE_U64, iterations, 1, "optimizer/iterations");
+  for (int k = 0; k < slots; k++) {
+    snprintf(name, sizeof name, "optimizer/%s", s->type->slot_name(s->p, k));
+    rd_pieces_add(ps, RD_PIECE_F32, state + (size_t)k * o->n, o->n, name);
+  }
+  if (s->use_ema) rd_pieces_add(ps, RD_PIECE_F32, state + (size_t)slots * o->n, o->n, "optimizer/average");
+}

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "cfg.h"
+#include "piece.h"
 #include "model.h"
 #include "schedule.h"
 
@@ -61,6 +62,8 @@ typedef struct rd_optim_type {
   /* Reads its keys from [train] (section sec) into p, with Keras' defaults. */
   void (*read)(rd_cfg *c, int sec, double *p);
   int (*slots)(const double *p); /* state floats per parameter */
+  /* Slot k's name, Keras' (momentums, velocities, ...): its checkpoint piece is optimizer/<name>. */
+  const char *(*slot_name)(const double *p, int k);
   /* Optional: slot k's initial value (else 0). */
   float (*initial)(const double *p, int k);
   /* Optional: a scalar the rule carries from step to step (nadam's u_product),
@@ -112,6 +115,11 @@ void rd_optim_state_init(const rd_optim *o, float *state);
 void rd_optim_resume(rd_optim *o, uint64_t iteration);
 /* Step `iteration` (0-based): clips g in place, decays, updates w and state. */
 void rd_optim_step(rd_optim *o, uint64_t iteration, float *w, float *g, float *state);
+/* Its checkpoint pieces: optimizer/iterations (*iterations, the step count its
+ * schedule and bias corrections run on), optimizer/<slot> for each slot of
+ * state, and optimizer/average with use_ema. Nadam's carried product is rebuilt
+ * from the step count (rd_optim_resume), so it needs no piece. */
+void rd_optim_pieces(const rd_optim *o, uint64_t *iterations, float *state, rd_pieces *ps);
 /* The end of training: with use_ema, the weights take their moving average. */
 void rd_optim_finalize(const rd_optim *o, float *w, const float *state);
 

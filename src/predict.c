@@ -36,9 +36,9 @@ rd_status rd_predict_run(const rd_train_spec *t, const rd_model *m, const float 
     const int64_t s0 = s * S, sn = n - s0 < S ? n - s0 : S;
     memcpy(k.x, x + s0 * D, sizeof(float) * (size_t)(sn * D));
     for (int64_t i = 0; i < sn; i++) k.y[i] = 0, k.sample[i] = (uint32_t)(s0 + i);
-    const rd_pass p = {sn, NULL, NULL, 0};
-    int64_t correct = 0;
-    rd_shard_pass(&k, params, sn, &p, &correct);
+    const rd_pass p = {sn, NULL, NULL, 0, NULL, 0};
+    rd_shard_metrics mt;
+    rd_shard_pass(&k, params, sn, &p, &mt);
     memcpy(rec + (s - lo) * S * C, k.act[m->nlayers - 1], sizeof(float) * (size_t)(sn * C));
   }
   float *all = rd_comm_rank() == 0 ? rd_mem_alloc_f32((size_t)(share * P) + 1) : NULL;

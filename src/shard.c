@@ -164,7 +164,44 @@ static void add_into(float *restrict a, const float *restrict b, size_t n) {
   for (size_t i = 0; i < n; i++) a[i] += b[i];
 }
 
-double rd_shard_pass(rd_shard *k, const float *params, int64_t S, const rd_pass *p, int64_t *correct) {
+/* 1 if the label's output is at least the k-th largest of the row's C: fewer
+ * than k outputs are strictly larger (numpy's in_top_k: ties count in). */
+static int in_top_k(const float *z, int64_t C, int32_t y, int k) {
+  int64_t above = 0;
+  for (int64_t j = 0; j < C; j++) above += z[j] > z[y];
+  return above < k;
+}
+
+/* The loss of the shard's rows and its gradient into dy0, weighted row by row
+ * with class_weight; the metrics. */
+static double loss_rows(rd_shard *k, const rd_pass *p, int64_t S, float *dy0, rd_shard_metrics *mt) {
+  const rd_loss_type *L = k->loss->type;
+  const float *Z = k->act[k->m->nlayers - 1];
+  const int64_t C = k->C;
+  memset(mt, 0, sizeof *mt);
+  double loss = 0.0;
+  if (!p->class_weight) {
+    int64_t correct = 0;
+    loss = L->fn(k->ops, k->loss->p, Z, k->y, S, k->C, p->batch_n, dy0, &correct);
+    mt->correct = (double)correct, mt->weight = (double)S;
+  } else { /* Keras: sum(w l) / batch_size, and the metrics' weighted means */
+    for (int64_t r = 0; r < S; r++) {
+      int64_t c = 0;
+      const float w = p->class_weight[k->y[r]];
+      float *d = dy0 ? dy0 + r * C : NULL;
+      loss += (double)w * L->fn(k->ops, k->loss->p, Z + r * C, k->y + r, 1, k->C, p->batch_n, d, &c);
+      if (d)
+        for (int64_t j = 0; j < C; j++) d[j] *= w;
+      mt->correct += (double)w * (double)c, mt->weight += (double)w;
+    }
+  }
+  if (p->top_k > 0)
+    for (int64_t r = 0; r < S; r++)
+      if (in_top_k(Z + r * C, C, k->y[r], p->top_k)) mt->top_k += p->class_weight ? (double)p->class_weight[k->y[r]] : 1.0;
+  return loss;
+}
+
+double rd_shard_pass(rd_shard *k, const float *params, int64_t S, const rd_pass *p, rd_shard_metrics *mt) {
   const rd_model *m = k->m;
   const int L = m->nlayers, fused = k->fused, train = p->grad != NULL;
   const rd_api *api = k->api;
@@ -207,8 +244,9 @@ double rd_shard_pass(rd_shard *k, const float *params, int64_t S, const rd_pass 
     if (k->times) k->times[2 * l] += now() - t0;
   }
   float *dy0 = train ? k->buf[k->plan[L - 1].dy] : NULL;
-  double loss = k->loss ? k->loss->type->fn(k->ops, k->loss->p, k->act[L - 1], k->y, S, k->C, p->batch_n, dy0, correct)
-                        : 0.0;
+  double loss = 0.0;
+  if (k->loss) loss = loss_rows(k, p, S, dy0, mt);
+  else memset(mt, 0, sizeof *mt);
   loss += act_penalty;
   if (!train) return loss;
   for (int l = L - 1; l >= 0; l--) {

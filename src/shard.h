@@ -73,13 +73,23 @@ typedef struct rd_pass {
   float *grad;         /* NULL (evaluation), or m->ntrain floats: the gradient of (loss sum / batch_n) */
   float *stats;        /* with grad: m->nstats floats of batch statistics */
   uint64_t iteration;  /* the optimizer step (training) */
+  const float *class_weight; /* NULL, or a weight per class: each sample's loss, gradient and metrics are
+                                weighted by its label's (Keras' fit(class_weight=)) */
+  int top_k;           /* > 0: also count the rows whose label is among the k largest outputs */
 } rd_pass;
 
+/* What a pass counts besides the loss, summed over its rows (weighted with p->class_weight). */
+typedef struct rd_shard_metrics {
+  double correct;      /* rows whose first largest output is the label (Keras' accuracy) */
+  double weight;       /* the rows' weights (the row count without class_weight) */
+  double top_k;        /* rows whose label's output is >= the k-th largest (Keras' in_top_k) */
+} rd_shard_metrics;
+
 /* Forward over the first S rows of k->x / k->y / k->sample; returns the loss
- * summed over the rows and adds the rows predicted right to *correct. With
- * p->grad (a training pass) layers run in training mode and the gradient and
- * statistics are written. */
-double rd_shard_pass(rd_shard *k, const float *params, int64_t S, const rd_pass *p, int64_t *correct);
+ * summed over the rows (each weighted) and fills *mt. With p->grad (a training
+ * pass) layers run in training mode and the gradient and statistics are
+ * written. */
+double rd_shard_pass(rd_shard *k, const float *params, int64_t S, const rd_pass *p, rd_shard_metrics *mt);
 
 /* Once per training step, after the batch's statistics slots were summed
  * along the canonical tree into sums (m->nstats floats): each layer with

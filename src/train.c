@@ -30,6 +30,88 @@ int64_t rd_train_default_shard(int64_t batch) {
   return s;
 }
 
+/* [train] class_weight = "0: 1.0, 3: 2.5": Keras' fit(class_weight={0: 1.0, 3: 2.5});
+ * classes not named weigh 1. Canonical form "0:1,3:2.5", sorted by class. */
+static void read_class_weight(rd_cfg *c, int tr, rd_train_spec *t) {
+  const char *v;
+  if (rd_cfg_str(c, tr, "class_weight", NULL, 0, &v) <= 0) return;
+  rd_cfg_item *it = (rd_cfg_item *)rd_cfg_item_of(c, tr, "class_weight");
+  char buf[4096];
+  if (strlen(v) >= sizeof buf) {
+    rd_cfg_fail(c, it, -1, "class_weight: too long (at most %zu characters)", sizeof buf - 1);
+    return;
+  }
+  snprintf(buf, sizeof buf, "%s", v);
+  for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+    char *colon = strchr(tok, ':');
+    int64_t k;
+    double w;
+    if (colon) *colon = '\0';
+    while (*tok == ' ' || *tok == '\t') tok++;
+    for (char *e = tok + strlen(tok); e > tok && (e[-1] == ' ' || e[-1] == '\t');) *--e = '\0';
+    char *ws = colon ? colon + 1 : NULL;
+    while (ws && (*ws == ' ' || *ws == '\t')) ws++;
+    if (!colon || rd_parse_int(tok, &k) || k < 0 || k > INT32_MAX || rd_parse_double(ws, &w) || !isfinite(w) ||
+        w < 0 || w > RD_CFG_F32_MAX) {
+      rd_cfg_fail(c, it, -1,
+                  "class_weight = '%s': write 'CLASS: WEIGHT, ...' with class labels (integers >= 0) and weights "
+                  "(finite numbers >= 0), as Keras' fit(class_weight={0: 1.0, 1: 2.5})",
+                  v);
+      return;
+    }
+    for (int i = 0; i < t->ncw; i++)
+      if (t->cw_class[i] == k) {
+        rd_cfg_fail(c, it, -1, "class_weight: class %lld is given twice", (long long)k);
+        return;
+      }
+    if (t->ncw == RD_TRAIN_CW_MAX) {
+      rd_cfg_fail(c, it, -1, "class_weight: more than %d classes", RD_TRAIN_CW_MAX);
+      return;
+    }
+    t->cw_class[t->ncw] = (int32_t)k, t->cw_weight[t->ncw++] = (float)w;
+  }
+  if (!t->ncw) {
+    rd_cfg_fail(c, it, -1, "class_weight is empty: name at least one class, 'CLASS: WEIGHT'");
+    return;
+  }
+  for (int i = 1; i < t->ncw; i++) /* sorted by class: the canonical form */
+    for (int j = i; j > 0 && t->cw_class[j - 1] > t->cw_class[j]; j--) {
+      int32_t kc = t->cw_class[j];
+      float kw = t->cw_weight[j];
+      t->cw_class[j] = t->cw_class[j - 1], t->cw_weight[j] = t->cw_weight[j - 1];
+      t->cw_class[j - 1] = kc, t->cw_weight[j - 1] = kw;
+    }
+  size_t o = 0;
+  for (int i = 0; i < t->ncw && o < sizeof buf; i++)
+    o += (size_t)snprintf(buf + o, sizeof buf - o, "%s%d:%.9g", i ? "," : "", t->cw_class[i], (double)t->cw_weight[i]);
+  rd_cfg_canon_value(c, it, buf);
+}
+
+/* [train] metrics = accuracy, top_k_categorical_accuracy (Keras' names);
+ * accuracy is always reported. top_k = K: Keras' k, 5 by default. */
+static void read_metrics(rd_cfg *c, int tr, rd_train_spec *t) {
+  char names[4][RD_CFG_NAME_MAX];
+  int n = 0, topk = 0;
+  if (rd_cfg_names(c, tr, "metrics", 4, names, &n) > 0) {
+    const rd_cfg_item *it = rd_cfg_item_of(c, tr, "metrics");
+    for (int i = 0; i < n; i++) {
+      if (!strcmp(names[i], "top_k_categorical_accuracy"))
+        topk = 1;
+      else if (strcmp(names[i], "accuracy")) {
+        rd_cfg_fail(c, it, -1, "metrics: unknown metric '%s' (known: accuracy, top_k_categorical_accuracy)",
+                    names[i]);
+        return;
+      }
+    }
+  }
+  int64_t k = 0;
+  if (topk)
+    rd_cfg_int(c, tr, "top_k", 5, 1, 1e9, 0, &k);
+  else
+    rd_cfg_not_applicable(c, tr, "top_k", "applies only with metrics = top_k_categorical_accuracy");
+  t->top_k = (int)k;
+}
+
 rd_status rd_train_spec_from_cfg(rd_train_spec *t, rd_cfg *c) {
   memset(t, 0, sizeof *t);
   const int tr = rd_cfg_section(c, "train", 0), run = rd_cfg_section(c, "run", 0);
@@ -42,6 +124,8 @@ rd_status rd_train_spec_from_cfg(rd_train_spec *t, rd_cfg *c) {
   rd_cfg_bool(c, tr, "drop_remainder", 0, 0, &t->drop_remainder);
   rd_optim_from_cfg(c, tr, &t->opt);
   rd_loss_from_cfg(c, tr, &t->loss);
+  read_class_weight(c, tr, t);
+  read_metrics(c, tr, t);
   int kernels = RD_KERN_OPENBLAS;
   rd_cfg_enum(c, tr, "kernels", rd_kern_mode_names, RD_KERN_OPENBLAS, 0, &kernels);
   t->kernels = (rd_kern_mode)kernels;
@@ -93,7 +177,37 @@ rd_status rd_train_spec_check(const rd_train_spec *t, const rd_model *m, const r
                       "(for more classes: categorical_crossentropy and softmax)",
                       it ? rd_cfg_where(c, it, -1, w, sizeof w) : c->path, L->name, last->name,
                       (long long)rd_shape_numel(&last->out));
+  const int64_t C = L->classes(rd_shape_numel(&last->out));
+  for (int i = 0; i < t->ncw; i++)
+    if (t->cw_class[i] >= C) {
+      const rd_cfg_item *cw = rd_cfg_find(c, "train", 0, "class_weight");
+      return rd_err_set(err, RD_EINPUT, "%s: class_weight names class %d, but the model has %lld classes (0 to %lld)",
+                        cw ? rd_cfg_where(c, cw, -1, w, sizeof w) : c->path, t->cw_class[i], (long long)C,
+                        (long long)C - 1);
+    }
+  if (t->top_k && rd_shape_numel(&last->out) < 2) {
+    const rd_cfg_item *mi = rd_cfg_find(c, "train", 0, "metrics");
+    return rd_err_set(err, RD_EINPUT,
+                      "%s: top_k_categorical_accuracy needs one output per class; '%s' has 1 (loss = %s)",
+                      mi ? rd_cfg_where(c, mi, -1, w, sizeof w) : c->path, last->name, L->name);
+  }
   return RD_OK;
+}
+
+/* ---- checkpoints ---------------------------------------------------------------------- */
+
+void rd_train_pieces(rd_pieces *ps, const rd_model *m, float *params, const rd_optim *o, float *state,
+                     rd_train_pos *pos) {
+  ps->n = 0;
+  rd_pieces_add(ps, RD_PIECE_F32, params, m->nparams, "params");
+  rd_optim_pieces(o, &pos->iteration, state, ps);
+  rd_pieces_add(ps, RD_PIECE_I64, &pos->epoch, 1, "data/epoch");
+  rd_pieces_add(ps, RD_PIECE_I64, &pos->batch, 1, "data/batch");
+  rd_pieces_add(ps, RD_PIECE_I64, &pos->seen, 1, "data/seen");
+  rd_pieces_add(ps, RD_PIECE_F64, &pos->loss_sum, 1, "metrics/loss_sum");
+  rd_pieces_add(ps, RD_PIECE_F64, &pos->correct, 1, "metrics/correct");
+  rd_pieces_add(ps, RD_PIECE_F64, &pos->weight, 1, "metrics/weight");
+  rd_pieces_add(ps, RD_PIECE_F64, &pos->topk, 1, "metrics/top_k");
 }
 
 /* ---- the loop ------------------------------------------------------------------------ */
@@ -106,7 +220,9 @@ static double now_sec(void) {
 
 static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
-enum { M_LOSS = 0, M_CORRECT = 1, M_ERRORS = 2, M_COUNT = 3 }; /* metrics after the gradient */
+/* Metrics after the gradient: the shard's loss sum, accuracy's and top-k's
+ * (weighted) counts, the weight of its rows, and a read error. */
+enum { M_LOSS = 0, M_CORRECT, M_WEIGHT, M_TOPK, M_ERRORS, M_COUNT };
 
 /* The shards of one batch that this rank computes, for training and evaluation
  * alike. The batch is rows order[0..n) of ds (order NULL: rows 0..n-1), cut
@@ -117,7 +233,7 @@ enum { M_LOSS = 0, M_CORRECT = 1, M_ERRORS = 2, M_COUNT = 3 }; /* metrics after 
  * statistics; then M_COUNT metrics. A shard whose rows cannot be read carries
  * M_ERRORS = 1 instead, which every rank sees after the sum. */
 static void my_shards(rd_shard *k, rd_dataset *ds, const uint32_t *order, int64_t n, const float *params, int train,
-                      uint64_t iteration, rd_reduce *red, rd_err *err) {
+                      uint64_t iteration, const float *class_weight, int top_k, rd_reduce *red, rd_err *err) {
   const rd_model *m = k->m;
   const int64_t S = k->S, K = ceil_div(n, S);
   const size_t grad_len = train ? m->ntrain + m->nstats : 0;
@@ -128,25 +244,26 @@ static void my_shards(rd_shard *k, rd_dataset *ds, const uint32_t *order, int64_
     const int64_t s0 = s * S, sn = n - s0 < S ? n - s0 : S;
     for (int64_t i = 0; i < sn; i++) k->sample[i] = order ? order[s0 + i] : (uint32_t)(s0 + i);
     float *g = rd_reduce_slot(red), *mt = g + grad_len;
-    const rd_pass p = {n, train ? g : NULL, train ? g + m->ntrain : NULL, iteration};
-    int64_t correct = 0;
-    mt[M_ERRORS] = mt[M_LOSS] = 0.0f;
+    const rd_pass p = {n, train ? g : NULL, train ? g + m->ntrain : NULL, iteration, class_weight, top_k};
+    rd_shard_metrics sm = {0, 0, 0};
+    memset(mt, 0, sizeof(float) * M_COUNT);
     if (rd_data_fetch(ds, k->sample, sn, k->x, k->y, err)) {
       mt[M_ERRORS] = 1.0f; /* no pass over unfilled rows; the step is abandoned by all */
       memset(g, 0, sizeof(float) * grad_len);
     } else {
-      mt[M_LOSS] = (float)rd_shard_pass(k, params, sn, &p, &correct);
+      mt[M_LOSS] = (float)rd_shard_pass(k, params, sn, &p, &sm);
     }
-    mt[M_CORRECT] = (float)correct;
+    mt[M_CORRECT] = (float)sm.correct, mt[M_WEIGHT] = (float)sm.weight, mt[M_TOPK] = (float)sm.top_k;
     rd_reduce_push(red, 0, s);
   }
 }
 
-/* Test-set loss and accuracy, data-parallel over shards of S rows, canonical sums. */
-static rd_status evaluate(rd_shard *k, rd_dataset *ds, const float *params, rd_reduce *red, rd_allreduce *ar,
-                          double *loss, double *acc, rd_err *err) {
+/* Test-set loss and accuracy (and top-k accuracy with top_k), data-parallel
+ * over shards of S rows, canonical sums; unweighted, as Keras' validation. */
+static rd_status evaluate(rd_shard *k, rd_dataset *ds, const float *params, int top_k, rd_reduce *red,
+                          rd_allreduce *ar, double *loss, double *acc, double *topk, rd_err *err) {
   const int64_t n = ds->n;
-  my_shards(k, ds, NULL, n, params, 0, 0, red, err);
+  my_shards(k, ds, NULL, n, params, 0, 0, NULL, top_k, red, err);
   float out[M_COUNT];
   rd_allreduce_finish(ar, red, out);
   if (out[M_ERRORS] != 0.0f) {
@@ -155,6 +272,7 @@ static rd_status evaluate(rd_shard *k, rd_dataset *ds, const float *params, rd_r
   }
   *loss = (double)out[M_LOSS] / (double)n + rd_reg_penalty(k->m, params); /* Keras' test loss has the penalty */
   *acc = (double)out[M_CORRECT] / (double)n;
+  if (topk) *topk = (double)out[M_TOPK] / (double)n;
   return RD_OK;
 }
 
@@ -187,13 +305,6 @@ static rd_status check_replicas(const float *params, size_t n, uint64_t iteratio
   return rd_comm_agree(err);
 }
 
-/* Checkpoints only ever hold state that every replica agrees on. */
-static rd_status save_checkpoint(const char *dir, const rd_train_spec *t, const rd_model *m, const float *params,
-                                 const float *state, size_t nopt, const rd_ckpt_state *st, const rd_ckpt_ident *id,
-                                 char *path, size_t n, rd_err *err) {
-  if (check_replicas(params, m->nparams, st->iteration, st->epoch, err)) return err->code;
-  return rd_ckpt_write(dir, t->keep, m, params, state, nopt, st, id, path, n, err);
-}
 
 /* Test hook (fault.h): RD_FAULT_DIVERGE=RANK:STEP flips one bit of that
  * rank's replica after that optimizer step, so the divergence guard can be tested. */
@@ -229,7 +340,10 @@ typedef struct trainer {
   uint64_t shuffle_seed;
   rd_optim opt;                 /* the optimizer: clipping, weight decay, the rule */
   int reg;                      /* the model has weight regularizers */
-  rd_ckpt_state cs;             /* where the run starts: zero, or the resumed checkpoint */
+  float *class_weight;          /* [train] class_weight, one per class, or NULL */
+  rd_pieces pieces;             /* what a checkpoint holds: views of the fields below (trainer_pieces) */
+  int64_t start_epoch;          /* the epoch the run starts in */
+  int resumed;                  /* the position and metrics came from a checkpoint: the first epoch continues */
   rd_ckpt_ident id;
   char ckpath[4096];            /* the checkpoint resumed from */
   char sigdir[4096];            /* where a signal's checkpoint goes */
@@ -237,16 +351,15 @@ typedef struct trainer {
   int plain, profile;
   double prof[4];               /* RD_PROFILE: shards, reduction, optimizer (s), steps */
   /* Position, and the running metrics of the epoch. */
-  uint64_t iteration;
-  int64_t epoch, batch, seen, seen_here;
-  double loss_sum, correct;
+  rd_train_pos pos;             /* the step count, the data cursor and the epoch's running metrics */
+  int64_t seen_here;
   int stopped;                  /* a signal's checkpoint was written */
   double t0, te;                /* start of the run and of the epoch */
 } trainer;
 
 static void trainer_free(trainer *tr) {
   if (tr->mf) fclose(tr->mf);
-  free(tr->gsum), free(tr->state), free(tr->perm);
+  free(tr->gsum), free(tr->state), free(tr->perm), free(tr->class_weight);
   rd_optim_free(&tr->opt);
   rd_allreduce_destroy(tr->ar), rd_allreduce_destroy(tr->ear);
   rd_reduce_free(&tr->red), rd_reduce_free(&tr->ered);
@@ -254,6 +367,12 @@ static void trainer_free(trainer *tr) {
   if (tr->open_train) rd_data_close(&tr->train);
   if (tr->open_test) rd_data_close(&tr->test);
   memset(tr, 0, sizeof *tr);
+}
+
+/* Checkpoints only ever hold state that every replica agrees on. */
+static rd_status save_checkpoint(trainer *tr, const char *dir, char *path, size_t n, rd_err *err) {
+  if (check_replicas(tr->params, tr->m->nparams, tr->pos.iteration, tr->pos.epoch, err)) return err->code;
+  return rd_ckpt_write(dir, tr->t->keep, tr->pos.iteration, tr->m, &tr->pieces, &tr->id, path, n, err);
 }
 
 /* Before the step's buffers are made: what they will take on this node, against
@@ -302,13 +421,20 @@ static rd_status trainer_init(trainer *tr, const rd_train_spec *t, const rd_trai
   tr->reg = rd_reg_any(m);
   rd_optim_state_init(&tr->opt, tr->state);
   tr->id = (rd_ckpt_ident){ctl->config_digest, ctl->config_text, ctl->fingerprint, ctl->plugins};
+  rd_train_pieces(&tr->pieces, m, params, &tr->opt, tr->state, &tr->pos);
   if (ctl->resume) {
-    if (rd_ckpt_read(ctl->resume, t->ckpt_dir, m, params, tr->state, tr->nopt, &tr->cs, &tr->id, tr->ckpath,
-                     sizeof tr->ckpath, err))
+    if (rd_ckpt_read(ctl->resume, t->ckpt_dir, m, &tr->pieces, &tr->id, tr->ckpath, sizeof tr->ckpath, err))
       return err->code;
-    rd_log0("reprodist: resuming from %s at epoch %lld, step %" PRIu64, tr->ckpath, (long long)tr->cs.epoch + 1,
-            tr->cs.iteration);
-    rd_optim_resume(&tr->opt, tr->cs.iteration);
+    rd_log0("reprodist: resuming from %s at epoch %lld, step %" PRIu64, tr->ckpath, (long long)tr->pos.epoch + 1,
+            tr->pos.iteration);
+    rd_optim_resume(&tr->opt, tr->pos.iteration);
+    tr->resumed = 1;
+  }
+  if (t->ncw) { /* one weight per class, 1 for those class_weight does not name */
+    tr->class_weight = malloc(sizeof(float) * (size_t)C);
+    RD_ASSERT(tr->class_weight != NULL, "out of memory");
+    for (int64_t k = 0; k < C; k++) tr->class_weight[k] = 1.0f;
+    for (int i = 0; i < t->ncw; i++) tr->class_weight[t->cw_class[i]] = t->cw_weight[i];
   }
   if (rd_data_open(&tr->train, data, 0, &m->input, C, m->global_seed, tr->S, err)) return err->code;
   tr->open_train = 1;
@@ -367,8 +493,7 @@ static rd_status trainer_init(trainer *tr, const rd_train_spec *t, const rd_trai
     rd_warn0("%d ranks but only %lld shards per batch: %lld rank(s) idle each step (results are unchanged; "
              "lower shard_size to use them)",
              P, (long long)Kmax, (long long)(P - Kmax));
-  tr->iteration = tr->cs.iteration;
-  tr->epoch = tr->cs.epoch;
+  tr->start_epoch = tr->pos.epoch;
   tr->t0 = now_sec();
   return RD_OK;
 }
@@ -378,14 +503,11 @@ static rd_status trainer_init(trainer *tr, const rd_train_spec *t, const rd_trai
 static void trainer_begin_epoch(trainer *tr) {
   tr->te = now_sec();
   if (tr->t->shuffle)
-    rd_seed_permutation(tr->shuffle_seed, (uint64_t)tr->epoch, (uint64_t)tr->train.n, tr->perm);
+    rd_seed_permutation(tr->shuffle_seed, (uint64_t)tr->pos.epoch, (uint64_t)tr->train.n, tr->perm);
   else
     for (int64_t i = 0; i < tr->train.n; i++) tr->perm[i] = (uint32_t)i;
-  const int resumed_here = tr->ctl->resume && tr->epoch == tr->cs.epoch;
-  tr->loss_sum = resumed_here ? tr->cs.loss_sum : 0.0;
-  tr->correct = resumed_here ? tr->cs.correct : 0.0;
-  tr->seen = resumed_here ? tr->cs.seen : 0;
-  tr->batch = resumed_here ? tr->cs.batch : 0;
+  if (!tr->resumed) tr->pos.loss_sum = tr->pos.correct = tr->pos.weight = tr->pos.topk = 0.0, tr->pos.seen = tr->pos.batch = 0;
+  tr->resumed = 0;
   tr->seen_here = 0;
 }
 
@@ -405,16 +527,17 @@ static const float *plain_sum(trainer *tr) {
 }
 #endif
 
-/* One optimizer step, on batch tr->batch of the epoch: the shards this rank
+/* One optimizer step, on batch tr->pos.batch of the epoch: the shards this rank
  * computes (forward and backward), their canonical sum, the update; then the
  * replica guard and the checkpoints that fall on this step. Collective. */
 static rd_status trainer_step(trainer *tr, rd_err *err) {
   const rd_train_spec *t = tr->t;
   const size_t G = tr->G, M = tr->M;
-  const int64_t b = tr->batch, bn = tr->train.n - b * tr->B < tr->B ? tr->train.n - b * tr->B : tr->B;
+  const int64_t b = tr->pos.batch, bn = tr->train.n - b * tr->B < tr->B ? tr->train.n - b * tr->B : tr->B;
   rd_comm_flag_begin(rd_sig_pending() != 0); /* completes behind the step's compute */
   const double tp0 = tr->profile ? now_sec() : 0.0;
-  my_shards(&tr->k, &tr->train, tr->perm + b * tr->B, bn, tr->params, 1, tr->iteration, &tr->red, err);
+  my_shards(&tr->k, &tr->train, tr->perm + b * tr->B, bn, tr->params, 1, tr->pos.iteration, tr->class_weight, t->top_k,
+            &tr->red, err);
   const double tp1 = tr->profile ? now_sec() : 0.0;
 #ifdef RD_BENCH_BUILD
   const float *gs = tr->plain ? plain_sum(tr) : rd_allreduce_sum(tr->ar, &tr->red, tr->gsum);
@@ -430,7 +553,7 @@ static rd_status trainer_step(trainer *tr, rd_err *err) {
   if (!isfinite(gs[M + M_LOSS])) /* identical on every rank, like everything in gsum */
     return rd_err_set(err, RD_ERUNTIME,
                       "reprodist: training diverged: the loss is %g in epoch %lld, step %lld; lower learning_rate",
-                      (double)gs[M + M_LOSS], (long long)(tr->epoch + 1), (long long)(b + 1));
+                      (double)gs[M + M_LOSS], (long long)(tr->pos.epoch + 1), (long long)(b + 1));
   /* Weight regularizers: their penalty joins the batch's loss and its gradient
    * the batch's gradient, computed on the replica (the same on every rank). */
   double penalty = 0.0;
@@ -440,36 +563,36 @@ static rd_status trainer_step(trainer *tr, rd_err *err) {
   }
   if (M > G) rd_shard_apply_stats(&tr->k, tr->params, gs + G, ceil_div(bn, tr->S), bn);
   /* gs is this rank's reduction buffer (the tree's root at np 1): the step may clip it in place. */
-  rd_optim_step(&tr->opt, tr->iteration++, tr->params, (float *)gs, tr->state);
+  rd_optim_step(&tr->opt, tr->pos.iteration++, tr->params, (float *)gs, tr->state);
   if (tr->profile) {
     const double tp3 = now_sec();
     tr->prof[0] += tp1 - tp0, tr->prof[1] += tp2 - tp1, tr->prof[2] += tp3 - tp2, tr->prof[3] += 1.0;
   }
-  fault_diverge(tr->fault, tr->params, tr->iteration);
-  tr->loss_sum += (double)gs[M + M_LOSS] + penalty * (double)bn; /* the epoch's loss: a mean over samples */
-  tr->correct += (double)gs[M + M_CORRECT];
-  tr->seen += bn;
+  fault_diverge(tr->fault, tr->params, tr->pos.iteration);
+  tr->pos.loss_sum += (double)gs[M + M_LOSS] + penalty * (double)bn; /* the epoch's loss: a mean over samples */
+  tr->pos.correct += (double)gs[M + M_CORRECT];
+  tr->pos.weight += (double)gs[M + M_WEIGHT];
+  tr->pos.topk += (double)gs[M + M_TOPK];
+  tr->pos.seen += bn;
   tr->seen_here += bn;
-  tr->batch++;
-  if (t->check_every > 0 && tr->iteration % (uint64_t)t->check_every == 0 &&
-      check_replicas(tr->params, tr->m->nparams, tr->iteration, tr->epoch, err))
+  tr->pos.batch++;
+  if (t->check_every > 0 && tr->pos.iteration % (uint64_t)t->check_every == 0 &&
+      check_replicas(tr->params, tr->m->nparams, tr->pos.iteration, tr->pos.epoch, err))
     return err->code;
-  const rd_ckpt_state now = {tr->iteration, tr->epoch, tr->batch, tr->loss_sum, tr->correct, tr->seen};
   if (stop) {
     char path[4096];
-    if (save_checkpoint(tr->sigdir, t, tr->m, tr->params, tr->state, tr->nopt, &now, &tr->id, path, sizeof path,
-                        err) == RD_OK) {
+    if (save_checkpoint(tr, tr->sigdir, path, sizeof path, err) == RD_OK) {
       char hint[8192 + 4200] = "";
       snprintf(hint, sizeof hint, "%s --resume", tr->ctl->command);
       rd_fs_shell_append(hint, sizeof hint, path);
       rd_warn0("stopped by a signal after step %" PRIu64 " (epoch %lld); checkpoint %s; continue with: %s  (any N)",
-               tr->iteration, (long long)(tr->epoch + 1), path, hint);
+               tr->pos.iteration, (long long)(tr->pos.epoch + 1), path, hint);
       tr->stopped = 1;
     }
     return err->code;
   }
-  if (t->ckpt_every && !t->ckpt_in_epochs && tr->iteration % (uint64_t)t->ckpt_every == 0)
-    save_checkpoint(t->ckpt_dir, t, tr->m, tr->params, tr->state, tr->nopt, &now, &tr->id, NULL, 0, err);
+  if (t->ckpt_every && !t->ckpt_in_epochs && tr->pos.iteration % (uint64_t)t->ckpt_every == 0)
+    save_checkpoint(tr, t->ckpt_dir, NULL, 0, err);
   return err->code;
 }
 
@@ -477,17 +600,20 @@ static rd_status trainer_step(trainer *tr, rd_err *err) {
  * epoch's line and metrics, and an epoch checkpoint when one falls due. */
 static rd_status trainer_end_epoch(trainer *tr, rd_err *err) {
   const rd_train_spec *t = tr->t;
-  const int64_t e = tr->epoch;
-  if (t->check_every == 0 && check_replicas(tr->params, tr->m->nparams, tr->iteration, e, err)) return err->code;
-  double tl = 0, ta = 0;
-  if (evaluate(&tr->k, &tr->test, tr->params, &tr->ered, tr->ear, &tl, &ta, err)) return err->code;
+  const int64_t e = tr->pos.epoch;
+  if (t->check_every == 0 && check_replicas(tr->params, tr->m->nparams, tr->pos.iteration, e, err)) return err->code;
+  double tl = 0, ta = 0, tk = 0;
+  if (evaluate(&tr->k, &tr->test, tr->params, t->top_k, &tr->ered, tr->ear, &tl, &ta, &tk, err)) return err->code;
   const double tnow = now_sec(), el = tnow - tr->t0, ep = tnow - tr->te;
   const double sps = (double)tr->seen_here / (ep > 0 ? ep : 1e-9);
-  const double eta = el / (double)(e + 1 - tr->cs.epoch) * (double)(t->epochs - e - 1);
-  const double loss = tr->loss_sum / (double)tr->seen, acc = tr->correct / (double)tr->seen;
-  rd_log0("epoch %lld/%lld  loss %.6f  acc %.4f  test_loss %.6f  test_acc %.4f  lr %.6g  |  %.0f samples/s  "
+  const double eta = el / (double)(e + 1 - tr->start_epoch) * (double)(t->epochs - e - 1);
+  /* Keras' metrics: weighted means with class_weight (the loss is already a sum over the batch size). */
+  const double loss = tr->pos.loss_sum / (double)tr->pos.seen, acc = tr->pos.correct / tr->pos.weight, topk = tr->pos.topk / tr->pos.weight;
+  char tks[96] = "";
+  if (t->top_k) snprintf(tks, sizeof tks, "  top%d %.4f  test_top%d %.4f", t->top_k, topk, t->top_k, tk);
+  rd_log0("epoch %lld/%lld  loss %.6f  acc %.4f  test_loss %.6f  test_acc %.4f%s  lr %.6g  |  %.0f samples/s  "
           "elapsed %.1fs  eta %.1fs",
-          (long long)(e + 1), (long long)t->epochs, loss, acc, tl, ta, (double)tr->opt.lr, sps, el, eta);
+          (long long)(e + 1), (long long)t->epochs, loss, acc, tl, ta, tks, (double)tr->opt.lr, sps, el, eta);
   if (rd_comm_rank() == 0 && t->metrics_path && !tr->mf && !tr->mf_failed &&
       !(tr->mf = fopen(t->metrics_path, tr->ctl->resume ? "a" : "w"))) {
     /* It was writable at the start: a week's run does not end for its log. */
@@ -495,10 +621,14 @@ static rd_status trainer_end_epoch(trainer *tr, rd_err *err) {
     tr->mf_failed = 1;
   }
   if (tr->mf) {
+    char tkj[160] = "";
+    if (t->top_k)
+      snprintf(tkj, sizeof tkj, "\"top_k_categorical_accuracy\": %.9g, \"test_top_k_categorical_accuracy\": %.9g, ",
+               topk, tk);
     fprintf(tr->mf,
             "{\"epoch\": %lld, \"loss\": %.9g, \"accuracy\": %.9g, \"test_loss\": %.9g, \"test_accuracy\": %.9g, "
-            "\"learning_rate\": %.9g, \"samples_per_sec\": %.1f, \"elapsed_sec\": %.3f, \"ranks\": %d}\n",
-            (long long)(e + 1), loss, acc, tl, ta, (double)tr->opt.lr, sps, el, rd_comm_size());
+            "%s\"learning_rate\": %.9g, \"samples_per_sec\": %.1f, \"elapsed_sec\": %.3f, \"ranks\": %d}\n",
+            (long long)(e + 1), loss, acc, tl, ta, tkj, (double)tr->opt.lr, sps, el, rd_comm_size());
     if (fflush(tr->mf) != 0 || ferror(tr->mf)) { /* a full disk: said once, training goes on */
       rd_warn0("reprodist: cannot write the metrics file %s (%s); going on without it", t->metrics_path,
                strerror(errno));
@@ -506,10 +636,10 @@ static rd_status trainer_end_epoch(trainer *tr, rd_err *err) {
       tr->mf = NULL, tr->mf_failed = 1;
     }
   }
-  tr->epoch++;
-  const rd_ckpt_state next = {tr->iteration, tr->epoch, 0, 0.0, 0.0, 0};
-  if (t->ckpt_every && t->ckpt_in_epochs && tr->epoch % t->ckpt_every == 0)
-    save_checkpoint(t->ckpt_dir, t, tr->m, tr->params, tr->state, tr->nopt, &next, &tr->id, NULL, 0, err);
+  /* The position a checkpoint written now continues from: the next epoch's start. */
+  tr->pos.epoch++;
+  tr->pos.batch = tr->pos.seen = 0, tr->pos.loss_sum = tr->pos.correct = tr->pos.weight = tr->pos.topk = 0.0;
+  if (t->ckpt_every && t->ckpt_in_epochs && tr->pos.epoch % t->ckpt_every == 0) save_checkpoint(tr, t->ckpt_dir, NULL, 0, err);
   return err->code;
 }
 
@@ -520,15 +650,15 @@ rd_status rd_train_run(const rd_train_spec *t, const rd_train_ctl *ctl, const rd
     trainer_free(&tr);
     return err->code;
   }
-  while (tr.epoch < t->epochs) {
+  while (tr.pos.epoch < t->epochs) {
     trainer_begin_epoch(&tr);
-    while (tr.batch < tr.nb && !trainer_step(&tr, err) && !tr.stopped) {
+    while (tr.pos.batch < tr.nb && !trainer_step(&tr, err) && !tr.stopped) {
     }
     if (err->code || tr.stopped || trainer_end_epoch(&tr, err)) break;
   }
   /* Keras' fit ends with optimizer.finalize_variable_values: with use_ema the
    * weights written are the moving average (checkpoints keep both). */
-  if (!err->code && !tr.stopped && tr.epoch >= t->epochs) rd_optim_finalize(&tr.opt, params, tr.state);
+  if (!err->code && !tr.stopped && tr.pos.epoch >= t->epochs) rd_optim_finalize(&tr.opt, params, tr.state);
   if (tr.profile && tr.prof[3] > 0) {
     rd_log_all("profile: %.0f steps, ms per step: shards %.3f  reduction %.3f  optimizer %.3f", tr.prof[3],
                1e3 * tr.prof[0] / tr.prof[3], 1e3 * tr.prof[1] / tr.prof[3], 1e3 * tr.prof[2] / tr.prof[3]);
@@ -554,7 +684,7 @@ rd_status rd_train_evaluate(const rd_train_spec *t, const rd_data_spec *data, co
   rd_reduce_init(&red, M_COUNT, K);
   rd_allreduce *ar = rd_allreduce_create(M_COUNT, K);
   *n = ds.n;
-  evaluate(&k, &ds, params, &red, ar, loss, acc, err);
+  evaluate(&k, &ds, params, 0, &red, ar, loss, acc, NULL, err);
   rd_allreduce_destroy(ar);
   rd_reduce_free(&red);
   rd_shard_free(&k);

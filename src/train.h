@@ -23,11 +23,17 @@
 extern "C" {
 #endif
 
+#define RD_TRAIN_CW_MAX 1024
+
 typedef struct rd_train_spec {
   int64_t epochs, batch, shard;
   int64_t steps_per_epoch;  /* 0: every batch of the epoch */
   int shuffle, drop_remainder;
   rd_loss_spec loss;        /* [train] loss and its keys (loss.h) */
+  int ncw;                  /* [train] class_weight: ncw classes with a weight of their own (others 1) */
+  int32_t cw_class[RD_TRAIN_CW_MAX];
+  float cw_weight[RD_TRAIN_CW_MAX];
+  int top_k;                /* [train] metrics has top_k_categorical_accuracy: its k; else 0 */
   rd_kern_mode kernels;     /* openblas (default) or portable: kern.h, docs/PORTABLE.md */
   rd_optim_spec opt;
   const char *metrics_path; /* [run] metrics; NULL: absent, the default next to the weights
@@ -38,6 +44,24 @@ typedef struct rd_train_spec {
   int keep;                 /* newest checkpoints kept */
   int64_t check_every;      /* replica digest comparison every N steps; 0: every epoch */
 } rd_train_spec;
+
+/* Where a run is and the epoch's running metrics: with the parameters and the
+ * optimizer's slots, everything a resume needs. */
+typedef struct rd_train_pos {
+  uint64_t iteration;       /* optimizer steps done: the schedule and the bias corrections run on it */
+  int64_t epoch, batch;     /* the epoch (from 0) and its next batch; the epoch's order is a function of
+                               (seed, epoch), so this places a resume exactly */
+  int64_t seen;             /* samples of the epoch done */
+  double loss_sum, correct, weight, topk; /* the epoch's sums: loss, accuracy's and top-k's (weighted)
+                               counts, the rows' weight (seen, without class_weight) */
+} rd_train_pos;
+
+/* What a checkpoint holds, as named pieces (piece.h) viewing the run's state:
+ * params; the optimizer's (rd_optim_pieces: optimizer/iterations, its slots);
+ * data/epoch, data/batch, data/seen; metrics/loss_sum, metrics/correct,
+ * metrics/weight, metrics/top_k. */
+void rd_train_pieces(rd_pieces *ps, const rd_model *m, float *params, const rd_optim *o, float *state,
+                     rd_train_pos *pos);
 
 /* Per-run inputs that are not config: where to resume from, and what
  * identifies this run in its checkpoints. */

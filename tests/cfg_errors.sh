@@ -441,6 +441,47 @@ expect_train_error "categorical_crossentropy without a softmax" \
 source = synthetic
 [train]
 loss = categorical_crossentropy"
+# class_weight and metrics (src/train.c).
+expect_error "class_weight not CLASS: WEIGHT" \
+  "c.cfg:8: class_weight = '0: 1, two: 2': write 'CLASS: WEIGHT, ...' with class labels (integers >= 0) and weights (finite numbers >= 0), as Keras' fit(class_weight={0: 1.0, 1: 2.5})" "$BASE
+[train]
+class_weight = 0: 1, two: 2"
+expect_error "class_weight with a negative weight" \
+  "c.cfg:8: class_weight = '1: -0.5': write 'CLASS: WEIGHT, ...' with class labels (integers >= 0) and weights (finite numbers >= 0), as Keras' fit(class_weight={0: 1.0, 1: 2.5})" "$BASE
+[train]
+class_weight = 1: -0.5"
+expect_error "class_weight naming a class twice" \
+  "c.cfg:8: class_weight: class 2 is given twice" "$BASE
+[train]
+class_weight = 2: 1.5, 0: 1, 2: 3"
+expect_train_error "class_weight naming a class the model lacks" \
+  "c.cfg:11: class_weight names class 3, but the model has 3 classes (0 to 2)" "$BASE
+activation = softmax
+[data]
+source = synthetic
+[train]
+class_weight = 0: 2, 3: 1"
+expect_error "an unknown metric" \
+  "c.cfg:8: metrics: unknown metric 'f1_score' (known: accuracy, top_k_categorical_accuracy)" "$BASE
+[train]
+metrics = accuracy, f1_score"
+expect_error "top_k without its metric" \
+  "c.cfg:8: top_k applies only with metrics = top_k_categorical_accuracy" "$BASE
+[train]
+top_k = 3"
+expect_train_error "top-k accuracy on one sigmoid unit" \
+  "c.cfg:12: top_k_categorical_accuracy needs one output per class; 'dense' has 1 (loss = binary_crossentropy)" "[run]
+seed = 1
+[model]
+input = 4
+[dense]
+units = 1
+activation = sigmoid
+[data]
+source = synthetic
+[train]
+loss = binary_crossentropy
+metrics = top_k_categorical_accuracy"
 # Regularizers (src/regularizer.c).
 expect_error "activity_regularizer on the output layer" \
   "c.cfg:7: activity_regularizer does not apply to the output layer (reprodist regularizes hidden layers' outputs)" "$BASE

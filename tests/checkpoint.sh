@@ -117,7 +117,12 @@ same_ckpt() {
 import sys, h5py, numpy as np
 a, b = (h5py.File(p, "r") for p in sys.argv[1:3])
 bad = sorted(set(a.attrs) ^ set(b.attrs)) + [k for k in a.attrs if k in b.attrs and not np.array_equal(a.attrs[k], b.attrs[k])]
-bad += [d for d in ("params", "optimizer_state") if a[d][()].tobytes() != b[d][()].tobytes()]
+def names(f):  # every piece: params, optimizer/..., data/..., metrics/...
+    out = []
+    f.visit(out.append)
+    return sorted(n for n in out if isinstance(f[n], h5py.Dataset))
+bad += [("datasets", names(a), names(b))] if names(a) != names(b) else []
+bad += [d for d in names(a) if d in b and a[d][()].tobytes() != b[d][()].tobytes()]
 if bad: print("  differ:", bad)
 sys.exit(1 if bad else 0)
 EOF
@@ -232,15 +237,37 @@ with h5py.File(T + "flip.h5", "r") as f:                    # still readable, on
     assert (x != y).sum() == 1 and (x != y).nonzero()[0][0] == 5000
 shutil.copy(src, T + "attr.h5")
 with h5py.File(T + "attr.h5", "r+") as f:                   # the batch position edited
-    f.attrs.modify("batch", np.uint64(int(f.attrs["batch"]) + 1))
+    f["data/batch"][0] += 1
+# Pieces missing or resized, in files whose 512-byte header is made valid
+# again (length and XXH64 of the rest, as src/ckpt.c writes it): only the
+# piece check can refuse them, by name.
+import xxhash
+def reseal(path):
+    body = open(path, "rb").read()[512:]
+    head = open(path, "rb").read(512).split(b"\n")
+    text = b"%s\nbytes %d\nxxh64 %016x\n%s\n" % (head[0], len(body), xxhash.xxh64_intdigest(body), head[3])
+    open(path, "r+b").write(text.ljust(512, b"\0"))
+shutil.copy(src, T + "nopiece.h5")
+with h5py.File(T + "nopiece.h5", "r+") as f:
+    del f["optimizer/velocities"]
+reseal(T + "nopiece.h5")
+shutil.copy(src, T + "resized.h5")
+with h5py.File(T + "resized.h5", "r+") as f:
+    del f["data/seen"]
+    f["data/seen"] = np.zeros(2, np.int64)
+reseal(T + "resized.h5")
 EOF
 for cut in half tail; do
   refuse trunc_$cut "$T/trunc_$cut.h5: cannot open checkpoint (corrupt or truncated file: " --resume "$T/trunc_$cut.h5"
 done
 refuse flip "$T/flip.h5: checksum mismatch" --resume "$T/flip.h5"
 refuse meta "$T/meta.h5: checksum mismatch" --resume "$T/meta.h5"
-refuse header "$T/header.h5: not a reprodist checkpoint (no reprodist-checkpoint-2 header" --resume "$T/header.h5"
+refuse header "$T/header.h5: not a reprodist checkpoint (no reprodist-checkpoint-3 header" --resume "$T/header.h5"
 refuse attr "$T/attr.h5: checksum mismatch" --resume "$T/attr.h5"
+refuse nopiece "$T/nopiece.h5: piece 'optimizer/velocities' (101770 float32) is missing, of another size or unreadable" \
+  --resume "$T/nopiece.h5"
+refuse resized "$T/resized.h5: piece 'data/seen' (1 64-bit values) is missing, of another size or unreadable" \
+  --resume "$T/resized.h5"
 refuse other_config "$CK100: this checkpoint belongs to another config: [run] seed: 42 in the checkpoint, 8 now; resume with" \
   --resume "$CK100" --set run.seed=8
 # The message names every changed key (a layer's by its occurrence), as the user wrote the value.

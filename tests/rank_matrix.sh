@@ -126,8 +126,8 @@ if [ -r /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
 fi
 
 # Training recipes (issue 23): each optimizer with a schedule, weight decay and
-# a clipping mode (sgd also with categorical crossentropy, label smoothing and
-# weight and activity regularizers), on synthetic data: np 1, 2, 3 and 5 (1 and 3 sanitized),
+# a clipping mode (sgd also with categorical crossentropy, label smoothing,
+# weight and activity regularizers, class_weight and top-k accuracy), on synthetic data: np 1, 2, 3 and 5 (1 and 3 sanitized),
 # TCP, and a run stopped after epoch 1 at np 2 and resumed at np 3 (the
 # schedule's step, every slot, nadam's carried product and the weights' moving
 # average (use_ema in adamw and rmsprop) must survive it).
@@ -140,6 +140,8 @@ recipe() {
                --set train.loss=categorical_crossentropy --set train.label_smoothing=0.1
                --set dense.0.kernel_regularizer=l2 --set dense.0.activity_regularizer=l1_l2 --set dense.0.activity_l1=0.001
                --set train.exclude_from_weight_decay=bias --set train.clipnorm=0.5
+               --set train.class_weight=0:2,3:0.5,7:1.5 --set train.metrics=accuracy,top_k_categorical_accuracy
+               --set train.top_k=3
                --set train.learning_rate=piecewise_constant_decay --set piecewise_constant_decay.boundaries=5,20
                --set piecewise_constant_decay.values=0.1,0.05,0.01" ;;
     adamw) echo "--set train.optimizer=adamw --set train.global_clipnorm=1.0 --set train.use_ema=true
@@ -178,6 +180,20 @@ for opt in sgd adamw rmsprop adagrad nadam lion; do
   rd_check "rec_$opt: stopped after epoch 1 at np 2, resumed at np 3: identical to np=1" \
     [ "$(rd_sha "rec_${opt}_res.h5")" = "$rsha" ]
 done
+# The sgd recipe stopped mid-epoch (step 10 of 16) at np 2 and resumed at np 3:
+# the weights and every epoch line (loss, class-weighted accuracy, top-3, test
+# metrics, rate) as the uninterrupted run's: the checkpoint's data cursor and
+# metrics pieces carry the partial epoch.
+read -r -a R <<< "$(recipe sgd | tr '\n' ' ')"
+MID=(--set run.checkpoint_dir=ck_mid --set "run.checkpoint_every=10 steps")
+rd_run 2 "$RD_SRC/configs/synthetic.cfg" "${REC[@]}" "${R[@]}" "${MID[@]}" --set train.epochs=1 -o rec_mid_e1.h5 \
+  > rec_mid_e1.log 2>&1 || { rd_fail "rec_sgd: the run to step 10 failed"; cat rec_mid_e1.log; }
+rd_run 3 "$RD_SRC/configs/synthetic.cfg" "${REC[@]}" "${R[@]}" "${MID[@]}" --resume ck_mid/ckpt-000000000010.h5 \
+  -o rec_mid_res.h5 > rec_mid_res.log 2>&1 || { rd_fail "rec_sgd: the mid-epoch resume failed"; cat rec_mid_res.log; }
+rd_check "rec_sgd: resumed mid-epoch at np 3: weights identical to np=1" [ "$(rd_sha rec_mid_res.h5)" = "$(rd_sha rec_sgd_1.h5)" ]
+rd_check "rec_sgd: ... and both epoch lines too (top-3 shown)" \
+  bash -c 'diff <(grep "^epoch" rec_sgd_1.log | sed "s/|.*//") <(grep "^epoch" rec_mid_res.log | sed "s/|.*//") &&
+           [ "$(grep -c "^epoch .* top3 " rec_mid_res.log)" -eq 2 ]'
 # Binary crossentropy on one sigmoid unit, with label smoothing.
 same_sha bce "$RNPS" "$RD_SRC/configs/synthetic.cfg" "${REC[@]}" --set dense.2.units=1 --set dense.2.activation=sigmoid \
   --set train.loss=binary_crossentropy --set train.label_smoothing=0.05

@@ -81,13 +81,17 @@ def penalty(x, l1l2):
 FUSED = ("xent", "cce", "bce")  # losses computed from the last layer's logits
 
 
-def loss_and_grads(W, layers, x, y, loss, n_batch, reg=None, ls=0.0):
-    """The summed loss over the rows, the rows right, and the gradients of the
+def loss_and_grads(W, layers, x, y, loss, n_batch, reg=None, ls=0.0, cw=None, top_k=0):
+    """The summed loss over the rows, the rows right, the gradients of the
     batch's loss: the mean over n_batch plus the regularizers' penalties
     (reg: {layer index: {"kernel": (l1, l2), "bias": ..., "activity": ...}};
     an output's penalty is divided by n_batch, as Keras does, so it enters the
-    summed loss whole)."""
+    summed loss whole), and (the rows' weight, the rows whose label is in the
+    top_k). cw: Keras' class_weight, {class: weight}, others 1: each row's loss
+    and gradient times its weight, still over n_batch (sum_over_batch_size);
+    the counts weighted (Keras' metrics with sample_weight)."""
     reg = reg or {}
+    w = np.array([(cw or {}).get(int(c), 1.0) for c in y])
     acts = [x]
     lsum = 0.0
     for i, ((k, b), (_, _, act)) in enumerate(zip(W, layers)):
@@ -100,22 +104,26 @@ def loss_and_grads(W, layers, x, y, loss, n_batch, reg=None, ls=0.0):
     onehot = np.eye(max(C, 2))[y][:, :C]
     if loss == "xent":  # out holds the logits
         p = softmax(out)
-        lsum += float(-(np.log(p[np.arange(len(y)), y])).sum())
-        d = (p - onehot) / n_batch
+        lsum += float((w * -np.log(p[np.arange(len(y)), y])).sum())
+        d = w[:, None] * (p - onehot) / n_batch
     elif loss == "cce":  # Keras' CategoricalCrossentropy(label_smoothing=ls) on one-hot targets
         p = softmax(out)
         t = onehot * (1 - ls) + ls / C
-        lsum += float(-(t * np.log(p)).sum())
-        d = (p - t) / n_batch
+        lsum += float((w * -(t * np.log(p)).sum(axis=1)).sum())
+        d = w[:, None] * (p - t) / n_batch
     elif loss == "bce":  # Keras' BinaryCrossentropy(label_smoothing=ls) on one sigmoid unit
         p = 1 / (1 + np.exp(-out[:, 0]))
         t = y * (1 - ls) + ls / 2
-        lsum += float(-(t * np.log(p) + (1 - t) * np.log(1 - p)).sum())
-        d = ((p - t) / n_batch)[:, None]
+        lsum += float((w * -(t * np.log(p) + (1 - t) * np.log(1 - p))).sum())
+        d = (w * (p - t) / n_batch)[:, None]
     else:
-        lsum += float((((out - onehot) ** 2).mean(axis=1)).sum())
-        d = act_grad(layers[-1][2], out, 2 * (out - onehot) / C / n_batch)
-    correct = int(((out[:, 0] > 0) == y).sum()) if loss == "bce" else int((out.argmax(axis=1) == y).sum())
+        lsum += float((w * ((out - onehot) ** 2).mean(axis=1)).sum())
+        d = act_grad(layers[-1][2], out, w[:, None] * 2 * (out - onehot) / C / n_batch)
+    right = ((out[:, 0] > 0) == y) if loss == "bce" else (out.argmax(axis=1) == y)
+    correct = float((w * right).sum())
+    # Keras' in_top_k (numpy backend): the label's score is >= the k-th largest.
+    in_k = (out >= np.sort(out, axis=1)[:, -top_k][:, None])[np.arange(len(y)), y] if top_k else np.zeros(len(y))
+    extra = (float(w.sum()), float((w * in_k).sum()))
     grads = [None] * len(W)
     for i in range(len(W) - 1, -1, -1):
         gk, gb = acts[i].T @ d, d.sum(axis=0)
@@ -129,7 +137,7 @@ def loss_and_grads(W, layers, x, y, loss, n_batch, reg=None, ls=0.0):
             if "activity" in reg.get(i - 1, {}):
                 da = da + penalty(acts[i], reg[i - 1]["activity"])[1] / n_batch
             d = act_grad(layers[i - 1][2], acts[i], da)
-    return lsum, correct, grads
+    return lsum, correct, grads, extra
 
 
 def weight_penalty(W, reg):
@@ -243,21 +251,23 @@ def train(W, layers, cfg):
     y = spec.synthetic_y(g, "y", n, 2 if cfg["loss"] == "bce" else layers[-1][1]).astype(np.int64)
     state = {"u_product": 1.0}
     it, epoch_losses = 0, []
-    train.accuracy = []
+    train.accuracy, train.topk = [], []
     for e in range(cfg["epochs"]):
         perm = spec.permutation(g, e, n)
-        lsum_e, right = 0.0, 0
+        lsum_e, right, wsum, topk = 0.0, 0.0, 0.0, 0.0
         for b0 in range(0, n, B):
             idx = perm[b0:b0 + B]
             reg = cfg.get("reg")
-            lsum, ok, grads = loss_and_grads(W, layers, x[idx], y[idx], cfg["loss"], len(idx), reg,
-                                             cfg.get("label_smoothing", 0.0))
-            right += ok
+            lsum, ok, grads, (ws, tk) = loss_and_grads(W, layers, x[idx], y[idx], cfg["loss"], len(idx), reg,
+                                                       cfg.get("label_smoothing", 0.0), cfg.get("class_weight"),
+                                                       cfg.get("top_k", 0))
+            right, wsum, topk = right + ok, wsum + ws, topk + tk
             lsum_e += lsum + weight_penalty(W, reg) * len(idx)
             step(W, grads, state, cfg, it)
             it += 1
         epoch_losses.append(lsum_e / n)
-        train.accuracy.append(right / n)
+        train.accuracy.append(right / wsum)
+        train.topk.append(topk / wsum)
     if cfg.get("use_ema"):  # finalize_variable_values: the weights take their average
         for k, (li, ti) in enumerate((li, ti) for li in range(len(W)) for ti in range(2)):
             W[li][ti][...] = state[k]["avg"]
@@ -287,6 +297,10 @@ def write_cfg(path, cfg, layers):
             t += f"\n{k} = {cfg[k]}"
     if cfg.get("use_ema"):
         t += "\nuse_ema = true"
+    if cfg.get("class_weight"):
+        t += "\nclass_weight = " + ", ".join(f"{c}: {v}" for c, v in cfg["class_weight"].items())
+    if cfg.get("top_k"):
+        t += f"\nmetrics = accuracy, top_k_categorical_accuracy\ntop_k = {cfg['top_k']}"
     if cfg.get("exclude"):
         t += "\nexclude_from_weight_decay = " + ", ".join(cfg["exclude"])
     if "cosine" in cfg:
@@ -309,6 +323,11 @@ def run_case(tmp, tag, cfg, layers, wtol):
     losses = train(W, layers, cfg)
     check(accs == [round(a, 4) for a in train.accuracy],
           f"{tag}: printed training accuracy {accs} is the reference's {[round(a, 4) for a in train.accuracy]}")
+    if cfg.get("top_k"):
+        tops = [float(m) for m in re.findall(r"^epoch .*  top\d+ (\S+)", r.stdout, re.M)]
+        check(tops == [round(a, 4) for a in train.topk] and len(tops) == cfg["epochs"],
+              f"{tag}: printed top-{cfg['top_k']} accuracy {tops} is the reference's "
+              f"{[round(a, 4) for a in train.topk]}")
     got = read(final, layers)
     worst = max(float(np.max(np.abs(a - b))) for kb, kb2 in zip(W, got) for a, b in zip(kb, kb2))
     moved = max(float(np.max(np.abs(a - b))) for kb, kb2 in zip(read(init, layers), got) for a, b in zip(kb, kb2))
@@ -319,7 +338,7 @@ def run_case(tmp, tag, cfg, layers, wtol):
     # Each option the case sets must matter: the reference without it (weight
     # decay 0, no clipping, nothing excluded) ends elsewhere.
     for key in ("weight_decay", "clipnorm", "global_clipnorm", "clipvalue", "exclude", "use_ema",
-                "ema_overwrite_frequency", "reg", "label_smoothing"):
+                "ema_overwrite_frequency", "reg", "label_smoothing", "class_weight"):
         if key not in cfg and not (key == "weight_decay" and cfg["opt"] == "adamw"):
             continue
         alt = dict(cfg, **{key: 0.0 if key == "weight_decay" else None})
@@ -340,7 +359,7 @@ REG = {0: {"kernel": (0.0, 0.01), "activity": (0.001, 0.002)}, 1: {"bias": (0.01
        2: {"kernel": (0.0, 0.02), "bias": (0.0, 0.05)}}
 
 
-def check_fd(layers, loss="xent", ls=0.0, reg=None):
+def check_fd(layers, loss="xent", ls=0.0, reg=None, cw=None):
     """The reference's gradient (a loss, regularizers) against central finite
     differences of its loss (the batch mean plus the penalties), in float64."""
     rng = np.random.default_rng(7)
@@ -349,8 +368,8 @@ def check_fd(layers, loss="xent", ls=0.0, reg=None):
     x, y = rng.uniform(0, 1, (9, 12)), rng.integers(0, 2 if loss == "bce" else layers[-1][1], 9)
 
     def total(Wc):
-        return loss_and_grads(Wc, layers, x, y, loss, 9, reg, ls)[0] / 9 + weight_penalty(Wc, reg)
-    grads = loss_and_grads(W, layers, x, y, loss, 9, reg, ls)[2]
+        return loss_and_grads(Wc, layers, x, y, loss, 9, reg, ls, cw)[0] / 9 + weight_penalty(Wc, reg)
+    grads = loss_and_grads(W, layers, x, y, loss, 9, reg, ls, cw)[2]
     worst = 0.0
     for li in range(len(W)):
         for ti in range(2):
@@ -362,7 +381,7 @@ def check_fd(layers, loss="xent", ls=0.0, reg=None):
                 Wm[li][ti][idx] -= h
                 fd = (total(Wp) - total(Wm)) / (2 * h)
                 worst = max(worst, abs(fd - grads[li][ti][idx]) / max(1e-3, abs(fd)))
-    what = f"{loss}, label_smoothing {ls}" + (", regularizers" if reg else "")
+    what = f"{loss}, label_smoothing {ls}" + (", regularizers" if reg else "") + (", class_weight" if cw else "")
     print(f"{what}: worst |analytic - finite difference| = {worst:.3g} (relative, 40 entries per tensor)")
     check(worst < 1e-5, f"{what}: the reference's gradient matches finite differences of its loss")
 
@@ -372,6 +391,7 @@ def main():
     check_fd(net, reg=REG)
     check_fd(net, "cce", 0.2)
     check_fd(net[:2] + [("out", 1, "sigmoid")], "bce", 0.1)
+    check_fd(net, "cce", 0.1, cw={0: 3.0, 2: 0.25, 4: 0.0})
     with tempfile.TemporaryDirectory() as tmp:
         layers = [("hidden_a", 16, "tanh"), ("hidden_b", 8, "relu"), ("out", 5, "softmax")]
         base = dict(seed=3, input=12, samples=200, batch=32, epochs=2, loss="xent", opt="adam", lr=0.01)
@@ -407,6 +427,14 @@ def main():
             ("cce_label_smoothing", dict(ten, loss="cce", label_smoothing=0.2)),
             ("sgd_ema_overwrite", dict(ten, opt="sgd", lr=0.2, momentum=0.5, nesterov=False, use_ema=True,
                                        ema_momentum=0.6, ema_overwrite_frequency=3)),
+        ]
+        cases += [
+            # Keras' fit(class_weight=) and TopKCategoricalAccuracy(k=2): the
+            # weighted loss and gradient, the weighted training metrics.
+            ("cce_class_weight_top2", dict(ten, loss="cce", label_smoothing=0.1,
+                                           class_weight={0: 3.0, 2: 0.25, 4: 0.5}, top_k=2)),
+            ("xent_class_weight_top3", dict(ten, opt="sgd", lr=0.3, momentum=0.0, nesterov=False,
+                                            class_weight={1: 2.5, 3: 0.0}, top_k=3)),
         ]
         for tag, cfg in cases:
             run_case(tmp, tag, cfg, layers, 2e-5)

@@ -95,8 +95,8 @@ typedef struct {
 } bench;
 
 static double train_pass(bench *b, float *g) {
-  int64_t c = 0;
-  const rd_pass train = {b->S, g, b->stats, 3};
+  rd_shard_metrics c;
+  const rd_pass train = {b->S, g, b->stats, 3, NULL, 0};
   return rd_shard_pass(&b->k, b->p, b->S, &train, &c);
 }
 

@@ -18,6 +18,11 @@ static int slots(const double *p) {
   return 1;
 }
 
+static const char *slot_name(const double *p, int k) {
+  (void)p, (void)k;
+  return "accumulators";
+}
+
 static float initial(const double *p, int k) {
   (void)k;
   return (float)p[INIT];
@@ -34,4 +39,4 @@ static void update(const rd_optim_args *a, float *restrict w, const float *restr
   }
 }
 
-const rd_optim_type rd_optim_adagrad = {"adagrad", "Adagrad", 0.001, 0.0, keys, read, slots, initial, NULL, update};
+const rd_optim_type rd_optim_adagrad = {"adagrad", "Adagrad", 0.001, 0.0, keys, read, slots, slot_name, initial, NULL, update};

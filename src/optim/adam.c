@@ -21,6 +21,11 @@ static int slots(const double *p) {
   return 2;
 }
 
+static const char *slot_name(const double *p, int k) {
+  (void)p;
+  return k == 0 ? "momentums" : "velocities";
+}
+
 /* The loops are elementwise, so vectorizing them changes no bits: restrict (the
  * arrays never overlap) and -fno-math-errno (sqrtf needs no libm call) let the
  * compiler do it. */
@@ -38,4 +43,4 @@ static void update(const rd_optim_args *a, float *restrict w, const float *restr
   }
 }
 
-const rd_optim_type rd_optim_adam = {"adam", "Adam", 0.001, 0.0, keys, read, slots, NULL, NULL, update};
+const rd_optim_type rd_optim_adam = {"adam", "Adam", 0.001, 0.0, keys, read, slots, slot_name, NULL, NULL, update};

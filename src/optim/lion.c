@@ -16,6 +16,11 @@ static int slots(const double *p) {
   return 1;
 }
 
+static const char *slot_name(const double *p, int k) {
+  (void)p, (void)k;
+  return "momentums";
+}
+
 static void update(const rd_optim_args *a, float *restrict w, const float *restrict g, float *restrict state, size_t n,
                    size_t stride) {
   (void)stride;
@@ -29,4 +34,4 @@ static void update(const rd_optim_args *a, float *restrict w, const float *restr
   }
 }
 
-const rd_optim_type rd_optim_lion = {"lion", "Lion", 0.001, 0.0, keys, read, slots, NULL, NULL, update};
+const rd_optim_type rd_optim_lion = {"lion", "Lion", 0.001, 0.0, keys, read, slots, slot_name, NULL, NULL, update};

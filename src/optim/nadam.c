@@ -15,6 +15,7 @@ static const char *const keys[] = {"beta_1", "beta_2", "epsilon", NULL};
 
 static void read(rd_cfg *c, int sec, double *p) { rd_optim_adam.read(c, sec, p); }
 static int slots(const double *p) { return rd_optim_adam.slots(p); }
+static const char *slot_name(const double *p, int k) { return rd_optim_adam.slot_name(p, k); }
 
 static double u(const double *p, uint64_t s) { return p[B1] * (1.0 - 0.5 * rd_optim_powi(0.96, s)); }
 
@@ -37,4 +38,4 @@ static void update(const rd_optim_args *a, float *restrict w, const float *restr
   }
 }
 
-const rd_optim_type rd_optim_nadam = {"nadam", "Nadam", 0.001, 0.0, keys, read, slots, NULL, advance, update};
+const rd_optim_type rd_optim_nadam = {"nadam", "Nadam", 0.001, 0.0, keys, read, slots, slot_name, NULL, advance, update};

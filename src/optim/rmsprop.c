@@ -22,6 +22,9 @@ static void read(rd_cfg *c, int sec, double *p) {
 }
 
 static int slots(const double *p) { return 1 + (p[MOM] > 0.0) + (p[CENT] != 0.0); }
+static const char *slot_name(const double *p, int k) {
+  return k == 0 ? "velocities" : k == 1 && p[MOM] > 0.0 ? "momentums" : "average_gradients";
+}
 
 static void update(const rd_optim_args *a, float *restrict w, const float *restrict g, float *restrict state, size_t n,
                    size_t stride) {
@@ -49,4 +52,4 @@ static void update(const rd_optim_args *a, float *restrict w, const float *restr
   }
 }
 
-const rd_optim_type rd_optim_rmsprop = {"rmsprop", "RMSprop", 0.001, 0.0, keys, read, slots, NULL, NULL, update};
+const rd_optim_type rd_optim_rmsprop = {"rmsprop", "RMSprop", 0.001, 0.0, keys, read, slots, slot_name, NULL, NULL, update};

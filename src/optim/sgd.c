@@ -32,4 +32,9 @@ static void update(const rd_optim_args *a, float *restrict w, const float *restr
   }
 }
 
-const rd_optim_type rd_optim_sgd = {"sgd", "SGD", 0.01, 0.0, keys, read, slots, NULL, NULL, update};
+static const char *slot_name(const double *p, int k) {
+  (void)p, (void)k;
+  return "momentums";
+}
+
+const rd_optim_type rd_optim_sgd = {"sgd", "SGD", 0.01, 0.0, keys, read, slots, slot_name, NULL, NULL, update};

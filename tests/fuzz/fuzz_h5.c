@@ -32,6 +32,9 @@ static const rd_model *g_model = &g_job.model;
 static size_t g_nopt;
 static rd_ckpt_ident g_id;
 static float *g_params, *g_opt;
+static rd_optim g_o;
+static rd_train_pos g_pos;
+static rd_pieces g_pieces; /* what a checkpoint of tiny.cfg holds, as training reads it */
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
   rd_fuzz_setup(argc, argv);
@@ -58,6 +61,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
   g_id.fingerprint = NULL; /* no environment comparison (it would only warn) */
   g_params = rd_mem_alloc_f32(g_model->nparams);
   g_opt = rd_mem_alloc_f32(g_nopt + 1);
+  rd_optim_init(&g_o, &g_job.train.opt, g_model);
+  rd_train_pieces(&g_pieces, g_model, g_params, &g_o, g_opt, &g_pos);
   return 0;
 }
 
@@ -90,9 +95,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     check_message("weights", &err, path);
   }
 
-  rd_ckpt_state st;
   rd_err cerr = {0};
-  if (rd_ckpt_read(path, NULL, g_model, g_params, g_opt, g_nopt, &st, &g_id, NULL, 0, &cerr) != RD_OK)
+  if (rd_ckpt_read(path, NULL, g_model, &g_pieces, &g_id, NULL, 0, &cerr) != RD_OK)
     check_message("checkpoint", &cerr, path);
   unlink(path);
   return 0;

@@ -156,9 +156,9 @@ static int train(const char *path, int64_t steps, int64_t B, int64_t S) {
         for (int64_t f = 0; f < in; f++) sh.x[i * in + f] = (float)rd_seed_uniform(rd_seed_word(0x78, sample, (uint64_t)f));
       }
       float *v = rd_reduce_slot(&r);
-      rd_pass p = {B, v, v + m.ntrain, (uint64_t)it};
-      int64_t correct = 0;
-      rd_shard_pass(&sh, params, rows, &p, &correct);
+      rd_pass p = {B, v, v + m.ntrain, (uint64_t)it, NULL, 0};
+      rd_shard_metrics mt;
+      rd_shard_pass(&sh, params, rows, &p, &mt);
       rd_reduce_push(&r, 0, s);
     }
     const float *sum = rd_reduce_vec(&r, 0);
