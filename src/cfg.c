@@ -14,6 +14,9 @@ const char *const rd_cfg_fixed_sections[] = {"run", "model", "data", "train",
 #define RD_SCHEDULE(name) #name,
 #include "schedules/list.h"
 #undef RD_SCHEDULE
+#define RD_CALLBACK(name) #name,
+#include "callbacks/list.h"
+#undef RD_CALLBACK
                                              NULL};
 
 int rd_cfg_is_fixed(const char *s) {
@@ -669,7 +672,7 @@ static char *canonical(const rd_cfg *c, int skip_epochs) {
     int s = rd_cfg_section(c, tail[k], 0);
     if (s >= 0) order[no++] = s;
   }
-  for (int k = 4; rd_cfg_fixed_sections[k]; k++) { /* the schedules, after [train] which names them */
+  for (int k = 4; rd_cfg_fixed_sections[k]; k++) { /* the schedules and callbacks, after [train] */
     int s = rd_cfg_section(c, rd_cfg_fixed_sections[k], 0);
     if (s >= 0) order[no++] = s;
   }

@@ -288,12 +288,12 @@ static rd_status check_paths(const cli_args *a, const rd_job *j, int train, rd_e
     rd_path_use in[16 + 64], out[2];
     int nin = 0, nout = 0;
     memset(in, 0, sizeof in), memset(out, 0, sizeof out);
-    char h5[4][4096];
+    char h5[6][4096];
     in[nin].path = a->config, snprintf(in[nin++].what, sizeof in[0].what, "the config file");
     if (train && j->data.source != RD_DATA_SYNTHETIC) {
-      static const char *const keys[4] = {"train_x", "train_y", "test_x", "test_y"};
-      const char *v[4] = {j->data.x[0], j->data.y[0], j->data.x[1], j->data.y[1]};
-      for (int k = 0; k < 4; k++) {
+      static const char *const keys[6] = {"train_x", "train_y", "test_x", "test_y", "val_x", "val_y"};
+      const char *v[6] = {j->data.x[0], j->data.y[0], j->data.x[1], j->data.y[1], j->data.x[2], j->data.y[2]};
+      for (int k = 0; k < (j->data.has_val ? 6 : 4); k++) {
         const char *f = v[k];
         if (j->data.source == RD_DATA_HDF5) { /* FILE:DATASET, split at the last ':' */
           const char *colon = strrchr(v[k], ':');

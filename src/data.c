@@ -465,8 +465,8 @@ static rd_status fetch_h5(rd_dataset *d, const uint32_t *rows, int64_t n, float 
   const size_t esz = d->x_is_u8 ? 1 : 4;
   int bad = 0;
   for (int64_t i = 0; i < n && !bad; i++) {
-    hsize_t s1 = rows[i];
-    start[0] = rows[i];
+    hsize_t s1 = (hsize_t)d->first + rows[i];
+    start[0] = s1;
     H5Sselect_hyperslab(fx, H5S_SELECT_SET, start, NULL, count, NULL);
     H5Sselect_hyperslab(fy, H5S_SELECT_SET, &s1, NULL, &one, NULL);
     bad |= H5Dread((hid_t)d->hx, d->x_is_u8 ? H5T_NATIVE_UINT8 : H5T_NATIVE_FLOAT, msx, fx, H5P_DEFAULT,
@@ -484,14 +484,14 @@ static rd_status fetch_h5(rd_dataset *d, const uint32_t *rows, int64_t n, float 
       const float *s = (const float *)d->xbuf + k * d->dim;
       for (int64_t c = 0; c < d->dim; c++) {
         if (!isfinite(s[c]))
-          return rd_err_set(err, RD_EINPUT, "%s: sample %u has a non-finite feature (%g at column %lld); clean the data",
-                            d->xname, rows[k], (double)s[c], (long long)c);
+          return rd_err_set(err, RD_EINPUT, "%s: sample %lld has a non-finite feature (%g at column %lld); clean the data",
+                            d->xname, (long long)(d->first + rows[k]), (double)s[c], (long long)c);
         xr[c] = (float)((double)s[c] * d->scale);
       }
     }
     if (d->ybuf[k] < 0 || d->ybuf[k] >= d->classes) /* checked at open; guards a file changed since */
-      return rd_err_set(err, RD_EINPUT, "%s: label %lld of sample %u is outside [0, %lld)", d->yname,
-                        (long long)d->ybuf[k], rows[k], (long long)d->classes);
+      return rd_err_set(err, RD_EINPUT, "%s: label %lld of sample %lld is outside [0, %lld)", d->yname,
+                        (long long)d->ybuf[k], (long long)(d->first + rows[k]), (long long)d->classes);
     y[k] = (int32_t)d->ybuf[k];
   }
   return RD_OK;
@@ -509,6 +509,10 @@ static void set_by(const rd_cfg *c, int sec, const char *key, char *buf, size_t 
     snprintf(buf, n, "[data] %s's default", key);
 }
 
+static void read_files(rd_data_spec *s, rd_cfg *c, int sec, int src, const char *source, const char *const *xk,
+                       const char *const *yk, const char *const *xdef, const char *const *ydef, const char *const *lk,
+                       const char *const *nk);
+
 /* Each source reads its own keys; the others' say why they do not apply. */
 rd_status rd_data_spec_from_cfg(rd_data_spec *s, rd_cfg *c) {
   memset(s, 0, sizeof *s);
@@ -517,27 +521,58 @@ rd_status rd_data_spec_from_cfg(rd_data_spec *s, rd_cfg *c) {
   int src = 0;
   rd_cfg_enum(c, sec, "source", sources, 0, 0, &src);
   s->source = src == 1 ? RD_DATA_HDF5 : src == 2 ? RD_DATA_SYNTHETIC : RD_DATA_IDX;
-  static const char *const xk[2] = {"train_x", "test_x"}, *const yk[2] = {"train_y", "test_y"};
-  static const char *const xdef[2] = {FMNIST "train-images-idx3-ubyte.gz", FMNIST "t10k-images-idx3-ubyte.gz"};
-  static const char *const ydef[2] = {FMNIST "train-labels-idx1-ubyte.gz", FMNIST "t10k-labels-idx1-ubyte.gz"};
-  static const char *const lk[2] = {"limit", "test_limit"}, *const nk[2] = {"samples", "test_samples"};
+  static const char *const xk[3] = {"train_x", "test_x", "val_x"}, *const yk[3] = {"train_y", "test_y", "val_y"};
+  static const char *const xdef[3] = {FMNIST "train-images-idx3-ubyte.gz", FMNIST "t10k-images-idx3-ubyte.gz", NULL};
+  static const char *const ydef[3] = {FMNIST "train-labels-idx1-ubyte.gz", FMNIST "t10k-labels-idx1-ubyte.gz", NULL};
+  static const char *const lk[3] = {"limit", "test_limit", "val_limit"};
+  static const char *const nk[3] = {"samples", "test_samples", "val_samples"};
   s->scale = 1.0;
   s->cfg_path = c->path;
+  /* Keras' fit(validation_split=): a fraction in [0, 1). */
+  if (rd_cfg_float(c, sec, "validation_split", 0.0, 0, 1, RD_CFG_HI_OPEN, &s->validation_split) > 0)
+    rd_cfg_where(c, rd_cfg_item_of(c, sec, "validation_split"), -1, s->split_where, sizeof s->split_where);
   if (s->source == RD_DATA_SYNTHETIC) {
-    for (int t = 0; t < 2; t++) {
-      rd_cfg_int(c, sec, nk[t], t ? 256 : 1024, 1, 1e9, 0, &s->samples[t]);
+    for (int t = 0; t < 3; t++) {
+      rd_cfg_int(c, sec, nk[t], t == 0 ? 1024 : t == 1 ? 256 : 0, t == 2 ? 0 : 1, 1e9, 0, &s->samples[t]);
       s->x[t] = s->y[t] = "synthetic";
       rd_cfg_not_applicable(c, sec, xk[t], "does not apply to source = synthetic (it computes its samples)");
       rd_cfg_not_applicable(c, sec, yk[t], "does not apply to source = synthetic (it computes its samples)");
       rd_cfg_not_applicable(c, sec, lk[t], "does not apply to source = synthetic (set %s instead)", nk[t]);
     }
+    s->has_val = s->samples[RD_DATA_VAL] > 0;
     rd_cfg_not_applicable(c, sec, "scale", "does not apply to source = synthetic (its features are in [0, 1))");
-    return RD_OK;
+  } else {
+    rd_cfg_float(c, sec, "scale", 1.0, -RD_CFG_F32_MAX, RD_CFG_F32_MAX, 0, &s->scale);
+    read_files(s, c, sec, src, sources[src], xk, yk, xdef, ydef, lk, nk);
   }
-  rd_cfg_float(c, sec, "scale", 1.0, -RD_CFG_F32_MAX, RD_CFG_F32_MAX, 0, &s->scale);
-  for (int t = 0; t < 2; t++) {
+  if (s->has_val && s->validation_split > 0)
+    rd_cfg_fail(c, rd_cfg_item_of(c, sec, "validation_split"), -1,
+                "validation_split and an explicit validation set (%s) are both set: keep one (Keras' fit would use "
+                "the validation data and ignore validation_split)",
+                s->source == RD_DATA_SYNTHETIC ? "val_samples" : "val_x, val_y");
+  return RD_OK;
+}
+
+/* The file keys of the idx and hdf5 sources, for the three sets. */
+static void read_files(rd_data_spec *s, rd_cfg *c, int sec, int src, const char *source, const char *const *xk,
+                       const char *const *yk, const char *const *xdef, const char *const *ydef, const char *const *lk,
+                       const char *const *nk) {
+  for (int t = 0; t < 3; t++) {
     int hx = rd_cfg_str(c, sec, xk[t], xdef[t], RD_CFG_NOCANON, &s->x[t]) > 0;
     int hy = rd_cfg_str(c, sec, yk[t], ydef[t], RD_CFG_NOCANON, &s->y[t]) > 0;
+    if (t == RD_DATA_VAL) {
+      s->has_val = hx || hy;
+      if (hx != hy) {
+        rd_cfg_fail(c, rd_cfg_item_of(c, sec, hx ? xk[t] : yk[t]), -1, "%s needs %s too (the validation set's %s)",
+                    hx ? xk[t] : yk[t], hx ? yk[t] : xk[t], hx ? "labels" : "features");
+        return;
+      }
+      if (!s->has_val) {
+        rd_cfg_not_applicable(c, sec, lk[t], "does not apply without val_x and val_y");
+        rd_cfg_not_applicable(c, sec, nk[t], "does not apply to source = %s (it sizes synthetic data)", source);
+        continue;
+      }
+    }
     set_by(c, sec, xk[t], s->set_x[t], sizeof s->set_x[t]);
     set_by(c, sec, yk[t], s->set_y[t], sizeof s->set_y[t]);
     s->given[t] = hx && hy;
@@ -545,19 +580,23 @@ rd_status rd_data_spec_from_cfg(rd_data_spec *s, rd_cfg *c) {
       for (int k = 0; k < 2; k++) {
         const char *key = k ? yk[t] : xk[t], *v = k ? s->y[t] : s->x[t];
         char f[8], d[8];
+        (void)src;
         if ((k ? hy : hx) && split_h5(v, f, sizeof f, d, sizeof d))
           rd_cfg_fail(c, rd_cfg_item_of(c, sec, key), -1,
                       "%s = '%s': for source = hdf5 write FILE:DATASET, e.g. data.h5:/train/x", key, v);
       }
     rd_cfg_int(c, sec, lk[t], 0, 1, 9.2233720368547758e18, 0, &s->limit[t]);
-    rd_cfg_not_applicable(c, sec, nk[t], "does not apply to source = %s (it sizes synthetic data; use %s)",
-                          sources[src], lk[t]);
+    rd_cfg_not_applicable(c, sec, nk[t], "does not apply to source = %s (it sizes synthetic data; use %s)", source,
+                          lk[t]);
   }
-  return RD_OK;
 }
 
-rd_status rd_data_open(rd_dataset *d, const rd_data_spec *spec, int test, const rd_shape *input, int64_t classes,
+rd_status rd_data_open(rd_dataset *d, const rd_data_spec *spec, int which, const rd_shape *input, int64_t classes,
                        uint64_t global_seed, int64_t max_rows, rd_err *err) {
+  static const char *const xk[3] = {"train_x", "test_x", "val_x"}, *const yk[3] = {"train_y", "test_y", "val_y"};
+  static const char *const seedx[3] = {"x", "test_x", "val_x"}, *const seedy[3] = {"y", "test_y", "val_y"};
+  static const char *const setname[3] = {"training", "test", "validation"};
+  const int test = which;
   memset(d, 0, sizeof *d);
   d->hx = d->hy = d->hfx = d->hfy = -1;
   d->shape = *input;
@@ -568,24 +607,24 @@ rd_status rd_data_open(rd_dataset *d, const rd_data_spec *spec, int test, const 
   const char *xs = spec->x[test], *ys = spec->y[test];
   snprintf(d->xname, sizeof d->xname, "%s", xs);
   snprintf(d->yname, sizeof d->yname, "%s", ys);
-  d->xkey = test ? "test_x" : "train_x";
-  d->ykey = test ? "test_y" : "train_y";
+  d->xkey = xk[which];
+  d->ykey = yk[which];
   d->xset = spec->set_x[test];
   d->yset = spec->set_y[test];
   if (spec->source == RD_DATA_SYNTHETIC) {
     d->source = RD_DATA_SYNTHETIC;
     d->n = spec->samples[test];
     if (limit > 0 && limit < d->n) d->n = limit;
-    d->seed_x = rd_seed_tensor(global_seed, "data", test ? "test_x" : "x");
-    d->seed_y = rd_seed_tensor(global_seed, "data", test ? "test_y" : "y");
-    snprintf(d->xname, sizeof d->xname, "synthetic %s set", test ? "test" : "training");
+    d->seed_x = rd_seed_tensor(global_seed, "data", seedx[which]);
+    d->seed_y = rd_seed_tensor(global_seed, "data", seedy[which]);
+    snprintf(d->xname, sizeof d->xname, "synthetic %s set", setname[which]);
     return RD_OK;
   }
   if (spec->source == RD_DATA_HDF5) {
     d->source = RD_DATA_HDF5;
     if (!spec->given[test])
       return rd_err_set(err, RD_EINPUT, "%s: [data] source = hdf5 needs %s and %s (FILE:DATASET)", spec->cfg_path,
-                        test ? "test_x" : "train_x", test ? "test_y" : "train_y");
+                        xk[which], yk[which]);
     /* What the crash guard names where HDF5 may crash in either file (opening
      * names the one file). */
     char fx[1024], fy[1024], dset[512];
@@ -604,6 +643,32 @@ rd_status rd_data_open(rd_dataset *d, const rd_data_spec *spec, int test, const 
   return open_idx(d, xs, ys, limit, err);
 }
 
+rd_status rd_data_split(rd_dataset *d, const rd_data_spec *spec, rd_dataset *val, rd_err *err) {
+  memset(val, 0, sizeof *val);
+  val->hx = val->hy = val->hfx = val->hfy = -1;
+  /* keras/src/trainers/data_adapters/array_slicing.py, train_validation_split:
+   * split_at = int(math.floor(batch_dim * (1.0 - validation_split))), in double. */
+  const int64_t n = d->n, at = (int64_t)floor((double)n * (1.0 - spec->validation_split));
+  if (at <= 0 || at >= n) {
+    char v[32]; /* the value as written: the shortest that reads back the same */
+    for (int digits = 6; digits <= 17; digits++)
+      if (snprintf(v, sizeof v, "%.*g", digits, spec->validation_split), strtod(v, NULL) == spec->validation_split) break;
+    return rd_err_set(err, RD_EINPUT,
+                      "%s: validation_split = %s of %lld training samples leaves %s empty (Keras' fit refuses it); "
+                      "change the split or the data",
+                      spec->split_where, v, (long long)n,
+                      at <= 0 ? "the training set" : "the validation set");
+  }
+  *val = *d;
+  val->view = 1;
+  val->first = d->first + at;
+  val->n = n - at;
+  snprintf(val->xname, sizeof val->xname, "%.900s (its last %lld samples, validation_split)", d->xname,
+           (long long)val->n);
+  d->n = at;
+  return RD_OK;
+}
+
 rd_status rd_data_fetch(rd_dataset *d, const uint32_t *rows, int64_t n, float *x, int32_t *y, rd_err *err) {
   switch (d->source) {
     case RD_DATA_HDF5: {
@@ -614,7 +679,7 @@ rd_status rd_data_fetch(rd_dataset *d, const uint32_t *rows, int64_t n, float *x
     }
     case RD_DATA_SYNTHETIC:
       for (int64_t i = 0; i < n; i++) {
-        uint64_t r = rows[i];
+        uint64_t r = (uint64_t)d->first + rows[i];
         for (int64_t c = 0; c < d->dim; c++)
           x[i * d->dim + c] = (float)rd_seed_uniform(rd_seed_word(d->seed_x, r * (uint64_t)d->dim + (uint64_t)c, 0));
         y[i] = (int32_t)rd_seed_below(rd_seed_word(d->seed_y, r, 0), (uint64_t)d->classes);
@@ -622,9 +687,10 @@ rd_status rd_data_fetch(rd_dataset *d, const uint32_t *rows, int64_t n, float *x
       return RD_OK;
     case RD_DATA_IDX:
       for (int64_t i = 0; i < n; i++) {
-        const uint8_t *s = d->u8 + (int64_t)rows[i] * d->dim;
+        const int64_t r = d->first + rows[i];
+        const uint8_t *s = d->u8 + r * d->dim;
         for (int64_t c = 0; c < d->dim; c++) x[i * d->dim + c] = (float)((double)s[c] * d->scale);
-        y[i] = d->labels[rows[i]];
+        y[i] = d->labels[r];
       }
       return RD_OK;
   }
@@ -632,6 +698,11 @@ rd_status rd_data_fetch(rd_dataset *d, const uint32_t *rows, int64_t n, float *x
 }
 
 void rd_data_close(rd_dataset *d) {
+  if (d->view) {
+    memset(d, 0, sizeof *d);
+    d->hx = d->hy = d->hfx = d->hfy = -1;
+    return;
+  }
   if (d->hx >= 0) H5Dclose((hid_t)d->hx);
   if (d->hy >= 0) H5Dclose((hid_t)d->hy);
   if (d->hfx >= 0) H5Fclose((hid_t)d->hfx);

@@ -68,8 +68,8 @@ rd_status rd_job_load(rd_job *j, const char *path, const char *text, size_t len,
    * to report. The fixed sections are read whatever the model's fate; a layer
    * that failed to build leaves the layers after it unvisited. */
   const rd_status built = rd_model_from_cfg(&j->model, c);
-  rd_train_spec_from_cfg(&j->train, c);
   rd_data_spec_from_cfg(&j->data, c);
+  rd_train_spec_from_cfg(&j->train, c, &j->data);
   const int run = rd_cfg_section(c, "run", 0);
   rd_cfg_str(c, run, "output", "weights.h5", RD_CFG_NOCANON, &j->output);
   for (int i = 0; i < c->nsecs; i++)

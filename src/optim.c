@@ -176,7 +176,7 @@ static void clip(const rd_optim *o, float *restrict g) {
 
 void rd_optim_step(rd_optim *o, uint64_t iteration, float *w, float *g, float *state) {
   const rd_optim_spec *s = o->s;
-  const double lr = rd_sched_rate(&s->lr, iteration);
+  const double lr = o->lr_set > 0 ? o->lr_set : rd_sched_rate(&s->lr, iteration);
   o->lr = (float)lr;
   clip(o, g);
   if (s->weight_decay != 0.0) { /* var -= var * wd * lr, before the update */
@@ -208,6 +208,7 @@ void rd_optim_pieces(const rd_optim *o, uint64_t *iterations, float *state, rd_p
   const int slots = s->type->slots(s->p);
   char name[64];
   rd_pieces_add(ps, RD_PIECE_U64, iterations, 1, "optimizer/iterations");
+  rd_pieces_add(ps, RD_PIECE_F64, (double *)&o->lr_set, 1, "optimizer/learning_rate");
   for (int k = 0; k < slots; k++) {
     snprintf(name, sizeof name, "optimizer/%s", s->type->slot_name(s->p, k));
     rd_pieces_add(ps, RD_PIECE_F32, state + (size_t)k * o->n, o->n, name);

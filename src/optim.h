@@ -105,6 +105,7 @@ typedef struct rd_optim {
   unsigned char *decay;   /* 1: weight decay applies to it */
   double scalar;          /* the type's scalar for the last step (advance) */
   float lr;               /* the rate of the last step */
+  double lr_set;          /* > 0: the rate a callback set (reduce_lr_on_plateau), used instead of the spec's */
 } rd_optim;
 
 void rd_optim_init(rd_optim *o, const rd_optim_spec *s, const rd_model *m);
@@ -116,8 +117,8 @@ void rd_optim_resume(rd_optim *o, uint64_t iteration);
 /* Step `iteration` (0-based): clips g in place, decays, updates w and state. */
 void rd_optim_step(rd_optim *o, uint64_t iteration, float *w, float *g, float *state);
 /* Its checkpoint pieces: optimizer/iterations (*iterations, the step count its
- * schedule and bias corrections run on), optimizer/<slot> for each slot of
- * state, and optimizer/average with use_ema. Nadam's carried product is rebuilt
+ * schedule and bias corrections run on), optimizer/learning_rate (lr_set),
+ * optimizer/<slot> for each slot of state, and optimizer/average with use_ema. Nadam's carried product is rebuilt
  * from the step count (rd_optim_resume), so it needs no piece. */
 void rd_optim_pieces(const rd_optim *o, uint64_t *iterations, float *state, rd_pieces *ps);
 /* The end of training: with use_ema, the weights take their moving average. */

@@ -112,7 +112,7 @@ static void read_metrics(rd_cfg *c, int tr, rd_train_spec *t) {
   t->top_k = (int)k;
 }
 
-rd_status rd_train_spec_from_cfg(rd_train_spec *t, rd_cfg *c) {
+rd_status rd_train_spec_from_cfg(rd_train_spec *t, rd_cfg *c, const rd_data_spec *data) {
   memset(t, 0, sizeof *t);
   const int tr = rd_cfg_section(c, "train", 0), run = rd_cfg_section(c, "run", 0);
   rd_cfg_int(c, tr, "epochs", 1, 0, 1e9, 0, &t->epochs);
@@ -126,6 +126,8 @@ rd_status rd_train_spec_from_cfg(rd_train_spec *t, rd_cfg *c) {
   rd_loss_from_cfg(c, tr, &t->loss);
   read_class_weight(c, tr, t);
   read_metrics(c, tr, t);
+  rd_callbacks_from_cfg(c, data->has_val || data->validation_split > 0, t->top_k, t->opt.lr.type != NULL,
+                        &t->callbacks);
   int kernels = RD_KERN_OPENBLAS;
   rd_cfg_enum(c, tr, "kernels", rd_kern_mode_names, RD_KERN_OPENBLAS, 0, &kernels);
   t->kernels = (rd_kern_mode)kernels;
@@ -197,7 +199,7 @@ rd_status rd_train_spec_check(const rd_train_spec *t, const rd_model *m, const r
 /* ---- checkpoints ---------------------------------------------------------------------- */
 
 void rd_train_pieces(rd_pieces *ps, const rd_model *m, float *params, const rd_optim *o, float *state,
-                     rd_train_pos *pos) {
+                     rd_train_pos *pos, rd_callbacks *cbs, float *best) {
   ps->n = 0;
   rd_pieces_add(ps, RD_PIECE_F32, params, m->nparams, "params");
   rd_optim_pieces(o, &pos->iteration, state, ps);
@@ -208,6 +210,8 @@ void rd_train_pieces(rd_pieces *ps, const rd_model *m, float *params, const rd_o
   rd_pieces_add(ps, RD_PIECE_F64, &pos->correct, 1, "metrics/correct");
   rd_pieces_add(ps, RD_PIECE_F64, &pos->weight, 1, "metrics/weight");
   rd_pieces_add(ps, RD_PIECE_F64, &pos->topk, 1, "metrics/top_k");
+  if (cbs) rd_callbacks_pieces(cbs, ps);
+  if (best) rd_pieces_add(ps, RD_PIECE_F32, best, m->nparams, "callbacks/best_weights");
 }
 
 /* ---- the loop ------------------------------------------------------------------------ */
@@ -329,18 +333,21 @@ typedef struct trainer {
   size_t G, M, len, nopt;       /* trainable floats; where the metrics start (G + statistics);
                                    M + M_COUNT; optimizer floats */
   int64_t B, S, nb;             /* batch, shard size, batches per epoch */
-  rd_dataset train, test;
-  int open_train, open_test, made;
+  rd_dataset train, test, val;  /* val: validation_split's view of train, or val_x/val_y */
+  int open_train, open_test, open_val, made;
   FILE *mf;                     /* the metrics file (rank 0), opened at the first epoch's end, or NULL */
   int mf_failed;                /* it could not be opened then: warned once */
   rd_shard k;
-  rd_reduce red, ered;          /* the step's and the evaluation's trees */
-  rd_allreduce *ar, *ear;
+  rd_reduce red, ered, vred;    /* the step's, the test evaluation's and the validation's trees */
+  rd_allreduce *ar, *ear, *var;
   uint32_t *perm;               /* the epoch's order (train.n) */
   uint64_t shuffle_seed;
   rd_optim opt;                 /* the optimizer: clipping, weight decay, the rule */
   int reg;                      /* the model has weight regularizers */
   float *class_weight;          /* [train] class_weight, one per class, or NULL */
+  rd_callbacks cbs;             /* the callbacks and their state */
+  float *best;                  /* restore_best_weights: the best epoch's weights, or NULL */
+  int early;                    /* a callback stopped training */
   rd_pieces pieces;             /* what a checkpoint holds: views of the fields below (trainer_pieces) */
   int64_t start_epoch;          /* the epoch the run starts in */
   int resumed;                  /* the position and metrics came from a checkpoint: the first epoch continues */
@@ -359,13 +366,14 @@ typedef struct trainer {
 
 static void trainer_free(trainer *tr) {
   if (tr->mf) fclose(tr->mf);
-  free(tr->gsum), free(tr->state), free(tr->perm), free(tr->class_weight);
+  free(tr->gsum), free(tr->state), free(tr->perm), free(tr->class_weight), free(tr->best);
   rd_optim_free(&tr->opt);
-  rd_allreduce_destroy(tr->ar), rd_allreduce_destroy(tr->ear);
-  rd_reduce_free(&tr->red), rd_reduce_free(&tr->ered);
+  rd_allreduce_destroy(tr->ar), rd_allreduce_destroy(tr->ear), rd_allreduce_destroy(tr->var);
+  rd_reduce_free(&tr->red), rd_reduce_free(&tr->ered), rd_reduce_free(&tr->vred);
   if (tr->made) free(tr->k.times), rd_shard_free(&tr->k);
   if (tr->open_train) rd_data_close(&tr->train);
   if (tr->open_test) rd_data_close(&tr->test);
+  if (tr->open_val) rd_data_close(&tr->val);
   memset(tr, 0, sizeof *tr);
 }
 
@@ -421,7 +429,13 @@ static rd_status trainer_init(trainer *tr, const rd_train_spec *t, const rd_trai
   tr->reg = rd_reg_any(m);
   rd_optim_state_init(&tr->opt, tr->state);
   tr->id = (rd_ckpt_ident){ctl->config_digest, ctl->config_text, ctl->fingerprint, ctl->plugins};
-  rd_train_pieces(&tr->pieces, m, params, &tr->opt, tr->state, &tr->pos);
+  tr->cbs = t->callbacks;
+  rd_callbacks_begin(&tr->cbs);
+  if (rd_callbacks_keep_weights(&tr->cbs)) {
+    tr->best = rd_mem_alloc_f32(m->nparams);
+    memcpy(tr->best, params, sizeof(float) * m->nparams);
+  }
+  rd_train_pieces(&tr->pieces, m, params, &tr->opt, tr->state, &tr->pos, &tr->cbs, tr->best);
   if (ctl->resume) {
     if (rd_ckpt_read(ctl->resume, t->ckpt_dir, m, &tr->pieces, &tr->id, tr->ckpath, sizeof tr->ckpath, err))
       return err->code;
@@ -436,9 +450,16 @@ static rd_status trainer_init(trainer *tr, const rd_train_spec *t, const rd_trai
     for (int64_t k = 0; k < C; k++) tr->class_weight[k] = 1.0f;
     for (int i = 0; i < t->ncw; i++) tr->class_weight[t->cw_class[i]] = t->cw_weight[i];
   }
-  if (rd_data_open(&tr->train, data, 0, &m->input, C, m->global_seed, tr->S, err)) return err->code;
+  if (rd_data_open(&tr->train, data, RD_DATA_TRAIN, &m->input, C, m->global_seed, tr->S, err)) return err->code;
   tr->open_train = 1;
-  if (rd_data_open(&tr->test, data, 1, &m->input, C, m->global_seed, tr->S, err)) return err->code;
+  if (data->validation_split > 0) { /* the same on every rank: no agreement needed */
+    if (rd_data_split(&tr->train, data, &tr->val, err)) return err->code;
+    tr->open_val = 1;
+  } else if (data->has_val) {
+    if (rd_data_open(&tr->val, data, RD_DATA_VAL, &m->input, C, m->global_seed, tr->S, err)) return err->code;
+    tr->open_val = 1;
+  }
+  if (rd_data_open(&tr->test, data, RD_DATA_TEST, &m->input, C, m->global_seed, tr->S, err)) return err->code;
   tr->open_test = 1;
   if (tr->train.n < tr->B)
     rd_err_set(err, RD_EINPUT, "%s: %lld training samples are fewer than one batch (batch_size = %lld)",
@@ -460,6 +481,11 @@ static rd_status trainer_init(trainer *tr, const rd_train_spec *t, const rd_trai
   rd_reduce_init(&tr->red, tr->len, Kmax);
   rd_reduce_init(&tr->ered, M_COUNT, Ktest);
   tr->ar = rd_allreduce_create(tr->len, Kmax), tr->ear = rd_allreduce_create(M_COUNT, Ktest);
+  if (tr->open_val) {
+    const int64_t Kval = ceil_div(tr->val.n, tr->S);
+    rd_reduce_init(&tr->vred, M_COUNT, Kval);
+    tr->var = rd_allreduce_create(M_COUNT, Kval);
+  }
   tr->gsum = rd_mem_alloc_f32(tr->len);
   tr->perm = malloc(sizeof(uint32_t) * (size_t)tr->train.n);
   RD_ASSERT(tr->perm != NULL, "out of memory");
@@ -485,10 +511,13 @@ static rd_status trainer_init(trainer *tr, const rd_train_spec *t, const rd_trai
   else
     snprintf(kern, sizeof kern, "OpenBLAS core %s, %d thread%s", rd_fp_openblas_core(), rd_fp_openblas_threads(),
              rd_fp_openblas_threads() > 1 ? "s" : "");
-  rd_log0("reprodist %s: %d rank%s; %zu parameters; %lld training samples in %lld batches of %lld "
+  char vinfo[64] = "";
+  if (tr->open_val)
+    snprintf(vinfo, sizeof vinfo, " (%lld validation sample%s)", (long long)tr->val.n, tr->val.n == 1 ? "" : "s");
+  rd_log0("reprodist %s: %d rank%s; %zu parameters; %lld training samples%s in %lld batches of %lld "
           "(%lld shards of %lld); %s per rank",
-          rd_fp_version(), P, P > 1 ? "s" : "", m->nparams, (long long)tr->train.n, (long long)tr->nb, (long long)tr->B,
-          (long long)Kmax, (long long)tr->S, kern);
+          rd_fp_version(), P, P > 1 ? "s" : "", m->nparams, (long long)tr->train.n, vinfo, (long long)tr->nb,
+          (long long)tr->B, (long long)Kmax, (long long)tr->S, kern);
   if (P > Kmax)
     rd_warn0("%d ranks but only %lld shards per batch: %lld rank(s) idle each step (results are unchanged; "
              "lower shard_size to use them)",
@@ -602,18 +631,24 @@ static rd_status trainer_end_epoch(trainer *tr, rd_err *err) {
   const rd_train_spec *t = tr->t;
   const int64_t e = tr->pos.epoch;
   if (t->check_every == 0 && check_replicas(tr->params, tr->m->nparams, tr->pos.iteration, e, err)) return err->code;
-  double tl = 0, ta = 0, tk = 0;
+  double tl = 0, ta = 0, tk = 0, vl = 0, va = 0, vk = 0;
+  if (tr->open_val && evaluate(&tr->k, &tr->val, tr->params, t->top_k, &tr->vred, tr->var, &vl, &va, &vk, err))
+    return err->code;
   if (evaluate(&tr->k, &tr->test, tr->params, t->top_k, &tr->ered, tr->ear, &tl, &ta, &tk, err)) return err->code;
   const double tnow = now_sec(), el = tnow - tr->t0, ep = tnow - tr->te;
   const double sps = (double)tr->seen_here / (ep > 0 ? ep : 1e-9);
   const double eta = el / (double)(e + 1 - tr->start_epoch) * (double)(t->epochs - e - 1);
   /* Keras' metrics: weighted means with class_weight (the loss is already a sum over the batch size). */
   const double loss = tr->pos.loss_sum / (double)tr->pos.seen, acc = tr->pos.correct / tr->pos.weight, topk = tr->pos.topk / tr->pos.weight;
-  char tks[96] = "";
+  char tks[96] = "", vs[160] = "";
   if (t->top_k) snprintf(tks, sizeof tks, "  top%d %.4f  test_top%d %.4f", t->top_k, topk, t->top_k, tk);
-  rd_log0("epoch %lld/%lld  loss %.6f  acc %.4f  test_loss %.6f  test_acc %.4f%s  lr %.6g  |  %.0f samples/s  "
+  if (tr->open_val) {
+    int o = snprintf(vs, sizeof vs, "  val_loss %.6f  val_acc %.4f", vl, va);
+    if (t->top_k) snprintf(vs + o, sizeof vs - (size_t)o, "  val_top%d %.4f", t->top_k, vk);
+  }
+  rd_log0("epoch %lld/%lld  loss %.6f  acc %.4f%s  test_loss %.6f  test_acc %.4f%s  lr %.6g  |  %.0f samples/s  "
           "elapsed %.1fs  eta %.1fs",
-          (long long)(e + 1), (long long)t->epochs, loss, acc, tl, ta, tks, (double)tr->opt.lr, sps, el, eta);
+          (long long)(e + 1), (long long)t->epochs, loss, acc, vs, tl, ta, tks, (double)tr->opt.lr, sps, el, eta);
   if (rd_comm_rank() == 0 && t->metrics_path && !tr->mf && !tr->mf_failed &&
       !(tr->mf = fopen(t->metrics_path, tr->ctl->resume ? "a" : "w"))) {
     /* It was writable at the start: a week's run does not end for its log. */
@@ -621,10 +656,15 @@ static rd_status trainer_end_epoch(trainer *tr, rd_err *err) {
     tr->mf_failed = 1;
   }
   if (tr->mf) {
-    char tkj[160] = "";
+    char tkj[320] = "";
+    int o = 0;
     if (t->top_k)
-      snprintf(tkj, sizeof tkj, "\"top_k_categorical_accuracy\": %.9g, \"test_top_k_categorical_accuracy\": %.9g, ",
-               topk, tk);
+      o = snprintf(tkj, sizeof tkj, "\"top_k_categorical_accuracy\": %.9g, \"test_top_k_categorical_accuracy\": %.9g, ",
+                   topk, tk);
+    if (tr->open_val) /* Keras' history names */
+      o += snprintf(tkj + o, sizeof tkj - (size_t)o, "\"val_loss\": %.9g, \"val_accuracy\": %.9g, ", vl, va);
+    if (tr->open_val && t->top_k)
+      snprintf(tkj + o, sizeof tkj - (size_t)o, "\"val_top_k_categorical_accuracy\": %.9g, ", vk);
     fprintf(tr->mf,
             "{\"epoch\": %lld, \"loss\": %.9g, \"accuracy\": %.9g, \"test_loss\": %.9g, \"test_accuracy\": %.9g, "
             "%s\"learning_rate\": %.9g, \"samples_per_sec\": %.1f, \"elapsed_sec\": %.3f, \"ranks\": %d}\n",
@@ -635,6 +675,18 @@ static rd_status trainer_end_epoch(trainer *tr, rd_err *err) {
       fclose(tr->mf);
       tr->mf = NULL, tr->mf_failed = 1;
     }
+  }
+  /* Callbacks, on Keras' logs of this epoch (the same bits at any np). */
+  if (tr->cbs.n) {
+    rd_epoch_logs lg = {{loss, acc, topk, vl, va, vk},
+                        {1, 1, t->top_k > 0, tr->open_val, tr->open_val, tr->open_val && t->top_k > 0},
+                        (double)tr->opt.lr};
+    rd_cb_act act;
+    rd_callbacks_epoch_end(&tr->cbs, e, &lg, &act);
+    if (act.keep_best) memcpy(tr->best, tr->params, sizeof(float) * tr->m->nparams);
+    if (act.lr > 0) tr->opt.lr_set = act.lr;
+    if (act.say[0]) rd_log0("%s", act.say);
+    tr->early = act.stop;
   }
   /* The position a checkpoint written now continues from: the next epoch's start. */
   tr->pos.epoch++;
@@ -650,7 +702,7 @@ rd_status rd_train_run(const rd_train_spec *t, const rd_train_ctl *ctl, const rd
     trainer_free(&tr);
     return err->code;
   }
-  while (tr.pos.epoch < t->epochs) {
+  while (tr.pos.epoch < t->epochs && !tr.early) {
     trainer_begin_epoch(&tr);
     while (tr.pos.batch < tr.nb && !trainer_step(&tr, err) && !tr.stopped) {
     }
@@ -658,7 +710,13 @@ rd_status rd_train_run(const rd_train_spec *t, const rd_train_ctl *ctl, const rd
   }
   /* Keras' fit ends with optimizer.finalize_variable_values: with use_ema the
    * weights written are the moving average (checkpoints keep both). */
-  if (!err->code && !tr.stopped && tr.pos.epoch >= t->epochs) rd_optim_finalize(&tr.opt, params, tr.state);
+  if (!err->code && !tr.stopped && (tr.pos.epoch >= t->epochs || tr.early)) {
+    rd_optim_finalize(&tr.opt, params, tr.state);
+    rd_cb_act act; /* then the callbacks' on_train_end: restore_best_weights */
+    rd_callbacks_end(&tr.cbs, &act);
+    if (act.restore_best) memcpy(params, tr.best, sizeof(float) * m->nparams);
+    if (act.say[0]) rd_log0("%s", act.say);
+  }
   if (tr.profile && tr.prof[3] > 0) {
     rd_log_all("profile: %.0f steps, ms per step: shards %.3f  reduction %.3f  optimizer %.3f", tr.prof[3],
                1e3 * tr.prof[0] / tr.prof[3], 1e3 * tr.prof[1] / tr.prof[3], 1e3 * tr.prof[2] / tr.prof[3]);
@@ -676,7 +734,7 @@ rd_status rd_train_evaluate(const rd_train_spec *t, const rd_data_spec *data, co
                             double *loss, double *acc, int64_t *n, rd_err *err) {
   const int64_t C = t->loss.type->classes(rd_shape_numel(&m->layers[m->nlayers - 1].out)); /* label classes */
   rd_dataset ds;
-  if (rd_data_open(&ds, data, 1, &m->input, C, m->global_seed, t->shard, err)) return err->code;
+  if (rd_data_open(&ds, data, RD_DATA_TEST, &m->input, C, m->global_seed, t->shard, err)) return err->code;
   rd_shard k;
   rd_shard_init(&k, m, t->shard, &t->loss, t->kernels);
   const int64_t K = ceil_div(ds.n, t->shard);

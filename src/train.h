@@ -12,6 +12,7 @@
 
 #include <stdint.h>
 
+#include "callback.h"
 #include "cfg.h"
 #include "data.h"
 #include "log.h"
@@ -34,6 +35,7 @@ typedef struct rd_train_spec {
   int32_t cw_class[RD_TRAIN_CW_MAX];
   float cw_weight[RD_TRAIN_CW_MAX];
   int top_k;                /* [train] metrics has top_k_categorical_accuracy: its k; else 0 */
+  rd_callbacks callbacks;   /* [early_stopping], [reduce_lr_on_plateau] (callback.h) */
   rd_kern_mode kernels;     /* openblas (default) or portable: kern.h, docs/PORTABLE.md */
   rd_optim_spec opt;
   const char *metrics_path; /* [run] metrics; NULL: absent, the default next to the weights
@@ -59,9 +61,10 @@ typedef struct rd_train_pos {
 /* What a checkpoint holds, as named pieces (piece.h) viewing the run's state:
  * params; the optimizer's (rd_optim_pieces: optimizer/iterations, its slots);
  * data/epoch, data/batch, data/seen; metrics/loss_sum, metrics/correct,
- * metrics/weight, metrics/top_k. */
+ * metrics/weight, metrics/top_k; callbacks/<name> for each callback (cbs may
+ * be NULL) and callbacks/best_weights (best, m->nparams floats, when not NULL). */
 void rd_train_pieces(rd_pieces *ps, const rd_model *m, float *params, const rd_optim *o, float *state,
-                     rd_train_pos *pos);
+                     rd_train_pos *pos, rd_callbacks *cbs, float *best);
 
 /* Per-run inputs that are not config: where to resume from, and what
  * identifies this run in its checkpoints. */
@@ -84,7 +87,7 @@ int64_t rd_train_default_shard(int64_t batch);
 
 /* Reads [train] and [run]'s metrics and checkpoint keys (cfg.h: errors are
  * recorded in the config and reported by rd_cfg_finish). */
-rd_status rd_train_spec_from_cfg(rd_train_spec *t, rd_cfg *cfg);
+rd_status rd_train_spec_from_cfg(rd_train_spec *t, rd_cfg *cfg, const rd_data_spec *data);
 /* What training needs of the model: a last layer with one output per class,
  * and softmax on it for crossentropy. Errors name the file and line. */
 rd_status rd_train_spec_check(const rd_train_spec *t, const rd_model *m, const rd_cfg *cfg, rd_err *err);

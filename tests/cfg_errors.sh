@@ -482,6 +482,73 @@ source = synthetic
 [train]
 loss = binary_crossentropy
 metrics = top_k_categorical_accuracy"
+# Validation data (src/data.c).
+expect_error "validation_split of 1" \
+  "c.cfg:8: validation_split = 1 is out of range (must be in [0, 1))" "$BASE
+[data]
+validation_split = 1"
+expect_error "val_x without val_y" \
+  "c.cfg:9: val_x needs val_y too (the validation set's labels)" "$BASE
+[data]
+source = idx
+val_x = v.idx"
+expect_error "validation_split with a validation set" \
+  "c.cfg:10: validation_split and an explicit validation set (val_samples) are both set: keep one (Keras' fit would use the validation data and ignore validation_split)" "$BASE
+[data]
+source = synthetic
+val_samples = 10
+validation_split = 0.5"
+expect_error "val_limit without a validation set" \
+  "c.cfg:9: val_limit does not apply without val_x and val_y" "$BASE
+[data]
+source = idx
+val_limit = 10"
+expect_train_error "validation_split leaving no training sample" \
+  "c.cfg:11: validation_split = 0.9 of 3 training samples leaves the training set empty (Keras' fit refuses it); change the split or the data" "$BASE
+activation = softmax
+[data]
+source = synthetic
+samples = 3
+validation_split = 0.9
+[train]
+batch_size = 1"
+# Callbacks (src/callback.c, src/callbacks/). CB: a softmax model on synthetic data, lines 1-9.
+CB="$BASE
+activation = softmax
+[data]
+source = synthetic"
+expect_error "early_stopping on val_loss without validation data" \
+  "c.cfg:10: monitor = val_loss (the default) needs validation data ([data] validation_split, or val_x and val_y); or monitor = loss" "$CB
+[early_stopping]
+patience = 2"
+expect_error "an unknown mode" \
+  "c.cfg:12: unknown mode 'maximum' (one of: auto, min, max)" "$CB
+[early_stopping]
+monitor = accuracy
+mode = maximum"
+expect_error "reduce_lr_on_plateau with factor 1 (Keras refuses >= 1)" \
+  "c.cfg:12: factor = 1 is out of range (must be in [0, 1))" "$CB
+validation_split = 0.2
+[reduce_lr_on_plateau]
+factor = 1"
+expect_error "reduce_lr_on_plateau with a schedule (Keras cannot set its rate)" \
+  "c.cfg:15: [reduce_lr_on_plateau] needs a constant [train] learning_rate: Keras cannot set the rate of an optimizer built with a LearningRateSchedule" "$CB
+[train]
+learning_rate = cosine_decay
+[cosine_decay]
+initial_learning_rate = 0.1
+decay_steps = 10
+[reduce_lr_on_plateau]
+monitor = loss"
+expect_error "monitoring top-k without the metric" \
+  "c.cfg:11: monitor = top_k_categorical_accuracy needs [train] metrics = top_k_categorical_accuracy" "$CB
+[early_stopping]
+monitor = top_k_categorical_accuracy"
+expect_error "a key of another callback" \
+  "c.cfg:12: unknown key 'cooldown' in [early_stopping]" "$CB
+[early_stopping]
+monitor = loss
+cooldown = 1"
 # Regularizers (src/regularizer.c).
 expect_error "activity_regularizer on the output layer" \
   "c.cfg:7: activity_regularizer does not apply to the output layer (reprodist regularizes hidden layers' outputs)" "$BASE

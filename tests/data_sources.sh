@@ -143,6 +143,39 @@ rd_check "hdf5 uint8 vs idx: only reprodist_config and its xxh64 differ" \
 rd_check "hdf5 float32 (python's float32(raw*scale), scale unset): tensors bit-identical to idx" \
   same_tensors "$T/idx.h5" "$T/h5f32.h5"
 
+# Validation data (Keras' fit(validation_data=...) and validation_split): val_x,
+# val_y naming the test files evaluate the same samples as the test set, so each
+# epoch's val_loss and val_acc equal its test_loss and test_acc, and training
+# is untouched (the tensors of the run without them). validation_split = 0.25
+# takes the last 128 of the 512 training samples, in both sources alike.
+mkcfg idxval "$(idx_data idx)
+val_x = $T/test-x.idx
+val_y = $T/test-y.idx"
+mkcfg h5val "$(h5_data "$T/u8.h5" "scale = $SCALE
+val_x = $T/u8.h5:/test/x
+val_y = $T/u8.h5:/test/y")"
+mkcfg idxsplit "$(idx_data idx)
+validation_split = 0.25"
+mkcfg h5split "$(h5_data "$T/u8.h5" "scale = $SCALE
+validation_split = 0.25")"
+for c in idxval h5val idxsplit h5split; do
+  train $c 2
+  rd_check "$c: trains at np 2 (exit 0)" test $? -eq 0
+done
+val_is_test() { # LOG: every epoch line's val_loss/val_acc are its test_loss/test_acc
+  awk '/^epoch/ { n++; for (i = 1; i < NF; i++) v[$i] = $(i + 1); if (v["val_loss"] == "" || v["val_loss"] != v["test_loss"] || v["val_acc"] != v["test_acc"]) bad++ }
+       END { exit !(n > 0 && bad == 0) }' "$1"
+}
+for c in idxval h5val; do
+  rd_check "$c: val_loss and val_acc equal test_loss and test_acc (the same samples)" val_is_test "$T/$c.log"
+  rd_check "$c: training is untouched: tensors bit-identical to idx" same_tensors "$T/idx.h5" "$T/$c.h5"
+done
+rd_check "validation_split = 0.25: 384 training samples, 128 for validation" \
+  grep -qF "384 training samples (128 validation samples) in 12 batches" "$T/idxsplit.log"
+rd_check "validation_split: hdf5 tensors bit-identical to idx's" same_tensors "$T/idxsplit.h5" "$T/h5split.h5"
+rd_check "validation_split: the same epoch lines from hdf5 as from idx" \
+  diff <(grep "^epoch" "$T/idxsplit.log" | sed 's/|.*//') <(grep "^epoch" "$T/h5split.log" | sed 's/|.*//')
+
 echo "  [${SECONDS}s]"
 # ---- 2. HDF5 at np 1..4 -------------------------------------------------------------
 H5SHA=$(rd_sha "$T/h5u8.h5")

@@ -127,7 +127,8 @@ fi
 
 # Training recipes (issue 23): each optimizer with a schedule, weight decay and
 # a clipping mode (sgd also with categorical crossentropy, label smoothing,
-# weight and activity regularizers, class_weight and top-k accuracy), on synthetic data: np 1, 2, 3 and 5 (1 and 3 sanitized),
+# weight and activity regularizers, class_weight and top-k accuracy; adamw with
+# validation_split, rmsprop with a validation set of its own), on synthetic data: np 1, 2, 3 and 5 (1 and 3 sanitized),
 # TCP, and a run stopped after epoch 1 at np 2 and resumed at np 3 (the
 # schedule's step, every slot, nadam's carried product and the weights' moving
 # average (use_ema in adamw and rmsprop) must survive it).
@@ -144,11 +145,11 @@ recipe() {
                --set train.top_k=3
                --set train.learning_rate=piecewise_constant_decay --set piecewise_constant_decay.boundaries=5,20
                --set piecewise_constant_decay.values=0.1,0.05,0.01" ;;
-    adamw) echo "--set train.optimizer=adamw --set train.global_clipnorm=1.0 --set train.use_ema=true
+    adamw) echo "--set train.optimizer=adamw --set train.global_clipnorm=1.0 --set train.use_ema=true --set data.validation_split=0.15
                --set train.ema_momentum=0.9 --set train.learning_rate=cosine_decay
                --set cosine_decay.initial_learning_rate=0.0001 --set cosine_decay.warmup_target=0.003
                --set cosine_decay.warmup_steps=6 --set cosine_decay.decay_steps=20 --set cosine_decay.alpha=0.1" ;;
-    rmsprop) echo "--set train.optimizer=rmsprop --set train.centered=true --set train.momentum=0.5
+    rmsprop) echo "--set train.optimizer=rmsprop --set train.centered=true --set train.momentum=0.5 --set data.val_samples=100
                --set train.use_ema=true --set train.ema_overwrite_frequency=5
                --set train.clipvalue=0.05 --set train.learning_rate=exponential_decay
                --set exponential_decay.initial_learning_rate=0.002 --set exponential_decay.decay_steps=7
@@ -194,6 +195,32 @@ rd_check "rec_sgd: resumed mid-epoch at np 3: weights identical to np=1" [ "$(rd
 rd_check "rec_sgd: ... and both epoch lines too (top-3 shown)" \
   bash -c 'diff <(grep "^epoch" rec_sgd_1.log | sed "s/|.*//") <(grep "^epoch" rec_mid_res.log | sed "s/|.*//") &&
            [ "$(grep -c "^epoch .* top3 " rec_mid_res.log)" -eq 2 ]'
+# Callbacks: early_stopping (restore_best_weights) and reduce_lr_on_plateau on
+# validation_split. The rate is cut after epochs 2, 3 and 4 and training stops
+# after epoch 4, restoring epoch 1's weights: at every np the same decisions
+# (the same lines) and the same file; and stopped after epoch 2 at np 2, resumed
+# at np 3, the same again (the callbacks' counters, best value, best weights
+# and the cut rate are checkpoint pieces).
+CBK=(--set data.validation_split=0.2 --set train.learning_rate=0.003 --set train.epochs=12
+     --set early_stopping.patience=3 --set early_stopping.restore_best_weights=true
+     --set reduce_lr_on_plateau.patience=1 --set reduce_lr_on_plateau.factor=0.5)
+same_sha callbacks "$RNPS" "$RD_SRC/configs/synthetic.cfg" "${CBK[@]}"
+decisions() { grep -E "^epoch [0-9]+: |^restoring" "$1"; }
+rd_check "callbacks: 3 rate cuts, an early stop after epoch 4, epoch 1's weights restored" \
+  bash -c '[ "$(grep -c "reducing the learning rate" callbacks_1.log)" -eq 3 ] &&
+           grep -q "epoch 4: early stopping" callbacks_1.log && grep -q "best epoch: 1$" callbacks_1.log &&
+           ! grep -q "^epoch 5/" callbacks_1.log'
+for np in $RNPS; do
+  rd_check "callbacks: np=$np made the same decisions" diff <(decisions callbacks_1.log) <(decisions "callbacks_$np.log")
+done
+rd_run 2 "$RD_SRC/configs/synthetic.cfg" "${CBK[@]}" --set train.epochs=2 --set run.checkpoint_dir=ck_cb -o cb_e2.h5 \
+  > cb_e2.log 2>&1 || { rd_fail "callbacks: the first two epochs failed"; cat cb_e2.log; }
+rd_run 3 "$RD_SRC/configs/synthetic.cfg" "${CBK[@]}" --set run.checkpoint_dir=ck_cb --resume latest -o cb_res.h5 \
+  > cb_res.log 2>&1 || { rd_fail "callbacks: the resume failed"; cat cb_res.log; }
+rd_check "callbacks: stopped after epoch 2 at np 2, resumed at np 3: identical to np=1" \
+  [ "$(rd_sha cb_res.h5)" = "$(rd_sha callbacks_1.h5)" ]
+rd_check "callbacks: ... with the same decisions after the resume" \
+  diff <(decisions callbacks_1.log | grep -v "^epoch 2: ") <(decisions cb_res.log)
 # Binary crossentropy on one sigmoid unit, with label smoothing.
 same_sha bce "$RNPS" "$RD_SRC/configs/synthetic.cfg" "${REC[@]}" --set dense.2.units=1 --set dense.2.activation=sigmoid \
   --set train.loss=binary_crossentropy --set train.label_smoothing=0.05

@@ -249,6 +249,12 @@ def train(W, layers, cfg):
     g, n, B = cfg["seed"], cfg["samples"], cfg["batch"]
     x = spec.synthetic_x(g, "x", n, cfg["input"]).astype(np.float64)
     y = spec.synthetic_y(g, "y", n, 2 if cfg["loss"] == "bce" else layers[-1][1]).astype(np.int64)
+    # Keras' fit(validation_split=vs): the last samples, before shuffling
+    # (array_slicing.train_validation_split: split_at = floor(n (1 - vs))).
+    vs = cfg.get("validation_split", 0.0)
+    at = int(np.floor(n * (1.0 - vs))) if vs else n
+    xv, yv, x, y, n = x[at:], y[at:], x[:at], y[:at], at
+    train.val = []
     state = {"u_product": 1.0}
     it, epoch_losses = 0, []
     train.accuracy, train.topk = [], []
@@ -268,6 +274,10 @@ def train(W, layers, cfg):
         epoch_losses.append(lsum_e / n)
         train.accuracy.append(right / wsum)
         train.topk.append(topk / wsum)
+        if vs:  # unweighted, with the penalties, as Keras' validation
+            vl, vc, _, _ = loss_and_grads(W, layers, xv, yv, cfg["loss"], len(yv), cfg.get("reg"),
+                                          cfg.get("label_smoothing", 0.0))
+            train.val.append((vl / len(yv) + weight_penalty(W, cfg.get("reg")), vc / len(yv)))
     if cfg.get("use_ema"):  # finalize_variable_values: the weights take their average
         for k, (li, ti) in enumerate((li, ti) for li in range(len(W)) for ti in range(2)):
             W[li][ti][...] = state[k]["avg"]
@@ -282,7 +292,8 @@ def write_cfg(path, cfg, layers):
         for key, (l1, l2) in cfg.get("reg", {}).get(i, {}).items():
             sec += f"\n{key}_regularizer = l1_l2\n{key}_l1 = {l1}\n{key}_l2 = {l2}"
         lines.append(sec)
-    lines.append(f"[data]\nsource = synthetic\nsamples = {cfg['samples']}\ntest_samples = 64")
+    lines.append(f"[data]\nsource = synthetic\nsamples = {cfg['samples']}\ntest_samples = 64" +
+                 (f"\nvalidation_split = {cfg['validation_split']}" if "validation_split" in cfg else ""))
     loss = {"xent": "sparse_categorical_crossentropy", "mse": "mse", "cce": "categorical_crossentropy",
             "bce": "binary_crossentropy"}[cfg["loss"]]
     t = (f"[train]\nepochs = {cfg['epochs']}\nbatch_size = {cfg['batch']}\nshard_size = 8\n"
@@ -323,6 +334,12 @@ def run_case(tmp, tag, cfg, layers, wtol):
     losses = train(W, layers, cfg)
     check(accs == [round(a, 4) for a in train.accuracy],
           f"{tag}: printed training accuracy {accs} is the reference's {[round(a, 4) for a in train.accuracy]}")
+    if cfg.get("validation_split"):
+        vals = [(float(a), float(b)) for a, b in re.findall(r"^epoch .*  val_loss (\S+)  val_acc (\S+)", r.stdout, re.M)]
+        want = [(round(a, 6), round(b, 4)) for a, b in train.val]
+        check(len(vals) == cfg["epochs"] and all(abs(a - c) <= 1e-5 * max(1, abs(c)) and b == d
+                                                 for (a, b), (c, d) in zip(vals, want)),
+              f"{tag}: printed val_loss, val_acc {vals} agree with the reference's {want} (loss 1e-5 relative)")
     if cfg.get("top_k"):
         tops = [float(m) for m in re.findall(r"^epoch .*  top\d+ (\S+)", r.stdout, re.M)]
         check(tops == [round(a, 4) for a in train.topk] and len(tops) == cfg["epochs"],
@@ -338,7 +355,7 @@ def run_case(tmp, tag, cfg, layers, wtol):
     # Each option the case sets must matter: the reference without it (weight
     # decay 0, no clipping, nothing excluded) ends elsewhere.
     for key in ("weight_decay", "clipnorm", "global_clipnorm", "clipvalue", "exclude", "use_ema",
-                "ema_overwrite_frequency", "reg", "label_smoothing", "class_weight"):
+                "ema_overwrite_frequency", "reg", "label_smoothing", "class_weight", "validation_split"):
         if key not in cfg and not (key == "weight_decay" and cfg["opt"] == "adamw"):
             continue
         alt = dict(cfg, **{key: 0.0 if key == "weight_decay" else None})
@@ -435,6 +452,8 @@ def main():
                                            class_weight={0: 3.0, 2: 0.25, 4: 0.5}, top_k=2)),
             ("xent_class_weight_top3", dict(ten, opt="sgd", lr=0.3, momentum=0.0, nesterov=False,
                                             class_weight={1: 2.5, 3: 0.0}, top_k=3)),
+            # Keras' fit(validation_split=0.3): 224 training samples, the last 96 for validation.
+            ("adam_validation_split", dict(ten, epochs=2, validation_split=0.3, reg=REG)),
         ]
         for tag, cfg in cases:
             run_case(tmp, tag, cfg, layers, 2e-5)

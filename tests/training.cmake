@@ -2,6 +2,7 @@
 rd_unit_test(reduce)
 rd_unit_test(layers)
 rd_unit_test(optim)
+rd_unit_test(callbacks)
 add_executable(test_allreduce ${CMAKE_CURRENT_SOURCE_DIR}/test_allreduce.c)
 target_link_libraries(test_allreduce PRIVATE rdcore)
 rd_mpi_unit_test(allreduce 1 2 3 4 5)

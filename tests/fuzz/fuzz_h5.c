@@ -62,7 +62,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
   g_params = rd_mem_alloc_f32(g_model->nparams);
   g_opt = rd_mem_alloc_f32(g_nopt + 1);
   rd_optim_init(&g_o, &g_job.train.opt, g_model);
-  rd_train_pieces(&g_pieces, g_model, g_params, &g_o, g_opt, &g_pos);
+  rd_train_pieces(&g_pieces, g_model, g_params, &g_o, g_opt, &g_pos, NULL, NULL);
   return 0;
 }
 
