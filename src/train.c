@@ -413,16 +413,13 @@ static rd_status check_memory(const rd_model *m, int64_t S, int64_t Kmax, size_t
 
 /* Resume (if asked), data, metrics file, buffers. Collective. On failure the
  * caller frees; the ranks have agreed on the failure where needed. */
-static rd_status trainer_init(trainer *tr, const rd_train_spec *t, const rd_train_ctl *ctl, const rd_data_spec *data,
-                              const rd_model *m, float *params, rd_err *err) {
-  memset(tr, 0, sizeof *tr);
-  const int P = rd_comm_size();
-  const int64_t C = t->loss.type->classes(rd_shape_numel(&m->layers[m->nlayers - 1].out)); /* label classes */
-  tr->t = t, tr->ctl = ctl, tr->m = m, tr->params = params;
-  tr->B = t->batch, tr->S = t->shard;
-  tr->G = m->ntrain, tr->M = tr->G + m->nstats, tr->len = tr->M + M_COUNT;
-  tr->nopt = (size_t)rd_optim_slots(&t->opt) * tr->G;
-  if (check_memory(m, tr->S, ceil_div(tr->B, tr->S), tr->len, tr->nopt, err)) return err->code;
+/* The optimizer's state, the callbacks', the checkpoint pieces over them, the
+ * resume (if asked: collective) and the class weights. */
+static rd_status trainer_state(trainer *tr, int64_t C, rd_err *err) {
+  const rd_train_spec *t = tr->t;
+  const rd_train_ctl *ctl = tr->ctl;
+  const rd_model *m = tr->m;
+  float *params = tr->params;
   tr->state = calloc(tr->nopt + 1, sizeof(float));
   RD_ASSERT(tr->state != NULL, "out of memory");
   rd_optim_init(&tr->opt, &t->opt, m);
@@ -450,6 +447,14 @@ static rd_status trainer_init(trainer *tr, const rd_train_spec *t, const rd_trai
     for (int64_t k = 0; k < C; k++) tr->class_weight[k] = 1.0f;
     for (int i = 0; i < t->ncw; i++) tr->class_weight[t->cw_class[i]] = t->cw_weight[i];
   }
+  return RD_OK;
+}
+
+/* The training set, the validation set (validation_split's view of it, or its
+ * own files) and the test set; the checks that need them. Collective. */
+static rd_status trainer_open_data(trainer *tr, const rd_data_spec *data, int64_t C, rd_err *err) {
+  const rd_train_spec *t = tr->t;
+  const rd_model *m = tr->m;
   if (rd_data_open(&tr->train, data, RD_DATA_TRAIN, &m->input, C, m->global_seed, tr->S, err)) return err->code;
   tr->open_train = 1;
   if (data->validation_split > 0) { /* the same on every rank: no agreement needed */
@@ -469,6 +474,44 @@ static rd_status trainer_init(trainer *tr, const rd_train_spec *t, const rd_trai
     rd_err_set(err, RD_EINPUT, "%s: cannot write the metrics file (%s; [run] metrics, or --set run.metrics= for none)",
                t->metrics_path, strerror(werr));
   if (rd_comm_agree(err)) return err->code;
+  return RD_OK;
+}
+
+/* The run's first line (ranks, parameters, samples, batches, kernels), and a
+ * warning when ranks have no shard to compute. */
+static void trainer_announce(const trainer *tr, int64_t Kmax) {
+  const rd_train_spec *t = tr->t;
+  const int P = rd_comm_size();
+  char kern[96];
+  if (t->kernels == RD_KERN_PORTABLE)
+    snprintf(kern, sizeof kern, "portable kernels (%s path on rank 0), 1 thread", rd_kern_isa_name(rd_kern_isa()));
+  else
+    snprintf(kern, sizeof kern, "OpenBLAS core %s, %d thread%s", rd_fp_openblas_core(), rd_fp_openblas_threads(),
+             rd_fp_openblas_threads() > 1 ? "s" : "");
+  char vinfo[64] = "";
+  if (tr->open_val)
+    snprintf(vinfo, sizeof vinfo, " (%lld validation sample%s)", (long long)tr->val.n, tr->val.n == 1 ? "" : "s");
+  rd_log0("reprodist %s: %d rank%s; %zu parameters; %lld training samples%s in %lld batches of %lld "
+          "(%lld shards of %lld); %s per rank",
+          rd_fp_version(), P, P > 1 ? "s" : "", tr->m->nparams, (long long)tr->train.n, vinfo, (long long)tr->nb,
+          (long long)tr->B, (long long)Kmax, (long long)tr->S, kern);
+  if (P > Kmax)
+    rd_warn0("%d ranks but only %lld shards per batch: %lld rank(s) idle each step (results are unchanged; "
+             "lower shard_size to use them)",
+             P, (long long)Kmax, (long long)(P - Kmax));
+}
+
+static rd_status trainer_init(trainer *tr, const rd_train_spec *t, const rd_train_ctl *ctl, const rd_data_spec *data,
+                              const rd_model *m, float *params, rd_err *err) {
+  memset(tr, 0, sizeof *tr);
+  const int64_t C = t->loss.type->classes(rd_shape_numel(&m->layers[m->nlayers - 1].out)); /* label classes */
+  tr->t = t, tr->ctl = ctl, tr->m = m, tr->params = params;
+  tr->B = t->batch, tr->S = t->shard;
+  tr->G = m->ntrain, tr->M = tr->G + m->nstats, tr->len = tr->M + M_COUNT;
+  tr->nopt = (size_t)rd_optim_slots(&t->opt) * tr->G;
+  if (check_memory(m, tr->S, ceil_div(tr->B, tr->S), tr->len, tr->nopt, err)) return err->code;
+  if (trainer_state(tr, C, err)) return err->code;
+  if (trainer_open_data(tr, data, C, err)) return err->code;
 
   const int64_t Kmax = ceil_div(tr->B, tr->S), Ktest = ceil_div(tr->test.n, tr->S);
   rd_shard_init(&tr->k, m, tr->S, &t->loss, t->kernels);
@@ -505,23 +548,7 @@ static rd_status trainer_init(trainer *tr, const rd_train_spec *t, const rd_trai
   if (t->ckpt_dir) snprintf(tr->sigdir, sizeof tr->sigdir, "%s", t->ckpt_dir);
   else snprintf(tr->sigdir, sizeof tr->sigdir, "%s.ckpt", ctl->output);
 
-  char kern[96];
-  if (t->kernels == RD_KERN_PORTABLE)
-    snprintf(kern, sizeof kern, "portable kernels (%s path on rank 0), 1 thread", rd_kern_isa_name(rd_kern_isa()));
-  else
-    snprintf(kern, sizeof kern, "OpenBLAS core %s, %d thread%s", rd_fp_openblas_core(), rd_fp_openblas_threads(),
-             rd_fp_openblas_threads() > 1 ? "s" : "");
-  char vinfo[64] = "";
-  if (tr->open_val)
-    snprintf(vinfo, sizeof vinfo, " (%lld validation sample%s)", (long long)tr->val.n, tr->val.n == 1 ? "" : "s");
-  rd_log0("reprodist %s: %d rank%s; %zu parameters; %lld training samples%s in %lld batches of %lld "
-          "(%lld shards of %lld); %s per rank",
-          rd_fp_version(), P, P > 1 ? "s" : "", m->nparams, (long long)tr->train.n, vinfo, (long long)tr->nb,
-          (long long)tr->B, (long long)Kmax, (long long)tr->S, kern);
-  if (P > Kmax)
-    rd_warn0("%d ranks but only %lld shards per batch: %lld rank(s) idle each step (results are unchanged; "
-             "lower shard_size to use them)",
-             P, (long long)Kmax, (long long)(P - Kmax));
+  trainer_announce(tr, Kmax);
   tr->start_epoch = tr->pos.epoch;
   tr->t0 = now_sec();
   return RD_OK;
