@@ -18,15 +18,14 @@ static int make(const char *name, rd_cb *cb, const char *text, rd_epoch_logs *lg
   memset(lg, 0, sizeof *lg);
   rd_cfg c;
   rd_err err = {0};
-  if (rd_cfg_parse(&c, "t.cfg", text, strlen(text), &err)) {
-    printf("parse: %s\n", err.msg);
-    CHECK(0, "%s: config", name);
-    return -1;
+  rd_callbacks cbs = {0};
+  if (rd_cfg_parse(&c, "t.cfg", text, strlen(text), &err) == RD_OK) {
+    rd_callbacks_from_cfg(&c, 1, 5, 0, &cbs);
+    for (int i = 0; i < c.nsecs; i++) rd_cfg_visit(&c, i);
+    rd_cfg_finish(&c, &err);
   }
-  rd_callbacks cbs;
-  rd_callbacks_from_cfg(&c, 1, 5, 0, &cbs);
-  for (int i = 0; i < c.nsecs; i++) rd_cfg_visit(&c, i);
-  if (rd_cfg_finish(&c, &err) || cbs.n != 1) {
+  rd_cfg_free(&c);
+  if (err.code || cbs.n != 1) {
     printf("config: %s\n", err.msg);
     CHECK(0, "%s: config", name);
     return -1;
