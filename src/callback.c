@@ -89,8 +89,6 @@ void rd_cb_read_monitor(rd_cfg *c, int sec, const char *dflt, int has_val, int t
   int mode = 0;
   rd_cfg_enum(c, sec, "mode", modes, 0, 0, &mode);
   const rd_cfg_item *it = rd_cfg_item_of(c, sec, "monitor");
-  char w[300];
-  const char *where = it ? rd_cfg_where(c, it, -1, w, sizeof w) : rd_cfg_where(c, NULL, sec, w, sizeof w);
   const int val = m >= RD_LOG_VAL_LOSS, topk = m == RD_LOG_TOPK || m == RD_LOG_VAL_TOPK;
   if (val && !has_val)
     rd_cfg_fail(c, it, it ? -1 : sec,
@@ -99,7 +97,6 @@ void rd_cb_read_monitor(rd_cfg *c, int sec, const char *dflt, int has_val, int t
                 rd_log_names[m], it ? "" : " (the default)", rd_log_names[m - RD_LOG_VAL_LOSS]);
   else if (topk && !top_k)
     rd_cfg_fail(c, it, -1, "monitor = %s needs [train] metrics = top_k_categorical_accuracy", rd_log_names[m]);
-  (void)where;
   *mon = m;
   /* mode auto: min for a loss, max for an accuracy (Keras' metrics' _direction). */
   *dir = mode == 1 ? RD_CB_LESS : mode == 2 ? RD_CB_GREATER : (m == RD_LOG_LOSS || m == RD_LOG_VAL_LOSS) ? RD_CB_LESS

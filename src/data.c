@@ -509,7 +509,7 @@ static void set_by(const rd_cfg *c, int sec, const char *key, char *buf, size_t 
     snprintf(buf, n, "[data] %s's default", key);
 }
 
-static void read_files(rd_data_spec *s, rd_cfg *c, int sec, int src, const char *source, const char *const *xk,
+static void read_files(rd_data_spec *s, rd_cfg *c, int sec, const char *source, const char *const *xk,
                        const char *const *yk, const char *const *xdef, const char *const *ydef, const char *const *lk,
                        const char *const *nk);
 
@@ -543,7 +543,7 @@ rd_status rd_data_spec_from_cfg(rd_data_spec *s, rd_cfg *c) {
     rd_cfg_not_applicable(c, sec, "scale", "does not apply to source = synthetic (its features are in [0, 1))");
   } else {
     rd_cfg_float(c, sec, "scale", 1.0, -RD_CFG_F32_MAX, RD_CFG_F32_MAX, 0, &s->scale);
-    read_files(s, c, sec, src, sources[src], xk, yk, xdef, ydef, lk, nk);
+    read_files(s, c, sec, sources[src], xk, yk, xdef, ydef, lk, nk);
   }
   if (s->has_val && s->validation_split > 0)
     rd_cfg_fail(c, rd_cfg_item_of(c, sec, "validation_split"), -1,
@@ -554,7 +554,7 @@ rd_status rd_data_spec_from_cfg(rd_data_spec *s, rd_cfg *c) {
 }
 
 /* The file keys of the idx and hdf5 sources, for the three sets. */
-static void read_files(rd_data_spec *s, rd_cfg *c, int sec, int src, const char *source, const char *const *xk,
+static void read_files(rd_data_spec *s, rd_cfg *c, int sec, const char *source, const char *const *xk,
                        const char *const *yk, const char *const *xdef, const char *const *ydef, const char *const *lk,
                        const char *const *nk) {
   for (int t = 0; t < 3; t++) {
@@ -580,7 +580,6 @@ static void read_files(rd_data_spec *s, rd_cfg *c, int sec, int src, const char 
       for (int k = 0; k < 2; k++) {
         const char *key = k ? yk[t] : xk[t], *v = k ? s->y[t] : s->x[t];
         char f[8], d[8];
-        (void)src;
         if ((k ? hy : hx) && split_h5(v, f, sizeof f, d, sizeof d))
           rd_cfg_fail(c, rd_cfg_item_of(c, sec, key), -1,
                       "%s = '%s': for source = hdf5 write FILE:DATASET, e.g. data.h5:/train/x", key, v);
@@ -596,24 +595,23 @@ rd_status rd_data_open(rd_dataset *d, const rd_data_spec *spec, int which, const
   static const char *const xk[3] = {"train_x", "test_x", "val_x"}, *const yk[3] = {"train_y", "test_y", "val_y"};
   static const char *const seedx[3] = {"x", "test_x", "val_x"}, *const seedy[3] = {"y", "test_y", "val_y"};
   static const char *const setname[3] = {"training", "test", "validation"};
-  const int test = which;
   memset(d, 0, sizeof *d);
   d->hx = d->hy = d->hfx = d->hfy = -1;
   d->shape = *input;
   d->dim = rd_shape_numel(input);
   d->classes = classes;
   d->scale = spec->scale;
-  const int64_t limit = spec->limit[test];
-  const char *xs = spec->x[test], *ys = spec->y[test];
+  const int64_t limit = spec->limit[which];
+  const char *xs = spec->x[which], *ys = spec->y[which];
   snprintf(d->xname, sizeof d->xname, "%s", xs);
   snprintf(d->yname, sizeof d->yname, "%s", ys);
   d->xkey = xk[which];
   d->ykey = yk[which];
-  d->xset = spec->set_x[test];
-  d->yset = spec->set_y[test];
+  d->xset = spec->set_x[which];
+  d->yset = spec->set_y[which];
   if (spec->source == RD_DATA_SYNTHETIC) {
     d->source = RD_DATA_SYNTHETIC;
-    d->n = spec->samples[test];
+    d->n = spec->samples[which];
     if (limit > 0 && limit < d->n) d->n = limit;
     d->seed_x = rd_seed_tensor(global_seed, "data", seedx[which]);
     d->seed_y = rd_seed_tensor(global_seed, "data", seedy[which]);
@@ -622,7 +620,7 @@ rd_status rd_data_open(rd_dataset *d, const rd_data_spec *spec, int which, const
   }
   if (spec->source == RD_DATA_HDF5) {
     d->source = RD_DATA_HDF5;
-    if (!spec->given[test])
+    if (!spec->given[which])
       return rd_err_set(err, RD_EINPUT, "%s: [data] source = hdf5 needs %s and %s (FILE:DATASET)", spec->cfg_path,
                         xk[which], yk[which]);
     /* What the crash guard names where HDF5 may crash in either file (opening
