@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "registry.h"
+#include "pmath.h"
 #include "regularizer.h"
 #include "seed.h"
 #include "sig.h"
@@ -265,6 +266,14 @@ static int b_seed(rd_build *b, const char *key, int t) {
   return 1;
 }
 
+static int b_get_floats(rd_build *b, const char *key, int nmin, int nmax, double lo, double hi, unsigned flags,
+                        double *out, int *n) {
+  RD_ASSERT(nmin >= 1 && nmin <= nmax && nmax <= 16, "get_floats of %d..%d values", nmin, nmax);
+  return rd_cfg_floats(b->c, b->sec, key, nmin, nmax, lo, hi,
+                       ((flags & RD_LO_OPEN) ? RD_CFG_LO_OPEN : 0) | ((flags & RD_HI_OPEN) ? RD_CFG_HI_OPEN : 0), out,
+                       n);
+}
+
 static uint64_t api_word(uint64_t s, uint64_t i, uint64_t j) { return rd_seed_word(s, i, j); }
 static double api_uniform(uint64_t w) { return rd_seed_uniform(w); }
 
@@ -287,6 +296,10 @@ static const rd_api k_api_base = {
     .uniform = api_uniform,
     .get_int_list = b_get_int_list,
     .regularize = b_regularize,
+    .get_floats = b_get_floats,
+    .sin = rd_pmath_sin,
+    .cos = rd_pmath_cos,
+    .normal = rd_seed_normal,
 };
 
 const rd_api *rd_model_api(rd_kern_mode mode) {

@@ -70,7 +70,9 @@ double rd_pmath_exp(double x) {
 #define PIO2_1 1.57079632673412561417e+00
 #define PIO2_2 6.07710050630396597660e-11
 #define PIO2_2T 2.02226624879595063154e-21
-double rd_pmath_cos(double x) {
+/* cos x (odd = 0) or sin x (odd = 1): sin x = cos(x - pi/2), taken as one more
+ * quarter turn of the reduction, so both share its accuracy. */
+static double sincos_reduced(double x, int odd) {
   if (x != x || x > 0x1p20 || x < -0x1p20) return f64_bits(0x7ff8000000000000ULL);
   const double kd = (x * 0.63661977236758134308 + 0x1.8p52) - 0x1.8p52; /* nearest integer to x / (pi/2) */
   const double r = ((x - kd * PIO2_1) - kd * PIO2_2) - kd * PIO2_2T, r2 = r * r;
@@ -85,13 +87,17 @@ double rd_pmath_cos(double x) {
   }
   for (int j = 10; j >= 0; j--) c = c * r2 + cc[j], s = s * r2 + sc[j];
   s *= r;
-  switch ((int)((int64_t)kd & 3)) {
+  /* x = kd pi/2 + r: cos x by kd mod 4 is c, -s, -c, s; sin x = cos(x - pi/2), one quarter back. */
+  switch ((int)(((int64_t)kd - odd) & 3)) {
     case 0: return c;
     case 1: return -s;
     case 2: return -c;
     default: return s;
   }
 }
+
+double rd_pmath_cos(double x) { return sincos_reduced(x, 0); }
+double rd_pmath_sin(double x) { return sincos_reduced(x, 1); }
 
 double rd_pmath_pow(double x, double y) {
   if (x != x || y != y || x < 0.0) return f64_bits(0x7ff8000000000000ULL);

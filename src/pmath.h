@@ -31,6 +31,9 @@ double rd_pmath_log(double x);
  * 2^-1020 are flushed to 0, above 2^1023 are +inf. */
 double rd_pmath_exp(double x);
 double rd_pmath_cos(double x);
+/* sin x for |x| <= 2^20, from the same reduction and series as rd_pmath_cos;
+ * the image augmentation layers' rotation (layer.h's rd->sin, rd->cos). */
+double rd_pmath_sin(double x);
 double rd_pmath_pow(double x, double y);
 
 float rd_pmath_expf(float x);

@@ -106,8 +106,11 @@ def keras_layer(kind, kv, shape):
         return [], (n,)
     if kind == "reshape":
         return [], tuple(_ints(kv["target_shape"], 1))
-    if kind in ("dropout", "activation"):
+    if kind in ("dropout", "activation", "random_flip", "random_translation", "random_rotation", "random_zoom",
+                "random_contrast", "random_erasing"):  # Keras 3's augmentation layers: no weights, same shape
         return [], shape
+    if kind == "random_crop":  # RandomCrop(height, width): no weights
+        return [], (int(kv["height"]), int(kv["width"]), shape[2])
     if kind in ("depthwise_conv2d", "separable_conv2d"):
         # DepthwiseConv2D: kernel (kh, kw, in, dm), bias (in * dm,); SeparableConv2D: depthwise_kernel
         # (kh, kw, in, dm), pointwise_kernel (1, 1, in * dm, filters), bias (filters,)
@@ -412,6 +415,20 @@ seed = 5
 input = 432
 [reshape]
 target_shape = 12,12,3
+[random_flip]
+[random_translation]
+height_factor = 0.1
+width_factor = 0.1
+[random_rotation]
+factor = 0.1
+[random_zoom]
+height_factor = 0.1
+[random_contrast]
+factor = 0.1
+[random_erasing]
+[random_crop]
+height = 11
+width = 12
 [zero_padding2d]
 padding = 1,0
 [conv2d]

@@ -236,6 +236,27 @@ for g in inception_concat resnet_blocks merges; do
   done
 done
 
+# Augmentation (tests/graphs/augment.cfg: all seven layers, each sample's draws
+# keyed by (seed, iteration, global sample index)): the same file at every np,
+# over TCP, in portable mode, and stopped after epoch 1 at np 2 and resumed at
+# np 3; and a model that evaluates (identity, centre crop) as it must: the
+# test metrics of `evaluate` on the written weights equal the run's last line.
+AUG=(--set train.epochs=3)
+same_sha augment "$RNPS" "$RD_TESTS/graphs/augment.cfg" "${AUG[@]}"
+aref=$SREF
+RD_RUN_FLAGS="--mca btl self,tcp" rd_run 3 "$RD_TESTS/graphs/augment.cfg" "${AUG[@]}" -o augment_tcp.h5 > augment_tcp.log 2>&1 \
+  || { rd_fail "augment over TCP failed"; cat augment_tcp.log; }
+rd_check "augment np=3 over TCP identical to np=1" [ "$(rd_sha augment_tcp.h5)" = "$aref" ]
+same_sha augment_portable "1 2" "$RD_TESTS/graphs/augment.cfg" "${AUG[@]}" --set train.kernels=portable
+rd_run 2 "$RD_TESTS/graphs/augment.cfg" "${AUG[@]}" --set train.epochs=1 --set run.checkpoint_dir=ck_aug -o augment_e1.h5 \
+  > augment_e1.log 2>&1 || rd_fail "augment: the first epoch failed"
+rd_run 3 "$RD_TESTS/graphs/augment.cfg" "${AUG[@]}" --set run.checkpoint_dir=ck_aug --resume latest -o augment_res.h5 \
+  > augment_res.log 2>&1 || { rd_fail "augment: the resume failed"; cat augment_res.log; }
+rd_check "augment: stopped after epoch 1 at np 2, resumed at np 3: identical to np=1" [ "$(rd_sha augment_res.h5)" = "$aref" ]
+rd_run 2 evaluate "$RD_TESTS/graphs/augment.cfg" augment_1.h5 > augment_eval.log 2>&1 || rd_fail "augment: evaluate failed"
+rd_check "augment: evaluate's test metrics equal the last epoch's (augmentation off in evaluation)" \
+  [ "$(grep -o "test_loss [^ ]*  test_acc [^ ]*" augment_eval.log)" = "$(grep "^epoch 3/3" augment_1.log | grep -o "test_loss [^ ]*  test_acc [^ ]*")" ]
+
 # Real data: a Fashion-MNIST subset through the IDX/gzip reader.
 if [ -r /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
   FM=(--set data.limit=2048 --set data.test_limit=512 --set train.epochs=1 --set train.shard_size=8)

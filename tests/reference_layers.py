@@ -136,12 +136,156 @@ def merge_ref(t, xs, dy, kv):
 MERGE_TYPES = ("add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate")
 
 
+# ---- the image augmentation layers (Keras 3's definitions, given docs/SEEDS.md's draws) ----
+
+def aug_draws(io, r, K):
+    """The K uniforms of row r's sample (src/layers/image.h): uniform(word(s, n K + k, t))."""
+    s, n, t = int(io["seed"], 16), io["samples"][r], io["iteration"]
+    return [spec.scalar_uniform(spec.scalar_word(s, n * K + k, t)) for k in range(K)]
+
+
+def floats(text):
+    return [float(v) for v in text.split(",")]
+
+
+def factor_range(text, zero_floor=False):
+    v = floats(text)
+    if len(v) == 1:
+        return (0.0 if zero_floor else -abs(v[0])), abs(v[0])
+    return min(v), max(v)
+
+
+def keras_fix(idx, n, mode):
+    """Keras' index fixers (keras/src/backend/torch/image.py), written as there."""
+    if mode in ("constant", "nearest"):
+        return np.clip(idx, 0, n - 1)
+    if mode == "wrap":
+        return np.mod(idx, n)
+    # reflect: _reflect_index_fixer(i, n) = (mirror(2i + 1, 2n + 1) - 1) // 2,
+    # mirror(i, m) = |(i + m - 1) mod 2 (m - 1) - (m - 1)|
+    s = 2 * n
+    return (np.abs(np.mod(2 * idx + 1 + s, 2 * s) - s) - 1) // 2
+
+
+def affine_matrix(h, w, A, mode, interp):
+    """(M, fill): y = M x + fill * fillvec per channel, for one (h, w) image in float64.
+    A = (a0, a1, a2, b0, b1, b2): output (i, j) reads column a0 j + a1 i + a2, row b0 j + b1 i + b2."""
+    a0, a1, a2, b0, b1, b2 = A
+    ii, jj = np.meshgrid(np.arange(h, dtype=np.float64), np.arange(w, dtype=np.float64), indexing="ij")
+    xs, ys = (a0 * jj + a1 * ii + a2).ravel(), (b0 * jj + b1 * ii + b2).ravel()
+    if interp == "bilinear":
+        fy, fx = np.floor(ys), np.floor(xs)
+        ny = [(fy, 1 - (ys - fy)), (fy + 1, ys - fy)]
+        nx = [(fx, 1 - (xs - fx)), (fx + 1, xs - fx)]
+    else:
+        ny, nx = [(np.round(ys), np.ones_like(ys))], [(np.round(xs), np.ones_like(xs))]  # half to even
+    M = np.zeros((h * w, h * w))
+    fillw = np.zeros(h * w)
+    rows = np.arange(h * w)
+    for iy, wy in ny:
+        for ix, wx in nx:
+            iy, ix = iy.astype(np.int64), ix.astype(np.int64)
+            valid = (iy >= 0) & (iy < h) & (ix >= 0) & (ix < w) if mode == "constant" else np.ones(h * w, bool)
+            src = keras_fix(iy, h, mode) * w + keras_fix(ix, w, mode)
+            np.add.at(M, (rows[valid], src[valid]), (wy * wx)[valid])
+            fillw += np.where(valid, 0.0, wy * wx)
+    return M, fillw
+
+
+def aug_ref(io, x, dy, kv):
+    t, train = io["type"], io["training"]
+    S, H, W, C = x.shape
+    if t == "random_crop":
+        ch, cw = int(kv["height"]), int(kv["width"])
+        y, dx = np.zeros((S, ch, cw, C)), np.zeros_like(x)
+        for r in range(S):
+            if train:
+                u = aug_draws(io, r, 2)
+                top, left = math.floor(u[0] * (H - ch + 1)), math.floor(u[1] * (W - cw + 1))
+            else:
+                top, left = (H - ch) // 2, (W - cw) // 2
+            y[r] = x[r, top:top + ch, left:left + cw]
+            dx[r, top:top + ch, left:left + cw] = dy[r]
+        return y, dx
+    if not train:
+        return x.copy(), dy.copy()
+    y, dx = np.zeros_like(x), np.zeros_like(x)
+    for r in range(S):
+        if t == "random_flip":
+            mode = kv.get("mode", "horizontal_and_vertical")
+            f = aug_draws(io, r, 1)[0] < 0.5
+            yr, dr = x[r], dy[r]
+            if f and mode != "vertical":
+                yr, dr = yr[:, ::-1], dr[:, ::-1]
+            if f and mode != "horizontal":
+                yr, dr = yr[::-1], dr[::-1]
+            y[r], dx[r] = yr, dr
+        elif t in ("random_translation", "random_rotation", "random_zoom"):
+            if t == "random_translation":
+                u = aug_draws(io, r, 2)
+                hl, hu = factor_range(kv["height_factor"])
+                wl, wu = factor_range(kv["width_factor"])
+                ddy, ddx = (hl + (hu - hl) * u[0]) * H, (wl + (wu - wl) * u[1]) * W
+                A = (1, 0, -ddx, 0, 1, -ddy)  # Keras' _get_translation_matrix
+            elif t == "random_rotation":
+                lo, hi = factor_range(kv["factor"])
+                deg = lo * 360 + (hi * 360 - lo * 360) * aug_draws(io, r, 1)[0]
+                th = deg * math.pi / 180
+                cx, cy = (W - 1) / 2, (H - 1) / 2
+                a0, a1, b0, b1 = math.cos(th), -math.sin(th), math.sin(th), math.cos(th)
+                A = (a0, a1, cx - cx * a0 - cy * a1, b0, b1, cy - cx * b0 - cy * b1)  # _compute_affine_matrix
+            else:
+                u = aug_draws(io, r, 2)
+                hl, hu = factor_range(kv["height_factor"])
+                zy = 1 + hl + (hu - hl) * u[0]
+                if "width_factor" in kv:
+                    wl, wu = factor_range(kv["width_factor"])
+                    zx = 1 + wl + (wu - wl) * u[1]
+                else:
+                    zx = zy
+                A = (zx, 0, (W - 1) / 2 * (1 - zx), 0, zy, (H - 1) / 2 * (1 - zy))  # _get_zoom_matrix
+            M, fw = affine_matrix(H, W, A, kv.get("fill_mode", "reflect"), kv.get("interpolation", "bilinear"))
+            fv = float(kv.get("fill_value", "0"))
+            y[r] = (M @ x[r].reshape(H * W, C) + fv * fw[:, None]).reshape(H, W, C)
+            dx[r] = (M.T @ dy[r].reshape(H * W, C)).reshape(H, W, C)
+        elif t == "random_contrast":
+            lo, hi = factor_range(kv["factor"], zero_floor=True)
+            vlo, vhi = floats(kv.get("value_range", "0,255"))
+            f = (1 - lo) + ((1 + hi) - (1 - lo)) * aug_draws(io, r, 1)[0]
+            m = x[r].mean(axis=(0, 1))
+            z = (x[r] - m) * f + m
+            y[r] = np.clip(z, vlo, vhi)
+            g = dy[r] * ((z >= vlo) & (z <= vhi))
+            dx[r] = f * g + (1 - f) * g.mean(axis=(0, 1))
+        elif t == "random_erasing":
+            u = aug_draws(io, r, 7)
+            s0, s1 = factor_range(kv.get("scale", "0.02,0.33"), zero_floor=True)
+            f0, f1 = factor_range(kv.get("factor", "1.0"), zero_floor=True)
+            vlo, vhi = floats(kv.get("value_range", "0,255"))
+            sw, sh = math.sqrt(s0 + (s1 - s0) * u[0]) * W, math.sqrt(s0 + (s1 - s0) * u[1]) * H
+            x0, y0 = u[2] * (W - sw), u[3] * (H - sh)
+            gy, gx = np.meshgrid(np.arange(H), np.arange(W), indexing="ij")
+            mask = (gx >= x0) & (gx < x0 + sw) & (gy >= y0) & (gy < y0 + sh) & (u[5] < f0 + (f1 - f0) * u[4])
+            if "fill_value" in kv:
+                fill = np.broadcast_to(np.array(floats(kv["fill_value"])), (H, W, C))
+            else:
+                stream = spec.scalar_word(int(io["seed"], 16), io["samples"][r] * 7 + 6, io["iteration"])
+                fill = np.array([spec.scalar_normal(stream, e)[0] for e in range(H * W * C)]).reshape(H, W, C) * vhi
+            fill = np.clip(fill, vlo, vhi)
+            y[r] = np.where(mask[:, :, None], fill, x[r])
+            dx[r] = np.where(mask[:, :, None], 0.0, dy[r])
+    return y, dx
+
+
 def ref(io, x, dy, w, cfg):
     """(y, dx, {tensor: grad}, stats) in float64 (x, dx: lists for a merge)."""
     t, kv = io["type"], cfg
     g, stats = {}, None
     if t in MERGE_TYPES:
         y, dx = merge_ref(t, x, dy, kv)
+        return y, dx, g, stats
+    if t.startswith("random_"):
+        y, dx = aug_ref(io, x, dy, kv)
         return y, dx, g, stats
     if t == "dense":
         k, b = w["kernel"], w.get("bias")
@@ -334,7 +478,72 @@ CASES = [
      "[max_pooling2d]\nname = pre\npool_size = 2,1\n"),
     ("concatenate-axis-2-flat", "6", "concatenate", {"axis": "-1", "inputs": "pre, input"}, 3, 1, 0,
      "[dense]\nname = pre\nunits = 4\n"),
+    # Image augmentation: y and dx against Keras' definitions, given docs/SEEDS.md's draws per sample.
+    ("random-flip-both", "5,6,2", "random_flip", {}, 8, 1, 0),
+    ("random-flip-horizontal-step9", "3,4,1", "random_flip", {"mode": "horizontal", "seed": "5"}, 8, 1, 0),
+    ("random-flip-vertical", "4,3,3", "random_flip", {"mode": "vertical"}, 8, 1, 0),
+    ("random-flip-eval", "4,3,3", "random_flip", {}, 4, 0, 0),
+    ("random-translation", "7,6,2", "random_translation", {"height_factor": "0.3", "width_factor": "-0.2,0.4"},
+     4, 1, 0),
+    ("random-translation-wrap-nearest", "5,8,1", "random_translation",
+     {"height_factor": "0.5", "width_factor": "1", "fill_mode": "wrap", "interpolation": "nearest"}, 6, 1, 0),
+    ("random-translation-constant-step9", "6,5,3", "random_translation",
+     {"height_factor": "0.4", "width_factor": "0.4", "fill_mode": "constant", "fill_value": "0.25"}, 4, 1, 0),
+    ("random-translation-nearest-fill", "6,6,1", "random_translation",
+     {"height_factor": "0.6", "width_factor": "0.6", "fill_mode": "nearest"}, 4, 1, 0),
+    ("random-translation-eval", "4,4,2", "random_translation", {"height_factor": "0.5", "width_factor": "0.5"},
+     3, 0, 0),
+    ("random-rotation", "7,9,2", "random_rotation", {"factor": "0.5"}, 4, 1, 0),
+    ("random-rotation-constant-nearest", "8,8,1", "random_rotation",
+     {"factor": "-0.25,0.1", "fill_mode": "constant", "interpolation": "nearest", "fill_value": "-0.5"}, 5, 1, 0),
+    ("random-rotation-wrap-step9", "6,7,3", "random_rotation", {"factor": "1", "fill_mode": "wrap"}, 3, 1, 0),
+    ("random-zoom", "8,7,2", "random_zoom", {"height_factor": "0.4"}, 4, 1, 0),
+    ("random-zoom-both-constant", "6,9,1", "random_zoom",
+     {"height_factor": "-0.5,-0.1", "width_factor": "0.3,0.9", "fill_mode": "constant"}, 4, 1, 0),
+    ("random-zoom-nearest-nearest", "7,7,2", "random_zoom",
+     {"height_factor": "0.5", "width_factor": "0.2", "fill_mode": "nearest", "interpolation": "nearest"}, 4, 1, 0),
+    ("random-contrast", "5,4,3", "random_contrast", {"factor": "0.5", "value_range": "-1,1"}, 4, 1, 0),
+    ("random-contrast-pair-clipped-step9", "4,6,2", "random_contrast", {"factor": "0.9,1", "value_range": "-0.5,0.6"},
+     4, 1, 0),
+    ("random-contrast-eval", "4,4,1", "random_contrast", {"factor": "0.5", "value_range": "0,1"}, 3, 0, 0),
+    ("random-crop", "7,8,2", "random_crop", {"height": "4", "width": "5"}, 6, 1, 0),
+    ("random-crop-full-width-step9", "6,5,1", "random_crop", {"height": "3", "width": "5", "seed": "11"}, 6, 1, 0),
+    ("random-crop-eval-centre", "7,8,2", "random_crop", {"height": "4", "width": "5"}, 3, 0, 0),
+    ("random-erasing-noise", "8,7,2", "random_erasing", {"value_range": "-1,1"}, 8, 1, 0),
+    ("random-erasing-fill-step9", "9,8,3", "random_erasing",
+     {"factor": "0.9,1", "scale": "0.1,0.5", "fill_value": "0.5,-2,0.25", "value_range": "-1,1"}, 6, 1, 0),
+    ("random-erasing-eval", "5,5,1", "random_erasing", {}, 3, 0, 0),
+    # Many samples, for augmentation_statistics.
+    ("random-flip-stats", "1,2,1", "random_flip", {"mode": "horizontal"}, 4000, 1, 0),
+    ("random-translation-stats", "3,3,1", "random_translation", {"height_factor": "0.2", "width_factor": "-0.1,0.5"},
+     2000, 1, 0),
 ]
+
+
+def augmentation_statistics():
+    """The draws' statistics, over samples whose outputs matched the reference above: a
+    flip happens half the time (counted on the C outputs), translations are uniform
+    within the factor (Kolmogorov-Smirnov at the 0.1% level, and inside the range)."""
+    io, x, y = RESULTS["random-flip-stats"]
+    n = x.shape[0]
+    flipped = np.sum((y[:, 0, 0, 0] == x[:, 0, 1, 0]) & (x[:, 0, 0, 0] != x[:, 0, 1, 0]))
+    frac = flipped / n
+    check(abs(frac - 0.5) <= 4 * math.sqrt(0.25 / n), "random_flip: %d of %d samples flipped (%.4f; 0.5 +- %.4f)"
+          % (flipped, n, frac, 4 * math.sqrt(0.25 / n)))
+    io, x, y = RESULTS["random-translation-stats"]
+    n = x.shape[0]
+    u = np.array([aug_draws(io, r, 2) for r in range(n)])
+    H, W = x.shape[1], x.shape[2]
+    for k, (lo, hi, size, axis) in enumerate(((-0.2, 0.2, H, "height"), (-0.1, 0.5, W, "width"))):
+        shift = (lo + (hi - lo) * u[:, k]) * size
+        v = np.sort((shift / size - lo) / (hi - lo))  # uniform on [0, 1) if the shifts are
+        ks = max(np.max(np.arange(1, n + 1) / n - v), np.max(v - np.arange(n) / n))
+        check(ks < 1.95 / math.sqrt(n) and shift.min() >= lo * size and shift.max() < hi * size,
+              "random_translation: %s shifts of %d samples in [%.3f, %.3f) of [%.1f, %.1f), KS distance %.4f < %.4f"
+              % (axis, n, shift.min(), shift.max(), lo * size, hi * size, ks, 1.95 / math.sqrt(n)))
+
+
+RESULTS = {}  # name: (io, x, y) of each case run
 
 
 def layer_case(tmp, layer_io, case):
@@ -358,9 +567,13 @@ def layer_case(tmp, layer_io, case):
     y = load(d, "y", [rows] + io["out"])
     w = {t["name"]: load(d, "w_" + t["name"], t["shape"]) for t in io["tensors"]}
     yr, dxr, gr, sr = ref(io, x, dy, w, kv)
+    RESULTS[name] = (io, x, y)
+    if sect.startswith("random_") and training and sect != "random_crop":
+        check(bool(np.any(y != x)), "%s: the training pass changes some samples" % name)
     tol = 1e-4 if sect in ("batch_normalization", "layer_normalization") else 2e-5
     exact = sect in ("max_pooling2d", "dropout", "flatten", "reshape", "activation", "maximum", "minimum",
-                     "concatenate", "zero_padding2d", "global_max_pooling2d")
+                     "concatenate", "zero_padding2d", "global_max_pooling2d", "random_flip", "random_crop") or (
+        sect == "random_erasing" and "fill_value" in kv)  # values moved or set, never rounded
 
     def close(a, b, what, exact_ok=False):
         err = float(np.max(np.abs(a - b))) if a.size else 0.0
@@ -565,6 +778,7 @@ def end_to_end_graph(tmp):
 def main(layer_io):
     with tempfile.TemporaryDirectory(prefix="rdref.") as tmp:
         covered = {layer_case(tmp, layer_io, c) for c in CASES}
+        augmentation_statistics()
         types = registered_types(tmp)
         check(len(types) >= 10, "reprodist lists its layer types (%s)" % " ".join(types))
         for t in types:

@@ -264,7 +264,8 @@ static void test_parse_errors(void) {
                "[conv2d] [max_pooling2d] [average_pooling2d] [global_average_pooling2d] [flatten] [reshape] [dropout] "
                "[batch_normalization] [activation] [add] [subtract] [multiply] [average] [maximum] [minimum] [concatenate] "
                "[zero_padding2d] [global_max_pooling2d] [layer_normalization] [depthwise_conv2d] [separable_conv2d] "
-               "[test_identity])");
+               "[random_flip] [random_translation] [random_crop] [random_rotation] [random_zoom] [random_contrast] "
+               "[random_erasing] [test_identity])");
   EXPECT_ERROR(BASE "foo = 1\n", NULL, "t.cfg:7: unknown key 'foo' in [dense]");
   EXPECT_ERROR(BASE "seed = 2\n", NULL, "t.cfg:7: unknown key 'seed' in [dense]");
   EXPECT_ERROR(BASE "units = 4\n", NULL, "t.cfg:7: duplicate key 'units' in [dense] (first set at line 6)");

@@ -220,7 +220,7 @@ static void test_kat(const char *path) {
  * exp and pow relative, cos absolute (its values near its zeros have no
  * relative accuracy in any implementation that takes a double argument). */
 static void test_double_fns(void) {
-  double we = 0, wc = 0, wp = 0, ae = 0, ac = 0, apx = 0, apy = 0;
+  double we = 0, wc = 0, ws = 0, wp = 0, ae = 0, ac = 0, as = 0, apx = 0, apy = 0;
   long n = 0;
   for (long i = 0; i <= 200000; i++, n++) {
     const double u = rd_seed_uniform(rd_seed_word(0x646f75, (uint64_t)i, 0));
@@ -228,21 +228,25 @@ static void test_double_fns(void) {
     const double e = fabs(rd_pmath_exp(xe) - exp(xe)) / exp(xe), c = fabs(rd_pmath_cos(xc) - cos(xc));
     if (e > we) we = e, ae = xe;
     if (c > wc) wc = c, ac = xc;
+    const double sn = fabs(rd_pmath_sin(xc) - sin(xc));
+    if (sn > ws) ws = sn, as = xc;
     const double px = (double)i / 20000.0, py = -8.0 + 16.0 * u; /* x in [0, 10] */
     if (px > 0.0) {
       const double p = fabs(rd_pmath_pow(px, py) - pow(px, py)) / pow(px, py);
       if (p > wp) wp = p, apx = px, apy = py;
     }
   }
-  printf("double exp: worst relative %.3g at %a; cos: worst absolute %.3g at %a; pow: worst relative %.3g at "
-         "(%a, %a); %ld inputs each\n", we, ae, wc, ac, wp, apx, apy, n);
+  printf("double exp: worst relative %.3g at %a; cos, sin: worst absolute %.3g at %a, %.3g at %a; pow: worst "
+         "relative %.3g at (%a, %a); %ld inputs each\n", we, ae, wc, ac, ws, as, wp, apx, apy, n);
   CHECK(we <= 2e-15, "rd_pmath_exp: relative error %.3g at %a", we, ae);
   CHECK(wc <= 2e-15, "rd_pmath_cos: absolute error %.3g at %a", wc, ac);
+  CHECK(ws <= 2e-15, "rd_pmath_sin: absolute error %.3g at %a", ws, as);
   CHECK(wp <= 2e-14, "rd_pmath_pow: relative error %.3g at (%a, %a)", wp, apx, apy);
   CHECK(rd_pmath_cos(0.0) == 1.0 && rd_pmath_cos(3.141592653589793) == -1.0 && rd_pmath_exp(0.0) == 1.0 &&
+            rd_pmath_sin(0.0) == 0.0 && rd_pmath_sin(1.5707963267948966) == 1.0 && isnan(rd_pmath_sin(-1e7)) &&
             rd_pmath_pow(0.0, 2.0) == 0.0 && rd_pmath_pow(0.0, 0.0) == 1.0 && rd_pmath_pow(7.0, 0.0) == 1.0 &&
             rd_pmath_exp(-800.0) == 0.0 && isinf(rd_pmath_exp(800.0)) && isnan(rd_pmath_cos(1e7)),
-        "double exp, cos and pow at special points");
+        "double exp, cos, sin and pow at special points");
 }
 
 int main(int argc, char **argv) {

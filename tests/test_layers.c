@@ -299,6 +299,16 @@ static const struct {
                             "bias_initializer = random_uniform\n[depthwise_conv2d]\nkernel_size = 2\nuse_bias = false\n"
                             "[separable_conv2d]\nfilters = 2\nkernel_size = 1\ndepth_multiplier = 3\nuse_bias = false\n"
                             "[flatten]\n" HEAD},
+    /* The augmentation layers after a conv, so that their dL/dx is checked through the conv's parameters:
+     * each sample's draws are the same in both passes of a difference (the same iteration and sample). */
+    {"augmentation", "[model]\ninput = 6,6,2\n" CONV("3", "3", "1", "same", "tanh", "true")
+                     "[random_flip]\n[random_translation]\nheight_factor = 0.3\nwidth_factor = 0.3\n"
+                     "[random_rotation]\nfactor = 0.1\nfill_mode = constant\nfill_value = 0.5\n"
+                     "[random_zoom]\nheight_factor = 0.3\nfill_mode = wrap\n"
+                     "[random_contrast]\nfactor = 0.5\nvalue_range = -9,9\n"
+                     "[random_erasing]\nfactor = 1\nvalue_range = -9,9\n"
+                     "[zero_padding2d]\n[random_crop]\nheight = 6\nwidth = 5\n"
+                     "[flatten]\n" HEAD},
 };
 
 static int run(const char *name, const char *text) {

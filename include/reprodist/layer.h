@@ -313,6 +313,22 @@ struct rd_api {
    * Returns 0, or nonzero after recording an error (a non-trainable tensor, a
    * factor outside [0, 1e6]). Appended to ABI 2 in reprodist 0.23. */
   int (*regularize)(rd_build *b, int t, double l1, double l2);
+
+  /* ---- appended to ABI 2 in reprodist 0.24 (the image augmentation layers) ----
+   * A comma list of nmin..nmax finite numbers in [lo, hi] (flags as get_float),
+   * e.g. Keras' factor = 0.2 or (-0.1, 0.3) as "0.2" or "-0.1,0.3": *n values
+   * in out. Returns as get_int; absent, *n = 0 and out is untouched. */
+  int (*get_floats)(rd_build *b, const char *key, int nmin, int nmax, double lo, double hi, unsigned flags,
+                    double *out, int *n);
+  /* sin and cos of a double in [-2^20, 2^20], from +, -, *, / alone: the same
+   * bits on every CPU in both kernel modes (a geometry that must not depend on
+   * the machine's libm; within 2e-15 of the true value). */
+  double (*sin)(double x);
+  double (*cos)(double x);
+  /* A standard normal draw for element i of stream `seed` (docs/SEEDS.md, as
+   * the normal initializers draw); *j is the element's next unused draw
+   * index, from 0. */
+  double (*normal)(uint64_t seed, uint64_t i, uint64_t *j);
 };
 
 /* What a plugin exports: RD_PLUGIN("name", &type_a, &type_b, ...) defines it. */
