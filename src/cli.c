@@ -345,6 +345,10 @@ static rd_status cmd_schedule(const cli_args *a, const rd_job *j) {
   return RD_OK;
 }
 
+static rd_status save_weights(const void *ctx, const char *path, const float *params, rd_err *err) {
+  return write_weights(path, ctx, params, err);
+}
+
 static rd_status cmd_train(const cli_args *a, const rd_job *j, rd_err *err) {
   const char *out = output_path(a, j);
   const rd_model *m = &j->model;
@@ -357,7 +361,8 @@ static rd_status cmd_train(const cli_args *a, const rd_job *j, rd_err *err) {
   char fp[RD_FP_MAX];
   rd_fp_text(fp, sizeof fp, j->train.kernels);
   char *ctext = rd_cfg_canonical_resumable(&j->cfg);
-  rd_train_ctl ctl = {a->resume, rd_cfg_digest_resumable(&j->cfg), ctext, fp, out, a->command, j->plugins};
+  rd_train_ctl ctl = {a->resume, rd_cfg_digest_resumable(&j->cfg), ctext, fp, out, a->command, j->plugins,
+                      save_weights, j, &j->cfg};
   rd_status st = rd_train_run(&j->train, &ctl, &j->data, m, params, err);
   free(ctext);
   if (st == RD_OK) st = write_weights(out, j, params, err);

@@ -117,3 +117,26 @@ int rd_fs_can_write(const char *path) {
   free(copy);
   return rc;
 }
+
+int rd_fs_mkdirs_for(const char *path) {
+  char *d = strdup(path);
+  if (!d) return ENOMEM;
+  char *slash = strrchr(d, '/');
+  int rc = 0;
+  if (slash && slash != d) {
+    *slash = '\0';
+    for (char *p = d + 1;; p++) { /* each prefix ending at a '/', then the whole */
+      const int end = *p == '\0';
+      if (*p == '/' || end) {
+        const char keep = *p;
+        *p = '\0';
+        struct stat st;
+        if (stat(d, &st) != 0 && mkdir(d, 0755) != 0 && errno != EEXIST) rc = errno;
+        *p = keep;
+        if (rc || end) break;
+      }
+    }
+  }
+  free(d);
+  return rc;
+}

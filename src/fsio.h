@@ -39,6 +39,10 @@ void rd_fs_clean_stale_tmps(const char *dir, const char *stem, int any_middle);
  * epoch's end), so a run that fails early leaves no file behind. */
 int rd_fs_can_write(const char *path);
 
+/* Makes the directory that holds path, and its parents (mkdir -p of
+ * dirname(path)). 0, or the errno of the first that could not be made. */
+int rd_fs_mkdirs_for(const char *path);
+
 /* Appends s to the NUL-terminated buf (n bytes), after a space unless buf is
  * empty, single-quoted when a shell would otherwise split or expand it. */
 void rd_fs_shell_append(char *buf, size_t n, const char *s);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cbfiles.h"
 #include "ckpt.h"
 #include "comm.h"
 #include "data.h"
@@ -473,7 +474,7 @@ static rd_status trainer_open_data(trainer *tr, const rd_data_spec *data, int64_
   if (!err->code && rd_comm_rank() == 0 && t->metrics_path && (werr = rd_fs_can_write(t->metrics_path)))
     rd_err_set(err, RD_EINPUT, "%s: cannot write the metrics file (%s; [run] metrics, or --set run.metrics= for none)",
                t->metrics_path, strerror(werr));
-  if (rd_comm_agree(err)) return err->code;
+  if (rd_comm_agree(err) || rd_cbfiles_open(&tr->cbs, tr->ctl->cfg, tr->resumed, err)) return err->code;
   return RD_OK;
 }
 
@@ -652,6 +653,15 @@ static rd_status trainer_step(trainer *tr, rd_err *err) {
   return err->code;
 }
 
+/* model_checkpoint's weights file, made where its directory is missing (as
+ * Keras makes it). Collective. */
+static rd_status save_callback_weights(trainer *tr, const char *path, rd_err *err) {
+  int rc = rd_comm_rank() == 0 ? rd_fs_mkdirs_for(path) : 0;
+  if (rc) rd_err_set(err, RD_EINPUT, "%s: cannot make its directory for [model_checkpoint] (%s)", path, strerror(rc));
+  if (rd_comm_agree(err) || tr->ctl->save_weights(tr->ctl->save_ctx, path, tr->params, err)) return err->code;
+  return RD_OK;
+}
+
 /* The end of an epoch: the replica guard (when not per step), evaluation, the
  * epoch's line and metrics, and an epoch checkpoint when one falls due. */
 static rd_status trainer_end_epoch(trainer *tr, rd_err *err) {
@@ -710,9 +720,11 @@ static rd_status trainer_end_epoch(trainer *tr, rd_err *err) {
                         (double)tr->opt.lr};
     rd_cb_act act;
     rd_callbacks_epoch_end(&tr->cbs, e, &lg, &act);
+    rd_cbfiles_epoch(&tr->cbs, e);
     if (act.keep_best) memcpy(tr->best, tr->params, sizeof(float) * tr->m->nparams);
     if (act.lr > 0) tr->opt.lr_set = act.lr;
     if (act.say[0]) rd_log0("%s", act.say);
+    if (act.save[0] && save_callback_weights(tr, act.save, err)) return err->code;
     tr->early = act.stop;
   }
   /* The position a checkpoint written now continues from: the next epoch's start. */

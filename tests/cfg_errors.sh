@@ -114,7 +114,7 @@ fi
 
 # ---- structure of the file ---------------------------------------------------------
 expect_error "unknown section" \
-  "c.cfg:7: unknown section [bogus] (known: [run] [model] [data] [train], and the layers [dense] [conv2d] [max_pooling2d] [average_pooling2d] [global_average_pooling2d] [flatten] [reshape] [dropout] [batch_normalization] [activation] [add] [subtract] [multiply] [average] [maximum] [minimum] [concatenate] [zero_padding2d] [global_max_pooling2d] [layer_normalization] [depthwise_conv2d] [separable_conv2d])" "$BASE
+  "c.cfg:7: unknown section [bogus] (known: [run] [model] [data] [train], and the layers [dense] [conv2d] [max_pooling2d] [average_pooling2d] [global_average_pooling2d] [flatten] [reshape] [dropout] [batch_normalization] [activation] [add] [subtract] [multiply] [average] [maximum] [minimum] [concatenate] [zero_padding2d] [global_max_pooling2d] [layer_normalization] [depthwise_conv2d] [separable_conv2d] [random_flip] [random_translation] [random_crop] [random_rotation] [random_zoom] [random_contrast] [random_erasing])" "$BASE
 [bogus]"
 expect_error "unknown key" \
   "c.cfg:7: unknown key 'foo' in [dense]" "$BASE
@@ -549,6 +549,48 @@ expect_error "a key of another callback" \
 [early_stopping]
 monitor = loss
 cooldown = 1"
+expect_error "a monitor that is no log" \
+  "c.cfg:11: unknown monitor 'val_acc' (one of: loss, accuracy, top_k_categorical_accuracy, val_loss, val_accuracy, val_top_k_categorical_accuracy)" "$CB
+[early_stopping]
+monitor = val_acc"
+expect_error "model_checkpoint without filepath" \
+  "c.cfg:10: [model_checkpoint] needs filepath = PATH (Keras' ModelCheckpoint(filepath))" "$CB
+[model_checkpoint]
+save_best_only = false"
+expect_error "model_checkpoint writing a .keras archive" \
+  "c.cfg:11: filepath = best.keras: reprodist writes weights files (.h5, model.save_weights' layout), not .keras archives; write filepath = ....weights.h5 with save_weights_only = true" "$CB
+[model_checkpoint]
+filepath = best.keras"
+expect_error "model_checkpoint save_weights_only without .weights.h5 (Keras refuses it)" \
+  "c.cfg:11: filepath = w.h5 must end in .weights.h5 with save_weights_only = true (as Keras requires)" "$CB
+[model_checkpoint]
+filepath = w.h5
+save_weights_only = true"
+expect_error "model_checkpoint formatting a log the run does not have" \
+  "c.cfg:11: filepath = w{epoch:02d}-{val_loss:.2f}.h5: {val_loss}: no such value (Keras formats the path with epoch and the epoch's logs)" "$CB
+[model_checkpoint]
+filepath = w{epoch:02d}-{val_loss:.2f}.h5"
+expect_error "model_checkpoint formatting the epoch as a float code Python refuses" \
+  "c.cfg:11: filepath = w{loss:d}.h5: {loss:d}: format code 'd' is for integers, and loss is a float" "$CB
+[model_checkpoint]
+filepath = w{loss:d}.h5"
+expect_error "model_checkpoint saving every N batches" \
+  "c.cfg:12: save_freq = 100: reprodist saves at epochs' ends only (save_freq = epoch)" "$CB
+[model_checkpoint]
+filepath = w.h5
+save_freq = 100"
+expect_error "csv_logger without filename" "c.cfg:10: [csv_logger] needs filename = PATH (Keras' CSVLogger(filename))" "$CB
+[csv_logger]
+append = true"
+expect_error "csv_logger with a two-character separator" \
+  "c.cfg:12: separator = '::' must be one character (Python's csv module takes one)" "$CB
+[csv_logger]
+filename = log.csv
+separator = ::"
+expect_train_error "csv_logger into a path through a file" \
+  "c.cfg/log.csv: cannot write this file of [csv_logger] (c.cfg:10): Not a directory" "$CB
+[csv_logger]
+filename = c.cfg/log.csv"
 # Regularizers (src/regularizer.c).
 expect_error "activity_regularizer on the output layer" \
   "c.cfg:7: activity_regularizer does not apply to the output layer (reprodist regularizes hidden layers' outputs)" "$BASE
@@ -643,6 +685,49 @@ expect_error "layer normalization over another axis" \
   "c.cfg:6: [layer_normalization] normalizes the last axis only: axis = -1" "$IMG
 [layer_normalization]
 axis = 1"
+# The image augmentation layers.
+expect_error "random_crop larger than the input" \
+  "c.cfg:6: [random_crop] crops 6 x 5 from an input of 5 x 5; the crop must fit in the input (Keras would resize the input; pad it first with [zero_padding2d])" "$IMG
+[random_crop]
+height = 6
+width = 5"
+expect_error "random_crop without width" "c.cfg:5: [random_crop] needs height = H and width = W, the crop's size" "$IMG
+[random_crop]
+height = 3"
+expect_error "random_translation without width_factor" \
+  "c.cfg:5: [random_translation] needs height_factor and width_factor (Keras' required arguments)" "$IMG
+[random_translation]
+height_factor = 0.1"
+expect_error "random_rotation factor out of range" \
+  "c.cfg:6: factor = '0.1,1.5': 1.5 is out of range (each must be in [-1, 1])" "$IMG
+[random_rotation]
+factor = 0.1,1.5"
+expect_error "random_zoom with three factors" "c.cfg:6: height_factor = '0.1,0.2,0.3' must be 1 to 2 numbers separated by commas" "$IMG
+[random_zoom]
+height_factor = 0.1,0.2,0.3"
+expect_error "random_translation with an unknown fill_mode" \
+  "c.cfg:8: unknown fill_mode 'mirror' (one of: reflect, wrap, constant, nearest)" "$IMG
+[random_translation]
+height_factor = 0.1
+width_factor = 0.1
+fill_mode = mirror"
+expect_error "random_contrast without factor" "c.cfg:5: [random_contrast] needs factor = F (Keras' required argument)" "$IMG
+[random_contrast]
+value_range = 0,1"
+expect_error "random_contrast with a reversed value_range" "c.cfg:7: value_range = 1,0 must be low,high with low < high" "$IMG
+[random_contrast]
+factor = 0.2
+value_range = 1,0"
+expect_error "random_erasing with two fill values on one channel" \
+  "c.cfg:6: fill_value has 2 values; it takes one, or one per channel (1)" "$IMG
+[random_erasing]
+fill_value = 0.5,0.1"
+expect_error "random_flip on a flat input" "c.cfg:7: [random_flip] needs an input of (height, width, channels), not 1-D" "$BASE
+[random_flip]"
+expect_error "random_flip with an unknown mode" \
+  "c.cfg:6: unknown mode 'diagonal' (one of: horizontal, vertical, horizontal_and_vertical)" "$IMG
+[random_flip]
+mode = diagonal"
 expect_error "a BatchNormalization key without scale" "c.cfg:7: gamma_initializer is set but scale = false" "$IMG
 [batch_normalization]
 scale = false

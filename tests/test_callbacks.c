@@ -1,8 +1,9 @@
-/* test_callbacks: [early_stopping] and [reduce_lr_on_plateau] on scripted
- * metric sequences. The expected decisions are what Keras 3.15.1's own
- * EarlyStopping and ReduceLROnPlateau did on the same sequences (driven by
- * hand through on_epoch_end, numpy backend, values as float32 like fit's logs):
- * after each epoch, wait, best, best_epoch, stop; and the optimizer's rate. */
+/* test_callbacks: [early_stopping], [reduce_lr_on_plateau] and
+ * [model_checkpoint] on scripted metric sequences. The expected decisions are
+ * what Keras 3.15.1's own EarlyStopping, ReduceLROnPlateau and ModelCheckpoint
+ * did on the same sequences (driven by hand through on_epoch_end, numpy
+ * backend, values as float32 like fit's logs): after each epoch, wait, best,
+ * best_epoch, stop; the optimizer's rate; the epochs a checkpoint is saved at. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -31,7 +32,7 @@ static int make(const char *name, rd_cb *cb, const char *text, rd_epoch_logs *lg
     return -1;
   }
   *cb = cbs.cb[0];
-  cb->type->begin(cb->p, cb->s);
+  cb->type->begin(cb);
   return 0;
 }
 
@@ -51,7 +52,7 @@ static void es_case(const char *name, const char *text, int log, const double *s
   for (; e < n; e++) {
     lg.v[log] = seq[e], lg.has[log] = 1;
     rd_cb_act act = {0};
-    cb.type->epoch_end(cb.p, cb.s, e, &lg, &act);
+    cb.type->epoch_end(&cb, e, &lg, &act);
     if (act.keep_best) kept = e;
     CHECK(e < nwant, "%s: epoch %d: Keras had stopped", name, e);
     if (e >= nwant) return;
@@ -64,7 +65,7 @@ static void es_case(const char *name, const char *text, int log, const double *s
   }
   CHECK(e + 1 == nwant, "%s: stopped after epoch %d, Keras after %d", name, e, nwant - 1);
   rd_cb_act end = {0};
-  if (cb.type->end) cb.type->end(cb.p, cb.s, &end);
+  if (cb.type->end) cb.type->end(&cb, &end);
   CHECK(end.restore_best == (restore_epoch >= 0) && (restore_epoch < 0 || kept == restore_epoch),
         "%s: restores the weights of epoch %d (Keras: %d)", name, end.restore_best ? kept : -1, restore_epoch);
 }
@@ -78,10 +79,27 @@ static void rlr_case(const char *name, const char *text, int log, const double *
   for (int e = 0; e < n; e++) {
     lg.v[log] = seq[e], lg.has[log] = 1, lg.learning_rate = lr;
     rd_cb_act act = {0};
-    cb.type->epoch_end(cb.p, cb.s, e, &lg, &act);
+    cb.type->epoch_end(&cb, e, &lg, &act);
     if (act.lr > 0) lr = act.lr;
     CHECK(lr == want_lr[e], "%s: epoch %d: rate %.17g, Keras %.17g", name, e, lr, want_lr[e]);
   }
+}
+
+/* ModelCheckpoint with save_best_only: the epochs (from 1) it saves at. */
+static void mc_case(const char *name, const char *text, int log, const double *seq, int n, const int *want, int nwant) {
+  rd_cb cb;
+  rd_epoch_logs lg;
+  if (make(name, &cb, text, &lg)) return;
+  int saved[16], ns = 0;
+  for (int e = 0; e < n; e++) {
+    lg.v[log] = seq[e], lg.has[log] = 1;
+    rd_cb_act act = {0};
+    cb.type->epoch_end(&cb, e, &lg, &act);
+    if (act.save[0] && ns < 16) saved[ns++] = e + 1;
+  }
+  int same = ns == nwant;
+  for (int i = 0; same && i < ns; i++) same = saved[i] == want[i];
+  CHECK(same, "%s: saved at %d epochs (first %d), Keras at %d (first %d)", name, ns, ns ? saved[0] : 0, nwant, want[0]);
 }
 
 int main(void) {
@@ -126,6 +144,27 @@ int main(void) {
                          0.009000000543892384, 0.0027000000700354576, 0.0008099999977275729};
     rlr_case("loss, factor 0.3, patience 1, min_delta 1e-4 (the default)",
              "[reduce_lr_on_plateau]\nmonitor = loss\nfactor = 0.3\npatience = 1\n", RD_LOG_LOSS, seq, 7, 0.1, lr);
+  }
+  /* The epochs Keras 3.15.1's ModelCheckpoint(save_best_only=True) saved at, on the same float32 sequences. */
+  {
+    const double seq[] = {0.5, 0.62, 0.62, 0.6, 0.7, 0.69, 0.71};
+    const int want[] = {2, 5, 7};
+    mc_case("model_checkpoint: val_accuracy, mode max, initial_value_threshold 0.6",
+            "[model_checkpoint]\nfilepath = e{epoch}.h5\nsave_best_only = true\nmonitor = val_accuracy\nmode = max\n"
+            "initial_value_threshold = 0.6\n",
+            RD_LOG_VAL_ACCURACY, seq, 7, want, 3);
+  }
+  {
+    const double seq[] = {2.0, 1.5, 1.5, 1.6, 1.4, 1.4000001, 1.3999999};
+    const int want[] = {1, 2, 5, 7};
+    mc_case("model_checkpoint: loss, mode min", "[model_checkpoint]\nfilepath = e{epoch}.h5\nsave_best_only = true\n"
+            "monitor = loss\nmode = min\n", RD_LOG_LOSS, seq, 7, want, 4);
+  }
+  {
+    const double seq[] = {1.0, 0.9, 1.1, 1.2, 1.15};
+    const int want[] = {1, 3, 4};
+    mc_case("model_checkpoint: val_loss, mode max", "[model_checkpoint]\nfilepath = e{epoch}.h5\nsave_best_only = true\n"
+            "mode = max\n", RD_LOG_VAL_LOSS, seq, 5, want, 3);
   }
   printf("%d passed, %d failed\n", passes, fails);
   return fails != 0;

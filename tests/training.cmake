@@ -39,3 +39,13 @@ foreach(v good bad)
 endforeach()
 target_compile_definitions(rd_scale_bad PRIVATE RD_FORGET_FACTOR)
 rd_script_test(gradcheck gradcheck.sh $<TARGET_FILE:rd_scale_good> $<TARGET_FILE:rd_scale_bad>)
+# The callbacks' files: TensorBoard's event records against the CRC-32C check
+# values and the wire format (test_tfevent), Python's float repr and str.format
+# against Python (pyfmt_check), and the files themselves at any np and across
+# a resume (callback_files).
+rd_unit_test(tfevent)
+add_executable(pyfmt_driver ${CMAKE_CURRENT_SOURCE_DIR}/pyfmt_driver.c)
+target_link_libraries(pyfmt_driver PRIVATE rdcore)
+target_include_directories(pyfmt_driver PRIVATE ${PROJECT_SOURCE_DIR}/src)
+rd_script_test(pyfmt pyfmt_check.py $<TARGET_FILE:pyfmt_driver>)
+rd_script_test(callback_files callback_files.py)

@@ -14,9 +14,9 @@
 enum { MON, DIR, MIN_DELTA, PATIENCE, BASELINE, RESTORE, START };   /* p */
 enum { WAIT, BEST, BEST_EPOCH, STOPPED_EPOCH, HAS_BEST };          /* s */
 
-static void read(rd_cfg *c, int sec, double *p, int has_val, int top_k, int schedule) {
-  (void)schedule;
-  rd_cb_read_monitor(c, sec, "val_loss", has_val, top_k, &p[MON], &p[DIR]);
+static void read(rd_cfg *c, int sec, rd_cb *cb, const rd_cb_env *env) {
+  double *p = cb->p;
+  rd_cb_read_monitor(c, sec, "val_loss", env, &p[MON], &p[DIR]);
   rd_cfg_float(c, sec, "min_delta", 0.0, -RD_CFG_F32_MAX, RD_CFG_F32_MAX, 0, &p[MIN_DELTA]);
   int64_t n = 0;
   rd_cfg_int(c, sec, "patience", 0, 0, 1e9, 0, &n);
@@ -30,13 +30,14 @@ static void read(rd_cfg *c, int sec, double *p, int has_val, int top_k, int sche
   p[START] = (double)n;
 }
 
-static void begin(const double *p, double *s) {
-  (void)p;
+static void begin(rd_cb *cb) {
+  double *s = cb->s;
   s[WAIT] = 0, s[BEST] = NAN, s[BEST_EPOCH] = 0, s[STOPPED_EPOCH] = 0, s[HAS_BEST] = 0;
 }
 
-static void epoch_end(const double *p, double *s, int64_t epoch, const rd_epoch_logs *logs, rd_cb_act *act) {
-  const double cur = (double)(float)logs->v[(int)p[MON]]; /* Keras' logs hold float32 values */
+static void epoch_end(rd_cb *cb, int64_t epoch, rd_epoch_logs *logs, rd_cb_act *act) {
+  const double *p = cb->p, cur = rd_cb_log(logs, (int)p[MON]);
+  double *s = cb->s;
   if ((double)epoch < p[START]) return;
   if (p[RESTORE] != 0 && s[HAS_BEST] == 0) act->keep_best = 1, s[HAS_BEST] = 1, s[BEST_EPOCH] = (double)epoch;
   s[WAIT] += 1;
@@ -54,13 +55,16 @@ static void epoch_end(const double *p, double *s, int64_t epoch, const rd_epoch_
   }
 }
 
-static void end(const double *p, const double *s, rd_cb_act *act) {
+static void end(const rd_cb *cb, rd_cb_act *act) {
+  const double *p = cb->p, *s = cb->s;
   if (p[RESTORE] == 0 || s[HAS_BEST] == 0) return;
   act->restore_best = 1;
   snprintf(act->say, sizeof act->say, "restoring model weights from the end of the best epoch: %.0f",
            s[BEST_EPOCH] + 1);
 }
 
-static int keeps_weights(const double *p) { return p[RESTORE] != 0; }
+static int keeps_weights(const rd_cb *cb) { return cb->p[RESTORE] != 0; }
 
-const rd_cb_type rd_cb_early_stopping = {"early_stopping", "EarlyStopping", read, begin, epoch_end, end, keeps_weights};
+const rd_cb_type rd_cb_early_stopping = {.name = "early_stopping", .keras = "EarlyStopping", .read = read,
+                                         .begin = begin, .epoch_end = epoch_end, .end = end,
+                                         .keeps_weights = keeps_weights};

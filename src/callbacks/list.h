@@ -4,3 +4,6 @@
  * guard: callback.c and cfg.c include this list once per use of RD_CALLBACK. */
 RD_CALLBACK(reduce_lr_on_plateau)
 RD_CALLBACK(early_stopping)
+RD_CALLBACK(model_checkpoint)
+RD_CALLBACK(csv_logger)
+RD_CALLBACK(tensorboard)

@@ -15,12 +15,13 @@
 enum { MON, DIR, FACTOR, PATIENCE, MIN_DELTA, COOLDOWN, MIN_LR }; /* p */
 enum { BEST, WAIT, COOLING };                                     /* s */
 
-static void read(rd_cfg *c, int sec, double *p, int has_val, int top_k, int schedule) {
-  if (schedule)
+static void read(rd_cfg *c, int sec, rd_cb *cb, const rd_cb_env *env) {
+  double *p = cb->p;
+  if (env->schedule)
     rd_cfg_fail(c, NULL, sec,
                 "[reduce_lr_on_plateau] needs a constant [train] learning_rate: Keras cannot set the rate of an "
                 "optimizer built with a LearningRateSchedule");
-  rd_cb_read_monitor(c, sec, "val_loss", has_val, top_k, &p[MON], &p[DIR]);
+  rd_cb_read_monitor(c, sec, "val_loss", env, &p[MON], &p[DIR]);
   rd_cfg_float(c, sec, "factor", 0.1, 0, 1, RD_CFG_HI_OPEN, &p[FACTOR]);
   int64_t n = 0;
   rd_cfg_int(c, sec, "patience", 10, 0, 1e9, 0, &n);
@@ -31,13 +32,16 @@ static void read(rd_cfg *c, int sec, double *p, int has_val, int top_k, int sche
   rd_cfg_float(c, sec, "min_lr", 0.0, 0, RD_CFG_F32_MAX, 0, &p[MIN_LR]);
 }
 
-static void begin(const double *p, double *s) {
-  (void)p;
+static void begin(rd_cb *cb) {
+  double *s = cb->s;
   s[BEST] = NAN, s[WAIT] = 0, s[COOLING] = 0;
 }
 
-static void epoch_end(const double *p, double *s, int64_t epoch, const rd_epoch_logs *logs, rd_cb_act *act) {
-  const double cur = (double)(float)logs->v[(int)p[MON]]; /* Keras' logs hold float32 values */
+static void epoch_end(rd_cb *cb, int64_t epoch, rd_epoch_logs *logs, rd_cb_act *act) {
+  const double *p = cb->p, cur = rd_cb_log(logs, (int)p[MON]);
+  double *s = cb->s;
+  /* Keras adds the rate the epoch trained with to the logs the later callbacks see. */
+  logs->v[RD_LOG_LR] = logs->learning_rate, logs->has[RD_LOG_LR] = 1;
   if (s[COOLING] > 0) s[COOLING] -= 1, s[WAIT] = 0;
   if (rd_cb_improved(p[DIR], p[MIN_DELTA], cur, s[BEST])) {
     s[BEST] = cur, s[WAIT] = 0;
@@ -56,5 +60,5 @@ static void epoch_end(const double *p, double *s, int64_t epoch, const rd_epoch_
            (long long)epoch + 1, act->lr);
 }
 
-const rd_cb_type rd_cb_reduce_lr_on_plateau = {"reduce_lr_on_plateau", "ReduceLROnPlateau", read, begin, epoch_end,
-                                               NULL, NULL};
+const rd_cb_type rd_cb_reduce_lr_on_plateau = {.name = "reduce_lr_on_plateau", .keras = "ReduceLROnPlateau",
+                                               .read = read, .begin = begin, .epoch_end = epoch_end};
