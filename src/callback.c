@@ -89,6 +89,21 @@ void rd_callbacks_end(rd_callbacks *cbs, rd_cb_act *act) {
   }
 }
 
+int rd_callbacks_per_batch(const rd_callbacks *cbs) {
+  for (int i = 0; i < cbs->n; i++)
+    if (cbs->cb[i].type->batch_end) return 1;
+  return 0;
+}
+
+void rd_callbacks_batch_end(rd_callbacks *cbs, int64_t epoch, int64_t batch, rd_epoch_logs *logs, rd_cb_act *act) {
+  memset(act, 0, sizeof *act);
+  for (int i = 0; i < cbs->n; i++) {
+    rd_cb_act one = {0};
+    if (cbs->cb[i].type->batch_end) cbs->cb[i].type->batch_end(&cbs->cb[i], epoch, batch, logs, &one);
+    merge(act, &one);
+  }
+}
+
 void rd_cb_read_monitor(rd_cfg *c, int sec, const char *dflt, const rd_cb_env *env, double *mon, double *dir) {
   const int has_val = env->has_val, top_k = env->top_k;
   int k = 0;

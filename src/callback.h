@@ -83,6 +83,9 @@ typedef struct rd_cb_type {
   void (*epoch_end)(rd_cb *cb, int64_t epoch, rd_epoch_logs *logs, rd_cb_act *act);
   /* on_train_end (optional). */
   void (*end)(const rd_cb *cb, rd_cb_act *act);
+  /* on_train_batch_end (optional): after step `batch` (from 0) of the epoch,
+   * with the epoch's running logs (loss, accuracy, top-k: no validation). */
+  void (*batch_end)(rd_cb *cb, int64_t epoch, int64_t batch, rd_epoch_logs *logs, rd_cb_act *act);
   /* Optional: 1 when it keeps a copy of the weights (restore_best_weights). */
   int (*keeps_weights)(const rd_cb *cb);
   /* ---- writers (optional): callbacks that append to files ----
@@ -141,6 +144,10 @@ void rd_callbacks_pieces(rd_callbacks *cbs, rd_pieces *ps);
  * added), for the writers' bytes. */
 void rd_callbacks_epoch_end(rd_callbacks *cbs, int64_t epoch, rd_epoch_logs *logs, rd_cb_act *act);
 void rd_callbacks_end(rd_callbacks *cbs, rd_cb_act *act);
+/* 1 when one acts after each step (model_checkpoint with save_freq = N). */
+int rd_callbacks_per_batch(const rd_callbacks *cbs);
+/* Runs every callback's on_train_batch_end in order; acts merged as above. */
+void rd_callbacks_batch_end(rd_callbacks *cbs, int64_t epoch, int64_t batch, rd_epoch_logs *logs, rd_cb_act *act);
 
 /* ---- for the callbacks (MonitorCallback) ---- */
 enum { RD_CB_LESS = -1, RD_CB_GREATER = 1 };

@@ -349,6 +349,7 @@ typedef struct trainer {
   rd_callbacks cbs;             /* the callbacks and their state */
   float *best;                  /* restore_best_weights: the best epoch's weights, or NULL */
   int early;                    /* a callback stopped training */
+  int per_batch;                /* a callback acts after each step */
   rd_pieces pieces;             /* what a checkpoint holds: views of the fields below (trainer_pieces) */
   int64_t start_epoch;          /* the epoch the run starts in */
   int resumed;                  /* the position and metrics came from a checkpoint: the first epoch continues */
@@ -429,6 +430,7 @@ static rd_status trainer_state(trainer *tr, int64_t C, rd_err *err) {
   tr->id = (rd_ckpt_ident){ctl->config_digest, ctl->config_text, ctl->fingerprint, ctl->plugins};
   tr->cbs = t->callbacks;
   rd_callbacks_begin(&tr->cbs);
+  tr->per_batch = rd_callbacks_per_batch(&tr->cbs);
   if (rd_callbacks_keep_weights(&tr->cbs)) {
     tr->best = rd_mem_alloc_f32(m->nparams);
     memcpy(tr->best, params, sizeof(float) * m->nparams);
@@ -587,6 +589,21 @@ static const float *plain_sum(trainer *tr) {
 /* One optimizer step, on batch tr->pos.batch of the epoch: the shards this rank
  * computes (forward and backward), their canonical sum, the update; then the
  * replica guard and the checkpoints that fall on this step. Collective. */
+static rd_status save_callback_weights(trainer *tr, const char *path, rd_err *err);
+
+/* on_train_batch_end, on the epoch's running logs (model_checkpoint's save_freq = N). */
+static rd_status batch_callbacks(trainer *tr, rd_err *err) {
+  const rd_train_pos *q = &tr->pos;
+  rd_epoch_logs lg = {{q->loss_sum / (double)q->seen, q->correct / q->weight, q->topk / q->weight},
+                      {1, 1, tr->t->top_k > 0},
+                      (double)tr->opt.lr};
+  rd_cb_act act;
+  rd_callbacks_batch_end(&tr->cbs, q->epoch, q->batch - 1, &lg, &act);
+  if (act.say[0]) rd_log0("%s", act.say);
+  if (act.save[0] && save_callback_weights(tr, act.save, err)) return err->code;
+  return RD_OK;
+}
+
 static rd_status trainer_step(trainer *tr, rd_err *err) {
   const rd_train_spec *t = tr->t;
   const size_t G = tr->G, M = tr->M;
@@ -633,6 +650,7 @@ static rd_status trainer_step(trainer *tr, rd_err *err) {
   tr->pos.seen += bn;
   tr->seen_here += bn;
   tr->pos.batch++;
+  if (tr->per_batch && batch_callbacks(tr, err)) return err->code;
   if (t->check_every > 0 && tr->pos.iteration % (uint64_t)t->check_every == 0 &&
       check_replicas(tr->params, tr->m->nparams, tr->pos.iteration, tr->pos.epoch, err))
     return err->code;

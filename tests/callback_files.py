@@ -26,6 +26,12 @@ write, at any np and across a resume, against Keras' definitions.
    checkpoint at another np: the CSV and the TensorBoard files are cut back to
    their length at the checkpoint and continue: byte-identical CSV and the
    same scalars as the uninterrupted run, and the same checkpoint files.
+6. model_checkpoint with save_freq = 3 (steps): files after global steps 3, 6,
+   9, ... named with {epoch} and {batch} as Keras' _should_save_on_batch counts
+   them across epochs (checked with Keras 3.15.1: e1-b03, e1-b06, e2-b01, ...),
+   the same at np 1 and 3 and after a resume mid-epoch at another np; the
+   step-3 file holds the weights, and its {loss} the running loss, of a run of
+   3 steps.
 Needs REPRODIST, RD_MPIEXEC, RD_NPFLAG, RD_MPIFLAGS. Last line: "N passed, N failed"."""
 import csv
 import glob
@@ -177,6 +183,46 @@ def f32(x):
     return float(np.float32(x))
 
 
+SAVE_FREQ = BASE.replace("validation_split = 0.25\n", "").replace("epochs = 6", "epochs = 2") + \
+    "[model_checkpoint]\nfilepath = s/e{epoch}-b{batch:02d}-{loss:.4f}.h5\nsave_freq = 3\n"
+
+
+def saved(d):
+    return sorted(os.path.basename(p) for p in glob.glob(os.path.join(d, "s", "*.h5")))
+
+
+def save_freq(tmp):
+    """6. save_freq = 3 steps: 480 samples / 64 = 8 steps an epoch, 16 in all."""
+    runs = {}
+    for np_ in (1, 3):
+        d = os.path.join(tmp, "sf%d" % np_)
+        r = train(d, np_, SAVE_FREQ)
+        check(r.returncode == 0, "6. save_freq = 3 at np %d (exit %d)" % (np_, r.returncode))
+        runs[np_] = saved(d)
+    keras_steps = [(s // 8 + 1, s % 8 + 1) for s in range(2, 16, 3)]  # steps 3, 6, ... as (epoch, batch) from 1
+    check([n.split("-")[:2] for n in runs[1]] == [["e%d" % e, "b%02d" % b] for e, b in keras_steps],
+          "6. saved after steps 3, 6, 9, 12, 15: %s" % ", ".join(runs[1]))
+    check(runs[1] == runs[3] and all(sha(os.path.join(tmp, "sf1", "s", n)) == sha(os.path.join(tmp, "sf3", "s", n))
+                                     for n in runs[1]), "6. the same files, byte for byte, at np 1 and 3")
+    d = os.path.join(tmp, "sf_short")
+    r = train(d, 2, SAVE_FREQ.replace("[train]\n", "[train]\nsteps_per_epoch = 3\n").replace("epochs = 2", "epochs = 1"))
+    if check(r.returncode == 0 and runs[1], "6. a run of 3 steps"):
+        wa, wb = weights(os.path.join(tmp, "sf1", "s", runs[1][0])), weights(os.path.join(d, "w.h5"))
+        loss = [line.split()[3] for line in r.stdout.splitlines() if line.startswith("epoch 1/")]
+        check(wa.keys() == wb.keys() and all(np.array_equal(wa[k], wb[k]) for k in wa) and loss and
+              runs[1][0].endswith("-%.4f.h5" % f32(float(loss[0]))),
+              "6. %s holds that run's weights, and its epoch loss (%s) in the name" % (runs[1][0], loss[0] if loss else "?"))
+    d = os.path.join(tmp, "sf_res")
+    r = train(d, 3, SAVE_FREQ, ["--set", "run.checkpoint_dir=ckpt", "--set", "run.checkpoint_every=5 steps",
+                                "--set", "train.epochs=1"])
+    ck = sorted(glob.glob(os.path.join(d, "ckpt", "*.h5")))
+    if check(r.returncode == 0 and ck, "6. a run to step 5 at np 3, checkpointed"):
+        r = train(d, 2, SAVE_FREQ, ["--set", "run.checkpoint_dir=ckpt", "--resume", ck[0]])
+        check(r.returncode == 0 and saved(d) == runs[1] and
+              all(sha(os.path.join(d, "s", n)) == sha(os.path.join(tmp, "sf1", "s", n)) for n in runs[1][1:]),
+              "6. resumed at step 5 at np 2: the later files as the uninterrupted run's (the step count came through)")
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="rdcbf.")
     try:
@@ -285,6 +331,7 @@ def main():
                 same &= wa.keys() == wd.keys() and all(np.array_equal(wa[k], wd[k]) for k in wa)
             check(same, "5. and the same checkpoint files with the same weights: the best value so far came through "
                         "the checkpoint")
+        save_freq(tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

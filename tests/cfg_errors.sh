@@ -574,11 +574,24 @@ expect_error "model_checkpoint formatting the epoch as a float code Python refus
   "c.cfg:11: filepath = w{loss:d}.h5: {loss:d}: format code 'd' is for integers, and loss is a float" "$CB
 [model_checkpoint]
 filepath = w{loss:d}.h5"
-expect_error "model_checkpoint saving every N batches" \
-  "c.cfg:12: save_freq = 100: reprodist saves at epochs' ends only (save_freq = epoch)" "$CB
+expect_error "model_checkpoint with a save_freq that is no count" \
+  "c.cfg:12: save_freq = often must be epoch or a number of steps (batches), 1 or more" "$CB
 [model_checkpoint]
 filepath = w.h5
+save_freq = often"
+expect_error "model_checkpoint saving the best every N steps on a validation log" \
+  "c.cfg:14: save_freq = 100 with save_best_only needs a monitor the steps' logs have (loss, accuracy): val_loss exists at epochs' ends only (Keras would save at every step)" "$CB
+validation_split = 0.2
+[model_checkpoint]
+filepath = w.h5
+save_best_only = true
 save_freq = 100"
+expect_error "model_checkpoint naming a validation log in a per-step path" \
+  "c.cfg:12: filepath = w{batch}-{val_loss}.h5: {val_loss}: no such value (Keras formats the path with epoch and the epoch's logs)" "$CB
+validation_split = 0.2
+[model_checkpoint]
+filepath = w{batch}-{val_loss}.h5
+save_freq = 5"
 expect_error "csv_logger without filename" "c.cfg:10: [csv_logger] needs filename = PATH (Keras' CSVLogger(filename))" "$CB
 [csv_logger]
 append = true"

@@ -12,9 +12,13 @@
  * reprodist writes its weights file (model.save_weights' layout) whatever
  * save_weights_only says, so the path must end in .h5, and in .weights.h5
  * with save_weights_only, as Keras requires. A .keras filepath (a whole-model
- * archive) is refused: reprodist does not write .keras archives yet. save_freq
- * takes only "epoch": Keras' save_freq = N batches would save on batch logs,
- * mid-epoch. */
+ * archive) is refused: reprodist does not write .keras archives yet.
+ *
+ * save_freq = N saves every N steps instead, on the epoch's running logs
+ * (loss, accuracy: no validation logs), with {batch} (from 1 within the
+ * epoch) in the path too; the count of steps since the last save runs across
+ * epochs and is in the checkpoint. save_best_only then needs a monitor the
+ * step's logs have: Keras would warn and save at every one. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,8 +26,8 @@
 #include "../callback.h"
 #include "../pyfmt.h"
 
-enum { MON, DIR, BEST_ONLY, VERBOSE, THRESHOLD }; /* p */
-enum { BEST = 3 };                                 /* s (after the writers' slots, unused here) */
+enum { MON, DIR, BEST_ONLY, VERBOSE, THRESHOLD, FREQ }; /* p; FREQ 0: every epoch */
+enum { BEST = 3, SEEN };                                 /* s (after the writers' slots, unused here) */
 
 static int ends(const char *s, const char *suffix) {
   const size_t n = strlen(s), k = strlen(suffix);
@@ -31,7 +35,7 @@ static int ends(const char *s, const char *suffix) {
 }
 
 typedef struct {
-  int64_t epoch;
+  int64_t epoch, batch; /* batch -1: formatting at an epoch's end */
   const rd_epoch_logs *logs;
 } fmt_ctx;
 
@@ -39,6 +43,10 @@ static int lookup(const void *ctx, const char *name, double *v, int *is_int) {
   const fmt_ctx *f = ctx;
   if (!strcmp(name, "epoch")) {
     *v = (double)(f->epoch + 1), *is_int = 1;
+    return 1;
+  }
+  if (f->batch >= 0 && !strcmp(name, "batch")) {
+    *v = (double)(f->batch + 1), *is_int = 1;
     return 1;
   }
   for (int k = 0; k < RD_LOG_ALL; k++)
@@ -65,9 +73,17 @@ static void read(rd_cfg *c, int sec, rd_cb *cb, const rd_cb_env *env) {
   rd_cb_read_monitor(c, sec, "val_loss", best ? env : &any, &p[MON], &p[DIR]);
   p[THRESHOLD] = NAN;
   rd_cfg_float(c, sec, "initial_value_threshold", NAN, -RD_CFG_F32_MAX, RD_CFG_F32_MAX, RD_CFG_NOCANON, &p[THRESHOLD]);
-  if (rd_cfg_str(c, sec, "save_freq", "epoch", RD_CFG_NOCANON, &freq) > 0 && strcmp(freq, "epoch"))
-    rd_cfg_fail(c, rd_cfg_item_of(c, sec, "save_freq"), -1,
-                "save_freq = %s: reprodist saves at epochs' ends only (save_freq = epoch)", freq);
+  const rd_cfg_item *fi = rd_cfg_item_of(c, sec, "save_freq");
+  int64_t every = 0;
+  if (rd_cfg_str(c, sec, "save_freq", "epoch", RD_CFG_NOCANON, &freq) > 0 && strcmp(freq, "epoch") &&
+      (rd_parse_int(freq, &every) || every < 1 || every > 1000000000))
+    rd_cfg_fail(c, fi, -1, "save_freq = %s must be epoch or a number of steps (batches), 1 or more", freq);
+  p[FREQ] = (double)(every > 0 ? every : 0);
+  if (every > 0 && best && (int)p[MON] >= RD_LOG_VAL_LOSS)
+    rd_cfg_fail(c, fi, -1,
+                "save_freq = %s with save_best_only needs a monitor the steps' logs have (loss, accuracy): %s "
+                "exists at epochs' ends only (Keras would save at every step)",
+                freq, rd_log_names[(int)p[MON]]);
   if (got == 0) {
     rd_cfg_fail(c, NULL, sec, "[model_checkpoint] needs filepath = PATH (Keras' ModelCheckpoint(filepath))");
     return;
@@ -83,14 +99,14 @@ static void read(rd_cfg *c, int sec, rd_cb *cb, const rd_cb_env *env) {
     rd_cfg_fail(c, it, -1, "filepath = %s must end in .weights.h5 with save_weights_only = true (as Keras requires)", f);
   else if (!ends(f, ".h5"))
     rd_cfg_fail(c, it, -1, "filepath = %s must end in .h5 (Keras: .keras or .h5; reprodist writes .h5)", f);
-  else { /* every placeholder must name epoch or a log this run has */
+  else { /* every placeholder must name epoch (and batch) or a log this run has there */
     rd_epoch_logs lg = {{0}, {0}, 0};
     for (int k = 0; k < RD_LOG_N; k++) {
       const int val = k >= RD_LOG_VAL_LOSS, topk = k == RD_LOG_TOPK || k == RD_LOG_VAL_TOPK;
-      lg.has[k] = (!val || env->has_val) && (!topk || env->top_k);
+      lg.has[k] = (!val || (env->has_val && every == 0)) && (!topk || env->top_k);
     }
-    lg.has[RD_LOG_LR] = (unsigned char)env->lr_logged;
-    fmt_ctx fc = {0, &lg};
+    lg.has[RD_LOG_LR] = (unsigned char)(env->lr_logged && every == 0);
+    fmt_ctx fc = {0, every > 0 ? 0 : -1, &lg};
     char out[RD_CB_STR], why[256];
     if (rd_pyfmt_format(f, lookup, &fc, out, sizeof out, why, sizeof why))
       rd_cfg_fail(c, it, -1, "filepath = %s: %s", f, why);
@@ -102,9 +118,10 @@ static void begin(rd_cb *cb) {
   cb->s[BEST] = cb->p[THRESHOLD]; /* NaN: none yet */
 }
 
-static void epoch_end(rd_cb *cb, int64_t epoch, rd_epoch_logs *logs, rd_cb_act *act) {
+/* Keras' _save_model: the path, and whether to write it (save_best_only). */
+static void save(rd_cb *cb, int64_t epoch, int64_t batch, rd_epoch_logs *logs, rd_cb_act *act) {
   const double *p = cb->p;
-  fmt_ctx fc = {epoch, logs};
+  fmt_ctx fc = {epoch, batch, logs};
   char why[256];
   if (rd_pyfmt_format(cb->str[0], lookup, &fc, act->save, sizeof act->save, why, sizeof why)) {
     act->save[0] = '\0'; /* checked when read: cannot happen */
@@ -130,5 +147,16 @@ static void epoch_end(rd_cb *cb, int64_t epoch, rd_epoch_logs *logs, rd_cb_act *
   act->save[0] = '\0';
 }
 
+static void epoch_end(rd_cb *cb, int64_t epoch, rd_epoch_logs *logs, rd_cb_act *act) {
+  if (cb->p[FREQ] == 0) save(cb, epoch, -1, logs, act);
+}
+
+/* Keras' _should_save_on_batch: steps since the last save, across epochs. */
+static void batch_end(rd_cb *cb, int64_t epoch, int64_t batch, rd_epoch_logs *logs, rd_cb_act *act) {
+  if (cb->p[FREQ] == 0 || ++cb->s[SEEN] < cb->p[FREQ]) return;
+  cb->s[SEEN] = 0;
+  save(cb, epoch, batch, logs, act);
+}
+
 const rd_cb_type rd_cb_model_checkpoint = {.name = "model_checkpoint", .keras = "ModelCheckpoint", .read = read,
-                                           .begin = begin, .epoch_end = epoch_end};
+                                           .begin = begin, .epoch_end = epoch_end, .batch_end = batch_end};
