@@ -114,8 +114,9 @@ if [ -r /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
   rd_run 3 "$RD_SRC/configs/fashion_mnist_resnet.cfg" "${RN[@]}" --set run.checkpoint_dir=ck_resnet --resume latest \
     -o resnet_res.h5 > resnet_res.log 2>&1 || { rd_fail "resnet: the resume failed"; cat resnet_res.log; }
   rd_check "resnet: stopped after epoch 1 at np 2, resumed at np 3: identical to np=1" [ "$(rd_sha resnet_res.h5)" = "$rref" ]
-  # The two recipe configs (README "Recipes"), as shipped, on the same subsets.
-  same_sha resnet_sgd "1 3" "$RD_SRC/configs/fashion_mnist_resnet_sgd.cfg" "${RN[@]}"
+  # The two recipe configs (README "Recipes"), as shipped, on the same subsets;
+  # the ResNet recipe (augmentation, validation_split, early stopping) at np 1, 2 and 4.
+  same_sha resnet_sgd "1 2 4" "$RD_SRC/configs/fashion_mnist_resnet_sgd.cfg" "${RN[@]}"
   same_sha cnn_adamw "1 3" "$RD_SRC/configs/fashion_mnist_cnn_adamw.cfg" "${CNN[@]}"
   # The MobileNet (depthwise and separable convs), as shipped, on the same subset.
   same_sha mobilenet "1 2 3" "$RD_SRC/configs/fashion_mnist_mobilenet.cfg" "${RN[@]}"
