@@ -57,6 +57,8 @@ void rd_callbacks_pieces(rd_callbacks *cbs, rd_pieces *ps) {
   for (int i = 0; i < cbs->n; i++) {
     snprintf(name, sizeof name, "callbacks/%s", cbs->cb[i].type->name);
     rd_pieces_add(ps, RD_PIECE_F64, cbs->cb[i].s, RD_CB_NS, name);
+    cbs->cb[i].fresh = 0;
+    if (cbs->cb[i].type->log_only) ps->p[ps->n - 1].absent = &cbs->cb[i].fresh; /* may be added at a resume */
   }
 }
 

@@ -73,6 +73,10 @@ typedef struct rd_cb rd_cb;
 typedef struct rd_cb_type {
   const char *name;   /* its section: [name] */
   const char *keras;  /* Keras' class */
+  /* 1 when it changes no weight (its keys stay out of the config digest):
+   * its state is an optional checkpoint piece, so it may be added or removed
+   * when a run is resumed (piece.h). */
+  int log_only;
   /* Reads its keys from section sec into cb->p and cb->str. */
   void (*read)(rd_cfg *c, int sec, rd_cb *cb, const rd_cb_env *env);
   /* on_train_begin (optional): its state cb->s at the start of training
@@ -119,6 +123,7 @@ struct rd_cb {
   char str[RD_CB_NSTR][RD_CB_STR];  /* its text arguments (paths) */
   unsigned char failed[2];          /* cbfiles.c gave up writing file i (rank 0) */
   rd_epoch_logs seen;               /* a writer: the logs as its turn came (Keras' order) */
+  unsigned char fresh;              /* log_only: the checkpoint resumed from had no state for it */
 };
 
 #define RD_CB_MAX 8

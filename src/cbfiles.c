@@ -56,10 +56,11 @@ rd_status rd_cbfiles_open(rd_callbacks *cbs, const rd_cfg *cfg, int resumed, rd_
   for (int c = 0; c < cbs->n && rd_comm_rank() == 0 && !err->code; c++) {
     rd_cb *cb = &cbs->cb[c];
     if (!is_writer(cb)) continue;
-    if (!resumed) cb->s[RD_CB_START] = start;
+    const int cont = resumed && !cb->fresh; /* a writer added at the resume starts as in a fresh run */
+    if (!cont) cb->s[RD_CB_START] = start;
     for (int i = 0; i < cb->type->files(cb) && !err->code; i++) {
       cb->type->path(cb, i, path, sizeof path);
-      const int rc = ready_file(cb, i, resumed, path);
+      const int rc = ready_file(cb, i, cont, path);
       if (rc)
         rd_err_set(err, RD_EINPUT, "%s: cannot write this file of [%s] (%s): %s", path, cb->type->name,
                    rd_cfg_where(cfg, NULL, cb->sec, where, sizeof where), strerror(rc));

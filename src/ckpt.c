@@ -128,13 +128,14 @@ static void put64(XXH64_state_t *s, uint64_t v) {
   XXH64_update(s, b, 8);
 }
 
-/* Covers every piece a resume depends on (its name, kind, length and bytes) and
- * the two digests, in a fixed little-endian order. */
+/* Covers every required piece a resume depends on (its name, kind, length and
+ * bytes) and the two digests, in a fixed little-endian order. */
 static uint64_t checksum(const rd_pieces *ps, uint64_t cfg, uint64_t model) {
   XXH64_state_t *s = XXH64_createState();
   XXH64_reset(s, 0);
   for (int i = 0; i < ps->n; i++) {
     const rd_piece *p = &ps->p[i];
+    if (p->absent) continue; /* optional: may come or go at a resume (piece.h) */
     XXH64_update(s, p->name, strlen(p->name) + 1);
     put64(s, (uint64_t)p->kind), put64(s, (uint64_t)p->n);
     if (p->n) XXH64_update(s, p->data, rd_piece_bytes(p));
@@ -389,7 +390,9 @@ static rd_status load(const char *path, const rd_model *m, const rd_pieces *ps, 
                       path, cfg, id->config_digest);
   }
   for (int i = 0; i < ps->n && !err->code; i++)
-    if (read_piece(f, &ps->p[i]))
+    if (ps->p[i].absent && !path_exists(f, ps->p[i].name)) /* an optional piece this checkpoint lacks */
+      *ps->p[i].absent = 1;
+    else if (read_piece(f, &ps->p[i]))
       rd_err_set(err, RD_EINPUT, "%s: piece '%s' (%zu %s) is missing, of another size or unreadable", path,
                  ps->p[i].name, ps->p[i].n, ps->p[i].kind == RD_PIECE_F32 ? "float32" : "64-bit values");
   char *fp = rd_h5_read_attr_str(f, "fingerprint");

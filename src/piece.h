@@ -25,6 +25,11 @@ typedef struct rd_piece {
   rd_piece_kind kind;
   void *data;           /* n values of that kind */
   size_t n;
+  /* Optional pieces: state of a part that changes no weight and may come or go
+   * between a run and its resume (a callback that only writes logs). Left out
+   * of the checksum; when a checkpoint lacks one, its buffer keeps its value
+   * and *absent is set to 1. NULL for a required piece. */
+  unsigned char *absent;
 } rd_piece;
 
 #define RD_PIECES_MAX 24
@@ -41,7 +46,7 @@ static inline void rd_pieces_add(rd_pieces *ps, rd_piece_kind kind, void *data, 
   RD_ASSERT(ps->n < RD_PIECES_MAX, "too many checkpoint pieces");
   rd_piece *p = &ps->p[ps->n++];
   snprintf(p->name, sizeof p->name, "%s", name);
-  p->kind = kind, p->data = data, p->n = n;
+  p->kind = kind, p->data = data, p->n = n, p->absent = NULL;
 }
 
 #ifdef __cplusplus

@@ -32,6 +32,9 @@ write, at any np and across a resume, against Keras' definitions.
    the same at np 1 and 3 and after a resume mid-epoch at another np; the
    step-3 file holds the weights, and its {loss} the running loss, of a run of
    3 steps.
+7. Callbacks that only log may come or go at a resume (their state is an
+   optional checkpoint piece): a csv_logger added when resuming starts its file
+   at the resumed epoch; one removed is simply gone.
 Needs REPRODIST, RD_MPIEXEC, RD_NPFLAG, RD_MPIFLAGS. Last line: "N passed, N failed"."""
 import csv
 import glob
@@ -223,6 +226,22 @@ def save_freq(tmp):
               "6. resumed at step 5 at np 2: the later files as the uninterrupted run's (the step count came through)")
 
 
+def come_and_go(tmp):
+    d = os.path.join(tmp, "cg")
+    plain = BASE.replace("epochs = 6", "epochs = 3")
+    ck = ["--set", "run.checkpoint_dir=ckpt", "--set", "run.checkpoint_every=2 epochs"]
+    r = train(d, 2, plain.replace("epochs = 3", "epochs = 2"), ck)
+    r2 = train(d, 3, plain + "[csv_logger]\nfilename = late.csv\n", ck + ["--resume", "latest"])
+    rows = open(os.path.join(d, "late.csv")).read().splitlines() if os.path.exists(os.path.join(d, "late.csv")) else []
+    check(r.returncode == 0 and r2.returncode == 0 and len(rows) == 2 and rows[1].startswith("2,"),
+          "7. a csv_logger added at the resume: its file starts at the resumed epoch (%s)" % " | ".join(rows))
+    shutil.rmtree(os.path.join(d, "ckpt"))
+    r = train(d, 2, plain.replace("epochs = 3", "epochs = 2") + "[csv_logger]\nfilename = gone.csv\n", ck)
+    r2 = train(d, 3, plain, ck + ["--resume", "latest"])
+    check(r.returncode == 0 and r2.returncode == 0, "7. a csv_logger removed at the resume: the run goes on (exit %d)"
+          % r2.returncode)
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="rdcbf.")
     try:
@@ -332,6 +351,7 @@ def main():
             check(same, "5. and the same checkpoint files with the same weights: the best value so far came through "
                         "the checkpoint")
         save_freq(tmp)
+        come_and_go(tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

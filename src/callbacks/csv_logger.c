@@ -102,5 +102,6 @@ static size_t bytes(const rd_cb *cb, int i, int64_t epoch, const rd_epoch_logs *
   return o < cap ? o : cap;
 }
 
-const rd_cb_type rd_cb_csv_logger = {.name = "csv_logger", .keras = "CSVLogger", .read = read, .files = files, .appends = appends, .path = path,
+const rd_cb_type rd_cb_csv_logger = {.name = "csv_logger",
+    .log_only = 1, .keras = "CSVLogger", .read = read, .files = files, .appends = appends, .path = path,
                                      .bytes = bytes};

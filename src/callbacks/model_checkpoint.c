@@ -158,5 +158,6 @@ static void batch_end(rd_cb *cb, int64_t epoch, int64_t batch, rd_epoch_logs *lo
   save(cb, epoch, batch, logs, act);
 }
 
-const rd_cb_type rd_cb_model_checkpoint = {.name = "model_checkpoint", .keras = "ModelCheckpoint", .read = read,
+const rd_cb_type rd_cb_model_checkpoint = {.name = "model_checkpoint",
+    .log_only = 1, .keras = "ModelCheckpoint", .read = read,
                                            .begin = begin, .epoch_end = epoch_end, .batch_end = batch_end};

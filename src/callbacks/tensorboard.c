@@ -46,5 +46,6 @@ static size_t bytes(const rd_cb *cb, int i, int64_t epoch, const rd_epoch_logs *
   return n;
 }
 
-const rd_cb_type rd_cb_tensorboard = {.name = "tensorboard", .keras = "TensorBoard", .read = read, .files = files,
+const rd_cb_type rd_cb_tensorboard = {.name = "tensorboard",
+    .log_only = 1, .keras = "TensorBoard", .read = read, .files = files,
                                       .path = path, .bytes = bytes};
