@@ -14,7 +14,8 @@
 #     tanh and sigmoid over ~36 million inputs each, identical on both;
 #  3. `rd_portable train`: the tensor digests of the MLP (tests/portable/mlp.cfg:
 #     Nadam, weight decay, global clipping, an exponential schedule through
-#     pmath's pow), the convnet (tests/portable/cnn.cfg: SGD, Nesterov, per-tensor
+#     pmath's pow), the convnet (tests/portable/cnn.cfg: the augmentation layers
+#     first (pmath's sin and cos, bilinear weights, normal draws); SGD, Nesterov, per-tensor
 #     clipping, cosine decay with warmup through pmath's cos) and the ResNet
 #     (Adam) after their steps, identical.
 # Installs its tools through launch/deps --cross; never skipped.
