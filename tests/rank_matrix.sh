@@ -222,6 +222,23 @@ rd_check "callbacks: stopped after epoch 2 at np 2, resumed at np 3: identical t
   [ "$(rd_sha cb_res.h5)" = "$(rd_sha callbacks_1.h5)" ]
 rd_check "callbacks: ... with the same decisions after the resume" \
   diff <(decisions callbacks_1.log | grep -v "^epoch 2: ") <(decisions cb_res.log)
+# The same run with the three logging callbacks at each np: the same CSV and
+# the same model_checkpoint files, event files of the same length (their
+# records carry the wall time), and the weights file of the run without them
+# (their keys stay out of the config digest).
+for np in $RNPS; do
+  rd_run "$np" "$RD_SRC/configs/synthetic.cfg" "${CBK[@]}" --set "csv_logger.filename=cbw_$np.csv" \
+    --set "model_checkpoint.filepath=cbw_ck_$np/w.{epoch:02d}-{val_loss:.4f}.h5" --set model_checkpoint.save_best_only=true \
+    --set "tensorboard.log_dir=cbw_tb_$np" -o "cbw_$np.h5" > "cbw_$np.log" 2>&1 || { rd_fail "callbacks with writers np=$np failed"; cat "cbw_$np.log"; }
+done
+first=${RNPS%% *}
+for np in $RNPS; do
+  rd_check "callback files np=$np: the CSV, the checkpoints and the event files' lengths as np=$first's" \
+    bash -c "cmp -s cbw_$np.csv cbw_$first.csv && [ -n \"\$(ls cbw_ck_$np)\" ] &&
+             [ \"\$(cd cbw_ck_$np && sha256sum *)\" = \"\$(cd cbw_ck_$first && sha256sum *)\" ] &&
+             [ \"\$(cd cbw_tb_$np && find . -type f -printf '%h %s\n' | sort)\" = \"\$(cd cbw_tb_$first && find . -type f -printf '%h %s\n' | sort)\" ]"
+done
+rd_check "callbacks with writers: the weights file of the run without them" [ "$(rd_sha cbw_$first.h5)" = "$(rd_sha callbacks_1.h5)" ]
 # Binary crossentropy on one sigmoid unit, with label smoothing.
 same_sha bce "$RNPS" "$RD_SRC/configs/synthetic.cfg" "${REC[@]}" --set dense.2.units=1 --set dense.2.activation=sigmoid \
   --set train.loss=binary_crossentropy --set train.label_smoothing=0.05
