@@ -586,10 +586,14 @@ static const float *plain_sum(trainer *tr) {
 }
 #endif
 
-/* One optimizer step, on batch tr->pos.batch of the epoch: the shards this rank
- * computes (forward and backward), their canonical sum, the update; then the
- * replica guard and the checkpoints that fall on this step. Collective. */
-static rd_status save_callback_weights(trainer *tr, const char *path, rd_err *err);
+/* model_checkpoint's weights file, made where its directory is missing (as
+ * Keras makes it). Collective. */
+static rd_status save_callback_weights(trainer *tr, const char *path, rd_err *err) {
+  int rc = rd_comm_rank() == 0 ? rd_fs_mkdirs_for(path) : 0;
+  if (rc) rd_err_set(err, RD_EINPUT, "%s: cannot make its directory for [model_checkpoint] (%s)", path, strerror(rc));
+  if (rd_comm_agree(err) || tr->ctl->save_weights(tr->ctl->save_ctx, path, tr->params, err)) return err->code;
+  return RD_OK;
+}
 
 /* on_train_batch_end, on the epoch's running logs (model_checkpoint's save_freq = N). */
 static rd_status batch_callbacks(trainer *tr, rd_err *err) {
@@ -604,6 +608,9 @@ static rd_status batch_callbacks(trainer *tr, rd_err *err) {
   return RD_OK;
 }
 
+/* One optimizer step, on batch tr->pos.batch of the epoch: the shards this rank
+ * computes (forward and backward), their canonical sum, the update; then the
+ * replica guard and the checkpoints that fall on this step. Collective. */
 static rd_status trainer_step(trainer *tr, rd_err *err) {
   const rd_train_spec *t = tr->t;
   const size_t G = tr->G, M = tr->M;
@@ -669,15 +676,6 @@ static rd_status trainer_step(trainer *tr, rd_err *err) {
   if (t->ckpt_every && !t->ckpt_in_epochs && tr->pos.iteration % (uint64_t)t->ckpt_every == 0)
     save_checkpoint(tr, t->ckpt_dir, NULL, 0, err);
   return err->code;
-}
-
-/* model_checkpoint's weights file, made where its directory is missing (as
- * Keras makes it). Collective. */
-static rd_status save_callback_weights(trainer *tr, const char *path, rd_err *err) {
-  int rc = rd_comm_rank() == 0 ? rd_fs_mkdirs_for(path) : 0;
-  if (rc) rd_err_set(err, RD_EINPUT, "%s: cannot make its directory for [model_checkpoint] (%s)", path, strerror(rc));
-  if (rd_comm_agree(err) || tr->ctl->save_weights(tr->ctl->save_ctx, path, tr->params, err)) return err->code;
-  return RD_OK;
 }
 
 /* The end of an epoch: the replica guard (when not per step), evaluation, the
