@@ -47,6 +47,12 @@ MODELS = {
     # 1-2, 5, 6) is in portable mode; section 8 shows openblas mode next to it.
     "cnn": {"cfg": os.path.join(SRC, "configs", "fashion_mnist_cnn.cfg"), "dims": "cnn", "goal": {1: 1.0, 2: 2.0},
             "batches": (64, 128), "params": 34826, "kernels": "portable"},
+    # The functional-models issue's ResNet-20 and MobileNet, same goals as the convnet (ahead of PyTorch at np 1,
+    # twice its DDP rate at np 2); their configs run portable mode too.
+    "resnet": {"cfg": os.path.join(SRC, "configs", "fashion_mnist_resnet.cfg"), "dims": "resnet",
+               "goal": {1: 1.0, 2: 2.0}, "batches": (64, 128), "params": 272186, "kernels": "portable"},
+    "mobilenet": {"cfg": os.path.join(SRC, "configs", "fashion_mnist_mobilenet.cfg"), "dims": "mobilenet",
+                  "goal": {1: 1.0, 2: 2.0}, "batches": (64, 128), "params": 135690, "kernels": "portable"},
 }
 
 
@@ -58,6 +64,35 @@ def cnn_gemm_flops():
     conv2 = 2 * 11 * 11 * (3 * 3 * 32) * 64
     dense = 2 * 1600 * 10
     return 2 * conv1 + 3 * conv2 + 3 * dense
+
+
+def conv_flops(convs, first_dx=False):
+    """GEMM-counted flops per sample of one training step of a list of convolutions and dense layers
+    (hw_out, kh*kw*in / groups ... as the multiply's inner size, out): forward, dW and dX each
+    2*hw_out*inner*out; the first layer gets no dX (its input is the data)."""
+    total = 0
+    for i, (hw, inner, out) in enumerate(convs):
+        total += (3 if (i > 0 or first_dx) else 2) * 2 * hw * inner * out
+    return total
+
+
+def resnet_gemm_flops():
+    """configs/fashion_mnist_resnet.cfg: stem, 3 stages x 3 basic blocks, two 1x1 projections, dense."""
+    L = [(784, 9, 16)] + [(784, 144, 16)] * 6
+    L += [(196, 144, 32)] + [(196, 288, 32)] * 5 + [(196, 16, 32)]
+    L += [(49, 288, 64)] + [(49, 576, 64)] * 5 + [(49, 32, 64)]
+    return conv_flops(L + [(1, 64, 10)])
+
+
+def mobilenet_gemm_flops():
+    """configs/fashion_mnist_mobilenet.cfg. A depthwise 3x3 conv over c channels counts as (hw, 9, c): the same
+    multiply-adds, though reprodist runs it as a direct loop, not a GEMM."""
+    L = [(784, 9, 32), (784, 9, 32), (784, 32, 64), (196, 9, 64), (196, 64, 128), (196, 9, 128), (196, 128, 128),
+         (49, 9, 128), (49, 128, 256), (49, 9, 256), (49, 256, 256), (1, 256, 10)]
+    return conv_flops(L)
+
+
+ANALYTIC_FLOPS = {"cnn": None, "resnet": resnet_gemm_flops, "mobilenet": mobilenet_gemm_flops}
 
 
 def shard_for(B):
@@ -135,6 +170,9 @@ def free_port():
 class Bench:
     def __init__(self, a):
         self.a = a
+        self.models = [m for m in MODELS if not a.models or m in a.models.split(",")]
+        if a.models and len(self.models) != len(a.models.split(",")):
+            raise SystemExit("bench: --models takes names from %s" % ",".join(MODELS))
         self.build = a.build
         self.tmp = tempfile.mkdtemp(prefix="rdbench.")
         self.env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
@@ -183,7 +221,7 @@ class Bench:
             m["torch_deb"] = None
         if not m["torch"]:
             self.res["notes"].append("PyTorch peer unavailable: /usr/bin/python3 cannot import torch "
-                                     "(apt-get install python3-torch)")
+                                     "(launch/deps --bench)")
 
     # ---- kernels ------------------------------------------------------------------------
     def gemm(self, core=None, secs=1.0):
@@ -230,10 +268,12 @@ class Bench:
             k["best_core"] = self.a.coretype
             k["sgemm_best"] = self.gemm(self.a.coretype, secs)
         k["parts"] = []
-        for name, mdl in MODELS.items():
+        for name in self.models:
+            mdl = MODELS[name]
             for B in mdl["batches"]:
-                if name == "cnn":  # rd_bench_kernels times MLP parts only; the convnet's GEMM flops, analytically
-                    k["parts"].append({"model": name, "batch": B, "gemm_flops_per_sample": cnn_gemm_flops(),
+                if name in ANALYTIC_FLOPS:  # rd_bench_kernels times MLP parts only; the convnets' GEMM flops,
+                    f = ANALYTIC_FLOPS[name] or cnn_gemm_flops  # analytically
+                    k["parts"].append({"model": name, "batch": B, "gemm_flops_per_sample": f(),
                                        "gemm_gflops": None, "us": None})
                     continue
                 out = json_lines(run([self.kernels, "step", mdl["dims"], str(shard_for(B)), str(B),
@@ -242,8 +282,9 @@ class Bench:
                 k["parts"].append(out)
         k["shard_sweep"] = []  # the shard_size trade-off: bigger GEMMs and fewer folds vs fewer usable ranks
         if not self.a.quick:
-            for name, mdl in MODELS.items():
-                if name == "cnn":
+            for name in self.models:
+                mdl = MODELS[name]
+                if name in ANALYTIC_FLOPS:
                     continue
                 for S in (16, 32, 64, 128):
                     out = json_lines(run([self.kernels, "step", mdl["dims"], str(S), "256", "0.3"], env=self.env)[0])[0]
@@ -258,6 +299,8 @@ class Bench:
         # not the measurement.
         if model == "cnn":
             return ({64: 10, 128: 5} if self.a.quick else {64: 40, 128: 20})[B], 2 if self.a.quick else 4
+        if model in ("resnet", "mobilenet"):  # about 20x the convnet's step
+            return ({64: 3, 128: 2} if self.a.quick else {64: 12, 128: 6})[B], 2 if self.a.quick else 3
         if self.a.quick:
             return ({64: 60, 256: 20} if small else {64: 5, 256: 2})[B], 2
         return ({64: 100, 256: 30} if small else {64: 10, 256: 4})[B], 4
@@ -328,7 +371,7 @@ class Bench:
 
     def throughput(self):
         best_core = self.res["kernels"].get("best_core")
-        points = [(m, B, n) for m in MODELS for B in MODELS[m]["batches"] for n in (1, 2)]
+        points = [(m, B, n) for m in self.models for B in MODELS[m]["batches"] for n in (1, 2)]
         rows = {p: {"model": p[0], "batch": p[1], "np": p[2], "runs": {}} for p in points}
         for rep in range(self.a.reps):
             for p in points:
@@ -376,14 +419,14 @@ class Bench:
                     d["np"], d["len"], d["canonical_ms"], d["plain_ms"], d["ratio"]))
         # The models' own gradient vectors (parameters + 3 metrics) at np 2: what a step spends in the reduction,
         # hence the most that overlapping it with the backward pass could hide.
-        lens = [str(self.grad_len(m)) for m in MODELS]
+        lens = [str(self.grad_len(m)) for m in self.models]
         out, _ = run([self.mpirun] + self.mpiflags + ["-x", "OPENBLAS_NUM_THREADS", "-np", "2", self.allreduce] + lens +
                      ["--seconds", secs, "--min-reps", "3" if self.a.quick else "7"], env=self.env)
         self.res["allreduce_models"] = json_lines(out)
 
     @staticmethod
     def grad_len(model):
-        if "params" in MODELS[model]:
+        if "params" in MODELS[model]:  # trainable parameters: what the reduction sums
             return MODELS[model]["params"] + 3
         d = [int(x) for x in MODELS[model]["dims"].split(",")]
         return sum(d[i] * d[i + 1] + d[i + 1] for i in range(len(d) - 1)) + 3
@@ -532,7 +575,7 @@ class Bench:
             sg["gflops"], sg["core"], "; with %s: %.1f" % (bc, r["kernels"]["sgemm_best"]["gflops"]) if bc else ""))
         sp = r["kernels"].get("sgemm_portable")
         if sp:
-            L.append("   (the convnet, in portable mode: vs portable mode's own 1024^3 GEMM, %.1f GFLOP/s on its %s path)" % (
+            L.append("   (the convnets, in portable mode: vs portable mode's own 1024^3 GEMM, %.1f GFLOP/s on its %s path)" % (
                 sp["gflops"], sp["core"]))
         L.append("%-17s %5s %3s %12s %10s %14s %s" % ("model", "batch", "np", "GFLOP/s/rank", "fraction",
                                                      "GEMMs alone*", " fraction[%s]" % bc if bc else ""))
@@ -617,6 +660,8 @@ def main():
     ap.add_argument("--build", required=True, help="build directory holding reprodist and the bench programs")
     ap.add_argument("-o", "--output", default="bench.json")
     ap.add_argument("--quick", action="store_true", help="fewer steps and reps (< 2 minutes)")
+    ap.add_argument("--models", default=None,
+                    help="comma-separated subset of %s (default: all)" % ",".join(MODELS))
     ap.add_argument("--reps", type=int, default=None, help="runs per point, best kept (full 2, quick 1)")
     ap.add_argument("--nice", type=int, default=None,
                     help="run every measured process under nice -n N (on a shared machine; negative needs root)")

@@ -133,20 +133,20 @@ static void do_gemms(void *p) {
       const rd_layer *ly = &m->layers[l];
       const int in = (int)ly->in.dim[0], out = (int)ly->out.dim[0];
       const float *A = l ? c->k.act[l - 1] : c->k.x;
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, in, out, S, 1.0f, A, in, c->k.d0, out, 0.0f,
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, in, out, S, 1.0f, A, in, c->k.buf[0], out, 0.0f,
                   c->grad + m->tensors[ly->t0].offset, out);
       if (l)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, S, in, out, 1.0f, c->k.d0, out,
-                    c->params + m->tensors[ly->t0].offset, out, 0.0f, c->k.d1, in);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, S, in, out, 1.0f, c->k.buf[0], out,
+                    c->params + m->tensors[ly->t0].offset, out, 0.0f, c->k.buf[1], in);
     }
   }
 }
 
 static void do_pass(void *p) {
   step_ctx *c = p;
-  int64_t corr = 0;
-  const rd_pass pass = {c->B, c->grad, NULL, 0};
-  for (int64_t s = 0; s < c->K; s++) rd_shard_pass(&c->k, c->params, c->S, &pass, &corr);
+  rd_shard_metrics mt;
+  const rd_pass pass = {.batch_n = c->B, .grad = c->grad};
+  for (int64_t s = 0; s < c->K; s++) rd_shard_pass(&c->k, c->params, c->S, &pass, &mt);
 }
 
 static void do_fold(void *p) {

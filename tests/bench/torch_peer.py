@@ -4,7 +4,12 @@
 --dims IN,H1,...,C is an MLP (ReLU between the layers); --dims cnn is Keras'
 simple MNIST convnet of configs/fashion_mnist_cnn.cfg (Conv2d 32 3x3, ReLU,
 MaxPool 2, Conv2d 64 3x3, ReLU, MaxPool 2, Flatten, Dropout 0.5, Linear 10;
-PyTorch's native NCHW).
+PyTorch's native NCHW). --dims resnet is configs/fashion_mnist_resnet.cfg's
+ResNet-20 and --dims mobilenet configs/fashion_mnist_mobilenet.cfg's MobileNet,
+written out below (no torchvision): bias-free convs, BatchNorm2d with Keras'
+epsilon 1e-3 and momentum 0.99 (PyTorch's momentum 0.01), ReLU, global average
+pooling and a Linear layer. PyTorch pads a stride-2 'same' conv symmetrically
+where Keras pads bottom/right only: the same shapes and flops.
 
 One process trains on the whole global batch (world 1); with world W > 1 each
 of W processes runs DistributedDataParallel over gloo on batch/W rows of every
@@ -43,6 +48,44 @@ def read_idx(path):
     nd = raw[3]
     shape = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(nd)]
     return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * nd).reshape(shape)
+
+
+def resnet(nn):
+    """ResNet-20 for 28x28x1 (configs/fashion_mnist_resnet.cfg)."""
+    def cbn(cin, cout, k, stride):
+        return [nn.Conv2d(cin, cout, k, stride, k // 2, bias=False), nn.BatchNorm2d(cout, eps=1e-3, momentum=0.01)]
+
+    class Block(nn.Module):
+        def __init__(self, cin, cout, stride):
+            super().__init__()
+            self.main = nn.Sequential(*cbn(cin, cout, 3, stride), nn.ReLU(), *cbn(cout, cout, 3, 1))
+            self.proj = nn.Sequential(*cbn(cin, cout, 1, stride)) if stride != 1 or cin != cout else None
+
+        def forward(self, x):
+            s = self.proj(x) if self.proj is not None else x
+            return torch.relu(s + self.main(x))
+
+    layers = [nn.Unflatten(1, (1, 28, 28)), *cbn(1, 16, 3, 1), nn.ReLU()]
+    cin = 16
+    for cout in (16, 32, 64):
+        for b in range(3):
+            layers.append(Block(cin, cout, 2 if (b == 0 and cout != 16) else 1))
+            cin = cout
+    return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10))
+
+
+def mobilenet(nn):
+    """The small MobileNet of configs/fashion_mnist_mobilenet.cfg: depthwise 3x3 (groups = channels) and
+    pointwise 1x1 convs, each followed by BatchNorm and ReLU, then a separable conv."""
+    def cbr(cin, cout, k, stride=1, groups=1):
+        return [nn.Conv2d(cin, cout, k, stride, k // 2, groups=groups, bias=False),
+                nn.BatchNorm2d(cout, eps=1e-3, momentum=0.01), nn.ReLU()]
+    L = [nn.Unflatten(1, (1, 28, 28)), *cbr(1, 32, 3)]
+    for cin, cout, stride in ((32, 64, 1), (64, 128, 2), (128, 128, 1), (128, 256, 2)):
+        L += cbr(cin, cin, 3, stride, groups=cin) + cbr(cin, cout, 1)
+    # the last block is one SeparableConv2D: depthwise then pointwise with nothing between them
+    L += [nn.Conv2d(256, 256, 3, 1, 1, groups=256, bias=False)] + cbr(256, 256, 1)
+    return nn.Sequential(*L, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.2), nn.Linear(256, 10))
 
 
 def main():
@@ -85,6 +128,10 @@ def main():
         model = nn.Sequential(nn.Unflatten(1, (1, 28, 28)), nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
                               nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Dropout(0.5),
                               nn.Linear(1600, 10))
+    elif a.dims == "resnet":
+        model = resnet(nn)
+    elif a.dims == "mobilenet":
+        model = mobilenet(nn)
     else:
         dims = [int(d) for d in a.dims.split(",")]
         layers = []
