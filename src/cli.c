@@ -15,6 +15,7 @@
 #include "fsio.h"
 #include "h5io.h"
 #include "inspect.h"
+#include "keras_file.h"
 #include "job.h"
 #include "log.h"
 #include "mem.h"
@@ -248,7 +249,53 @@ static rd_status load_job(const cli_args *a, rd_job *j, rd_err *err) {
 
 static const char *output_path(const cli_args *a, const rd_job *j) { return a->output ? a->output : j->output; }
 
-static rd_status write_weights(const char *path, const rd_job *j, const float *params, rd_err *err) {
+/* What a run writes: -o's or [run] output's paths, one or several separated by
+ * commas ("x.h5, x.keras"): a .keras name gets a Keras 3 archive, any other the
+ * legacy weights file. */
+#define RD_MAX_OUTPUTS 4
+typedef struct {
+  int n;
+  char path[RD_MAX_OUTPUTS][4096];
+} out_list;
+
+static rd_status outputs_of(const cli_args *a, const rd_job *j, out_list *o, rd_err *err) {
+  const char *spec = output_path(a, j);
+  char where[512] = "-o";
+  if (!a->output) {
+    const rd_cfg_item *it = rd_cfg_find(&j->cfg, "run", 0, "output");
+    char w[480];
+    snprintf(where, sizeof where, "[run] output (%s)", it ? rd_cfg_where(&j->cfg, it, -1, w, sizeof w) : "its default");
+  }
+  o->n = 0;
+  for (const char *p = spec;; p++) {
+    const char *e = strchr(p, ',');
+    size_t len = e ? (size_t)(e - p) : strlen(p);
+    while (len && (*p == ' ' || *p == '\t')) p++, len--;
+    while (len && (p[len - 1] == ' ' || p[len - 1] == '\t')) len--;
+    if (!len || len >= sizeof o->path[0])
+      return rd_err_set(err, RD_EINPUT, "%s = %s: %s", where, spec,
+                        len ? "a path is too long" : "an empty path (write one path, or several separated by commas)");
+    if (o->n == RD_MAX_OUTPUTS)
+      return rd_err_set(err, RD_EINPUT, "%s = %s: at most %d outputs", where, spec, RD_MAX_OUTPUTS);
+    snprintf(o->path[o->n++], sizeof o->path[0], "%.*s", (int)len, p);
+    for (int i = 0; i + 1 < o->n; i++)
+      if (!strcmp(o->path[i], o->path[o->n - 1]))
+        return rd_err_set(err, RD_EINPUT, "%s = %s: %s is named twice", where, spec, o->path[i]);
+    if (!e) break;
+    p = e;
+  }
+  return RD_OK;
+}
+
+/* Collective: every output can be written (checked before long work). */
+static rd_status check_outputs(const out_list *o, rd_err *err) {
+  for (int i = 0; i < o->n; i++)
+    if (rd_h5_check_output(o->path[i], err)) return err->code;
+  return RD_OK;
+}
+
+static rd_status write_weights(const char *path, const rd_job *j, const float *params, const rd_optim_view *ov,
+                               rd_err *err) {
   char *canon = rd_cfg_canonical(&j->cfg);
   /* The core name is rank 0's: the file must not depend on which rank wrote what. */
   const rd_kern_mode mode = j->train.kernels;
@@ -264,7 +311,9 @@ static rd_status write_weights(const char *path, const rd_job *j, const float *p
   if (rd_comm_rank() != 0) free(fp), fp = NULL;
   rd_comm_bcast_bytes((void **)&fp, &fn, 0);
   rd_provenance prov = {rd_fp_version(), canon, rd_cfg_digest(&j->cfg), j->model.global_seed, core, fp, j->plugins};
-  rd_status st = rd_h5_write_weights(path, &j->model, params, &prov, err);
+  rd_status st = rd_keras_is_archive(path)
+                     ? rd_keras_write(path, &j->model, &j->cfg, &j->train, params, ov, &prov, j->date_saved, err)
+                     : rd_h5_write_weights(path, &j->model, params, &prov, err);
   free(canon);
   free(core);
   free(fp);
@@ -283,9 +332,9 @@ static void path_use(rd_path_use *u, const char *path, const rd_cfg *c, const ch
 }
 
 /* Rank 0 compares the run's outputs with its inputs; every rank gets the verdict. */
-static rd_status check_paths(const cli_args *a, const rd_job *j, int train, rd_err *err) {
+static rd_status check_paths(const cli_args *a, const rd_job *j, const out_list *outs, int train, rd_err *err) {
   if (rd_comm_rank() == 0) {
-    rd_path_use in[16 + 64], out[2];
+    rd_path_use in[16 + 64], out[RD_MAX_OUTPUTS + 1];
     int nin = 0, nout = 0;
     memset(in, 0, sizeof in), memset(out, 0, sizeof out);
     char h5[6][4096];
@@ -307,10 +356,11 @@ static rd_status check_paths(const cli_args *a, const rd_job *j, int train, rd_e
       path_use(&in[nin++], rd_registry_plugin_path(i), &j->cfg, "run", "plugins");
     if (train && a->resume && strcmp(a->resume, "latest"))
       in[nin].path = a->resume, snprintf(in[nin++].what, sizeof in[0].what, "--resume");
-    if (a->output)
-      out[nout].path = a->output, snprintf(out[nout++].what, sizeof out[0].what, "-o (the weights)");
-    else
-      path_use(&out[nout++], j->output, &j->cfg, "run", "output");
+    for (int i = 0; i < outs->n; i++)
+      if (a->output)
+        out[nout].path = outs->path[i], snprintf(out[nout++].what, sizeof out[0].what, "-o (the weights)");
+      else
+        path_use(&out[nout], outs->path[i], &j->cfg, "run", "output"), nout++;
     if (train && j->train.metrics_path) path_use(&out[nout++], j->train.metrics_path, &j->cfg, "run", "metrics");
     rd_paths_check(out, nout, in, nin, train ? j->train.ckpt_dir : NULL, err);
   }
@@ -318,15 +368,28 @@ static rd_status check_paths(const cli_args *a, const rd_job *j, int train, rd_e
 }
 
 static rd_status cmd_init(const cli_args *a, const rd_job *j, rd_err *err) {
-  const char *out = output_path(a, j);
   const rd_model *m = &j->model;
-  if (check_paths(a, j, 0, err) || rd_h5_check_output(out, err)) return err->code;
+  out_list outs;
+  outputs_of(a, j, &outs, err);
+  if (rd_comm_agree(err) || check_paths(a, j, &outs, 0, err) || check_outputs(&outs, err)) return err->code;
   float *params = rd_mem_alloc_f32(m->nparams);
   rd_model_init_params(m, params);
-  rd_status st = write_weights(out, j, params, err);
-  if (st == RD_OK)
-    rd_log0("reprodist: wrote initial weights of %d layers (%zu parameters) to %s (config xxh64 %016" PRIx64 ")",
-            m->nlayers, m->nparams, out, rd_cfg_digest(&j->cfg));
+  /* The optimizer as before its first step, for a .keras archive's optimizer variables. */
+  rd_optim o;
+  rd_optim_init(&o, &j->train.opt, m);
+  float *state = calloc((size_t)rd_optim_slots(&j->train.opt) * o.n + 1, sizeof(float));
+  RD_ASSERT(state != NULL, "out of memory");
+  rd_optim_state_init(&o, state);
+  const rd_optim_view ov = {&o, state, 0};
+  rd_status st = RD_OK;
+  for (int i = 0; i < outs.n && st == RD_OK; i++) {
+    st = write_weights(outs.path[i], j, params, &ov, err);
+    if (st == RD_OK)
+      rd_log0("reprodist: wrote initial weights of %d layers (%zu parameters) to %s (config xxh64 %016" PRIx64 ")",
+              m->nlayers, m->nparams, outs.path[i], rd_cfg_digest(&j->cfg));
+  }
+  free(state);
+  rd_optim_free(&o);
   free(params);
   return st;
 }
@@ -345,29 +408,42 @@ static rd_status cmd_schedule(const cli_args *a, const rd_job *j) {
   return RD_OK;
 }
 
-static rd_status save_weights(const void *ctx, const char *path, const float *params, rd_err *err) {
-  return write_weights(path, ctx, params, err);
+/* rd_train_ctl's save_weights: a model_checkpoint file, or (path NULL) the run's outputs when it finishes. */
+typedef struct {
+  const rd_job *j;
+  const out_list *outs;
+} final_ctx;
+
+static rd_status save_outputs(const void *ctx, const char *path, const float *params, const rd_optim_view *ov,
+                              rd_err *err) {
+  const final_ctx *f = ctx;
+  if (path) return write_weights(path, f->j, params, ov, err); /* a model_checkpoint file */
+  for (int i = 0; i < f->outs->n; i++) {
+    if (write_weights(f->outs->path[i], f->j, params, ov, err)) return err->code;
+    rd_log0("reprodist: wrote trained weights to %s (config xxh64 %016" PRIx64 ")", f->outs->path[i],
+            rd_cfg_digest(&f->j->cfg));
+  }
+  return RD_OK;
 }
 
 static rd_status cmd_train(const cli_args *a, const rd_job *j, rd_err *err) {
-  const char *out = output_path(a, j);
   const rd_model *m = &j->model;
+  out_list outs;
   rd_train_spec_check(&j->train, m, &j->cfg, err);
-  if (rd_comm_agree(err) || rd_fp_check_ranks(j->train.kernels, a->allow_mixed, err) || check_paths(a, j, 1, err) ||
-      rd_h5_check_output(out, err))
+  if (!err->code) outputs_of(a, j, &outs, err);
+  if (rd_comm_agree(err) || rd_fp_check_ranks(j->train.kernels, a->allow_mixed, err) ||
+      check_paths(a, j, &outs, 1, err) || check_outputs(&outs, err))
     return err->code;
   float *params = rd_mem_alloc_f32(m->nparams);
   rd_model_init_params(m, params);
   char fp[RD_FP_MAX];
   rd_fp_text(fp, sizeof fp, j->train.kernels);
   char *ctext = rd_cfg_canonical_resumable(&j->cfg);
-  rd_train_ctl ctl = {a->resume, rd_cfg_digest_resumable(&j->cfg), ctext, fp, out, a->command, j->plugins,
-                      save_weights, j, &j->cfg};
+  const final_ctx fc = {j, &outs};
+  rd_train_ctl ctl = {a->resume, rd_cfg_digest_resumable(&j->cfg), ctext, fp, outs.path[0], a->command, j->plugins,
+                      save_outputs, &fc, &j->cfg, 1};
   rd_status st = rd_train_run(&j->train, &ctl, &j->data, m, params, err);
   free(ctext);
-  if (st == RD_OK) st = write_weights(out, j, params, err);
-  if (st == RD_OK)
-    rd_log0("reprodist: wrote trained weights to %s (config xxh64 %016" PRIx64 ")", out, rd_cfg_digest(&j->cfg));
   free(params);
   return st;
 }
@@ -570,8 +646,13 @@ int rd_cli_main(int argc, char **argv) {
   char metrics[4096 + 32];
   if (load_job(&a, &job, &err) == RD_OK) {
     /* [run] metrics: absent, next to the weights; empty, none. */
-    if (!job.train.metrics_path)
-      rd_paths_metrics_default(output_path(&a, &job), metrics, sizeof metrics), job.train.metrics_path = metrics;
+    if (!job.train.metrics_path) { /* next to the first output */
+      out_list outs;
+      rd_err e = {0};
+      rd_paths_metrics_default(outputs_of(&a, &job, &outs, &e) ? output_path(&a, &job) : outs.path[0], metrics,
+                               sizeof metrics);
+      job.train.metrics_path = metrics;
+    }
     else if (!*job.train.metrics_path)
       job.train.metrics_path = NULL;
     if (!strcmp(a.cmd, "init"))

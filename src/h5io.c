@@ -536,6 +536,50 @@ static void free_strs(char **v, int n) {
   free(v);
 }
 
+rd_status rd_h5_read_tensor(int64_t loc, const char *name, const char *path, const char *dpath, uint64_t file_size,
+                            rd_h5_weights *w, rd_err *err) {
+  hid_t g = (hid_t)loc;
+  hid_t d = H5Lexists(g, name, H5P_DEFAULT) > 0 ? H5Dopen2(g, name, H5P_DEFAULT) : -1;
+  if (d < 0) return rd_err_set(err, RD_EINPUT, "%s: dataset %s is missing", path, dpath);
+  hid_t s = H5Dget_space(d), t = H5Dget_type(d);
+  int nd = H5Sget_simple_extent_ndims(s);
+  if (H5Tget_class(t) != H5T_FLOAT || nd < 0 || nd > 4) {
+    rd_err_set(err, RD_EINPUT, "%s: dataset %s is not a float tensor of rank <= 4", path, dpath);
+  } else {
+    w->tensors = realloc(w->tensors, sizeof *w->tensors * (size_t)(w->ntensors + 1));
+    RD_ASSERT(w->tensors != NULL, "out of memory");
+    rd_h5_tensor *T = &w->tensors[w->ntensors++];
+    memset(T, 0, sizeof *T);
+    T->path = strdup(dpath);
+    T->ndim = nd;
+    hsize_t dims[4] = {0};
+    H5Sget_simple_extent_dims(s, dims, NULL);
+    /* The shape comes from the file: a corrupt one may claim any size. */
+    int huge = 0;
+    T->numel = 1;
+    for (int q = 0; q < nd; q++) {
+      T->shape[q] = (int64_t)dims[q];
+      huge |= dims[q] > INT64_MAX || __builtin_mul_overflow(T->numel, (size_t)dims[q], &T->numel);
+    }
+    huge |= T->numel > SIZE_MAX / sizeof(float);
+    /* Unfiltered data stored in this file cannot be larger than the file. */
+    hid_t dcpl = H5Dget_create_plist(d);
+    H5D_layout_t lay = H5Pget_layout(dcpl);
+    int inside = (lay == H5D_CONTIGUOUS || lay == H5D_COMPACT) && H5Pget_external_count(dcpl) == 0;
+    H5Pclose(dcpl);
+    if (!huge && inside && T->numel > file_size / (H5Tget_size(t) ? H5Tget_size(t) : 1))
+      rd_err_set(err, RD_EINPUT, "%s: dataset %s claims more data than the file holds (corrupt file?)", path, dpath);
+    else if (!(T->data = huge ? NULL : malloc(sizeof(float) * (T->numel ? T->numel : 1))))
+      rd_err_set(err, RD_EINPUT, "%s: dataset %s is too large to hold in memory (corrupt file?)", path, dpath);
+    else if (H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, T->data) < 0)
+      rd_err_set(err, RD_EINPUT, "%s: dataset %s could not be read (truncated or corrupt file?)", path, dpath);
+  }
+  H5Tclose(t);
+  H5Sclose(s);
+  H5Dclose(d);
+  return err->code;
+}
+
 static rd_status read_weights(const char *path, rd_h5_weights *w, rd_err *err) {
   struct stat st;
   if (stat(path, &st) != 0) return rd_err_set(err, RD_EINPUT, "%s: cannot open (%s)", path, strerror(errno));
@@ -564,47 +608,7 @@ static rd_status read_weights(const char *path, rd_h5_weights *w, rd_err *err) {
     for (int k = 0; k < nw && err->code == RD_OK; k++) {
       char dpath[512];
       snprintf(dpath, sizeof dpath, "/%s/%s", layers[i], wn[k]);
-      hid_t d = H5Lexists(g, wn[k], H5P_DEFAULT) > 0 ? H5Dopen2(g, wn[k], H5P_DEFAULT) : -1;
-      if (d < 0) {
-        rd_err_set(err, RD_EINPUT, "%s: dataset %s (named in weight_names) is missing", path, dpath);
-        break;
-      }
-      hid_t s = H5Dget_space(d), t = H5Dget_type(d);
-      int nd = H5Sget_simple_extent_ndims(s);
-      if (H5Tget_class(t) != H5T_FLOAT || nd < 0 || nd > 4) {
-        rd_err_set(err, RD_EINPUT, "%s: dataset %s is not a float tensor of rank <= 4", path, dpath);
-      } else {
-        w->tensors = realloc(w->tensors, sizeof *w->tensors * (size_t)(w->ntensors + 1));
-        RD_ASSERT(w->tensors != NULL, "out of memory");
-        rd_h5_tensor *T = &w->tensors[w->ntensors++];
-        memset(T, 0, sizeof *T);
-        T->path = strdup(dpath);
-        T->ndim = nd;
-        hsize_t dims[4] = {0};
-        H5Sget_simple_extent_dims(s, dims, NULL);
-        /* The shape comes from the file: a corrupt one may claim any size. */
-        int huge = 0;
-        T->numel = 1;
-        for (int q = 0; q < nd; q++) {
-          T->shape[q] = (int64_t)dims[q];
-          huge |= dims[q] > INT64_MAX || __builtin_mul_overflow(T->numel, (size_t)dims[q], &T->numel);
-        }
-        huge |= T->numel > SIZE_MAX / sizeof(float);
-        /* Unfiltered data stored in this file cannot be larger than the file. */
-        hid_t dcpl = H5Dget_create_plist(d);
-        H5D_layout_t lay = H5Pget_layout(dcpl);
-        int inside = (lay == H5D_CONTIGUOUS || lay == H5D_COMPACT) && H5Pget_external_count(dcpl) == 0;
-        H5Pclose(dcpl);
-        if (!huge && inside && T->numel > (size_t)st.st_size / (H5Tget_size(t) ? H5Tget_size(t) : 1))
-          rd_err_set(err, RD_EINPUT, "%s: dataset %s claims more data than the file holds (corrupt file?)", path, dpath);
-        else if (!(T->data = huge ? NULL : malloc(sizeof(float) * (T->numel ? T->numel : 1))))
-          rd_err_set(err, RD_EINPUT, "%s: dataset %s is too large to hold in memory (corrupt file?)", path, dpath);
-        else if (H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, T->data) < 0)
-          rd_err_set(err, RD_EINPUT, "%s: dataset %s could not be read (truncated or corrupt file?)", path, dpath);
-      }
-      H5Tclose(t);
-      H5Sclose(s);
-      H5Dclose(d);
+      if (rd_h5_read_tensor(g, wn[k], path, dpath, (uint64_t)st.st_size, w, err)) break;
     }
     free_strs(wn, nw);
     H5Gclose(g);

@@ -63,6 +63,11 @@ typedef struct rd_h5_weights {
  * each layer's weight_names. Errors name the file and the dataset. */
 rd_status rd_h5_read_weights(const char *path, rd_h5_weights *w, rd_err *err);
 void rd_h5_weights_free(rd_h5_weights *w);
+/* Appends to w the float dataset `name` of group loc (a hid_t) of file path
+ * (file_size bytes), shown as dpath in messages; a dataset that claims more
+ * data than the file holds is refused before it is read. */
+rd_status rd_h5_read_tensor(int64_t loc, const char *name, const char *path, const char *dpath, uint64_t file_size,
+                            rd_h5_weights *w, rd_err *err);
 /* Fills params (m->nparams floats) from a weights file: each of the model's
  * tensors from /<layer>/<layer>/<name>:0 (or <name>, as Keras 3 writes it),
  * with the model's shape. Serial. A missing tensor or a shape that differs is

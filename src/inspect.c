@@ -9,7 +9,13 @@
 
 #include "compare.h"
 #include "h5io.h"
+#include "keras_file.h"
 #include "seed.h"
+
+/* A legacy .h5 weights file or a .keras archive. */
+static rd_status read_any(const char *path, rd_h5_weights *w, rd_err *err) {
+  return rd_keras_is_archive(path) ? rd_keras_read_weights(path, w, err) : rd_h5_read_weights(path, w, err);
+}
 
 static void shape_text(const rd_h5_tensor *t, char *buf, size_t n) {
   size_t o = (size_t)snprintf(buf, n, "(");
@@ -38,11 +44,11 @@ static rd_status same_layout(const char *fa, const rd_h5_weights *a, const char 
 
 rd_status rd_inspect_check(const char *const *files, int n, rd_err *err) {
   rd_h5_weights ref;
-  if (rd_h5_read_weights(files[0], &ref, err)) return err->code;
+  if (read_any(files[0], &ref, err)) return err->code;
   int any_differ = 0;
   for (int f = 1; f < n && !err->code; f++) {
     rd_h5_weights w;
-    if (rd_h5_read_weights(files[f], &w, err)) break;
+    if (read_any(files[f], &w, err)) break;
     if (same_layout(files[0], &ref, files[f], &w, err) == RD_OK) {
       rd_out("%s vs %s\n", files[0], files[f]);
       int differ = 0;
@@ -72,7 +78,7 @@ rd_status rd_inspect_check(const char *const *files, int n, rd_err *err) {
 rd_status rd_inspect_digest(const char *const *files, int n, rd_err *err) {
   for (int f = 0; f < n; f++) {
     rd_h5_weights w;
-    if (rd_h5_read_weights(files[f], &w, err)) return err->code;
+    if (read_any(files[f], &w, err)) return err->code;
     /* The file's digest: XXH64 over the tensors' canonical (big-endian) digests in order. */
     XXH64_state_t *st = XXH64_createState();
     XXH64_reset(st, 0);

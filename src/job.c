@@ -72,6 +72,8 @@ rd_status rd_job_load(rd_job *j, const char *path, const char *text, size_t len,
   rd_train_spec_from_cfg(&j->train, c, &j->data);
   const int run = rd_cfg_section(c, "run", 0);
   rd_cfg_str(c, run, "output", "weights.h5", RD_CFG_NOCANON, &j->output);
+  /* Keras writes the clock's time; reprodist a value of the config, so that the archive's bytes are the run's. */
+  rd_cfg_str(c, run, "date_saved", "1980-01-01@00:00:00", RD_CFG_NOCANON, &j->date_saved);
   for (int i = 0; i < c->nsecs; i++)
     if (rd_cfg_is_fixed(c->secs[i].name)) rd_cfg_visit(c, i);
   rd_cfg_finish(c, err);

@@ -108,6 +108,13 @@ typedef struct rd_optim {
   double lr_set;          /* > 0: the rate a callback set (reduce_lr_on_plateau), used instead of the spec's */
 } rd_optim;
 
+/* An optimizer's state as it stands, for a file to store: o's slots in state, after `iterations` steps. */
+typedef struct rd_optim_view {
+  const rd_optim *o;
+  const float *state;
+  uint64_t iterations;
+} rd_optim_view;
+
 void rd_optim_init(rd_optim *o, const rd_optim_spec *s, const rd_model *m);
 void rd_optim_free(rd_optim *o);
 /* The state's values before the first step (slots * n floats). */

@@ -591,7 +591,8 @@ static const float *plain_sum(trainer *tr) {
 static rd_status save_callback_weights(trainer *tr, const char *path, rd_err *err) {
   int rc = rd_comm_rank() == 0 ? rd_fs_mkdirs_for(path) : 0;
   if (rc) rd_err_set(err, RD_EINPUT, "%s: cannot make its directory for [model_checkpoint] (%s)", path, strerror(rc));
-  if (rd_comm_agree(err) || tr->ctl->save_weights(tr->ctl->save_ctx, path, tr->params, err)) return err->code;
+  const rd_optim_view ov = {&tr->opt, tr->state, tr->pos.iteration};
+  if (rd_comm_agree(err) || tr->ctl->save_weights(tr->ctl->save_ctx, path, tr->params, &ov, err)) return err->code;
   return RD_OK;
 }
 
@@ -780,6 +781,10 @@ rd_status rd_train_run(const rd_train_spec *t, const rd_train_ctl *ctl, const rd
                  1e3 * tr.k.times[2 * l] / tr.prof[3], 1e3 * tr.k.times[2 * l + 1] / tr.prof[3]);
   }
   const int stopped = tr.stopped;
+  if (!err->code && !stopped && ctl->save_outputs) {
+    const rd_optim_view ov = {&tr.opt, tr.state, tr.pos.iteration};
+    ctl->save_weights(ctl->save_ctx, NULL, params, &ov, err);
+  }
   trainer_free(&tr);
   if (rd_comm_agree(err)) return err->code;
   return stopped ? RD_STOPPED : RD_OK;

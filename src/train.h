@@ -77,11 +77,14 @@ typedef struct rd_train_ctl {
   const char *command;      /* the command that reruns this one (launcher, rank count N, arguments without
                                --resume), shell-quoted: for the resume hint */
   const char *plugins;      /* the layer plugins ("name@xxh64,..."): checkpoints must match */
-  /* Writes a weights file as the run's output is written (model_checkpoint);
-   * collective. */
-  rd_status (*save_weights)(const void *ctx, const char *path, const float *params, rd_err *err);
+  /* Writes a weights file as the run's output is written (model_checkpoint's
+   * path), or with path NULL the run's own outputs (when the run finishes);
+   * collective. opt: the optimizer's state then (a .keras archive stores it). */
+  rd_status (*save_weights)(const void *ctx, const char *path, const float *params, const rd_optim_view *opt,
+                            rd_err *err);
   const void *save_ctx;
   const rd_cfg *cfg;        /* for messages naming a callback's section */
+  int save_outputs;          /* 1: a run that finishes calls save_weights(ctx, NULL, ...) */
 } rd_train_ctl;
 
 /* The shard_size used when the config sets none: about 8 shards per batch,

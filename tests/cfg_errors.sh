@@ -557,10 +557,15 @@ expect_error "model_checkpoint without filepath" \
   "c.cfg:10: [model_checkpoint] needs filepath = PATH (Keras' ModelCheckpoint(filepath))" "$CB
 [model_checkpoint]
 save_best_only = false"
-expect_error "model_checkpoint writing a .keras archive" \
-  "c.cfg:11: filepath = best.keras: reprodist writes weights files (.h5, model.save_weights' layout), not .keras archives; write filepath = ....weights.h5 with save_weights_only = true" "$CB
+expect_error "model_checkpoint: a .keras archive with save_weights_only (Keras refuses it)" \
+  "c.cfg:11: filepath = best.keras must end in .weights.h5 with save_weights_only = true (as Keras requires)" "$CB
 [model_checkpoint]
-filepath = best.keras"
+filepath = best.keras
+save_weights_only = true"
+expect_error "model_checkpoint: neither .keras nor .h5" \
+  "c.cfg:11: filepath = best.ckpt must end in .keras (the whole model) or .h5 (the weights), as Keras requires" "$CB
+[model_checkpoint]
+filepath = best.ckpt"
 expect_error "model_checkpoint save_weights_only without .weights.h5 (Keras refuses it)" \
   "c.cfg:11: filepath = w.h5 must end in .weights.h5 with save_weights_only = true (as Keras requires)" "$CB
 [model_checkpoint]

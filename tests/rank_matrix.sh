@@ -254,6 +254,27 @@ for g in inception_concat resnet_blocks merges; do
   done
 done
 
+# .keras archives (the weights, config.json and the optimizer's state): the same
+# bytes at every np, for the ResNet blocks graph (Adam) and for a Sequential
+# model with Nadam, its schedule and its carried scalar; the archive's tensors
+# are the .h5 file's of the same run.
+read -r -a RN <<< "$(recipe nadam | tr '\n' ' ')"
+for np in 1 2 3; do
+  rd_run "$np" "$RD_TESTS/graphs/resnet_blocks.cfg" "${GR[@]}" -o "ka_$np.keras,ka_$np.h5" > "ka_$np.log" 2>&1 \
+    || { rd_fail "resnet_blocks to .keras np=$np failed"; cat "ka_$np.log"; }
+  rd_run "$np" "$RD_SRC/configs/synthetic.cfg" "${REC[@]}" "${RN[@]}" -o "kn_$np.keras" > "kn_$np.log" 2>&1 \
+    || { rd_fail "nadam to .keras np=$np failed"; cat "kn_$np.log"; }
+  echo "keras np=$np sha256=$(rd_sha "ka_$np.keras") $(rd_sha "kn_$np.keras")"
+  if [ "$np" -gt 1 ]; then
+    rd_check "resnet_blocks .keras np=$np identical to np=1" [ "$(rd_sha "ka_$np.keras")" = "$(rd_sha ka_1.keras)" ]
+    rd_check "nadam .keras np=$np identical to np=1" [ "$(rd_sha "kn_$np.keras")" = "$(rd_sha kn_1.keras)" ]
+  fi
+done
+rd_check "resnet_blocks: the .keras and .h5 outputs hold the same tensors" \
+  [ "$("$REPRODIST" digest ka_1.keras | tail -n 1 | cut -d' ' -f1)" = "$("$REPRODIST" digest ka_1.h5 | tail -n 1 | cut -d' ' -f1)" ]
+rd_check "resnet_blocks: the .h5 written beside the .keras is the plain run's file" \
+  [ "$(rd_sha ka_1.h5)" = "$(rd_sha g_resnet_blocks_openblas_1.h5)" ]
+
 # Augmentation (tests/graphs/augment.cfg: all seven layers, each sample's draws
 # keyed by (seed, iteration, global sample index)): the same file at every np,
 # over TCP, in portable mode, and stopped after epoch 1 at np 2 and resumed at

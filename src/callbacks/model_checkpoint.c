@@ -9,10 +9,10 @@
  * them through the weights file's own path (a temporary file renamed into
  * place), collectively; missing directories are made, as Keras makes them.
  *
- * reprodist writes its weights file (model.save_weights' layout) whatever
- * save_weights_only says, so the path must end in .h5, and in .weights.h5
- * with save_weights_only, as Keras requires. A .keras filepath (a whole-model
- * archive) is refused: reprodist does not write .keras archives yet.
+ * As Keras: a .keras filepath gets the whole model (a Keras 3 archive with the
+ * optimizer's state, keras_file.h), which save_weights_only refuses; a .h5
+ * one gets the weights file (model.save_weights' layout), and must end in
+ * .weights.h5 with save_weights_only, as Keras requires.
  *
  * save_freq = N saves every N steps instead, on the epoch's running logs
  * (loss, accuracy: no validation logs), with {batch} (from 1 within the
@@ -90,15 +90,10 @@ static void read(rd_cfg *c, int sec, rd_cb *cb, const rd_cb_env *env) {
   }
   if (!f) return;
   snprintf(cb->str[0], RD_CB_STR, "%s", f);
-  if (ends(f, ".keras"))
-    rd_cfg_fail(c, it, -1,
-                "filepath = %s: reprodist writes weights files (.h5, model.save_weights' layout), not .keras "
-                "archives; write filepath = ....weights.h5 with save_weights_only = true",
-                f);
-  else if (wo && !ends(f, ".weights.h5"))
+  if (wo && !ends(f, ".weights.h5"))
     rd_cfg_fail(c, it, -1, "filepath = %s must end in .weights.h5 with save_weights_only = true (as Keras requires)", f);
-  else if (!ends(f, ".h5"))
-    rd_cfg_fail(c, it, -1, "filepath = %s must end in .h5 (Keras: .keras or .h5; reprodist writes .h5)", f);
+  else if (!ends(f, ".h5") && !ends(f, ".keras"))
+    rd_cfg_fail(c, it, -1, "filepath = %s must end in .keras (the whole model) or .h5 (the weights), as Keras requires", f);
   else { /* every placeholder must name epoch (and batch) or a log this run has there */
     rd_epoch_logs lg = {{0}, {0}, 0};
     for (int k = 0; k < RD_LOG_N; k++) {
