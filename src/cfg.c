@@ -234,18 +234,35 @@ rd_status rd_cfg_set(rd_cfg *c, const char *a, rd_err *err) {
     free(it->origin);
     it->value = xstrndup(vb, (size_t)(ve - vb));
     it->line = 0;
-    it->origin = xstrdup(a);
+    it->origin = NULL;
   } else {
-    add_item(c, si, key, strlen(key), vb, (size_t)(ve - vb), 0, a);
+    add_item(c, si, key, strlen(key), vb, (size_t)(ve - vb), 0, NULL);
+    it = &c->items[c->nitems - 1];
   }
+  size_t on = strlen(a) + 8;
+  it->origin = malloc(on);
+  RD_ASSERT(it->origin != NULL, "out of memory");
+  snprintf(it->origin, on, "--set %s", a);
   return RD_OK;
+}
+
+int rd_cfg_add_section(rd_cfg *c, const char *name, const char *origin) {
+  const int s = add_section(c, name, strlen(name), 0);
+  c->secs[s].origin = xstrdup(origin);
+  return s;
+}
+
+void rd_cfg_add_item(rd_cfg *c, int sec, const char *key, const char *value) {
+  add_item(c, sec, key, strlen(key), value, strlen(value), 0, c->secs[sec].origin);
 }
 
 const char *rd_cfg_where(const rd_cfg *c, const rd_cfg_item *it, int sec, char *buf, size_t n) {
   if (it && it->origin)
-    snprintf(buf, n, "--set %s", it->origin);
+    snprintf(buf, n, "%s", it->origin);
   else if (it)
     snprintf(buf, n, "%s:%d", c->path, it->line);
+  else if (sec >= 0 && c->secs[sec].origin)
+    snprintf(buf, n, "%s", c->secs[sec].origin);
   else if (sec >= 0 && c->secs[sec].line > 0)
     snprintf(buf, n, "%s:%d", c->path, c->secs[sec].line);
   else
@@ -254,7 +271,7 @@ const char *rd_cfg_where(const rd_cfg *c, const rd_cfg_item *it, int sec, char *
 }
 
 void rd_cfg_free(rd_cfg *c) {
-  for (int i = 0; i < c->nsecs; i++) free(c->secs[i].name);
+  for (int i = 0; i < c->nsecs; i++) free(c->secs[i].name), free(c->secs[i].origin);
   for (int i = 0; i < c->nitems; i++) {
     rd_cfg_item *it = &c->items[i];
     free(it->key), free(it->value), free(it->origin), free(it->canon_value), free(it->bad), free(it->na);

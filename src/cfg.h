@@ -50,7 +50,8 @@ typedef struct rd_cfg_item {
   char *key;
   char *value;   /* trimmed */
   int line;      /* 1-based line in the file; 0 when it came from --set */
-  char *origin;  /* the --set text it came from, or NULL */
+  char *origin;  /* where it came from when not a line of the file ("--set run.seed=7", or its
+                    section's origin), or NULL */
   /* Filled by the readers: */
   rd_cfg_type type;
   int canon;     /* 1: can change the result, so it enters the canonical text */
@@ -64,6 +65,7 @@ typedef struct rd_cfg_sec {
   int ordinal; /* 0 for the first [dense], 1 for the second, ... */
   int line;    /* 0 when --set created it */
   int visited; /* its reader ran (rd_cfg_visit): a key it did not read is unknown */
+  char *origin; /* NULL, or where a section a program made came from ("m.json: layer 'dense'") */
 } rd_cfg_sec;
 
 typedef struct rd_cfg {
@@ -85,6 +87,10 @@ rd_status rd_cfg_parse(rd_cfg *cfg, const char *path, const char *text, size_t l
 /* Applies one "SECTION.KEY=VALUE" or "SECTION.N.KEY=VALUE" override. A fixed
  * section the file lacks is created; a layer section must exist. */
 rd_status rd_cfg_set(rd_cfg *cfg, const char *assignment, rd_err *err);
+/* A layer section made by a program (the Keras importer), appended; messages
+ * about it and its keys name origin instead of a line of the file. */
+int rd_cfg_add_section(rd_cfg *cfg, const char *name, const char *origin);
+void rd_cfg_add_item(rd_cfg *cfg, int sec, const char *key, const char *value);
 void rd_cfg_free(rd_cfg *cfg);
 
 /* Number of sections called name (e.g. how many [dense]). */

@@ -16,6 +16,8 @@
 #include "h5io.h"
 #include "inspect.h"
 #include "keras_file.h"
+#include "keras_model.h"
+#include "kjson.h"
 #include "job.h"
 #include "log.h"
 #include "mem.h"
@@ -50,16 +52,18 @@ static const char k_usage[] =
     "usage: reprodist [train] CONFIG [options]   train; write the final weights\n"
     "       reprodist init CONFIG [options]      write the initial weights\n"
     "       reprodist seeds CONFIG [options]     print every tensor's derived seed\n"
-    "       reprodist evaluate CONFIG W.h5       test loss and accuracy of W.h5's weights\n"
+    "       reprodist evaluate CONFIG W.h5       test loss and accuracy of W.h5's (or W.keras') weights\n"
     "       reprodist predict CONFIG W.h5 INPUT -o OUT.npy|OUT.h5   the model's outputs for INPUT\n"
     "       reprodist gradcheck CONFIG [--plugin LIB.so]   check each layer's gradients (finite differences)\n"
     "       reprodist summary CONFIG             the model's layers, shapes and parameters, as Keras prints them\n"
     "       reprodist schedule CONFIG [STEPS]    the learning rate of steps 0..STEPS-1 (default 100)\n"
-    "       reprodist check A.h5 B.h5 [C.h5...]  compare weight files tensor by tensor\n"
+    "       reprodist keras-config CONFIG        the model as Keras' model JSON (to_json(), with compile_config)\n"
+    "       reprodist check A.h5 B.h5 [C.h5...]  compare weight files (.h5 or .keras) tensor by tensor\n"
     "       reprodist digest X.h5 [Y.h5...]      print per-tensor digests (XXH64, hex)\n"
     "\n"
     "options:\n"
-    "  -o, --output PATH          write the weights here (overrides [run] output)\n"
+    "  -o, --output PATH[,PATH]   write the weights here (overrides [run] output): a .keras\n"
+    "                             archive (Keras 3) or a .h5 weights file, or both\n"
     "  --set SECTION.KEY=VALUE    override a config value; repeatable;\n"
     "                             SECTION.N.KEY for the N-th [SECTION] (from 0)\n"
     "  --resume PATH|latest       continue from a checkpoint (any rank count)\n"
@@ -98,7 +102,7 @@ static void build_command(int argc, char **argv, cli_args *a) {
 static int is_command(const char *s) {
   return !strcmp(s, "train") || !strcmp(s, "init") || !strcmp(s, "seeds") || !strcmp(s, "check") ||
          !strcmp(s, "digest") || !strcmp(s, "evaluate") || !strcmp(s, "predict") || !strcmp(s, "gradcheck") ||
-         !strcmp(s, "summary") || !strcmp(s, "schedule");
+         !strcmp(s, "summary") || !strcmp(s, "schedule") || !strcmp(s, "keras-config");
 }
 
 static rd_status add_set(cli_args *a, const char *v, rd_err *err) {
@@ -194,7 +198,7 @@ static rd_status parse_args(int argc, char **argv, cli_args *a, rd_err *err, int
     return RD_OK;
   }
   if (nops > 1 && !first)
-    return rd_err_set(err, RD_EINPUT, "reprodist: unknown command '%s' (train, init, seeds, evaluate, predict, gradcheck, summary, schedule, check, digest; "
+    return rd_err_set(err, RD_EINPUT, "reprodist: unknown command '%s' (train, init, seeds, evaluate, predict, gradcheck, summary, schedule, keras-config, check, digest; "
                       "see --help)",
                       pos[0]);
   if (nops > 1)
@@ -260,11 +264,11 @@ typedef struct {
 
 static rd_status outputs_of(const cli_args *a, const rd_job *j, out_list *o, rd_err *err) {
   const char *spec = output_path(a, j);
-  char where[512] = "-o";
+  char where[512] = "-o ";
   if (!a->output) {
     const rd_cfg_item *it = rd_cfg_find(&j->cfg, "run", 0, "output");
     char w[480];
-    snprintf(where, sizeof where, "[run] output (%s)", it ? rd_cfg_where(&j->cfg, it, -1, w, sizeof w) : "its default");
+    snprintf(where, sizeof where, "%s: output = ", it ? rd_cfg_where(&j->cfg, it, -1, w, sizeof w) : "[run]");
   }
   o->n = 0;
   for (const char *p = spec;; p++) {
@@ -273,14 +277,14 @@ static rd_status outputs_of(const cli_args *a, const rd_job *j, out_list *o, rd_
     while (len && (*p == ' ' || *p == '\t')) p++, len--;
     while (len && (p[len - 1] == ' ' || p[len - 1] == '\t')) len--;
     if (!len || len >= sizeof o->path[0])
-      return rd_err_set(err, RD_EINPUT, "%s = %s: %s", where, spec,
+      return rd_err_set(err, RD_EINPUT, "%s%s: %s", where, spec,
                         len ? "a path is too long" : "an empty path (write one path, or several separated by commas)");
     if (o->n == RD_MAX_OUTPUTS)
-      return rd_err_set(err, RD_EINPUT, "%s = %s: at most %d outputs", where, spec, RD_MAX_OUTPUTS);
+      return rd_err_set(err, RD_EINPUT, "%s%s: at most %d outputs", where, spec, RD_MAX_OUTPUTS);
     snprintf(o->path[o->n++], sizeof o->path[0], "%.*s", (int)len, p);
     for (int i = 0; i + 1 < o->n; i++)
       if (!strcmp(o->path[i], o->path[o->n - 1]))
-        return rd_err_set(err, RD_EINPUT, "%s = %s: %s is named twice", where, spec, o->path[i]);
+        return rd_err_set(err, RD_EINPUT, "%s%s: %s is named twice", where, spec, o->path[i]);
     if (!e) break;
     p = e;
   }
@@ -367,13 +371,46 @@ static rd_status check_paths(const cli_args *a, const rd_job *j, const out_list 
   return rd_comm_agree(err);
 }
 
+/* Rank 0 reads path's weights (a .keras archive or a legacy .h5 file) into
+ * params; every rank gets them. Collective. */
+static rd_status read_params(const char *path, const rd_model *m, float *params, rd_err *err) {
+  if (rd_comm_rank() == 0)
+    rd_keras_is_archive(path) ? rd_keras_load_params(path, m, params, err) : rd_h5_load_params(path, m, params, err);
+  if (rd_comm_agree(err)) return err->code;
+  void *buf = params;
+  size_t len = sizeof(float) * m->nparams;
+  rd_comm_bcast_bytes(&buf, &len, 0);
+  if (buf != params) memcpy(params, buf, len), free(buf);
+  return RD_OK;
+}
+
+/* The weights a run starts from: [model] keras_weights' (fine-tuning), else the seeded initializers'. */
+static rd_status start_params(const rd_job *j, float *params, rd_err *err) {
+  rd_model_init_params(&j->model, params);
+  return j->keras_weights ? read_params(j->keras_weights, &j->model, params, err) : RD_OK;
+}
+
+/* The config's model as Keras' model JSON (model.to_json(), with compile_config), on rank 0's stdout. */
+static rd_status cmd_keras_config(const rd_job *j) {
+  if (rd_comm_rank() != 0) return RD_OK;
+  json_t *model = rd_keras_model_json(&j->model, &j->cfg, &j->train);
+  char *text = rd_kjson_dumps(model);
+  rd_out("%s\n", text);
+  free(text);
+  json_decref(model);
+  return RD_OK;
+}
+
 static rd_status cmd_init(const cli_args *a, const rd_job *j, rd_err *err) {
   const rd_model *m = &j->model;
   out_list outs;
   outputs_of(a, j, &outs, err);
   if (rd_comm_agree(err) || check_paths(a, j, &outs, 0, err) || check_outputs(&outs, err)) return err->code;
   float *params = rd_mem_alloc_f32(m->nparams);
-  rd_model_init_params(m, params);
+  if (start_params(j, params, err)) {
+    free(params);
+    return err->code;
+  }
   /* The optimizer as before its first step, for a .keras archive's optimizer variables. */
   rd_optim o;
   rd_optim_init(&o, &j->train.opt, m);
@@ -435,7 +472,10 @@ static rd_status cmd_train(const cli_args *a, const rd_job *j, rd_err *err) {
       check_paths(a, j, &outs, 1, err) || check_outputs(&outs, err))
     return err->code;
   float *params = rd_mem_alloc_f32(m->nparams);
-  rd_model_init_params(m, params);
+  if (start_params(j, params, err)) {
+    free(params);
+    return err->code;
+  }
   char fp[RD_FP_MAX];
   rd_fp_text(fp, sizeof fp, j->train.kernels);
   char *ctext = rd_cfg_canonical_resumable(&j->cfg);
@@ -455,15 +495,10 @@ static float *load_params(const cli_args *a, const rd_job *j, rd_err *err) {
   rd_train_spec_check(&j->train, m, &j->cfg, err);
   if (rd_comm_agree(err)) return NULL;
   float *params = rd_mem_alloc_f32(m->nparams);
-  if (rd_comm_rank() == 0) rd_h5_load_params(a->weights, m, params, err);
-  if (rd_comm_agree(err)) {
+  if (read_params(a->weights, m, params, err)) {
     free(params);
     return NULL;
   }
-  void *buf = params;
-  size_t len = sizeof(float) * m->nparams;
-  rd_comm_bcast_bytes(&buf, &len, 0);
-  if (buf != params) memcpy(params, buf, len), free(buf);
   return params;
 }
 
@@ -659,6 +694,8 @@ int rd_cli_main(int argc, char **argv) {
       st = cmd_init(&a, &job, &err);
     else if (!strcmp(a.cmd, "seeds"))
       st = cmd_seeds(&job.model);
+    else if (!strcmp(a.cmd, "keras-config"))
+      st = cmd_keras_config(&job);
     else if (!strcmp(a.cmd, "summary"))
       rd_summary_print(&job.model), st = RD_OK;
     else if (!strcmp(a.cmd, "schedule"))

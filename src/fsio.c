@@ -1,6 +1,8 @@
 /* fsio: atomic replace (see fsio.h). */
 #include "fsio.h"
 
+#include <xxhash.h>
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -139,4 +141,19 @@ int rd_fs_mkdirs_for(const char *path) {
   }
   free(d);
   return rc;
+}
+
+int rd_fs_hash_file(const char *path, uint64_t *h) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return -1;
+  XXH64_state_t *s = XXH64_createState();
+  XXH64_reset(s, 0);
+  char buf[1 << 16];
+  size_t k;
+  while ((k = fread(buf, 1, sizeof buf, f)) > 0) XXH64_update(s, buf, k);
+  int bad = ferror(f);
+  fclose(f);
+  *h = XXH64_digest(s);
+  XXH64_freeState(s);
+  return bad ? -1 : 0;
 }

@@ -5,6 +5,8 @@
 #ifndef REPRODIST_FSIO_H
 #define REPRODIST_FSIO_H
 
+#include <stdint.h>
+
 #include <stddef.h>
 
 #include "log.h"
@@ -42,6 +44,9 @@ int rd_fs_can_write(const char *path);
 /* Makes the directory that holds path, and its parents (mkdir -p of
  * dirname(path)). 0, or the errno of the first that could not be made. */
 int rd_fs_mkdirs_for(const char *path);
+
+/* XXH64 of the whole file at path into *h: 0, or -1 when it cannot be read (errno). */
+int rd_fs_hash_file(const char *path, uint64_t *h);
 
 /* Appends s to the NUL-terminated buf (n bytes), after a space unless buf is
  * empty, single-quoted when a shell would otherwise split or expand it. */

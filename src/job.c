@@ -1,6 +1,12 @@
 /* job: one config, read whole (see job.h). */
 #include "job.h"
 
+#include <errno.h>
+#include <inttypes.h>
+
+#include "fsio.h"
+#include "keras_import.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +60,26 @@ static rd_status check_sections(const rd_cfg *c, rd_err *err) {
   return RD_OK;
 }
 
+/* [model] keras_weights = FILE: fine-tuning from FILE's weights. The file's
+ * content (its XXH64) is part of the run's identity, so its canonical value is
+ * the digest: the same bytes under another name are the same run. */
+static void keras_weights(rd_job *j, rd_err *err) {
+  rd_cfg *c = &j->cfg;
+  const int msec = rd_cfg_section(c, "model", 0);
+  j->keras_weights = NULL;
+  if (msec < 0 || rd_cfg_str(c, msec, "keras_weights", NULL, 0, &j->keras_weights) <= 0 || !j->keras_weights) return;
+  rd_cfg_item *it = rd_cfg_item_of(c, msec, "keras_weights");
+  uint64_t h = 0;
+  if (rd_fs_hash_file(j->keras_weights, &h) != 0) {
+    rd_cfg_fail(c, it, -1, "keras_weights = %s: cannot read it (%s)", j->keras_weights, strerror(errno));
+    return;
+  }
+  char canon[32];
+  snprintf(canon, sizeof canon, "xxh64:%016" PRIx64, h);
+  rd_cfg_canon_value(c, it, canon);
+  (void)err;
+}
+
 rd_status rd_job_load(rd_job *j, const char *path, const char *text, size_t len, const char *const *sets, int nsets,
                       unsigned flags, rd_err *err) {
   memset(j, 0, sizeof *j);
@@ -63,7 +89,7 @@ rd_status rd_job_load(rd_job *j, const char *path, const char *text, size_t len,
   for (int i = 0; i < nsets; i++)
     if (rd_cfg_set(c, sets[i], err)) return err->code;
   rd_registry_init();
-  if (load_plugins(j, flags, err) || check_sections(c, err)) return err->code;
+  if (load_plugins(j, flags, err) || rd_keras_import(c, err) || check_sections(c, err)) return err->code;
   /* Each reader records its errors in the config; rd_cfg_finish picks the one
    * to report. The fixed sections are read whatever the model's fate; a layer
    * that failed to build leaves the layers after it unvisited. */
@@ -74,6 +100,7 @@ rd_status rd_job_load(rd_job *j, const char *path, const char *text, size_t len,
   rd_cfg_str(c, run, "output", "weights.h5", RD_CFG_NOCANON, &j->output);
   /* Keras writes the clock's time; reprodist a value of the config, so that the archive's bytes are the run's. */
   rd_cfg_str(c, run, "date_saved", "1980-01-01@00:00:00", RD_CFG_NOCANON, &j->date_saved);
+  keras_weights(j, err);
   for (int i = 0; i < c->nsecs; i++)
     if (rd_cfg_is_fixed(c->secs[i].name)) rd_cfg_visit(c, i);
   rd_cfg_finish(c, err);

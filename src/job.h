@@ -30,6 +30,7 @@ typedef struct rd_job {
   rd_data_spec data;
   const char *output;   /* [run] output (weights.h5), points into cfg */
   const char *date_saved; /* [run] date_saved: a .keras archive's metadata (not the clock) */
+  const char *keras_weights; /* [model] keras_weights: start from this file's weights (.keras or .h5), or NULL */
   const char *plugins;  /* the canonical plugin list ("name@xxh64,..."; "" without) */
 } rd_job;
 

@@ -246,6 +246,18 @@ rd_status rd_keras_write(const char *path, const rd_model *m, const rd_cfg *c, c
 
 /* ---- reading ----------------------------------------------------------------------------- */
 
+static zip_t *open_archive(const char *path, rd_err *err) {
+  int zerr = 0;
+  zip_t *z = zip_open(path, ZIP_RDONLY | ZIP_CHECKCONS, &zerr);
+  if (!z) {
+    zip_error_t ze;
+    zip_error_init_with_code(&ze, zerr);
+    rd_err_set(err, RD_EINPUT, "%s: not a readable .keras archive (%s)", path, zip_error_strerror(&ze));
+    zip_error_fini(&ze);
+  }
+  return z;
+}
+
 /* Member `name` of the archive, malloc'ed, in *data, *len. */
 static rd_status member(const char *path, zip_t *z, const char *name, char **data, size_t *len, rd_err *err) {
   zip_stat_t st;
@@ -297,15 +309,8 @@ static rd_status layer_groups(const char *path, const json_t *model, char (**gro
 }
 
 static rd_status read_archive(const char *path, rd_h5_weights *w, rd_err *err) {
-  int zerr = 0;
-  zip_t *z = zip_open(path, ZIP_RDONLY | ZIP_CHECKCONS, &zerr);
-  if (!z) {
-    zip_error_t ze;
-    zip_error_init_with_code(&ze, zerr);
-    rd_err_set(err, RD_EINPUT, "%s: not a readable .keras archive (%s)", path, zip_error_strerror(&ze));
-    zip_error_fini(&ze);
-    return err->code;
-  }
+  zip_t *z = open_archive(path, err);
+  if (!z) return err->code;
   char *config = NULL, *weights = NULL, what[4200];
   size_t clen = 0, wlen = 0;
   json_t *model = NULL;
@@ -361,4 +366,72 @@ rd_status rd_keras_read_weights(const char *path, rd_h5_weights *w, rd_err *err)
   rd_h5_guard_end();
   if (st) rd_h5_weights_free(w);
   return st;
+}
+
+rd_status rd_keras_read_config(const char *path, char **text, size_t *len, rd_err *err) {
+  *text = NULL;
+  if (!rd_keras_is_archive(path)) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return rd_err_set(err, RD_EINPUT, "%s: cannot open (%s)", path, strerror(errno));
+    size_t cap = 1 << 16, n = 0;
+    char *b = malloc(cap);
+    RD_ASSERT(b != NULL, "out of memory");
+    for (size_t got; (got = fread(b + n, 1, cap - n - 1, f)) > 0;) {
+      n += got;
+      if (n + 1 == cap) {
+        b = realloc(b, cap *= 2);
+        RD_ASSERT(b != NULL, "out of memory");
+      }
+    }
+    const int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+      free(b);
+      return rd_err_set(err, RD_EINPUT, "%s: read error", path);
+    }
+    b[n] = 0;
+    *text = b, *len = n;
+    return RD_OK;
+  }
+  zip_t *z = open_archive(path, err);
+  if (!z) return err->code;
+  member(path, z, "config.json", text, len, err);
+  zip_discard(z);
+  return err->code;
+}
+
+rd_status rd_keras_load_params(const char *path, const rd_model *m, float *params, rd_err *err) {
+  rd_h5_weights w;
+  if (rd_keras_read_weights(path, &w, err)) return err->code;
+  char(*groups)[RD_KERAS_GROUP_MAX] = calloc((size_t)m->nlayers + 1, sizeof *groups);
+  RD_ASSERT(groups != NULL, "out of memory");
+  rd_keras_groups(m, groups);
+  for (int l = 0; l < m->nlayers && !err->code; l++) {
+    const rd_layer *L = &m->layers[l];
+    int i = 0;
+    for (int pass = 1; pass >= 0 && !err->code; pass--) /* trainable first, as Keras numbers them */
+      for (int t = 0; t < L->nt && !err->code; t++) {
+        const rd_tensor *T = &m->tensors[L->t0 + t];
+        if (T->trainable != pass) continue;
+        char want[RD_KERAS_GROUP_MAX + 32];
+        snprintf(want, sizeof want, "%s/vars/%d", groups[l], i++);
+        const rd_h5_tensor *h = NULL;
+        for (int k = 0; k < w.ntensors && !h; k++)
+          if (!strcmp(w.tensors[k].path, want)) h = &w.tensors[k];
+        int ok = h && h->ndim == T->shape.ndim;
+        for (int d = 0; ok && d < h->ndim; d++) ok = h->shape[d] == T->shape.dim[d];
+        if (!h)
+          rd_err_set(err, RD_EINPUT, "%s: no %s (layer '%s', %s): the archive holds another model than the config's",
+                     path, want, L->name, T->name);
+        else if (!ok)
+          rd_err_set(err, RD_EINPUT, "%s: %s (layer '%s', %s) has %d dimensions (%lld, ...), the config's model needs "
+                                     "%s", path, want, L->name, T->name, h->ndim, (long long)h->shape[0],
+                     rd_shape_text(&T->shape, (char[64]){0}, 64));
+        else
+          memcpy(params + T->offset, h->data, sizeof(float) * T->numel);
+      }
+  }
+  free(groups);
+  rd_h5_weights_free(&w);
+  return err->code;
 }

@@ -41,6 +41,16 @@ rd_status rd_keras_write(const char *path, const rd_model *m, const rd_cfg *c, c
  * the member. */
 rd_status rd_keras_read_weights(const char *path, rd_h5_weights *w, rd_err *err);
 
+/* Serial. Fills params (m->nparams floats) from an archive: each layer's
+ * variables at layers/<class>[_N]/vars/<i> (keras_model.h), with the model's
+ * shapes. A missing variable or another shape is an error naming the file,
+ * the variable, the layer and the shapes. */
+rd_status rd_keras_load_params(const char *path, const rd_model *m, float *params, rd_err *err);
+
+/* Serial. A Keras model's JSON: a .keras archive's config.json, or the whole
+ * of any other file (model.to_json()), in *text (malloc'ed, NUL-terminated). */
+rd_status rd_keras_read_config(const char *path, char **text, size_t *len, rd_err *err);
+
 #ifdef __cplusplus
 }
 #endif

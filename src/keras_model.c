@@ -24,11 +24,7 @@
  *   reg        the regularizer of tensor a
  *   areg       the activity regularizer
  *   pad2       ZeroPadding2D's padding, as ((top, bottom), (left, right)) */
-typedef struct {
-  const char *type, *keras;
-  int build;
-  const char *args;
-} layer_class;
+typedef rd_keras_class layer_class;
 
 #define CONV_TAIL "data_format:x:\"channels_last\";dilation_rate:x:[1, 1];"
 #define POOL "pool_size:p:2;padding:s:\"valid\";strides:p:@pool_size;data_format:x:\"channels_last\""
@@ -96,11 +92,19 @@ static const layer_class k_classes[] = {
      AUG "factor:r:[0, 1.0];scale:r:[0.02, 0.33];fill_value:r:null;value_range:r:[0, 255];seed:r:null"},
 };
 
-static const layer_class *find_class(const char *type) {
+const rd_keras_class *rd_keras_class_of_type(const char *type) {
   for (size_t i = 0; i < sizeof k_classes / sizeof k_classes[0]; i++)
     if (!strcmp(k_classes[i].type, type)) return &k_classes[i];
   return NULL;
 }
+
+const rd_keras_class *rd_keras_class_of_keras(const char *keras) {
+  for (size_t i = 0; i < sizeof k_classes / sizeof k_classes[0]; i++)
+    if (!strcmp(k_classes[i].keras, keras)) return &k_classes[i];
+  return NULL;
+}
+
+static const layer_class *find_class(const char *type) { return rd_keras_class_of_type(type); }
 
 const char *rd_keras_class_name(const rd_layer *L, char *buf, size_t n) {
   const layer_class *k = find_class(L->type->name);
@@ -202,6 +206,8 @@ static const char *value_of(const rd_cfg *c, int sec, const char *key) {
 static const char *const k_init_classes[RD_INIT_COUNT] = {
     "Zeros", "Ones", "Constant", "RandomUniform", "RandomNormal", "TruncatedNormal", "VarianceScaling",
     "GlorotUniform", "GlorotNormal", "HeUniform", "HeNormal", "LecunUniform", "LecunNormal", "Orthogonal"};
+
+const char *rd_keras_init_class(int kind) { return kind >= 0 && kind < RD_INIT_COUNT ? k_init_classes[kind] : NULL; }
 
 /* Keras' initializer object: seed first, then the parameters, as Keras 3.15 writes them. */
 static json_t *initializer(const rd_cfg *c, int sec, const char *prefix, const rd_tensor *T, const char *dflt) {

@@ -28,6 +28,21 @@
 extern "C" {
 #endif
 
+/* A built-in layer type's Keras class: whether Keras records a build_config
+ * for it, and its arguments in the order Keras writes them ("name:kind[:a[:b]]",
+ * ';' between them; keras_model.c says what the kinds are). */
+typedef struct rd_keras_class {
+  const char *type, *keras;
+  int build;
+  const char *args;
+} rd_keras_class;
+
+/* The class of reprodist's layer type, or of Keras' class name; NULL if none. */
+const rd_keras_class *rd_keras_class_of_type(const char *type);
+const rd_keras_class *rd_keras_class_of_keras(const char *keras);
+/* The Keras initializer class of each rd_init_kind ("GlorotUniform"). */
+const char *rd_keras_init_class(int kind);
+
 /* The model's config (and compile_config when t is not NULL), new reference. */
 json_t *rd_keras_model_json(const rd_model *m, const rd_cfg *c, const rd_train_spec *t);
 

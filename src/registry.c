@@ -1,6 +1,8 @@
 /* registry: built-in and plugin layer types (see registry.h). */
 #include "registry.h"
 
+#include "fsio.h"
+
 #include <dlfcn.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -138,22 +140,6 @@ const char *rd_registry_origin(const rd_layer_type *t) {
 }
 const char *rd_registry_plugin_path(int i) { return i >= 0 && i < g_nplugins ? g_plugins[i].path : NULL; }
 
-/* XXH64 of the whole file; -1 when it cannot be read. */
-static int hash_file(const char *path, uint64_t *h) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return -1;
-  XXH64_state_t *s = XXH64_createState();
-  XXH64_reset(s, 0);
-  char buf[1 << 16];
-  size_t k;
-  while ((k = fread(buf, 1, sizeof buf, f)) > 0) XXH64_update(s, buf, k);
-  int bad = ferror(f);
-  fclose(f);
-  *h = XXH64_digest(s);
-  XXH64_freeState(s);
-  return bad ? -1 : 0;
-}
-
 rd_status rd_registry_load(const char *path, const char *where, char *id, size_t idn, rd_err *err) {
   rd_registry_init();
   struct stat st;
@@ -171,7 +157,7 @@ rd_status rd_registry_load(const char *path, const char *where, char *id, size_t
     }
   if (g_nplugins == MAX_PLUGINS) return rd_err_set(err, RD_EINPUT, "%s: more than %d plugins", where, MAX_PLUGINS);
   uint64_t h;
-  if (hash_file(real, &h))
+  if (rd_fs_hash_file(real, &h))
     return rd_err_set(err, RD_EINPUT, "%s: plugin %s: cannot read it (%s)", where, path, strerror(errno));
   dlerror();
   void *lib = dlopen(real, RTLD_NOW | RTLD_LOCAL);

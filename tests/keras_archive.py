@@ -190,6 +190,176 @@ for bad, want in [("truncated.keras", "truncated.keras: "), ("notzip.keras", "no
     check(len(lines) == 1 and want in lines[0] and bad in lines[0], "%s: exit 2, one line: %s" % (
         bad, lines[0] if lines else "(nothing)"))
 
+# ---- 4. in: Keras JSON and archives as the model ---------------------------------------------------------
+TAIL = "[data]\nsource = synthetic\nsamples = 256\ntest_samples = 64\n[train]\nepochs = 2\nbatch_size = 32\nshard_size = 8\n"
+SYN = ["--set", "data.source=synthetic", "--set", "data.samples=256", "--set", "data.test_samples=64", "--set",
+       "train.epochs=2", "--set", "train.batch_size=32", "--set", "train.shard_size=8"]
+
+
+def imported(name, keras_file, extra=""):
+    path = os.path.join(WORK, name)
+    with open(path, "w") as f:
+        f.write("[run]\nseed = 42\n[model]\nkeras = %s\n%s%s" % (keras_file, extra, TAIL))
+    return path
+
+
+def layer_names(h5):
+    with h5py.File(os.path.join(WORK, h5), "r") as f:
+        return [x.decode() if isinstance(x, bytes) else str(x) for x in f.attrs["layer_names"]]
+
+
+def digest(path):
+    return run(["digest", path]).stdout.splitlines()[-1].split()[0]
+
+
+# Keras-written JSON (the fixtures' config.json) and a Keras-written archive, imported: Keras' layer order and names.
+FIXN = json.load(open(os.path.join(SRC, "tests", "keras", "fixtures.json")))
+for name in ("resnet_blocks", "inception_concat"):
+    js = os.path.join(WORK, name + "_keras.json")
+    with open(js, "w") as f:
+        json.dump(FIX[name]["config"], f)
+    run(["init", imported(name + "_imp.cfg", js), "-o", name + "_imp.h5"])
+    got = layer_names(name + "_imp.h5")
+    want = [SESSION.sub(lambda m: m.group(1), x) for x in FIXN[name]["layer_names"]]  # input_layer_1: input_layer
+    check(got == want, "%s: Keras' model JSON imported: its %d layers, names and order (%s ...)" % (
+        name, len(got), ", ".join(got[:5])))
+    run(["train", imported(name + "_imp.cfg", js), "-o", name + "_imp_trained.h5"])
+small = os.path.join(SRC, "tests", "keras", "small_graph.keras")
+cfg = imported("small.cfg", small, "keras_weights = %s\n" % small)
+run(["init", cfg, "-o", "small0.h5"])
+with zipfile.ZipFile(small) as z:
+    conf = json.loads(z.read("config.json"))
+    with h5py.File(io.BytesIO(z.read("model.weights.h5")), "r") as kw, h5py.File(os.path.join(WORK, "small0.h5"), "r") as f:
+        n = bad = 0
+        counts = {}
+        for e in conf["config"]["layers"]:  # Keras' archive layout: layers/<class in snake case>[_N]/vars/<i>
+            cls = e["class_name"]
+            sn = re.sub("([a-z])([A-Z])", r"\1_\2", re.sub("(.)([A-Z][a-z]+)", r"\1_\2", cls)).lower()
+            k = counts.get(cls, 0)
+            counts[cls] = k + 1
+            grp = "layers/%s%s/vars" % (sn, "_%d" % k if k else "")
+            if e["class_name"] == "InputLayer":
+                continue
+            names = [x.decode() if isinstance(x, bytes) else x for x in f[e["name"]].attrs["weight_names"]]
+            for i, wn in enumerate(names):
+                n += 1
+                bad += not (kw[grp][str(i)][()].tobytes() == f[e["name"]][wn][()].tobytes())
+check(n == 9 and bad == 0, "small_graph.keras (written by Keras) with keras_weights: the initial weights file equals "
+      "Keras' weights, tensor for tensor (%d tensors, %d differ)" % (n, bad))
+run(["train", cfg, "-o", "small_ft.h5"])
+plain = imported("small_plain.cfg", small)
+run(["init", plain, "-o", "small_plain0.h5"])
+check(digest("small0.h5") != digest("small_plain0.h5"), "keras_weights changes the start (seeded initializers otherwise)")
+ck = open(os.path.join(WORK, "small_ft.h5"), "rb").read()
+with h5py.File(os.path.join(WORK, "small_ft.h5"), "r") as f:
+    canon = f.attrs["reprodist_config"]
+    canon = canon.decode() if isinstance(canon, bytes) else canon
+h = "%016x" % 0
+check(re.search(r"keras_weights = xxh64:[0-9a-f]{16}", canon) is not None and small not in canon,
+      "keras_weights enters the run's identity as the file's XXH64: %s" % re.search(r"keras_weights = \S+", canon).group(0))
+
+# Round trips: config -> keras-config -> [model] keras -> the same tensors at the start and after training; the same
+# canonical text (the whole file's sha256) for configs that write no key at its Keras default.
+RT = {"configs/fashion_mnist_mlp.cfg": 1, "configs/fashion_mnist_mobilenet.cfg": 1, "tests/graphs/augment.cfg": 1,
+      "tests/graphs/roundtrip.cfg": 1, "configs/fashion_mnist_cnn_bn.cfg": 0, "configs/keras_seeded_init.cfg": 0,
+      "tests/graphs/merges.cfg": 0, "tests/graphs/resnet_blocks.cfg": 0, "tests/graphs/inception_concat.cfg": 0}
+FIXED = {"run", "model", "data", "train"}
+for rel, canonical in RT.items():
+    b = os.path.basename(rel)[:-4]
+    src = os.path.join(SRC, rel)
+    js = os.path.join(WORK, "rt_%s.json" % b)
+    with open(js, "w") as f:
+        f.write(run(["keras-config", src]).stdout)
+    keep, sec = [], None
+    for line in open(src).read().splitlines():  # the config without its layers and input: [model] keras instead
+        m = re.match(r"\s*\[([a-z0-9_]+)\]", line)
+        if m:
+            sec = m.group(1)
+        layer = sec is not None and sec not in FIXED and "_" + sec not in ("_cosine_decay",)
+        if sec == "model" and re.match(r"\s*input\s*=", line):
+            continue
+        if sec is None or not layer:
+            keep.append(line)
+            if m and sec == "model":
+                keep.append("keras = " + js)
+    imp = os.path.join(WORK, "rt_%s_imp.cfg" % b)
+    with open(imp, "w") as f:
+        f.write("\n".join(keep) + "\n")
+    run(["init", src, "-o", "rt_%s_a.h5" % b])
+    run(["init", imp, "-o", "rt_%s_b.h5" % b])
+    text = open(src).read()
+    short = SYN if "source = synthetic" in text or "[data]" not in text else [  # Fashion-MNIST: a subset
+        "--set", "data.limit=512", "--set", "data.test_limit=128", "--set", "train.epochs=1"]
+    run(["train", src, "-o", "rt_%s_ta.h5" % b] + short)
+    run(["train", imp, "-o", "rt_%s_tb.h5" % b] + short)
+    same_init = digest("rt_%s_a.h5" % b) == digest("rt_%s_b.h5" % b)
+    same_trained = digest("rt_%s_ta.h5" % b) == digest("rt_%s_tb.h5" % b)
+    sha = lambda p: hashlib.sha256(open(os.path.join(WORK, p), "rb").read()).hexdigest()  # noqa: E731
+    same_file = sha("rt_%s_ta.h5" % b) == sha("rt_%s_tb.h5" % b)
+    check(same_init and same_trained and (same_file or not canonical),
+          "round trip %s: the same tensors at the start and after training%s" % (
+              rel, "; the same canonical config (trained file sha256 equal)" if canonical else
+              " (its config writes keys at their defaults, or a graph's sections in another order than Keras')"))
+
+# Bad input: one line naming the file, the layer, the argument and the value, and what is supported; exit 2.
+base = FIX["inception_concat"]["config"]
+
+
+def mutated(tag, fn, want):
+    c = json.loads(json.dumps(base))
+    fn(c)
+    js = os.path.join(WORK, "bad_%s.json" % tag)
+    with open(js, "w") as f:
+        json.dump(c, f)
+    p = run(["init", imported("bad_%s.cfg" % tag, js), "-o", "bad.h5"], code=2)
+    lines = [x for x in p.stderr.splitlines() if x.strip()]
+    check(len(lines) == 1 and all(w in lines[0] for w in want) and not os.path.exists(os.path.join(WORK, "bad.h5")),
+          "import %s: exit 2, one line: %s" % (tag, lines[0] if lines else "(nothing)"))
+
+
+def conv(c):
+    return next(e for e in c["config"]["layers"] if e["class_name"] == "Conv2D")["config"]
+
+
+mutated("dilation", lambda c: conv(c).update(dilation_rate=[2, 2]),
+        ["bad_dilation.json: layer 'conv2d_6' (Conv2D): dilation_rate = [2, 2] is not supported", "supports [1, 1]"])
+mutated("channels_first", lambda c: conv(c).update(data_format="channels_first"),
+        ["(Conv2D): data_format = \"channels_first\" is not supported", "channels_last"])
+mutated("groups", lambda c: conv(c).update(groups=2), ["groups = 2 is not supported", "supports 1"])
+mutated("class", lambda c: c["config"]["layers"][1].update(class_name="Conv3D"),
+        ["(Conv3D): class Conv3D is not supported", "Dense, Conv2D"])
+mutated("dtype", lambda c: conv(c).update(dtype={"module": "keras", "class_name": "DTypePolicy",
+                                                 "config": {"name": "mixed_float16"}, "registered_name": None}),
+        ["dtype = ", "mixed_float16", "supports float32"])
+mutated("argument", lambda c: conv(c).update(lora_rank=4), ["argument lora_rank = 4 is not supported", "Conv2D takes"])
+with open(os.path.join(WORK, "bad_syntax.json"), "w") as f:
+    f.write('{"class_name": "Functional",\n "config": {"layers": [}\n')
+p = run(["init", imported("bad_syntax.cfg", os.path.join(WORK, "bad_syntax.json")), "-o", "bad.h5"], code=2)
+check("bad_syntax.json:2:" in p.stderr and len(p.stderr.strip().splitlines()) == 1,
+      "malformed JSON: exit 2, one line with its line and column: %s" % p.stderr.strip())
+rezip("trunc_cfg.keras", [])
+write("trunc_cfg.keras", good[:100])
+p = run(["init", imported("bad_zip.cfg", os.path.join(WORK, "trunc_cfg.keras")), "-o", "bad.h5"], code=2)
+check("trunc_cfg.keras" in p.stderr and len(p.stderr.strip().splitlines()) == 1,
+      "a truncated .keras as [model] keras: exit 2, one line: %s" % p.stderr.strip())
+small_cfg = imported("bad_shape.cfg", small, "keras_weights = %s\n" % os.path.join(WORK, "mlp.keras"))
+p = run(["init", small_cfg, "-o", "bad.h5"], code=2)
+check("mlp.keras" in p.stderr and len(p.stderr.strip().splitlines()) == 1,
+      "keras_weights of another model: exit 2, one line: %s" % p.stderr.strip())
+
+both = os.path.join(WORK, "both.cfg")
+with open(both, "w") as f:
+    f.write("[run]\nseed = 1\n[model]\nkeras = %s\n[dense]\nunits = 3\n%s" % (small, TAIL))
+p = run(["init", both, "-o", "bad.h5"], code=2)
+check(p.stderr.strip().startswith(both + ":4: [model] keras = ") and "[dense]" in p.stderr,
+      "[model] keras and layer sections together: exit 2, one line: %s" % p.stderr.strip())
+p = run(["init", imported("withinput.cfg", small, "input = 8,8,1\n"), "-o", "bad.h5"], code=2)
+check("remove [model] input" in p.stderr and len(p.stderr.strip().splitlines()) == 1,
+      "[model] keras with [model] input: exit 2, one line: %s" % p.stderr.strip())
+p = run(["init", os.path.join(SRC, "configs", "synthetic.cfg"), "-o", "a.keras,"], code=2)
+check(p.stderr.strip() == "-o a.keras,: an empty path (write one path, or several separated by commas)",
+      "-o with an empty path: exit 2: %s" % p.stderr.strip())
+
 if failures:
     print("\n%d check(s) failed" % len(failures))
     sys.exit(1)

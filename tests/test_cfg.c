@@ -418,7 +418,7 @@ static void test_set(void) {
   rd_status st = load(&j, BASE, SETS("run.seed=7", "dense.0.units= 5 ", "dense.activation=relu", "train.epochs=3"), &e);
   CHECK(st == RD_OK, "overrides apply: %s", e.msg);
   const rd_cfg_item *it = rd_cfg_find(&j.cfg, "run", 0, "seed");
-  CHECK(it && strcmp(it->value, "7") == 0 && it->line == 0 && it->origin && strcmp(it->origin, "run.seed=7") == 0,
+  CHECK(it && strcmp(it->value, "7") == 0 && it->line == 0 && it->origin && strcmp(it->origin, "--set run.seed=7") == 0,
         "run.seed replaced by --set");
   CHECK_STR(rd_cfg_where(&j.cfg, it, -1, w, sizeof w), "--set run.seed=7", "where of an overridden value");
   CHECK(j.model.global_seed == 7, "the model has seed 7");

@@ -7,6 +7,7 @@
 # corpus/h5/   tiny.cfg's initial weights, a checkpoint of it after 2 steps, and
 #              a Keras-style weights file with variable-length string attributes;
 #              regressions: a kernel claiming 16 TiB, stored whole and in chunks
+# corpus/keras/ .keras archives (reprodist's and Keras') and model JSON
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 : "${REPRODIST:?set REPRODIST to a built reprodist binary}"
@@ -61,4 +62,12 @@ for name, chunks in (("huge.h5", None), ("huge-chunked.h5", (1024, 1024))):
         g.attrs["weight_names"] = [b"dense/kernel:0"]
         g.create_dataset("dense/kernel:0", shape=(1 << 21, 1 << 21), dtype="f4", chunks=chunks)
 PYEOF
+# corpus/keras/: tiny.cfg's archive (reprodist's, with its optimizer) and its model JSON,
+# and real Keras' small_graph.keras (tests/keras/) with its config.json alone
+K=$here/corpus/keras
+mkdir -p "$K"
+run init "$here/tiny.cfg" -o "$K/tiny.keras"
+"$REPRODIST" keras-config "$here/tiny.cfg" > "$K/tiny.json"
+cp "$here/../keras/small_graph.keras" "$K/small_graph.keras"
+unzip -p "$K/small_graph.keras" config.json > "$K/small_graph.json"
 ls -l "$here"/corpus/*/

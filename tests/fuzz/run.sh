@@ -12,7 +12,7 @@
 # --keep-going: fuzz on past crashes (libFuzzer -fork=1 -ignore_*), then replay
 # each new artifact alone and sort it by where it failed: inside libhdf5 (Debian's
 # HDF5 1.10.8 crashes, leaks and loops on some corrupt files: reported, not
-# failed) or anywhere else (ours: exit 1). Use it for h5.
+# failed) or anywhere else (ours: exit 1). Use it for h5 and keras.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
@@ -24,7 +24,7 @@ if [ $# -lt 2 ]; then
 fi
 target=$1 bound=$2
 shift 2
-case $target in cfg | idx | h5) ;; *) echo "run.sh: unknown target '$target' (cfg, idx, h5)" >&2; exit 2 ;; esac
+case $target in cfg | idx | h5 | keras) ;; *) echo "run.sh: unknown target '$target' (cfg, idx, h5, keras)" >&2; exit 2 ;; esac
 case $bound in
   -runs=[0-9]*) limit=("$bound") ;;
   [0-9]*) limit=("-max_total_time=$bound") ;;
