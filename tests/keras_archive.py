@@ -158,6 +158,9 @@ d2 = run(["digest", "trained.h5"]).stdout.splitlines()[-1].split()[0]
 check(d1 == d2, "ck2.keras holds the run's final weights (digest %s)" % d1)
 check(open(os.path.join(WORK, "ck2.keras"), "rb").read() == open(os.path.join(WORK, "trained.keras"), "rb").read(),
       "the run's own trained.keras is byte-identical to its last model_checkpoint archive")
+ek = run(["evaluate", cfg, "trained.keras"]).stdout.strip().split("(")[0]
+eh = run(["evaluate", cfg, "trained.h5"]).stdout.strip().split("(")[0]
+check(ek == eh and "test_acc" in ek, "evaluate reads the archive: %s, as from the .h5 file" % ek.strip())
 
 # ---- 3. bad input --------------------------------------------------------------------------------------
 good = open(os.path.join(WORK, "mlp.keras"), "rb").read()
