@@ -12,6 +12,7 @@ What it measures (issue 5 §1), all in one run on the same machine state:
   5.   GEMM efficiency: a step's GEMM FLOP/s vs one 1024^3 sgemm
   6.   scaling np 2 / np 1 at batch 256
   7.   peak RSS per rank (/usr/bin/time %M), reprodist and PyTorch
+  9.   where a convnet's step goes (RD_PROFILE=1), by layer class, against its GEMMs at the GEMM's peak
 Every process runs one thread (OPENBLAS_NUM_THREADS=OMP_NUM_THREADS=1,
 torch.set_num_threads(1)). OPENBLAS_CORETYPE is left as the caller has it; an
 extra, labelled reprodist column uses the fastest core for this CPU when it is
@@ -406,6 +407,49 @@ class Bench:
             del row["runs"]
             self.res["throughput"].append(row)
 
+    def profiles(self):
+        """Where a convnet's step goes: one run per model with RD_PROFILE=1 at np 1 (the config's kernels, batch
+        128), its per-layer forward and backward times summed by Keras class (reprodist keras-config names each
+        layer's class), against the step's GEMM flops at the speed of the mode's 1024^3 GEMM."""
+        self.res["profiles"] = []
+        for m in self.models:
+            if m not in ANALYTIC_FLOPS:
+                continue
+            B = 128
+            steps = 4 if self.a.quick else 10
+            js = json.loads(run([self.bin, "keras-config", MODELS[m]["cfg"]], env=self.env)[0])
+            cls = {e["config"]["name"]: e["class_name"] for e in js["config"]["layers"]}
+            env = dict(self.env, RD_PROFILE="1")
+            out, err = run([self.mpirun] + self.mpiflags + ["-x", "OPENBLAS_NUM_THREADS", "-x", "RD_PROFILE", "-np",
+                                                            "1", self.bin, MODELS[m]["cfg"],
+                                                            "--set", "train.batch_size=%d" % B,
+                                                            "--set", "train.shard_size=%d" % shard_for(B),
+                                                            "--set", "train.steps_per_epoch=%d" % steps,
+                                                            "--set", "train.epochs=1", "--set", "data.test_limit=16",
+                                                            "--set", "run.metrics=",
+                                                            "-o", os.path.join(self.tmp, "prof_%s.h5" % m)], env=env)
+            text = out + err
+            step = re.search(r"profile: (\d+) steps, ms per step: shards ([\d.]+)  reduction ([\d.]+)  optimizer ([\d.]+)",
+                             text)
+            by = {}
+            for name, f, b in re.findall(r"profile: layer (\S+)\s+forward\s+([\d.]+) ms  backward\s+([\d.]+) ms", text):
+                c = cls.get(name, "?")
+                t = by.setdefault(c, [0.0, 0.0, 0])
+                t[0] += float(f)
+                t[1] += float(b)
+                t[2] += 1
+            if not step:
+                self.res["notes"].append("%s: no RD_PROFILE lines in its run" % m)
+                continue
+            shards, red, opt = float(step.group(2)), float(step.group(3)), float(step.group(4))
+            peak = self.res["kernels"]["sgemm_portable" if MODELS[m].get("kernels") == "portable" else "sgemm"]["gflops"]
+            gemm_ms = (ANALYTIC_FLOPS[m] or cnn_gemm_flops)() * B / (peak * 1e9) * 1e3
+            self.res["profiles"].append({"model": m, "batch": B, "steps": int(step.group(1)), "shards_ms": shards,
+                                         "reduction_ms": red, "optimizer_ms": opt, "by_class": by,
+                                         "gemm_at_peak_ms": gemm_ms})
+            log("profile %s: %.1f ms per step in the shards; its GEMMs at the 1024^3 GEMM's speed: %.1f ms" % (
+                m, shards, gemm_ms))
+
     def allreduce_runs(self):
         secs = "0.3" if self.a.quick else "1.0"
         for n in (2, 4):
@@ -650,6 +694,20 @@ class Bench:
             L.append("   goal: >= 0.8x openblas everywhere; > 1x where the CPU has AVX-512 and OpenBLAS runs an AVX2 core")
             L.append("   right of |: portable mode forced onto its AVX2 path (RD_ISA=avx2), what a CPU without AVX-512 runs,")
             L.append("   against the same openblas runs")
+        if r.get("profiles"):
+            L.append("")
+            L.append("9. Where a convnet's step goes: RD_PROFILE=1, np 1, batch 128, the config's kernels; ms per step by")
+            L.append("   Keras class (forward + backward of every layer of the class), against the step's GEMM flops at the")
+            L.append("   speed of the mode's own 1024^3 GEMM (section 5): the rest is why the ratio sits below its ceiling")
+            for pr in r["profiles"]:
+                tot = pr["shards_ms"] + pr["reduction_ms"] + pr["optimizer_ms"]
+                L.append("%s: %.1f ms per step (shards %.1f, reduction %.2f, optimizer %.2f); GEMMs at peak: %.1f ms "
+                         "(%.0f%% of the step)" % (pr["model"], tot, pr["shards_ms"], pr["reduction_ms"],
+                                                    pr["optimizer_ms"], pr["gemm_at_peak_ms"],
+                                                    100 * pr["gemm_at_peak_ms"] / tot))
+                L.append("   %-24s %7s %10s %10s %7s" % ("class", "layers", "forward", "backward", "share"))
+                for c, (f, b, n) in sorted(pr["by_class"].items(), key=lambda kv: -(kv[1][0] + kv[1][1])):
+                    L.append("   %-24s %7d %10.1f %10.1f %6.1f%%" % (c, n, f, b, 100 * (f + b) / tot))
         for n in r["notes"]:
             L.append("note: " + n)
         return "\n".join(L)
@@ -680,6 +738,7 @@ def main():
         b.kernel_parts()
         b.allreduce_runs()
         b.throughput()
+        b.profiles()
         b.derive()
         b.res["settings"] = {"quick": a.quick, "reps": a.reps, "shard_size": {B: shard_for(B) for B in (64, 128, 256)},
                              "nice": a.nice,
