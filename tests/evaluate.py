@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """reprodist evaluate CONFIG W.h5: the test set's loss and accuracy of a weights file;
-reprodist predict CONFIG W.h5 INPUT -o OUT: the model's outputs for an input file.
+reprodist predict CONFIG W.h5 INPUT -o OUT: the model's outputs for an input file (W.h5 or W.keras).
 
 1. Trains the Fashion-MNIST MLP on a subset (1 epoch, np 2) to w.h5.
 2. `evaluate` at np 1, 2 and 3 prints the same line, byte for byte (fixed
@@ -85,7 +85,7 @@ def idx_labels(path, n):
 def main():
     tmp = tempfile.mkdtemp(prefix="rdeval.")
     os.chdir(tmp)
-    r = run(2, FM, *SUB, "--set", "train.epochs=1", "--set", "run.metrics=", "-o", "w.h5")
+    r = run(2, FM, *SUB, "--set", "train.epochs=1", "--set", "run.metrics=", "-o", "w.h5,w.keras")
     check(r.returncode == 0, "training the subset at np 2 (exit %d)" % r.returncode, r.stderr[-2000:])
     last = [l for l in r.stdout.splitlines() if l.startswith("epoch 1/1")]
     m = re.search(r"test_loss (\S+)  test_acc (\S+)", last[0]) if last else None
@@ -141,6 +141,11 @@ def main():
         check(p.shape == (300, 10) and p.dtype == np.float32 and np.abs(p - ref).max() < 1e-5,
               "predict's rows are numpy float64's softmax outputs (shape %s, max |diff| %.2e)" %
               (p.shape, np.abs(p - ref).max() if p.shape == ref.shape else -1))
+        e = run(2, "predict", FM, "w.keras", "in.npy", "-o", "pk.npy")
+        check(e.returncode == 0 and os.path.exists("pk.npy") and open("pk.npy", "rb").read() == open("p1.npy", "rb").read(),
+              "predict reads the .keras archive of the same run: the same .npy bytes")
+        ek = run(2, "evaluate", FM, "w.keras", *SUB).stdout.strip().split("(")[0]
+        check(ek == lines[1].split("(")[0], "evaluate reads the .keras archive: %s" % ek)
         e = run(2, "predict", FM, "w.h5", "in.h5:images", "-o", "p.h5")
         with h5py.File("p.h5", "r") as f:
             ph = f["predictions"][()]
