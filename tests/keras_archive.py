@@ -261,6 +261,18 @@ h = "%016x" % 0
 check(re.search(r"keras_weights = xxh64:[0-9a-f]{16}", canon) is not None and small not in canon,
       "keras_weights enters the run's identity as the file's XXH64: %s" % re.search(r"keras_weights = \S+", canon).group(0))
 
+# A checkpoint knows which weights the run started from: resuming with another keras_weights file is refused.
+ckcfg = imported("small_ck.cfg", small, "keras_weights = %s\n" % small)
+run(["train", ckcfg, "--set", "train.epochs=1", "--set", "run.checkpoint_dir=ck_small", "-o", "small_e1.h5"])
+run(["init", imported("small_other.cfg", small), "-o", "small_other.keras"])
+other = imported("small_ck2.cfg", small, "keras_weights = %s\n" % os.path.join(WORK, "small_other.keras"))
+p = run(["train", other, "--set", "run.checkpoint_dir=ck_small", "--resume", "latest", "-o", "small_e2.h5"], code=2)
+check("keras_weights" in p.stderr and len(p.stderr.strip().splitlines()) == 1,
+      "resuming with another keras_weights file: exit 2, one line naming it: %s" % p.stderr.strip()[:300])
+same = imported("small_ck3.cfg", small, "keras_weights = %s\n" % small)
+run(["train", same, "--set", "run.checkpoint_dir=ck_small", "--resume", "latest", "-o", "small_e2.h5"])
+check(digest("small_e2.h5") == digest("small_ft.h5"), "resumed with the same keras_weights: the uninterrupted run's tensors")
+
 # Round trips: config -> keras-config -> [model] keras -> the same tensors at the start and after training; the same
 # canonical text (the whole file's sha256) for configs that write no key at its Keras default.
 RT = {"configs/fashion_mnist_mlp.cfg": 1, "configs/fashion_mnist_mobilenet.cfg": 1, "tests/graphs/augment.cfg": 1,
