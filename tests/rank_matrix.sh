@@ -260,7 +260,8 @@ done
 # are the .h5 file's of the same run.
 read -r -a RN <<< "$(recipe nadam | tr '\n' ' ')"
 for np in 1 2 3; do
-  rd_run "$np" "$RD_TESTS/graphs/resnet_blocks.cfg" "${GR[@]}" -o "ka_$np.keras,ka_$np.h5" > "ka_$np.log" 2>&1 \
+  rd_run "$np" "$RD_TESTS/graphs/resnet_blocks.cfg" "${GR[@]}" --set train.kernels=openblas -o "ka_$np.keras,ka_$np.h5" \
+    > "ka_$np.log" 2>&1 \
     || { rd_fail "resnet_blocks to .keras np=$np failed"; cat "ka_$np.log"; }
   rd_run "$np" "$RD_SRC/configs/synthetic.cfg" "${REC[@]}" "${RN[@]}" -o "kn_$np.keras" > "kn_$np.log" 2>&1 \
     || { rd_fail "nadam to .keras np=$np failed"; cat "kn_$np.log"; }
