@@ -7,7 +7,8 @@ rd_unit_test(kern ${CMAKE_CURRENT_SOURCE_DIR}/pmath_kat.txt)
 # portable_aarch64 builds it for aarch64 from RD_PORTABLE_CORE (plus the layers
 # and kern_neon.c) and compares its digests under qemu-user.
 set(RD_PORTABLE_CORE src/log.c src/cfg.c src/seed.c src/init.c src/model.c src/reduce.c src/nn.c src/shard.c
-    src/optim.c src/schedule.c src/regularizer.c src/loss.c src/mem.c src/registry.c src/pmath.c src/kern.c src/sig.c)
+    src/optim.c src/schedule.c src/regularizer.c src/loss.c src/mem.c src/registry.c src/fsio.c src/fault.c
+    src/pmath.c src/kern.c src/sig.c)
 # ... and the optimizers, schedules and losses, one file each.
 file(GLOB RD_PORTABLE_OPTIM RELATIVE ${PROJECT_SOURCE_DIR} CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/optim/*.c
      ${PROJECT_SOURCE_DIR}/src/schedules/*.c ${PROJECT_SOURCE_DIR}/src/losses/*.c)
