@@ -165,19 +165,11 @@ static rd_status regularizer(imp *x, const char *arg, const char *prefix, const 
 
 /* One argument of the class table (keras_model.c: "name:kind:a:b") from the layer's Keras config. */
 static rd_status argument(imp *x, char *spec, const json_t *cfg, const json_t *skip_bias) {
-  char *f[4] = {spec, NULL, NULL, NULL};
-  for (int i = 1; i < 4; i++) {
-    char *colon = f[i - 1] ? strchr(f[i - 1], ':') : NULL;
-    if (!colon) break;
-    *colon = 0;
-    f[i] = colon + 1;
-  }
-  const char *name = f[0], *kind = f[1], *a = f[2], *b = f[3];
+  rd_keras_arg arg;
+  rd_keras_arg_split(spec, &arg);
+  const char *name = arg.name, *kind = arg.kind, *a = arg.a, *b = arg.b, *prefix = arg.prefix;
   const json_t *v = json_object_get(cfg, name);
   if (!v) return RD_OK; /* absent: Keras' default */
-  char prefix[64] = "";
-  const char *us = strrchr(name, '_');
-  if (us) snprintf(prefix, sizeof prefix, "%.*s", (int)(us - name + 1), name);
   if ((!strcmp(kind, "init") || !strcmp(kind, "reg")) && skip_bias && json_is_false(skip_bias) &&
       !strncmp(name, "bias_", 5))
     return RD_OK; /* use_bias = false: no bias, nothing to say of it */

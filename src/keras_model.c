@@ -104,10 +104,21 @@ const rd_keras_class *rd_keras_class_of_keras(const char *keras) {
   return NULL;
 }
 
-static const layer_class *find_class(const char *type) { return rd_keras_class_of_type(type); }
+void rd_keras_arg_split(char *spec, rd_keras_arg *arg) {
+  char *f[4] = {spec, NULL, NULL, NULL};
+  for (int i = 1; i < 4; i++) { /* split at the first three ':' (a JSON default may hold none) */
+    char *colon = f[i - 1] ? strchr(f[i - 1], ':') : NULL;
+    if (!colon) break;
+    *colon = 0;
+    f[i] = colon + 1;
+  }
+  arg->name = f[0], arg->kind = f[1] ? f[1] : "", arg->a = f[2], arg->b = f[3];
+  const char *us = strrchr(f[0], '_');
+  snprintf(arg->prefix, sizeof arg->prefix, "%.*s", us ? (int)(us - f[0] + 1) : 0, f[0]);
+}
 
 const char *rd_keras_class_name(const rd_layer *L, char *buf, size_t n) {
-  const layer_class *k = find_class(L->type->name);
+  const layer_class *k = rd_keras_class_of_type(L->type->name);
   if (k) return k->keras;
   size_t o = 0; /* my_scale -> MyScale */
   for (const char *s = L->type->name; *s && o + 1 < n; s++) {
@@ -262,18 +273,10 @@ static json_t *regularizer(const rd_cfg *c, int sec, const char *prefix, double 
 
 /* One "name:kind:a:b" argument of layer L into config o. */
 static void argument(const rd_model *m, const rd_cfg *c, const rd_layer *L, char *spec, json_t *o) {
-  char *f[4] = {spec, NULL, NULL, NULL};
-  for (int i = 1; i < 4; i++) { /* split at the first three ':' (a JSON default may hold none) */
-    char *colon = f[i - 1] ? strchr(f[i - 1], ':') : NULL;
-    if (!colon) break;
-    *colon = 0;
-    f[i] = colon + 1;
-  }
-  const char *name = f[0], *kind = f[1], *a = f[2], *b = f[3];
+  rd_keras_arg arg;
+  rd_keras_arg_split(spec, &arg);
+  const char *name = arg.name, *kind = arg.kind, *a = arg.a, *b = arg.b, *prefix = arg.prefix;
   const char *v = value_of(c, L->sec, name);
-  char prefix[64] = ""; /* "kernel_" of kernel_initializer and kernel_regularizer */
-  const char *us = strrchr(name, '_');
-  if (us) snprintf(prefix, sizeof prefix, "%.*s", (int)(us - name + 1), name);
   json_t *x = NULL;
   if (!strcmp(kind, "x")) {
     x = literal(a);
@@ -294,9 +297,8 @@ static void argument(const rd_model *m, const rd_cfg *c, const rd_layer *L, char
     x = json_array();
     json_array_append_new(x, rd_kjson_ints(q, 2));
     json_array_append_new(x, rd_kjson_ints(q + 2, 2));
-  } else if (a && a[0] == '@') { /* the value of another key (a pool's strides default to its pool_size) */
+  } else if (a && a[0] == '@' && !v) { /* the value of another key (a pool's strides default to its pool_size) */
     x = json_deep_copy(json_object_get(o, a + 1));
-    if (v) json_decref(x), x = NULL;
   }
   if (!x && (v || a)) {
     if (!v) { /* the default */
@@ -366,7 +368,7 @@ static json_t *keras_tensor(const rd_model *m, int src, const rd_shape *shape) {
 
 static json_t *layer_json(const rd_model *m, const rd_cfg *c, int l) {
   const rd_layer *L = &m->layers[l];
-  const layer_class *k = find_class(L->type->name);
+  const layer_class *k = rd_keras_class_of_type(L->type->name);
   char cls[RD_NAME_MAX];
   json_t *o = json_object();
   rd_kjson_set(o, "name", json_string(L->name));

@@ -37,6 +37,14 @@ typedef struct rd_keras_class {
   const char *args;
 } rd_keras_class;
 
+/* One "name:kind[:a[:b]]" argument of a class's args, split in place (spec is
+ * modified); prefix is "kernel_" of kernel_initializer (up to the last '_'). */
+typedef struct rd_keras_arg {
+  const char *name, *kind, *a, *b;
+  char prefix[64];
+} rd_keras_arg;
+void rd_keras_arg_split(char *spec, rd_keras_arg *arg);
+
 /* The class of reprodist's layer type, or of Keras' class name; NULL if none. */
 const rd_keras_class *rd_keras_class_of_type(const char *type);
 const rd_keras_class *rd_keras_class_of_keras(const char *keras);
