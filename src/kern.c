@@ -40,17 +40,26 @@ static void ukr_scalar(int64_t kc, const float *a, int64_t rsa, int64_t csa, con
 }
 static const rd_kern_ukr k_ukr_scalar = {4, 4, ukr_scalar};
 
-static const rd_kern_ukr *ukr_of(rd_isa isa) {
+/* The wide tile of a path, or with narrow its narrow one (kern_ukr.h). */
+static const rd_kern_ukr *ukr_of(rd_isa isa, int narrow) {
   switch (isa) {
 #if defined(__x86_64__)
-    case RD_ISA_AVX2: return &rd_kern_ukr_avx2;
-    case RD_ISA_AVX512: return &rd_kern_ukr_avx512;
+    case RD_ISA_AVX2: return narrow ? &rd_kern_ukr_avx2_narrow : &rd_kern_ukr_avx2;
+    case RD_ISA_AVX512: return narrow ? &rd_kern_ukr_avx512_narrow : &rd_kern_ukr_avx512;
 #endif
 #if defined(__aarch64__)
-    case RD_ISA_NEON: return &rd_kern_ukr_neon;
+    case RD_ISA_NEON: return narrow ? &rd_kern_ukr_neon_narrow : &rd_kern_ukr_neon;
 #endif
     default: return &k_ukr_scalar;
   }
+}
+
+/* The tile for a run with n columns: the narrow one when n fits one of its
+ * panels (a convolution's 16 filters on the 32-wide AVX-512 tile would leave
+ * half of every tile idle), else the wide one. Either gives the same chains. */
+static const rd_kern_ukr *ukr_for(rd_isa isa, int64_t n) {
+  const rd_kern_ukr *narrow = ukr_of(isa, 1);
+  return n <= narrow->nr ? narrow : ukr_of(isa, 0);
 }
 
 int rd_kern_isa_supported(rd_isa isa) {
@@ -109,8 +118,8 @@ rd_isa rd_kern_isa(void) {
 }
 
 /* ---- the driver -------------------------------------------------------------- */
-/* MC is a multiple of every MR (4, 6, 8), NC of every NR (4, 8, 16, 32). */
-enum { KC = 256, MC = 120, NC = 2048, KT_MAX = 4096 };
+/* MC is a multiple of every MR (4, 6, 8, 12, 16), NC of every NR (4, 8, 16, 32). */
+enum { KC = 256, MC = 240, NC = 2048, KT_MAX = 4096 };
 static float k_apack[MC * KC] __attribute__((aligned(64)));
 static float k_bpack[KC * NC] __attribute__((aligned(64)));
 static float k_aedge[RD_KERN_MR_MAX * KT_MAX] __attribute__((aligned(64)));
@@ -218,7 +227,7 @@ void rd_kern_gemm_isa(rd_isa isa, int trans_a, int trans_b, int64_t m, int64_t n
       for (int64_t i = 0; i < m; i++) memset(c + i * ldc, 0, sizeof(float) * (size_t)n);
     return;
   }
-  const rd_kern_ukr *u = ukr_of(isa);
+  const rd_kern_ukr *u = ukr_of(isa, 0);
   /* A few rows times a transposed B (Dense's dL/dx = dy W^T over a shard):
    * packing the large B would cost more than the product. Compute C^T = B A^T
    * instead, which reads B's rows where they are and packs only the small A,
@@ -230,10 +239,10 @@ void rd_kern_gemm_isa(rd_isa isa, int trans_a, int trans_b, int64_t m, int64_t n
   const int64_t panels = (m + u->nr - 1) / u->nr;
   if (trans_b && !trans_a && m <= 2 * u->nr && n > 2 * u->nr && k >= 64 && k <= KT_MAX &&
       panels * u->nr * k <= KC * NC) {
-    gemm_run(u, 0, 1, n, m, k, b, ldb, a, lda, keep, c, ldc, 1, k);
+    gemm_run(ukr_for(isa, m), 0, 1, n, m, k, b, ldb, a, lda, keep, c, ldc, 1, k);
     return;
   }
-  gemm_run(u, trans_a, trans_b, m, n, k, a, lda, b, ldb, keep, c, ldc, 0, KC);
+  gemm_run(ukr_for(isa, n), trans_a, trans_b, m, n, k, a, lda, b, ldb, keep, c, ldc, 0, KC);
 }
 
 /* ---- the two modes ------------------------------------------------------------- */

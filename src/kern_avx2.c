@@ -1,11 +1,10 @@
-/* kern_avx2: the portable GEMM's AVX2+FMA micro-kernel, 6 x 16 (compiled with
- * -mavx2 -mfma; run only where the CPU has both). _mm256_fmadd_ps rounds once
- * per lane, as fmaf does. */
+/* kern_avx2: the portable GEMM's AVX2+FMA micro-kernels, 6 x 16 and 12 x 8
+ * (compiled with -mavx2 -mfma; run only where the CPU has both).
+ * _mm256_fmadd_ps rounds once per lane, as fmaf does. */
 #include <immintrin.h>
 
 #include "kern_ukr.h"
 
-#define UKR_MR 6
 #define UKR_V __m256
 #define UKR_NV 8
 #define UKR_LOAD(p) _mm256_loadu_ps(p)
@@ -13,6 +12,9 @@
 #define UKR_ZERO _mm256_setzero_ps()
 #define UKR_SET1(x) _mm256_set1_ps(x)
 #define UKR_FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
-#include "kern_ukr_body.h"
+#define UKR_MR_WIDE 6
+#define UKR_MR_NARROW 12
+#include "kern_ukr_tiles.h"
 
-const rd_kern_ukr rd_kern_ukr_avx2 = {UKR_MR, 2 * UKR_NV, ukr};
+const rd_kern_ukr rd_kern_ukr_avx2 = {UKR_MR_WIDE, 2 * UKR_NV, ukr},
+                      rd_kern_ukr_avx2_narrow = {UKR_MR_NARROW, UKR_NV, ukr_narrow};

@@ -1,11 +1,10 @@
-/* kern_avx512: the portable GEMM's AVX-512 micro-kernel, 8 x 32 (compiled with
- * -mavx512f; run only where the CPU has it). _mm512_fmadd_ps rounds once per
- * lane, as fmaf does. */
+/* kern_avx512: the portable GEMM's AVX-512 micro-kernels, 8 x 32 and 16 x 16
+ * (compiled with -mavx512f; run only where the CPU has it). _mm512_fmadd_ps
+ * rounds once per lane, as fmaf does. */
 #include <immintrin.h>
 
 #include "kern_ukr.h"
 
-#define UKR_MR 8
 #define UKR_V __m512
 #define UKR_NV 16
 #define UKR_LOAD(p) _mm512_loadu_ps(p)
@@ -13,6 +12,9 @@
 #define UKR_ZERO _mm512_setzero_ps()
 #define UKR_SET1(x) _mm512_set1_ps(x)
 #define UKR_FMA(a, b, c) _mm512_fmadd_ps(a, b, c)
-#include "kern_ukr_body.h"
+#define UKR_MR_WIDE 8
+#define UKR_MR_NARROW 16
+#include "kern_ukr_tiles.h"
 
-const rd_kern_ukr rd_kern_ukr_avx512 = {UKR_MR, 2 * UKR_NV, ukr};
+const rd_kern_ukr rd_kern_ukr_avx512 = {UKR_MR_WIDE, 2 * UKR_NV, ukr},
+                      rd_kern_ukr_avx512_narrow = {UKR_MR_NARROW, UKR_NV, ukr_narrow};

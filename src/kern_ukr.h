@@ -4,7 +4,9 @@
  * for each step p, for each (i, j), c[i][j] = fma(A(i, p), B(p, j), c[i][j]),
  * from c's values (load 1) or from +0.0f (load 0), where A(i, p) = a[i rsa +
  * p csa] (a packed panel: rsa 1, csa MR; or A itself, either orientation) and
- * B(p, j) = b[p rsb + j] (a packed panel: rsb NR; or B's rows themselves). */
+ * B(p, j) = b[p rsb + j] (a packed panel: rsb NR; or B's rows themselves).
+ * Each path has a wide tile (two vectors per row) and a narrow one (one
+ * vector per row, twice the rows) for products at most one vector wide. */
 #ifndef REPRODIST_KERN_UKR_H
 #define REPRODIST_KERN_UKR_H
 
@@ -22,10 +24,10 @@ typedef struct {
 #define RD_KERN_NR_MAX 32
 
 #if defined(__x86_64__)
-extern const rd_kern_ukr rd_kern_ukr_avx2, rd_kern_ukr_avx512;
+extern const rd_kern_ukr rd_kern_ukr_avx2, rd_kern_ukr_avx512, rd_kern_ukr_avx2_narrow, rd_kern_ukr_avx512_narrow;
 #endif
 #if defined(__aarch64__)
-extern const rd_kern_ukr rd_kern_ukr_neon;
+extern const rd_kern_ukr rd_kern_ukr_neon, rd_kern_ukr_neon_narrow;
 #endif
 
 #endif

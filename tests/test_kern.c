@@ -70,11 +70,14 @@ static void check_gemm(rd_isa isa, int ta, int tb, int64_t m, int64_t n, int64_t
 
 static void test_gemm(void) {
   /* m, n, k: single elements, partial tiles, k over the 256-step block, m over
-   * the 120-row block, n over the 2048-column block, the layers' shapes, and
-   * a few rows times a wide transposed B (computed as C^T, k unblocked). */
+   * the 240-row block, n over the 2048-column block, the layers' shapes, a
+   * few rows times a wide transposed B (computed as C^T, k unblocked), and
+   * the narrow tile (n at most one vector: 16 filters) over several row
+   * blocks, full and partial, and as C^T. */
   static const int64_t shapes[][3] = {{1, 1, 1},     {5, 7, 3},      {13, 33, 300},  {121, 17, 9},
                                       {64, 128, 784}, {3, 2051, 5},  {12, 32, 256},  {250, 31, 513},
-                                      {9, 32, 1000},  {7, 1, 0},     {20, 1030, 1100}, {32, 520, 300}};
+                                      {9, 32, 1000},  {7, 1, 0},     {20, 1030, 1100}, {32, 520, 300},
+                                      {500, 16, 144}, {483, 8, 300},  {241, 12, 17},  {16, 700, 200}};
   int ran = 0;
   for (int isa = 0; isa < RD_ISA_COUNT; isa++) {
     if (!rd_kern_isa_supported((rd_isa)isa)) continue;
