@@ -1,6 +1,6 @@
-/* kern_neon: the portable GEMM's aarch64 NEON micro-kernels, 8 x 8 and 16 x 4 (Advanced
- * SIMD is part of every aarch64 CPU). vfmaq_f32 rounds once per lane, as fmaf
- * does. */
+/* kern_neon: the portable GEMM's aarch64 NEON micro-kernels, 8 x 8 and
+ * 16 x 4 (Advanced SIMD is part of every aarch64 CPU). vfmaq_f32 rounds once
+ * per lane, as fmaf does. */
 #include <arm_neon.h>
 
 #include "kern_ukr.h"
