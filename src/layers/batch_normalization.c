@@ -29,6 +29,7 @@
 #include <math.h>
 
 #include "reprodist/layer.h"
+#include "simd.h"
 
 typedef struct {
   int64_t c, hw;   /* channels; positions per sample */
@@ -72,60 +73,86 @@ static size_t stats_size(const void *self, const rd_shape *in, const rd_shape *o
   return (size_t)(2 * ((const batch_norm *)self)->c);
 }
 
-/* mean, var, then 1 / sqrt(var + eps) per channel: 3c floats. */
+/* Two doubles per channel for the running sums (4c floats, first, so that
+ * they stay 8-byte aligned), then mean, var and 1 / sqrt(var + eps) per
+ * channel, then three per-channel coefficients of the elementwise pass
+ * (forward: scale, shift; backward: k, dbeta / N, dgamma / N): 10c floats. The sums run row-major over (position, channel), so
+ * every channel still adds its values in row order, one after the other:
+ * the same sums as a channel-at-a-time loop, read once in memory order. */
 static size_t workspace(const void *self, const rd_shape *in, const rd_shape *out, int64_t rows) {
-  return (size_t)(3 * ((const batch_norm *)self)->c);
+  return (size_t)(10 * ((const batch_norm *)self)->c);
 }
 
-static void forward(const rd_io *io, const float *x, float *y) {
+RD_SIMD static void forward(const rd_io *io, const float *restrict x, float *restrict y) {
   const batch_norm *p = io->self;
   const int64_t C = p->c, N = io->rows * p->hw;
-  float *mean = io->ws, *var = io->ws + C, *rstd = io->ws + 2 * C;
+  double *restrict s = (double *)io->ws, *restrict q = s + C;
+  float *restrict mean = io->ws + 4 * C, *restrict var = mean + C, *restrict rstd = mean + 2 * C;
   if (io->training) {
-    for (int64_t c = 0; c < C; c++) {
-      double s = 0.0;
-      for (int64_t r = 0; r < N; r++) s += (double)x[r * C + c];
-      mean[c] = (float)(s / (double)N);
-      double q = 0.0;
-      for (int64_t r = 0; r < N; r++) {
-        const double d = (double)x[r * C + c] - (double)mean[c];
-        q += d * d;
-      }
-      var[c] = (float)(q / (double)N);
+    for (int64_t c = 0; c < C; c++) s[c] = 0.0, q[c] = 0.0;
+    for (int64_t r = 0; r < N; r++) {
+      const float *restrict xr = x + r * C;
+      for (int64_t c = 0; c < C; c++) s[c] += (double)xr[c];
     }
+    for (int64_t c = 0; c < C; c++) mean[c] = (float)(s[c] / (double)N);
+    for (int64_t r = 0; r < N; r++) {
+      const float *restrict xr = x + r * C;
+      for (int64_t c = 0; c < C; c++) {
+        const double d = (double)xr[c] - (double)mean[c];
+        q[c] += d * d;
+      }
+    }
+    for (int64_t c = 0; c < C; c++) var[c] = (float)(q[c] / (double)N);
     for (int64_t c = 0; c < C; c++) io->stats[c] = mean[c], io->stats[C + c] = var[c];
   } else {
     for (int64_t c = 0; c < C; c++) mean[c] = io->w[p->mm][c], var[c] = io->w[p->mm + 1][c];
   }
   const float eps = (float)p->epsilon;
   for (int64_t c = 0; c < C; c++) rstd[c] = 1.0f / sqrtf(var[c] + eps);
+  float *restrict inv = io->ws + 7 * C, *restrict shift = inv + C;
   for (int64_t c = 0; c < C; c++) {
-    const float inv = p->scale ? rstd[c] * io->w[0][c] : rstd[c];
-    const float shift = (p->center ? io->w[p->beta][c] : 0.0f) - mean[c] * inv;
-    for (int64_t r = 0; r < N; r++) y[r * C + c] = x[r * C + c] * inv + shift;
+    inv[c] = p->scale ? rstd[c] * io->w[0][c] : rstd[c];
+    shift[c] = (p->center ? io->w[p->beta][c] : 0.0f) - mean[c] * inv[c];
+  }
+  for (int64_t r = 0; r < N; r++) {
+    const float *restrict xr = x + r * C;
+    float *restrict yr = y + r * C;
+    for (int64_t c = 0; c < C; c++) yr[c] = xr[c] * inv[c] + shift[c];
   }
 }
 
-static void backward(const rd_io *io, const float *x, const float *y, float *dy, float *dx) {
+RD_SIMD static void backward(const rd_io *io, const float *restrict x, const float *y, float *restrict dy,
+                     float *restrict dx) {
   const batch_norm *p = io->self;
   const int64_t C = p->c, N = io->rows * p->hw;
-  const float *mean = io->ws, *rstd = io->ws + 2 * C;
-  for (int64_t c = 0; c < C; c++) {
-    double sb = 0.0, sg = 0.0;
-    for (int64_t r = 0; r < N; r++) {
-      const float xhat = (x[r * C + c] - mean[c]) * rstd[c];
-      sb += (double)dy[r * C + c];
-      sg += (double)dy[r * C + c] * (double)xhat;
+  double *restrict sb = (double *)io->ws, *restrict sg = sb + C;
+  const float *restrict mean = io->ws + 4 * C, *restrict rstd = mean + 2 * C;
+  for (int64_t c = 0; c < C; c++) sb[c] = 0.0, sg[c] = 0.0;
+  for (int64_t r = 0; r < N; r++) {
+    const float *restrict xr = x + r * C, *restrict gr = dy + r * C;
+    for (int64_t c = 0; c < C; c++) {
+      const float xhat = (xr[c] - mean[c]) * rstd[c];
+      sb[c] += (double)gr[c];
+      sg[c] += (double)gr[c] * (double)xhat;
     }
-    const float dbeta = (float)sb, dgamma = (float)sg;
+  }
+  float *restrict k = io->ws + 7 * C, *restrict mb = k + C, *restrict mg = k + 2 * C;
+  for (int64_t c = 0; c < C; c++) {
+    const float dbeta = (float)sb[c], dgamma = (float)sg[c];
     if (p->scale) io->g[0][c] = dgamma;
     if (p->center) io->g[p->beta][c] = dbeta;
-    if (!dx) continue;
-    const float gamma = p->scale ? io->w[0][c] : 1.0f, k = gamma * rstd[c];
-    const float mb = dbeta / (float)N, mg = dgamma / (float)N;
-    for (int64_t r = 0; r < N; r++) {
-      const float xhat = (x[r * C + c] - mean[c]) * rstd[c];
-      dx[r * C + c] = k * (dy[r * C + c] - mb - xhat * mg);
+    const float gamma = p->scale ? io->w[0][c] : 1.0f;
+    k[c] = gamma * rstd[c];
+    mb[c] = dbeta / (float)N;
+    mg[c] = dgamma / (float)N;
+  }
+  if (!dx) return;
+  for (int64_t r = 0; r < N; r++) {
+    const float *restrict xr = x + r * C, *restrict gr = dy + r * C;
+    float *restrict dr = dx + r * C;
+    for (int64_t c = 0; c < C; c++) {
+      const float xhat = (xr[c] - mean[c]) * rstd[c];
+      dr[c] = k[c] * (gr[c] - mb[c] - xhat * mg[c]);
     }
   }
 }
@@ -143,6 +170,7 @@ static void stats_apply(const rd_api *rd, const void *self, const float *sum, in
 
 const rd_layer_type rd_layer_batch_normalization = {
     .name = "batch_normalization",
+    .flags = RD_LAYER_NO_Y,
     .self_size = sizeof(batch_norm),
     .build = build,
     .workspace = workspace,

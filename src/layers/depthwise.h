@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include "simd.h"
 #include "window.h"
 
 typedef struct {
@@ -48,14 +49,17 @@ static inline int rd_depthwise_geometry(const rd_api *rd, rd_build *b, const cha
   return 0;
 }
 
-/* y (rows, oh, ow, c * dm) = depthwise(x (rows, h, w, c), k), plus bias b (or NULL). */
-static inline void rd_depthwise_forward(const rd_depthwise *d, int64_t rows, const float *x, const float *k,
-                                        const float *bias, float *y) {
+/* y (rows, oh, ow, c * dm) = depthwise(x (rows, h, w, c), k), plus bias b (or NULL).
+ * With dm = 1 (the usual case) the channel loop is innermost and contiguous,
+ * so the compiler vectorizes it; each output still adds its taps in the same
+ * order, one float multiply and one add each. */
+RD_SIMD static void rd_depthwise_forward(const rd_depthwise *d, int64_t rows, const float *restrict x,
+                                        const float *restrict k, const float *restrict bias, float *restrict y) {
   const int64_t C = d->c, M = d->dm, CM = C * M, H = d->h.in, W = d->w.in;
   for (int64_t r = 0; r < rows; r++)
     for (int64_t oy = 0; oy < d->h.out; oy++)
       for (int64_t ox = 0; ox < d->w.out; ox++) {
-        float *yo = y + ((r * d->h.out + oy) * d->w.out + ox) * CM;
+        float *restrict yo = y + ((r * d->h.out + oy) * d->w.out + ox) * CM;
         for (int64_t o = 0; o < CM; o++) yo[o] = 0.0f;
         for (int64_t i = 0; i < d->h.k; i++) {
           const int64_t iy = oy * d->h.s - d->h.pad + i;
@@ -63,9 +67,13 @@ static inline void rd_depthwise_forward(const rd_depthwise *d, int64_t rows, con
           for (int64_t j = 0; j < d->w.k; j++) {
             const int64_t ix = ox * d->w.s - d->w.pad + j;
             if (ix < 0 || ix >= W) continue;
-            const float *xi = x + ((r * H + iy) * W + ix) * C, *ki = k + (i * d->w.k + j) * CM;
-            for (int64_t c = 0; c < C; c++)
-              for (int64_t m = 0; m < M; m++) yo[c * M + m] += xi[c] * ki[c * M + m];
+            const float *restrict xi = x + ((r * H + iy) * W + ix) * C, *restrict ki = k + (i * d->w.k + j) * CM;
+            if (M == 1) {
+              for (int64_t c = 0; c < C; c++) yo[c] += xi[c] * ki[c];
+            } else {
+              for (int64_t c = 0; c < C; c++)
+                for (int64_t m = 0; m < M; m++) yo[c * M + m] += xi[c] * ki[c * M + m];
+            }
           }
         }
         if (bias)
@@ -74,8 +82,9 @@ static inline void rd_depthwise_forward(const rd_depthwise *d, int64_t rows, con
 }
 
 /* Given dy (rows, oh, ow, c * dm): dk (overwritten), db (or NULL) and dx (or NULL). */
-static inline void rd_depthwise_backward(const rd_depthwise *d, int64_t rows, const float *x, const float *k,
-                                         const float *dy, float *dk, float *db, float *dx) {
+RD_SIMD static void rd_depthwise_backward(const rd_depthwise *d, int64_t rows, const float *restrict x,
+                                         const float *restrict k, const float *restrict dy, float *restrict dk,
+                                         float *restrict db, float *restrict dx) {
   const int64_t C = d->c, M = d->dm, CM = C * M, H = d->h.in, W = d->w.in;
   memset(dk, 0, sizeof(float) * (size_t)(d->h.k * d->w.k * CM));
   if (db) memset(db, 0, sizeof(float) * (size_t)CM);
@@ -83,7 +92,7 @@ static inline void rd_depthwise_backward(const rd_depthwise *d, int64_t rows, co
   for (int64_t r = 0; r < rows; r++)
     for (int64_t oy = 0; oy < d->h.out; oy++)
       for (int64_t ox = 0; ox < d->w.out; ox++) {
-        const float *g = dy + ((r * d->h.out + oy) * d->w.out + ox) * CM;
+        const float *restrict g = dy + ((r * d->h.out + oy) * d->w.out + ox) * CM;
         if (db)
           for (int64_t o = 0; o < CM; o++) db[o] += g[o];
         for (int64_t i = 0; i < d->h.k; i++) {
@@ -93,13 +102,21 @@ static inline void rd_depthwise_backward(const rd_depthwise *d, int64_t rows, co
             const int64_t ix = ox * d->w.s - d->w.pad + j;
             if (ix < 0 || ix >= W) continue;
             const int64_t xo = ((r * H + iy) * W + ix) * C;
-            float *dki = dk + (i * d->w.k + j) * CM;
-            const float *ki = k + (i * d->w.k + j) * CM;
-            for (int64_t c = 0; c < C; c++)
-              for (int64_t m = 0; m < M; m++) {
-                dki[c * M + m] += x[xo + c] * g[c * M + m];
-                if (dx) dx[xo + c] += ki[c * M + m] * g[c * M + m];
+            float *restrict dki = dk + (i * d->w.k + j) * CM;
+            const float *restrict ki = k + (i * d->w.k + j) * CM, *restrict xi = x + xo;
+            if (M == 1) { /* dk and dx are separate arrays: two loops, each element's order unchanged */
+              for (int64_t c = 0; c < C; c++) dki[c] += xi[c] * g[c];
+              if (dx) {
+                float *restrict dxi = dx + xo;
+                for (int64_t c = 0; c < C; c++) dxi[c] += ki[c] * g[c];
               }
+            } else {
+              for (int64_t c = 0; c < C; c++)
+                for (int64_t m = 0; m < M; m++) {
+                  dki[c * M + m] += xi[c] * g[c * M + m];
+                  if (dx) dx[xo + c] += ki[c * M + m] * g[c * M + m];
+                }
+            }
           }
         }
       }
