@@ -302,6 +302,11 @@ static const rd_api k_api_base = {
     .normal = rd_seed_normal,
 };
 
+int rd_model_unfused(void) {
+  const char *v = getenv("RD_UNFUSED");
+  return v && !strcmp(v, "1");
+}
+
 const rd_api *rd_model_api(rd_kern_mode mode) {
   static rd_api t[2];
   static int ready;
@@ -310,6 +315,7 @@ const rd_api *rd_model_api(rd_kern_mode mode) {
       const rd_kern_ops *o = rd_kern_ops_of((rd_kern_mode)i);
       t[i] = k_api_base;
       t[i].gemm = o->gemm, t[i].exp = o->exp, t[i].log = o->log, t[i].tanh = o->tanh;
+      t[i].gemm_chains = i == RD_KERN_PORTABLE && !rd_model_unfused();
     }
     ready = 1;
   }
@@ -577,6 +583,39 @@ static rd_status name_layers(rd_model *m, rd_cfg *c, int n) {
   return RD_OK;
 }
 
+/* An Activation layer joins its source when the source never reads its own
+ * output in backward (RD_LAYER_NO_Y: Conv2D, Dense, BatchNormalization, Add,
+ * ...), has no activation and no activity regularizer of its own, and feeds
+ * nothing else; the Activation layer has no activity regularizer and is not
+ * the output (a fused loss takes that one's logits). The shard pass then
+ * applies the activation in place on the source's output (run_act) and
+ * treats the Activation layer as a view of it: the same values, in the same
+ * operations, without its copy forward and backward. Everything else (the
+ * file, the summary, gradcheck) sees the layers as written. RD_UNFUSED=1
+ * (a diagnostic: tests/fusion.sh compares the two) runs them as written. */
+static void fuse_activations(rd_model *m) {
+  extern const rd_layer_type rd_layer_activation;
+  for (int l = 0; l < m->nlayers; l++) m->layers[l].run_act = m->layers[l].act;
+  if (rd_model_unfused()) return;
+  for (int l = 0; l < m->nlayers - 1; l++) {
+    rd_layer *A = &m->layers[l];
+    if (A->type != &rd_layer_activation || A->nin != 1 || A->src[0] < 0 || A->act_l1 != 0.0 || A->act_l2 != 0.0)
+      continue;
+    const int s = A->src[0];
+    rd_layer *P = &m->layers[s];
+    if (!(P->type->flags & RD_LAYER_NO_Y) || (P->type->flags & RD_LAYER_RESHAPE) || P->act != RD_ACT_LINEAR ||
+        P->act_l1 != 0.0 || P->act_l2 != 0.0)
+      continue;
+    int readers = 0;
+    for (int k = 0; k < m->nlayers; k++)
+      for (int i = 0; i < m->layers[k].nin; i++) readers += m->layers[k].src[i] == s;
+    if (readers != 1) continue;
+    P->run_act = A->act;
+    A->run_act = RD_ACT_LINEAR;
+    A->fused = 1;
+  }
+}
+
 rd_status rd_model_from_cfg(rd_model *m, rd_cfg *c) {
   memset(m, 0, sizeof *m);
   rd_registry_init();
@@ -611,6 +650,7 @@ rd_status rd_model_from_cfg(rd_model *m, rd_cfg *c) {
       }
   if (check_reach(m, c)) return RD_EINPUT;
   keras_order(m);
+  fuse_activations(m);
   double total = 0;
   for (int t = 0; t < m->ntensors; t++) total += (double)m->tensors[t].numel;
   if (total > RD_MAX_PARAMS)

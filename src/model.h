@@ -53,6 +53,10 @@ typedef struct rd_layer {
   int src[RD_MAX_INPUTS];  /* the layer each comes from (an earlier one), or -1: the model input */
   rd_shape ins[RD_MAX_INPUTS];
   rd_act act;              /* applied by the core after forward (layer.h, "Activations") */
+  rd_act run_act;          /* what the shard pass applies: act, or the activation of the
+                              Activation layer fused into this one (RD_LAYER_NO_Y) */
+  int fused;               /* an Activation layer fused into its source: a view of the
+                              source's output, like a reshape, in the shard pass */
   void *self;              /* type->self_size bytes, owned by the model */
   int t0, nt;              /* its tensors: m->tensors[t0 .. t0 + nt), declaration order */
   uint64_t seed;           /* its draw seed (rd_io.seed) */
@@ -101,6 +105,10 @@ int64_t rd_model_max_width(const rd_model *m);
 /* The table of functions layers call (layer.h), with the arithmetic (gemm,
  * exp, log, tanh) of the given kernel mode. Layers build with the openblas one. */
 const rd_api *rd_model_api(rd_kern_mode mode);
+/* 1 when RD_UNFUSED=1: every pass runs as written, no Activation layer fused
+ * into its source (rd_layer.fused) and no convolution split into row blocks
+ * (layer.h, gemm_chains). The bits are the same either way; tests compare. */
+int rd_model_unfused(void);
 
 #ifdef __cplusplus
 }

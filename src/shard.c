@@ -10,7 +10,9 @@
 #include "regularizer.h"
 #include "sig.h"
 
-static int reshape(const rd_layer *L) { return (L->type->flags & RD_LAYER_RESHAPE) != 0; }
+/* A reshape, or an Activation layer fused into its source (model.h): a view
+ * of its source's output, with no pass of its own. */
+static int reshape(const rd_layer *L) { return (L->type->flags & RD_LAYER_RESHAPE) != 0 || L->fused; }
 
 /* Layer l's output is the model input reinterpreted (reshapes only): no
  * gradient flows into it. */
@@ -236,7 +238,7 @@ double rd_shard_pass(rd_shard *k, const float *params, int64_t S, const rd_pass 
     if (!(fused && l == L - 1)) {
       int64_t rows, n;
       act_shape(ly, S, &rows, &n);
-      rd_nn_act_forward(k->ops, ly->act, rows, n, k->act[l]);
+      rd_nn_act_forward(k->ops, ly->run_act, rows, n, k->act[l]);
     }
     /* activity_regularizer: a per-sample term of the loss (regularizer.h) */
     if (ly->act_l1 != 0.0 || ly->act_l2 != 0.0)
@@ -264,7 +266,7 @@ double rd_shard_pass(rd_shard *k, const float *params, int64_t S, const rd_pass 
     if (!(fused && l == L - 1)) { /* a fused loss wrote dL/dz already */
       int64_t rows, n;
       act_shape(ly, S, &rows, &n);
-      rd_nn_act_backward(ly->act, k->act[l], rows, n, dy);
+      rd_nn_act_backward(ly->run_act, k->act[l], rows, n, dy);
     }
     io.self = ly->self, io.in = &ly->in, io.out = &ly->out, io.seed = ly->seed, io.nin = ly->nin, io.ins = ly->ins;
     io.w = k->w + ly->t0, io.g = k->g + ly->t0, io.ws = k->ws[l], io.stats = NULL;

@@ -110,7 +110,7 @@ static void scribble(bench *b, uint64_t salt) {
   const int64_t S = b->S;
   for (int l = 0; l < m->nlayers; l++) {
     const rd_layer *ly = &m->layers[l];
-    if (ly->type->flags & RD_LAYER_RESHAPE) continue;
+    if ((ly->type->flags & RD_LAYER_RESHAPE) || ly->fused) continue; /* views: no buffers of their own */
     int64_t n = S * rd_shape_numel(&ly->out);
     for (int64_t i = 0; i < n; i++) b->k.act[l][i] = (float)rd_seed_uniform(rd_seed_word(salt, (uint64_t)i, l));
     size_t ws = ly->type->workspace ? ly->type->workspace(ly->self, &ly->in, &ly->out, S) : 0;

@@ -13,6 +13,10 @@ rd_script_test(schedules schedules.py)
 # pinned: tests/pinned.sh, tensor digests of trained Dense configs pinned from
 # main before the layer interface (tests/pinned_digests.txt); exact.
 rd_script_test(pinned pinned.sh)
+# fusion: tests/fusion.sh, the fused passes (an Activation run in place on its
+# source's output; portable mode's convolutions in row blocks) against the
+# passes as written (RD_UNFUSED=1): the same tensor digests, both kernel modes.
+rd_script_test(fusion fusion.sh)
 # stats_hook: tests/stats_hook.py with the test plugin tests/plugins/running_mean.c:
 # the batch-statistics hook sums every shard's statistics along the canonical
 # tree once per step (same sha256 at np 1, 2, 3, 5 and after a resume), equal

@@ -172,7 +172,11 @@ typedef struct rd_layer_type {
   /* Bytes of the per-instance struct passed to every call as self (0: none). */
   size_t self_size;
   /* RD_LAYER_RESHAPE: the output is the input reinterpreted in another shape
-   * (Keras' Flatten, Reshape): no forward, no backward, no buffers. */
+   * (Keras' Flatten, Reshape): no forward, no backward, no buffers.
+   * RD_LAYER_NO_Y: backward never reads y. An Activation layer that is the
+   * only reader of such a layer's output (which has no activation of its
+   * own) then runs in place on that output: the same values, one pass over
+   * them and one buffer fewer, forward and backward. */
   unsigned flags;
 
   /* Reads the section's keys (each key read is marked; a key no layer reads is
@@ -224,6 +228,7 @@ typedef struct rd_layer_type {
 } rd_layer_type;
 
 #define RD_LAYER_RESHAPE 1u
+#define RD_LAYER_NO_Y 2u
 
 /* Flags of rd_api.get_float: the bounds lo / hi are excluded. */
 #define RD_LO_OPEN 1u
@@ -329,6 +334,16 @@ struct rd_api {
    * the normal initializers draw); *j is the element's next unused draw
    * index, from 0. */
   double (*normal)(uint64_t seed, uint64_t i, uint64_t *j);
+
+  /* ---- appended to ABI 2 after 0.24 (the convolution's row blocks) ---------
+   * 1 when gemm is portable mode's: each element's fmaf chain does not depend
+   * on the shapes, so a layer may split a product along m (rows of C), or
+   * along k with beta 1 for every part after the first, without changing a
+   * bit (conv2d computes a shard's im2col in cache-sized row blocks). 0 with
+   * kernels = openblas, whose bits depend on the shapes: keep them whole
+   * (and in both modes under RD_UNFUSED=1, the diagnostic that runs every
+   * pass as written). */
+  int gemm_chains;
 };
 
 /* What a plugin exports: RD_PLUGIN("name", &type_a, &type_b, ...) defines it. */

@@ -25,4 +25,4 @@ static void backward(const rd_io *io, const float *const *x, const float *y, flo
 }
 
 const rd_layer_type rd_layer_add = {
-    .name = "add", .self_size = sizeof(rd_merge), .build_n = build, .forward_n = forward, .backward_n = backward};
+    .name = "add", .flags = RD_LAYER_NO_Y, .self_size = sizeof(rd_merge), .build_n = build, .forward_n = forward, .backward_n = backward};

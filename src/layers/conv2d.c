@@ -11,10 +11,15 @@
  * y = col . kernel with the kernel as stored, (kh*kw*in, filters). Every GEMM
  * shape depends on the shard's rows and the layer alone. Backward: dkernel =
  * col^T . dy, dbias = column sums of dy, dcol = dy . kernel^T, and dx is dcol
- * added back patch by patch in a fixed order (col2im). The workspace holds col
- * from forward to backward (backward then reuses it for dcol). */
+ * added back patch by patch in a fixed order (col2im). With kernels =
+ * openblas the workspace holds the shard's col from forward to backward
+ * (backward then reuses it for dcol). In portable mode col is built, used
+ * and rebuilt in backward, block by block, a few hundred rows at a time:
+ * the same chains (layer.h, gemm_chains), and only one block of the
+ * workspace is ever touched. */
 #include <string.h>
 
+#include "simd.h"
 #include "window.h"
 
 typedef struct {
@@ -84,86 +89,118 @@ static inline void window_cols(const conv2d *p, int64_t ow, int64_t *iw0, int64_
   *hi = *iw0 + p->w.k > p->w.in ? p->w.in : *iw0 + p->w.k;
 }
 
-/* col (rows*oh*ow, kk) from x (rows, h, w, c); padding reads as 0. */
-static void im2col(const conv2d *p, int64_t rows, const float *x, float *col) {
-  const int64_t H = p->h.in, W = p->w.in, C = p->c, KW = p->w.k;
-  for (int64_t s = 0; s < rows; s++)
-    for (int64_t oh = 0; oh < p->h.out; oh++)
-      for (int64_t ow = 0; ow < p->w.out; ow++) {
-        float *dst = col + ((s * p->h.out + oh) * p->w.out + ow) * p->kk;
-        int64_t iw0, lo, hi;
-        window_cols(p, ow, &iw0, &lo, &hi);
-        for (int64_t i = 0; i < p->h.k; i++, dst += KW * C) {
-          const int64_t ih = oh * p->h.s - p->h.pad + i;
-          if (ih < 0 || ih >= H || lo >= hi) {
-            memset(dst, 0, sizeof(float) * (size_t)(KW * C));
-            continue;
-          }
-          if (lo > iw0) memset(dst, 0, sizeof(float) * (size_t)((lo - iw0) * C));
-          copy_run(dst + (lo - iw0) * C, x + ((s * H + ih) * W + lo) * C, (hi - lo) * C);
-          if (hi < iw0 + KW) memset(dst + (hi - iw0) * C, 0, sizeof(float) * (size_t)((iw0 + KW - hi) * C));
-        }
+/* Rows [m0, m1) of col (rows*oh*ow, kk) from x (rows, h, w, c), into col
+ * from its start; padding reads as 0. */
+static void im2col(const conv2d *p, int64_t m0, int64_t m1, const float *x, float *col) {
+  const int64_t H = p->h.in, W = p->w.in, C = p->c, KW = p->w.k, OW = p->w.out, OHW = p->h.out * OW;
+  for (int64_t m = m0; m < m1; m++) {
+    const int64_t s = m / OHW, oh = m % OHW / OW, ow = m % OW;
+    float *dst = col + (m - m0) * p->kk;
+    int64_t iw0, lo, hi;
+    window_cols(p, ow, &iw0, &lo, &hi);
+    for (int64_t i = 0; i < p->h.k; i++, dst += KW * C) {
+      const int64_t ih = oh * p->h.s - p->h.pad + i;
+      if (ih < 0 || ih >= H || lo >= hi) {
+        memset(dst, 0, sizeof(float) * (size_t)(KW * C));
+        continue;
       }
+      if (lo > iw0) memset(dst, 0, sizeof(float) * (size_t)((lo - iw0) * C));
+      copy_run(dst + (lo - iw0) * C, x + ((s * H + ih) * W + lo) * C, (hi - lo) * C);
+      if (hi < iw0 + KW) memset(dst + (hi - iw0) * C, 0, sizeof(float) * (size_t)((iw0 + KW - hi) * C));
+    }
+  }
 }
 
-/* dx (rows, h, w, c) = the sum of dcol's patches at their places, in
- * im2col's order; padding positions are dropped. Each element of dx gets its
- * terms in that order, one window row being one run of adds. */
-static void col2im(const conv2d *p, int64_t rows, const float *dcol, float *dx) {
-  const int64_t H = p->h.in, W = p->w.in, C = p->c, KW = p->w.k;
-  memset(dx, 0, sizeof(float) * (size_t)(rows * H * W * C));
-  for (int64_t s = 0; s < rows; s++)
-    for (int64_t oh = 0; oh < p->h.out; oh++)
-      for (int64_t ow = 0; ow < p->w.out; ow++) {
-        const float *src = dcol + ((s * p->h.out + oh) * p->w.out + ow) * p->kk;
-        int64_t iw0, lo, hi;
-        window_cols(p, ow, &iw0, &lo, &hi);
-        for (int64_t i = 0; i < p->h.k; i++, src += KW * C) {
-          const int64_t ih = oh * p->h.s - p->h.pad + i;
-          if (ih < 0 || ih >= H || lo >= hi) continue;
-          float *restrict d = dx + ((s * H + ih) * W + lo) * C;
-          const float *restrict r = src + (lo - iw0) * C;
-          for (int64_t t = 0; t < (hi - lo) * C; t++) d[t] += r[t];
-        }
-      }
+/* dx (rows, h, w, c) += the patches of dcol's rows [m0, m1) (dcol from its
+ * start) at their places, in im2col's order; padding positions are dropped.
+ * Called on consecutive row ranges from m0 = 0 after dx is zeroed, each
+ * element of dx gets its terms in that order, one window row being one run
+ * of adds: the same sums for any split of the rows. */
+RD_SIMD static void col2im(const conv2d *p, int64_t m0, int64_t m1, const float *dcol, float *dx) {
+  const int64_t H = p->h.in, W = p->w.in, C = p->c, KW = p->w.k, OW = p->w.out, OHW = p->h.out * OW;
+  for (int64_t m = m0; m < m1; m++) {
+    const int64_t s = m / OHW, oh = m % OHW / OW, ow = m % OW;
+    const float *src = dcol + (m - m0) * p->kk;
+    int64_t iw0, lo, hi;
+    window_cols(p, ow, &iw0, &lo, &hi);
+    for (int64_t i = 0; i < p->h.k; i++, src += KW * C) {
+      const int64_t ih = oh * p->h.s - p->h.pad + i;
+      if (ih < 0 || ih >= H || lo >= hi) continue;
+      float *restrict d = dx + ((s * H + ih) * W + lo) * C;
+      const float *restrict r = src + (lo - iw0) * C;
+      for (int64_t t = 0; t < (hi - lo) * C; t++) d[t] += r[t];
+    }
+  }
+}
+
+/* The rows of one block of col: the whole shard with kernels = openblas (its
+ * GEMMs stay whole: their bits depend on the shapes), else about 64K floats
+ * (256 KB, in the core's L2 with the GEMM's other operands), a multiple of
+ * 48 rows (of every micro-kernel's MR). The split depends on the layer and
+ * the shard alone, and portable mode's chains do not see it (layer.h,
+ * gemm_chains). */
+static int64_t block_rows(const rd_io *io, const conv2d *p, int64_t M) {
+  if (!io->rd->gemm_chains) return M;
+  int64_t b = 65536 / p->kk;
+  b = b < 48 ? 48 : b - b % 48;
+  return b < M ? b : M;
+}
+
+RD_SIMD static void add_bias(int64_t rows, int64_t F, const float *restrict bias, float *restrict y) {
+  for (int64_t r = 0; r < rows; r++)
+    for (int64_t k = 0; k < F; k++) y[r * F + k] += bias[k];
 }
 
 static void forward(const rd_io *io, const float *x, float *y) {
   const conv2d *p = io->self;
   const int64_t M = io->rows * p->h.out * p->w.out, F = p->f;
-  const float *col = x;
-  if (!p->direct) {
-    im2col(p, io->rows, x, io->ws);
-    col = io->ws;
+  if (p->direct) {
+    io->rd->gemm(0, 0, M, F, p->kk, x, p->kk, io->w[0], F, 0.0f, y, F);
+    if (p->use_bias) add_bias(M, F, io->w[1], y);
+    return;
   }
-  io->rd->gemm(0, 0, M, F, p->kk, col, p->kk, io->w[0], F, 0.0f, y, F);
-  if (p->use_bias)
-    for (int64_t r = 0; r < M; r++)
-      for (int64_t k = 0; k < F; k++) y[r * F + k] += io->w[1][k];
+  const int64_t B = block_rows(io, p, M);
+  for (int64_t m0 = 0; m0 < M; m0 += B) {
+    const int64_t mb = M - m0 < B ? M - m0 : B;
+    im2col(p, m0, m0 + mb, x, io->ws);
+    io->rd->gemm(0, 0, mb, F, p->kk, io->ws, p->kk, io->w[0], F, 0.0f, y + m0 * F, F);
+    if (p->use_bias) add_bias(mb, F, io->w[1], y + m0 * F);
+  }
 }
 
 static void backward(const rd_io *io, const float *x, const float *y, float *dy, float *dx) {
   const conv2d *p = io->self;
   const int64_t M = io->rows * p->h.out * p->w.out, F = p->f;
-  const float *col = p->direct ? x : io->ws;
-  io->rd->gemm(1, 0, p->kk, F, M, col, p->kk, dy, F, 0.0f, io->g[0], F);
   if (p->use_bias) {
-    float *db = io->g[1];
+    float *restrict db = io->g[1];
+    const float *restrict g = dy;
     for (int64_t k = 0; k < F; k++) db[k] = 0.0f;
     for (int64_t r = 0; r < M; r++)
-      for (int64_t k = 0; k < F; k++) db[k] += dy[r * F + k];
+      for (int64_t k = 0; k < F; k++) db[k] += g[r * F + k];
   }
-  if (!dx) return;
-  if (p->direct) { /* dx = dy . kernel^T directly */
-    io->rd->gemm(0, 1, M, p->kk, F, dy, F, io->w[0], F, 0.0f, dx, p->kk);
+  if (p->direct) { /* col is x itself; dx = dy . kernel^T directly */
+    io->rd->gemm(1, 0, p->kk, F, M, x, p->kk, dy, F, 0.0f, io->g[0], F);
+    if (dx) io->rd->gemm(0, 1, M, p->kk, F, dy, F, io->w[0], F, 0.0f, dx, p->kk);
     return;
   }
-  io->rd->gemm(0, 1, M, p->kk, F, dy, F, io->w[0], F, 0.0f, io->ws, p->kk);
-  col2im(p, io->rows, io->ws, dx);
+  /* Block by block: col's block again (forward's is gone unless the block
+   * is the whole shard), dkernel's chains continued over it (beta 1 after
+   * the first block), then the block's dcol and its patches added into dx. */
+  const int64_t B = block_rows(io, p, M);
+  if (dx) memset(dx, 0, sizeof(float) * (size_t)(io->rows * p->h.in * p->w.in * p->c));
+  for (int64_t m0 = 0; m0 < M; m0 += B) {
+    const int64_t mb = M - m0 < B ? M - m0 : B;
+    if (B < M) im2col(p, m0, m0 + mb, x, io->ws);
+    io->rd->gemm(1, 0, p->kk, F, mb, io->ws, p->kk, dy + m0 * F, F, m0 ? 1.0f : 0.0f, io->g[0], F);
+    if (!dx) continue;
+    io->rd->gemm(0, 1, mb, p->kk, F, dy + m0 * F, F, io->w[0], F, 0.0f, io->ws, p->kk);
+    col2im(p, m0, m0 + mb, io->ws, dx);
+  }
 }
 
 const rd_layer_type rd_layer_conv2d = {
     .name = "conv2d",
+    .flags = RD_LAYER_NO_Y,
     .self_size = sizeof(conv2d),
     .build = build,
     .workspace = workspace,

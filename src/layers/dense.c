@@ -64,6 +64,7 @@ static void backward(const rd_io *io, const float *x, const float *y, float *dy,
 
 const rd_layer_type rd_layer_dense = {
     .name = "dense",
+    .flags = RD_LAYER_NO_Y,
     .self_size = sizeof(dense),
     .build = build,
     .forward = forward,

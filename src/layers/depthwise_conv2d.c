@@ -42,6 +42,7 @@ static void backward(const rd_io *io, const float *x, const float *y, float *dy,
 }
 
 const rd_layer_type rd_layer_depthwise_conv2d = {.name = "depthwise_conv2d",
+                                                 .flags = RD_LAYER_NO_Y,
                                                  .self_size = sizeof(depthwise_conv),
                                                  .build = build,
                                                  .forward = forward,

@@ -71,6 +71,7 @@ static void backward(const rd_io *io, const float *x, const float *y, float *dy,
 }
 
 const rd_layer_type rd_layer_separable_conv2d = {.name = "separable_conv2d",
+                                                 .flags = RD_LAYER_NO_Y,
                                                  .self_size = sizeof(separable_conv),
                                                  .build = build,
                                                  .workspace = workspace,
