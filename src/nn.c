@@ -1,8 +1,6 @@
 /* nn: shard math (see nn.h). */
 #include "nn.h"
 
-#include "simd.h"
-
 
 static void softmax_row(const rd_kern_ops *o, const float *z, int64_t n, float *p) {
   float mx = z[0];
@@ -12,7 +10,7 @@ static void softmax_row(const rd_kern_ops *o, const float *z, int64_t n, float *
   for (int64_t k = 0; k < n; k++) p[k] /= sum;
 }
 
-RD_SIMD void rd_nn_act_forward(const rd_kern_ops *o, rd_act act, int64_t S, int64_t n, float *Y) {
+void rd_nn_act_forward(const rd_kern_ops *o, rd_act act, int64_t S, int64_t n, float *Y) {
   const int64_t N = S * n;
   switch (act) {
     case RD_ACT_LINEAR: return;
@@ -31,7 +29,7 @@ RD_SIMD void rd_nn_act_forward(const rd_kern_ops *o, rd_act act, int64_t S, int6
   }
 }
 
-RD_SIMD void rd_nn_act_backward(rd_act act, const float *Y, int64_t S, int64_t n, float *dY) {
+void rd_nn_act_backward(rd_act act, const float *Y, int64_t S, int64_t n, float *dY) {
   const int64_t N = S * n;
   switch (act) {
     case RD_ACT_LINEAR: return;
