@@ -603,8 +603,9 @@ static void fuse_activations(rd_model *m) {
       continue;
     const int s = A->src[0];
     rd_layer *P = &m->layers[s];
-    if (!(P->type->flags & RD_LAYER_NO_Y) || (P->type->flags & RD_LAYER_RESHAPE) || P->act != RD_ACT_LINEAR ||
-        P->act_l1 != 0.0 || P->act_l2 != 0.0)
+    /* (a source that is itself fused is a view: an activation given to it would never run) */
+    if (!(P->type->flags & RD_LAYER_NO_Y) || (P->type->flags & RD_LAYER_RESHAPE) || P->fused ||
+        P->act != RD_ACT_LINEAR || P->act_l1 != 0.0 || P->act_l2 != 0.0)
       continue;
     int readers = 0;
     for (int k = 0; k < m->nlayers; k++)
