@@ -76,9 +76,10 @@ static size_t stats_size(const void *self, const rd_shape *in, const rd_shape *o
 /* Two doubles per channel for the running sums (4c floats, first, so that
  * they stay 8-byte aligned), then mean, var and 1 / sqrt(var + eps) per
  * channel, then three per-channel coefficients of the elementwise pass
- * (forward: scale, shift; backward: k, dbeta / N, dgamma / N): 10c floats. The sums run row-major over (position, channel), so
- * every channel still adds its values in row order, one after the other:
- * the same sums as a channel-at-a-time loop, read once in memory order. */
+ * (forward: scale, shift; backward: k, dbeta / N, dgamma / N): 10c floats.
+ * The sums run row-major over (position, channel), so every channel still
+ * adds its values in row order, one after the other: the same sums as a
+ * channel-at-a-time loop, with the shard read once in memory order. */
 static size_t workspace(const void *self, const rd_shape *in, const rd_shape *out, int64_t rows) {
   return (size_t)(10 * ((const batch_norm *)self)->c);
 }
@@ -122,7 +123,7 @@ RD_SIMD static void forward(const rd_io *io, const float *restrict x, float *res
 }
 
 RD_SIMD static void backward(const rd_io *io, const float *restrict x, const float *y, float *restrict dy,
-                     float *restrict dx) {
+                             float *restrict dx) {
   const batch_norm *p = io->self;
   const int64_t C = p->c, N = io->rows * p->hw;
   double *restrict sb = (double *)io->ws, *restrict sg = sb + C;

@@ -751,9 +751,13 @@ def main():
                     help="run nothing: print the table of an earlier run's JSON against today's goals")
     a = ap.parse_args()
     if a.table:
-        with open(a.table) as f:
-            res = json.load(f)
-        a.quick, a.reps = res["settings"]["quick"], res["settings"]["reps"]
+        try:
+            with open(a.table) as f:
+                res = json.load(f)
+            a.quick, a.reps = res["settings"]["quick"], res["settings"]["reps"]
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            sys.stderr.write("bench: --table %s: not a launch/bench JSON (%s)\n" % (a.table, e))
+            raise SystemExit(2)
         b = Bench(a)
         b.res = res
         b.derive()
