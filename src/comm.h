@@ -42,7 +42,8 @@ void rd_comm_bcast_u64(uint64_t *v, int root);
 void rd_comm_gather_bytes(const void *rec, size_t len, void *out);
 
 /* Gives a file-access property list the MPI-IO driver over the world communicator.
- * Returns 0 on success. (hid_t is passed as int64_t to keep HDF5 out of this header.) */
+ * Returns 0 on success. (hid_t is passed as int64_t to keep HDF5 out of this header;
+ * comm_h5.c, so that the rest of comm links without HDF5.) */
 int rd_comm_h5_fapl_mpio(int64_t fapl);
 
 /* A flag agreed by all ranks without stalling the step: begin sends this
@@ -58,30 +59,56 @@ int rd_comm_local_size(void);
 /* Host name of this process (for messages, never for results). */
 const char *rd_comm_host(void);
 
+/* ---- communicators ------------------------------------------------------------
+ * An opaque group of ranks. Today the world is the only one; the allreduce takes
+ * it as an argument so that a node's or a group's communicator can follow. */
+typedef struct rd_comm rd_comm;
+const rd_comm *rd_comm_world(void);
+
 /* ---- the canonical allreduce ------------------------------------------------------
- * Finishes a shard-tree reduction (reduce.h) across ranks, reduce-scatter style:
- * the vector is cut into np element chunks; rank c receives chunk c of every
- * rank's frontier nodes, finishes the same tree on it, and an allgather returns
- * the full sum to everyone. The tree, not np, fixes the order of every addition. */
+ * Finishes a shard-tree reduction (reduce.h) across the ranks of a communicator.
+ * Each rank holds the maximal complete tree nodes of its shard range; an exchange
+ * algorithm moves them so that every element is summed along the same tree as on
+ * one process, and every rank gets the whole sum. The tree, not np and not the
+ * algorithm, fixes the order of every addition, so every canonical algorithm gives
+ * the same bits. docs/SCALING.md has the algorithms and their costs:
+ *   alltoallv  one MPI_Alltoallv of every node's chunks, the tree finished per
+ *              chunk, one MPI_Allgatherv: 2(P-1) messages per rank, one round each
+ *   halving    recursive halving along the tree (each pair of neighbouring rank
+ *              blocks merges its nodes on half the elements), then recursive
+ *              doubling: 2 log2 P messages per rank (+2 when P is not a power of 2)
+ *   plain      NOT canonical: MPI_Allreduce(MPI_SUM) of the rank's local sum. Its
+ *              bits depend on np; it is the benchmark's peer, chosen only by
+ *              RD_ALLREDUCE=plain, with a warning.
+ * AUTO picks alltoallv up to RD_XCHG_HALVING_FROM - 1 ranks and halving from there
+ * (measured under SimGrid: docs/SCALING.md), among the algorithms whose MPI counts
+ * fit in an int; the environment variable RD_ALLREDUCE=alltoallv|halving|plain|auto
+ * overrides it. Whichever runs, a canonical algorithm never changes a bit. */
+typedef enum rd_xchg { RD_XCHG_AUTO = -1, RD_XCHG_ALLTOALLV = 0, RD_XCHG_HALVING, RD_XCHG_PLAIN, RD_XCHG_COUNT } rd_xchg;
+#define RD_XCHG_HALVING_FROM 16
+
+const char *rd_xchg_name(rd_xchg x);
+/* "auto", "alltoallv", "halving" or "plain"; returns 0, or -1 for anything else. */
+int rd_xchg_parse(const char *s, rd_xchg *x);
+
 typedef struct rd_allreduce rd_allreduce;
 
-/* Buffers for vectors of len floats and up to max_shards shards, made once. */
-rd_allreduce *rd_allreduce_create(size_t len, int64_t max_shards);
-/* Floats of those buffers (for memory estimates). */
-size_t rd_allreduce_floats(size_t len, int64_t max_shards);
+/* Buffers for vectors of len floats and up to max_shards shards, made once.
+ * NULL with err set (RD_EINPUT) when no algorithm's MPI counts fit in an int at
+ * this size and rank count, or RD_ALLREDUCE names no algorithm. */
+rd_allreduce *rd_allreduce_create(const rd_comm *c, size_t len, int64_t max_shards, rd_xchg algo, rd_err *err);
+/* Floats those buffers take (for memory estimates; 0 if create would fail). */
+size_t rd_allreduce_floats(const rd_comm *c, size_t len, int64_t max_shards, rd_xchg algo);
+/* The algorithm it runs (what AUTO chose). */
+rd_xchg rd_allreduce_algo(const rd_allreduce *a);
 void rd_allreduce_destroy(rd_allreduce *a);
 /* Collective. local holds this rank's pushed shards of a K-shard reduction
  * (rd_reduce_begin(local, K) with the same K on every rank); out gets the sum.
  * local's vectors serve as scratch: rd_reduce_begin it before the next use. */
 void rd_allreduce_finish(rd_allreduce *a, rd_reduce *local, float *out);
-/* The same, returning where the sum is: out, or at np 1 local's root vector
- * itself (no copy; valid until local is begun again). */
+/* The same, returning where the sum is: out, or another buffer of a's or local's
+ * (at np 1, local's root vector itself: no copy). Valid until a or local is used again. */
 const float *rd_allreduce_sum(rd_allreduce *a, rd_reduce *local, float *out);
-#ifdef RD_BENCH_BUILD
-/* Benchmark-only peer: plain MPI_Allreduce(MPI_SUM) of the rank's partial sums.
- * Its bits depend on np; only the benchmark build (RD_BUILD_BENCH) has it. */
-void rd_allreduce_plain_sum(const float *in, float *out, size_t len);
-#endif
 
 #ifdef __cplusplus
 }

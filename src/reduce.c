@@ -127,3 +127,22 @@ int rd_reduce_frontier(int64_t K, int64_t lo, int64_t hi, int *level, int64_t *i
   for (int i = 0; i < r.depth; i++) level[i] = r.level[i], index[i] = r.index[i];
   return r.depth; /* len 0: nothing was allocated */
 }
+
+/* The frontier, greedily: from lo, the largest node starting there whose
+ * shards (clipped to K) stay inside [lo, hi). A lone node's promotions cover
+ * the same shards, so they count once, as the stack does. */
+int rd_reduce_frontier_count(int64_t K, int64_t lo, int64_t hi) {
+  const int top = ceil_log2(K);
+  int n = 0;
+  for (int64_t p = lo; p < hi; n++) {
+    int k = 0;
+    while (k < top && (p & (((int64_t)1 << (k + 1)) - 1)) == 0) {
+      const int64_t end = p + ((int64_t)1 << (k + 1));
+      if ((end < K ? end : K) > hi) break;
+      k++;
+    }
+    const int64_t end = p + ((int64_t)1 << k);
+    p = end < K ? end : K;
+  }
+  return n;
+}

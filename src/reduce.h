@@ -65,6 +65,8 @@ float *rd_reduce_vec(const rd_reduce *r, int i);
 /* The maximal complete nodes a rank holding shards [lo, hi) of K ends with,
  * written to level[]/index[] (up to max); returns how many. */
 int rd_reduce_frontier(int64_t K, int64_t lo, int64_t hi, int *level, int64_t *index, int max);
+/* How many nodes that is, in O(log K) steps instead of hi - lo pushes. */
+int rd_reduce_frontier_count(int64_t K, int64_t lo, int64_t hi);
 
 #ifdef __cplusplus
 }

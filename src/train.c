@@ -357,7 +357,7 @@ typedef struct trainer {
   char ckpath[4096];            /* the checkpoint resumed from */
   char sigdir[4096];            /* where a signal's checkpoint goes */
   const rd_fault *fault;
-  int plain, profile;
+  int profile;
   double prof[4];               /* RD_PROFILE: shards, reduction, optimizer (s), steps */
   /* Position, and the running metrics of the epoch. */
   rd_train_pos pos;             /* the step count, the data cursor and the epoch's running metrics */
@@ -389,11 +389,10 @@ static rd_status save_checkpoint(trainer *tr, const char *dir, char *path, size_
  * what it has left. Too much is a config error naming the largest part, not an
  * allocation failing (a bug's abort) or the kernel's OOM killer. Collective. */
 static rd_status check_memory(const rd_model *m, int64_t S, int64_t Kmax, size_t len, size_t nopt, rd_err *err) {
-  const double f = sizeof(float);
-  double total = f * ((double)m->nparams + (double)nopt + (double)len + (double)rd_reduce_floats(len, Kmax) +
-                      (double)rd_allreduce_floats(len, Kmax) + (double)rd_shard_base_floats(m, S));
-  double top = f * ((double)m->nparams * 2 + (double)nopt + (double)rd_reduce_floats(len, Kmax) +
-                    (double)rd_allreduce_floats(len, Kmax));
+  const double f = sizeof(float), ar = (double)rd_allreduce_floats(rd_comm_world(), len, Kmax, RD_XCHG_AUTO);
+  double total = f * ((double)m->nparams + (double)nopt + (double)len + (double)rd_reduce_floats(len, Kmax) + ar +
+                      (double)rd_shard_base_floats(m, S));
+  double top = f * ((double)m->nparams * 2 + (double)nopt + (double)rd_reduce_floats(len, Kmax) + ar);
   char what[300];
   snprintf(what, sizeof what, "the parameters, their gradients and the optimizer state (%zu parameters)", m->nparams);
   for (int l = 0; l < m->nlayers; l++) {
@@ -494,10 +493,12 @@ static void trainer_announce(const trainer *tr, int64_t Kmax) {
   char vinfo[64] = "";
   if (tr->open_val)
     snprintf(vinfo, sizeof vinfo, " (%lld validation sample%s)", (long long)tr->val.n, tr->val.n == 1 ? "" : "s");
+  char xinfo[64] = "";
+  if (P > 1) snprintf(xinfo, sizeof xinfo, "; the %s allreduce", rd_xchg_name(rd_allreduce_algo(tr->ar)));
   rd_log0("reprodist %s: %d rank%s; %zu parameters; %lld training samples%s in %lld batches of %lld "
-          "(%lld shards of %lld); %s per rank",
+          "(%lld shards of %lld); %s per rank%s",
           rd_fp_version(), P, P > 1 ? "s" : "", tr->m->nparams, (long long)tr->train.n, vinfo, (long long)tr->nb,
-          (long long)tr->B, (long long)Kmax, (long long)tr->S, kern);
+          (long long)tr->B, (long long)Kmax, (long long)tr->S, kern, xinfo);
   if (P > Kmax)
     rd_warn0("%d ranks but only %lld shards per batch: %lld rank(s) idle each step (results are unchanged; "
              "lower shard_size to use them)",
@@ -526,25 +527,21 @@ static rd_status trainer_init(trainer *tr, const rd_train_spec *t, const rd_trai
   }
   rd_reduce_init(&tr->red, tr->len, Kmax);
   rd_reduce_init(&tr->ered, M_COUNT, Ktest);
-  tr->ar = rd_allreduce_create(tr->len, Kmax), tr->ear = rd_allreduce_create(M_COUNT, Ktest);
+  const rd_comm *w = rd_comm_world();
+  tr->ar = rd_allreduce_create(w, tr->len, Kmax, RD_XCHG_AUTO, err);
+  tr->ear = rd_allreduce_create(w, M_COUNT, Ktest, RD_XCHG_AUTO, err);
   if (tr->open_val) {
     const int64_t Kval = ceil_div(tr->val.n, tr->S);
     rd_reduce_init(&tr->vred, M_COUNT, Kval);
-    tr->var = rd_allreduce_create(M_COUNT, Kval);
+    tr->var = rd_allreduce_create(w, M_COUNT, Kval, RD_XCHG_AUTO, err);
   }
+  if (rd_comm_agree(err)) return err->code; /* the same sizes and rank count on every rank */
   tr->gsum = rd_mem_alloc_f32(tr->len);
   tr->perm = malloc(sizeof(uint32_t) * (size_t)tr->train.n);
   RD_ASSERT(tr->perm != NULL, "out of memory");
   tr->shuffle_seed = rd_seed_tensor(m->global_seed, "", "shuffle");
   tr->nb = t->drop_remainder ? tr->train.n / tr->B : ceil_div(tr->train.n, tr->B);
   if (t->steps_per_epoch > 0 && t->steps_per_epoch < tr->nb) tr->nb = t->steps_per_epoch; /* Keras' steps_per_epoch */
-  /* Benchmark-only peer (launch/bench): a plain MPI_Allreduce(MPI_SUM) of each
-   * rank's serial partial sum. Its bits depend on np; never for real results,
-   * so only the benchmark build (RD_BUILD_BENCH) has it. */
-#ifdef RD_BENCH_BUILD
-  tr->plain = getenv("RD_BENCH_PLAIN_ALLREDUCE") && !strcmp(getenv("RD_BENCH_PLAIN_ALLREDUCE"), "1");
-  if (tr->plain) rd_warn0("RD_BENCH_PLAIN_ALLREDUCE=1: benchmark mode, results depend on the rank count");
-#endif
   /* Diagnostics: RD_PROFILE=1 makes every rank log where its step time went (above). */
   tr->fault = rd_fault_get();
   /* Where a signal's checkpoint goes when no checkpoint_dir is configured. */
@@ -569,22 +566,6 @@ static void trainer_begin_epoch(trainer *tr) {
   tr->resumed = 0;
   tr->seen_here = 0;
 }
-
-#ifdef RD_BENCH_BUILD
-/* The benchmark's peer of rd_allreduce_sum: this rank's shards summed in
- * order, then MPI_Allreduce(MPI_SUM). */
-static const float *plain_sum(trainer *tr) {
-  rd_reduce *red = &tr->red;
-  float *acc = red->depth ? rd_reduce_vec(red, 0) : rd_reduce_slot(red);
-  if (!red->depth) memset(acc, 0, sizeof(float) * tr->len);
-  for (int i = 1; i < red->depth; i++) {
-    const float *v = rd_reduce_vec(red, i);
-    for (size_t q = 0; q < tr->len; q++) acc[q] += v[q];
-  }
-  rd_allreduce_plain_sum(acc, tr->gsum, tr->len);
-  return tr->gsum;
-}
-#endif
 
 /* model_checkpoint's weights file, made where its directory is missing (as
  * Keras makes it). Collective. */
@@ -621,11 +602,7 @@ static rd_status trainer_step(trainer *tr, rd_err *err) {
   my_shards(&tr->k, &tr->train, tr->perm + b * tr->B, bn, tr->params, 1, tr->pos.iteration, tr->class_weight, t->top_k,
             &tr->red, err);
   const double tp1 = tr->profile ? now_sec() : 0.0;
-#ifdef RD_BENCH_BUILD
-  const float *gs = tr->plain ? plain_sum(tr) : rd_allreduce_sum(tr->ar, &tr->red, tr->gsum);
-#else
   const float *gs = rd_allreduce_sum(tr->ar, &tr->red, tr->gsum); /* at np 1: the tree's root, not a copy */
-#endif
   const int stop = rd_comm_flag_end();
   const double tp2 = tr->profile ? now_sec() : 0.0;
   if (gs[M + M_ERRORS] != 0.0f) { /* every rank sees it in the same step */
@@ -804,9 +781,9 @@ rd_status rd_train_evaluate(const rd_train_spec *t, const rd_data_spec *data, co
   const int64_t K = ceil_div(ds.n, t->shard);
   rd_reduce red;
   rd_reduce_init(&red, M_COUNT, K);
-  rd_allreduce *ar = rd_allreduce_create(M_COUNT, K);
+  rd_allreduce *ar = rd_allreduce_create(rd_comm_world(), M_COUNT, K, RD_XCHG_AUTO, err);
   *n = ds.n;
-  evaluate(&k, &ds, params, 0, &red, ar, loss, acc, NULL, err);
+  if (!rd_comm_agree(err)) evaluate(&k, &ds, params, 0, &red, ar, loss, acc, NULL, err);
   rd_allreduce_destroy(ar);
   rd_reduce_free(&red);
   rd_shard_free(&k);

@@ -1,7 +1,10 @@
 /* test_allreduce: rd_allreduce_finish across real MPI ranks gives, on every
  * rank, exactly the bits of the single-process canonical tree, for many shard
- * counts and vector lengths (including lengths smaller than the rank count).
- * Run at several np by CTest; the expected value is computed in-process. */
+ * counts and vector lengths (including lengths smaller than the rank count),
+ * with every canonical exchange algorithm and with AUTO's choice. The plain
+ * peer must differ somewhere at np > 2 (else the leaves could not tell a tree
+ * from a serial sum). Run at several np by CTest; the expected value is computed
+ * in-process. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,8 +26,12 @@ int main(int argc, char **argv) {
   int passes = 0, fails = 0;
   const size_t lens[] = {1, 2, 3, 5, 64, 1001, 40000};
   const int64_t Ks[] = {1, 2, 3, 4, 5, 7, 8, 9, 13, 16, 31, 64};
+  const rd_xchg algos[] = {RD_XCHG_AUTO, RD_XCHG_ALLTOALLV, RD_XCHG_HALVING, RD_XCHG_PLAIN};
+  int plain_differs = 0;
+  for (size_t ai = 0; ai < sizeof algos / sizeof algos[0]; ai++)
   for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++)
     for (size_t ki = 0; ki < sizeof Ks / sizeof Ks[0]; ki++) {
+      const rd_xchg algo = algos[ai];
       const size_t len = lens[li];
       const int64_t K = Ks[ki];
       rd_reduce ref, loc;
@@ -42,13 +49,20 @@ int main(int argc, char **argv) {
         leaf(s, len, rd_reduce_slot(&loc));
         rd_reduce_push(&loc, 0, s);
       }
-      rd_allreduce *a = rd_allreduce_create(len, K);
+      rd_err err = {0};
+      /* max_shards above K: buffers sized for the largest reduction serve smaller ones. */
+      rd_allreduce *a = rd_allreduce_create(rd_comm_world(), len, K + (int64_t)(ki % 3), algo, &err);
+      if (!a) {
+        printf("FAIL: %s\n", err.msg);
+        return 1;
+      }
       float *out = malloc(sizeof(float) * len);
       /* Both entry points: finish (always into out) and sum (at np 1, no copy). */
       const float *sum = out;
       if (K % 2) rd_allreduce_finish(a, &loc, out);
       else sum = rd_allreduce_sum(a, &loc, out);
       int ok = memcmp(sum, rd_reduce_vec(&ref, 0), sizeof(float) * len) == 0;
+      if (algo == RD_XCHG_PLAIN) plain_differs |= !ok, ok = 1; /* its bits may differ: that is its point */
       /* Every rank must agree; gather the verdicts so rank 0 reports them. */
       int *all = malloc(sizeof(int) * (size_t)P);
       rd_comm_gather_bytes(&ok, sizeof ok, all);
@@ -58,7 +72,8 @@ int main(int argc, char **argv) {
         if (good) passes++;
         else {
           fails++;
-          printf("FAIL: np=%d K=%lld len=%zu: some rank's sum differs from the canonical tree\n", P, (long long)K, len);
+          printf("FAIL: np=%d K=%lld len=%zu %s (%s): some rank's sum differs from the canonical tree\n", P, (long long)K,
+                 len, rd_xchg_name(rd_allreduce_algo(a)), rd_xchg_name(algo));
         }
       }
       free(all);
@@ -67,6 +82,12 @@ int main(int argc, char **argv) {
       rd_reduce_free(&ref);
       rd_reduce_free(&loc);
     }
+  /* At np 1 every algorithm is the tree's root; from 3 ranks on, a serial sum of
+   * three or more partial sums must show a different association somewhere. */
+  if (P >= 3 && me == 0 && !plain_differs) {
+    fails++;
+    printf("FAIL: the plain MPI_Allreduce peer matched the tree everywhere: the leaves cannot tell orders apart\n");
+  }
   if (me == 0) printf("%d passed, %d failed\n", passes, fails);
   int code = fails ? 1 : 0;
   rd_comm_finalize();

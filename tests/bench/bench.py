@@ -8,7 +8,7 @@ What it measures (issue 5 §1), all in one run on the same machine state:
   1/2. training samples/s, reprodist vs PyTorch (1 process; DDP over gloo for np 2),
        784-128-10 and 784-1024-1024-10, global batch 64 and 256, np 1 and 2
   3.   the canonical allreduce vs MPI_Allreduce(MPI_SUM), 100K/1M/16M floats, np 2 and 4
-  4.   whole-step time, reprodist vs reprodist with RD_BENCH_PLAIN_ALLREDUCE=1
+  4.   whole-step time, reprodist vs reprodist with RD_ALLREDUCE=plain
   5.   GEMM efficiency: a step's GEMM FLOP/s vs one 1024^3 sgemm
   6.   scaling np 2 / np 1 (its goal at batch >= 128)
   7.   peak RSS per rank (/usr/bin/time %M), reprodist and PyTorch
@@ -320,8 +320,8 @@ class Bench:
         env = dict(self.env)
         xs = ["-x", "OPENBLAS_NUM_THREADS", "-x", "OMP_NUM_THREADS"]
         if plain:
-            env["RD_BENCH_PLAIN_ALLREDUCE"] = "1"
-            xs += ["-x", "RD_BENCH_PLAIN_ALLREDUCE"]
+            env["RD_ALLREDUCE"] = "plain"
+            xs += ["-x", "RD_ALLREDUCE"]
         if core:
             env["OPENBLAS_CORETYPE"] = core
         if "OPENBLAS_CORETYPE" in env:
@@ -599,7 +599,7 @@ class Bench:
             L.append("   columns; the goals are judged on the left, the environment as it is)")
         L.append("")
         L.append("3. Determinism overhead of the reduction: rd_allreduce_finish (canonical tree, K = 2*np shards) vs")
-        L.append("   rd_allreduce_plain_sum (MPI_Allreduce MPI_SUM), same buffers; median over reps of the slowest rank")
+        L.append("   the plain peer (RD_ALLREDUCE=plain: MPI_Allreduce MPI_SUM), same buffers; median over reps of the slowest rank")
         L.append("%-4s %10s %14s %12s %7s %7s %-8s %6s %11s" % ("np", "floats", "canonical ms", "plain ms", "ratio",
                                                                "goal", "", "reps", "ratio(min)"))
         for d in r["allreduce"]:
@@ -608,7 +608,7 @@ class Bench:
                 d["canonical_min_ms"] / d["plain_min_ms"]))
         L.append("   ratio(min): fastest canonical rep / fastest plain rep, less sensitive to other load")
         L.append("")
-        L.append("4. Whole-step time, reprodist vs the same step with RD_BENCH_PLAIN_ALLREDUCE=1 (np 2)")
+        L.append("4. Whole-step time, reprodist vs the same step with RD_ALLREDUCE=plain (np 2)")
         L.append("%-17s %5s %3s %12s %12s %7s %7s %-8s" % ("model", "batch", "np", "canonical ms", "plain ms", "ratio",
                                                           "goal", ""))
         for x in r["throughput"]:

@@ -1,11 +1,11 @@
 /* bench_allreduce: what determinism costs in the reduction alone.
  *
- * Times rd_allreduce_finish (the canonical shard tree, reduce-scatter style)
- * against rd_allreduce_plain_sum (MPI_Allreduce MPI_SUM) on the same vectors.
+ * Times rd_allreduce_finish with the algorithm AUTO picks (RD_ALLREDUCE may name
+ * another) against the plain peer (MPI_Allreduce MPI_SUM) on the same vectors.
  * Each of the K = shards_per_rank * np shards is filled and pushed by the rank
  * that owns it (rd_shard_range), as in a training step; the pushes are not
- * timed, only the cross-rank part both paths share the role of. The plain path
- * reduces the same local sum. A rep's time is the slowest rank's; the median of
+ * timed, only the cross-rank part both paths share the role of (the plain path
+ * also sums a rank's nodes, one when shards_per_rank is a power of two). A rep's time is the slowest rank's; the median of
  * the reps is reported.
  *
  *   mpirun -np 2 rd_bench_allreduce [LEN...] [--shards-per-rank N] [--seconds S] [--min-reps N]
@@ -70,22 +70,19 @@ int main(int argc, char **argv) {
       for (size_t i = 0; i < len; i++) v[i] = (float)((i * 2654435761u + (size_t)s * 40503u) % 1000003u) * 1e-6f;
       rd_reduce_push(&red, 0, s);
     }
-    /* The plain path's input: this rank's local sum (one node when shards_per_rank is a power of two). */
-    float *local = rd_mem_alloc_f32(len), *out = rd_mem_alloc_f32(len);
-    memcpy(local, rd_reduce_vec(&red, 0), len * sizeof(float));
-    for (int i = 1; i < red.depth; i++) {
-      const float *v = rd_reduce_vec(&red, i);
-      for (size_t q = 0; q < len; q++) local[q] += v[q];
-    }
-    rd_allreduce *ar = rd_allreduce_create(len, K);
+    float *out = rd_mem_alloc_f32(len);
+    rd_err err = {0};
+    rd_allreduce *ar = rd_allreduce_create(rd_comm_world(), len, K, RD_XCHG_AUTO, &err),
+                 *pl = rd_allreduce_create(rd_comm_world(), len, K, RD_XCHG_PLAIN, &err);
+    RD_ASSERT(ar && pl, "%s", err.msg);
     /* Warm up both paths (first-touch of every buffer, MPI connections). */
-    for (int w = 0; w < 2; w++) rd_allreduce_finish(ar, &red, out), rd_allreduce_plain_sum(local, out, len);
+    for (int w = 0; w < 2; w++) rd_allreduce_finish(ar, &red, out), rd_allreduce_finish(pl, &red, out);
 
     /* Reps: enough for the budget, estimated from one of each. */
     rd_comm_barrier();
     double t0 = now_sec();
     rd_allreduce_finish(ar, &red, out);
-    rd_allreduce_plain_sum(local, out, len);
+    rd_allreduce_finish(pl, &red, out);
     double one = slowest(now_sec() - t0, all);
     int reps = (int)(budget / (one > 1e-7 ? one : 1e-7));
     if (rank == 0) reps = reps < min_reps ? min_reps : reps > 2000 ? 2000 : reps;
@@ -101,21 +98,21 @@ int main(int argc, char **argv) {
       tdet[r] = slowest(now_sec() - t0, all);
       rd_comm_barrier();
       t0 = now_sec();
-      rd_allreduce_plain_sum(local, out, len);
+      rd_allreduce_finish(pl, &red, out);
       tplain[r] = slowest(now_sec() - t0, all);
     }
     qsort(tdet, (size_t)reps, sizeof(double), cmp_double);
     qsort(tplain, (size_t)reps, sizeof(double), cmp_double);
     if (rank == 0) {
       double d = tdet[reps / 2], p = tplain[reps / 2];
-      printf("{\"bench\": \"allreduce\", \"np\": %d, \"len\": %zu, \"shards\": %lld, \"reps\": %d, "
+      printf("{\"bench\": \"allreduce\", \"algo\": \"%s\", \"np\": %d, \"len\": %zu, \"shards\": %lld, \"reps\": %d, "
              "\"canonical_ms\": %.4f, \"plain_ms\": %.4f, \"ratio\": %.4f, \"canonical_min_ms\": %.4f, "
              "\"plain_min_ms\": %.4f}\n",
-             P, len, (long long)K, reps, 1e3 * d, 1e3 * p, d / p, 1e3 * tdet[0], 1e3 * tplain[0]);
+             rd_xchg_name(rd_allreduce_algo(ar)), P, len, (long long)K, reps, 1e3 * d, 1e3 * p, d / p, 1e3 * tdet[0], 1e3 * tplain[0]);
       fflush(stdout);
     }
-    free(tdet), free(tplain), free(local), free(out);
-    rd_allreduce_destroy(ar);
+    free(tdet), free(tplain), free(out);
+    rd_allreduce_destroy(ar), rd_allreduce_destroy(pl);
     rd_reduce_free(&red);
   }
   free(all);

@@ -1,0 +1,94 @@
+/* comm_allreduce: the canonical allreduce's interface (comm.h): which exchange
+ * algorithm runs, and the one-process case every algorithm shares. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "comm_impl.h"
+
+static const rd_xchg_type *const g_types[RD_XCHG_COUNT] = {
+#define RD_XCHG(n) &rd_xchg_##n,
+#include "xchg/list.h"
+#undef RD_XCHG
+};
+
+struct rd_allreduce {
+  const rd_comm *comm;
+  rd_xchg algo;
+  size_t len;
+  void *st; /* the algorithm's buffers (NULL at np 1) */
+};
+
+const char *rd_xchg_name(rd_xchg x) { return x == RD_XCHG_AUTO ? "auto" : g_types[x]->name; }
+
+int rd_xchg_parse(const char *s, rd_xchg *x) {
+  if (!strcmp(s, "auto")) return *x = RD_XCHG_AUTO, 0;
+  for (int i = 0; i < RD_XCHG_COUNT; i++)
+    if (!strcmp(s, g_types[i]->name)) return *x = (rd_xchg)i, 0;
+  return -1;
+}
+
+/* The algorithm that runs for algo: AUTO becomes RD_ALLREDUCE's choice, else the
+ * size rule among the canonical algorithms whose counts fit. RD_XCHG_AUTO with
+ * why filled when nothing fits or RD_ALLREDUCE is not a name. */
+static rd_xchg resolve(const rd_comm *c, size_t len, int64_t max_shards, rd_xchg algo, char *why, size_t n) {
+  why[0] = '\0';
+  const char *env = getenv("RD_ALLREDUCE");
+  if (algo == RD_XCHG_AUTO && env && env[0] && rd_xchg_parse(env, &algo)) {
+    snprintf(why, n, "RD_ALLREDUCE=%s names no algorithm (auto, alltoallv, halving or plain)", env);
+    return RD_XCHG_AUTO;
+  }
+  if (algo != RD_XCHG_AUTO) return g_types[algo]->plan(c, len, max_shards, why, n) ? algo : RD_XCHG_AUTO;
+  const rd_xchg order[2] = {c->size < RD_XCHG_HALVING_FROM ? RD_XCHG_ALLTOALLV : RD_XCHG_HALVING,
+                            c->size < RD_XCHG_HALVING_FROM ? RD_XCHG_HALVING : RD_XCHG_ALLTOALLV};
+  for (int i = 0; i < 2; i++)
+    if (g_types[order[i]]->plan(c, len, max_shards, why, n)) return why[0] = '\0', order[i];
+  return RD_XCHG_AUTO;
+}
+
+size_t rd_allreduce_floats(const rd_comm *c, size_t len, int64_t max_shards, rd_xchg algo) {
+  if (c->size == 1) return 0;
+  char why[256];
+  const rd_xchg x = resolve(c, len, max_shards, algo, why, sizeof why);
+  return x == RD_XCHG_AUTO ? 0 : g_types[x]->plan(c, len, max_shards, why, sizeof why);
+}
+
+rd_allreduce *rd_allreduce_create(const rd_comm *c, size_t len, int64_t max_shards, rd_xchg algo, rd_err *err) {
+  char why[256];
+  const rd_xchg x = resolve(c, len, max_shards, algo, why, sizeof why);
+  if (x == RD_XCHG_AUTO) {
+    rd_err_set(err, RD_EINPUT, "reprodist: cannot sum %zu floats over %lld shards at np %d: %s", len,
+               (long long)max_shards, c->size, why);
+    return NULL;
+  }
+  if (!g_types[x]->canonical && c->rank == 0) {
+    static int warned;
+    if (!warned++) rd_warn0("RD_ALLREDUCE=%s: benchmark mode, results depend on the rank count", g_types[x]->name);
+  }
+  rd_allreduce *a = calloc(1, sizeof *a);
+  RD_ASSERT(a != NULL, "out of memory");
+  *a = (rd_allreduce){c, x, len, c->size > 1 ? g_types[x]->create(c, len, max_shards) : NULL};
+  return a;
+}
+
+rd_xchg rd_allreduce_algo(const rd_allreduce *a) { return a->algo; }
+
+void rd_allreduce_destroy(rd_allreduce *a) {
+  if (!a) return;
+  if (a->st) g_types[a->algo]->destroy(a->st);
+  free(a);
+}
+
+const float *rd_allreduce_sum(rd_allreduce *a, rd_reduce *local, float *out) {
+  RD_ASSERT(local->len == a->len, "vector length mismatch");
+  if (a->comm->size == 1) {
+    RD_ASSERT(local->depth == 1, "single rank ended with %d tree nodes", local->depth);
+    return rd_reduce_vec(local, 0);
+  }
+  return g_types[a->algo]->sum(a->st, local, out);
+}
+
+void rd_allreduce_finish(rd_allreduce *a, rd_reduce *local, float *out) {
+  const float *sum = rd_allreduce_sum(a, local, out);
+  if (sum != out) memcpy(out, sum, sizeof(float) * a->len);
+}

@@ -1,0 +1,135 @@
+/* alltoallv: the canonical allreduce in one round, reduce-scatter style. The
+ * vector is cut into P element chunks; rank c receives chunk c of every rank's
+ * frontier nodes (one MPI_Alltoallv), finishes the tree on it in shard order,
+ * and one MPI_Allgatherv returns the whole sum to everyone. 2(P-1) messages per
+ * rank; bytes (nodes per rank) * n (P-1)/P each way. The fastest at small P. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "comm_impl.h"
+
+typedef struct {
+  const rd_comm *c;
+  size_t len;
+  int fcap;             /* frontier entries per rank */
+  int *flevel;          /* P * fcap */
+  int64_t *findex;
+  int *nfront;          /* P */
+  int *scount, *sdispl, *rcount, *rdispl; /* P each */
+  float *sendbuf, *recvbuf;
+  rd_reduce global;     /* finishes the tree on this rank's chunk, in recvbuf */
+} a2a;
+
+static size_t chunk_lo(const a2a *a, int c) { return a->len * (size_t)c / (size_t)a->c->size; }
+
+static int frontier_cap(int64_t max_shards) {
+  rd_reduce probe;
+  rd_reduce_init(&probe, 0, max_shards);
+  return probe.cap;
+}
+
+static size_t plan(const rd_comm *c, size_t len, int64_t max_shards, char *why, size_t n) {
+  const size_t fcap = (size_t)frontier_cap(max_shards), send = len * fcap,
+               recv = (len / (size_t)c->size + 1) * (size_t)c->size * fcap;
+  if ((send > recv ? send : recv) > RD_MPI_INT_MAX) {
+    snprintf(why, n, "alltoallv's displacements reach %zu floats, past MPI's int", send > recv ? send : recv);
+    return 0;
+  }
+  return send + recv;
+}
+
+static void *create(const rd_comm *c, size_t len, int64_t max_shards) {
+  a2a *a = calloc(1, sizeof *a);
+  RD_ASSERT(a != NULL, "out of memory");
+  a->c = c;
+  a->len = len;
+  a->fcap = frontier_cap(max_shards);
+  const size_t P = (size_t)c->size;
+  a->flevel = malloc(sizeof(int) * P * (size_t)a->fcap);
+  a->findex = malloc(sizeof(int64_t) * P * (size_t)a->fcap);
+  a->nfront = malloc(sizeof(int) * P);
+  a->scount = malloc(sizeof(int) * P * 4);
+  RD_ASSERT(a->flevel && a->findex && a->nfront && a->scount, "out of memory");
+  a->sdispl = a->scount + P;
+  a->rcount = a->scount + 2 * P;
+  a->rdispl = a->scount + 3 * P;
+  /* sendbuf is only used when a rank ends with several local nodes; the
+   * common case (one node) sends straight from the reduction's pool. */
+  a->sendbuf = malloc(sizeof(float) * len * (size_t)a->fcap + 64);
+  a->recvbuf = malloc(sizeof(float) * (len / P + 1) * P * (size_t)a->fcap + 64);
+  RD_ASSERT(a->sendbuf && a->recvbuf, "out of memory for allreduce buffers");
+  rd_reduce_init(&a->global, 0, max_shards); /* no pool: the tree sums in recvbuf */
+  return a;
+}
+
+static void destroy(void *st) {
+  a2a *a = st;
+  rd_reduce_free(&a->global);
+  free(a->flevel), free(a->findex), free(a->nfront), free(a->scount), free(a->sendbuf), free(a->recvbuf);
+  free(a);
+}
+
+/* Reduce-scatter: chunk c of each of my nodes goes to rank c; my own chunk
+ * stays where it is (local's vectors are scratch once the step is summed). */
+static const float *pack(a2a *a, rd_reduce *local) {
+  const int P = a->c->size, me = a->c->rank, mine = local->depth;
+  if (mine == 1) { /* one node: its chunks are already in rank order */
+    for (int c = 0; c < P; c++) {
+      a->sdispl[c] = (int)chunk_lo(a, c);
+      a->scount[c] = c == me ? 0 : (int)(chunk_lo(a, c + 1) - chunk_lo(a, c));
+    }
+    return rd_reduce_vec(local, 0);
+  }
+  size_t off = 0;
+  for (int c = 0; c < P; c++) {
+    const size_t lo = chunk_lo(a, c), n = c == me ? 0 : chunk_lo(a, c + 1) - lo;
+    a->sdispl[c] = (int)off;
+    a->scount[c] = (int)(n * (size_t)mine);
+    for (int i = 0; i < mine; i++, off += n) memcpy(a->sendbuf + off, rd_reduce_vec(local, i) + lo, n * sizeof(float));
+  }
+  return a->sendbuf;
+}
+
+static const float *sum(void *st, rd_reduce *local, float *out) {
+  a2a *a = st;
+  const int P = a->c->size, me = a->c->rank;
+  const int64_t K = local->K;
+  /* Every rank's frontier follows from (K, P) alone: no metadata travels. */
+  for (int q = 0; q < P; q++) {
+    int64_t lo, hi;
+    rd_shard_range(K, P, q, &lo, &hi);
+    a->nfront[q] = rd_reduce_frontier(K, lo, hi, a->flevel + q * a->fcap, a->findex + q * a->fcap, a->fcap);
+  }
+  RD_ASSERT(a->nfront[me] == local->depth, "frontier mismatch (%d vs %d)", a->nfront[me], local->depth);
+  const size_t mylo = chunk_lo(a, me), myn = chunk_lo(a, me + 1) - mylo;
+  const float *send = pack(a, local);
+  size_t off = 0;
+  for (int q = 0; q < P; q++) {
+    a->rdispl[q] = (int)off;
+    a->rcount[q] = q == me ? 0 : (int)(myn * (size_t)a->nfront[q]);
+    off += (size_t)a->rcount[q];
+  }
+  RD_MPI_CHECK(MPI_Alltoallv(send, a->scount, a->sdispl, MPI_FLOAT, a->recvbuf, a->rcount, a->rdispl, MPI_FLOAT,
+                             a->c->mpi));
+  /* Finish the tree on my chunk where the nodes are, in shard order (rank 0's first). */
+  rd_reduce *g = &a->global;
+  g->len = myn;
+  rd_reduce_begin(g, K);
+  for (int q = 0; q < P; q++)
+    for (int i = 0; i < a->nfront[q]; i++) {
+      float *node = q == me ? rd_reduce_vec(local, i) + mylo : a->recvbuf + a->rdispl[q] + (size_t)i * myn;
+      rd_reduce_push_ext(g, a->flevel[q * a->fcap + i], a->findex[q * a->fcap + i], node);
+    }
+  RD_ASSERT(K == 0 || g->depth == 1, "global tree did not close (%d nodes)", g->depth);
+  for (int c = 0; c < P; c++) {
+    a->rdispl[c] = (int)chunk_lo(a, c);
+    a->rcount[c] = (int)(chunk_lo(a, c + 1) - chunk_lo(a, c));
+  }
+  if (K == 0) memset(out + mylo, 0, myn * sizeof(float));
+  else if (myn) memcpy(out + mylo, rd_reduce_vec(g, 0), myn * sizeof(float));
+  RD_MPI_CHECK(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_FLOAT, out, a->rcount, a->rdispl, MPI_FLOAT, a->c->mpi));
+  return out;
+}
+
+const rd_xchg_type rd_xchg_alltoallv = {"alltoallv", 1, plan, create, destroy, sum};

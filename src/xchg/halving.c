@@ -1,0 +1,212 @@
+/* halving: the canonical allreduce in O(log P) messages per rank.
+ *
+ * P2 = the largest power of two <= P; E = P - P2. Ranks 2i and 2i+1 (i < E)
+ * first pair up: the odd one sends its nodes to the even one, which merges them,
+ * so P2 "virtual" ranks remain, each holding a contiguous block of shards.
+ * Recursive halving: at step s, virtual rank v and v ^ 2^s hold neighbouring
+ * blocks of shards for the same element range; each keeps one half of the
+ * range (the lower half goes to the one with bit s clear), receives the
+ * partner's nodes on it, and pushes both blocks' nodes in shard order into
+ * reduce.h's tree, which adds only complete siblings: every element is summed
+ * along the canonical tree. After log2 P2 steps each virtual rank holds the
+ * root of its 1/P2 of the elements; recursive doubling, in reverse, gives every
+ * rank all of them, and the odd ranks get theirs back from their partners.
+ * Messages per rank: 2 log2 P2 (+2 for the first 2E ranks). Bytes: when every
+ * block is one tree node (P a power of two and K a multiple of P), 2(P-1)/P n,
+ * the bandwidth optimum; otherwise a block of several nodes sends each of them.
+ * Messages over 2^30 floats go in pieces, so no count overflows an int. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "comm_impl.h"
+
+enum { TAG = 0x5244, MAXSTEPS = 40 };
+
+typedef struct {
+  const rd_comm *c;
+  size_t len;
+  int P2, E, vr, steps; /* vr: this rank's virtual rank, -1 for an odd rank below 2E */
+  size_t roff[MAXSTEPS + 2]; /* recv region offsets: [0] the first pairing's, [s + 1] step s's */
+  float *recv, *sendbuf;
+  int64_t lo[MAXSTEPS + 1], hi[MAXSTEPS + 1]; /* scratch: ranges */
+  rd_reduce g;                                /* merges the two blocks' nodes, in place */
+  int n;                                      /* the current block's nodes */
+  int level[RD_REDUCE_MAX_DEPTH];
+  int64_t index[RD_REDUCE_MAX_DEPTH];
+  float *vec[RD_REDUCE_MAX_DEPTH]; /* vec[i][0] is element a of the current range */
+  int plv[RD_REDUCE_MAX_DEPTH];
+  int64_t pix[RD_REDUCE_MAX_DEPTH];
+} halving;
+
+/* The real ranks of virtual rank v: the first, and the last (inclusive). */
+static int first_real(const halving *h, int v) { return v < h->E ? 2 * v : v + h->E; }
+static int last_real(const halving *h, int v) { return v < h->E ? 2 * v + 1 : v + h->E; }
+
+/* The shards of virtual ranks [v0, v0 + count). */
+static void block(const halving *h, int64_t K, int v0, int count, int64_t *lo, int64_t *hi) {
+  int64_t x;
+  rd_shard_range(K, h->c->size, first_real(h, v0), lo, &x);
+  rd_shard_range(K, h->c->size, last_real(h, v0 + count - 1), &x, hi);
+}
+
+static void shape(halving *h, const rd_comm *c, size_t len) {
+  memset(h, 0, sizeof *h);
+  h->c = c;
+  h->len = len;
+  h->P2 = 1;
+  while (h->P2 * 2 <= c->size) h->P2 *= 2, h->steps++;
+  h->E = c->size - h->P2;
+  h->vr = c->rank < 2 * h->E ? (c->rank % 2 ? -1 : c->rank / 2) : c->rank - h->E;
+}
+
+/* Step s's halves of [a, b): the one this rank keeps, and the one it gives. */
+static void halves(const halving *h, int s, size_t a, size_t b, size_t *ka, size_t *kb, size_t *ga, size_t *gb) {
+  const size_t m = a + (b - a) / 2;
+  const int lower = !(h->vr & (1 << s));
+  *ka = lower ? a : m, *kb = lower ? m : b, *ga = lower ? m : a, *gb = lower ? b : m;
+}
+
+/* Recv regions and the send buffer, for every K up to max_shards. */
+static size_t layout(halving *h, int64_t max_shards, size_t *sendcap) {
+  size_t need[MAXSTEPS + 1] = {0};
+  const int me = h->c->rank;
+  *sendcap = 0;
+  for (int64_t K = 1; K <= max_shards; K++) {
+    int64_t lo, hi;
+    if (h->vr < 0) { /* sends its nodes whole, receives the sum */
+      rd_shard_range(K, h->c->size, me, &lo, &hi);
+      const size_t n = (size_t)rd_reduce_frontier_count(K, lo, hi);
+      if (n > 1 && n * h->len > *sendcap) *sendcap = n * h->len;
+      continue;
+    }
+    if (me < 2 * h->E) {
+      rd_shard_range(K, h->c->size, me + 1, &lo, &hi);
+      const size_t n = (size_t)rd_reduce_frontier_count(K, lo, hi) * h->len;
+      need[0] = n > need[0] ? n : need[0];
+    }
+    size_t a = 0, b = h->len;
+    for (int s = 0; s < h->steps; s++) {
+      const int d = 1 << s;
+      size_t ka, kb, ga, gb;
+      halves(h, s, a, b, &ka, &kb, &ga, &gb);
+      block(h, K, h->vr & ~(d - 1), d, &lo, &hi);
+      const size_t mine = (size_t)rd_reduce_frontier_count(K, lo, hi);
+      block(h, K, (h->vr ^ d) & ~(d - 1), d, &lo, &hi);
+      const size_t theirs = (size_t)rd_reduce_frontier_count(K, lo, hi) * (kb - ka);
+      need[s + 1] = theirs > need[s + 1] ? theirs : need[s + 1];
+      if (mine > 1 && mine * (gb - ga) > *sendcap) *sendcap = mine * (gb - ga);
+      a = ka, b = kb;
+    }
+  }
+  h->roff[0] = 0;
+  for (int s = 0; s <= h->steps; s++) h->roff[s + 1] = h->roff[s] + need[s];
+  return h->roff[h->steps + 1] + *sendcap;
+}
+
+static size_t plan(const rd_comm *c, size_t len, int64_t max_shards, char *why, size_t n) {
+  halving h;
+  size_t sendcap;
+  shape(&h, c, len);
+  return layout(&h, max_shards, &sendcap) + 1; /* never 0: every size fits */
+}
+
+static void *create(const rd_comm *c, size_t len, int64_t max_shards) {
+  halving *h = malloc(sizeof *h);
+  RD_ASSERT(h != NULL, "out of memory");
+  size_t sendcap;
+  shape(h, c, len);
+  RD_ASSERT(h->steps < MAXSTEPS, "too many ranks");
+  layout(h, max_shards, &sendcap);
+  h->recv = malloc(sizeof(float) * (h->roff[h->steps + 1] + 1));
+  h->sendbuf = malloc(sizeof(float) * (sendcap + 1));
+  RD_ASSERT(h->recv && h->sendbuf, "out of memory for allreduce buffers");
+  rd_reduce_init(&h->g, 0, max_shards); /* no pool: merges sum where the nodes are */
+  return h;
+}
+
+static void destroy(void *st) {
+  halving *h = st;
+  rd_reduce_free(&h->g);
+  free(h->recv), free(h->sendbuf), free(h);
+}
+
+/* One exchange with peer; both sides loop the same number of times. */
+static void xfer(const halving *h, const float *sb, size_t sn, float *rb, size_t rn, int peer) {
+  const size_t piece = (size_t)1 << 30;
+  do {
+    const size_t s1 = sn < piece ? sn : piece, r1 = rn < piece ? rn : piece;
+    RD_MPI_CHECK(MPI_Sendrecv(sb, (int)s1, MPI_FLOAT, peer, TAG, rb, (int)r1, MPI_FLOAT, peer, TAG, h->c->mpi,
+                              MPI_STATUS_IGNORE));
+    sb += s1, sn -= s1, rb += r1, rn -= r1;
+  } while (sn || rn);
+}
+
+/* The current nodes' elements [ga, gb) (the range starts at a), packed; one
+ * node is sent where it is. */
+static const float *pack(halving *h, size_t a, size_t ga, size_t gb) {
+  if (h->n == 1) return h->vec[0] + (ga - a);
+  for (int i = 0; i < h->n; i++) memcpy(h->sendbuf + (size_t)i * (gb - ga), h->vec[i] + (ga - a), (gb - ga) * sizeof(float));
+  return h->sendbuf;
+}
+
+/* The block's nodes on [ka, kb) merged with the partner's np nodes (in theirs,
+ * kb - ka floats each): the left block's first, as the shards run. */
+static void merge(halving *h, int64_t K, int left, size_t a, size_t ka, size_t kb, float *theirs, int np) {
+  rd_reduce *g = &h->g;
+  g->len = kb - ka;
+  rd_reduce_begin(g, K);
+  for (int side = 0; side < 2; side++)
+    if (side == left)
+      for (int i = 0; i < np; i++) rd_reduce_push_ext(g, h->plv[i], h->pix[i], theirs + (size_t)i * (kb - ka));
+    else
+      for (int i = 0; i < h->n; i++) rd_reduce_push_ext(g, h->level[i], h->index[i], h->vec[i] + (ka - a));
+  h->n = g->depth;
+  for (int i = 0; i < g->depth; i++) h->level[i] = g->level[i], h->index[i] = g->index[i], h->vec[i] = rd_reduce_vec(g, i);
+}
+
+static const float *sum(void *st, rd_reduce *local, float *out) {
+  halving *h = st;
+  const int64_t K = local->K;
+  const int me = h->c->rank;
+  const size_t len = h->len;
+  int64_t lo, hi;
+  h->n = local->depth;
+  for (int i = 0; i < h->n; i++) h->level[i] = local->level[i], h->index[i] = local->index[i], h->vec[i] = rd_reduce_vec(local, i);
+  if (h->vr < 0) { /* odd, below 2E: its nodes to me - 1, the sum back */
+    xfer(h, h->n ? pack(h, 0, 0, len) : NULL, (size_t)h->n * len, NULL, 0, me - 1);
+    xfer(h, NULL, 0, out, len, me - 1);
+    return out;
+  }
+  if (me < 2 * h->E) {
+    rd_shard_range(K, h->c->size, me + 1, &lo, &hi);
+    const int np = rd_reduce_frontier(K, lo, hi, h->plv, h->pix, RD_REDUCE_MAX_DEPTH);
+    float *theirs = h->recv + h->roff[0];
+    xfer(h, NULL, 0, theirs, (size_t)np * len, me + 1);
+    merge(h, K, 1, 0, 0, len, theirs, np);
+  }
+  size_t a = 0, b = len, ra[MAXSTEPS], rb[MAXSTEPS];
+  for (int s = 0; s < h->steps; s++) {
+    const int d = 1 << s, vp = h->vr ^ d;
+    size_t ka, kb, ga, gb;
+    halves(h, s, a, b, &ka, &kb, &ga, &gb);
+    block(h, K, vp & ~(d - 1), d, &lo, &hi);
+    const int np = rd_reduce_frontier(K, lo, hi, h->plv, h->pix, RD_REDUCE_MAX_DEPTH);
+    float *theirs = h->recv + h->roff[s + 1];
+    xfer(h, h->n ? pack(h, a, ga, gb) : NULL, (size_t)h->n * (gb - ga), theirs, (size_t)np * (kb - ka),
+         first_real(h, vp));
+    merge(h, K, !(h->vr & d), a, ka, kb, theirs, np);
+    ra[s] = a, rb[s] = b, a = ka, b = kb;
+  }
+  RD_ASSERT(K == 0 || h->n == 1, "halving did not close the tree (%d nodes)", h->n);
+  if (K == 0) memset(out + a, 0, (b - a) * sizeof(float));
+  else memcpy(out + a, h->vec[0], (b - a) * sizeof(float));
+  for (int s = h->steps - 1; s >= 0; s--) { /* recursive doubling: the other half of step s's range */
+    size_t ka, kb, ga, gb;
+    halves(h, s, ra[s], rb[s], &ka, &kb, &ga, &gb);
+    xfer(h, out + ka, kb - ka, out + ga, gb - ga, first_real(h, h->vr ^ (1 << s)));
+  }
+  if (me < 2 * h->E) xfer(h, out, len, NULL, 0, me + 1);
+  return out;
+}
+
+const rd_xchg_type rd_xchg_halving = {"halving", 1, plan, create, destroy, sum};
