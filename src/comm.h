@@ -99,6 +99,10 @@ typedef struct rd_allreduce rd_allreduce;
 rd_allreduce *rd_allreduce_create(const rd_comm *c, size_t len, int64_t max_shards, rd_xchg algo, rd_err *err);
 /* Floats those buffers take (for memory estimates; 0 if create would fail). */
 size_t rd_allreduce_floats(const rd_comm *c, size_t len, int64_t max_shards, rd_xchg algo);
+/* Where the algorithms' large buffers come from: malloc and free unless set. The
+ * SimGrid driver's timing runs share them between simulated ranks. Set it before
+ * any rd_allreduce is created, and never while one exists. */
+void rd_comm_set_alloc(void *(*alloc)(size_t bytes), void (*release)(void *p));
 /* The algorithm it runs (what AUTO chose). */
 rd_xchg rd_allreduce_algo(const rd_allreduce *a);
 void rd_allreduce_destroy(rd_allreduce *a);

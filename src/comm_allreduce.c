@@ -19,6 +19,15 @@ struct rd_allreduce {
   void *st; /* the algorithm's buffers (NULL at np 1) */
 };
 
+static void *(*g_alloc)(size_t) = malloc;
+static void (*g_release)(void *) = free;
+
+void rd_comm_set_alloc(void *(*alloc)(size_t bytes), void (*release)(void *p)) {
+  g_alloc = alloc ? alloc : malloc, g_release = release ? release : free;
+}
+void *rd_comm_buf_alloc(size_t bytes) { return g_alloc(bytes); }
+void rd_comm_buf_free(void *p) { g_release(p); }
+
 const char *rd_xchg_name(rd_xchg x) { return x == RD_XCHG_AUTO ? "auto" : g_types[x]->name; }
 
 int rd_xchg_parse(const char *s, rd_xchg *x) {

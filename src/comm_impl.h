@@ -48,6 +48,10 @@ typedef struct rd_xchg_type {
 #include "xchg/list.h"
 #undef RD_XCHG
 
+/* The algorithms' large buffers (rd_comm_set_alloc); NULL only when out of memory. */
+void *rd_comm_buf_alloc(size_t bytes);
+void rd_comm_buf_free(void *p);
+
 /* Bytes and counts: what an int MPI count can hold. */
 #define RD_MPI_INT_MAX ((size_t)2147483647)
 

@@ -13,7 +13,7 @@ set(RD_PORTABLE_CORE src/log.c src/cfg.c src/seed.c src/init.c src/model.c src/r
 file(GLOB RD_PORTABLE_OPTIM RELATIVE ${PROJECT_SOURCE_DIR} CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/optim/*.c
      ${PROJECT_SOURCE_DIR}/src/schedules/*.c ${PROJECT_SOURCE_DIR}/src/losses/*.c)
 list(APPEND RD_PORTABLE_CORE ${RD_PORTABLE_OPTIM})
-add_executable(rd_portable ${CMAKE_CURRENT_SOURCE_DIR}/portable/driver.c)
+add_executable(rd_portable ${CMAKE_CURRENT_SOURCE_DIR}/portable/driver.c ${CMAKE_CURRENT_SOURCE_DIR}/portable/driver_train.c)
 target_link_libraries(rd_portable PRIVATE rdcore)
 # portable: reprodist in portable mode, same sha256 on every x86 path at np 1-3,
 # with mixed paths and OpenBLAS cores in one job, and from a clang build.

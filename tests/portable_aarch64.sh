@@ -42,7 +42,7 @@ rd_check "aarch64: the check can fail: gcc's default contracts it into an fma th
 # 2-3. The driver, static for aarch64. xxhash.h is header-only here (copied:
 # the host's include directory must not enter a cross build).
 mkdir -p inc && cp /usr/include/xxhash.h inc/
-SRCS=("$RD_TESTS/portable/driver.c")
+SRCS=("$RD_TESTS/portable/driver.c" "$RD_TESTS/portable/driver_train.c")
 for s in "${CORE[@]}" src/kern_neon.c; do SRCS+=("$RD_SRC/$s"); done
 SRCS+=("$RD_SRC"/src/layers/*.c)
 if $CC "${FLAGS[@]}" -static -Wall -DXXH_INLINE_ALL= -DRD_KERN_NO_OPENBLAS -Iinc -I"$RD_SRC/include" -I"$RD_SRC/src" \

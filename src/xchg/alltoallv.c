@@ -29,14 +29,33 @@ static int frontier_cap(int64_t max_shards) {
   return probe.cap;
 }
 
+/* Buffer floats, the same on every rank: the send buffer holds the most nodes
+ * any rank ends with (when that is more than one) whole; the receive buffer a
+ * chunk of every rank's nodes, for any K up to max_shards. */
+static void sizes(const rd_comm *c, size_t len, int64_t max_shards, size_t *send, size_t *recv) {
+  size_t most = 0, total = 0;
+  for (int64_t K = 1; K <= max_shards; K++) {
+    size_t sum = 0;
+    for (int q = 0; q < c->size; q++) {
+      int64_t lo, hi;
+      rd_shard_range(K, c->size, q, &lo, &hi);
+      const size_t n = (size_t)rd_reduce_frontier_count(K, lo, hi);
+      most = n > most ? n : most, sum += n;
+    }
+    total = sum > total ? sum : total;
+  }
+  *send = most > 1 ? most * len : 0;
+  *recv = (len / (size_t)c->size + 1) * total;
+}
+
 static size_t plan(const rd_comm *c, size_t len, int64_t max_shards, char *why, size_t n) {
-  const size_t fcap = (size_t)frontier_cap(max_shards), send = len * fcap,
-               recv = (len / (size_t)c->size + 1) * (size_t)c->size * fcap;
-  if ((send > recv ? send : recv) > RD_MPI_INT_MAX) {
+  size_t send, recv;
+  sizes(c, len, max_shards, &send, &recv);
+  if ((send > recv ? send : recv) > RD_MPI_INT_MAX || len > RD_MPI_INT_MAX) {
     snprintf(why, n, "alltoallv's displacements reach %zu floats, past MPI's int", send > recv ? send : recv);
     return 0;
   }
-  return send + recv;
+  return send + recv + 1;
 }
 
 static void *create(const rd_comm *c, size_t len, int64_t max_shards) {
@@ -56,8 +75,10 @@ static void *create(const rd_comm *c, size_t len, int64_t max_shards) {
   a->rdispl = a->scount + 3 * P;
   /* sendbuf is only used when a rank ends with several local nodes; the
    * common case (one node) sends straight from the reduction's pool. */
-  a->sendbuf = malloc(sizeof(float) * len * (size_t)a->fcap + 64);
-  a->recvbuf = malloc(sizeof(float) * (len / P + 1) * P * (size_t)a->fcap + 64);
+  size_t send, recv;
+  sizes(c, len, max_shards, &send, &recv);
+  a->sendbuf = rd_comm_buf_alloc(sizeof(float) * send + 64);
+  a->recvbuf = rd_comm_buf_alloc(sizeof(float) * recv + 64);
   RD_ASSERT(a->sendbuf && a->recvbuf, "out of memory for allreduce buffers");
   rd_reduce_init(&a->global, 0, max_shards); /* no pool: the tree sums in recvbuf */
   return a;
@@ -66,7 +87,7 @@ static void *create(const rd_comm *c, size_t len, int64_t max_shards) {
 static void destroy(void *st) {
   a2a *a = st;
   rd_reduce_free(&a->global);
-  free(a->flevel), free(a->findex), free(a->nfront), free(a->scount), free(a->sendbuf), free(a->recvbuf);
+  free(a->flevel), free(a->findex), free(a->nfront), free(a->scount), rd_comm_buf_free(a->sendbuf), rd_comm_buf_free(a->recvbuf);
   free(a);
 }
 

@@ -117,8 +117,8 @@ static void *create(const rd_comm *c, size_t len, int64_t max_shards) {
   shape(h, c, len);
   RD_ASSERT(h->steps < MAXSTEPS, "too many ranks");
   layout(h, max_shards, &sendcap);
-  h->recv = malloc(sizeof(float) * (h->roff[h->steps + 1] + 1));
-  h->sendbuf = malloc(sizeof(float) * (sendcap + 1));
+  h->recv = rd_comm_buf_alloc(sizeof(float) * (h->roff[h->steps + 1] + 1));
+  h->sendbuf = rd_comm_buf_alloc(sizeof(float) * (sendcap + 1));
   RD_ASSERT(h->recv && h->sendbuf, "out of memory for allreduce buffers");
   rd_reduce_init(&h->g, 0, max_shards); /* no pool: merges sum where the nodes are */
   return h;
@@ -127,7 +127,7 @@ static void *create(const rd_comm *c, size_t len, int64_t max_shards) {
 static void destroy(void *st) {
   halving *h = st;
   rd_reduce_free(&h->g);
-  free(h->recv), free(h->sendbuf), free(h);
+  rd_comm_buf_free(h->recv), rd_comm_buf_free(h->sendbuf), free(h);
 }
 
 /* One exchange with peer; both sides loop the same number of times. */

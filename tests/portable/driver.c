@@ -2,7 +2,8 @@
  * comparing CPU architectures (tests/portable_aarch64.sh builds it statically
  * for aarch64 and runs it under qemu-user next to the x86-64 build). It links
  * the same core sources as reprodist (config, registry, model, layers, shard,
- * reduce, optim, kern, pmath, seed); only the driving loop below is its own.
+ * reduce, optim, kern, pmath, seed); only the driving loop (driver_train.c, shared
+ * with the SimGrid driver) is its own.
  *
  *   rd_portable kernels
  *       GEMM digests over a set of shapes on every path this CPU runs (they
@@ -20,16 +21,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cfg.h"
 #include "kern.h"
-#include "mem.h"
-#include "model.h"
-#include "optim.h"
 #include "pmath.h"
-#include "reduce.h"
-#include "registry.h"
 #include "seed.h"
-#include "shard.h"
+#include "driver_train.h"
 
 static float val(uint64_t s, uint64_t i) { return (float)(rd_seed_uniform(rd_seed_word(s, i, 0)) * 2.0 - 1.0); }
 
@@ -98,87 +93,6 @@ static int kernels(void) {
   return bad;
 }
 
-static char *slurp(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  char *buf = malloc(1 << 20);
-  *len = fread(buf, 1, (1 << 20) - 1, f);
-  fclose(f);
-  buf[*len] = '\0';
-  return buf;
-}
-
-static int train(const char *path, int64_t steps, int64_t B, int64_t S) {
-  size_t len;
-  char *text = slurp(path, &len);
-  if (!text) {
-    fprintf(stderr, "rd_portable: cannot read %s\n", path);
-    return 2;
-  }
-  rd_cfg cfg;
-  rd_err err = {0};
-  rd_model m;
-  if (rd_cfg_parse(&cfg, path, text, len, &err)) {
-    fprintf(stderr, "%s\n", err.msg);
-    return 2;
-  }
-  rd_registry_init();
-  rd_model_from_cfg(&m, &cfg);
-  rd_optim_spec opt;
-  rd_optim_from_cfg(&cfg, rd_cfg_section(&cfg, "train", 0), &opt);
-  if (rd_cfg_finish(&cfg, &err)) {
-    fprintf(stderr, "%s\n", err.msg);
-    return 2;
-  }
-  const int64_t K = (B + S - 1) / S, in = rd_shape_numel(&m.input);
-  const size_t len_v = m.ntrain + m.nstats;
-  const size_t nstate = (size_t)rd_optim_slots(&opt) * m.ntrain + 1;
-  float *params = rd_mem_alloc_f32(m.nparams), *state = rd_mem_alloc_f32(nstate);
-  memset(state, 0, sizeof(float) * nstate);
-  rd_model_init_params(&m, params);
-  rd_shard sh;
-  rd_loss_spec loss;
-  rd_loss_spec_defaults(rd_loss_find("sparse_categorical_crossentropy"), &loss);
-  rd_shard_init(&sh, &m, S, &loss, RD_KERN_PORTABLE);
-  rd_reduce r;
-  rd_reduce_init(&r, len_v, K);
-  rd_optim o;
-  rd_optim_init(&o, &opt, &m);
-  rd_optim_state_init(&o, state);
-  for (int64_t it = 0; it < steps; it++) {
-    rd_reduce_begin(&r, K);
-    for (int64_t s = 0; s < K; s++) {
-      const int64_t rows = s == K - 1 ? B - s * S : S;
-      for (int64_t i = 0; i < rows; i++) {
-        const uint64_t sample = (uint64_t)(it * B + s * S + i);
-        sh.sample[i] = (uint32_t)sample;
-        sh.y[i] = (int32_t)rd_seed_below(rd_seed_word(0x79, sample, 0), (uint64_t)sh.C);
-        for (int64_t f = 0; f < in; f++) sh.x[i * in + f] = (float)rd_seed_uniform(rd_seed_word(0x78, sample, (uint64_t)f));
-      }
-      float *v = rd_reduce_slot(&r);
-      rd_pass p = {B, v, v + m.ntrain, (uint64_t)it, NULL, 0};
-      rd_shard_metrics mt;
-      rd_shard_pass(&sh, params, rows, &p, &mt);
-      rd_reduce_push(&r, 0, s);
-    }
-    const float *sum = rd_reduce_vec(&r, 0);
-    if (m.nstats) rd_shard_apply_stats(&sh, params, sum + m.ntrain, K, B);
-    rd_optim_step(&o, (uint64_t)it, params, (float *)sum, state);
-  }
-  for (int t = 0; t < m.ntensors; t++) {
-    const rd_tensor *T = &m.tensors[t];
-    printf("%s/%s %016" PRIx64 "\n", T->layer, T->name, rd_seed_digest_f32(params + T->offset, T->numel));
-  }
-  printf("all %016" PRIx64 "\n", rd_seed_digest_f32(params, m.nparams));
-  rd_reduce_free(&r);
-  rd_shard_free(&sh);
-  rd_optim_free(&o);
-  free(params), free(state), free(text);
-  rd_model_free(&m);
-  rd_cfg_free(&cfg);
-  return 0;
-}
-
 int main(int argc, char **argv) {
   char msg[256];
   if (rd_kern_isa_select(getenv("RD_ISA"), msg, sizeof msg)) {
@@ -188,7 +102,8 @@ int main(int argc, char **argv) {
   fprintf(stderr, "rd_portable: the %s path\n", rd_kern_isa_name(rd_kern_isa()));
   if (argc == 2 && !strcmp(argv[1], "kernels")) return kernels();
   if (argc == 6 && !strcmp(argv[1], "train"))
-    return train(argv[2], strtoll(argv[3], NULL, 10), strtoll(argv[4], NULL, 10), strtoll(argv[5], NULL, 10));
+    return rd_driver_train(argv[2], strtoll(argv[3], NULL, 10), strtoll(argv[4], NULL, 10), strtoll(argv[5], NULL, 10),
+                           NULL);
   fprintf(stderr, "usage: rd_portable kernels | train CONFIG STEPS BATCH SHARD\n");
   return 2;
 }
