@@ -85,7 +85,7 @@ const rd_comm *rd_comm_world(void);
  * fit in an int; the environment variable RD_ALLREDUCE=alltoallv|halving|plain|auto
  * overrides it. Whichever runs, a canonical algorithm never changes a bit. */
 typedef enum rd_xchg { RD_XCHG_AUTO = -1, RD_XCHG_ALLTOALLV = 0, RD_XCHG_HALVING, RD_XCHG_PLAIN, RD_XCHG_COUNT } rd_xchg;
-#define RD_XCHG_HALVING_FROM 16
+#define RD_XCHG_HALVING_FROM 64
 
 const char *rd_xchg_name(rd_xchg x);
 /* "auto", "alltoallv", "halving" or "plain"; returns 0, or -1 for anything else. */
@@ -97,6 +97,8 @@ typedef struct rd_allreduce rd_allreduce;
  * NULL with err set (RD_EINPUT) when no algorithm's MPI counts fit in an int at
  * this size and rank count, or RD_ALLREDUCE names no algorithm. */
 rd_allreduce *rd_allreduce_create(const rd_comm *c, size_t len, int64_t max_shards, rd_xchg algo, rd_err *err);
+/* The algorithm create would run (AUTO resolved), or RD_XCHG_AUTO if it would fail. Allocates nothing. */
+rd_xchg rd_allreduce_choose(const rd_comm *c, size_t len, int64_t max_shards, rd_xchg algo);
 /* Floats those buffers take (for memory estimates; 0 if create would fail). */
 size_t rd_allreduce_floats(const rd_comm *c, size_t len, int64_t max_shards, rd_xchg algo);
 /* Where the algorithms' large buffers come from: malloc and free unless set. The

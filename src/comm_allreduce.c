@@ -55,6 +55,11 @@ static rd_xchg resolve(const rd_comm *c, size_t len, int64_t max_shards, rd_xchg
   return RD_XCHG_AUTO;
 }
 
+rd_xchg rd_allreduce_choose(const rd_comm *c, size_t len, int64_t max_shards, rd_xchg algo) {
+  char why[256];
+  return resolve(c, len, max_shards, algo, why, sizeof why);
+}
+
 size_t rd_allreduce_floats(const rd_comm *c, size_t len, int64_t max_shards, rd_xchg algo) {
   if (c->size == 1) return 0;
   char why[256];

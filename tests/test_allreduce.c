@@ -82,6 +82,21 @@ int main(int argc, char **argv) {
       rd_reduce_free(&ref);
       rd_reduce_free(&loc);
     }
+  /* MPI counts are ints: past them alltoallv and plain are refused (by a message,
+   * before anything is allocated) and AUTO takes halving, which sends in pieces. */
+  if (P > 1) {
+    const size_t huge = (size_t)3 << 30; /* 3G floats */
+    rd_err err = {0};
+    int ok = rd_allreduce_choose(rd_comm_world(), huge, 64, RD_XCHG_ALLTOALLV) == RD_XCHG_AUTO &&
+             rd_allreduce_choose(rd_comm_world(), huge, 64, RD_XCHG_PLAIN) == RD_XCHG_AUTO &&
+             rd_allreduce_choose(rd_comm_world(), huge, 64, RD_XCHG_AUTO) == RD_XCHG_HALVING &&
+             rd_allreduce_create(rd_comm_world(), huge, 64, RD_XCHG_ALLTOALLV, &err) == NULL &&
+             err.code == RD_EINPUT && strstr(err.msg, "past MPI's int") != NULL;
+    if (me == 0) {
+      if (ok) passes++;
+      else fails++, printf("FAIL: 3G floats: alltoallv and plain must be refused, AUTO must take halving (%s)\n", err.msg);
+    }
+  }
   /* At np 1 every algorithm is the tree's root; from 3 ranks on, a serial sum of
    * three or more partial sums must show a different association somewhere. */
   if (P >= 3 && me == 0 && !plain_differs) {

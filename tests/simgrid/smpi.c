@@ -10,10 +10,10 @@
  *       shards, the allreduce (AUTO, or RD_ALLREDUCE) sums them, rank 0 prints
  *       every tensor's digest, as rd_portable does at one process, and the
  *       simulated seconds of the run.
- *   rd_smpi reduce LEN SHARDS_PER_RANK REPS
+ *   rd_smpi reduce LEN SHARDS_PER_RANK REPS [ALGO,...]
  *       Simulated time of one reduction of LEN floats (K = SHARDS_PER_RANK * P),
- *       median of REPS, slowest rank, for alltoallv, halving and MPI_Allreduce
- *       on the same platform. Buffers are SMPI_SHARED_MALLOC'ed (one copy for
+ *       median of REPS, slowest rank, for each ALGO (default auto,alltoallv,halving)
+ *       and for MPI_Allreduce on the same platform. Buffers are SMPI_SHARED_MALLOC'ed (one copy for
  *       all ranks): times are real, values are not.
  *   rd_smpi step LEN SHARDS_PER_RANK PASS_MS UPDATE_MS REPS
  *       A whole step's simulated time: each rank computes its shards for
@@ -111,15 +111,26 @@ static double time_reduce(rd_allreduce *a, leaves *l, float *out, size_t len, in
   return med;
 }
 
-static int reduce_or_step(size_t len, int64_t spr, int reps, double pass_ms, double update_ms, int step) {
+static int reduce_or_step(size_t len, int64_t spr, int reps, double pass_ms, double update_ms, const char *list) {
+  const int step = list == NULL;
   const int P = rd_comm_size();
   rd_comm_set_alloc(shared_alloc, shared_free);
   leaves l;
   leaves_init(&l, len, spr * P);
   float *out = shared_alloc(sizeof(float) * len);
-  const rd_xchg algos[] = {RD_XCHG_AUTO, RD_XCHG_ALLTOALLV, RD_XCHG_HALVING};
+  rd_xchg algos[8] = {RD_XCHG_AUTO};
+  int nalgo = 1;
+  char names[256];
+  snprintf(names, sizeof names, "%s", step ? "auto" : list);
+  for (char *t = strtok(names, ","); t && nalgo <= 8; t = strtok(NULL, ","))
+    if (rd_xchg_parse(t, &algos[nalgo - 1]) == 0) nalgo++;
+    else {
+      if (rd_comm_rank() == 0) fprintf(stderr, "rd_smpi: %s names no algorithm\n", t);
+      return 2;
+    }
+  nalgo--;
   double plain = time_reduce(NULL, &l, out, len, reps, pass_ms / 1e3, update_ms / 1e3);
-  for (int i = 0; i < (step ? 1 : 3); i++) {
+  for (int i = 0; i < nalgo; i++) {
     rd_err err = {0};
     rd_allreduce *a = rd_allreduce_create(rd_comm_world(), len, l.K, algos[i], &err);
     if (!a) {
@@ -155,13 +166,14 @@ int main(int argc, char **argv) {
   if (rd_kern_isa_select(getenv("RD_ISA"), msg, sizeof msg)) fprintf(stderr, "rd_smpi: %s\n", msg);
   else if (argc == 6 && !strcmp(argv[1], "train"))
     rc = train(argv[2], strtoll(argv[3], NULL, 10), strtoll(argv[4], NULL, 10), strtoll(argv[5], NULL, 10));
-  else if (argc == 5 && !strcmp(argv[1], "reduce"))
-    rc = reduce_or_step(strtoull(argv[2], NULL, 10), strtoll(argv[3], NULL, 10), atoi(argv[4]), 0.0, 0.0, 0);
+  else if ((argc == 5 || argc == 6) && !strcmp(argv[1], "reduce"))
+    rc = reduce_or_step(strtoull(argv[2], NULL, 10), strtoll(argv[3], NULL, 10), atoi(argv[4]), 0.0, 0.0,
+                        argc == 6 ? argv[5] : "auto,alltoallv,halving");
   else if (argc == 7 && !strcmp(argv[1], "step"))
     rc = reduce_or_step(strtoull(argv[2], NULL, 10), strtoll(argv[3], NULL, 10), atoi(argv[6]), atof(argv[4]),
-                        atof(argv[5]), 1);
+                        atof(argv[5]), NULL);
   else if (rd_comm_rank() == 0)
-    fprintf(stderr, "usage: rd_smpi train CONFIG STEPS BATCH SHARD | reduce LEN SHARDS_PER_RANK REPS | "
+    fprintf(stderr, "usage: rd_smpi train CONFIG STEPS BATCH SHARD | reduce LEN SHARDS_PER_RANK REPS [ALGO,...] | "
                     "step LEN SHARDS_PER_RANK PASS_MS UPDATE_MS REPS\n");
   rd_comm_finalize();
   return rc;
