@@ -21,6 +21,8 @@
  *       with smpi_execute), the AUTO allreduce of LEN floats on shared buffers,
  *       then the update (UPDATE_MS, every rank); and the same step with
  *       MPI_Allreduce. One JSON line per mode on rank 0. */
+#define _GNU_SOURCE
+#include <dlfcn.h>
 #include <mpi.h>
 #include <smpi/smpi.h>
 #include <stdio.h>
@@ -36,8 +38,14 @@
  * same order. The key is the allocation's ordinal, so blocks of different
  * sizes never share one. */
 static int g_ordinal;
-static void *shared_alloc(size_t bytes) { return smpi_shared_malloc(bytes, "rd_smpi", ++g_ordinal); }
-static void shared_free(void *p) { smpi_shared_free(p); }
+static void *(*g_shim)(int, size_t); /* tests/simgrid/shim.c's, when it is preloaded */
+static void *shared_alloc(size_t bytes) {
+  ++g_ordinal;
+  return g_shim ? g_shim(g_ordinal, bytes) : smpi_shared_malloc(bytes, "rd_smpi", g_ordinal);
+}
+static void shared_free(void *p) {
+  if (!g_shim) smpi_shared_free(p);
+}
 
 /* train's allreduce, made at the first step, when the vector's length is known. */
 typedef struct {
@@ -114,6 +122,7 @@ static double time_reduce(rd_allreduce *a, leaves *l, float *out, size_t len, in
 static int reduce_or_step(size_t len, int64_t spr, int reps, double pass_ms, double update_ms, const char *list) {
   const int step = list == NULL;
   const int P = rd_comm_size();
+  g_shim = (void *(*)(int, size_t))dlsym(RTLD_DEFAULT, "rd_shim_shared");
   rd_comm_set_alloc(shared_alloc, shared_free);
   leaves l;
   leaves_init(&l, len, spr * P);
