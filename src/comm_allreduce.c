@@ -16,6 +16,7 @@ struct rd_allreduce {
   const rd_comm *comm;
   rd_xchg algo;
   size_t len;
+  int64_t max_shards;
   void *st; /* the algorithm's buffers (NULL at np 1) */
 };
 
@@ -81,7 +82,7 @@ rd_allreduce *rd_allreduce_create(const rd_comm *c, size_t len, int64_t max_shar
   }
   rd_allreduce *a = calloc(1, sizeof *a);
   RD_ASSERT(a != NULL, "out of memory");
-  *a = (rd_allreduce){c, x, len, c->size > 1 ? g_types[x]->create(c, len, max_shards) : NULL};
+  *a = (rd_allreduce){c, x, len, max_shards, c->size > 1 ? g_types[x]->create(c, len, max_shards) : NULL};
   return a;
 }
 
@@ -95,6 +96,7 @@ void rd_allreduce_destroy(rd_allreduce *a) {
 
 const float *rd_allreduce_sum(rd_allreduce *a, rd_reduce *local, float *out) {
   RD_ASSERT(local->len == a->len, "vector length mismatch");
+  RD_ASSERT(local->K <= a->max_shards, "%lld shards, buffers for %lld", (long long)local->K, (long long)a->max_shards);
   if (a->comm->size == 1) {
     RD_ASSERT(local->depth == 1, "single rank ended with %d tree nodes", local->depth);
     return rd_reduce_vec(local, 0);

@@ -128,6 +128,9 @@ int rd_reduce_frontier(int64_t K, int64_t lo, int64_t hi, int *level, int64_t *i
   return r.depth; /* len 0: nothing was allocated */
 }
 
+/* Aligned blocks of rising, then falling, sizes: at most two per level. */
+int rd_reduce_frontier_bound(int64_t L) { return L <= 0 ? 0 : 2 * ceil_log2(L + 1) + 1; }
+
 /* The frontier, greedily: from lo, the largest node starting there whose
  * shards (clipped to K) stay inside [lo, hi). A lone node's promotions cover
  * the same shards, so they count once, as the stack does. */

@@ -65,8 +65,10 @@ float *rd_reduce_vec(const rd_reduce *r, int i);
 /* The maximal complete nodes a rank holding shards [lo, hi) of K ends with,
  * written to level[]/index[] (up to max); returns how many. */
 int rd_reduce_frontier(int64_t K, int64_t lo, int64_t hi, int *level, int64_t *index, int max);
-/* How many nodes that is, in O(log K) steps instead of hi - lo pushes. */
+/* How many nodes that is, in O(log^2 K) steps instead of hi - lo pushes. */
 int rd_reduce_frontier_count(int64_t K, int64_t lo, int64_t hi);
+/* At most how many nodes the frontier of any range of L shards has, for any K. */
+int rd_reduce_frontier_bound(int64_t L);
 
 #ifdef __cplusplus
 }

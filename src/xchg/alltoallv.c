@@ -31,15 +31,17 @@ static int frontier_cap(int64_t max_shards) {
 
 /* Buffer floats, the same on every rank: the send buffer holds the most nodes
  * any rank ends with (when that is more than one) whole; the receive buffer a
- * chunk of every rank's nodes, for any K up to max_shards. */
+ * chunk of every rank's nodes, for any K up to max_shards. Exact when that is
+ * cheap, else from the bound at max_shards (ranges only grow with K). */
 static void sizes(const rd_comm *c, size_t len, int64_t max_shards, size_t *send, size_t *recv) {
   size_t most = 0, total = 0;
-  for (int64_t K = 1; K <= max_shards; K++) {
+  const int exact = (double)max_shards * c->size <= (double)(1 << 20);
+  for (int64_t K = exact ? 1 : max_shards; K <= max_shards; K++) {
     size_t sum = 0;
     for (int q = 0; q < c->size; q++) {
       int64_t lo, hi;
       rd_shard_range(K, c->size, q, &lo, &hi);
-      const size_t n = (size_t)rd_reduce_frontier_count(K, lo, hi);
+      const size_t n = (size_t)(exact ? rd_reduce_frontier_count(K, lo, hi) : rd_reduce_frontier_bound(hi - lo));
       most = n > most ? n : most, sum += n;
     }
     total = sum > total ? sum : total;

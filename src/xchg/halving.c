@@ -11,9 +11,10 @@
  * along the canonical tree. After log2 P2 steps each virtual rank holds the
  * root of its 1/P2 of the elements; recursive doubling, in reverse, gives every
  * rank all of them, and the odd ranks get theirs back from their partners.
- * Messages per rank: 2 log2 P2 (+2 for the first 2E ranks). Bytes: when every
- * block is one tree node (P a power of two and K a multiple of P), 2(P-1)/P n,
- * the bandwidth optimum; otherwise a block of several nodes sends each of them.
+ * Messages per rank: 2 log2 P2, +2 for the even ranks below 2E; the odd ones
+ * send and receive once. Bytes: when every block is one tree node (P a power of
+ * two and K = P times a power of two), 2(P-1)/P n, the bandwidth optimum;
+ * otherwise a block of several nodes sends each of them (K = 3P: up to 2x).
  * Messages over 2^30 floats go in pieces, so no count overflows an int. */
 #include <stdlib.h>
 #include <string.h>
@@ -66,38 +67,49 @@ static void halves(const halving *h, int s, size_t a, size_t b, size_t *ka, size
   *ka = lower ? a : m, *kb = lower ? m : b, *ga = lower ? m : a, *gb = lower ? b : m;
 }
 
-/* Recv regions and the send buffer, for every K up to max_shards. */
+/* One reduction's needs: per recv region (need) and for the send buffer. With
+ * exact, the nodes each block really has at this K; else their bound for a block
+ * of as many shards as it has at K (ranges only grow with K). */
+static void account(halving *h, int64_t K, int exact, size_t *need, size_t *sendcap) {
+  const int me = h->c->rank;
+  int64_t lo, hi;
+#define NODES(lo, hi) (size_t)(exact ? rd_reduce_frontier_count(K, lo, hi) : rd_reduce_frontier_bound(hi - lo))
+  if (h->vr < 0) { /* sends its nodes whole, receives the sum */
+    rd_shard_range(K, h->c->size, me, &lo, &hi);
+    const size_t n = NODES(lo, hi);
+    if (n > 1 && n * h->len > *sendcap) *sendcap = n * h->len;
+    return;
+  }
+  if (me < 2 * h->E) {
+    rd_shard_range(K, h->c->size, me + 1, &lo, &hi);
+    const size_t n = NODES(lo, hi) * h->len;
+    need[0] = n > need[0] ? n : need[0];
+  }
+  size_t a = 0, b = h->len;
+  for (int s = 0; s < h->steps; s++) {
+    const int d = 1 << s;
+    size_t ka, kb, ga, gb;
+    halves(h, s, a, b, &ka, &kb, &ga, &gb);
+    block(h, K, h->vr & ~(d - 1), d, &lo, &hi);
+    const size_t mine = NODES(lo, hi);
+    block(h, K, (h->vr ^ d) & ~(d - 1), d, &lo, &hi);
+    const size_t theirs = NODES(lo, hi) * (kb - ka);
+    need[s + 1] = theirs > need[s + 1] ? theirs : need[s + 1];
+    if (mine > 1 && mine * (gb - ga) > *sendcap) *sendcap = mine * (gb - ga);
+    a = ka, b = kb;
+  }
+#undef NODES
+}
+
+/* Recv regions and the send buffer, for every K up to max_shards: exact when
+ * that is cheap, else from the bound (a few more floats, no start-up time). */
 static size_t layout(halving *h, int64_t max_shards, size_t *sendcap) {
   size_t need[MAXSTEPS + 1] = {0};
-  const int me = h->c->rank;
   *sendcap = 0;
-  for (int64_t K = 1; K <= max_shards; K++) {
-    int64_t lo, hi;
-    if (h->vr < 0) { /* sends its nodes whole, receives the sum */
-      rd_shard_range(K, h->c->size, me, &lo, &hi);
-      const size_t n = (size_t)rd_reduce_frontier_count(K, lo, hi);
-      if (n > 1 && n * h->len > *sendcap) *sendcap = n * h->len;
-      continue;
-    }
-    if (me < 2 * h->E) {
-      rd_shard_range(K, h->c->size, me + 1, &lo, &hi);
-      const size_t n = (size_t)rd_reduce_frontier_count(K, lo, hi) * h->len;
-      need[0] = n > need[0] ? n : need[0];
-    }
-    size_t a = 0, b = h->len;
-    for (int s = 0; s < h->steps; s++) {
-      const int d = 1 << s;
-      size_t ka, kb, ga, gb;
-      halves(h, s, a, b, &ka, &kb, &ga, &gb);
-      block(h, K, h->vr & ~(d - 1), d, &lo, &hi);
-      const size_t mine = (size_t)rd_reduce_frontier_count(K, lo, hi);
-      block(h, K, (h->vr ^ d) & ~(d - 1), d, &lo, &hi);
-      const size_t theirs = (size_t)rd_reduce_frontier_count(K, lo, hi) * (kb - ka);
-      need[s + 1] = theirs > need[s + 1] ? theirs : need[s + 1];
-      if (mine > 1 && mine * (gb - ga) > *sendcap) *sendcap = mine * (gb - ga);
-      a = ka, b = kb;
-    }
-  }
+  if ((double)max_shards * (h->steps + 2) <= (double)(1 << 20))
+    for (int64_t K = 1; K <= max_shards; K++) account(h, K, 1, need, sendcap);
+  else
+    account(h, max_shards, 0, need, sendcap);
   h->roff[0] = 0;
   for (int s = 0; s <= h->steps; s++) h->roff[s + 1] = h->roff[s] + need[s];
   return h->roff[h->steps + 1] + *sendcap;
@@ -137,7 +149,8 @@ static void xfer(const halving *h, const float *sb, size_t sn, float *rb, size_t
     const size_t s1 = sn < piece ? sn : piece, r1 = rn < piece ? rn : piece;
     RD_MPI_CHECK(MPI_Sendrecv(sb, (int)s1, MPI_FLOAT, peer, TAG, rb, (int)r1, MPI_FLOAT, peer, TAG, h->c->mpi,
                               MPI_STATUS_IGNORE));
-    sb += s1, sn -= s1, rb += r1, rn -= r1;
+    if (s1) sb += s1, sn -= s1; /* never NULL + 0 */
+    if (r1) rb += r1, rn -= r1;
   } while (sn || rn);
 }
 
@@ -150,13 +163,14 @@ static const float *pack(halving *h, size_t a, size_t ga, size_t gb) {
 }
 
 /* The block's nodes on [ka, kb) merged with the partner's np nodes (in theirs,
- * kb - ka floats each): the left block's first, as the shards run. */
-static void merge(halving *h, int64_t K, int left, size_t a, size_t ka, size_t kb, float *theirs, int np) {
+ * kb - ka floats each): the left block's first, as the shards run (mine_left: this
+ * rank's block is the left one). */
+static void merge(halving *h, int64_t K, int mine_left, size_t a, size_t ka, size_t kb, float *theirs, int np) {
   rd_reduce *g = &h->g;
   g->len = kb - ka;
   rd_reduce_begin(g, K);
-  for (int side = 0; side < 2; side++)
-    if (side == left)
+  for (int side = 0; side < 2; side++) /* side 0 is the left block */
+    if (side == mine_left)
       for (int i = 0; i < np; i++) rd_reduce_push_ext(g, h->plv[i], h->pix[i], theirs + (size_t)i * (kb - ka));
     else
       for (int i = 0; i < h->n; i++) rd_reduce_push_ext(g, h->level[i], h->index[i], h->vec[i] + (ka - a));
@@ -170,6 +184,8 @@ static const float *sum(void *st, rd_reduce *local, float *out) {
   const int me = h->c->rank;
   const size_t len = h->len;
   int64_t lo, hi;
+  rd_shard_range(K, h->c->size, me, &lo, &hi);
+  RD_ASSERT(local->depth == rd_reduce_frontier_count(K, lo, hi), "frontier mismatch (%d nodes)", local->depth);
   h->n = local->depth;
   for (int i = 0; i < h->n; i++) h->level[i] = local->level[i], h->index[i] = local->index[i], h->vec[i] = rd_reduce_vec(local, i);
   if (h->vr < 0) { /* odd, below 2E: its nodes to me - 1, the sum back */

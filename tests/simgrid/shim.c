@@ -3,8 +3,8 @@
  * allocates a scratch buffer of the whole vector per rank and call: 1,024 ranks
  * of 25M floats would need 100 GB. With RD_SHIM_SIZES=B1,B2,... every
  * allocation of exactly one of those byte sizes returns the same block, one
- * copy for every rank, as SMPI_SHARED_MALLOC does for reprodist's own buffers:
- * values are garbage, times are right. RD_SHIM_LOG=1 prints every allocation of
+ * copy for every rank (every listed size the same block), as SMPI_SHARED_MALLOC
+ * does for reprodist's own buffers: values are garbage, times are right. RD_SHIM_LOG=1 prints every allocation of
  * 1 MB or more (to find the sizes). Other allocations go to glibc.
  * rd_shim_shared(key, bytes) gives rd_smpi's own large buffers (rd_comm_set_alloc)
  * one block per key for the whole process: SMPI_SHARED_MALLOC maps 1 MB pieces per
@@ -53,7 +53,10 @@ static int shared(size_t n) {
 }
 
 void *malloc(size_t n) { return shared(n) ? g_block : __libc_malloc(n); }
-void *calloc(size_t a, size_t b) { return shared(a * b) ? g_block : __libc_calloc(a, b); }
+void *calloc(size_t a, size_t b) {
+  if (b && a > (size_t)-1 / b) return NULL;
+  return shared(a * b) ? memset(g_block, 0, a * b) : __libc_calloc(a, b);
+}
 void free(void *p) {
   if (p && p == g_block) return;
   __libc_free(p);

@@ -6,15 +6,16 @@
  * are computed, not assumed.
  *
  *   rd_smpi train CONFIG STEPS BATCH SHARD
- *       tests/portable/driver_driver_train.c's loop, distributed: each rank computes its
- *       shards, the allreduce (AUTO, or RD_ALLREDUCE) sums them, rank 0 prints
- *       every tensor's digest, as rd_portable does at one process, and the
- *       simulated seconds of the run.
+ *       tests/portable/driver_train.c's loop, distributed: each rank computes
+ *       its shards, the allreduce (AUTO, or RD_ALLREDUCE) sums them, rank 0
+ *       prints every tensor's digest, as rd_portable does at one process, and
+ *       the simulated seconds of the run (stderr).
  *   rd_smpi reduce LEN SHARDS_PER_RANK REPS [ALGO,...]
  *       Simulated time of one reduction of LEN floats (K = SHARDS_PER_RANK * P),
  *       median of REPS, slowest rank, for each ALGO (default auto,alltoallv,halving)
- *       and for MPI_Allreduce on the same platform. Buffers are SMPI_SHARED_MALLOC'ed (one copy for
- *       all ranks): times are real, values are not.
+ *       and for MPI_Allreduce on the same platform. Buffers are one copy for
+ *       all ranks (SMPI_SHARED_MALLOC, or tests/simgrid/shim.c's blocks when it
+ *       is preloaded): times are real, values are not.
  *   rd_smpi step LEN SHARDS_PER_RANK PASS_MS UPDATE_MS REPS
  *       A whole step's simulated time: each rank computes its shards for
  *       PASS_MS each (measured on this machine by rd_portable train, injected
@@ -121,6 +122,10 @@ static double time_reduce(rd_allreduce *a, leaves *l, float *out, size_t len, in
 
 static int reduce_or_step(size_t len, int64_t spr, int reps, double pass_ms, double update_ms, const char *list) {
   const int step = list == NULL;
+  if (len < 1 || spr < 1 || reps < 1) {
+    if (rd_comm_rank() == 0) fprintf(stderr, "rd_smpi: LEN, SHARDS_PER_RANK and REPS must be at least 1\n");
+    return 2;
+  }
   const int P = rd_comm_size();
   g_shim = (void *(*)(int, size_t))dlsym(RTLD_DEFAULT, "rd_shim_shared");
   rd_comm_set_alloc(shared_alloc, shared_free);
