@@ -93,10 +93,23 @@ int rd_xchg_parse(const char *s, rd_xchg *x);
 
 typedef struct rd_allreduce rd_allreduce;
 
+/* Where the element ranges of a sharded sum (rd_allreduce_scatter) may start:
+ * at(ctx, x) is the largest allowed start <= x. 0 must be allowed and at must
+ * never decrease; it is the same function on every rank. A range rule changes
+ * who sums which elements, never a bit of the sum. */
+typedef struct rd_cut {
+  size_t (*at)(const void *ctx, size_t x);
+  const void *ctx;
+} rd_cut;
+
 /* Buffers for vectors of len floats and up to max_shards shards, made once.
  * NULL with err set (RD_EINPUT) when no algorithm's MPI counts fit in an int at
  * this size and rank count, or RD_ALLREDUCE names no algorithm. */
 rd_allreduce *rd_allreduce_create(const rd_comm *c, size_t len, int64_t max_shards, rd_xchg algo, rd_err *err);
+/* The same, for sharded steps: the ranks' element ranges start where cut allows
+ * (cut NULL: anywhere; cut must outlive the allreduce). */
+rd_allreduce *rd_allreduce_create_cut(const rd_comm *c, size_t len, int64_t max_shards, rd_xchg algo,
+                                      const rd_cut *cut, rd_err *err);
 /* The algorithm create would run (AUTO resolved), or RD_XCHG_AUTO if it would fail. Allocates nothing. */
 rd_xchg rd_allreduce_choose(const rd_comm *c, size_t len, int64_t max_shards, rd_xchg algo);
 /* Floats those buffers take (for memory estimates; 0 if create would fail). */
@@ -115,6 +128,25 @@ void rd_allreduce_finish(rd_allreduce *a, rd_reduce *local, float *out);
 /* The same, returning where the sum is: out, or another buffer of a's or local's
  * (at np 1, local's root vector itself: no copy). Valid until a or local is used again. */
 const float *rd_allreduce_sum(rd_allreduce *a, rd_reduce *local, float *out);
+
+/* ---- sharded steps (ZeRO stage 1, [train] shard_optimizer) ------------------------
+ * The allreduce in its two halves. Each algorithm gives every rank one range of
+ * the elements (some ranks may have none; together they cover [0, len) once):
+ * scatter leaves this rank's range of the canonical sum in its result, and
+ * gather gives every rank every range of a buffer, so that each rank can update
+ * its own range of the parameters and share it. The sum's bits are sum's. */
+/* Rank q's element range [lo, hi). */
+void rd_allreduce_range(const rd_allreduce *a, int q, size_t *lo, size_t *hi);
+/* Collective. Returns a vector whose [lo, hi) of this rank's range holds the
+ * sum: out (which must hold len floats), or at np 1 local's root. local as in rd_allreduce_sum. */
+float *rd_allreduce_scatter(rd_allreduce *a, rd_reduce *local, float *out);
+/* Collective. Every rank's range of buf, cut at n <= len floats, to every rank. */
+void rd_allreduce_gather(rd_allreduce *a, float *buf, size_t n);
+/* Collective. Each rank's counts[q] doubles at displs[q] of buf (its own in
+ * place) to every rank: the exact values, no arithmetic. */
+void rd_comm_allgather_f64(const rd_comm *c, double *buf, const int *counts, const int *displs);
+/* Collective. n floats of buf from root to every rank of c. */
+void rd_comm_bcast_f32(const rd_comm *c, float *buf, size_t n, int root);
 
 #ifdef __cplusplus
 }

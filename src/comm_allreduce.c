@@ -41,36 +41,42 @@ int rd_xchg_parse(const char *s, rd_xchg *x) {
 /* The algorithm that runs for algo: AUTO becomes RD_ALLREDUCE's choice, else the
  * size rule among the canonical algorithms whose counts fit. RD_XCHG_AUTO with
  * why filled when nothing fits or RD_ALLREDUCE is not a name. */
-static rd_xchg resolve(const rd_comm *c, size_t len, int64_t max_shards, rd_xchg algo, char *why, size_t n) {
+static rd_xchg resolve(const rd_comm *c, size_t len, int64_t max_shards, rd_xchg algo, const rd_cut *cut, char *why,
+                       size_t n) {
   why[0] = '\0';
   const char *env = getenv("RD_ALLREDUCE");
   if (algo == RD_XCHG_AUTO && env && env[0] && rd_xchg_parse(env, &algo)) {
     snprintf(why, n, "RD_ALLREDUCE=%s names no algorithm (auto, alltoallv, halving or plain)", env);
     return RD_XCHG_AUTO;
   }
-  if (algo != RD_XCHG_AUTO) return g_types[algo]->plan(c, len, max_shards, why, n) ? algo : RD_XCHG_AUTO;
+  if (algo != RD_XCHG_AUTO) return g_types[algo]->plan(c, len, max_shards, cut, why, n) ? algo : RD_XCHG_AUTO;
   const rd_xchg order[2] = {c->size < RD_XCHG_HALVING_FROM ? RD_XCHG_ALLTOALLV : RD_XCHG_HALVING,
                             c->size < RD_XCHG_HALVING_FROM ? RD_XCHG_HALVING : RD_XCHG_ALLTOALLV};
   for (int i = 0; i < 2; i++)
-    if (g_types[order[i]]->plan(c, len, max_shards, why, n)) return why[0] = '\0', order[i];
+    if (g_types[order[i]]->plan(c, len, max_shards, cut, why, n)) return why[0] = '\0', order[i];
   return RD_XCHG_AUTO;
 }
 
 rd_xchg rd_allreduce_choose(const rd_comm *c, size_t len, int64_t max_shards, rd_xchg algo) {
   char why[256];
-  return resolve(c, len, max_shards, algo, why, sizeof why);
+  return resolve(c, len, max_shards, algo, NULL, why, sizeof why);
 }
 
 size_t rd_allreduce_floats(const rd_comm *c, size_t len, int64_t max_shards, rd_xchg algo) {
   if (c->size == 1) return 0;
   char why[256];
-  const rd_xchg x = resolve(c, len, max_shards, algo, why, sizeof why);
-  return x == RD_XCHG_AUTO ? 0 : g_types[x]->plan(c, len, max_shards, why, sizeof why);
+  const rd_xchg x = resolve(c, len, max_shards, algo, NULL, why, sizeof why);
+  return x == RD_XCHG_AUTO ? 0 : g_types[x]->plan(c, len, max_shards, NULL, why, sizeof why);
 }
 
 rd_allreduce *rd_allreduce_create(const rd_comm *c, size_t len, int64_t max_shards, rd_xchg algo, rd_err *err) {
+  return rd_allreduce_create_cut(c, len, max_shards, algo, NULL, err);
+}
+
+rd_allreduce *rd_allreduce_create_cut(const rd_comm *c, size_t len, int64_t max_shards, rd_xchg algo,
+                                      const rd_cut *cut, rd_err *err) {
   char why[256];
-  const rd_xchg x = resolve(c, len, max_shards, algo, why, sizeof why);
+  const rd_xchg x = resolve(c, len, max_shards, algo, cut, why, sizeof why);
   if (x == RD_XCHG_AUTO) {
     rd_err_set(err, RD_EINPUT, "reprodist: cannot sum %zu floats over %lld shards at np %d: %s", len,
                (long long)max_shards, c->size, why);
@@ -82,7 +88,7 @@ rd_allreduce *rd_allreduce_create(const rd_comm *c, size_t len, int64_t max_shar
   }
   rd_allreduce *a = calloc(1, sizeof *a);
   RD_ASSERT(a != NULL, "out of memory");
-  *a = (rd_allreduce){c, x, len, max_shards, c->size > 1 ? g_types[x]->create(c, len, max_shards) : NULL};
+  *a = (rd_allreduce){c, x, len, max_shards, c->size > 1 ? g_types[x]->create(c, len, max_shards, cut) : NULL};
   return a;
 }
 
@@ -107,4 +113,37 @@ const float *rd_allreduce_sum(rd_allreduce *a, rd_reduce *local, float *out) {
 void rd_allreduce_finish(rd_allreduce *a, rd_reduce *local, float *out) {
   const float *sum = rd_allreduce_sum(a, local, out);
   if (sum != out) memcpy(out, sum, sizeof(float) * a->len);
+}
+
+void rd_allreduce_range(const rd_allreduce *a, int q, size_t *lo, size_t *hi) {
+  if (a->comm->size == 1) *lo = 0, *hi = a->len;
+  else g_types[a->algo]->range(a->st, q, lo, hi);
+}
+
+float *rd_allreduce_scatter(rd_allreduce *a, rd_reduce *local, float *out) {
+  RD_ASSERT(local->len == a->len, "vector length mismatch");
+  RD_ASSERT(local->K <= a->max_shards, "%lld shards, buffers for %lld", (long long)local->K, (long long)a->max_shards);
+  if (a->comm->size == 1) {
+    RD_ASSERT(local->depth == 1, "single rank ended with %d tree nodes", local->depth);
+    return rd_reduce_vec(local, 0);
+  }
+  g_types[a->algo]->scatter(a->st, local, out);
+  return out;
+}
+
+void rd_allreduce_gather(rd_allreduce *a, float *buf, size_t n) {
+  RD_ASSERT(n <= a->len, "gather of %zu floats from a sum of %zu", n, a->len);
+  if (a->comm->size > 1) g_types[a->algo]->gather(a->st, buf, n);
+}
+
+void rd_comm_allgather_f64(const rd_comm *c, double *buf, const int *counts, const int *displs) {
+  if (c->size > 1) RD_MPI_CHECK(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DOUBLE, buf, counts, displs, MPI_DOUBLE, c->mpi));
+}
+
+void rd_comm_bcast_f32(const rd_comm *c, float *buf, size_t n, int root) {
+  for (size_t off = 0; c->size > 1 && off < n;) { /* int counts: in pieces */
+    const size_t k = n - off < ((size_t)1 << 30) ? n - off : (size_t)1 << 30;
+    RD_MPI_CHECK(MPI_Bcast(buf + off, (int)k, MPI_FLOAT, root, c->mpi));
+    off += k;
+  }
 }

@@ -36,13 +36,29 @@ typedef struct rd_xchg_type {
   /* Floats of the buffers create makes for vectors of len floats and up to
    * max_shards shards, or 0 with why filled when some MPI count or displacement
    * would not fit in an int. */
-  size_t (*plan)(const rd_comm *c, size_t len, int64_t max_shards, char *why, size_t n);
-  void *(*create)(const rd_comm *c, size_t len, int64_t max_shards);
+  size_t (*plan)(const rd_comm *c, size_t len, int64_t max_shards, const rd_cut *cut, char *why, size_t n);
+  /* cut: where the ranks' element ranges may start (comm.h); NULL for anywhere. */
+  void *(*create)(const rd_comm *c, size_t len, int64_t max_shards, const rd_cut *cut);
   void (*destroy)(void *st);
   /* Collective. local: this rank's pushed shards (its scratch afterwards).
    * Returns where the sum is: out, or a buffer of st or local's. */
   const float *(*sum)(void *st, rd_reduce *local, float *out);
+  /* The two halves of sum, for sharded steps (comm.h's rd_allreduce_scatter):
+   * rank q's element range; the reduce-scatter, which leaves this rank's range
+   * of the sum in out; the allgather of every rank's range, cut at n floats. */
+  void (*range)(const void *st, int q, size_t *lo, size_t *hi);
+  void (*scatter)(void *st, rd_reduce *local, float *out);
+  void (*gather)(void *st, float *buf, size_t n);
 } rd_xchg_type;
+
+/* The cut rule at x: the largest allowed start <= x (x itself without one). */
+static inline size_t rd_cut_at(const rd_cut *cut, size_t x) { return cut && cut->at ? cut->at(cut->ctx, x) : x; }
+/* Chunk starts lo[0..P] of len floats over P ranks, rank c's [lo[c], lo[c+1]):
+ * even shares, moved down to the cut rule's starts. */
+static inline void rd_cut_chunks(const rd_cut *cut, size_t len, int P, size_t *lo) {
+  for (int c = 0; c < P; c++) lo[c] = rd_cut_at(cut, len * (size_t)c / (size_t)P);
+  lo[P] = len;
+}
 
 #define RD_XCHG(n) extern const rd_xchg_type rd_xchg_##n;
 #include "xchg/list.h"

@@ -13,11 +13,29 @@
 #include "reduce.h"
 #include "seed.h"
 
+/* A cut rule for the sharded halves: starts at multiples of 7 below len - 5,
+ * and the last 5 floats never split from what precedes them (as a trainer's
+ * statistics and metrics stay with one rank). */
+static size_t cut7(const void *ctx, size_t x) {
+  const size_t len = *(const size_t *)ctx, tail = len > 5 ? len - 5 : 0;
+  return x >= tail ? tail - tail % 7 : x - x % 7;
+}
+
 static void leaf(int64_t s, size_t len, float *v) {
   for (size_t i = 0; i < len; i++) {
     double u = rd_seed_uniform(rd_seed_word(7, (uint64_t)s, i));
     v[i] = (float)((u - 0.5) * (i % 3 ? 1e-4 : 1e5));
   }
+}
+
+/* ref: all K leaves summed on one process; loc: rank me of P's shards pushed. */
+static void trees(int64_t K, size_t len, int P, int me, rd_reduce *ref, rd_reduce *loc) {
+  rd_reduce_init(ref, len, K), rd_reduce_begin(ref, K);
+  for (int64_t s = 0; s < K; s++) leaf(s, len, rd_reduce_slot(ref)), rd_reduce_push(ref, 0, s);
+  rd_reduce_init(loc, len, K), rd_reduce_begin(loc, K);
+  int64_t lo, hi;
+  rd_shard_range(K, P, me, &lo, &hi);
+  for (int64_t s = lo; s < hi; s++) leaf(s, len, rd_reduce_slot(loc)), rd_reduce_push(loc, 0, s);
 }
 
 int main(int argc, char **argv) {
@@ -82,6 +100,58 @@ int main(int argc, char **argv) {
       rd_reduce_free(&ref);
       rd_reduce_free(&loc);
     }
+  /* The sharded halves (ZeRO-1 steps): the ranges partition [0, len) and start
+   * where the cut rule allows; scatter leaves each rank's range of the canonical
+   * sum; gather of a buffer holding each rank's own range gives every rank the
+   * whole of it, cut at any n. */
+  for (int ai = RD_XCHG_ALLTOALLV; ai < RD_XCHG_COUNT; ai++)
+    for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++)
+      for (int64_t K = 1; K <= 13; K += 3) {
+        size_t len = lens[li];
+        const rd_cut cut = {cut7, &len};
+        rd_reduce ref, loc;
+        trees(K, len, P, me, &ref, &loc);
+        rd_err err = {0};
+        rd_allreduce *a = rd_allreduce_create_cut(rd_comm_world(), len, K, (rd_xchg)ai, &cut, &err);
+        int ok = a != NULL;
+        size_t covered = 0, tail_owners = 0, mlo = 0, mhi = 0;
+        for (int q = 0; ok && q < P; q++) {
+          size_t qlo, qhi;
+          rd_allreduce_range(a, q, &qlo, &qhi);
+          ok &= qlo <= qhi && qhi <= len && (qlo == qhi || qlo == cut7(&len, qlo) || qlo == 0);
+          for (int r = 0; r < q; r++) { /* disjoint */
+            size_t rlo, rhi;
+            rd_allreduce_range(a, r, &rlo, &rhi);
+            ok &= qhi <= rlo || rhi <= qlo || qlo == qhi || rlo == rhi;
+          }
+          covered += qhi - qlo;
+          tail_owners += qhi == len && qhi > qlo && (len < 5 || qlo <= len - 5);
+          if (q == me) mlo = qlo, mhi = qhi;
+        }
+        ok &= covered == len && tail_owners == 1;
+        float *out = malloc(sizeof(float) * len + 4), *buf = malloc(sizeof(float) * len + 4);
+        if (ok) {
+          const float *sum = rd_allreduce_scatter(a, &loc, out);
+          ok &= mhi == mlo || memcmp(sum + mlo, rd_reduce_vec(&ref, 0) + mlo, sizeof(float) * (mhi - mlo)) == 0;
+          if (ai == RD_XCHG_PLAIN) plain_differs |= !ok, ok = 1;
+          const size_t n = len - len / 3; /* a cut gather */
+          for (size_t i = 0; i < len; i++) buf[i] = i >= mlo && i < mhi ? (float)i : -1.0f;
+          rd_allreduce_gather(a, buf, n);
+          for (size_t i = 0; i < n; i++) ok &= buf[i] == (float)i;
+          for (size_t i = n; i < len; i++) ok &= buf[i] == (i >= mlo && i < mhi ? (float)i : -1.0f);
+        }
+        int *all = malloc(sizeof(int) * (size_t)P), all_ok = ok;
+        rd_comm_gather_bytes(&ok, sizeof ok, all);
+        for (int r = 0; r < P && me == 0; r++) all_ok &= all[r];
+        if (me == 0) {
+          if (all_ok) passes++;
+          else fails++, printf("FAIL: np=%d K=%lld len=%zu %s: sharded scatter/gather\n", P, (long long)K, len,
+                               rd_xchg_name((rd_xchg)ai));
+        }
+        free(all), free(out), free(buf);
+        rd_allreduce_destroy(a);
+        rd_reduce_free(&ref), rd_reduce_free(&loc);
+      }
   /* Many shards: buffers sized from the frontier bound instead of every K (no
    * start-up loop over hundreds of thousands of K); large K must still fit. */
   {
@@ -91,12 +161,7 @@ int main(int argc, char **argv) {
         const int64_t K = big[ki];
         const size_t len = 3;
         rd_reduce ref, loc;
-        rd_reduce_init(&ref, len, K), rd_reduce_begin(&ref, K);
-        for (int64_t s = 0; s < K; s++) leaf(s, len, rd_reduce_slot(&ref)), rd_reduce_push(&ref, 0, s);
-        rd_reduce_init(&loc, len, K), rd_reduce_begin(&loc, K);
-        int64_t lo, hi;
-        rd_shard_range(K, P, me, &lo, &hi);
-        for (int64_t s = lo; s < hi; s++) leaf(s, len, rd_reduce_slot(&loc)), rd_reduce_push(&loc, 0, s);
+        trees(K, len, P, me, &ref, &loc);
         rd_err err = {0};
         rd_allreduce *a = rd_allreduce_create(rd_comm_world(), len, 300000, algos[ai], &err);
         float out[3];

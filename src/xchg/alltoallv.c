@@ -19,9 +19,10 @@ typedef struct {
   int *scount, *sdispl, *rcount, *rdispl; /* P each */
   float *sendbuf, *recvbuf;
   rd_reduce global;     /* finishes the tree on this rank's chunk, in recvbuf */
+  size_t *lo;           /* P + 1 chunk starts (rd_cut_chunks) */
 } a2a;
 
-static size_t chunk_lo(const a2a *a, int c) { return a->len * (size_t)c / (size_t)a->c->size; }
+static size_t chunk_lo(const a2a *a, int c) { return a->lo[c]; }
 
 static int frontier_cap(int64_t max_shards) {
   rd_reduce probe;
@@ -33,8 +34,13 @@ static int frontier_cap(int64_t max_shards) {
  * any rank ends with (when that is more than one) whole; the receive buffer a
  * chunk of every rank's nodes, for any K up to max_shards. Exact when that is
  * cheap, else from the bound at max_shards (ranges only grow with K). */
-static void sizes(const rd_comm *c, size_t len, int64_t max_shards, size_t *send, size_t *recv) {
-  size_t most = 0, total = 0;
+static void sizes(const rd_comm *c, size_t len, int64_t max_shards, const rd_cut *cut, size_t *send, size_t *recv) {
+  size_t most = 0, total = 0, chunk = 0;
+  size_t *lo = malloc(sizeof(size_t) * ((size_t)c->size + 1));
+  RD_ASSERT(lo != NULL, "out of memory");
+  rd_cut_chunks(cut, len, c->size, lo);
+  for (int q = 0; q < c->size; q++) chunk = lo[q + 1] - lo[q] > chunk ? lo[q + 1] - lo[q] : chunk;
+  free(lo);
   const int exact = (double)max_shards * c->size <= (double)(1 << 20);
   for (int64_t K = exact ? 1 : max_shards; K <= max_shards; K++) {
     size_t sum = 0;
@@ -47,12 +53,12 @@ static void sizes(const rd_comm *c, size_t len, int64_t max_shards, size_t *send
     total = sum > total ? sum : total;
   }
   *send = most > 1 ? most * len : 0;
-  *recv = (len / (size_t)c->size + 1) * total;
+  *recv = chunk * total;
 }
 
-static size_t plan(const rd_comm *c, size_t len, int64_t max_shards, char *why, size_t n) {
+static size_t plan(const rd_comm *c, size_t len, int64_t max_shards, const rd_cut *cut, char *why, size_t n) {
   size_t send, recv;
-  sizes(c, len, max_shards, &send, &recv);
+  sizes(c, len, max_shards, cut, &send, &recv);
   if ((send > recv ? send : recv) > RD_MPI_INT_MAX || len > RD_MPI_INT_MAX) {
     snprintf(why, n, "alltoallv's displacements reach %zu floats, past MPI's int", send > recv ? send : recv);
     return 0;
@@ -60,7 +66,7 @@ static size_t plan(const rd_comm *c, size_t len, int64_t max_shards, char *why, 
   return send + recv + 1;
 }
 
-static void *create(const rd_comm *c, size_t len, int64_t max_shards) {
+static void *create(const rd_comm *c, size_t len, int64_t max_shards, const rd_cut *cut) {
   a2a *a = calloc(1, sizeof *a);
   RD_ASSERT(a != NULL, "out of memory");
   a->c = c;
@@ -71,14 +77,16 @@ static void *create(const rd_comm *c, size_t len, int64_t max_shards) {
   a->findex = malloc(sizeof(int64_t) * P * (size_t)a->fcap);
   a->nfront = malloc(sizeof(int) * P);
   a->scount = malloc(sizeof(int) * P * 4);
-  RD_ASSERT(a->flevel && a->findex && a->nfront && a->scount, "out of memory");
+  a->lo = malloc(sizeof(size_t) * (P + 1));
+  RD_ASSERT(a->flevel && a->findex && a->nfront && a->scount && a->lo, "out of memory");
+  rd_cut_chunks(cut, len, c->size, a->lo);
   a->sdispl = a->scount + P;
   a->rcount = a->scount + 2 * P;
   a->rdispl = a->scount + 3 * P;
   /* sendbuf is only used when a rank ends with several local nodes; the
    * common case (one node) sends straight from the reduction's pool. */
   size_t send, recv;
-  sizes(c, len, max_shards, &send, &recv);
+  sizes(c, len, max_shards, cut, &send, &recv);
   a->sendbuf = rd_comm_buf_alloc(sizeof(float) * send + 64);
   a->recvbuf = rd_comm_buf_alloc(sizeof(float) * recv + 64);
   RD_ASSERT(a->sendbuf && a->recvbuf, "out of memory for allreduce buffers");
@@ -89,7 +97,7 @@ static void *create(const rd_comm *c, size_t len, int64_t max_shards) {
 static void destroy(void *st) {
   a2a *a = st;
   rd_reduce_free(&a->global);
-  free(a->flevel), free(a->findex), free(a->nfront), free(a->scount), rd_comm_buf_free(a->sendbuf), rd_comm_buf_free(a->recvbuf);
+  free(a->flevel), free(a->findex), free(a->nfront), free(a->scount), free(a->lo), rd_comm_buf_free(a->sendbuf), rd_comm_buf_free(a->recvbuf);
   free(a);
 }
 
@@ -114,7 +122,8 @@ static const float *pack(a2a *a, rd_reduce *local) {
   return a->sendbuf;
 }
 
-static const float *sum(void *st, rd_reduce *local, float *out) {
+/* The reduce-scatter: my chunk of the sum to out[lo, hi). */
+static void scatter(void *st, rd_reduce *local, float *out) {
   a2a *a = st;
   const int P = a->c->size, me = a->c->rank;
   const int64_t K = local->K;
@@ -145,14 +154,31 @@ static const float *sum(void *st, rd_reduce *local, float *out) {
       rd_reduce_push_ext(g, a->flevel[q * a->fcap + i], a->findex[q * a->fcap + i], node);
     }
   RD_ASSERT(K == 0 || g->depth == 1, "global tree did not close (%d nodes)", g->depth);
-  for (int c = 0; c < P; c++) {
-    a->rdispl[c] = (int)chunk_lo(a, c);
-    a->rcount[c] = (int)(chunk_lo(a, c + 1) - chunk_lo(a, c));
-  }
   if (K == 0) memset(out + mylo, 0, myn * sizeof(float));
   else if (myn) memcpy(out + mylo, rd_reduce_vec(g, 0), myn * sizeof(float));
-  RD_MPI_CHECK(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_FLOAT, out, a->rcount, a->rdispl, MPI_FLOAT, a->c->mpi));
+}
+
+/* The allgather: every rank's chunk, cut at n floats. */
+static void gather(void *st, float *buf, size_t n) {
+  a2a *a = st;
+  for (int c = 0; c < a->c->size; c++) {
+    const size_t lo = chunk_lo(a, c) < n ? chunk_lo(a, c) : n, hi = chunk_lo(a, c + 1) < n ? chunk_lo(a, c + 1) : n;
+    a->rdispl[c] = (int)lo;
+    a->rcount[c] = (int)(hi - lo);
+  }
+  RD_MPI_CHECK(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_FLOAT, buf, a->rcount, a->rdispl, MPI_FLOAT, a->c->mpi));
+}
+
+static const float *sum(void *st, rd_reduce *local, float *out) {
+  a2a *a = st;
+  scatter(a, local, out);
+  gather(a, out, a->len);
   return out;
 }
 
-const rd_xchg_type rd_xchg_alltoallv = {"alltoallv", 1, plan, create, destroy, sum};
+static void range(const void *st, int q, size_t *lo, size_t *hi) {
+  const a2a *a = st;
+  *lo = chunk_lo(a, q), *hi = chunk_lo(a, q + 1);
+}
+
+const rd_xchg_type rd_xchg_alltoallv = {"alltoallv", 1, plan, create, destroy, sum, range, scatter, gather};

@@ -26,6 +26,7 @@ enum { TAG = 0x5244, MAXSTEPS = 40 };
 typedef struct {
   const rd_comm *c;
   size_t len;
+  rd_cut cut; /* where halves may split */
   int P2, E, vr, steps; /* vr: this rank's virtual rank, -1 for an odd rank below 2E */
   size_t roff[MAXSTEPS + 2]; /* recv region offsets: [0] the first pairing's, [s + 1] step s's */
   float *recv, *sendbuf;
@@ -50,10 +51,11 @@ static void block(const halving *h, int64_t K, int v0, int count, int64_t *lo, i
   rd_shard_range(K, h->c->size, last_real(h, v0 + count - 1), &x, hi);
 }
 
-static void shape(halving *h, const rd_comm *c, size_t len) {
+static void shape(halving *h, const rd_comm *c, size_t len, const rd_cut *cut) {
   memset(h, 0, sizeof *h);
   h->c = c;
   h->len = len;
+  if (cut) h->cut = *cut;
   h->P2 = 1;
   while (h->P2 * 2 <= c->size) h->P2 *= 2, h->steps++;
   h->E = c->size - h->P2;
@@ -62,7 +64,8 @@ static void shape(halving *h, const rd_comm *c, size_t len) {
 
 /* Step s's halves of [a, b): the one this rank keeps, and the one it gives. */
 static void halves(const halving *h, int s, size_t a, size_t b, size_t *ka, size_t *kb, size_t *ga, size_t *gb) {
-  const size_t m = a + (b - a) / 2;
+  size_t m = rd_cut_at(&h->cut, a + (b - a) / 2);
+  m = m < a ? a : m; /* a is itself an allowed start */
   const int lower = !(h->vr & (1 << s));
   *ka = lower ? a : m, *kb = lower ? m : b, *ga = lower ? m : a, *gb = lower ? b : m;
 }
@@ -115,18 +118,18 @@ static size_t layout(halving *h, int64_t max_shards, size_t *sendcap) {
   return h->roff[h->steps + 1] + *sendcap;
 }
 
-static size_t plan(const rd_comm *c, size_t len, int64_t max_shards, char *why, size_t n) {
+static size_t plan(const rd_comm *c, size_t len, int64_t max_shards, const rd_cut *cut, char *why, size_t n) {
   halving h;
   size_t sendcap;
-  shape(&h, c, len);
+  shape(&h, c, len, cut);
   return layout(&h, max_shards, &sendcap) + 1; /* never 0: every size fits */
 }
 
-static void *create(const rd_comm *c, size_t len, int64_t max_shards) {
+static void *create(const rd_comm *c, size_t len, int64_t max_shards, const rd_cut *cut) {
   halving *h = malloc(sizeof *h);
   RD_ASSERT(h != NULL, "out of memory");
   size_t sendcap;
-  shape(h, c, len);
+  shape(h, c, len, cut);
   RD_ASSERT(h->steps < MAXSTEPS, "too many ranks");
   layout(h, max_shards, &sendcap);
   h->recv = rd_comm_buf_alloc(sizeof(float) * (h->roff[h->steps + 1] + 1));
@@ -178,7 +181,9 @@ static void merge(halving *h, int64_t K, int mine_left, size_t a, size_t ka, siz
   for (int i = 0; i < g->depth; i++) h->level[i] = g->level[i], h->index[i] = g->index[i], h->vec[i] = rd_reduce_vec(g, i);
 }
 
-static const float *sum(void *st, rd_reduce *local, float *out) {
+/* The recursive halving: this rank's range of the sum into out (none for an
+ * odd rank below 2E, which hands its nodes to its partner). */
+static void scatter(void *st, rd_reduce *local, float *out) {
   halving *h = st;
   const int64_t K = local->K;
   const int me = h->c->rank;
@@ -188,10 +193,9 @@ static const float *sum(void *st, rd_reduce *local, float *out) {
   RD_ASSERT(local->depth == rd_reduce_frontier_count(K, lo, hi), "frontier mismatch (%d nodes)", local->depth);
   h->n = local->depth;
   for (int i = 0; i < h->n; i++) h->level[i] = local->level[i], h->index[i] = local->index[i], h->vec[i] = rd_reduce_vec(local, i);
-  if (h->vr < 0) { /* odd, below 2E: its nodes to me - 1, the sum back */
+  if (h->vr < 0) { /* odd, below 2E: its nodes to me - 1 */
     xfer(h, h->n ? pack(h, 0, 0, len) : NULL, (size_t)h->n * len, NULL, 0, me - 1);
-    xfer(h, NULL, 0, out, len, me - 1);
-    return out;
+    return;
   }
   if (me < 2 * h->E) {
     rd_shard_range(K, h->c->size, me + 1, &lo, &hi);
@@ -200,7 +204,7 @@ static const float *sum(void *st, rd_reduce *local, float *out) {
     xfer(h, NULL, 0, theirs, (size_t)np * len, me + 1);
     merge(h, K, 1, 0, 0, len, theirs, np);
   }
-  size_t a = 0, b = len, ra[MAXSTEPS], rb[MAXSTEPS];
+  size_t a = 0, b = len;
   for (int s = 0; s < h->steps; s++) {
     const int d = 1 << s, vp = h->vr ^ d;
     size_t ka, kb, ga, gb;
@@ -211,18 +215,60 @@ static const float *sum(void *st, rd_reduce *local, float *out) {
     xfer(h, h->n ? pack(h, a, ga, gb) : NULL, (size_t)h->n * (gb - ga), theirs, (size_t)np * (kb - ka),
          first_real(h, vp));
     merge(h, K, !(h->vr & d), a, ka, kb, theirs, np);
-    ra[s] = a, rb[s] = b, a = ka, b = kb;
+    a = ka, b = kb;
   }
   RD_ASSERT(K == 0 || h->n == 1, "halving did not close the tree (%d nodes)", h->n);
   if (K == 0) memset(out + a, 0, (b - a) * sizeof(float));
-  else memcpy(out + a, h->vec[0], (b - a) * sizeof(float));
-  for (int s = h->steps - 1; s >= 0; s--) { /* recursive doubling: the other half of step s's range */
+  else if (b > a) memcpy(out + a, h->vec[0], (b - a) * sizeof(float));
+}
+
+/* Virtual rank v's range after the halving, and the ranges it held before
+ * each step (ra, rb). */
+static void vrange(const halving *h, int v, size_t *lo, size_t *hi, size_t *ra, size_t *rb) {
+  halving t = *h;
+  t.vr = v;
+  size_t a = 0, b = h->len;
+  for (int s = 0; s < h->steps; s++) {
+    size_t ka, kb, ga, gb;
+    halves(&t, s, a, b, &ka, &kb, &ga, &gb);
+    if (ra) ra[s] = a, rb[s] = b;
+    a = ka, b = kb;
+  }
+  *lo = a, *hi = b;
+}
+
+static size_t clip(size_t x, size_t n) { return x < n ? x : n; }
+
+/* The recursive doubling, cut at n floats: every range to every rank. */
+static void gather(void *st, float *buf, size_t n) {
+  halving *h = st;
+  const int me = h->c->rank;
+  if (h->vr < 0) { /* odd, below 2E: everything from its partner */
+    xfer(h, NULL, 0, buf, n, me - 1);
+    return;
+  }
+  size_t a, b, ra[MAXSTEPS], rb[MAXSTEPS];
+  vrange(h, h->vr, &a, &b, ra, rb);
+  for (int s = h->steps - 1; s >= 0; s--) { /* the other half of step s's range */
     size_t ka, kb, ga, gb;
     halves(h, s, ra[s], rb[s], &ka, &kb, &ga, &gb);
-    xfer(h, out + ka, kb - ka, out + ga, gb - ga, first_real(h, h->vr ^ (1 << s)));
+    ka = clip(ka, n), kb = clip(kb, n), ga = clip(ga, n), gb = clip(gb, n);
+    xfer(h, buf + ka, kb - ka, buf + ga, gb - ga, first_real(h, h->vr ^ (1 << s)));
   }
-  if (me < 2 * h->E) xfer(h, out, len, NULL, 0, me + 1);
+  if (me < 2 * h->E) xfer(h, buf, n, NULL, 0, me + 1);
+}
+
+static const float *sum(void *st, rd_reduce *local, float *out) {
+  scatter(st, local, out);
+  gather(st, out, ((halving *)st)->len);
   return out;
 }
 
-const rd_xchg_type rd_xchg_halving = {"halving", 1, plan, create, destroy, sum};
+static void range(const void *st, int q, size_t *lo, size_t *hi) {
+  const halving *h = st;
+  const int v = q < 2 * h->E ? (q % 2 ? -1 : q / 2) : q - h->E;
+  if (v < 0) *lo = *hi = 0;
+  else vrange(h, v, lo, hi, NULL, NULL);
+}
+
+const rd_xchg_type rd_xchg_halving = {"halving", 1, plan, create, destroy, sum, range, scatter, gather};

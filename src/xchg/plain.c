@@ -12,9 +12,11 @@ typedef struct {
   const rd_comm *c;
   size_t len;
   float *zero; /* a rank with no shard contributes zeros */
+  size_t *lo;  /* P + 1 chunk starts, for sharded steps */
+  int *count, *displ;
 } plain;
 
-static size_t plan(const rd_comm *c, size_t len, int64_t max_shards, char *why, size_t n) {
+static size_t plan(const rd_comm *c, size_t len, int64_t max_shards, const rd_cut *cut, char *why, size_t n) {
   if (len > RD_MPI_INT_MAX) {
     snprintf(why, n, "MPI_Allreduce's count %zu is past MPI's int", len);
     return 0;
@@ -22,17 +24,21 @@ static size_t plan(const rd_comm *c, size_t len, int64_t max_shards, char *why, 
   return len + 1;
 }
 
-static void *create(const rd_comm *c, size_t len, int64_t max_shards) {
+static void *create(const rd_comm *c, size_t len, int64_t max_shards, const rd_cut *cut) {
   plain *p = calloc(1, sizeof *p);
   RD_ASSERT(p != NULL, "out of memory");
-  *p = (plain){c, len, calloc(len + 1, sizeof(float))};
-  RD_ASSERT(p->zero != NULL, "out of memory");
+  const size_t P = (size_t)c->size;
+  *p = (plain){c, len, calloc(len + 1, sizeof(float)), malloc(sizeof(size_t) * (P + 1)), malloc(sizeof(int) * 2 * P),
+               NULL};
+  RD_ASSERT(p->zero && p->lo && p->count, "out of memory");
+  p->displ = p->count + P;
+  rd_cut_chunks(cut, len, c->size, p->lo);
   return p;
 }
 
 static void destroy(void *st) {
   plain *p = st;
-  free(p->zero), free(p);
+  free(p->zero), free(p->lo), free(p->count), free(p);
 }
 
 static const float *sum(void *st, rd_reduce *local, float *out) {
@@ -46,4 +52,20 @@ static const float *sum(void *st, rd_reduce *local, float *out) {
   return out;
 }
 
-const rd_xchg_type rd_xchg_plain = {"plain", 0, plan, create, destroy, sum};
+static void range(const void *st, int q, size_t *lo, size_t *hi) {
+  const plain *p = st;
+  *lo = p->lo[q], *hi = p->lo[q + 1];
+}
+
+static void scatter(void *st, rd_reduce *local, float *out) { sum(st, local, out); }
+
+static void gather(void *st, float *buf, size_t n) {
+  plain *p = st;
+  for (int c = 0; c < p->c->size; c++) {
+    const size_t lo = p->lo[c] < n ? p->lo[c] : n, hi = p->lo[c + 1] < n ? p->lo[c + 1] : n;
+    p->displ[c] = (int)lo, p->count[c] = (int)(hi - lo);
+  }
+  RD_MPI_CHECK(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_FLOAT, buf, p->count, p->displ, MPI_FLOAT, p->c->mpi));
+}
+
+const rd_xchg_type rd_xchg_plain = {"plain", 0, plan, create, destroy, sum, range, scatter, gather};
