@@ -95,16 +95,37 @@ double rd_optim_powi(double x, uint64_t n) {
   return r;
 }
 
+/* x[0..n)'s sum of squares in double, in sequence (one block). */
+static double block_sumsq(const float *x, size_t n) {
+  double v = 0.0;
+  for (size_t i = 0; i < n; i++) v += (double)x[i] * (double)x[i];
+  return v;
+}
+
+/* Blocks' sums added along a fixed tree: a binary counter, then the stack from the top. */
+static double sum_tree(const double *v, size_t m) {
+  double stack[64];
+  int top = 0;
+  uint64_t k = 0;
+  for (size_t b = 0; b < m; b++) {
+    double x = v[b];
+    k++;
+    for (uint64_t cnt = k; !(cnt & 1); cnt >>= 1) x = stack[--top] + x;
+    stack[top++] = x;
+  }
+  double r = 0.0;
+  while (top) r = stack[--top] + r;
+  return r;
+}
+
 double rd_optim_sumsq(const float *g, size_t n) {
   double stack[64];
   int top = 0;
   uint64_t k = 0;
   for (size_t b = 0; b < n; b += 256) {
-    const size_t e = n - b < 256 ? n : b + 256;
-    double v = 0.0;
-    for (size_t i = b; i < e; i++) v += (double)g[i] * (double)g[i];
+    double v = block_sumsq(g + b, n - b < 256 ? n - b : 256);
     k++;
-    for (uint64_t cnt = k; !(cnt & 1); cnt >>= 1) v = stack[--top] + v; /* a binary counter: a fixed tree */
+    for (uint64_t cnt = k; !(cnt & 1); cnt >>= 1) v = stack[--top] + v; /* sum_tree's counter, on the fly */
     stack[top++] = v;
   }
   double r = 0.0;
@@ -131,20 +152,84 @@ void rd_optim_init(rd_optim *o, const rd_optim_spec *s, const rd_model *m) {
   }
   o->scalar = 1.0;
   o->lr = (float)rd_sched_rate(&s->lr, 0);
+  o->lo = 0, o->hi = o->n;
+  /* The norm's blocks: 256 floats from each tensor's start (clipnorm) or the arena's. */
+  const int per_tensor = s->clipnorm > 0.0, global = !per_tensor && s->global_clipnorm > 0.0;
+  if (per_tensor || global) {
+    size_t nb = 0;
+    if (global) nb = (o->n + 255) / 256;
+    else
+      for (int t = 0; t < o->nt; t++) nb += (o->len[t] + 255) / 256;
+    o->blk = malloc(sizeof(size_t) * (nb + 1));
+    o->tblk = malloc(sizeof(size_t) * ((size_t)o->nt + 1));
+    o->sums = malloc(sizeof(double) * (nb + 1));
+    RD_ASSERT(o->blk && o->tblk && o->sums, "out of memory");
+    size_t b = 0;
+    if (global)
+      for (size_t x = 0; x < o->n; x += 256) o->blk[b++] = x;
+    else
+      for (int t = 0; t < o->nt; t++) {
+        o->tblk[t] = b;
+        for (size_t x = 0; x < o->len[t]; x += 256) o->blk[b++] = o->off[t] + x;
+      }
+    o->tblk[o->nt] = b;
+    o->blk[b] = o->n;
+    o->nblk = b;
+    for (int t = 0; t < o->nt; t++)
+      RD_ASSERT(o->off[t] == (t ? o->off[t - 1] + o->len[t - 1] : 0), "trainable tensors not contiguous from 0");
+  }
 }
 
 void rd_optim_free(rd_optim *o) {
-  free(o->off), free(o->len), free(o->decay);
+  free(o->off), free(o->len), free(o->decay), free(o->blk), free(o->tblk), free(o->sums);
   memset(o, 0, sizeof *o);
+}
+
+size_t rd_optim_block_at(const rd_optim *o, size_t x) {
+  if (x >= o->n) return o->nblk;
+  size_t a = 0, b = o->nblk; /* the first block starting at or after x */
+  while (a < b) {
+    const size_t m = a + (b - a) / 2;
+    if (o->blk[m] < x) a = m + 1;
+    else b = m;
+  }
+  return a;
+}
+
+size_t rd_optim_cut(const void *op, size_t x) {
+  const rd_optim *o = op;
+  if (x >= o->n) return o->n;
+  if (!o->nblk) return x;
+  const size_t b = rd_optim_block_at(o, x);
+  return b < o->nblk && o->blk[b] == x ? x : o->blk[b - 1]; /* blk[0] = 0 <= x */
+}
+
+void rd_optim_shard(rd_optim *o, size_t lo, size_t hi) {
+  o->lo = lo < o->n ? lo : o->n, o->hi = hi < o->n ? hi : o->n;
+  o->sharded = 1;
+  RD_ASSERT(o->lo <= o->hi, "empty range reversed");
+  RD_ASSERT(!o->nblk || o->lo == o->hi || rd_optim_cut(o, o->lo) == o->lo, "a range starts inside a norm block");
+}
+
+/* Block b's end: the next block's start, or its tensor's end (clipnorm). */
+static size_t block_end(const rd_optim *o, size_t b) {
+  size_t e = o->blk[b + 1];
+  return e - o->blk[b] > 256 ? o->blk[b] + 256 : e; /* a tensor gap never occurs: tensors are contiguous */
+}
+
+void rd_optim_block_sums(const rd_optim *o, const float *g, double *sums) {
+  for (size_t b = rd_optim_block_at(o, o->lo), e = rd_optim_block_at(o, o->hi); b < e; b++)
+    sums[b] = block_sumsq(g + o->blk[b], block_end(o, b) - o->blk[b]);
 }
 
 void rd_optim_state_init(const rd_optim *o, float *state) {
   const rd_optim_type *t = o->s->type;
   const int slots = t->slots(o->s->p);
-  if (o->s->use_ema) memset(state + (size_t)slots * o->n, 0, sizeof(float) * o->n);
+  const size_t n = o->hi - o->lo;
+  if (o->s->use_ema) memset(state + (size_t)slots * n, 0, sizeof(float) * n);
   for (int k = 0; k < slots; k++) {
     const float v = t->initial ? t->initial(o->s->p, k) : 0.0f;
-    for (size_t i = 0; i < o->n; i++) state[(size_t)k * o->n + i] = v;
+    for (size_t i = 0; i < n; i++) state[(size_t)k * n + i] = v;
   }
 }
 
@@ -154,53 +239,66 @@ void rd_optim_resume(rd_optim *o, uint64_t iteration) {
     for (uint64_t it = 0; it < iteration; it++) o->scalar = o->s->type->advance(o->s->p, it, o->scalar);
 }
 
-/* base_optimizer.py's _clip_gradients, in its float32 operations. */
-static void clip(const rd_optim *o, float *restrict g) {
+/* base_optimizer.py's _clip_gradients, in its float32 operations, on o's range;
+ * sums: every norm block's sum of squares. */
+static void clip(const rd_optim *o, float *restrict g, const double *sums) {
   const rd_optim_spec *s = o->s;
+  const size_t lo = o->lo, hi = o->hi;
   if (s->clipnorm > 0.0) { /* each tensor: g * clipnorm / max(|g|, clipnorm) */
     const float cn = (float)s->clipnorm;
     for (int t = 0; t < o->nt; t++) {
-      float *restrict x = g + o->off[t];
-      const float norm = (float)sqrt(rd_optim_sumsq(x, o->len[t])), d = norm > cn ? norm : cn;
-      for (size_t i = 0; i < o->len[t]; i++) x[i] = x[i] * cn / d;
+      const size_t a = o->off[t] > lo ? o->off[t] : lo, e = o->off[t] + o->len[t] < hi ? o->off[t] + o->len[t] : hi;
+      if (a >= e) continue;
+      const float norm = (float)sqrt(sum_tree(sums + o->tblk[t], o->tblk[t + 1] - o->tblk[t]));
+      const float d = norm > cn ? norm : cn;
+      for (size_t i = a; i < e; i++) g[i] = g[i] * cn / d;
     }
   } else if (s->global_clipnorm > 0.0) { /* g * clip * min(1 / |g|, 1 / clip), NaN for a non-finite |g| */
-    const float cn = (float)s->global_clipnorm, norm = (float)sqrt(rd_optim_sumsq(g, o->n));
+    const float cn = (float)s->global_clipnorm, norm = (float)sqrt(sum_tree(sums, o->nblk));
     const float a = 1.0f / norm, b = 1.0f / cn, scale = cn * (a < b ? a : b) + (norm - norm);
-    for (size_t i = 0; i < o->n; i++) g[i] = g[i] * scale;
+    for (size_t i = lo; i < hi; i++) g[i] = g[i] * scale;
   } else if (s->clipvalue > 0.0) {
     const float v = (float)s->clipvalue;
-    for (size_t i = 0; i < o->n; i++) g[i] = g[i] < -v ? -v : g[i] > v ? v : g[i];
+    for (size_t i = lo; i < hi; i++) g[i] = g[i] < -v ? -v : g[i] > v ? v : g[i];
   }
 }
 
 void rd_optim_step(rd_optim *o, uint64_t iteration, float *w, float *g, float *state) {
+  if (o->nblk) rd_optim_block_sums(o, g, o->sums);
+  rd_optim_step_sums(o, iteration, w, g, state, o->sums);
+}
+
+void rd_optim_step_sums(rd_optim *o, uint64_t iteration, float *w, float *g, float *state, const double *sums) {
   const rd_optim_spec *s = o->s;
+  const size_t lo = o->lo, hi = o->hi, n = hi - lo;
   const double lr = o->lr_set > 0 ? o->lr_set : rd_sched_rate(&s->lr, iteration);
   o->lr = (float)lr;
-  clip(o, g);
+  clip(o, g, sums);
   if (s->weight_decay != 0.0) { /* var -= var * wd * lr, before the update */
     const float wd = (float)s->weight_decay, lrf = (float)lr;
     for (int t = 0; t < o->nt; t++) {
-      if (!o->decay[t]) continue;
-      float *restrict x = w + o->off[t];
-      for (size_t i = 0; i < o->len[t]; i++) x[i] = x[i] - x[i] * wd * lrf;
+      const size_t a = o->off[t] > lo ? o->off[t] : lo, e = o->off[t] + o->len[t] < hi ? o->off[t] + o->len[t] : hi;
+      if (!o->decay[t] || a >= e) continue;
+      float *restrict x = w;
+      for (size_t i = a; i < e; i++) x[i] = x[i] - x[i] * wd * lrf;
     }
   }
   if (s->type->advance) o->scalar = s->type->advance(s->p, iteration, o->scalar);
   const rd_optim_args a = {s->p, iteration, lr, o->scalar};
-  s->type->update(&a, w, g, state, o->n, o->n);
+  if (n) s->type->update(&a, w + lo, g + lo, state, n, n);
   if (s->use_ema) { /* Keras: momentum = (iterations != 0) * ema_momentum; avg = momentum avg + (1 - momentum) w */
-    float *restrict avg = state + (size_t)s->type->slots(s->p) * o->n;
+    float *restrict avg = state + (size_t)s->type->slots(s->p) * n;
+    const float *restrict x = w + lo;
     const float mom = iteration != 0 ? (float)s->ema_momentum : 0.0f, c = 1.0f - mom;
-    for (size_t i = 0; i < o->n; i++) avg[i] = mom * avg[i] + c * w[i];
-    if (s->ema_overwrite_frequency && (iteration + 1) % (uint64_t)s->ema_overwrite_frequency == 0)
-      memcpy(w, avg, sizeof(float) * o->n);
+    for (size_t i = 0; i < n; i++) avg[i] = mom * avg[i] + c * x[i];
+    if (s->ema_overwrite_frequency && (iteration + 1) % (uint64_t)s->ema_overwrite_frequency == 0 && n)
+      memcpy(w + lo, avg, sizeof(float) * n);
   }
 }
 
 void rd_optim_finalize(const rd_optim *o, float *w, const float *state) {
-  if (o->s->use_ema) memcpy(w, state + (size_t)o->s->type->slots(o->s->p) * o->n, sizeof(float) * o->n);
+  const size_t n = o->hi - o->lo;
+  if (o->s->use_ema && n) memcpy(w + o->lo, state + (size_t)o->s->type->slots(o->s->p) * n, sizeof(float) * n);
 }
 
 void rd_optim_pieces(const rd_optim *o, uint64_t *iterations, float *state, rd_pieces *ps) {
@@ -209,9 +307,12 @@ void rd_optim_pieces(const rd_optim *o, uint64_t *iterations, float *state, rd_p
   char name[64];
   rd_pieces_add(ps, RD_PIECE_U64, iterations, 1, "optimizer/iterations");
   rd_pieces_add(ps, RD_PIECE_F64, (double *)&o->lr_set, 1, "optimizer/learning_rate");
-  for (int k = 0; k < slots; k++) {
-    snprintf(name, sizeof name, "optimizer/%s", s->type->slot_name(s->p, k));
-    rd_pieces_add(ps, RD_PIECE_F32, state + (size_t)k * o->n, o->n, name);
+  const size_t n = o->hi - o->lo; /* each slot: elements [lo, hi) of o->n, the whole with an unsharded optimizer */
+  for (int k = 0; k <= slots; k++) {
+    if (k == slots && !s->use_ema) break;
+    if (k < slots) snprintf(name, sizeof name, "optimizer/%s", s->type->slot_name(s->p, k));
+    else snprintf(name, sizeof name, "optimizer/average");
+    if (o->sharded) rd_pieces_add_slab(ps, RD_PIECE_F32, state + (size_t)k * n, o->n, o->lo, n, name);
+    else rd_pieces_add(ps, RD_PIECE_F32, state + (size_t)k * n, n, name);
   }
-  if (s->use_ema) rd_pieces_add(ps, RD_PIECE_F32, state + (size_t)slots * o->n, o->n, "optimizer/average");
 }

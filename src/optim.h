@@ -103,6 +103,15 @@ typedef struct rd_optim {
   int nt;                 /* trainable tensors */
   size_t *off, *len;      /* their slices */
   unsigned char *decay;   /* 1: weight decay applies to it */
+  /* The range it updates and keeps state for: [0, n), or a rank's [lo, hi)
+   * with shard_optimizer (rd_optim_shard); its state is slots * (hi - lo) floats. */
+  size_t lo, hi;
+  int sharded;            /* rd_optim_shard was called: the state's pieces are slabs */
+  /* The norm's blocks with clipnorm (each tensor's 256 floats at a time) or
+   * global_clipnorm (the arena's): their starts, blk[nblk] = n; tblk[t]: tensor
+   * t's first block (clipnorm). nblk = 0 without a norm. sums: scratch, nblk. */
+  size_t nblk, *blk, *tblk;
+  double *sums;
   double scalar;          /* the type's scalar for the last step (advance) */
   float lr;               /* the rate of the last step */
   double lr_set;          /* > 0: the rate a callback set (reduce_lr_on_plateau), used instead of the spec's */
@@ -117,18 +126,41 @@ typedef struct rd_optim_view {
 
 void rd_optim_init(rd_optim *o, const rd_optim_spec *s, const rd_model *m);
 void rd_optim_free(rd_optim *o);
+
+/* ---- sharded state (ZeRO stage 1) ---------------------------------------------------
+ * Each rank keeps the state of, and updates, one range of the trainable floats;
+ * the parameters stay whole on every rank. Every operation is elementwise except
+ * the norms of clipnorm and global_clipnorm, which are computed from 256-float
+ * blocks' sums of squares along a fixed tree (rd_optim_sumsq's): so a range must
+ * start at a block's start, the sums of every range are shared, and the bits are
+ * those of one unsharded update at any np. */
+/* The cut rule for rd_cut (comm.h), over a vector whose first n floats are the
+ * trainable parameters: the largest block start <= x (any x without a norm), and
+ * n for any x >= n, so that whatever follows the parameters stays in one range. */
+size_t rd_optim_cut(const void *o, size_t x);
+/* From now on o updates and keeps state for [lo, hi) (clipped to n). */
+void rd_optim_shard(rd_optim *o, size_t lo, size_t hi);
+/* The first block starting at or after x (nblk for x >= n). */
+size_t rd_optim_block_at(const rd_optim *o, size_t x);
+/* The sums of squares of g's blocks in o's range, into sums[rd_optim_block_at(lo) ..]. */
+void rd_optim_block_sums(const rd_optim *o, const float *g, double *sums);
+/* Step `iteration` on o's range, with every block's sum (nblk doubles, NULL
+ * when nblk = 0): w and g are the whole vectors, state o's. */
+void rd_optim_step_sums(rd_optim *o, uint64_t iteration, float *w, float *g, float *state, const double *sums);
+
 /* The state's values before the first step (slots * n floats). */
 void rd_optim_state_init(const rd_optim *o, float *state);
 /* After resuming at `iteration` steps done: rebuilds the carried scalar. */
 void rd_optim_resume(rd_optim *o, uint64_t iteration);
-/* Step `iteration` (0-based): clips g in place, decays, updates w and state. */
+/* Step `iteration` (0-based): clips g in place, decays, updates w and state
+ * (on o's range: rd_optim_step_sums with its own block sums). */
 void rd_optim_step(rd_optim *o, uint64_t iteration, float *w, float *g, float *state);
 /* Its checkpoint pieces: optimizer/iterations (*iterations, the step count its
  * schedule and bias corrections run on), optimizer/learning_rate (lr_set),
  * optimizer/<slot> for each slot of state, and optimizer/average with use_ema. Nadam's carried product is rebuilt
  * from the step count (rd_optim_resume), so it needs no piece. */
 void rd_optim_pieces(const rd_optim *o, uint64_t *iterations, float *state, rd_pieces *ps);
-/* The end of training: with use_ema, the weights take their moving average. */
+/* The end of training: with use_ema, the weights take their moving average (o's range of them). */
 void rd_optim_finalize(const rd_optim *o, float *w, const float *state);
 
 #ifdef __cplusplus

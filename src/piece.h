@@ -23,8 +23,13 @@ typedef enum rd_piece_kind { RD_PIECE_F32, RD_PIECE_F64, RD_PIECE_U64, RD_PIECE_
 typedef struct rd_piece {
   char name[64];        /* the dataset's path in the file: "params", "optimizer/momentums", "data/epoch" */
   rd_piece_kind kind;
-  void *data;           /* n values of that kind */
+  void *data;           /* n values of that kind, or the slab below */
   size_t n;
+  /* A slab: this rank holds only values [lo, lo + cnt) of the n, in data (a
+   * sharded optimizer's state). lo = 0, cnt = n for a whole piece. The file
+   * holds all n either way; ckpt writes and reads a slab collectively. */
+  size_t lo, cnt;
+  int dist;             /* 1: a slab of a sharded piece, on every rank: checkpoints are written collectively */
   /* Optional pieces: state of a part that changes no weight and may come or go
    * between a run and its resume (a callback that only writes logs). Left out
    * of the checksum; when a checkpoint lacks one, its buffer keeps its value
@@ -47,6 +52,16 @@ static inline void rd_pieces_add(rd_pieces *ps, rd_piece_kind kind, void *data, 
   rd_piece *p = &ps->p[ps->n++];
   snprintf(p->name, sizeof p->name, "%s", name);
   p->kind = kind, p->data = data, p->n = n, p->absent = NULL;
+  p->lo = 0, p->cnt = n, p->dist = 0;
+}
+
+/* Adds a slab: values [lo, lo + cnt) of an n-value piece (cnt may be 0), which
+ * every rank adds with its own slab. */
+static inline void rd_pieces_add_slab(rd_pieces *ps, rd_piece_kind kind, void *data, size_t n, size_t lo, size_t cnt,
+                                      const char *name) {
+  rd_pieces_add(ps, kind, data, n, name);
+  RD_ASSERT(lo + cnt <= n, "slab past its piece");
+  ps->p[ps->n - 1].lo = lo, ps->p[ps->n - 1].cnt = cnt, ps->p[ps->n - 1].dist = 1;
 }
 
 #ifdef __cplusplus

@@ -41,6 +41,64 @@ static void run(const rd_optim_spec *s, int nchunks, float *w, float *st) {
   }
 }
 
+/* ---- sharded state (ZeRO-1): ranges updated one by one, with the norms'
+ * block sums of every range, give one unsharded update's bits ---- */
+enum { NT = 6 };
+static const size_t k_numel[NT] = {300, 7, 1000, 1, 513, 256}; /* blocks of 256 straddle tensors */
+
+static void fake_model(rd_model *m, rd_tensor *ts) {
+  memset(m, 0, sizeof *m);
+  size_t off = 0;
+  for (int t = 0; t < NT + 1; t++) { /* the last one is not trainable */
+    memset(&ts[t], 0, sizeof ts[t]);
+    snprintf(ts[t].name, sizeof ts[t].name, t % 2 ? "bias" : "kernel");
+    ts[t].trainable = t < NT, ts[t].offset = off, ts[t].numel = t < NT ? k_numel[t] : 5;
+    off += ts[t].numel;
+    if (t < NT) m->ntrain = off;
+  }
+  m->tensors = ts, m->ntensors = NT + 1, m->nparams = off;
+}
+
+/* STEPS steps of s on the fake model, in R ranges (R = 1: rd_optim_step
+ * unsharded); the parameters in w, the state laid out whole in st. */
+static void run_sharded(const rd_optim_spec *s, int R, float *w, float *st) {
+  rd_model m;
+  rd_tensor ts[NT + 1];
+  fake_model(&m, ts);
+  const size_t n = m.ntrain, slots = (size_t)rd_optim_slots(s);
+  rd_optim o[9];
+  float *state[9];
+  for (size_t i = 0; i < n; i++) w[i] = val(1, (uint64_t)i, 0.2);
+  for (int r = 0; r < R; r++) {
+    rd_optim_init(&o[r], s, &m);
+    if (R > 1) { /* uneven ranges, moved to the cut rule's starts; the last reaches past n, as a trainer's does */
+      const size_t len = n + 9, a = (size_t)r * r * len / ((size_t)R * R), b = (size_t)(r + 1) * (r + 1) * len / ((size_t)R * R);
+      rd_optim_shard(&o[r], rd_optim_cut(&o[r], a), r == R - 1 ? len : rd_optim_cut(&o[r], b));
+    }
+    state[r] = calloc(slots * (o[r].hi - o[r].lo) + 1, sizeof(float));
+    rd_optim_state_init(&o[r], state[r]);
+  }
+  double *sums = calloc(o[0].nblk + 1, sizeof(double));
+  float *g = malloc(sizeof(float) * n);
+  for (int t = 0; t < STEPS; t++) {
+    for (size_t i = 0; i < n; i++) g[i] = val(2 + (uint64_t)t, (uint64_t)i, i % 3 ? 1e-2 : 1e-6);
+    if (R == 1) {
+      rd_optim_step(&o[0], (uint64_t)t, w, g, state[0]);
+      continue;
+    }
+    for (int r = 0; r < R; r++) rd_optim_block_sums(&o[r], g, sums); /* every range's, before any clipping */
+    for (int r = R - 1; r >= 0; r--) rd_optim_step_sums(&o[r], (uint64_t)t, w, g, state[r], o[r].nblk ? sums : NULL);
+  }
+  for (int r = 0; r < R; r++) {
+    const size_t k = o[r].hi - o[r].lo;
+    for (size_t j = 0; j < slots; j++) memcpy(st + j * n + o[r].lo, state[r] + j * k, sizeof(float) * k);
+    rd_optim_finalize(&o[r], w, state[r]);
+    rd_optim_free(&o[r]);
+    free(state[r]);
+  }
+  free(sums), free(g);
+}
+
 int main(void) {
   /* Every registered optimizer with its defaults, and the variants that add
    * state slots: sgd with momentum and nesterov, rmsprop with momentum and
@@ -73,6 +131,41 @@ int main(void) {
             "%s: %d chunks give other state bits than one call", what, nc);
     }
     printf("%s: %d state slot(s); 2-9 chunks give one call's bits\n", what, rd_optim_slots(&s));
+  }
+  /* Sharded: every optimizer, with each clipping mode, weight decay and the
+   * moving average, in 2-9 ranges gives the unsharded bits. */
+  {
+    const size_t n = 300 + 7 + 1000 + 1 + 513 + 256;
+    float *w1 = malloc(sizeof(float) * n), *w2 = malloc(sizeof(float) * n), *wn = malloc(sizeof(float) * n);
+    float *s1 = malloc(sizeof(float) * n * 4), *s2 = malloc(sizeof(float) * n * 4);
+    for (int k = 0; k < rd_optim_count(); k++)
+      for (int mode = 0; mode < 5; mode++) {
+        rd_optim_spec s;
+        rd_optim_spec_defaults(rd_optim_type_at(k), &s);
+        static const char *const names[] = {"no clipping", "clipnorm", "global_clipnorm", "clipvalue",
+                                            "clipnorm, weight decay and use_ema"};
+        if (mode == 1 || mode == 4) s.clipnorm = 0.003;
+        if (mode == 2) s.global_clipnorm = 0.01;
+        if (mode == 3) s.clipvalue = 0.002;
+        if (mode == 4) s.weight_decay = 0.1, s.use_ema = 1, s.ema_momentum = 0.9, s.ema_overwrite_frequency = 3;
+        if (mode == 4) s.nexclude = 1, snprintf(s.exclude[0], sizeof s.exclude[0], "bias");
+        run_sharded(&s, 1, w1, s1);
+        if (mode > 0) { /* the clipping must bite, or the test could not see a wrong norm */
+          rd_optim_spec plain = s;
+          plain.clipnorm = plain.global_clipnorm = plain.clipvalue = 0;
+          run_sharded(&plain, 1, wn, s2);
+          CHECK(memcmp(w1, wn, sizeof(float) * n) != 0, "%s with %s: clipping changed nothing", s.type->name, names[mode]);
+        }
+        int good = 1;
+        for (int R = 2; R <= 9; R++) {
+          run_sharded(&s, R, w2, s2);
+          good &= memcmp(w1, w2, sizeof(float) * n) == 0 &&
+                  memcmp(s1, s2, sizeof(float) * n * (size_t)rd_optim_slots(&s)) == 0;
+        }
+        CHECK(good, "%s with %s: 2-9 ranges give other bits than one unsharded update", s.type->name, names[mode]);
+      }
+    printf("sharded: every optimizer, 5 clipping/decay/EMA modes, 2-9 ranges: the unsharded bits\n");
+    free(w1), free(w2), free(wn), free(s1), free(s2);
   }
   /* The global norm's sum: one fixed order for a given length. */
   {
