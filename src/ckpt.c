@@ -128,22 +128,50 @@ static void put64(XXH64_state_t *s, uint64_t v) {
   XXH64_update(s, b, 8);
 }
 
+static hid_t mem_type(rd_piece_kind k);
+
+/* XXH64-updates s with the n values of p's dataset in f, read a slab at a time
+ * (a sharded piece: no rank holds it whole). 0, or -1 when it cannot be read. */
+static int hash_dataset(XXH64_state_t *s, hid_t f, const rd_piece *p) {
+  enum { STEP = 1 << 18 };
+  const size_t w = p->kind == RD_PIECE_F32 ? 4 : 8;
+  hid_t d = H5Dopen2(f, p->name, H5P_DEFAULT), fs = d >= 0 ? H5Dget_space(d) : -1;
+  void *buf = malloc(STEP * w);
+  RD_ASSERT(buf != NULL, "out of memory");
+  int ok = d >= 0 && fs >= 0 && H5Sget_simple_extent_npoints(fs) == (hssize_t)p->n;
+  for (size_t at = 0; ok && at < p->n; at += STEP) {
+    hsize_t start = at, cnt = p->n - at < STEP ? p->n - at : STEP;
+    hid_t ms = H5Screate_simple(1, &cnt, NULL);
+    ok = H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &cnt, NULL) >= 0 &&
+         H5Dread(d, mem_type(p->kind), ms, fs, H5P_DEFAULT, buf) >= 0;
+    H5Sclose(ms);
+    if (ok) XXH64_update(s, buf, (size_t)cnt * w);
+  }
+  free(buf);
+  if (fs >= 0) H5Sclose(fs);
+  if (d >= 0) H5Dclose(d);
+  return ok ? 0 : -1;
+}
+
 /* Covers every required piece a resume depends on (its name, kind, length and
- * bytes) and the two digests, in a fixed little-endian order. */
-static uint64_t checksum(const rd_pieces *ps, uint64_t cfg, uint64_t model) {
+ * bytes) and the two digests, in a fixed little-endian order. A sharded piece's
+ * bytes are read from f, the others' from memory. 0, or -1 when f fails. */
+static int checksum(const rd_pieces *ps, uint64_t cfg, uint64_t model, hid_t f, uint64_t *out) {
   XXH64_state_t *s = XXH64_createState();
   XXH64_reset(s, 0);
+  int bad = 0;
   for (int i = 0; i < ps->n; i++) {
     const rd_piece *p = &ps->p[i];
     if (p->absent) continue; /* optional: may come or go at a resume (piece.h) */
     XXH64_update(s, p->name, strlen(p->name) + 1);
     put64(s, (uint64_t)p->kind), put64(s, (uint64_t)p->n);
-    if (p->n) XXH64_update(s, p->data, rd_piece_bytes(p));
+    if (p->dist) bad |= hash_dataset(s, f, p);
+    else if (p->n) XXH64_update(s, p->data, rd_piece_bytes(p));
   }
   put64(s, cfg), put64(s, model);
-  uint64_t h = XXH64_digest(s);
+  *out = XXH64_digest(s);
   XXH64_freeState(s);
-  return h;
+  return bad ? -1 : 0;
 }
 
 static hid_t file_type(rd_piece_kind k) {
@@ -188,13 +216,21 @@ static int path_exists(hid_t f, const char *name) {
 }
 
 /* Reads piece p from the dataset of its name: 0, or -1 when it is missing, of
- * another kind or size, or unreadable. */
+ * another kind or size, or unreadable. A sharded piece: its slab alone. */
 static int read_piece(hid_t f, const rd_piece *p) {
   hid_t d = path_exists(f, p->name) ? H5Dopen2(f, p->name, H5P_DEFAULT) : -1;
   hid_t s = d >= 0 ? H5Dget_space(d) : -1, t = d >= 0 ? H5Dget_type(d) : -1;
   int ok = d >= 0 && s >= 0 && t >= 0 && H5Sget_simple_extent_ndims(s) == 1 &&
-           H5Sget_simple_extent_npoints(s) == (hssize_t)p->n && H5Tequal(t, file_type(p->kind)) > 0 &&
-           (p->n == 0 || H5Dread(d, mem_type(p->kind), H5S_ALL, H5S_ALL, H5P_DEFAULT, p->data) >= 0);
+           H5Sget_simple_extent_npoints(s) == (hssize_t)p->n && H5Tequal(t, file_type(p->kind)) > 0;
+  if (ok && p->dist && p->cnt) {
+    hsize_t start = p->lo, cnt = p->cnt;
+    hid_t ms = H5Screate_simple(1, &cnt, NULL);
+    ok = H5Sselect_hyperslab(s, H5S_SELECT_SET, &start, NULL, &cnt, NULL) >= 0 &&
+         H5Dread(d, mem_type(p->kind), ms, s, H5P_DEFAULT, p->data) >= 0;
+    H5Sclose(ms);
+  } else if (ok && !p->dist && p->n) {
+    ok = H5Dread(d, mem_type(p->kind), H5S_ALL, H5S_ALL, H5P_DEFAULT, p->data) >= 0;
+  }
   if (t >= 0) H5Tclose(t);
   if (s >= 0) H5Sclose(s);
   if (d >= 0) H5Dclose(d);
@@ -260,60 +296,144 @@ static uint64_t newest(const char *dir, int *found) {
   return best;
 }
 
+/* Rank 0's checks before a checkpoint is written: its directory, stale
+ * temporaries, the space the file needs (reserved at tmp). 0, or an error. */
+static rd_status prepare(const char *dir, const char *path, const char *tmp, const rd_pieces *ps,
+                         const rd_ckpt_ident *id, rd_err *err) {
+  struct stat sb;
+  if (stat(dir, &sb) != 0 && mkdir(dir, 0755) != 0)
+    return rd_err_set(err, RD_EINPUT, "%s: cannot create the checkpoint directory (%s)", dir, strerror(errno));
+  if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+    return rd_err_set(err, RD_EINPUT, "%s: checkpoint_dir exists but is not a directory", dir);
+  if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+    return rd_err_set(err, RD_EINPUT, "%s: a directory stands where the checkpoint file goes; remove it", path);
+  rd_fs_clean_stale_tmps(dir, "ckpt-", 1);
+  /* The data, the strings and generous room for HDF5's metadata. */
+  long long need = CKPT_HEADER + 65536 + 1024 * ps->n + (id->fingerprint ? (long long)strlen(id->fingerprint) : 0) +
+                   (id->plugins ? (long long)strlen(id->plugins) : 0);
+  for (int i = 0; i < ps->n; i++) need += (long long)rd_piece_bytes(&ps->p[i]);
+  int rc = rd_fs_reserve(tmp, need);
+  if (rc == ENOSPC || rc == EDQUOT)
+    return rd_err_set(err, RD_EINPUT,
+                      "%s: not enough free space in '%s' for the checkpoint (%lld bytes); older ones are intact", path,
+                      dir, need);
+  return RD_OK;
+}
+
+/* The attributes every checkpoint carries but the checksum. */
+static int attributes(hid_t f, const rd_ckpt_ident *id, const char *fingerprint, uint64_t md) {
+  int bad = rd_h5_attr_str(f, "format", CKPT_FORMAT);
+  bad |= rd_h5_attr_u64(f, "config_xxh64", id->config_digest);
+  if (id->config_text) bad |= rd_h5_attr_str(f, "config", id->config_text);
+  bad |= rd_h5_attr_u64(f, "model_xxh64", md);
+  bad |= rd_h5_attr_str(f, "fingerprint", fingerprint ? fingerprint : "");
+  if (id->plugins && *id->plugins) bad |= rd_h5_attr_str(f, "plugins", id->plugins);
+  return bad;
+}
+
+/* A checkpoint with sharded pieces, written collectively through MPI-IO: rank
+ * 0 writes the whole pieces, each rank its slabs. Then rank 0 alone reopens the
+ * file, hashes what was written (the sharded pieces read back a slab at a time)
+ * into the checksum attribute, and seals it. The calls do not depend on np, so
+ * neither do the bytes. Collective. */
+static void write_dist(const char *tmp, const rd_pieces *ps, const rd_ckpt_ident *id, uint64_t md, int *bad) {
+  /* Rank 0's fingerprint: attributes must be the same on every rank. */
+  char *fp = rd_comm_rank() == 0 ? (char *)(id->fingerprint ? id->fingerprint : "") : NULL;
+  size_t fn = fp ? strlen(fp) + 1 : 0;
+  rd_comm_bcast_bytes((void **)&fp, &fn, 0);
+  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS), fcpl = H5Pcreate(H5P_FILE_CREATE);
+  *bad |= rd_comm_h5_fapl_mpio(fapl) != 0;
+  H5Pset_obj_track_times(fcpl, 0);
+  H5Pset_userblock(fcpl, CKPT_HEADER);
+  hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, fcpl, fapl);
+  H5Pclose(fcpl), H5Pclose(fapl);
+  *bad |= f < 0;
+  if (f >= 0) { /* every rank makes the same calls, even after a local failure */
+    rd_fault_pause("ckpt_write");
+    hid_t dxpl = H5Pcreate(H5P_DATASET_XFER);
+    H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE);
+    for (int i = 0; i < ps->n; i++) {
+      const rd_piece *p = &ps->p[i];
+      hsize_t d = (hsize_t)p->n;
+      hid_t sp = H5Screate_simple(1, &d, NULL);
+      hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE), lcpl = H5Pcreate(H5P_LINK_CREATE);
+      H5Pset_obj_track_times(dcpl, 0);
+      H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER);
+      H5Pset_create_intermediate_group(lcpl, 1);
+      hid_t ds = H5Dcreate2(f, p->name, file_type(p->kind), sp, lcpl, dcpl, H5P_DEFAULT);
+      H5Pclose(dcpl), H5Pclose(lcpl);
+      *bad |= ds < 0;
+      if (ds >= 0 && p->n) {
+        hsize_t start = p->dist ? p->lo : 0, cnt = p->dist ? p->cnt : p->n;
+        hid_t ms = H5Screate_simple(1, cnt ? &cnt : &d, NULL);
+        if (cnt && (p->dist || rd_comm_rank() == 0))
+          H5Sselect_hyperslab(sp, H5S_SELECT_SET, &start, NULL, &cnt, NULL);
+        else
+          H5Sselect_none(sp), H5Sselect_none(ms);
+        *bad |= H5Dwrite(ds, mem_type(p->kind), ms, sp, dxpl, p->data) < 0;
+        H5Sclose(ms);
+      }
+      if (ds >= 0) H5Dclose(ds);
+      H5Sclose(sp);
+    }
+    H5Pclose(dxpl);
+    *bad |= attributes(f, id, fp, md);
+    *bad |= rd_h5_attr_u64(f, "checksum", 0); /* rank 0 fills it in below */
+    if (H5Fclose(f) < 0) *bad = 1, rd_h5_mark_close_failed();
+  }
+  if (rd_comm_rank() != 0) free(fp);
+  /* Every rank's bytes are in the file before rank 0 reads them back. */
+  *bad = !rd_comm_same_u64((uint64_t)*bad) || *bad;
+  if (rd_comm_rank() != 0 || *bad) return;
+  uint64_t sum = 0;
+  hid_t g = H5Fopen(tmp, H5F_ACC_RDWR, H5P_DEFAULT);
+  *bad |= g < 0 || checksum(ps, id->config_digest, md, g, &sum);
+  hid_t a = g >= 0 ? H5Aopen(g, "checksum", H5P_DEFAULT) : -1;
+  *bad |= a < 0 || H5Awrite(a, H5T_NATIVE_UINT64, &sum) < 0;
+  if (a >= 0) H5Aclose(a);
+  if (g >= 0 && H5Fclose(g) < 0) *bad = 1, rd_h5_mark_close_failed();
+}
+
 rd_status rd_ckpt_write(const char *dir, int keep, uint64_t step, const rd_model *m, const rd_pieces *ps,
                         const rd_ckpt_ident *id, char *path_out, size_t n, rd_err *err) {
   char path[4096], tmp[4200];
   snprintf(path, sizeof path, "%s/ckpt-%012" PRIu64 ".h5", dir, step);
-  if (rd_comm_rank() == 0) {
-    struct stat sb;
-    if (stat(dir, &sb) != 0 && mkdir(dir, 0755) != 0)
-      rd_err_set(err, RD_EINPUT, "%s: cannot create the checkpoint directory (%s)", dir, strerror(errno));
-    else if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
-      rd_err_set(err, RD_EINPUT, "%s: checkpoint_dir exists but is not a directory", dir);
-    else if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
-      rd_err_set(err, RD_EINPUT, "%s: a directory stands where the checkpoint file goes; remove it", path);
-    else {
-      rd_fs_clean_stale_tmps(dir, "ckpt-", 1);
-      snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-      const uint64_t md = rd_ckpt_model_digest(m);
-      /* The data, the strings and generous room for HDF5's metadata. */
-      long long need = CKPT_HEADER + 65536 + 1024 * ps->n +
-                             (id->fingerprint ? (long long)strlen(id->fingerprint) : 0) +
-                             (id->plugins ? (long long)strlen(id->plugins) : 0);
-      for (int i = 0; i < ps->n; i++) need += (long long)rd_piece_bytes(&ps->p[i]);
-      int rc = rd_fs_reserve(tmp, need);
-      if (rc == ENOSPC || rc == EDQUOT) {
-        rd_err_set(err, RD_EINPUT,
-                   "%s: not enough free space in '%s' for the checkpoint (%lld bytes); older ones are intact", path,
-                   dir, need);
-        return rd_comm_agree(err);
-      }
-      hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
-      H5Pset_obj_track_times(fcpl, 0);
-      H5Pset_userblock(fcpl, CKPT_HEADER);
-      hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
-      H5Pclose(fcpl);
-      int bad = f < 0;
-      if (!bad) {
-        rd_fault_pause("ckpt_write");
-        for (int i = 0; i < ps->n; i++) bad |= write_piece(f, &ps->p[i]);
-        bad |= rd_h5_attr_str(f, "format", CKPT_FORMAT);
-        bad |= rd_h5_attr_u64(f, "config_xxh64", id->config_digest);
-        if (id->config_text) bad |= rd_h5_attr_str(f, "config", id->config_text);
-        bad |= rd_h5_attr_u64(f, "model_xxh64", md);
-        bad |= rd_h5_attr_str(f, "fingerprint", id->fingerprint ? id->fingerprint : "");
-        if (id->plugins && *id->plugins) bad |= rd_h5_attr_str(f, "plugins", id->plugins);
-        bad |= rd_h5_attr_u64(f, "checksum", checksum(ps, id->config_digest, md));
-        if (H5Fclose(f) < 0) bad = 1, rd_h5_mark_close_failed();
-        if (!bad) bad = seal(tmp, id->config_digest);
-      }
-      if (bad)
-        rd_err_set(err, RD_EINPUT, "%s: writing the checkpoint failed (disk full or I/O error); older ones are intact",
-                   path);
-      else if (rd_fs_commit(tmp, path, err) == RD_OK)
-        prune(dir, keep, step, id->config_digest);
-      if (err->code) unlink(tmp);
+  int dist = 0;
+  for (int i = 0; i < ps->n; i++) dist |= ps->p[i].dist;
+  uint64_t pid = (uint64_t)getpid(); /* rank 0's: the temporary's name */
+  if (dist) rd_comm_bcast_u64(&pid, 0);
+  snprintf(tmp, sizeof tmp, "%s.tmp.%" PRIu64, path, pid);
+  if (rd_comm_rank() == 0) prepare(dir, path, tmp, ps, id, err);
+  if (dist && rd_comm_agree(err)) return err->code;
+  const uint64_t md = rd_ckpt_model_digest(m);
+  int bad = 0;
+  if (dist) {
+    write_dist(tmp, ps, id, md, &bad);
+  } else if (rd_comm_rank() == 0 && !err->code) {
+    hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
+    H5Pset_obj_track_times(fcpl, 0);
+    H5Pset_userblock(fcpl, CKPT_HEADER);
+    hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT);
+    H5Pclose(fcpl);
+    bad = f < 0;
+    if (!bad) {
+      rd_fault_pause("ckpt_write");
+      for (int i = 0; i < ps->n; i++) bad |= write_piece(f, &ps->p[i]);
+      bad |= attributes(f, id, id->fingerprint, md);
+      uint64_t sum = 0;
+      bad |= checksum(ps, id->config_digest, md, f, &sum);
+      bad |= rd_h5_attr_u64(f, "checksum", sum);
+      if (H5Fclose(f) < 0) bad = 1, rd_h5_mark_close_failed();
     }
+  }
+  if (rd_comm_rank() == 0 && !err->code) {
+    if (!bad) bad = seal(tmp, id->config_digest);
+    if (bad)
+      rd_err_set(err, RD_EINPUT, "%s: writing the checkpoint failed (disk full or I/O error); older ones are intact",
+                 path);
+    else if (rd_fs_commit(tmp, path, err) == RD_OK)
+      prune(dir, keep, step, id->config_digest);
+    if (err->code) unlink(tmp);
   }
   if (path_out) snprintf(path_out, n, "%s", path);
   return rd_comm_agree(err);
@@ -392,13 +512,14 @@ static rd_status load(const char *path, const rd_model *m, const rd_pieces *ps, 
   for (int i = 0; i < ps->n && !err->code; i++)
     if (ps->p[i].absent && !path_exists(f, ps->p[i].name)) /* an optional piece this checkpoint lacks */
       *ps->p[i].absent = 1;
-    else if (read_piece(f, &ps->p[i]))
+    else if (read_piece(f, &ps->p[i])) /* a sharded piece: rank 0's slab; the others read theirs after */
       rd_err_set(err, RD_EINPUT, "%s: piece '%s' (%zu %s) is missing, of another size or unreadable", path,
                  ps->p[i].name, ps->p[i].n, ps->p[i].kind == RD_PIECE_F32 ? "float32" : "64-bit values");
   char *fp = rd_h5_read_attr_str(f, "fingerprint");
-  H5Fclose(f);
-  if (!err->code && checksum(ps, cfg, md) != sum)
+  uint64_t csum = 0;
+  if (!err->code && (checksum(ps, cfg, md, f, &csum) || csum != sum))
     rd_err_set(err, RD_EINPUT, "%s: checksum mismatch: the checkpoint is corrupt; use an older one", path);
+  H5Fclose(f);
   if (!err->code && fp && id->fingerprint && strcmp(fp, id->fingerprint))
     rd_warn0("%s was written in another environment (fingerprint differs); the resumed run may not match an "
              "uninterrupted one bit for bit",
@@ -427,9 +548,27 @@ rd_status rd_ckpt_read(const char *path, const char *dir, const rd_model *m, con
     if (!err->code) load(chosen, m, ps, id, err);
   }
   if (rd_comm_agree(err)) return err->code;
-  /* Everyone continues from rank 0's bytes. */
+  /* Everyone continues from rank 0's bytes; a sharded piece's slabs each rank reads itself. */
+  int dist = 0;
+  for (int i = 0; i < ps->n; i++) dist |= ps->p[i].dist;
+  if (dist) {
+    char *name = rd_comm_rank() == 0 ? chosen : NULL;
+    size_t len = name ? strlen(name) + 1 : 0;
+    rd_comm_bcast_bytes((void **)&name, &len, 0);
+    if (rd_comm_rank() != 0) {
+      hid_t f = H5Fopen(name, H5F_ACC_RDONLY, H5P_DEFAULT);
+      for (int i = 0; i < ps->n && !err->code; i++)
+        if (ps->p[i].dist && (f < 0 || read_piece(f, &ps->p[i])))
+          rd_err_set(err, RD_EINPUT, "%s: cannot read this rank's slab of '%s' (is the directory shared by every node?)",
+                     name, ps->p[i].name);
+      if (f >= 0) H5Fclose(f);
+      free(name);
+    }
+    if (rd_comm_agree(err)) return err->code;
+  }
   for (int i = 0; i < ps->n; i++) {
     const rd_piece *p = &ps->p[i];
+    if (p->dist) continue;
     void *b = p->data;
     size_t len = rd_piece_bytes(p);
     if (!len) continue;

@@ -463,6 +463,14 @@ static rd_status save_outputs(const void *ctx, const char *path, const float *pa
   return RD_OK;
 }
 
+static int stores_state(const void *ctx, const char *path) {
+  const final_ctx *f = ctx;
+  if (path) return rd_keras_is_archive(path);
+  for (int i = 0; i < f->outs->n; i++)
+    if (rd_keras_is_archive(f->outs->path[i])) return 1;
+  return 0;
+}
+
 static rd_status cmd_train(const cli_args *a, const rd_job *j, rd_err *err) {
   const rd_model *m = &j->model;
   out_list outs;
@@ -481,7 +489,7 @@ static rd_status cmd_train(const cli_args *a, const rd_job *j, rd_err *err) {
   char *ctext = rd_cfg_canonical_resumable(&j->cfg);
   const final_ctx fc = {j, &outs};
   rd_train_ctl ctl = {a->resume, rd_cfg_digest_resumable(&j->cfg), ctext, fp, outs.path[0], a->command, j->plugins,
-                      save_outputs, &fc, &j->cfg, 1};
+                      save_outputs, &fc, &j->cfg, 1, stores_state};
   rd_status st = rd_train_run(&j->train, &ctl, &j->data, m, params, err);
   free(ctext);
   free(params);

@@ -133,6 +133,7 @@ rd_status rd_train_spec_from_cfg(rd_train_spec *t, rd_cfg *c, const rd_data_spec
   rd_cfg_enum(c, tr, "kernels", rd_kern_mode_names, RD_KERN_OPENBLAS, 0, &kernels);
   t->kernels = (rd_kern_mode)kernels;
   rd_cfg_int(c, tr, "check_every", 0, 0, 1e9, RD_CFG_NOCANON, &t->check_every);
+  rd_cfg_bool(c, tr, "shard_optimizer", 0, RD_CFG_NOCANON, &t->shard_optimizer); /* the same bits either way */
   rd_cfg_str(c, run, "metrics", NULL, RD_CFG_NOCANON | RD_CFG_EMPTY_OK, &t->metrics_path);
   rd_cfg_str(c, run, "checkpoint_dir", NULL, RD_CFG_NOCANON, &t->ckpt_dir);
   int64_t keep = 3;
@@ -344,6 +345,10 @@ typedef struct trainer {
   uint32_t *perm;               /* the epoch's order (train.n) */
   uint64_t shuffle_seed;
   rd_optim opt;                 /* the optimizer: clipping, weight decay, the rule */
+  int sharded;                  /* shard_optimizer: opt's state and update cover this rank's range of ar */
+  rd_cut cut;                   /* where ar's ranges may start (rd_optim_cut) */
+  int tail_owner;               /* sharded: the rank whose range holds the statistics and metrics */
+  int *bcount, *bdispl;         /* sharded: each rank's norm blocks (rd_comm_allgather_f64) */
   int reg;                      /* the model has weight regularizers */
   float *class_weight;          /* [train] class_weight, one per class, or NULL */
   rd_callbacks cbs;             /* the callbacks and their state */
@@ -368,7 +373,7 @@ typedef struct trainer {
 
 static void trainer_free(trainer *tr) {
   if (tr->mf) fclose(tr->mf);
-  free(tr->gsum), free(tr->state), free(tr->perm), free(tr->class_weight), free(tr->best);
+  free(tr->gsum), free(tr->state), free(tr->perm), free(tr->class_weight), free(tr->best), free(tr->bcount);
   rd_optim_free(&tr->opt);
   rd_allreduce_destroy(tr->ar), rd_allreduce_destroy(tr->ear), rd_allreduce_destroy(tr->var);
   rd_reduce_free(&tr->red), rd_reduce_free(&tr->ered), rd_reduce_free(&tr->vred);
@@ -412,6 +417,30 @@ static rd_status check_memory(const rd_model *m, int64_t S, int64_t Kmax, size_t
   return rd_comm_agree(err);
 }
 
+/* shard_optimizer: the step's allreduce, cut where the optimizer's norm blocks
+ * start, gives this rank its range of the parameters; the optimizer keeps
+ * state for that range alone. Collective. */
+static rd_status shard_state(trainer *tr, rd_err *err) {
+  const int P = rd_comm_size(), me = rd_comm_rank();
+  tr->sharded = 1;
+  tr->cut = (rd_cut){rd_optim_cut, &tr->opt};
+  tr->ar = rd_allreduce_create_cut(rd_comm_world(), tr->len, ceil_div(tr->B, tr->S), RD_XCHG_AUTO, &tr->cut, err);
+  if (rd_comm_agree(err)) return err->code;
+  tr->bcount = malloc(sizeof(int) * 2 * (size_t)P);
+  RD_ASSERT(tr->bcount != NULL, "out of memory");
+  tr->bdispl = tr->bcount + P;
+  for (int q = 0; q < P; q++) {
+    size_t lo, hi;
+    rd_allreduce_range(tr->ar, q, &lo, &hi);
+    if (hi == tr->len && hi > lo) tr->tail_owner = q;
+    const size_t b0 = rd_optim_block_at(&tr->opt, lo), b1 = rd_optim_block_at(&tr->opt, hi);
+    tr->bdispl[q] = (int)b0, tr->bcount[q] = hi > lo ? (int)(b1 - b0) : 0;
+    if (q == me) rd_optim_shard(&tr->opt, lo, hi);
+  }
+  tr->nopt = (size_t)rd_optim_slots(&tr->t->opt) * (tr->opt.hi - tr->opt.lo);
+  return RD_OK;
+}
+
 /* Resume (if asked), data, metrics file, buffers. Collective. On failure the
  * caller frees; the ranks have agreed on the failure where needed. */
 /* The optimizer's state, the callbacks', the checkpoint pieces over them, the
@@ -421,9 +450,10 @@ static rd_status trainer_state(trainer *tr, int64_t C, rd_err *err) {
   const rd_train_ctl *ctl = tr->ctl;
   const rd_model *m = tr->m;
   float *params = tr->params;
+  rd_optim_init(&tr->opt, &t->opt, m);
+  if (t->shard_optimizer && shard_state(tr, err)) return err->code;
   tr->state = calloc(tr->nopt + 1, sizeof(float));
   RD_ASSERT(tr->state != NULL, "out of memory");
-  rd_optim_init(&tr->opt, &t->opt, m);
   tr->reg = rd_reg_any(m);
   rd_optim_state_init(&tr->opt, tr->state);
   tr->id = (rd_ckpt_ident){ctl->config_digest, ctl->config_text, ctl->fingerprint, ctl->plugins};
@@ -495,10 +525,13 @@ static void trainer_announce(const trainer *tr, int64_t Kmax) {
     snprintf(vinfo, sizeof vinfo, " (%lld validation sample%s)", (long long)tr->val.n, tr->val.n == 1 ? "" : "s");
   char xinfo[64] = "";
   if (P > 1) snprintf(xinfo, sizeof xinfo, "; the %s allreduce", rd_xchg_name(rd_allreduce_algo(tr->ar)));
+  char sinfo[128] = "";
+  if (tr->sharded) /* rank 0's share; each rank's is in its own line under RD_PROFILE */
+    snprintf(sinfo, sizeof sinfo, "; optimizer state sharded: rank 0 keeps %zu of %zu", tr->opt.hi - tr->opt.lo, tr->G);
   rd_log0("reprodist %s: %d rank%s; %zu parameters; %lld training samples%s in %lld batches of %lld "
-          "(%lld shards of %lld); %s per rank%s",
+          "(%lld shards of %lld); %s per rank%s%s",
           rd_fp_version(), P, P > 1 ? "s" : "", tr->m->nparams, (long long)tr->train.n, vinfo, (long long)tr->nb,
-          (long long)tr->B, (long long)Kmax, (long long)tr->S, kern, xinfo);
+          (long long)tr->B, (long long)Kmax, (long long)tr->S, kern, xinfo, sinfo);
   if (P > Kmax)
     rd_warn0("%d ranks but only %lld shards per batch: %lld rank(s) idle each step (results are unchanged; "
              "lower shard_size to use them)",
@@ -513,7 +546,9 @@ static rd_status trainer_init(trainer *tr, const rd_train_spec *t, const rd_trai
   tr->B = t->batch, tr->S = t->shard;
   tr->G = m->ntrain, tr->M = tr->G + m->nstats, tr->len = tr->M + M_COUNT;
   tr->nopt = (size_t)rd_optim_slots(&t->opt) * tr->G;
-  if (check_memory(m, tr->S, ceil_div(tr->B, tr->S), tr->len, tr->nopt, err)) return err->code;
+  const size_t nopt_here = t->shard_optimizer ? (size_t)rd_optim_slots(&t->opt) * (tr->G / (size_t)rd_comm_size() + 256)
+                                              : tr->nopt;
+  if (check_memory(m, tr->S, ceil_div(tr->B, tr->S), tr->len, nopt_here, err)) return err->code;
   if (trainer_state(tr, C, err)) return err->code;
   if (trainer_open_data(tr, data, C, err)) return err->code;
 
@@ -528,7 +563,7 @@ static rd_status trainer_init(trainer *tr, const rd_train_spec *t, const rd_trai
   rd_reduce_init(&tr->red, tr->len, Kmax);
   rd_reduce_init(&tr->ered, M_COUNT, Ktest);
   const rd_comm *w = rd_comm_world();
-  tr->ar = rd_allreduce_create(w, tr->len, Kmax, RD_XCHG_AUTO, err);
+  if (!tr->ar) tr->ar = rd_allreduce_create(w, tr->len, Kmax, RD_XCHG_AUTO, err);
   tr->ear = rd_allreduce_create(w, M_COUNT, Ktest, RD_XCHG_AUTO, err);
   if (tr->open_val) {
     const int64_t Kval = ceil_div(tr->val.n, tr->S);
@@ -567,14 +602,39 @@ static void trainer_begin_epoch(trainer *tr) {
   tr->seen_here = 0;
 }
 
+/* The optimizer's state as a file at path (NULL: the run's outputs) stores it.
+ * A sharded optimizer's ranges are gathered, through gsum, for rank 0 (into
+ * *full, the caller frees) only when the file stores the state (a .keras
+ * archive); *whole is then the optimizer as if unsharded. Collective. */
+static rd_optim_view state_view(trainer *tr, const char *path, rd_optim *whole, float **full) {
+  *full = NULL;
+  const rd_train_ctl *ctl = tr->ctl;
+  if (!tr->sharded || !ctl->stores_state || !ctl->stores_state(ctl->save_ctx, path))
+    return (rd_optim_view){&tr->opt, tr->state, tr->pos.iteration};
+  const size_t slots = (size_t)rd_optim_slots(tr->opt.s), n = tr->opt.hi - tr->opt.lo, G = tr->G;
+  if (rd_comm_rank() == 0) *full = rd_mem_alloc_f32(slots * G + 1);
+  for (size_t k = 0; k < slots; k++) {
+    if (n) memcpy(tr->gsum + tr->opt.lo, tr->state + k * n, sizeof(float) * n);
+    rd_allreduce_gather(tr->ar, tr->gsum, G);
+    if (*full) memcpy(*full + k * G, tr->gsum, sizeof(float) * G);
+  }
+  *whole = tr->opt;
+  whole->lo = 0, whole->hi = tr->opt.n;
+  return (rd_optim_view){whole, *full ? *full : tr->state, tr->pos.iteration};
+}
+
 /* model_checkpoint's weights file, made where its directory is missing (as
  * Keras makes it). Collective. */
 static rd_status save_callback_weights(trainer *tr, const char *path, rd_err *err) {
   int rc = rd_comm_rank() == 0 ? rd_fs_mkdirs_for(path) : 0;
   if (rc) rd_err_set(err, RD_EINPUT, "%s: cannot make its directory for [model_checkpoint] (%s)", path, strerror(rc));
-  const rd_optim_view ov = {&tr->opt, tr->state, tr->pos.iteration};
-  if (rd_comm_agree(err) || tr->ctl->save_weights(tr->ctl->save_ctx, path, tr->params, &ov, err)) return err->code;
-  return RD_OK;
+  if (rd_comm_agree(err)) return err->code;
+  rd_optim whole;
+  float *full;
+  const rd_optim_view ov = state_view(tr, path, &whole, &full);
+  tr->ctl->save_weights(tr->ctl->save_ctx, path, tr->params, &ov, err);
+  free(full);
+  return err->code;
 }
 
 /* on_train_batch_end, on the epoch's running logs (model_checkpoint's save_freq = N). */
@@ -602,7 +662,13 @@ static rd_status trainer_step(trainer *tr, rd_err *err) {
   my_shards(&tr->k, &tr->train, tr->perm + b * tr->B, bn, tr->params, 1, tr->pos.iteration, tr->class_weight, t->top_k,
             &tr->red, err);
   const double tp1 = tr->profile ? now_sec() : 0.0;
-  const float *gs = rd_allreduce_sum(tr->ar, &tr->red, tr->gsum); /* at np 1: the tree's root, not a copy */
+  const float *gs;
+  if (tr->sharded) { /* this rank's range of the sum, and the statistics and metrics from their owner */
+    gs = rd_allreduce_scatter(tr->ar, &tr->red, tr->gsum);
+    rd_comm_bcast_f32(rd_comm_world(), (float *)gs + G, tr->len - G, tr->tail_owner);
+  } else {
+    gs = rd_allreduce_sum(tr->ar, &tr->red, tr->gsum); /* at np 1: the tree's root, not a copy */
+  }
   const int stop = rd_comm_flag_end();
   const double tp2 = tr->profile ? now_sec() : 0.0;
   if (gs[M + M_ERRORS] != 0.0f) { /* every rank sees it in the same step */
@@ -622,7 +688,16 @@ static rd_status trainer_step(trainer *tr, rd_err *err) {
   }
   if (M > G) rd_shard_apply_stats(&tr->k, tr->params, gs + G, ceil_div(bn, tr->S), bn);
   /* gs is this rank's reduction buffer (the tree's root at np 1): the step may clip it in place. */
-  rd_optim_step(&tr->opt, tr->pos.iteration++, tr->params, (float *)gs, tr->state);
+  if (tr->sharded) { /* the norms' block sums from every range; this range's update; every range to every rank */
+    if (tr->opt.nblk) {
+      rd_optim_block_sums(&tr->opt, gs, tr->opt.sums);
+      rd_comm_allgather_f64(rd_comm_world(), tr->opt.sums, tr->bcount, tr->bdispl);
+    }
+    rd_optim_step_sums(&tr->opt, tr->pos.iteration++, tr->params, (float *)gs, tr->state, tr->opt.sums);
+    rd_allreduce_gather(tr->ar, tr->params, G);
+  } else {
+    rd_optim_step(&tr->opt, tr->pos.iteration++, tr->params, (float *)gs, tr->state);
+  }
   if (tr->profile) {
     const double tp3 = now_sec();
     tr->prof[0] += tp1 - tp0, tr->prof[1] += tp2 - tp1, tr->prof[2] += tp3 - tp2, tr->prof[3] += 1.0;
@@ -745,11 +820,14 @@ rd_status rd_train_run(const rd_train_spec *t, const rd_train_ctl *ctl, const rd
    * weights written are the moving average (checkpoints keep both). */
   if (!err->code && !tr.stopped && (tr.pos.epoch >= t->epochs || tr.early)) {
     rd_optim_finalize(&tr.opt, params, tr.state);
+    if (tr.sharded) rd_allreduce_gather(tr.ar, params, tr.G);
     rd_cb_act act; /* then the callbacks' on_train_end: restore_best_weights */
     rd_callbacks_end(&tr.cbs, &act);
     if (act.restore_best) memcpy(params, tr.best, sizeof(float) * m->nparams);
     if (act.say[0]) rd_log0("%s", act.say);
   }
+  if (tr.profile && tr.sharded)
+    rd_log_all("profile: optimizer state for parameters [%zu, %zu) of %zu: %zu floats", tr.opt.lo, tr.opt.hi, tr.G, tr.nopt);
   if (tr.profile && tr.prof[3] > 0) {
     rd_log_all("profile: %.0f steps, ms per step: shards %.3f  reduction %.3f  optimizer %.3f", tr.prof[3],
                1e3 * tr.prof[0] / tr.prof[3], 1e3 * tr.prof[1] / tr.prof[3], 1e3 * tr.prof[2] / tr.prof[3]);
@@ -763,8 +841,11 @@ rd_status rd_train_run(const rd_train_spec *t, const rd_train_ctl *ctl, const rd
   }
   const int stopped = tr.stopped;
   if (!err->code && !stopped && ctl->save_outputs) {
-    const rd_optim_view ov = {&tr.opt, tr.state, tr.pos.iteration};
+    rd_optim whole;
+    float *full;
+    const rd_optim_view ov = state_view(&tr, NULL, &whole, &full);
     ctl->save_weights(ctl->save_ctx, NULL, params, &ov, err);
+    free(full);
   }
   trainer_free(&tr);
   if (rd_comm_agree(err)) return err->code;

@@ -45,6 +45,7 @@ typedef struct rd_train_spec {
   int ckpt_in_epochs;       /* 1: ckpt_every counts epochs; 0: steps */
   int keep;                 /* newest checkpoints kept */
   int64_t check_every;      /* replica digest comparison every N steps; 0: every epoch */
+  int shard_optimizer;      /* ZeRO stage 1: each rank keeps and updates 1/np of the optimizer state (same bits) */
 } rd_train_spec;
 
 /* Where a run is and the epoch's running metrics: with the parameters and the
@@ -85,6 +86,9 @@ typedef struct rd_train_ctl {
   const void *save_ctx;
   const rd_cfg *cfg;        /* for messages naming a callback's section */
   int save_outputs;          /* 1: a run that finishes calls save_weights(ctx, NULL, ...) */
+  /* 1 when save_weights(ctx, path, ...) stores the optimizer's state (a .keras
+   * archive); NULL: never. A sharded optimizer gathers its state only then. */
+  int (*stores_state)(const void *ctx, const char *path);
 } rd_train_ctl;
 
 /* The shard_size used when the config sets none: about 8 shards per batch,
