@@ -12,6 +12,8 @@ What it measures (issue 5 §1), all in one run on the same machine state:
   5.   GEMM efficiency: a step's GEMM FLOP/s vs one 1024^3 sgemm
   6.   scaling np 2 / np 1 (its goal at batch >= 128)
   7.   peak RSS per rank (/usr/bin/time %M), reprodist and PyTorch
+  8.   [train] shard_optimizer (ZeRO-1): a 26.3M-parameter MLP with Adam at np 1, 2 and 4, sharded against
+       unsharded: peak RSS per rank, optimizer state per rank, step time (issue 27 item 4)
   9.   where a convnet's step goes (RD_PROFILE=1), by layer class, against its GEMMs at the GEMM's peak
 Every process runs one thread (OPENBLAS_NUM_THREADS=OMP_NUM_THREADS=1,
 torch.set_num_threads(1)). OPENBLAS_CORETYPE is left as the caller has it; an
@@ -150,6 +152,11 @@ def rss_file(path):
 
 def rss_kb(stderr):
     return [int(x) for x in re.findall(RSS_TAG + r" (\d+)", stderr)]
+
+
+def mb(kb):
+    """The largest of some kB figures, in MB; '-' for none."""
+    return "%.0f" % (max(kb) / 1024.0) if kb else "-"
 
 
 def json_lines(text):
@@ -474,6 +481,40 @@ class Bench:
                      ["--seconds", secs, "--min-reps", "3" if self.a.quick else "7"], env=self.env)
         self.res["allreduce_models"] = json_lines(out)
 
+    def shard_runs(self):
+        """ZeRO-1: the 26.3M-parameter MLP (tests/simgrid/mlp25m.cfg) with Adam on synthetic data, batch 64, at np 1,
+        2 and 4, unsharded and with [train] shard_optimizer; peak RSS of every rank, the optimizer state each rank
+        keeps (RD_PROFILE's line), and the step's parts."""
+        cfg = os.path.join(SRC, "tests", "simgrid", "mlp25m.cfg")
+        steps = 2 if self.a.quick else 4
+        for np_ in (1, 2, 4):
+            for sharded in (False, True):
+                tag = "zero_np%d_%s" % (np_, "sharded" if sharded else "whole")
+                rssf = os.path.join(self.tmp, tag + ".rss")
+                if os.path.exists(rssf):
+                    os.unlink(rssf)
+                wrap = [TIME, "-a", "-o", rssf, "-f", RSS_TAG + " %M"] if self.have_time else []
+                env = dict(self.env)
+                env["RD_PROFILE"] = "1"
+                cmd = [self.mpirun] + self.mpiflags + ["-x", "OPENBLAS_NUM_THREADS", "-x", "OMP_NUM_THREADS", "-x",
+                                                       "RD_PROFILE", "-np", str(np_)] + wrap + [
+                    self.bin, cfg, "--set", "data.source=synthetic", "--set", "data.samples=%d" % (64 * steps),
+                    "--set", "data.test_samples=64", "--set", "train.batch_size=64", "--set", "train.epochs=1",
+                    "--set", "train.optimizer=adam", "--set", "train.shard_optimizer=%s" % str(sharded).lower(),
+                    "--set", "run.metrics=", "-o", os.path.join(self.tmp, tag + ".h5")]
+                out, err = run(cmd, env=env)
+                text = out + err
+                nparams = int(re.search(r"; (\d+) parameters;", text).group(1))
+                held = [int(x) for x in re.findall(r"optimizer state for parameters \[\d+, \d+\) of \d+: (\d+) floats",
+                                                   text)]
+                prof = re.findall(r"ms per step: shards ([\d.]+)  reduction ([\d.]+)  optimizer ([\d.]+)", text)
+                d = {"np": np_, "sharded": sharded, "params": nparams, "rss_kb": rss_file(rssf),
+                     "state_floats": max(held) if held else 2 * nparams,
+                     "ms": [max(float(p[i]) for p in prof) for i in range(3)] if prof else None}
+                self.res.setdefault("shard_optimizer", []).append(d)
+                log("shard_optimizer np=%d %-7s peak RSS %s MB, optimizer state %.1f MB per rank" % (
+                    np_, "sharded" if sharded else "whole", mb(d["rss_kb"]), 4e-6 * d["state_floats"]))
+
     @staticmethod
     def grad_len(model):
         if "params" in MODELS[model]:  # trainable parameters: what the reduction sums
@@ -540,12 +581,31 @@ class Bench:
         if not self.a.table:
             r["machine"]["loadavg_end"] = os.getloadavg()
 
+    def zero_table(self):
+        """Section 8's lines: ZeRO-1 against the whole state."""
+        r = self.res
+        L = []
+        L.append("8. Sharded optimizer state ([train] shard_optimizer, ZeRO-1): %d-parameter MLP, Adam, batch 64" %
+                 r["shard_optimizer"][0]["params"])
+        L.append("%3s %-8s %14s %12s %10s %10s %10s %10s" % ("np", "state", "peak RSS MB", "Adam MB", "of whole",
+                                                         "shards ms", "reduce ms", "optim ms"))
+        whole = {x["np"]: x for x in r["shard_optimizer"] if not x["sharded"]}
+        for x in r["shard_optimizer"]:
+            w = whole.get(x["np"])
+            ms = x["ms"] or [float("nan")] * 3
+            L.append("%3d %-8s %14s %12.1f %10s %10.1f %10.1f %10.1f" % (
+                x["np"], "sharded" if x["sharded"] else "whole", mb(x["rss_kb"]), 4e-6 * x["state_floats"],
+                "%.3f" % (x["state_floats"] / w["state_floats"]) if w else "-", ms[0], ms[1], ms[2]))
+        L.append("   peak RSS: max over ranks (/usr/bin/time %M); Adam MB: the state one rank keeps (goal: 1/np of")
+        L.append("   whole); ms: the slowest rank's RD_PROFILE parts of a step (the sharded 'optim' includes the")
+        L.append("   parameters' allgather)")
+        return L
+
     def table(self):
         r = self.res
         mc = r["machine"]
         L = []
         yes = lambda ok: "met" if ok else "NOT met"  # noqa: E731
-        mb = lambda kb: "%.0f" % (max(kb) / 1024.0) if kb else "-"  # noqa: E731
         L.append("reprodist benchmark (%s mode, best of %d)" % ("quick" if self.a.quick else "full", self.a.reps))
         if mc["openblas_coretype_env"]:
             core = "%s (OPENBLAS_CORETYPE=%s set in the environment; unset, OpenBLAS detects %s)" % (
@@ -670,6 +730,8 @@ class Bench:
                 yes(x["rss_met"]) if "rss_ratio" in x else ""))
         L.append("   the config's kernels (section 1-2's run); goal: at most a third of PyTorch's")
         L.append("")
+        if r.get("shard_optimizer"):
+            L += self.zero_table() + [""]
         L.append("Where a reprodist step goes, one rank, from rd_bench_kernels (CPU us per global step, np 1; default shard)")
         L.append("%-17s %5s %8s %8s %8s %8s %8s %8s %10s %10s" % (
             "model", "batch", "fetch", "GEMMs", "pass", "fold", "Adam", "Adam dn*", "sum", "measured"))
@@ -747,6 +809,7 @@ def main():
     ap.add_argument("--coretype", default="auto",
                     help="extra reprodist column with this OPENBLAS_CORETYPE; auto: the fastest sgemm core if it "
                          "is not the detected one (full mode); none: no extra column")
+    ap.add_argument("--zero", action="store_true", help="run section 8 alone (sharded optimizer state) and print it")
     ap.add_argument("--table", default=None, metavar="JSON",
                     help="run nothing: print the table of an earlier run's JSON against today's goals")
     a = ap.parse_args()
@@ -770,10 +833,18 @@ def main():
         NICE[:] = ["nice", "-n", str(a.nice)]
     b = Bench(a)
     t0 = time.time()
+    if a.zero:
+        try:
+            b.shard_runs()
+            print("\n".join(b.zero_table()))
+        finally:
+            shutil.rmtree(b.tmp, ignore_errors=True)
+        return
     try:
         b.machine()
         b.kernel_parts()
         b.allreduce_runs()
+        b.shard_runs()
         b.throughput()
         b.profiles()
         b.derive()
