@@ -12,7 +12,8 @@
 #     the single-host result; the ranks ran on 3 distinct host names, which
 #     the environment fingerprint accepts. The convnet with BatchNormalization
 #     and dropout, and the ResNet (a graph), give the single-host file on 3
-#     nodes x 2 (mpirun, sbatch).
+#     nodes x 2 (mpirun, sbatch); so does the ResNet with shard_optimizer, whose
+#     checkpoints are written from every node and resume unsharded on the host.
 #  2. launch/slurm/repro-check.sbatch under `sbatch -N 3 --ntasks-per-node 2`:
 #     every layout identical, its hosts column names n1, n2 and n3.
 #  3. A dead node: every rank process of n2 SIGKILLed (by PID, found in n2's
@@ -167,6 +168,19 @@ rd_check_out "$T/resnet-3x2.out" "resnet: mpirun --host n1:2,n2:2,n3:2 (exit $RC
 sbatch_run resnet-sb3 -N 3 --ntasks-per-node 2 -- "${RESNET[@]}" -o "$T/resnet-sb3.h5"
 rd_check_out "$T/resnet-sb3.out" "resnet: sbatch -N 3 train.sbatch ($STATE, exit $JRC): the single-host sha256" \
   bash -c "[ '$STATE' = COMPLETED ] && [ -s '$T/resnet-sb3.h5' ] && [ \"\$(sha256sum < '$T/resnet-sb3.h5' | cut -d' ' -f1)\" = '$RREF' ]"
+# ZeRO-1 across nodes: the ResNet with shard_optimizer on 3 nodes x 2, a checkpoint
+# every 2 steps written collectively from every node (parallel HDF5): the
+# single-host sha256; its step-2 checkpoint resumes unsharded on this host to it too.
+on n1 "${MPI[@]}" --host n1:2,n2:2,n3:2 -np 6 "$REPRODIST" "${RESNET[@]}" --set train.shard_optimizer=true \
+  --set run.checkpoint_dir="$T/zck" --set "run.checkpoint_every=2 steps" -o "$T/resnet-zero.h5" >"$T/resnet-zero.out" 2>&1
+RC=$?
+NMPI=$((NMPI + 1))
+rd_check_out "$T/resnet-zero.out" "resnet, shard_optimizer: 3 nodes x 2 (exit $RC): the single-host sha256" \
+  bash -c "[ -s '$T/resnet-zero.h5' ] && [ \"\$(sha256sum < '$T/resnet-zero.h5' | cut -d' ' -f1)\" = '$RREF' ]"
+rd_run 2 "${RESNET[@]}" --set run.checkpoint_dir="$T/zck2" --resume "$T/zck/ckpt-000000000002.h5" \
+  -o "$T/resnet-zres.h5" >"$T/resnet-zres.out" 2>&1
+rd_check_out "$T/resnet-zres.out" "resnet: the 3-node sharded checkpoint resumes unsharded at np 2 to the sha256" \
+  bash -c "[ -s '$T/resnet-zres.h5' ] && [ \"\$(sha256sum < '$T/resnet-zres.h5' | cut -d' ' -f1)\" = '$RREF' ]"
 rd_check "the 3-node runs ran on 3 host names (n1 n2 n3)" \
   test "$(on n1 "${MPI[@]}" --host n1:2,n2:2,n3:2 -np 6 hostname | sort -u | tr '\n' ' ')" = "n1 n2 n3 "
 echo "  [${SECONDS}s] layouts"
