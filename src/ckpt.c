@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -331,6 +332,53 @@ static int attributes(hid_t f, const rd_ckpt_ident *id, const char *fingerprint,
   return bad;
 }
 
+/* 1 when v is 1 on every rank. Collective. */
+static int agreed(int v) { return rd_comm_same_u64((uint64_t)(v != 0)) && v; }
+
+/* A sharded checkpoint is written from every rank: each must see the file
+ * rank 0 reserved at tmp, which it marks with a token, or the directory is not
+ * shared. Collective; the ranks agree on err. */
+static rd_status check_shared(const char *dir, const char *tmp, rd_err *err) {
+  uint64_t token = XXH64(tmp, strlen(tmp), (uint64_t)getpid() ^ (uint64_t)time(NULL)), seen = 0;
+  rd_comm_bcast_u64(&token, 0);
+  if (rd_comm_rank() == 0) {
+    int fd = open(tmp, O_WRONLY);
+    if (fd < 0 || pwrite(fd, &token, sizeof token, 0) != (ssize_t)sizeof token)
+      rd_err_set(err, RD_EINPUT, "%s: cannot write the checkpoint (%s)", tmp, strerror(errno));
+    if (fd >= 0) close(fd);
+  }
+  if (rd_comm_agree(err)) return err->code;
+  if (rd_comm_rank() != 0) {
+    int fd = open(tmp, O_RDONLY);
+    if (fd < 0 || pread(fd, &seen, sizeof seen, 0) != (ssize_t)sizeof seen || seen != token)
+      rd_err_set(err, RD_EINPUT,
+                 "%s: checkpoint_dir is not shared with rank %d's node (%s): with shard_optimizer every rank writes "
+                 "its part of each checkpoint; use a directory every node shares",
+                 dir, rd_comm_rank(), rd_comm_host());
+    if (fd >= 0) close(fd);
+  }
+  return rd_comm_agree(err);
+}
+
+rd_status rd_ckpt_check_shared(const char *dir, rd_err *err) {
+  char tmp[4200];
+  uint64_t pid = (uint64_t)getpid();
+  rd_comm_bcast_u64(&pid, 0);
+  snprintf(tmp, sizeof tmp, "%s/ckpt-probe.tmp.%" PRIu64, dir, pid);
+  if (rd_comm_rank() == 0) {
+    struct stat sb;
+    int fd = -1;
+    if (stat(dir, &sb) != 0 && mkdir(dir, 0755) != 0)
+      rd_err_set(err, RD_EINPUT, "%s: cannot create the checkpoint directory (%s)", dir, strerror(errno));
+    else if ((fd = open(tmp, O_CREAT | O_EXCL | O_WRONLY, 0644)) < 0)
+      rd_err_set(err, RD_EINPUT, "%s: cannot write in the checkpoint directory (%s)", dir, strerror(errno));
+    if (fd >= 0) close(fd);
+  }
+  if (rd_comm_agree(err) == RD_OK) check_shared(dir, tmp, err);
+  if (rd_comm_rank() == 0) unlink(tmp);
+  return err->code;
+}
+
 /* A checkpoint with sharded pieces, written collectively through MPI-IO: rank
  * 0 writes the whole pieces, each rank its slabs. Then rank 0 alone reopens the
  * file, hashes what was written (the sharded pieces read back a slab at a time)
@@ -342,16 +390,21 @@ static void write_dist(const char *tmp, const rd_pieces *ps, const rd_ckpt_ident
   size_t fn = fp ? strlen(fp) + 1 : 0;
   rd_comm_bcast_bytes((void **)&fp, &fn, 0);
   hid_t fapl = H5Pcreate(H5P_FILE_ACCESS), fcpl = H5Pcreate(H5P_FILE_CREATE);
-  *bad |= rd_comm_h5_fapl_mpio(fapl) != 0;
+  const int mpio = rd_comm_h5_fapl_mpio(fapl) == 0;
   H5Pset_obj_track_times(fcpl, 0);
   H5Pset_userblock(fcpl, CKPT_HEADER);
-  hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, fcpl, fapl);
+  /* The collective calls below run on every rank or on none: the ranks agree on
+   * each outcome they depend on (HDF5's collective calls fail everywhere or nowhere). */
+  const int all_mpio = agreed(mpio);
+  hid_t f = all_mpio ? H5Fcreate(tmp, H5F_ACC_TRUNC, fcpl, fapl) : -1;
   H5Pclose(fcpl), H5Pclose(fapl);
+  if (all_mpio) RD_ASSERT(rd_comm_same_u64(f >= 0), "H5Fcreate succeeded on some ranks only");
   *bad |= f < 0;
-  if (f >= 0) { /* every rank makes the same calls, even after a local failure */
+  if (f >= 0) {
     rd_fault_pause("ckpt_write");
     hid_t dxpl = H5Pcreate(H5P_DATASET_XFER);
     H5Pset_dxpl_mpio(dxpl, H5FD_MPIO_COLLECTIVE);
+    int skip = 0;
     for (int i = 0; i < ps->n; i++) {
       const rd_piece *p = &ps->p[i];
       hsize_t d = (hsize_t)p->n;
@@ -360,9 +413,10 @@ static void write_dist(const char *tmp, const rd_pieces *ps, const rd_ckpt_ident
       H5Pset_obj_track_times(dcpl, 0);
       H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER);
       H5Pset_create_intermediate_group(lcpl, 1);
-      hid_t ds = H5Dcreate2(f, p->name, file_type(p->kind), sp, lcpl, dcpl, H5P_DEFAULT);
+      hid_t ds = skip ? -1 : H5Dcreate2(f, p->name, file_type(p->kind), sp, lcpl, dcpl, H5P_DEFAULT);
       H5Pclose(dcpl), H5Pclose(lcpl);
-      *bad |= ds < 0;
+      if (!skip) RD_ASSERT(rd_comm_same_u64(ds >= 0), "H5Dcreate2 of %s succeeded on some ranks only", p->name);
+      if (ds < 0) skip = 1, *bad = 1; /* on every rank: all skip the rest (a failed write is this rank's alone) */
       if (ds >= 0 && p->n) {
         hsize_t start = p->dist ? p->lo : 0, cnt = p->dist ? p->cnt : p->n;
         hid_t ms = H5Screate_simple(1, cnt ? &cnt : &d, NULL);
@@ -404,7 +458,10 @@ rd_status rd_ckpt_write(const char *dir, int keep, uint64_t step, const rd_model
   if (dist) rd_comm_bcast_u64(&pid, 0);
   snprintf(tmp, sizeof tmp, "%s.tmp.%" PRIu64, path, pid);
   if (rd_comm_rank() == 0) prepare(dir, path, tmp, ps, id, err);
-  if (dist && rd_comm_agree(err)) return err->code;
+  if (dist && (rd_comm_agree(err) || check_shared(dir, tmp, err))) {
+    if (rd_comm_rank() == 0) unlink(tmp); /* rank 0 reserved it, if anything */
+    return err->code;
+  }
   const uint64_t md = rd_ckpt_model_digest(m);
   int bad = 0;
   if (dist) {
@@ -555,15 +612,31 @@ rd_status rd_ckpt_read(const char *path, const char *dir, const rd_model *m, con
     char *name = rd_comm_rank() == 0 ? chosen : NULL;
     size_t len = name ? strlen(name) + 1 : 0;
     rd_comm_bcast_bytes((void **)&name, &len, 0);
+    /* The file every rank reads its slab from must be the one rank 0 verified. */
+    uint64_t hsum = 0, b, c;
+    int fd = rd_comm_rank() == 0 ? open(chosen, O_RDONLY) : -1;
+    if (fd >= 0 && read_header(fd, &b, &hsum, &c)) hsum = 0;
+    if (fd >= 0) close(fd);
+    rd_comm_bcast_u64(&hsum, 0);
     if (rd_comm_rank() != 0) {
+      uint64_t mine = 1;
+      fd = open(name, O_RDONLY);
+      if (fd < 0 || read_header(fd, &b, &mine, &c) || mine != hsum)
+        rd_err_set(err, RD_EINPUT,
+                   "%s: rank %d (%s) does not see the checkpoint rank 0 read: with shard_optimizer every rank reads "
+                   "its part; use a checkpoint directory every node shares",
+                   name, rd_comm_rank(), rd_comm_host());
+      if (fd >= 0) close(fd);
+    }
+    if (rd_comm_rank() != 0 && !err->code) {
       hid_t f = H5Fopen(name, H5F_ACC_RDONLY, H5P_DEFAULT);
       for (int i = 0; i < ps->n && !err->code; i++)
         if (ps->p[i].dist && (f < 0 || read_piece(f, &ps->p[i])))
           rd_err_set(err, RD_EINPUT, "%s: cannot read this rank's slab of '%s' (is the directory shared by every node?)",
                      name, ps->p[i].name);
       if (f >= 0) H5Fclose(f);
-      free(name);
     }
+    if (rd_comm_rank() != 0) free(name);
     if (rd_comm_agree(err)) return err->code;
   }
   for (int i = 0; i < ps->n; i++) {

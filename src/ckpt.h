@@ -40,9 +40,14 @@ int rd_ckpt_is_checkpoint(const char *path);
  * *step (if not NULL) to its step. */
 int rd_ckpt_is_name(const char *name, uint64_t *step);
 
+/* Collective: every rank sees the same files in dir (made if missing), as a
+ * sharded optimizer's checkpoints need (each rank writes and reads its part);
+ * else an error naming the first rank that does not. */
+rd_status rd_ckpt_check_shared(const char *dir, rd_err *err);
 /* Writes <dir>/ckpt-<step>.h5 with every piece of ps, each a dataset of its
- * name. Collective (rank 0 writes). On success *path_out (if given, n bytes)
- * holds the file name. */
+ * name. Collective: rank 0 writes, or with sharded pieces (piece.h) every rank
+ * writes its slabs through parallel HDF5. On success *path_out (if given, n
+ * bytes) holds the file name. */
 rd_status rd_ckpt_write(const char *dir, int keep, uint64_t step, const rd_model *m, const rd_pieces *ps,
                         const rd_ckpt_ident *id, char *path_out, size_t n, rd_err *err);
 
@@ -50,7 +55,8 @@ rd_status rd_ckpt_write(const char *dir, int keep, uint64_t step, const rd_model
  * "latest" for the newest checkpoint in dir. Fills every piece of ps from the
  * dataset of its name. Refuses (RD_EINPUT) a file that fails its checksum,
  * belongs to another model or config, or lacks a piece or holds it at another
- * size (naming it). */
+ * size (naming it). A sharded piece: rank 0 checks it streamed from the file,
+ * and every rank reads its own slab from the file whose header rank 0 read. */
 rd_status rd_ckpt_read(const char *path, const char *dir, const rd_model *m, const rd_pieces *ps,
                        const rd_ckpt_ident *id, char *path_out, size_t n, rd_err *err);
 

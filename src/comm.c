@@ -139,3 +139,15 @@ int rd_comm_same_u64(uint64_t v) {
   RD_MPI_CHECK(MPI_Allreduce(&v, &hi, 1, MPI_UINT64_T, MPI_MAX, MPI_COMM_WORLD));
   return lo == hi;
 }
+
+void rd_comm_allgather_f64(const rd_comm *c, double *buf, const int *counts, const int *displs) {
+  if (c->size > 1) RD_MPI_CHECK(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DOUBLE, buf, counts, displs, MPI_DOUBLE, c->mpi));
+}
+
+void rd_comm_bcast_f32(const rd_comm *c, float *buf, size_t n, int root) {
+  for (size_t off = 0; c->size > 1 && off < n;) { /* int counts: in pieces */
+    const size_t k = n - off < ((size_t)1 << 30) ? n - off : (size_t)1 << 30;
+    RD_MPI_CHECK(MPI_Bcast(buf + off, (int)k, MPI_FLOAT, root, c->mpi));
+    off += k;
+  }
+}

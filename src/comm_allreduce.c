@@ -136,14 +136,10 @@ void rd_allreduce_gather(rd_allreduce *a, float *buf, size_t n) {
   if (a->comm->size > 1) g_types[a->algo]->gather(a->st, buf, n);
 }
 
-void rd_comm_allgather_f64(const rd_comm *c, double *buf, const int *counts, const int *displs) {
-  if (c->size > 1) RD_MPI_CHECK(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DOUBLE, buf, counts, displs, MPI_DOUBLE, c->mpi));
-}
-
-void rd_comm_bcast_f32(const rd_comm *c, float *buf, size_t n, int root) {
-  for (size_t off = 0; c->size > 1 && off < n;) { /* int counts: in pieces */
-    const size_t k = n - off < ((size_t)1 << 30) ? n - off : (size_t)1 << 30;
-    RD_MPI_CHECK(MPI_Bcast(buf + off, (int)k, MPI_FLOAT, root, c->mpi));
-    off += k;
+void rd_xchg_gather_chunks(const rd_comm *c, const size_t *lo, int *count, int *displ, float *buf, size_t n) {
+  for (int q = 0; q < c->size; q++) {
+    const size_t a = lo[q] < n ? lo[q] : n, b = lo[q + 1] < n ? lo[q + 1] : n;
+    displ[q] = (int)a, count[q] = (int)(b - a);
   }
+  RD_MPI_CHECK(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_FLOAT, buf, count, displ, MPI_FLOAT, c->mpi));
 }

@@ -64,6 +64,10 @@ static inline void rd_cut_chunks(const rd_cut *cut, size_t len, int P, size_t *l
 #include "xchg/list.h"
 #undef RD_XCHG
 
+/* Every rank's chunk [lo[c], lo[c+1]) of buf, cut at n floats, to every rank
+ * (MPI_Allgatherv in place; count and displ: P ints of scratch each). */
+void rd_xchg_gather_chunks(const rd_comm *c, const size_t *lo, int *count, int *displ, float *buf, size_t n);
+
 /* The algorithms' large buffers (rd_comm_set_alloc); NULL only when out of memory. */
 void *rd_comm_buf_alloc(size_t bytes);
 void rd_comm_buf_free(void *p);

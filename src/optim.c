@@ -102,35 +102,36 @@ static double block_sumsq(const float *x, size_t n) {
   return v;
 }
 
-/* Blocks' sums added along a fixed tree: a binary counter, then the stack from the top. */
-static double sum_tree(const double *v, size_t m) {
+/* Blocks' sums added along a fixed tree: pushed in order into a binary
+ * counter, then the stack added from the top. */
+typedef struct {
   double stack[64];
-  int top = 0;
-  uint64_t k = 0;
-  for (size_t b = 0; b < m; b++) {
-    double x = v[b];
-    k++;
-    for (uint64_t cnt = k; !(cnt & 1); cnt >>= 1) x = stack[--top] + x;
-    stack[top++] = x;
-  }
+  int top;
+  uint64_t k;
+} sum_acc;
+
+static void acc_push(sum_acc *a, double v) {
+  a->k++;
+  for (uint64_t cnt = a->k; !(cnt & 1); cnt >>= 1) v = a->stack[--a->top] + v;
+  a->stack[a->top++] = v;
+}
+
+static double acc_total(sum_acc *a) {
   double r = 0.0;
-  while (top) r = stack[--top] + r;
+  while (a->top) r = a->stack[--a->top] + r;
   return r;
 }
 
+static double sum_tree(const double *v, size_t m) {
+  sum_acc a = {{0}, 0, 0};
+  for (size_t b = 0; b < m; b++) acc_push(&a, v[b]);
+  return acc_total(&a);
+}
+
 double rd_optim_sumsq(const float *g, size_t n) {
-  double stack[64];
-  int top = 0;
-  uint64_t k = 0;
-  for (size_t b = 0; b < n; b += 256) {
-    double v = block_sumsq(g + b, n - b < 256 ? n - b : 256);
-    k++;
-    for (uint64_t cnt = k; !(cnt & 1); cnt >>= 1) v = stack[--top] + v; /* sum_tree's counter, on the fly */
-    stack[top++] = v;
-  }
-  double r = 0.0;
-  while (top) r = stack[--top] + r;
-  return r;
+  sum_acc a = {{0}, 0, 0};
+  for (size_t b = 0; b < n; b += 256) acc_push(&a, block_sumsq(g + b, n - b < 256 ? n - b : 256));
+  return acc_total(&a);
 }
 
 void rd_optim_init(rd_optim *o, const rd_optim_spec *s, const rd_model *m) {
@@ -239,6 +240,13 @@ void rd_optim_resume(rd_optim *o, uint64_t iteration) {
     for (uint64_t it = 0; it < iteration; it++) o->scalar = o->s->type->advance(o->s->p, it, o->scalar);
 }
 
+/* Tensor t's part of o's range, [*a, *e); 0 when it has none. */
+static int overlap(const rd_optim *o, int t, size_t *a, size_t *e) {
+  *a = o->off[t] > o->lo ? o->off[t] : o->lo;
+  *e = o->off[t] + o->len[t] < o->hi ? o->off[t] + o->len[t] : o->hi;
+  return *a < *e;
+}
+
 /* base_optimizer.py's _clip_gradients, in its float32 operations, on o's range;
  * sums: every norm block's sum of squares. */
 static void clip(const rd_optim *o, float *restrict g, const double *sums) {
@@ -247,8 +255,8 @@ static void clip(const rd_optim *o, float *restrict g, const double *sums) {
   if (s->clipnorm > 0.0) { /* each tensor: g * clipnorm / max(|g|, clipnorm) */
     const float cn = (float)s->clipnorm;
     for (int t = 0; t < o->nt; t++) {
-      const size_t a = o->off[t] > lo ? o->off[t] : lo, e = o->off[t] + o->len[t] < hi ? o->off[t] + o->len[t] : hi;
-      if (a >= e) continue;
+      size_t a, e;
+      if (!overlap(o, t, &a, &e)) continue;
       const float norm = (float)sqrt(sum_tree(sums + o->tblk[t], o->tblk[t + 1] - o->tblk[t]));
       const float d = norm > cn ? norm : cn;
       for (size_t i = a; i < e; i++) g[i] = g[i] * cn / d;
@@ -277,8 +285,8 @@ void rd_optim_step_sums(rd_optim *o, uint64_t iteration, float *w, float *g, flo
   if (s->weight_decay != 0.0) { /* var -= var * wd * lr, before the update */
     const float wd = (float)s->weight_decay, lrf = (float)lr;
     for (int t = 0; t < o->nt; t++) {
-      const size_t a = o->off[t] > lo ? o->off[t] : lo, e = o->off[t] + o->len[t] < hi ? o->off[t] + o->len[t] : hi;
-      if (!o->decay[t] || a >= e) continue;
+      size_t a, e;
+      if (!o->decay[t] || !overlap(o, t, &a, &e)) continue;
       float *restrict x = w;
       for (size_t i = a; i < e; i++) x[i] = x[i] - x[i] * wd * lrf;
     }

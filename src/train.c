@@ -438,6 +438,8 @@ static rd_status shard_state(trainer *tr, rd_err *err) {
     if (q == me) rd_optim_shard(&tr->opt, lo, hi);
   }
   tr->nopt = (size_t)rd_optim_slots(&tr->t->opt) * (tr->opt.hi - tr->opt.lo);
+  /* Every rank writes its part of each checkpoint: a directory some node does not share fails now, not at the first. */
+  if (P > 1 && tr->t->ckpt_dir && rd_ckpt_check_shared(tr->t->ckpt_dir, err)) return err->code;
   return RD_OK;
 }
 
@@ -546,8 +548,12 @@ static rd_status trainer_init(trainer *tr, const rd_train_spec *t, const rd_trai
   tr->B = t->batch, tr->S = t->shard;
   tr->G = m->ntrain, tr->M = tr->G + m->nstats, tr->len = tr->M + M_COUNT;
   tr->nopt = (size_t)rd_optim_slots(&t->opt) * tr->G;
-  const size_t nopt_here = t->shard_optimizer ? (size_t)rd_optim_slots(&t->opt) * (tr->G / (size_t)rd_comm_size() + 256)
-                                              : tr->nopt;
+  /* Sharded: a rank's range is G / np moved by up to a 256-float norm block per level of the exchange. */
+  size_t levels = 3;
+  for (int p = rd_comm_size(); p > 1; p /= 2) levels++;
+  const size_t nopt_here = t->shard_optimizer
+                               ? (size_t)rd_optim_slots(&t->opt) * (tr->G / (size_t)rd_comm_size() + 256 * levels)
+                               : tr->nopt;
   if (check_memory(m, tr->S, ceil_div(tr->B, tr->S), tr->len, nopt_here, err)) return err->code;
   if (trainer_state(tr, C, err)) return err->code;
   if (trainer_open_data(tr, data, C, err)) return err->code;

@@ -100,8 +100,8 @@ int main(int argc, char **argv) {
       rd_reduce_free(&ref);
       rd_reduce_free(&loc);
     }
-  /* The sharded halves (ZeRO-1 steps): the ranges partition [0, len) and start
-   * where the cut rule allows; scatter leaves each rank's range of the canonical
+  /* The sharded halves (ZeRO-1 steps): the ranges partition [0, len), start
+   * where the cut rule allows and hold about len / P each (halving too, at any P); scatter leaves each rank's range of the canonical
    * sum; gather of a buffer holding each rank's own range gives every rank the
    * whole of it, cut at any n. */
   for (int ai = RD_XCHG_ALLTOALLV; ai < RD_XCHG_COUNT; ai++)
@@ -119,6 +119,8 @@ int main(int argc, char **argv) {
           size_t qlo, qhi;
           rd_allreduce_range(a, q, &qlo, &qhi);
           ok &= qlo <= qhi && qhi <= len && (qlo == qhi || qlo == cut7(&len, qlo) || qlo == 0);
+          /* Balanced over the real ranks, within the cut rule's steps (halving: one per level). */
+          if (ai != RD_XCHG_PLAIN) ok &= qhi - qlo <= len / (size_t)P + 64;
           for (int r = 0; r < q; r++) { /* disjoint */
             size_t rlo, rhi;
             rd_allreduce_range(a, r, &rlo, &rhi);

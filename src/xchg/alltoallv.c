@@ -161,12 +161,7 @@ static void scatter(void *st, rd_reduce *local, float *out) {
 /* The allgather: every rank's chunk, cut at n floats. */
 static void gather(void *st, float *buf, size_t n) {
   a2a *a = st;
-  for (int c = 0; c < a->c->size; c++) {
-    const size_t lo = chunk_lo(a, c) < n ? chunk_lo(a, c) : n, hi = chunk_lo(a, c + 1) < n ? chunk_lo(a, c + 1) : n;
-    a->rdispl[c] = (int)lo;
-    a->rcount[c] = (int)(hi - lo);
-  }
-  RD_MPI_CHECK(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_FLOAT, buf, a->rcount, a->rdispl, MPI_FLOAT, a->c->mpi));
+  rd_xchg_gather_chunks(a->c, a->lo, a->rcount, a->rdispl, buf, n);
 }
 
 static const float *sum(void *st, rd_reduce *local, float *out) {

@@ -26,7 +26,8 @@ enum { TAG = 0x5244, MAXSTEPS = 40 };
 typedef struct {
   const rd_comm *c;
   size_t len;
-  rd_cut cut; /* where halves may split */
+  rd_cut cut;  /* where halves may split */
+  int sharded; /* made with a cut rule: ranges balanced over the real ranks (see halves) */
   int P2, E, vr, steps; /* vr: this rank's virtual rank, -1 for an odd rank below 2E */
   size_t roff[MAXSTEPS + 2]; /* recv region offsets: [0] the first pairing's, [s + 1] step s's */
   float *recv, *sendbuf;
@@ -55,16 +56,28 @@ static void shape(halving *h, const rd_comm *c, size_t len, const rd_cut *cut) {
   memset(h, 0, sizeof *h);
   h->c = c;
   h->len = len;
-  if (cut) h->cut = *cut;
+  if (cut) h->cut = *cut, h->sharded = 1;
   h->P2 = 1;
   while (h->P2 * 2 <= c->size) h->P2 *= 2, h->steps++;
   h->E = c->size - h->P2;
   h->vr = c->rank < 2 * h->E ? (c->rank % 2 ? -1 : c->rank / 2) : c->rank - h->E;
 }
 
-/* Step s's halves of [a, b): the one this rank keeps, and the one it gives. */
+/* Virtual ranks v < P2 with v % M == r that stand for two real ranks (v < E). */
+static size_t pairs_in(const halving *h, size_t M, size_t r) { return (size_t)h->E / M + (r < (size_t)h->E % M); }
+
+/* Step s's halves of [a, b): the one this rank keeps, and the one it gives.
+ * Unsharded, the halves are equal. Sharded, each half is in proportion to the
+ * real ranks its virtual ranks stand for, so that once the pairs split their
+ * ranges (pair_split) every real rank has about len / P of the elements. */
 static void halves(const halving *h, int s, size_t a, size_t b, size_t *ka, size_t *kb, size_t *ga, size_t *gb) {
-  size_t m = rd_cut_at(&h->cut, a + (b - a) / 2);
+  size_t m = a + (b - a) / 2;
+  if (h->sharded) {
+    const size_t d = (size_t)1 << s, M = 2 * d, r = (size_t)h->vr & (d - 1), per = (size_t)h->P2 / M;
+    const size_t wl = per + pairs_in(h, M, r), wu = per + pairs_in(h, M, r + d);
+    m = a + (size_t)((unsigned __int128)(b - a) * wl / (wl + wu));
+  }
+  m = rd_cut_at(&h->cut, m);
   m = m < a ? a : m; /* a is itself an allowed start */
   const int lower = !(h->vr & (1 << s));
   *ka = lower ? a : m, *kb = lower ? m : b, *ga = lower ? m : a, *gb = lower ? b : m;
@@ -183,8 +196,7 @@ static void merge(halving *h, int64_t K, int mine_left, size_t a, size_t ka, siz
 
 /* The recursive halving: this rank's range of the sum into out (none for an
  * odd rank below 2E, which hands its nodes to its partner). */
-static void scatter(void *st, rd_reduce *local, float *out) {
-  halving *h = st;
+static void halve(halving *h, rd_reduce *local, float *out) {
   const int64_t K = local->K;
   const int me = h->c->rank;
   const size_t len = h->len;
@@ -239,11 +251,11 @@ static void vrange(const halving *h, int v, size_t *lo, size_t *hi, size_t *ra, 
 
 static size_t clip(size_t x, size_t n) { return x < n ? x : n; }
 
-/* The recursive doubling, cut at n floats: every range to every rank. */
-static void gather(void *st, float *buf, size_t n) {
-  halving *h = st;
+/* The recursive doubling, cut at n floats: every virtual rank's range to every
+ * rank (an odd rank below 2E gets everything from its partner). */
+static void dbl(halving *h, float *buf, size_t n) {
   const int me = h->c->rank;
-  if (h->vr < 0) { /* odd, below 2E: everything from its partner */
+  if (h->vr < 0) {
     xfer(h, NULL, 0, buf, n, me - 1);
     return;
   }
@@ -259,16 +271,55 @@ static void gather(void *st, float *buf, size_t n) {
 }
 
 static const float *sum(void *st, rd_reduce *local, float *out) {
-  scatter(st, local, out);
-  gather(st, out, ((halving *)st)->len);
+  halve(st, local, out);
+  dbl(st, out, ((halving *)st)->len);
   return out;
+}
+
+/* Sharded steps: a pair (ranks 2i, 2i + 1 below 2E) splits its virtual rank's
+ * range at *m: the even rank keeps [a, m), the odd one [m, b). */
+static void pair_range(const halving *h, int q, size_t *a, size_t *m, size_t *b) {
+  const int v = q < 2 * h->E ? q / 2 : q - h->E;
+  vrange(h, v, a, b, NULL, NULL);
+  *m = *b;
+  if (q < 2 * h->E) {
+    *m = rd_cut_at(&h->cut, *a + (*b - *a) / 2);
+    *m = *m < *a ? *a : *m;
+  }
 }
 
 static void range(const void *st, int q, size_t *lo, size_t *hi) {
   const halving *h = st;
-  const int v = q < 2 * h->E ? (q % 2 ? -1 : q / 2) : q - h->E;
-  if (v < 0) *lo = *hi = 0;
-  else vrange(h, v, lo, hi, NULL, NULL);
+  size_t a, m, b;
+  pair_range(h, q, &a, &m, &b);
+  if (q < 2 * h->E && q % 2) *lo = m, *hi = b;
+  else *lo = a, *hi = m;
+}
+
+/* The halving, then the even rank of a pair hands its partner [m, b). */
+static void scatter(void *st, rd_reduce *local, float *out) {
+  halving *h = st;
+  const int me = h->c->rank;
+  halve(h, local, out);
+  if (me >= 2 * h->E) return;
+  size_t a, m, b;
+  pair_range(h, me, &a, &m, &b);
+  if (me % 2) xfer(h, NULL, 0, out + m, b - m, me - 1);
+  else xfer(h, out + m, b - m, NULL, 0, me + 1);
+}
+
+/* The odd rank of a pair returns [m, b) to its partner, then the doubling. */
+static void gather(void *st, float *buf, size_t n) {
+  halving *h = st;
+  const int me = h->c->rank;
+  if (me < 2 * h->E) {
+    size_t a, m, b;
+    pair_range(h, me, &a, &m, &b);
+    m = clip(m, n), b = clip(b, n);
+    if (me % 2) xfer(h, buf + m, b - m, NULL, 0, me - 1);
+    else xfer(h, NULL, 0, buf + m, b - m, me + 1);
+  }
+  dbl(h, buf, n);
 }
 
 const rd_xchg_type rd_xchg_halving = {"halving", 1, plan, create, destroy, sum, range, scatter, gather};

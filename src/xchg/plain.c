@@ -61,11 +61,7 @@ static void scatter(void *st, rd_reduce *local, float *out) { sum(st, local, out
 
 static void gather(void *st, float *buf, size_t n) {
   plain *p = st;
-  for (int c = 0; c < p->c->size; c++) {
-    const size_t lo = p->lo[c] < n ? p->lo[c] : n, hi = p->lo[c + 1] < n ? p->lo[c + 1] : n;
-    p->displ[c] = (int)lo, p->count[c] = (int)(hi - lo);
-  }
-  RD_MPI_CHECK(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_FLOAT, buf, p->count, p->displ, MPI_FLOAT, p->c->mpi));
+  rd_xchg_gather_chunks(p->c, p->lo, p->count, p->displ, buf, n);
 }
 
 const rd_xchg_type rd_xchg_plain = {"plain", 0, plan, create, destroy, sum, range, scatter, gather};
