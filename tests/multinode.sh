@@ -26,6 +26,10 @@
 #     `sbatch -N 1` it gives the uninterrupted run's sha256.
 #  5. launch/cluster down, while a 3-node job is running, leaves no process in
 #     any of the cluster's namespaces.
+#  6. Shaped links: `up --link 1gbit` shapes both ends of every node's link
+#     (tc tbf) and the ResNet across 2 shaped nodes gives the single-host file;
+#     `--link RATE,DELAY` without the kernel's netem is exit 2 before anything
+#     is made.
 # Nothing waits a fixed time for a state: jobs are polled (scontrol), runs are
 # caught by their metrics or checkpoint files. Skipped (77) without root.
 # A failure explains itself: the failing run's or job's output, then the tail
@@ -299,5 +303,32 @@ for q in /proc/[0-9]*; do
 done
 rd_check "launch/cluster down: exit $RC, no process left in the cluster's namespaces ($left), its state removed" \
   test "$RC" -eq 0 -a "$left" -eq 0 -a ! -e "$RD_CLUSTER_DIR"
+
+# 6. Shaped links (launch/cluster up --link): a delay needs netem, which is
+# refused before anything is made when the kernel lacks it; a 1 Gbit/s rate
+# puts a token bucket on both ends of every node's link, and the ResNet trained
+# across the shaped nodes still gives the single-host file.
+if unshare -n sh -c "ip link set lo up && tc qdisc add dev lo root netem delay 200us" 2>/dev/null; then
+  echo "netem is available here: the --link delay refusal is not exercised"
+else
+  "$CL" up 2 --link 1gbit,200us >"$T/netem.txt" 2>&1
+  RC=$?
+  rd_check_out "$T/netem.txt" "up --link 1gbit,200us without netem: exit 2, says why, leaves no cluster" \
+    bash -c "[ $RC = 2 ] && grep -q 'needs tc.s netem qdisc' '$T/netem.txt' && [ ! -e '$RD_CLUSTER_DIR' ]"
+fi
+"$CL" up 2 --link 1gbit >"$T/link-up.txt" 2>&1
+RC=$?
+SHAPED=$(for n in n1 n2; do nsenter -t "$(cat "$RD_CLUSTER_DIR/$n/pid")" --net tc qdisc show dev eth0; done 2>/dev/null |
+         grep -c 'tbf .*rate 1Gbit')
+SWITCH=$(nsenter -t "$(cat "$RD_CLUSTER_DIR/sw/pid")" --net tc qdisc show 2>/dev/null | grep -c 'tbf .*rate 1Gbit')
+rd_check_out "$T/link-up.txt" "up 2 --link 1gbit: exit $RC, both nodes' eth0 and both switch ports shaped ($SHAPED + $SWITCH)" \
+  test "$RC" -eq 0 -a "$SHAPED" -eq 2 -a "$SWITCH" -eq 2
+on n1 "${MPI[@]}" --host n1:1,n2:1 -np 2 "$REPRODIST" "${RESNET[@]}" -o "$T/resnet-link.h5" >"$T/resnet-link.out" 2>&1
+RC=$?
+NMPI=$((NMPI + 1))
+rd_check_out "$T/resnet-link.out" "resnet on 2 nodes over 1 Gbit/s links (exit $RC): the single-host sha256" \
+  bash -c "[ -s '$T/resnet-link.h5' ] && [ \"\$(sha256sum < '$T/resnet-link.h5' | cut -d' ' -f1)\" = '$RREF' ]"
+"$CL" down >>down.txt 2>&1
+
 echo "jobs started: $NSB sbatch, $NSRUN srun (3 nodes), $NMPI mpirun across nodes"
 rd_finish

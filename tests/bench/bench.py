@@ -15,6 +15,8 @@ What it measures (issue 5 §1), all in one run on the same machine state:
   8.   [train] shard_optimizer (ZeRO-1): a 26.3M-parameter MLP with Adam at np 1, 2 and 4, sharded against
        unsharded: peak RSS per rank, optimizer state per rank, step time (issue 27 item 4)
   9.   where a convnet's step goes (RD_PROFILE=1), by layer class, against its GEMMs at the GEMM's peak
+  10.  shaped links (root: launch/cluster up --link): the MLP 784-1024-1024-10 and the ResNet on 2 and 3
+       emulated nodes x 1 rank, unshaped, 10 and 1 Gbit/s: step time, the reduction alone, the hidden fraction
 Every process runs one thread (OPENBLAS_NUM_THREADS=OMP_NUM_THREADS=1,
 torch.set_num_threads(1)). OPENBLAS_CORETYPE is left as the caller has it; an
 extra, labelled reprodist column uses the fastest core for this CPU when it is
@@ -515,6 +517,67 @@ class Bench:
                 log("shard_optimizer np=%d %-7s peak RSS %s MB, optimizer state %.1f MB per rank" % (
                     np_, "sharded" if sharded else "whole", mb(d["rss_kb"]), 4e-6 * d["state_floats"]))
 
+    LINKS = (None, "10gbit", "1gbit")
+
+    def links_runs(self):
+        """Section 10: each model on 2 and 3 emulated nodes (launch/cluster, one rank per node) for each link: the
+        step's time (its fastest timed epoch), its parts (RD_PROFILE, the slowest rank), and the canonical
+        reduction of the model's gradient alone (rd_bench_allreduce across the same nodes). Hidden fraction:
+        1 - (the step's wait in the reduction) / (the reduction alone): what of the reduction ran behind the
+        compute. At most 0 while nothing overlaps it (the wait also holds waiting for slower ranks). Needs root."""
+        if os.geteuid() != 0:
+            log("links: not root, section 10 not run (launch/cluster needs namespaces)")
+            return
+        cl = os.path.join(SRC, "launch", "cluster")
+        subprocess.run([cl, "down"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        plan = (("784-1024-1024-10", 128, 8 if self.a.quick else 30), ("resnet", 64, 2 if self.a.quick else 5))
+        for link in self.LINKS:
+            run([cl, "up", "3"] + (["--link", link] if link else []))
+            try:
+                for nn in (2, 3):
+                    hosts = ",".join("n%d:1" % k for k in range(1, nn + 1))
+                    mpi = [cl, "exec", "n1", "mpirun", "-x", "OPENBLAS_NUM_THREADS=1", "-x", "OMP_NUM_THREADS=1",
+                           "--host", hosts, "-np", str(nn)]
+                    for model, B, steps in plan:
+                        metrics = os.path.join(self.tmp, "link.jsonl")
+                        out, err = run(mpi[:4] + ["-x", "RD_PROFILE=1"] + mpi[4:] + [
+                            self.bin, MODELS[model]["cfg"], "--set", "train.batch_size=%d" % B,
+                            "--set", "train.shard_size=%d" % shard_for(B), "--set", "train.steps_per_epoch=%d" % steps,
+                            "--set", "train.epochs=3", "--set", "data.test_limit=%d" % shard_for(B),
+                            "--set", "run.metrics=" + metrics, "-o", os.path.join(self.tmp, "link.h5")], timeout=1200)
+                        ep = [json.loads(l) for l in open(metrics) if l.strip()]
+                        step_ms = 1e3 * B / max(e["samples_per_sec"] for e in ep[1:])
+                        prof = re.findall(r"ms per step: shards ([\d.]+)  reduction ([\d.]+)  optimizer ([\d.]+)",
+                                          out + err)
+                        parts = [max(float(p[i]) for p in prof) for i in range(3)]
+                        aout, _ = run(mpi + [self.allreduce, str(self.grad_len(model)), "--seconds", "1.0",
+                                             "--min-reps", "5"])
+                        alone = json_lines(aout)[0]["canonical_ms"]
+                        hidden = 1.0 - parts[1] / alone if alone > 0 else 0.0
+                        d = {"link": link or "unshaped", "nodes": nn, "model": model, "batch": B, "step_ms": step_ms,
+                             "shards_ms": parts[0], "reduction_ms": parts[1], "optimizer_ms": parts[2],
+                             "reduction_alone_ms": alone, "hidden": hidden}
+                        self.res.setdefault("links", []).append(d)
+                        log("links %-9s %d nodes %-17s step %.1f ms, shards %.1f, reduction alone %.1f: hidden %.2f" % (
+                            d["link"], nn, model, step_ms, parts[0], alone, hidden))
+            finally:
+                subprocess.run([cl, "down"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def links_table(self):
+        """Section 10's lines."""
+        L = ["10. Shaped links (launch/cluster up --link; one rank per emulated node; 2 cores, so 3 nodes share them)",
+             "%-9s %5s %-17s %5s %9s %10s %14s %15s %8s" % ("link", "nodes", "model", "batch", "step ms", "shards ms",
+                                                          "reduction ms", "reduce alone ms", "hidden")]
+        for x in self.res["links"]:
+            L.append("%-9s %5d %-17s %5d %9.1f %10.1f %14.1f %15.1f %8.2f" % (
+                x["link"], x["nodes"], x["model"], x["batch"], x["step_ms"], x["shards_ms"], x["reduction_ms"],
+                x["reduction_alone_ms"], x["hidden"]))
+        L.append("   shards: forward and backward of a rank's shards; reduction: the step's wait in the canonical sum")
+        L.append("   (including waiting for slower ranks); reduce alone: rd_bench_allreduce of the same vector over the")
+        L.append("   same link; hidden = 1 - reduction / alone. Nothing overlaps the reduction yet (issue 27, item 3),")
+        L.append("   so it is at most 0; the goal is >= 0.80 where the backward pass is longer than the reduction.")
+        return L
+
     @staticmethod
     def grad_len(model):
         if "params" in MODELS[model]:  # trainable parameters: what the reduction sums
@@ -732,6 +795,8 @@ class Bench:
         L.append("")
         if r.get("shard_optimizer"):
             L += self.zero_table() + [""]
+        if r.get("links"):
+            L += self.links_table() + [""]
         L.append("Where a reprodist step goes, one rank, from rd_bench_kernels (CPU us per global step, np 1; default shard)")
         L.append("%-17s %5s %8s %8s %8s %8s %8s %8s %10s %10s" % (
             "model", "batch", "fetch", "GEMMs", "pass", "fold", "Adam", "Adam dn*", "sum", "measured"))
@@ -810,6 +875,7 @@ def main():
                     help="extra reprodist column with this OPENBLAS_CORETYPE; auto: the fastest sgemm core if it "
                          "is not the detected one (full mode); none: no extra column")
     ap.add_argument("--zero", action="store_true", help="run section 8 alone (sharded optimizer state) and print it")
+    ap.add_argument("--links", action="store_true", help="run section 10 alone (shaped links; root) and print it")
     ap.add_argument("--table", default=None, metavar="JSON",
                     help="run nothing: print the table of an earlier run's JSON against today's goals")
     a = ap.parse_args()
@@ -833,10 +899,17 @@ def main():
         NICE[:] = ["nice", "-n", str(a.nice)]
     b = Bench(a)
     t0 = time.time()
-    if a.zero:
+    if a.zero or a.links:
         try:
-            b.shard_runs()
-            print("\n".join(b.zero_table()))
+            if a.zero:
+                b.shard_runs()
+                print("\n".join(b.zero_table()))
+            if a.links:
+                b.links_runs()
+                if b.res.get("links"):
+                    print("\n".join(b.links_table()))
+            with open(a.output, "w") as f:
+                json.dump(b.res, f, indent=1)
         finally:
             shutil.rmtree(b.tmp, ignore_errors=True)
         return
@@ -845,6 +918,7 @@ def main():
         b.kernel_parts()
         b.allreduce_runs()
         b.shard_runs()
+        b.links_runs()
         b.throughput()
         b.profiles()
         b.derive()
