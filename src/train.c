@@ -22,6 +22,7 @@
 #include "seed.h"
 #include "shard.h"
 #include "sig.h"
+#include "zero.h"
 
 /* ---- config ------------------------------------------------------------------- */
 
@@ -346,9 +347,7 @@ typedef struct trainer {
   uint64_t shuffle_seed;
   rd_optim opt;                 /* the optimizer: clipping, weight decay, the rule */
   int sharded;                  /* shard_optimizer: opt's state and update cover this rank's range of ar */
-  rd_cut cut;                   /* where ar's ranges may start (rd_optim_cut) */
-  int tail_owner;               /* sharded: the rank whose range holds the statistics and metrics */
-  int *bcount, *bdispl;         /* sharded: each rank's norm blocks (rd_comm_allgather_f64) */
+  rd_zero zero;                 /* sharded: the step's halves (its allreduce is ar) */
   int reg;                      /* the model has weight regularizers */
   float *class_weight;          /* [train] class_weight, one per class, or NULL */
   rd_callbacks cbs;             /* the callbacks and their state */
@@ -373,7 +372,8 @@ typedef struct trainer {
 
 static void trainer_free(trainer *tr) {
   if (tr->mf) fclose(tr->mf);
-  free(tr->gsum), free(tr->state), free(tr->perm), free(tr->class_weight), free(tr->best), free(tr->bcount);
+  free(tr->gsum), free(tr->state), free(tr->perm), free(tr->class_weight), free(tr->best);
+  if (tr->sharded) rd_zero_free(&tr->zero), tr->ar = NULL; /* ar was the zero's */
   rd_optim_free(&tr->opt);
   rd_allreduce_destroy(tr->ar), rd_allreduce_destroy(tr->ear), rd_allreduce_destroy(tr->var);
   rd_reduce_free(&tr->red), rd_reduce_free(&tr->ered), rd_reduce_free(&tr->vred);
@@ -421,22 +421,10 @@ static rd_status check_memory(const rd_model *m, int64_t S, int64_t Kmax, size_t
  * start, gives this rank its range of the parameters; the optimizer keeps
  * state for that range alone. Collective. */
 static rd_status shard_state(trainer *tr, rd_err *err) {
-  const int P = rd_comm_size(), me = rd_comm_rank();
+  const int P = rd_comm_size();
+  if (rd_zero_init(&tr->zero, &tr->opt, tr->len, ceil_div(tr->B, tr->S), err)) return err->code;
   tr->sharded = 1;
-  tr->cut = (rd_cut){rd_optim_cut, &tr->opt};
-  tr->ar = rd_allreduce_create_cut(rd_comm_world(), tr->len, ceil_div(tr->B, tr->S), RD_XCHG_AUTO, &tr->cut, err);
-  if (rd_comm_agree(err)) return err->code;
-  tr->bcount = malloc(sizeof(int) * 2 * (size_t)P);
-  RD_ASSERT(tr->bcount != NULL, "out of memory");
-  tr->bdispl = tr->bcount + P;
-  for (int q = 0; q < P; q++) {
-    size_t lo, hi;
-    rd_allreduce_range(tr->ar, q, &lo, &hi);
-    if (hi == tr->len && hi > lo) tr->tail_owner = q;
-    const size_t b0 = rd_optim_block_at(&tr->opt, lo), b1 = rd_optim_block_at(&tr->opt, hi);
-    tr->bdispl[q] = (int)b0, tr->bcount[q] = hi > lo ? (int)(b1 - b0) : 0;
-    if (q == me) rd_optim_shard(&tr->opt, lo, hi);
-  }
+  tr->ar = tr->zero.a;
   tr->nopt = (size_t)rd_optim_slots(&tr->t->opt) * (tr->opt.hi - tr->opt.lo);
   /* Every rank writes its part of each checkpoint: a directory some node does not share fails now, not at the first. */
   if (P > 1 && tr->t->ckpt_dir && rd_ckpt_check_shared(tr->t->ckpt_dir, err)) return err->code;
@@ -620,8 +608,7 @@ static rd_optim_view state_view(trainer *tr, const char *path, rd_optim *whole, 
   const size_t slots = (size_t)rd_optim_slots(tr->opt.s), n = tr->opt.hi - tr->opt.lo, G = tr->G;
   if (rd_comm_rank() == 0) *full = rd_mem_alloc_f32(slots * G + 1);
   for (size_t k = 0; k < slots; k++) {
-    if (n) memcpy(tr->gsum + tr->opt.lo, tr->state + k * n, sizeof(float) * n);
-    rd_allreduce_gather(tr->ar, tr->gsum, G);
+    rd_zero_gather_slot(&tr->zero, &tr->opt, tr->state + k * n, tr->gsum);
     if (*full) memcpy(*full + k * G, tr->gsum, sizeof(float) * G);
   }
   *whole = tr->opt;
@@ -670,8 +657,7 @@ static rd_status trainer_step(trainer *tr, rd_err *err) {
   const double tp1 = tr->profile ? now_sec() : 0.0;
   const float *gs;
   if (tr->sharded) { /* this rank's range of the sum, and the statistics and metrics from their owner */
-    gs = rd_allreduce_scatter(tr->ar, &tr->red, tr->gsum);
-    rd_comm_bcast_f32(rd_comm_world(), (float *)gs + G, tr->len - G, tr->tail_owner);
+    gs = rd_zero_scatter(&tr->zero, &tr->red, tr->gsum);
   } else {
     gs = rd_allreduce_sum(tr->ar, &tr->red, tr->gsum); /* at np 1: the tree's root, not a copy */
   }
@@ -694,13 +680,9 @@ static rd_status trainer_step(trainer *tr, rd_err *err) {
   }
   if (M > G) rd_shard_apply_stats(&tr->k, tr->params, gs + G, ceil_div(bn, tr->S), bn);
   /* gs is this rank's reduction buffer (the tree's root at np 1): the step may clip it in place. */
-  if (tr->sharded) { /* the norms' block sums from every range; this range's update; every range to every rank */
-    if (tr->opt.nblk) {
-      rd_optim_block_sums(&tr->opt, gs, tr->opt.sums);
-      rd_comm_allgather_f64(rd_comm_world(), tr->opt.sums, tr->bcount, tr->bdispl);
-    }
-    rd_optim_step_sums(&tr->opt, tr->pos.iteration++, tr->params, (float *)gs, tr->state, tr->opt.sums);
-    rd_allreduce_gather(tr->ar, tr->params, G);
+  if (tr->sharded) { /* this rank's range, with every range's norm blocks; then every range to every rank */
+    rd_zero_step(&tr->zero, &tr->opt, tr->pos.iteration++, tr->params, (float *)gs, tr->state);
+    rd_zero_share(&tr->zero, tr->params);
   } else {
     rd_optim_step(&tr->opt, tr->pos.iteration++, tr->params, (float *)gs, tr->state);
   }
@@ -826,7 +808,7 @@ rd_status rd_train_run(const rd_train_spec *t, const rd_train_ctl *ctl, const rd
    * weights written are the moving average (checkpoints keep both). */
   if (!err->code && !tr.stopped && (tr.pos.epoch >= t->epochs || tr.early)) {
     rd_optim_finalize(&tr.opt, params, tr.state);
-    if (tr.sharded) rd_allreduce_gather(tr.ar, params, tr.G);
+    if (tr.sharded) rd_zero_share(&tr.zero, params);
     rd_cb_act act; /* then the callbacks' on_train_end: restore_best_weights */
     rd_callbacks_end(&tr.cbs, &act);
     if (act.restore_best) memcpy(params, tr.best, sizeof(float) * m->nparams);

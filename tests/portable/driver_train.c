@@ -75,6 +75,7 @@ int rd_driver_train(const char *path, int64_t steps, int64_t B, int64_t S, const
   rd_reduce_init(&r, len_v, K);
   rd_optim o;
   rd_optim_init(&o, &opt, &m);
+  if (d && d->shard) d->shard(d->ctx, &o, len_v, K);
   rd_optim_state_init(&o, state);
   double t_pass = 0.0, t_opt = 0.0;
   int64_t passes = 0;
@@ -98,10 +99,11 @@ int rd_driver_train(const char *path, int64_t steps, int64_t B, int64_t S, const
       t_pass += now_sec() - t0, passes++;
       rd_reduce_push(&r, 0, s);
     }
-    const float *sum = d ? d->sum(d->ctx, &r, gsum) : rd_reduce_vec(&r, 0);
+    const float *sum = d && d->shard ? d->scatter(d->ctx, &r, gsum) : d ? d->sum(d->ctx, &r, gsum) : rd_reduce_vec(&r, 0);
     const double t0 = now_sec();
     if (m.nstats) rd_shard_apply_stats(&sh, params, sum + m.ntrain, K, B);
-    rd_optim_step(&o, (uint64_t)it, params, (float *)sum, state);
+    if (d && d->shard) d->update(d->ctx, &o, (uint64_t)it, params, (float *)sum, state);
+    else rd_optim_step(&o, (uint64_t)it, params, (float *)sum, state);
     t_opt += now_sec() - t0;
   }
   /* CPU time on this machine (stderr: the digests on stdout are the same everywhere). */

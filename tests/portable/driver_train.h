@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 
+#include "optim.h"
 #include "reduce.h"
 
 typedef struct rd_driver_dist {
@@ -11,6 +12,14 @@ typedef struct rd_driver_dist {
   /* Collective: the whole sum of every rank's local shards, into out or elsewhere. */
   const float *(*sum)(void *ctx, rd_reduce *local, float *out);
   void *ctx;
+  /* Optional, sharded steps (ZeRO-1; NULL: none). shard gives the optimizer its
+   * range before the first step (len: the summed floats); then each step
+   * scatter replaces sum (the sum on this rank's range and on the statistics)
+   * and update replaces rd_optim_step (the range's update, then every range
+   * of the parameters to every rank). All collective. */
+  void (*shard)(void *ctx, rd_optim *o, size_t len, int64_t max_shards);
+  float *(*scatter)(void *ctx, rd_reduce *local, float *out);
+  void (*update)(void *ctx, rd_optim *o, uint64_t iteration, float *params, float *g, float *state);
 } rd_driver_dist;
 
 /* Returns 0, or 2 when the config cannot be read (a message on stderr). */

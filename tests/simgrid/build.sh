@@ -11,7 +11,7 @@ command -v smpicc > /dev/null || { echo "build.sh: smpicc not found; run launch/
 cd "$src"
 core=$(sed -n '/^set(RD_PORTABLE_CORE/,/)/p' "$src/tests/portable.cmake" | tr -d '()' | tr ' ' '\n' | grep '\.c$')
 srcs=()
-for f in $core src/comm.c src/comm_allreduce.c src/xchg/*.c src/optim/*.c src/schedules/*.c src/losses/*.c \
+for f in $core src/comm.c src/comm_allreduce.c src/zero.c src/xchg/*.c src/optim/*.c src/schedules/*.c src/losses/*.c \
          src/layers/*.c; do
   srcs+=("$f")
 done

@@ -10,6 +10,9 @@
  *       its shards, the allreduce (AUTO, or RD_ALLREDUCE) sums them, rank 0
  *       prints every tensor's digest, as rd_portable does at one process, and
  *       the simulated seconds of the run (stderr).
+ *   rd_smpi zero CONFIG STEPS BATCH SHARD
+ *       train with sharded optimizer state (ZeRO-1, src/zero.h): the same
+ *       digests must come out.
  *   rd_smpi reduce LEN SHARDS_PER_RANK REPS [ALGO,...]
  *       Simulated time of one reduction of LEN floats (K = SHARDS_PER_RANK * P),
  *       median of REPS, slowest rank, for each ALGO (default auto,alltoallv,halving)
@@ -34,6 +37,7 @@
 #include "kern.h"
 #include "reduce.h"
 #include "driver_train.h"
+#include "zero.h"
 
 /* The k-th shared allocation of every rank is one block: ranks allocate in the
  * same order. The key is the allocation's ordinal, so blocks of different
@@ -63,6 +67,21 @@ static const float *dist_sum(void *ctx, rd_reduce *local, float *out) {
     if (rd_comm_rank() == 0) fprintf(stderr, "rd_smpi: the %s allreduce\n", rd_xchg_name(rd_allreduce_algo(d->a)));
   }
   return rd_allreduce_sum(d->a, local, out);
+}
+
+/* zero's hooks (driver_train.h): src/zero.h's sharded step. */
+static rd_zero g_zero;
+static void zero_shard(void *ctx, rd_optim *o, size_t len, int64_t max_shards) {
+  rd_err err = {0};
+  RD_ASSERT(rd_zero_init(&g_zero, o, len, max_shards, &err) == RD_OK, "%s", err.msg);
+  if (rd_comm_rank() == 0)
+    fprintf(stderr, "rd_smpi: the %s allreduce, sharded: rank 0 keeps [%zu, %zu) of %zu\n",
+            rd_xchg_name(rd_allreduce_algo(g_zero.a)), o->lo, o->hi, o->n);
+}
+static float *zero_scatter(void *ctx, rd_reduce *local, float *out) { return rd_zero_scatter(&g_zero, local, out); }
+static void zero_update(void *ctx, rd_optim *o, uint64_t it, float *params, float *g, float *state) {
+  rd_zero_step(&g_zero, o, it, params, g, state);
+  rd_zero_share(&g_zero, params);
 }
 
 static int cmp_double(const void *a, const void *b) {
@@ -163,13 +182,15 @@ static int reduce_or_step(size_t len, int64_t spr, int reps, double pass_ms, dou
   return 0;
 }
 
-static int train(const char *cfg, int64_t steps, int64_t B, int64_t S) {
+static int train(const char *cfg, int64_t steps, int64_t B, int64_t S, int zero) {
   dist x = {NULL, (B + S - 1) / S};
-  rd_driver_dist d = {rd_comm_size(), rd_comm_rank(), dist_sum, &x};
+  rd_driver_dist d = {rd_comm_size(), rd_comm_rank(), dist_sum, &x, NULL, NULL, NULL};
+  if (zero) d.shard = zero_shard, d.scatter = zero_scatter, d.update = zero_update;
   const double t0 = MPI_Wtime();
   const int rc = rd_driver_train(cfg, steps, B, S, &d);
   if (rd_comm_rank() == 0 && rc == 0) fprintf(stderr, "rd_smpi: %.6f simulated seconds\n", MPI_Wtime() - t0);
   rd_allreduce_destroy(x.a);
+  if (zero) rd_zero_free(&g_zero);
   return rc;
 }
 
@@ -178,8 +199,9 @@ int main(int argc, char **argv) {
   char msg[256];
   int rc = 2;
   if (rd_kern_isa_select(getenv("RD_ISA"), msg, sizeof msg)) fprintf(stderr, "rd_smpi: %s\n", msg);
-  else if (argc == 6 && !strcmp(argv[1], "train"))
-    rc = train(argv[2], strtoll(argv[3], NULL, 10), strtoll(argv[4], NULL, 10), strtoll(argv[5], NULL, 10));
+  else if (argc == 6 && (!strcmp(argv[1], "train") || !strcmp(argv[1], "zero")))
+    rc = train(argv[2], strtoll(argv[3], NULL, 10), strtoll(argv[4], NULL, 10), strtoll(argv[5], NULL, 10),
+               !strcmp(argv[1], "zero"));
   else if ((argc == 5 || argc == 6) && !strcmp(argv[1], "reduce"))
     rc = reduce_or_step(strtoull(argv[2], NULL, 10), strtoll(argv[3], NULL, 10), atoi(argv[4]), 0.0, 0.0,
                         argc == 6 ? argv[5] : "auto,alltoallv,halving");
@@ -187,7 +209,7 @@ int main(int argc, char **argv) {
     rc = reduce_or_step(strtoull(argv[2], NULL, 10), strtoll(argv[3], NULL, 10), atoi(argv[6]), atof(argv[4]),
                         atof(argv[5]), NULL);
   else if (rd_comm_rank() == 0)
-    fprintf(stderr, "usage: rd_smpi train CONFIG STEPS BATCH SHARD | reduce LEN SHARDS_PER_RANK REPS [ALGO,...] | "
+    fprintf(stderr, "usage: rd_smpi train|zero CONFIG STEPS BATCH SHARD | reduce LEN SHARDS_PER_RANK REPS [ALGO,...] | "
                     "step LEN SHARDS_PER_RANK PASS_MS UPDATE_MS REPS\n");
   rd_comm_finalize();
   return rc;
