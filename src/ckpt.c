@@ -131,6 +131,15 @@ static void put64(XXH64_state_t *s, uint64_t v) {
 
 static hid_t mem_type(rd_piece_kind k);
 
+/* Reads values [start, start + cnt) of 1-D dataset d (file space fs) into buf: 0, or -1. */
+static int read_slab(hid_t d, hid_t fs, rd_piece_kind kind, hsize_t start, hsize_t cnt, void *buf) {
+  hid_t ms = H5Screate_simple(1, &cnt, NULL);
+  int ok = H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &cnt, NULL) >= 0 &&
+           H5Dread(d, mem_type(kind), ms, fs, H5P_DEFAULT, buf) >= 0;
+  H5Sclose(ms);
+  return ok ? 0 : -1;
+}
+
 /* XXH64-updates s with the n values of p's dataset in f, read a slab at a time
  * (a sharded piece: no rank holds it whole). 0, or -1 when it cannot be read. */
 static int hash_dataset(XXH64_state_t *s, hid_t f, const rd_piece *p) {
@@ -141,12 +150,9 @@ static int hash_dataset(XXH64_state_t *s, hid_t f, const rd_piece *p) {
   RD_ASSERT(buf != NULL, "out of memory");
   int ok = d >= 0 && fs >= 0 && H5Sget_simple_extent_npoints(fs) == (hssize_t)p->n;
   for (size_t at = 0; ok && at < p->n; at += STEP) {
-    hsize_t start = at, cnt = p->n - at < STEP ? p->n - at : STEP;
-    hid_t ms = H5Screate_simple(1, &cnt, NULL);
-    ok = H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &cnt, NULL) >= 0 &&
-         H5Dread(d, mem_type(p->kind), ms, fs, H5P_DEFAULT, buf) >= 0;
-    H5Sclose(ms);
-    if (ok) XXH64_update(s, buf, (size_t)cnt * w);
+    const size_t cnt = p->n - at < STEP ? p->n - at : STEP;
+    ok = read_slab(d, fs, p->kind, at, cnt, buf) == 0;
+    if (ok) XXH64_update(s, buf, cnt * w);
   }
   free(buf);
   if (fs >= 0) H5Sclose(fs);
@@ -224,11 +230,7 @@ static int read_piece(hid_t f, const rd_piece *p) {
   int ok = d >= 0 && s >= 0 && t >= 0 && H5Sget_simple_extent_ndims(s) == 1 &&
            H5Sget_simple_extent_npoints(s) == (hssize_t)p->n && H5Tequal(t, file_type(p->kind)) > 0;
   if (ok && p->dist && p->cnt) {
-    hsize_t start = p->lo, cnt = p->cnt;
-    hid_t ms = H5Screate_simple(1, &cnt, NULL);
-    ok = H5Sselect_hyperslab(s, H5S_SELECT_SET, &start, NULL, &cnt, NULL) >= 0 &&
-         H5Dread(d, mem_type(p->kind), ms, s, H5P_DEFAULT, p->data) >= 0;
-    H5Sclose(ms);
+    ok = read_slab(d, s, p->kind, p->lo, p->cnt, p->data) == 0;
   } else if (ok && !p->dist && p->n) {
     ok = H5Dread(d, mem_type(p->kind), H5S_ALL, H5S_ALL, H5P_DEFAULT, p->data) >= 0;
   }

@@ -66,20 +66,21 @@ static void shape(halving *h, const rd_comm *c, size_t len, const rd_cut *cut) {
 /* Virtual ranks v < P2 with v % M == r that stand for two real ranks (v < E). */
 static size_t pairs_in(const halving *h, size_t M, size_t r) { return (size_t)h->E / M + (r < (size_t)h->E % M); }
 
-/* Step s's halves of [a, b): the one this rank keeps, and the one it gives.
+/* Step s's halves of [a, b): the one virtual rank vr keeps, and the one it gives.
  * Unsharded, the halves are equal. Sharded, each half is in proportion to the
  * real ranks its virtual ranks stand for, so that once the pairs split their
  * ranges (pair_split) every real rank has about len / P of the elements. */
-static void halves(const halving *h, int s, size_t a, size_t b, size_t *ka, size_t *kb, size_t *ga, size_t *gb) {
+static void halves(const halving *h, int vr, int s, size_t a, size_t b, size_t *ka, size_t *kb, size_t *ga,
+                   size_t *gb) {
   size_t m = a + (b - a) / 2;
   if (h->sharded) {
-    const size_t d = (size_t)1 << s, M = 2 * d, r = (size_t)h->vr & (d - 1), per = (size_t)h->P2 / M;
+    const size_t d = (size_t)1 << s, M = 2 * d, r = (size_t)vr & (d - 1), per = (size_t)h->P2 / M;
     const size_t wl = per + pairs_in(h, M, r), wu = per + pairs_in(h, M, r + d);
     m = a + (size_t)((unsigned __int128)(b - a) * wl / (wl + wu));
   }
   m = rd_cut_at(&h->cut, m);
   m = m < a ? a : m; /* a is itself an allowed start */
-  const int lower = !(h->vr & (1 << s));
+  const int lower = !(vr & (1 << s));
   *ka = lower ? a : m, *kb = lower ? m : b, *ga = lower ? m : a, *gb = lower ? b : m;
 }
 
@@ -105,7 +106,7 @@ static void account(halving *h, int64_t K, int exact, size_t *need, size_t *send
   for (int s = 0; s < h->steps; s++) {
     const int d = 1 << s;
     size_t ka, kb, ga, gb;
-    halves(h, s, a, b, &ka, &kb, &ga, &gb);
+    halves(h, h->vr, s, a, b, &ka, &kb, &ga, &gb);
     block(h, K, h->vr & ~(d - 1), d, &lo, &hi);
     const size_t mine = NODES(lo, hi);
     block(h, K, (h->vr ^ d) & ~(d - 1), d, &lo, &hi);
@@ -220,7 +221,7 @@ static void halve(halving *h, rd_reduce *local, float *out) {
   for (int s = 0; s < h->steps; s++) {
     const int d = 1 << s, vp = h->vr ^ d;
     size_t ka, kb, ga, gb;
-    halves(h, s, a, b, &ka, &kb, &ga, &gb);
+    halves(h, h->vr, s, a, b, &ka, &kb, &ga, &gb);
     block(h, K, vp & ~(d - 1), d, &lo, &hi);
     const int np = rd_reduce_frontier(K, lo, hi, h->plv, h->pix, RD_REDUCE_MAX_DEPTH);
     float *theirs = h->recv + h->roff[s + 1];
@@ -237,12 +238,10 @@ static void halve(halving *h, rd_reduce *local, float *out) {
 /* Virtual rank v's range after the halving, and the ranges it held before
  * each step (ra, rb). */
 static void vrange(const halving *h, int v, size_t *lo, size_t *hi, size_t *ra, size_t *rb) {
-  halving t = *h;
-  t.vr = v;
   size_t a = 0, b = h->len;
   for (int s = 0; s < h->steps; s++) {
     size_t ka, kb, ga, gb;
-    halves(&t, s, a, b, &ka, &kb, &ga, &gb);
+    halves(h, v, s, a, b, &ka, &kb, &ga, &gb);
     if (ra) ra[s] = a, rb[s] = b;
     a = ka, b = kb;
   }
@@ -263,7 +262,7 @@ static void dbl(halving *h, float *buf, size_t n) {
   vrange(h, h->vr, &a, &b, ra, rb);
   for (int s = h->steps - 1; s >= 0; s--) { /* the other half of step s's range */
     size_t ka, kb, ga, gb;
-    halves(h, s, ra[s], rb[s], &ka, &kb, &ga, &gb);
+    halves(h, h->vr, s, ra[s], rb[s], &ka, &kb, &ga, &gb);
     ka = clip(ka, n), kb = clip(kb, n), ga = clip(ga, n), gb = clip(gb, n);
     xfer(h, buf + ka, kb - ka, buf + ga, gb - ga, first_real(h, h->vr ^ (1 << s)));
   }
