@@ -80,15 +80,28 @@ const rd_comm *rd_comm_world(void);
  *   plain      NOT canonical: MPI_Allreduce(MPI_SUM) of the rank's local sum. Its
  *              bits depend on np; it is the benchmark's peer, chosen only by
  *              RD_ALLREDUCE=plain, with a warning.
- * AUTO picks alltoallv up to RD_XCHG_HALVING_FROM - 1 ranks and halving from there
- * (measured under SimGrid: docs/SCALING.md), among the algorithms whose MPI counts
- * fit in an int; the environment variable RD_ALLREDUCE=alltoallv|halving|plain|auto
+ *   bucketed   alltoallv's exchange in buckets of a sixteenth of the vector, each
+ *              started (non-blocking) once its elements are final: the step's
+ *              sum runs behind the last local shard's backward pass
+ *              (rd_allreduce_begin). 2(P-1) messages per rank per bucket. No
+ *              sharded halves.
+ * AUTO picks bucketed up to RD_XCHG_HALVING_FROM - 1 ranks (alltoallv for sharded
+ * halves) and halving from there (measured under SimGrid and on shaped links:
+ * docs/SCALING.md), among the algorithms whose MPI counts fit in an int; the
+ * environment variable RD_ALLREDUCE=alltoallv|halving|plain|bucketed|auto
  * overrides it. Whichever runs, a canonical algorithm never changes a bit. */
-typedef enum rd_xchg { RD_XCHG_AUTO = -1, RD_XCHG_ALLTOALLV = 0, RD_XCHG_HALVING, RD_XCHG_PLAIN, RD_XCHG_COUNT } rd_xchg;
+typedef enum rd_xchg {
+  RD_XCHG_AUTO = -1,
+  RD_XCHG_ALLTOALLV = 0,
+  RD_XCHG_HALVING,
+  RD_XCHG_PLAIN,
+  RD_XCHG_BUCKETED,
+  RD_XCHG_COUNT
+} rd_xchg;
 #define RD_XCHG_HALVING_FROM 64
 
 const char *rd_xchg_name(rd_xchg x);
-/* "auto", "alltoallv", "halving" or "plain"; returns 0, or -1 for anything else. */
+/* "auto", "alltoallv", "halving", "plain" or "bucketed"; returns 0, or -1 for anything else. */
 int rd_xchg_parse(const char *s, rd_xchg *x);
 
 typedef struct rd_allreduce rd_allreduce;
@@ -128,6 +141,24 @@ void rd_allreduce_finish(rd_allreduce *a, rd_reduce *local, float *out);
 /* The same, returning where the sum is: out, or another buffer of a's or local's
  * (at np 1, local's root vector itself: no copy). Valid until a or local is used again. */
 const float *rd_allreduce_sum(rd_allreduce *a, rd_reduce *local, float *out);
+
+/* ---- overlapped steps ---------------------------------------------------------
+ * The sum started before local's nodes are final, so that it runs behind the
+ * backward pass of the last local shard. begin: local holds the K-shard tree's
+ * pushed nodes (the last push's additions may still be pending:
+ * rd_reduce_push_deferred); ready: elements [lo, hi) of every node are final
+ * (each element reported at most once); progress: lets MPI move (between
+ * layers); end: everything not reported is final; waits, and returns where the
+ * sum is, as rd_allreduce_sum does. All collective, begin and end on every rank
+ * alike; ready and progress may be called differently on each rank. Only an
+ * algorithm with an overlapped form (bucketed) sends before end; for the others
+ * end is rd_allreduce_sum. The bits are the same either way. */
+void rd_allreduce_begin(rd_allreduce *a, rd_reduce *local, float *out);
+void rd_allreduce_ready(rd_allreduce *a, size_t lo, size_t hi);
+void rd_allreduce_progress(rd_allreduce *a);
+const float *rd_allreduce_end(rd_allreduce *a);
+/* 1 if ready can start sending (np > 1 and the algorithm has an overlapped form). */
+int rd_allreduce_overlaps(const rd_allreduce *a);
 
 /* ---- sharded steps (ZeRO stage 1, [train] shard_optimizer) ------------------------
  * The allreduce in its two halves. Each algorithm gives every rank one range of

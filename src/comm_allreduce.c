@@ -18,6 +18,8 @@ struct rd_allreduce {
   size_t len;
   int64_t max_shards;
   void *st; /* the algorithm's buffers (NULL at np 1) */
+  rd_reduce *local; /* the overlapped reduction under way (rd_allreduce_begin) */
+  float *out;
 };
 
 static void *(*g_alloc)(size_t) = malloc;
@@ -46,13 +48,18 @@ static rd_xchg resolve(const rd_comm *c, size_t len, int64_t max_shards, rd_xchg
   why[0] = '\0';
   const char *env = getenv("RD_ALLREDUCE");
   if (algo == RD_XCHG_AUTO && env && env[0] && rd_xchg_parse(env, &algo)) {
-    snprintf(why, n, "RD_ALLREDUCE=%s names no algorithm (auto, alltoallv, halving or plain)", env);
+    snprintf(why, n, "RD_ALLREDUCE=%s names no algorithm (auto, alltoallv, halving, plain or bucketed)", env);
     return RD_XCHG_AUTO;
   }
   if (algo != RD_XCHG_AUTO) return g_types[algo]->plan(c, len, max_shards, cut, why, n) ? algo : RD_XCHG_AUTO;
-  const rd_xchg order[2] = {c->size < RD_XCHG_HALVING_FROM ? RD_XCHG_ALLTOALLV : RD_XCHG_HALVING,
-                            c->size < RD_XCHG_HALVING_FROM ? RD_XCHG_HALVING : RD_XCHG_ALLTOALLV};
-  for (int i = 0; i < 2; i++)
+  /* Below RD_XCHG_HALVING_FROM ranks: bucketed, which can run behind the backward
+   * pass, or alltoallv where bucketed cannot serve (sharded halves); from there
+   * halving. Each falls back on the next when its counts do not fit. */
+  static const rd_xchg small[] = {RD_XCHG_BUCKETED, RD_XCHG_ALLTOALLV, RD_XCHG_HALVING};
+  static const rd_xchg large[] = {RD_XCHG_HALVING, RD_XCHG_ALLTOALLV};
+  const int few = c->size < RD_XCHG_HALVING_FROM;
+  const rd_xchg *order = few ? small : large;
+  for (int i = 0; i < (few ? 3 : 2); i++)
     if (g_types[order[i]]->plan(c, len, max_shards, cut, why, n)) return why[0] = '\0', order[i];
   return RD_XCHG_AUTO;
 }
@@ -88,7 +95,7 @@ rd_allreduce *rd_allreduce_create_cut(const rd_comm *c, size_t len, int64_t max_
   }
   rd_allreduce *a = calloc(1, sizeof *a);
   RD_ASSERT(a != NULL, "out of memory");
-  *a = (rd_allreduce){c, x, len, max_shards, c->size > 1 ? g_types[x]->create(c, len, max_shards, cut) : NULL};
+  *a = (rd_allreduce){c, x, len, max_shards, c->size > 1 ? g_types[x]->create(c, len, max_shards, cut) : NULL, NULL, NULL};
   return a;
 }
 
@@ -115,9 +122,41 @@ void rd_allreduce_finish(rd_allreduce *a, rd_reduce *local, float *out) {
   if (sum != out) memcpy(out, sum, sizeof(float) * a->len);
 }
 
+void rd_allreduce_begin(rd_allreduce *a, rd_reduce *local, float *out) {
+  RD_ASSERT(local->len == a->len, "vector length mismatch");
+  RD_ASSERT(local->K <= a->max_shards, "%lld shards, buffers for %lld", (long long)local->K, (long long)a->max_shards);
+  a->local = local, a->out = out;
+  if (a->comm->size > 1 && g_types[a->algo]->begin) g_types[a->algo]->begin(a->st, local, out);
+}
+
+int rd_allreduce_overlaps(const rd_allreduce *a) { return a->comm->size > 1 && g_types[a->algo]->ready != NULL; }
+
+void rd_allreduce_ready(rd_allreduce *a, size_t lo, size_t hi) {
+  if (a->comm->size > 1 && g_types[a->algo]->ready) g_types[a->algo]->ready(a->st, lo, hi);
+}
+
+void rd_allreduce_progress(rd_allreduce *a) {
+  if (a->comm->size > 1 && g_types[a->algo]->progress) g_types[a->algo]->progress(a->st);
+}
+
+const float *rd_allreduce_end(rd_allreduce *a) {
+  rd_reduce *local = a->local;
+  RD_ASSERT(local != NULL, "rd_allreduce_end without rd_allreduce_begin");
+  a->local = NULL;
+  if (a->comm->size == 1) {
+    RD_ASSERT(local->depth == 1, "single rank ended with %d tree nodes", local->depth);
+    return rd_reduce_vec(local, 0);
+  }
+  const rd_xchg_type *t = g_types[a->algo];
+  return t->end ? t->end(a->st) : t->sum(a->st, local, a->out);
+}
+
 void rd_allreduce_range(const rd_allreduce *a, int q, size_t *lo, size_t *hi) {
   if (a->comm->size == 1) *lo = 0, *hi = a->len;
-  else g_types[a->algo]->range(a->st, q, lo, hi);
+  else {
+    RD_ASSERT(g_types[a->algo]->range, "%s has no sharded halves", g_types[a->algo]->name);
+    g_types[a->algo]->range(a->st, q, lo, hi);
+  }
 }
 
 float *rd_allreduce_scatter(rd_allreduce *a, rd_reduce *local, float *out) {
@@ -142,4 +181,47 @@ void rd_xchg_gather_chunks(const rd_comm *c, const size_t *lo, int *count, int *
     displ[q] = (int)a, count[q] = (int)(b - a);
   }
   RD_MPI_CHECK(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_FLOAT, buf, count, displ, MPI_FLOAT, c->mpi));
+}
+
+int rd_xchg_frontier_cap(int64_t max_shards) {
+  rd_reduce probe;
+  rd_reduce_init(&probe, 0, max_shards);
+  return probe.cap;
+}
+
+void rd_xchg_frontier_sizes(int P, int64_t max_shards, size_t *most, size_t *total) {
+  *most = *total = 0;
+  const int exact = (double)max_shards * P <= (double)(1 << 20);
+  for (int64_t K = exact ? 1 : max_shards; K <= max_shards; K++) {
+    size_t sum = 0;
+    for (int q = 0; q < P; q++) {
+      int64_t lo, hi;
+      rd_shard_range(K, P, q, &lo, &hi);
+      const size_t n = (size_t)(exact ? rd_reduce_frontier_count(K, lo, hi) : rd_reduce_frontier_bound(hi - lo));
+      *most = n > *most ? n : *most, sum += n;
+    }
+    *total = sum > *total ? sum : *total;
+  }
+}
+
+void rd_xchg_fronts(int P, int64_t K, int fcap, int *level, int64_t *index, int *n) {
+  for (int q = 0; q < P; q++) {
+    int64_t lo, hi;
+    rd_shard_range(K, P, q, &lo, &hi);
+    n[q] = rd_reduce_frontier(K, lo, hi, level + q * fcap, index + q * fcap, fcap);
+  }
+}
+
+const float *rd_xchg_finish_chunk(rd_reduce *g, int64_t K, int P, int me, const int *n, const int *level,
+                                  const int64_t *index, int fcap, const rd_reduce *local, size_t lo, size_t cn,
+                                  float *recv, const int *displ) {
+  g->len = cn;
+  rd_reduce_begin(g, K);
+  for (int q = 0; q < P; q++) /* in shard order: rank 0's nodes first */
+    for (int i = 0; i < n[q]; i++) {
+      float *node = q == me ? rd_reduce_vec(local, i) + lo : recv + displ[q] + (size_t)i * cn;
+      rd_reduce_push_ext(g, level[q * fcap + i], index[q * fcap + i], node);
+    }
+  RD_ASSERT(K == 0 || g->depth == 1, "global tree did not close (%d nodes)", g->depth);
+  return K == 0 ? NULL : rd_reduce_vec(g, 0);
 }

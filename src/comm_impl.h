@@ -49,6 +49,14 @@ typedef struct rd_xchg_type {
   void (*range)(const void *st, int q, size_t *lo, size_t *hi);
   void (*scatter)(void *st, rd_reduce *local, float *out);
   void (*gather)(void *st, float *buf, size_t n);
+  /* Optional: the overlapped form (comm.h's rd_allreduce_begin). begin starts a
+   * reduction whose local nodes are not final yet; ready says elements [lo, hi)
+   * of them are; progress moves MPI along; end waits and returns where the sum
+   * is. NULL: begin, ready and progress do nothing and end is sum. */
+  void (*begin)(void *st, rd_reduce *local, float *out);
+  void (*ready)(void *st, size_t lo, size_t hi);
+  void (*progress)(void *st);
+  const float *(*end)(void *st);
 } rd_xchg_type;
 
 /* The cut rule at x: the largest allowed start <= x (x itself without one). */
@@ -67,6 +75,24 @@ static inline void rd_cut_chunks(const rd_cut *cut, size_t len, int P, size_t *l
 /* Every rank's chunk [lo[c], lo[c+1]) of buf, cut at n floats, to every rank
  * (MPI_Allgatherv in place; count and displ: P ints of scratch each). */
 void rd_xchg_gather_chunks(const rd_comm *c, const size_t *lo, int *count, int *displ, float *buf, size_t n);
+
+/* Every rank's frontier (reduce.h), shared by the algorithms that move whole
+ * nodes (alltoallv, bucketed). No metadata travels: each rank's nodes follow
+ * from (K, P) alone. fcap: entries per rank, enough for any K <= max_shards. */
+int rd_xchg_frontier_cap(int64_t max_shards);
+/* For any K <= max_shards: the most nodes one rank ends with, and the most all
+ * ranks together do. Exact when that is cheap, else from the bound at
+ * max_shards (ranges only grow with K). */
+void rd_xchg_frontier_sizes(int P, int64_t max_shards, size_t *most, size_t *total);
+/* Rank q's nodes for K shards: n[q] of them, at level/index + q * fcap. */
+void rd_xchg_fronts(int P, int64_t K, int fcap, int *level, int64_t *index, int *n);
+/* The tree finished on the cn elements at lo: rank me's nodes are local's
+ * (their elements lo..), rank q's others at recv + displ[q] + i * cn. Sums in
+ * place (local's and recv's vectors are scratch) and returns where the sum is;
+ * g is a tree without a pool (rd_reduce_init(g, 0, max_shards)). */
+const float *rd_xchg_finish_chunk(rd_reduce *g, int64_t K, int P, int me, const int *n, const int *level,
+                                  const int64_t *index, int fcap, const rd_reduce *local, size_t lo, size_t cn,
+                                  float *recv, const int *displ);
 
 /* The algorithms' large buffers (rd_comm_set_alloc); NULL only when out of memory. */
 void *rd_comm_buf_alloc(size_t bytes);

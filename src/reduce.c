@@ -72,7 +72,7 @@ static void add_into(float *restrict a, const float *restrict b, size_t n) {
   for (size_t i = 0; i < n; i++) a[i] += b[i];
 }
 
-static void merge(rd_reduce *r);
+static void merge(rd_reduce *r, rd_reduce_merges *mg);
 
 void rd_reduce_push(rd_reduce *r, int level, int64_t index) {
   RD_ASSERT(r->depth < RD_REDUCE_MAX_DEPTH && r->nfree > 0, "reduction stack overflow");
@@ -80,7 +80,22 @@ void rd_reduce_push(rd_reduce *r, int level, int64_t index) {
   r->level[d] = level;
   r->index[d] = index;
   r->buf[d] = r->freelist[--r->nfree];
-  merge(r);
+  merge(r, NULL);
+}
+
+void rd_reduce_push_deferred(rd_reduce *r, int level, int64_t index, rd_reduce_merges *mg) {
+  RD_ASSERT(r->depth < RD_REDUCE_MAX_DEPTH && r->nfree > 0, "reduction stack overflow");
+  int d = r->depth++;
+  r->level[d] = level;
+  r->index[d] = index;
+  r->buf[d] = r->freelist[--r->nfree];
+  mg->n = 0;
+  merge(r, mg);
+}
+
+void rd_reduce_merges_apply(const rd_reduce_merges *mg, size_t lo, size_t hi) {
+  if (hi <= lo) return;
+  for (int k = 0; k < mg->n; k++) add_into(mg->dst[k] + lo, mg->src[k] + lo, hi - lo);
 }
 
 void rd_reduce_push_ext(rd_reduce *r, int level, int64_t index, float *vec) {
@@ -90,11 +105,12 @@ void rd_reduce_push_ext(rd_reduce *r, int level, int64_t index, float *vec) {
   r->index[d] = index;
   r->buf[d] = -1;
   r->ext[d] = vec;
-  merge(r);
+  merge(r, NULL);
 }
 
-/* Merges completed siblings at the top of the stack. */
-static void merge(rd_reduce *r) {
+/* Merges completed siblings at the top of the stack; with mg, records the
+ * additions there instead of doing them. */
+static void merge(rd_reduce *r, rd_reduce_merges *mg) {
   int d;
   for (;;) {
     d = r->depth - 1;
@@ -107,7 +123,10 @@ static void merge(rd_reduce *r) {
         r->index[d - 1] == r->index[d] - 1) {
       float *a = rd_reduce_vec(r, d - 1);
       const float *b = rd_reduce_vec(r, d);
-      if (a && b) add_into(a, b, r->len);
+      if (a && b) {
+        if (mg) mg->dst[mg->n] = a, mg->src[mg->n++] = b;
+        else add_into(a, b, r->len);
+      }
       if (r->buf[d] >= 0) r->freelist[r->nfree++] = r->buf[d];
       r->depth--;
       r->level[d - 1]++;

@@ -59,6 +59,21 @@ void rd_reduce_push(rd_reduce *r, int level, int64_t index);
  * reduction without a pool (rd_reduce_init with len 0, then r->len set to the
  * vectors' length): it sums buffers where they are, with no copy. */
 void rd_reduce_push_ext(rd_reduce *r, int level, int64_t index, float *vec);
+/* The additions a push makes, recorded instead of done (rd_reduce_push_deferred):
+ * dst[k] += src[k] over the vectors' elements, k in order. An overlapped step
+ * pushes its last shard before the shard's backward pass has written it, then
+ * applies the merges slice by slice as the gradient's slices become final. Per
+ * element they are the same additions in the same order as rd_reduce_push. */
+typedef struct rd_reduce_merges {
+  int n;
+  float *dst[RD_REDUCE_MAX_DEPTH];
+  const float *src[RD_REDUCE_MAX_DEPTH];
+} rd_reduce_merges;
+/* rd_reduce_push, with the merges' additions left to rd_reduce_merges_apply. The
+ * pushed slot stays valid (not handed out again) until the next rd_reduce_slot. */
+void rd_reduce_push_deferred(rd_reduce *r, int level, int64_t index, rd_reduce_merges *mg);
+/* The recorded additions on elements [lo, hi) of the vectors. */
+void rd_reduce_merges_apply(const rd_reduce_merges *mg, size_t lo, size_t hi);
 /* Vector of stack entry i (0 = bottom). */
 float *rd_reduce_vec(const rd_reduce *r, int i);
 

@@ -251,6 +251,8 @@ double rd_shard_pass(rd_shard *k, const float *params, int64_t S, const rd_pass 
   else memset(mt, 0, sizeof *mt);
   loss += act_penalty;
   if (!train) return loss;
+  k->pass_loss = loss, k->pass_mt = *mt;
+  if (k->on_ready) k->on_ready(k->on_ready_ctx, L);
   for (int l = L - 1; l >= 0; l--) {
     const rd_layer *ly = &m->layers[l];
     const rd_shard_step *st = &k->plan[l];
@@ -282,6 +284,7 @@ double rd_shard_pass(rd_shard *k, const float *params, int64_t S, const rd_pass 
     for (int i = 0; i < ly->nin; i++)
       if (st->add[i] >= 0) add_into(k->buf[st->add[i]], dxs[i], (size_t)(S * rd_shape_numel(&ly->ins[i])));
     if (k->times) k->times[2 * l + 1] += now() - t0;
+    if (k->on_ready) k->on_ready(k->on_ready_ctx, l);
   }
   return loss;
 }

@@ -15,6 +15,13 @@
 extern "C" {
 #endif
 
+/* What a pass counts besides the loss, summed over its rows (weighted with p->class_weight). */
+typedef struct rd_shard_metrics {
+  double correct;      /* rows whose first largest output is the label (Keras' accuracy) */
+  double weight;       /* the rows' weights (the row count without class_weight) */
+  double top_k;        /* rows whose label's output is >= the k-th largest (Keras' in_top_k) */
+} rd_shard_metrics;
+
 struct rd_shard_step;
 typedef struct rd_shard {
   const rd_model *m;
@@ -39,6 +46,14 @@ typedef struct rd_shard {
   int64_t *bufn;     /* floats in each */
   struct rd_shard_step *plan; /* per layer: which buffers its backward reads and writes */
   double *times;     /* NULL, or 2 per layer: seconds in forward and in backward (RD_PROFILE) */
+  /* NULL, or called during a training pass: once the forward pass and the loss
+   * are done (layer = m->nlayers; pass_loss and pass_mt then hold what the pass
+   * returns), and after each layer's backward (layer = l), when that layer's
+   * tensors' gradients are final. An overlapped step sends them from there. */
+  void (*on_ready)(void *ctx, int layer);
+  void *on_ready_ctx;
+  double pass_loss;
+  rd_shard_metrics pass_mt;
 } rd_shard;
 
 /* Backward, layer by layer (from the last to the first): layer l's dL/dy is
@@ -78,12 +93,6 @@ typedef struct rd_pass {
   int top_k;           /* > 0: also count the rows whose label is among the k largest outputs */
 } rd_pass;
 
-/* What a pass counts besides the loss, summed over its rows (weighted with p->class_weight). */
-typedef struct rd_shard_metrics {
-  double correct;      /* rows whose first largest output is the label (Keras' accuracy) */
-  double weight;       /* the rows' weights (the row count without class_weight) */
-  double top_k;        /* rows whose label's output is >= the k-th largest (Keras' in_top_k) */
-} rd_shard_metrics;
 
 /* Forward over the first S rows of k->x / k->y / k->sample; returns the loss
  * summed over the rows (each weighted) and fills *mt. With p->grad (a training

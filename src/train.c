@@ -231,6 +231,59 @@ static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
  * (weighted) counts, the weight of its rows, and a read error. */
 enum { M_LOSS = 0, M_CORRECT, M_WEIGHT, M_TOPK, M_ERRORS, M_COUNT };
 
+/* An overlapped step (comm.h's rd_allreduce_begin): the last local shard's
+ * pass reports its gradient's slices as they become final, and the exchange
+ * sends them while the rest of its backward pass runs. A slice is final once
+ * its layer's backward has written it and the last push's additions have been
+ * applied to it (rd_reduce_push_deferred): per element, the same additions in
+ * the same order as a plain push, so the same bits. */
+typedef struct overlap {
+  rd_allreduce *ar;
+  const rd_model *m;
+  const rd_shard *k;
+  float *mt;             /* the last shard's metrics, in its slot */
+  rd_reduce_merges mg;   /* the last push's additions */
+  char *sent;            /* per tensor: reported in this step */
+  int tail_sent;         /* the statistics and metrics, [G, len) */
+  size_t G, len;
+} overlap;
+
+static void ov_report(overlap *o, size_t lo, size_t hi) {
+  rd_reduce_merges_apply(&o->mg, lo, hi);
+  rd_allreduce_ready(o->ar, lo, hi);
+}
+
+static void ov_tensor(overlap *o, int t) {
+  const rd_tensor *T = &o->m->tensors[t];
+  if (!T->trainable || o->sent[t]) return;
+  o->sent[t] = 1;
+  ov_report(o, T->offset, T->offset + T->numel);
+}
+
+/* rd_shard's on_ready: the forward pass and loss are done (the statistics and
+ * metrics are final), or layer l's backward is (its tensors' gradients are). */
+static void ov_on_ready(void *ctx, int l) {
+  overlap *o = ctx;
+  if (l == o->m->nlayers) {
+    o->mt[M_LOSS] = (float)o->k->pass_loss, o->mt[M_CORRECT] = (float)o->k->pass_mt.correct;
+    o->mt[M_WEIGHT] = (float)o->k->pass_mt.weight, o->mt[M_TOPK] = (float)o->k->pass_mt.top_k;
+    o->tail_sent = 1;
+    ov_report(o, o->G, o->len);
+  } else {
+    const rd_layer *ly = &o->m->layers[l];
+    for (int t = ly->t0; t < ly->t0 + ly->nt; t++) ov_tensor(o, t);
+  }
+  rd_allreduce_progress(o->ar);
+}
+
+/* What the pass did not report (a failed read, or no shard here) is final now. */
+static void ov_flush(overlap *o) {
+  for (int t = 0; t < o->m->ntensors; t++) ov_tensor(o, t);
+  if (!o->tail_sent) ov_report(o, o->G, o->len);
+  memset(o->sent, 0, (size_t)o->m->ntensors);
+  o->tail_sent = 0;
+}
+
 /* The shards of one batch that this rank computes, for training and evaluation
  * alike. The batch is rows order[0..n) of ds (order NULL: rows 0..n-1), cut
  * into K = ceil(n / S) shards; rank r of P takes shards [K r / P, K (r+1) / P)
@@ -238,9 +291,12 @@ enum { M_LOSS = 0, M_CORRECT, M_WEIGHT, M_TOPK, M_ERRORS, M_COUNT };
  * through the model and is pushed into red's canonical tree as one slot: with
  * train, m->ntrain gradient floats and m->nstats batch
  * statistics; then M_COUNT metrics. A shard whose rows cannot be read carries
- * M_ERRORS = 1 instead, which every rank sees after the sum. */
+ * M_ERRORS = 1 instead, which every rank sees after the sum. With ov, the sum
+ * is begun (rd_allreduce_begin on ov->ar into out) and runs behind the last
+ * shard's backward pass; the caller ends it. */
 static void my_shards(rd_shard *k, rd_dataset *ds, const uint32_t *order, int64_t n, const float *params, int train,
-                      uint64_t iteration, const float *class_weight, int top_k, rd_reduce *red, rd_err *err) {
+                      uint64_t iteration, const float *class_weight, int top_k, rd_reduce *red, overlap *ov,
+                      float *out, rd_err *err) {
   const rd_model *m = k->m;
   const int64_t S = k->S, K = ceil_div(n, S);
   const size_t grad_len = train ? m->ntrain + m->nstats : 0;
@@ -249,19 +305,34 @@ static void my_shards(rd_shard *k, rd_dataset *ds, const uint32_t *order, int64_
   rd_reduce_begin(red, K);
   for (int64_t s = lo; s < hi; s++) {
     const int64_t s0 = s * S, sn = n - s0 < S ? n - s0 : S;
+    const int last = ov && s == hi - 1;
     for (int64_t i = 0; i < sn; i++) k->sample[i] = order ? order[s0 + i] : (uint32_t)(s0 + i);
     float *g = rd_reduce_slot(red), *mt = g + grad_len;
     const rd_pass p = {n, train ? g : NULL, train ? g + m->ntrain : NULL, iteration, class_weight, top_k};
     rd_shard_metrics sm = {0, 0, 0};
     memset(mt, 0, sizeof(float) * M_COUNT);
+    if (last) { /* its node's place in the tree is known before its values */
+      rd_reduce_push_deferred(red, 0, s, &ov->mg);
+      ov->mt = mt;
+      rd_allreduce_begin(ov->ar, red, out);
+    }
     if (rd_data_fetch(ds, k->sample, sn, k->x, k->y, err)) {
       mt[M_ERRORS] = 1.0f; /* no pass over unfilled rows; the step is abandoned by all */
       memset(g, 0, sizeof(float) * grad_len);
+    } else if (last) { /* the metrics are written by ov_on_ready, before they are sent */
+      k->on_ready = ov_on_ready, k->on_ready_ctx = ov;
+      rd_shard_pass(k, params, sn, &p, &sm);
+      k->on_ready = NULL;
+      continue;
     } else {
       mt[M_LOSS] = (float)rd_shard_pass(k, params, sn, &p, &sm);
     }
     mt[M_CORRECT] = (float)sm.correct, mt[M_WEIGHT] = (float)sm.weight, mt[M_TOPK] = (float)sm.top_k;
-    rd_reduce_push(red, 0, s);
+    if (!last) rd_reduce_push(red, 0, s);
+  }
+  if (ov) {
+    if (hi == lo) rd_allreduce_begin(ov->ar, red, out);
+    ov_flush(ov);
   }
 }
 
@@ -270,7 +341,7 @@ static void my_shards(rd_shard *k, rd_dataset *ds, const uint32_t *order, int64_
 static rd_status evaluate(rd_shard *k, rd_dataset *ds, const float *params, int top_k, rd_reduce *red,
                           rd_allreduce *ar, double *loss, double *acc, double *topk, rd_err *err) {
   const int64_t n = ds->n;
-  my_shards(k, ds, NULL, n, params, 0, 0, NULL, top_k, red, err);
+  my_shards(k, ds, NULL, n, params, 0, 0, NULL, top_k, red, NULL, NULL, err);
   float out[M_COUNT];
   rd_allreduce_finish(ar, red, out);
   if (out[M_ERRORS] != 0.0f) {
@@ -348,6 +419,8 @@ typedef struct trainer {
   rd_optim opt;                 /* the optimizer: clipping, weight decay, the rule */
   int sharded;                  /* shard_optimizer: opt's state and update cover this rank's range of ar */
   rd_zero zero;                 /* sharded: the step's halves (its allreduce is ar) */
+  overlap ov;                   /* ov.ar set: the step's sum runs behind the backward pass (ar's algorithm has an
+                                   overlapped form) */
   int reg;                      /* the model has weight regularizers */
   float *class_weight;          /* [train] class_weight, one per class, or NULL */
   rd_callbacks cbs;             /* the callbacks and their state */
@@ -372,7 +445,7 @@ typedef struct trainer {
 
 static void trainer_free(trainer *tr) {
   if (tr->mf) fclose(tr->mf);
-  free(tr->gsum), free(tr->state), free(tr->perm), free(tr->class_weight), free(tr->best);
+  free(tr->gsum), free(tr->state), free(tr->perm), free(tr->class_weight), free(tr->best), free(tr->ov.sent);
   if (tr->sharded) rd_zero_free(&tr->zero), tr->ar = NULL; /* ar was the zero's */
   rd_optim_free(&tr->opt);
   rd_allreduce_destroy(tr->ar), rd_allreduce_destroy(tr->ear), rd_allreduce_destroy(tr->var);
@@ -565,6 +638,11 @@ static rd_status trainer_init(trainer *tr, const rd_train_spec *t, const rd_trai
     tr->var = rd_allreduce_create(w, M_COUNT, Kval, RD_XCHG_AUTO, err);
   }
   if (rd_comm_agree(err)) return err->code; /* the same sizes and rank count on every rank */
+  if (!tr->sharded && rd_allreduce_overlaps(tr->ar)) {
+    tr->ov = (overlap){.ar = tr->ar, .m = m, .k = &tr->k, .G = m->ntrain, .len = tr->len};
+    tr->ov.sent = calloc((size_t)m->ntensors + 1, 1);
+    RD_ASSERT(tr->ov.sent != NULL, "out of memory");
+  }
   tr->gsum = rd_mem_alloc_f32(tr->len);
   tr->perm = malloc(sizeof(uint32_t) * (size_t)tr->train.n);
   RD_ASSERT(tr->perm != NULL, "out of memory");
@@ -653,11 +731,13 @@ static rd_status trainer_step(trainer *tr, rd_err *err) {
   rd_comm_flag_begin(rd_sig_pending() != 0); /* completes behind the step's compute */
   const double tp0 = tr->profile ? now_sec() : 0.0;
   my_shards(&tr->k, &tr->train, tr->perm + b * tr->B, bn, tr->params, 1, tr->pos.iteration, tr->class_weight, t->top_k,
-            &tr->red, err);
+            &tr->red, tr->ov.ar ? &tr->ov : NULL, tr->gsum, err);
   const double tp1 = tr->profile ? now_sec() : 0.0;
   const float *gs;
   if (tr->sharded) { /* this rank's range of the sum, and the statistics and metrics from their owner */
     gs = rd_zero_scatter(&tr->zero, &tr->red, tr->gsum);
+  } else if (tr->ov.ar) { /* begun behind the last shard's backward pass */
+    gs = rd_allreduce_end(tr->ar);
   } else {
     gs = rd_allreduce_sum(tr->ar, &tr->red, tr->gsum); /* at np 1: the tree's root, not a copy */
   }

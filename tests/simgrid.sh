@@ -58,5 +58,5 @@ case_ mlp_zero mlp.cfg 2 256 1 "3 6 100:halving 256" zero
 case_ resnet_zero resnet.cfg 1 64 1 "3 64" zero
 rd_check "zero at 256 ranks: rank 0's range is named" grep -q "sharded: rank 0 keeps" mlp_zero.256.auto.err
 rd_check "AUTO picks halving at 256 ranks" grep -q "the halving allreduce" mlp.256.auto.err
-rd_check "AUTO picks alltoallv at 3 ranks" grep -q "the alltoallv allreduce" mlp.3.auto.err
+rd_check "AUTO picks bucketed at 3 ranks" grep -q "the bucketed allreduce" mlp.3.auto.err
 rd_finish

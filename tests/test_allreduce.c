@@ -44,7 +44,7 @@ int main(int argc, char **argv) {
   int passes = 0, fails = 0;
   const size_t lens[] = {1, 2, 3, 5, 64, 1001, 40000};
   const int64_t Ks[] = {1, 2, 3, 4, 5, 7, 8, 9, 13, 16, 31, 64};
-  const rd_xchg algos[] = {RD_XCHG_AUTO, RD_XCHG_ALLTOALLV, RD_XCHG_HALVING, RD_XCHG_PLAIN};
+  const rd_xchg algos[] = {RD_XCHG_AUTO, RD_XCHG_ALLTOALLV, RD_XCHG_HALVING, RD_XCHG_PLAIN, RD_XCHG_BUCKETED};
   int plain_differs = 0;
   for (size_t ai = 0; ai < sizeof algos / sizeof algos[0]; ai++)
   for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++)
@@ -107,6 +107,7 @@ int main(int argc, char **argv) {
   for (int ai = RD_XCHG_ALLTOALLV; ai < RD_XCHG_COUNT; ai++)
     for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++)
       for (int64_t K = 1; K <= 13; K += 3) {
+        if (ai == RD_XCHG_BUCKETED) continue; /* no halves: refused below */
         size_t len = lens[li];
         const rd_cut cut = {cut7, &len};
         rd_reduce ref, loc;
@@ -154,6 +155,78 @@ int main(int argc, char **argv) {
         rd_allreduce_destroy(a);
         rd_reduce_free(&ref), rd_reduce_free(&loc);
       }
+  /* bucketed has no sharded halves: asked for them, it is refused by a message. */
+  if (P > 1) {
+    size_t len = 1001;
+    const rd_cut cut = {cut7, &len};
+    rd_err err = {0};
+    rd_allreduce *a = rd_allreduce_create_cut(rd_comm_world(), len, 8, RD_XCHG_BUCKETED, &cut, &err);
+    const int ok = a == NULL && err.code == RD_EINPUT && strstr(err.msg, "no sharded halves") != NULL;
+    if (me == 0) {
+      if (ok) passes++;
+      else fails++, printf("FAIL: bucketed with a cut rule must be refused (%s)\n", err.msg);
+    }
+    rd_allreduce_destroy(a);
+  }
+  /* The overlapped form: the last shard pushed before its values exist
+   * (rd_reduce_push_deferred), begin, then its slices written, merged and
+   * reported ready in an order and with sizes that differ by rank, with
+   * progress between them; some never reported (end takes them). Every
+   * algorithm gives the canonical bits, and every rank's out holds them. */
+  {
+    const size_t olens[] = {1, 7, 1001, 5000, 40000};
+    const int64_t oKs[] = {1, 2, 3, 5, 8, 13};
+    const rd_xchg oalgos[] = {RD_XCHG_BUCKETED, RD_XCHG_ALLTOALLV, RD_XCHG_HALVING, RD_XCHG_AUTO};
+    for (size_t ai = 0; ai < sizeof oalgos / sizeof oalgos[0]; ai++)
+      for (size_t li = 0; li < sizeof olens / sizeof olens[0]; li++)
+        for (size_t ki = 0; ki < sizeof oKs / sizeof oKs[0]; ki++) {
+          const size_t len = olens[li];
+          const int64_t K = oKs[ki];
+          rd_reduce ref, loc;
+          trees(K, len, P, me, &ref, &loc); /* ref only; loc is rebuilt below */
+          rd_reduce_free(&loc);
+          rd_reduce_init(&loc, len, K), rd_reduce_begin(&loc, K);
+          int64_t lo, hi;
+          rd_shard_range(K, P, me, &lo, &hi);
+          rd_err err = {0};
+          rd_allreduce *a = rd_allreduce_create(rd_comm_world(), len, K, oalgos[ai], &err);
+          float *out = malloc(sizeof(float) * len), *leafv = malloc(sizeof(float) * len);
+          int ok = a != NULL && (P == 1 || oalgos[ai] != RD_XCHG_BUCKETED || rd_allreduce_overlaps(a));
+          if (ok) {
+            rd_reduce_merges mg;
+            for (int64_t s = lo; s + 1 < hi; s++) leaf(s, len, rd_reduce_slot(&loc)), rd_reduce_push(&loc, 0, s);
+            float *slot = hi > lo ? rd_reduce_slot(&loc) : NULL;
+            if (hi > lo) rd_reduce_push_deferred(&loc, 0, hi - 1, &mg);
+            rd_allreduce_begin(a, &loc, out);
+            if (hi > lo) {
+              leaf(hi - 1, len, leafv);
+              /* slices from the end, of sizes that depend on the rank; every third one held back */
+              size_t top = len, step = 1 + (size_t)(me * 37 + 11) % (len / 3 + 1);
+              for (int n = 0; top > 0; n++) {
+                const size_t b = top > step ? top - step : 0;
+                memcpy(slot + b, leafv + b, sizeof(float) * (top - b));
+                rd_reduce_merges_apply(&mg, b, top);
+                if (n % 3 != 2) rd_allreduce_ready(a, b, top);
+                rd_allreduce_progress(a);
+                top = b, step = step * 2 + 1;
+              }
+            }
+            const float *sum = rd_allreduce_end(a);
+            ok = memcmp(sum, rd_reduce_vec(&ref, 0), sizeof(float) * len) == 0;
+          }
+          int *all = malloc(sizeof(int) * (size_t)P), all_ok = ok;
+          rd_comm_gather_bytes(&ok, sizeof ok, all);
+          for (int r = 0; r < P && me == 0; r++) all_ok &= all[r];
+          if (me == 0) {
+            if (all_ok) passes++;
+            else fails++, printf("FAIL: np=%d K=%lld len=%zu %s: the overlapped form differs from the canonical tree\n",
+                                 P, (long long)K, len, rd_xchg_name(oalgos[ai]));
+          }
+          free(all), free(out), free(leafv);
+          rd_allreduce_destroy(a);
+          rd_reduce_free(&ref), rd_reduce_free(&loc);
+        }
+  }
   /* Many shards: buffers sized from the frontier bound instead of every K (no
    * start-up loop over hundreds of thousands of K); large K must still fit. */
   {

@@ -24,34 +24,17 @@ typedef struct {
 
 static size_t chunk_lo(const a2a *a, int c) { return a->lo[c]; }
 
-static int frontier_cap(int64_t max_shards) {
-  rd_reduce probe;
-  rd_reduce_init(&probe, 0, max_shards);
-  return probe.cap;
-}
-
 /* Buffer floats, the same on every rank: the send buffer holds the most nodes
  * any rank ends with (when that is more than one) whole; the receive buffer a
- * chunk of every rank's nodes, for any K up to max_shards. Exact when that is
- * cheap, else from the bound at max_shards (ranges only grow with K). */
+ * chunk of every rank's nodes, for any K up to max_shards. */
 static void sizes(const rd_comm *c, size_t len, int64_t max_shards, const rd_cut *cut, size_t *send, size_t *recv) {
-  size_t most = 0, total = 0, chunk = 0;
+  size_t most, total, chunk = 0;
   size_t *lo = malloc(sizeof(size_t) * ((size_t)c->size + 1));
   RD_ASSERT(lo != NULL, "out of memory");
   rd_cut_chunks(cut, len, c->size, lo);
   for (int q = 0; q < c->size; q++) chunk = lo[q + 1] - lo[q] > chunk ? lo[q + 1] - lo[q] : chunk;
   free(lo);
-  const int exact = (double)max_shards * c->size <= (double)(1 << 20);
-  for (int64_t K = exact ? 1 : max_shards; K <= max_shards; K++) {
-    size_t sum = 0;
-    for (int q = 0; q < c->size; q++) {
-      int64_t lo, hi;
-      rd_shard_range(K, c->size, q, &lo, &hi);
-      const size_t n = (size_t)(exact ? rd_reduce_frontier_count(K, lo, hi) : rd_reduce_frontier_bound(hi - lo));
-      most = n > most ? n : most, sum += n;
-    }
-    total = sum > total ? sum : total;
-  }
+  rd_xchg_frontier_sizes(c->size, max_shards, &most, &total);
   *send = most > 1 ? most * len : 0;
   *recv = chunk * total;
 }
@@ -71,7 +54,7 @@ static void *create(const rd_comm *c, size_t len, int64_t max_shards, const rd_c
   RD_ASSERT(a != NULL, "out of memory");
   a->c = c;
   a->len = len;
-  a->fcap = frontier_cap(max_shards);
+  a->fcap = rd_xchg_frontier_cap(max_shards);
   const size_t P = (size_t)c->size;
   a->flevel = malloc(sizeof(int) * P * (size_t)a->fcap);
   a->findex = malloc(sizeof(int64_t) * P * (size_t)a->fcap);
@@ -127,12 +110,7 @@ static void scatter(void *st, rd_reduce *local, float *out) {
   a2a *a = st;
   const int P = a->c->size, me = a->c->rank;
   const int64_t K = local->K;
-  /* Every rank's frontier follows from (K, P) alone: no metadata travels. */
-  for (int q = 0; q < P; q++) {
-    int64_t lo, hi;
-    rd_shard_range(K, P, q, &lo, &hi);
-    a->nfront[q] = rd_reduce_frontier(K, lo, hi, a->flevel + q * a->fcap, a->findex + q * a->fcap, a->fcap);
-  }
+  rd_xchg_fronts(P, K, a->fcap, a->flevel, a->findex, a->nfront);
   RD_ASSERT(a->nfront[me] == local->depth, "frontier mismatch (%d vs %d)", a->nfront[me], local->depth);
   const size_t mylo = chunk_lo(a, me), myn = chunk_lo(a, me + 1) - mylo;
   const float *send = pack(a, local);
@@ -144,18 +122,11 @@ static void scatter(void *st, rd_reduce *local, float *out) {
   }
   RD_MPI_CHECK(MPI_Alltoallv(send, a->scount, a->sdispl, MPI_FLOAT, a->recvbuf, a->rcount, a->rdispl, MPI_FLOAT,
                              a->c->mpi));
-  /* Finish the tree on my chunk where the nodes are, in shard order (rank 0's first). */
-  rd_reduce *g = &a->global;
-  g->len = myn;
-  rd_reduce_begin(g, K);
-  for (int q = 0; q < P; q++)
-    for (int i = 0; i < a->nfront[q]; i++) {
-      float *node = q == me ? rd_reduce_vec(local, i) + mylo : a->recvbuf + a->rdispl[q] + (size_t)i * myn;
-      rd_reduce_push_ext(g, a->flevel[q * a->fcap + i], a->findex[q * a->fcap + i], node);
-    }
-  RD_ASSERT(K == 0 || g->depth == 1, "global tree did not close (%d nodes)", g->depth);
+  /* Finish the tree on my chunk where the nodes are. */
+  const float *mine = rd_xchg_finish_chunk(&a->global, K, P, me, a->nfront, a->flevel, a->findex, a->fcap, local,
+                                           mylo, myn, a->recvbuf, a->rdispl);
   if (K == 0) memset(out + mylo, 0, myn * sizeof(float));
-  else if (myn) memcpy(out + mylo, rd_reduce_vec(g, 0), myn * sizeof(float));
+  else if (myn) memcpy(out + mylo, mine, myn * sizeof(float));
 }
 
 /* The allgather: every rank's chunk, cut at n floats. */
@@ -176,4 +147,5 @@ static void range(const void *st, int q, size_t *lo, size_t *hi) {
   *lo = chunk_lo(a, q), *hi = chunk_lo(a, q + 1);
 }
 
-const rd_xchg_type rd_xchg_alltoallv = {"alltoallv", 1, plan, create, destroy, sum, range, scatter, gather};
+const rd_xchg_type rd_xchg_alltoallv = {.name = "alltoallv", .canonical = 1, .plan = plan, .create = create, .destroy = destroy,
+                                    .sum = sum, .range = range, .scatter = scatter, .gather = gather};

@@ -321,4 +321,5 @@ static void gather(void *st, float *buf, size_t n) {
   dbl(h, buf, n);
 }
 
-const rd_xchg_type rd_xchg_halving = {"halving", 1, plan, create, destroy, sum, range, scatter, gather};
+const rd_xchg_type rd_xchg_halving = {.name = "halving", .canonical = 1, .plan = plan, .create = create, .destroy = destroy,
+                                    .sum = sum, .range = range, .scatter = scatter, .gather = gather};

@@ -4,3 +4,4 @@
 RD_XCHG(alltoallv)
 RD_XCHG(halving)
 RD_XCHG(plain)
+RD_XCHG(bucketed)

@@ -64,4 +64,5 @@ static void gather(void *st, float *buf, size_t n) {
   rd_xchg_gather_chunks(p->c, p->lo, p->count, p->displ, buf, n);
 }
 
-const rd_xchg_type rd_xchg_plain = {"plain", 0, plan, create, destroy, sum, range, scatter, gather};
+const rd_xchg_type rd_xchg_plain = {.name = "plain", .canonical = 0, .plan = plan, .create = create, .destroy = destroy,
+                                    .sum = sum, .range = range, .scatter = scatter, .gather = gather};

@@ -19,15 +19,16 @@ def main(path):
     for plat in sorted({r["platform"] for r in red}):
         print("%s: simulated ms per reduction, and the ratio to MPI_Allreduce" % plat)
         print()
-        print("| floats | np | MPI_Allreduce | halving | alltoallv | AUTO runs |")
-        print("|---:|---:|---:|---:|---:|---|")
+        print("| floats | np | MPI_Allreduce | halving | alltoallv | bucketed | AUTO runs |")
+        print("|---:|---:|---:|---:|---:|---:|---|")
         keys = sorted({(r["len"], r["np"]) for r in red if r["platform"] == plat})
         for n, p in keys:
             c = {r["algo"]: r for r in red if r["platform"] == plat and r["len"] == n and r["np"] == p}
             cell = lambda a: "%.3f (%.2fx)" % (c[a]["ms"], c[a]["ratio"]) if a in c else "not simulated"
             base = next(iter(c.values()))["allreduce_ms"]
-            auto = "alltoallv" if p < 64 else "halving"
-            print("| %s | %d | %.3f | %s | %s | %s |" % ("{:,}".format(n), p, base, cell("halving"), cell("alltoallv"), auto))
+            auto = "bucketed" if p < 64 else "halving"
+            print("| %s | %d | %.3f | %s | %s | %s | %s |" % ("{:,}".format(n), p, base, cell("halving"), cell("alltoallv"),
+                                                        cell("bucketed"), auto))
         print()
     step = [r for r in rows if r["mode"] == "step"]
     if step:
