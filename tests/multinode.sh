@@ -328,6 +328,8 @@ RC=$?
 NMPI=$((NMPI + 1))
 rd_check_out "$T/resnet-link.out" "resnet on 2 nodes over 1 Gbit/s links (exit $RC): the single-host sha256" \
   bash -c "[ -s '$T/resnet-link.h5' ] && [ \"\$(sha256sum < '$T/resnet-link.h5' | cut -d' ' -f1)\" = '$RREF' ]"
+rd_check_out "$T/resnet-link.out" "resnet on 2 nodes over 1 Gbit/s links: the sum ran bucketed, behind the backward pass" \
+  grep -q "; the bucketed allreduce" "$T/resnet-link.out"
 "$CL" down >>down.txt 2>&1
 
 echo "jobs started: $NSB sbatch, $NSRUN srun (3 nodes), $NMPI mpirun across nodes"
