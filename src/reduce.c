@@ -74,23 +74,21 @@ static void add_into(float *restrict a, const float *restrict b, size_t n) {
 
 static void merge(rd_reduce *r, rd_reduce_merges *mg);
 
-void rd_reduce_push(rd_reduce *r, int level, int64_t index) {
+/* Pushes a node into the next pool slot; its merges done, or recorded in mg. */
+static void push_slot(rd_reduce *r, int level, int64_t index, rd_reduce_merges *mg) {
   RD_ASSERT(r->depth < RD_REDUCE_MAX_DEPTH && r->nfree > 0, "reduction stack overflow");
   int d = r->depth++;
   r->level[d] = level;
   r->index[d] = index;
   r->buf[d] = r->freelist[--r->nfree];
-  merge(r, NULL);
+  if (mg) mg->n = 0;
+  merge(r, mg);
 }
 
+void rd_reduce_push(rd_reduce *r, int level, int64_t index) { push_slot(r, level, index, NULL); }
+
 void rd_reduce_push_deferred(rd_reduce *r, int level, int64_t index, rd_reduce_merges *mg) {
-  RD_ASSERT(r->depth < RD_REDUCE_MAX_DEPTH && r->nfree > 0, "reduction stack overflow");
-  int d = r->depth++;
-  r->level[d] = level;
-  r->index[d] = index;
-  r->buf[d] = r->freelist[--r->nfree];
-  mg->n = 0;
-  merge(r, mg);
+  push_slot(r, level, index, mg);
 }
 
 void rd_reduce_merges_apply(const rd_reduce_merges *mg, size_t lo, size_t hi) {

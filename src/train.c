@@ -248,6 +248,12 @@ typedef struct overlap {
   size_t G, len;
 } overlap;
 
+/* A shard's metrics into its slot. */
+static void put_metrics(float *mt, double loss, const rd_shard_metrics *sm) {
+  mt[M_LOSS] = (float)loss, mt[M_CORRECT] = (float)sm->correct, mt[M_WEIGHT] = (float)sm->weight;
+  mt[M_TOPK] = (float)sm->top_k;
+}
+
 static void ov_report(overlap *o, size_t lo, size_t hi) {
   rd_reduce_merges_apply(&o->mg, lo, hi);
   rd_allreduce_ready(o->ar, lo, hi);
@@ -265,8 +271,7 @@ static void ov_tensor(overlap *o, int t) {
 static void ov_on_ready(void *ctx, int l) {
   overlap *o = ctx;
   if (l == o->m->nlayers) {
-    o->mt[M_LOSS] = (float)o->k->pass_loss, o->mt[M_CORRECT] = (float)o->k->pass_mt.correct;
-    o->mt[M_WEIGHT] = (float)o->k->pass_mt.weight, o->mt[M_TOPK] = (float)o->k->pass_mt.top_k;
+    put_metrics(o->mt, o->k->pass_loss, &o->k->pass_mt);
     o->tail_sent = 1;
     ov_report(o, o->G, o->len);
   } else {
@@ -323,11 +328,9 @@ static void my_shards(rd_shard *k, rd_dataset *ds, const uint32_t *order, int64_
       k->on_ready = ov_on_ready, k->on_ready_ctx = ov;
       rd_shard_pass(k, params, sn, &p, &sm);
       k->on_ready = NULL;
-      continue;
     } else {
-      mt[M_LOSS] = (float)rd_shard_pass(k, params, sn, &p, &sm);
+      put_metrics(mt, rd_shard_pass(k, params, sn, &p, &sm), &sm);
     }
-    mt[M_CORRECT] = (float)sm.correct, mt[M_WEIGHT] = (float)sm.weight, mt[M_TOPK] = (float)sm.top_k;
     if (!last) rd_reduce_push(red, 0, s);
   }
   if (ov) {
