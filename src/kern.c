@@ -1,11 +1,12 @@
 /* kern: openblas and portable kernels, and the portable GEMM's driver (see
  * kern.h and docs/PORTABLE.md).
  *
- * The driver is BLIS's five loops around a micro-kernel: columns of C in
- * blocks of NC, k in blocks of KC (B's block packed), rows in blocks of MC (A's
- * block packed), then MR x NR tiles. k-blocks run in increasing order and each
- * one continues the tile's chains from the values the previous one stored, so
- * blocking changes no bits. Edge tiles run on a zero-padded copy. */
+ * The driver is BLIS's loops around a micro-kernel: columns of C in blocks of
+ * NC, k in blocks of KC (B's block packed, or read in place), rows in blocks
+ * of MC, then MR x NR tiles. A is mostly read where it is. k-blocks run in
+ * increasing order and each one continues the tile's chains from the values
+ * the previous one stored, so blocking changes no bits. Edge tiles run on a
+ * zero-padded copy. */
 #include "kern.h"
 
 #include <math.h>
@@ -120,20 +121,38 @@ rd_isa rd_kern_isa(void) {
 /* ---- the driver -------------------------------------------------------------- */
 /* MC is a multiple of every MR (4, 6, 8, 12, 16), NC of every NR (4, 8, 16, 32). */
 enum { KC = 256, MC = 240, NC = 2048, KT_MAX = 4096 };
+/* B's packed panels lie SKEW floats further apart than their kc * w: the
+ * row-wise copy writes one line into each panel per step, and panels a power
+ * of two apart would all fall into one L1 set. */
+enum { SKEW = 16, PANELS_MAX = NC / 4 + 1 };
 static float k_apack[MC * KC] __attribute__((aligned(64)));
-static float k_bpack[KC * NC] __attribute__((aligned(64)));
+static float k_bpack[KC * NC + SKEW * PANELS_MAX] __attribute__((aligned(64)));
 static float k_aedge[RD_KERN_MR_MAX * KT_MAX] __attribute__((aligned(64)));
 
+/* w floats, with fixed-size moves for the panel widths. */
+static inline void copy_w(float *d, const float *s, int w) {
+  switch (w) {
+    case 32: memcpy(d, s, 32 * sizeof(float)); break;
+    case 16: memcpy(d, s, 16 * sizeof(float)); break;
+    case 12: memcpy(d, s, 12 * sizeof(float)); break;
+    case 8: memcpy(d, s, 8 * sizeof(float)); break;
+    case 6: memcpy(d, s, 6 * sizeof(float)); break;
+    case 4: memcpy(d, s, 4 * sizeof(float)); break;
+    default: memcpy(d, s, (size_t)w * sizeof(float));
+  }
+}
+
 /* Steps [p0, p0 + kc) x columns [j0, j0 + nc) of op(B), in panels of w
- * columns: panel q holds, for each step, its w values (zero past the last
- * column). The loops read the stored matrix along its rows. Rows of op(A)
+ * columns, ps floats apart: panel q holds, for each step, its w values (zero
+ * past the last column). The loops read the stored matrix along its rows,
+ * untransposed one step (a row) at a time across every panel. Rows of op(A)
  * are columns of op(A)^T, so A packs with pack(!trans_a, a, lda, p0, kc, i0,
- * mc, mr, dst). */
+ * mc, mr, kc * mr, dst). */
 static void pack(int trans, const float *b, int64_t ldb, int64_t p0, int64_t kc, int64_t j0, int64_t nc, int w,
-                 float *dst) {
-  for (int64_t q = 0; q < nc; q += w, dst += w * kc) {
-    const int cols = (int)(nc - q < w ? nc - q : w);
-    if (trans) {
+                 int64_t ps, float *dst) {
+  if (trans) {
+    for (int64_t q = 0; q < nc; q += w, dst += ps) {
+      const int cols = (int)(nc - q < w ? nc - q : w);
       for (int j = 0; j < w; j++) {
         const float *s = b + (j0 + q + j) * ldb + p0;
         if (j >= cols)
@@ -141,14 +160,17 @@ static void pack(int trans, const float *b, int64_t ldb, int64_t p0, int64_t kc,
         else
           for (int64_t p = 0; p < kc; p++) dst[p * w + j] = s[p];
       }
-    } else {
-      for (int64_t p = 0; p < kc; p++) {
-        const float *s = b + (p0 + p) * ldb + j0 + q;
-        float *d = dst + p * w;
-        for (int j = 0; j < cols; j++) d[j] = s[j];
-        for (int j = cols; j < w; j++) d[j] = 0.0f;
-      }
     }
+    return;
+  }
+  const int64_t full = nc - nc % w;
+  for (int64_t p = 0; p < kc; p++) {
+    const float *s = b + (p0 + p) * ldb + j0;
+    float *d = dst + p * w;
+    for (int64_t q = 0; q < full; q += w, s += w, d += ps) copy_w(d, s, w);
+    if (full == nc) continue;
+    for (int j = 0; j < nc - full; j++) d[j] = s[j];
+    for (int j = (int)(nc - full); j < w; j++) d[j] = 0.0f;
   }
 }
 
@@ -158,14 +180,26 @@ static void pack(int trans, const float *b, int64_t ldb, int64_t p0, int64_t kc,
 static void gemm_run(const rd_kern_ukr *u, int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, const float *a,
                      int64_t lda, const float *b, int64_t ldb, int keep, float *c, int64_t ldc, int tc, int64_t kcmax) {
   const int mr = u->mr, nr = u->nr;
-  /* Packing buys locality for an operand that is reused. A's block is read
-   * once per column tile: with at most two (convolutions' 32 or 64 filters)
-   * the micro-kernel reads A where it is, in either orientation. B's rows are
-   * contiguous unless B is transposed; they are read where they are when
-   * few row tiles reuse them (m <= 8 MR) or they lie close together (at most
-   * 256 floats apart). Edge tiles always run on zero-padded panels. The chains
-   * are the same either way. */
-  const int direct_a = n <= 2 * nr, direct_b = !trans_b && (m <= 8 * mr || ldb <= 256);
+  /* Packing buys locality for an operand that is reused, and costs a copy.
+   * The micro-kernel reads A where it is, in either orientation: its MR rows
+   * are MR streams the prefetchers follow, and a block of them stays in L2
+   * while the column tiles reuse it (packing A, a transposing copy, took
+   * 20% of a convolution's GEMM on the AVX2 path and bought nothing on
+   * either x86 path, measured on AMD EPYC; the NEON path is untimed). B's
+   * rows are contiguous unless B is transposed; they are read where they are
+   * when few row tiles reuse them (m <= 8 MR) or they lie close together (at
+   * most 256 floats apart). Edge tiles always run on zero-padded panels.
+   *
+   * Rows a multiple of 256 floats apart fill a few L1 sets (1024 apart: one
+   * set), and a tile that reads one such row per step evicts its own lines.
+   * So a transposed A (one row of A per step) is packed, a row-wise copy,
+   * when more than one column tile reads it (Dense 1024-1024's weight
+   * gradient: 0.86x OpenBLAS in place, 1.2x packed), and B is packed, row by
+   * row, when at least three row tiles reuse it (Dense 784-1024's forward
+   * pass over 32 rows: 0.66x in place, 0.89x packed). The chains are the
+   * same either way. */
+  const int direct_a = !(trans_a && lda % 256 == 0 && n > nr);
+  const int direct_b = !trans_b && (m <= 8 * mr || ldb <= 256) && !(ldb % 256 == 0 && ldb > 256 && m > 2 * mr);
   const int64_t rsa = trans_a ? 1 : lda, csa = trans_a ? lda : 1;
   const int64_t m_full = m - m % mr; /* rows in full tiles */
   float edge[RD_KERN_MR_MAX * RD_KERN_NR_MAX];
@@ -176,18 +210,19 @@ static void gemm_run(const rd_kern_ukr *u, int trans_a, int trans_b, int64_t m, 
       const int64_t kc = k - pc < kcmax ? k - pc : kcmax;
       const int load = keep || pc > 0;
       /* Direct B packs only its last, partial panel; packed B all of them. */
+      const int64_t ps = kc * nr + SKEW; /* B's panel stride */
       if (direct_b) {
-        if (nc_full < nc) pack(0, b, ldb, pc, kc, jc + nc_full, nc - nc_full, nr, k_bpack + nc_full * kc);
+        if (nc_full < nc) pack(0, b, ldb, pc, kc, jc + nc_full, nc - nc_full, nr, ps, k_bpack + nc_full / nr * ps);
       } else {
-        pack(trans_b, b, ldb, pc, kc, jc, nc, nr, k_bpack);
+        pack(trans_b, b, ldb, pc, kc, jc, nc, nr, ps, k_bpack);
       }
-      if (direct_a && m_full < m) pack(!trans_a, a, lda, pc, kc, m_full, m - m_full, mr, k_aedge);
+      if (direct_a && m_full < m) pack(!trans_a, a, lda, pc, kc, m_full, m - m_full, mr, kc * mr, k_aedge);
       for (int64_t ic = 0; ic < m; ic += MC) {
         const int64_t mc = m - ic < MC ? m - ic : MC;
-        if (!direct_a) pack(!trans_a, a, lda, pc, kc, ic, mc, mr, k_apack);
+        if (!direct_a) pack(!trans_a, a, lda, pc, kc, ic, mc, mr, kc * mr, k_apack);
         for (int64_t jr = 0; jr < nc; jr += nr) {
           const int cols = (int)(nc - jr < nr ? nc - jr : nr);
-          const float *bp = direct_b && cols == nr ? b + pc * ldb + jc + jr : k_bpack + jr * kc;
+          const float *bp = direct_b && cols == nr ? b + pc * ldb + jc + jr : k_bpack + jr / nr * ps;
           const int64_t rsb = direct_b && cols == nr ? ldb : nr;
           for (int64_t ir = 0; ir < mc; ir += mr) {
             const int64_t i0 = ic + ir, j0 = jc + jr;
