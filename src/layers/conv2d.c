@@ -89,12 +89,23 @@ static inline void window_cols(const conv2d *p, int64_t ow, int64_t *iw0, int64_
   *hi = *iw0 + p->w.k > p->w.in ? p->w.in : *iw0 + p->w.k;
 }
 
+/* The output position after (s, oh, ow): the next row of col. Counting
+ * instead of dividing each row's index: three 64-bit divisions per row were
+ * most of the first layer's im2col, whose rows are 9 floats. */
+static inline void next_pos(int64_t *s, int64_t *oh, int64_t *ow, int64_t OH, int64_t OW) {
+  if (++*ow < OW) return;
+  *ow = 0;
+  if (++*oh < OH) return;
+  *oh = 0;
+  ++*s;
+}
+
 /* Rows [m0, m1) of col (rows*oh*ow, kk) from x (rows, h, w, c), into col
  * from its start; padding reads as 0. */
-static void im2col(const conv2d *p, int64_t m0, int64_t m1, const float *x, float *col) {
-  const int64_t H = p->h.in, W = p->w.in, C = p->c, KW = p->w.k, OW = p->w.out, OHW = p->h.out * OW;
-  for (int64_t m = m0; m < m1; m++) {
-    const int64_t s = m / OHW, oh = m % OHW / OW, ow = m % OW;
+RD_SIMD static void im2col(const conv2d *p, int64_t m0, int64_t m1, const float *x, float *col) {
+  const int64_t H = p->h.in, W = p->w.in, C = p->c, KW = p->w.k, OW = p->w.out, OH = p->h.out;
+  int64_t s = m0 / (OH * OW), oh = m0 % (OH * OW) / OW, ow = m0 % OW; /* row m's sample and position */
+  for (int64_t m = m0; m < m1; m++, next_pos(&s, &oh, &ow, OH, OW)) {
     float *dst = col + (m - m0) * p->kk;
     int64_t iw0, lo, hi;
     window_cols(p, ow, &iw0, &lo, &hi);
@@ -117,9 +128,9 @@ static void im2col(const conv2d *p, int64_t m0, int64_t m1, const float *x, floa
  * element of dx gets its terms in that order, one window row being one run
  * of adds: the same sums for any split of the rows. */
 RD_SIMD static void col2im(const conv2d *p, int64_t m0, int64_t m1, const float *dcol, float *dx) {
-  const int64_t H = p->h.in, W = p->w.in, C = p->c, KW = p->w.k, OW = p->w.out, OHW = p->h.out * OW;
-  for (int64_t m = m0; m < m1; m++) {
-    const int64_t s = m / OHW, oh = m % OHW / OW, ow = m % OW;
+  const int64_t H = p->h.in, W = p->w.in, C = p->c, KW = p->w.k, OW = p->w.out, OH = p->h.out;
+  int64_t s = m0 / (OH * OW), oh = m0 % (OH * OW) / OW, ow = m0 % OW;
+  for (int64_t m = m0; m < m1; m++, next_pos(&s, &oh, &ow, OH, OW)) {
     const float *src = dcol + (m - m0) * p->kk;
     int64_t iw0, lo, hi;
     window_cols(p, ow, &iw0, &lo, &hi);
@@ -134,13 +145,15 @@ RD_SIMD static void col2im(const conv2d *p, int64_t m0, int64_t m1, const float 
 }
 
 /* The rows of one block of col: the whole shard with kernels = openblas (its
- * GEMMs stay whole: their bits depend on the shapes), else about 64K floats
- * (256 KB, in the core's L2 with the GEMM's other operands), a multiple of
- * 48 rows (of every micro-kernel's MR). The split depends on the layer and
- * the shard alone, and portable mode's chains do not see it (layer.h,
- * gemm_chains). */
+ * GEMMs stay whole: their bits depend on the shapes), or when the shard's
+ * col is at most 128K floats (512 KB: a first layer's 9-float patches, whose
+ * im2col costs more than reading col back in backward), else about 64K
+ * floats (256 KB, in the core's L2 with the GEMM's other operands), a
+ * multiple of 48 rows (of every micro-kernel's MR). The split depends on the
+ * layer and the shard alone, and portable mode's chains do not see it
+ * (layer.h, gemm_chains). */
 static int64_t block_rows(const rd_io *io, const conv2d *p, int64_t M) {
-  if (!io->rd->gemm_chains) return M;
+  if (!io->rd->gemm_chains || M * p->kk <= 2 * 65536) return M;
   int64_t b = 65536 / p->kk;
   b = b < 48 ? 48 : b - b % 48;
   return b < M ? b : M;
