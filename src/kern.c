@@ -5,8 +5,9 @@
  * NC, k in blocks of KC (B's block packed, or read in place), rows in blocks
  * of MC, then MR x NR tiles. A is mostly read where it is. k-blocks run in
  * increasing order and each one continues the tile's chains from the values
- * the previous one stored, so blocking changes no bits. Edge tiles run on a
- * zero-padded copy. */
+ * the previous one stored, so blocking changes no bits. A product's last
+ * rows run the tile on fewer rows; its last columns run on a zero-padded
+ * copy. */
 #include "kern.h"
 
 #include <math.h>
@@ -39,7 +40,7 @@ static void ukr_scalar(int64_t kc, const float *a, int64_t rsa, int64_t csa, con
   for (int i = 0; i < 4; i++)
     for (int j = 0; j < 4; j++) c[i * ldc + j] = t[i][j];
 }
-static const rd_kern_ukr k_ukr_scalar = {4, 4, ukr_scalar};
+static const rd_kern_ukr k_ukr_scalar = {4, 4, ukr_scalar, 0};
 
 /* The wide tile of a path, or with narrow its narrow one (kern_ukr.h). */
 static const rd_kern_ukr *ukr_of(rd_isa isa, int narrow) {
@@ -188,7 +189,8 @@ static void gemm_run(const rd_kern_ukr *u, int trans_a, int trans_b, int64_t m, 
    * either x86 path, measured on AMD EPYC; the NEON path is untimed). B's
    * rows are contiguous unless B is transposed; they are read where they are
    * when few row tiles reuse them (m <= 8 MR) or they lie close together (at
-   * most 256 floats apart). Edge tiles always run on zero-padded panels.
+   * most 256 floats apart). A tile's last columns always run on
+   * zero-padded panels of B.
    *
    * Rows a multiple of 256 floats apart fill a few L1 sets (1024 apart: one
    * set), and a tile that reads one such row per step evicts its own lines.
@@ -216,7 +218,7 @@ static void gemm_run(const rd_kern_ukr *u, int trans_a, int trans_b, int64_t m, 
       } else {
         pack(trans_b, b, ldb, pc, kc, jc, nc, nr, ps, k_bpack);
       }
-      if (direct_a && m_full < m) pack(!trans_a, a, lda, pc, kc, m_full, m - m_full, mr, kc * mr, k_aedge);
+      if (direct_a && !u->edge && m_full < m) pack(!trans_a, a, lda, pc, kc, m_full, m - m_full, mr, kc * mr, k_aedge);
       for (int64_t ic = 0; ic < m; ic += MC) {
         const int64_t mc = m - ic < MC ? m - ic : MC;
         if (!direct_a) pack(!trans_a, a, lda, pc, kc, ic, mc, mr, kc * mr, k_apack);
@@ -227,23 +229,27 @@ static void gemm_run(const rd_kern_ukr *u, int trans_a, int trans_b, int64_t m, 
           for (int64_t ir = 0; ir < mc; ir += mr) {
             const int64_t i0 = ic + ir, j0 = jc + jr;
             const int rows = (int)(mc - ir < mr ? mc - ir : mr);
+            /* The last rows run the tile's row edge where the path has one,
+             * else the whole tile on zero-padded rows. */
+            const int row_edge = rows < mr && u->edge;
+            const rd_kern_ukr_fn fn = row_edge ? u->edge[rows] : u->fn;
             const float *ap;
             int64_t ra = 1, ca = mr;
             if (!direct_a) ap = k_apack + ir * kc;
-            else if (rows < mr) ap = k_aedge;
+            else if (rows < mr && !row_edge) ap = k_aedge;
             else ap = a + (trans_a ? pc * lda + i0 : i0 * lda + pc), ra = rsa, ca = csa;
-            if (!tc && rows == mr && cols == nr) {
-              u->fn(kc, ap, ra, ca, bp, rsb, c + i0 * ldc + j0, ldc, load);
+            if (!tc && (rows == mr || row_edge) && cols == nr) {
+              fn(kc, ap, ra, ca, bp, rsb, c + i0 * ldc + j0, ldc, load);
               continue;
             }
-            /* Through a tile: an edge (its padding lanes start from 0, no
-             * garbage: denormals are slow), or the transposed store. */
+            /* Through a tile: a column edge (its padding lanes start from 0,
+             * no garbage: denormals are slow), or the transposed store. */
             if (load) {
               memset(edge, 0, sizeof(float) * (size_t)(mr * nr));
               for (int i = 0; i < rows; i++)
                 for (int j = 0; j < cols; j++) edge[i * nr + j] = tc ? c[(j0 + j) * ldc + i0 + i] : c[(i0 + i) * ldc + j0 + j];
             }
-            u->fn(kc, ap, ra, ca, bp, rsb, edge, nr, load);
+            fn(kc, ap, ra, ca, bp, rsb, edge, nr, load);
             for (int i = 0; i < rows; i++)
               for (int j = 0; j < cols; j++) *(tc ? &c[(j0 + j) * ldc + i0 + i] : &c[(i0 + i) * ldc + j0 + j]) = edge[i * nr + j];
           }

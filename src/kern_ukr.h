@@ -6,7 +6,8 @@
  * p csa] (a packed panel: rsa 1, csa MR; or A itself, either orientation) and
  * B(p, j) = b[p rsb + j] (a packed panel: rsb NR; or B's rows themselves).
  * Each path has a wide tile (two vectors per row) and a narrow one (one
- * vector per row, twice the rows) for products at most one vector wide. */
+ * vector per row, twice the rows) for products at most one vector wide, and
+ * the wide tile on fewer rows for a product's last rows. */
 #ifndef REPRODIST_KERN_UKR_H
 #define REPRODIST_KERN_UKR_H
 
@@ -15,9 +16,13 @@
 typedef void (*rd_kern_ukr_fn)(int64_t kc, const float *a, int64_t rsa, int64_t csa, const float *b, int64_t rsb,
                                float *c, int64_t ldc, int load);
 
+/* A tile: mr x nr, its micro-kernel, and for a wide tile its row edges:
+ * edge[r] (0 < r < mr) is the same micro-kernel on r rows (NULL: none; the
+ * driver then runs fn on a zero-padded copy of the rows). */
 typedef struct {
   int mr, nr;
   rd_kern_ukr_fn fn;
+  const rd_kern_ukr_fn *edge;
 } rd_kern_ukr;
 
 #define RD_KERN_MR_MAX 16
