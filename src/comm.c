@@ -15,7 +15,7 @@
 #endif
 
 static int g_rank = 0, g_size = 1, g_inited = 0;
-static struct rd_comm g_world = {MPI_COMM_NULL, 0, 1};
+static struct rd_comm g_world = {MPI_COMM_NULL, 0, 1, 1};
 static char g_host[MPI_MAX_PROCESSOR_NAME + 1];
 
 void rd_comm_init(int *argc, char ***argv) {
@@ -30,7 +30,7 @@ void rd_comm_init(int *argc, char ***argv) {
   int n = 0;
   MPI_Get_processor_name(g_host, &n);
   g_host[n] = '\0';
-  g_world = (struct rd_comm){MPI_COMM_WORLD, g_rank, g_size};
+  g_world = (struct rd_comm){MPI_COMM_WORLD, g_rank, g_size, rd_comm_local_size() == g_size};
   rd_log_set_rank(g_rank, g_size);
   rd_log_set_abort(rd_comm_abort);
 }

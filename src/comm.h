@@ -85,8 +85,9 @@ const rd_comm *rd_comm_world(void);
  *              sum runs behind the last local shard's backward pass
  *              (rd_allreduce_begin). 2(P-1) messages per rank per bucket. No
  *              sharded halves.
- * AUTO picks bucketed up to RD_XCHG_HALVING_FROM - 1 ranks (alltoallv for sharded
- * halves) and halving from there (measured under SimGrid and on shaped links:
+ * AUTO picks bucketed up to RD_XCHG_HALVING_FROM - 1 ranks when they span more
+ * than one node (alltoallv on one node, and for sharded halves) and halving
+ * from there (measured under SimGrid, on one node and on shaped links:
  * docs/SCALING.md), among the algorithms whose MPI counts fit in an int; the
  * environment variable RD_ALLREDUCE=alltoallv|halving|plain|bucketed|auto
  * overrides it. Whichever runs, a canonical algorithm never changes a bit. */

@@ -53,13 +53,17 @@ static rd_xchg resolve(const rd_comm *c, size_t len, int64_t max_shards, rd_xchg
   }
   if (algo != RD_XCHG_AUTO) return g_types[algo]->plan(c, len, max_shards, cut, why, n) ? algo : RD_XCHG_AUTO;
   /* Below RD_XCHG_HALVING_FROM ranks: bucketed, which can run behind the backward
-   * pass, or alltoallv where bucketed cannot serve (sharded halves); from there
-   * halving. Each falls back on the next when its counts do not fit. */
+   * pass, when the ranks span nodes; on one node, or where bucketed cannot serve
+   * (sharded halves), alltoallv; from there halving. Each falls back on the next
+   * when its counts do not fit. One node has no link to hide: its exchange is
+   * memory copies by the same cores, and bucketed's many small collectives cost
+   * more than they hide (the convnet's step at np 2: 1.10-1.15x plain's with
+   * bucketed, run 14 of docs/PERFORMANCE.md). */
   static const rd_xchg small[] = {RD_XCHG_BUCKETED, RD_XCHG_ALLTOALLV, RD_XCHG_HALVING};
   static const rd_xchg large[] = {RD_XCHG_HALVING, RD_XCHG_ALLTOALLV};
   const int few = c->size < RD_XCHG_HALVING_FROM;
   const rd_xchg *order = few ? small : large;
-  for (int i = 0; i < (few ? 3 : 2); i++)
+  for (int i = few && c->one_node ? 1 : 0; i < (few ? 3 : 2); i++)
     if (g_types[order[i]]->plan(c, len, max_shards, cut, why, n)) return why[0] = '\0', order[i];
   return RD_XCHG_AUTO;
 }

@@ -13,6 +13,7 @@
 struct rd_comm {
   MPI_Comm mpi;
   int rank, size;
+  int one_node; /* every rank shares this rank's node (MPI_COMM_TYPE_SHARED) */
 };
 
 #define RD_MPI_CHECK(call)                                                      \
