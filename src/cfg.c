@@ -256,6 +256,14 @@ void rd_cfg_add_item(rd_cfg *c, int sec, const char *key, const char *value) {
   add_item(c, sec, key, strlen(key), value, strlen(value), 0, c->secs[sec].origin);
 }
 
+void rd_cfg_put_default(rd_cfg *c, const char *section, const char *key, const char *value) {
+  RD_ASSERT(rd_cfg_is_fixed(section), "rd_cfg_put_default: [%s] is not a fixed section", section);
+  int s = rd_cfg_section(c, section, 0);
+  if (s < 0) s = add_section(c, section, strlen(section), 0);
+  if (rd_cfg_item_of(c, s, key)) return;
+  add_item(c, s, key, strlen(key), value, strlen(value), 0, "(the default)");
+}
+
 const char *rd_cfg_where(const rd_cfg *c, const rd_cfg_item *it, int sec, char *buf, size_t n) {
   if (it && it->origin)
     snprintf(buf, n, "%s", it->origin);
@@ -667,7 +675,8 @@ static void append(char **out, size_t *len, size_t *cap, const char *s) {
   *len += ln;
 }
 
-static char *canonical(const rd_cfg *c, int skip_epochs) {
+/* skip_sec/skip_key (or NULL): one fixed section's key left out too. */
+static char *canonical(const rd_cfg *c, int skip_epochs, const char *skip_sec, const char *skip_key) {
   size_t cap = 256, len = 0;
   char *out = malloc(cap);
   RD_ASSERT(out != NULL, "out of memory");
@@ -701,7 +710,8 @@ static char *canonical(const rd_cfg *c, int skip_epochs) {
       const rd_cfg_item *it = &c->items[i];
       if (it->sec != s) continue;
       RD_ASSERT(it->type != RD_CFG_UNREAD, "canonical text of a config with unread key %s", it->key);
-      if (it->canon && !(skip_epochs && !strcmp(c->secs[s].name, "train") && !strcmp(it->key, "epochs")))
+      if (it->canon && !(skip_epochs && !strcmp(c->secs[s].name, "train") && !strcmp(it->key, "epochs")) &&
+          !(skip_sec && !strcmp(c->secs[s].name, skip_sec) && !strcmp(it->key, skip_key)))
         v[n++] = it;
     }
     qsort(v, (size_t)n, sizeof *v, cmp_items);
@@ -721,7 +731,7 @@ static char *canonical(const rd_cfg *c, int skip_epochs) {
   return out;
 }
 
-char *rd_cfg_canonical(const rd_cfg *c) { return canonical(c, 0); }
+char *rd_cfg_canonical(const rd_cfg *c) { return canonical(c, 0, NULL, NULL); }
 
 static uint64_t digest_of(char *t) {
   uint64_t h = XXH64(t, strlen(t), 0);
@@ -729,9 +739,12 @@ static uint64_t digest_of(char *t) {
   return h;
 }
 
-uint64_t rd_cfg_digest(const rd_cfg *c) { return digest_of(canonical(c, 0)); }
-uint64_t rd_cfg_digest_resumable(const rd_cfg *c) { return digest_of(canonical(c, 1)); }
-char *rd_cfg_canonical_resumable(const rd_cfg *c) { return canonical(c, 1); }
+uint64_t rd_cfg_digest(const rd_cfg *c) { return digest_of(canonical(c, 0, NULL, NULL)); }
+uint64_t rd_cfg_digest_resumable(const rd_cfg *c) { return digest_of(canonical(c, 1, NULL, NULL)); }
+char *rd_cfg_canonical_resumable(const rd_cfg *c) { return canonical(c, 1, NULL, NULL); }
+uint64_t rd_cfg_digest_resumable_without(const rd_cfg *c, const char *sec, const char *key) {
+  return digest_of(canonical(c, 1, sec, key));
+}
 
 /* ---- differences between two canonical texts ------------------------------------- */
 

@@ -91,6 +91,12 @@ rd_status rd_cfg_set(rd_cfg *cfg, const char *assignment, rd_err *err);
  * about it and its keys name origin instead of a line of the file. */
 int rd_cfg_add_section(rd_cfg *cfg, const char *name, const char *origin);
 void rd_cfg_add_item(rd_cfg *cfg, int sec, const char *key, const char *value);
+/* For a key whose default changed between releases (CHANGELOG.md): when the
+ * config does not set [section] key, adds it with value (the default), from
+ * "(the default)", so that the canonical text and digest name it and a text
+ * written before the change (without the key) never matches. Call before the
+ * section is read; the fixed section is created if missing. */
+void rd_cfg_put_default(rd_cfg *cfg, const char *section, const char *key, const char *value);
 void rd_cfg_free(rd_cfg *cfg);
 
 /* Number of sections called name (e.g. how many [dense]). */
@@ -172,6 +178,10 @@ uint64_t rd_cfg_digest(const rd_cfg *cfg);
 uint64_t rd_cfg_digest_resumable(const rd_cfg *cfg);
 /* Its text (rd_cfg_canonical without [train] epochs), malloc'ed. */
 char *rd_cfg_canonical_resumable(const rd_cfg *cfg);
+/* rd_cfg_digest_resumable of the text without the line `key = ...` of the
+ * fixed section `section`: the digest a release before that key's default
+ * changed gave the same run (rd_cfg_put_default). */
+uint64_t rd_cfg_digest_resumable_without(const rd_cfg *cfg, const char *section, const char *key);
 /* Names what differs between two canonical texts, `was` (e.g. a checkpoint's)
  * and `now`, key by key: "[train] learning_rate: 0.001 in the checkpoint, 0.002
  * now; [dense] (the 2nd) units: not set in the checkpoint, 64 now". A

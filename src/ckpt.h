@@ -32,6 +32,8 @@ typedef struct rd_ckpt_ident {
   const char *config_text; /* rd_cfg_canonical_resumable: a mismatch names the keys that differ */
   const char *fingerprint;
   const char *plugins;   /* "name@xxh64,..." of the layer plugins, or NULL / "" */
+  uint64_t legacy_digest; /* another config digest that names the same run (0: none): that of a release
+                             before a key's default changed (rd_cfg_digest_resumable_without) */
 } rd_ckpt_ident;
 
 /* 1 if path is a file that starts with a reprodist checkpoint's header. */

@@ -116,6 +116,9 @@ static void read_metrics(rd_cfg *c, int tr, rd_train_spec *t) {
 
 rd_status rd_train_spec_from_cfg(rd_train_spec *t, rd_cfg *c, const rd_data_spec *data) {
   memset(t, 0, sizeof *t);
+  /* portable has been the default since CHANGELOG.md 0.9 (openblas before); the canonical text names the
+   * mode either way, so a checkpoint made under the old default is never taken for this one's. */
+  rd_cfg_put_default(c, "train", "kernels", rd_kern_mode_names[RD_KERN_PORTABLE]);
   const int tr = rd_cfg_section(c, "train", 0), run = rd_cfg_section(c, "run", 0);
   rd_cfg_int(c, tr, "epochs", 1, 0, 1e9, 0, &t->epochs);
   rd_cfg_int(c, tr, "steps_per_epoch", 0, 1, 1e9, 0, &t->steps_per_epoch);
@@ -130,8 +133,8 @@ rd_status rd_train_spec_from_cfg(rd_train_spec *t, rd_cfg *c, const rd_data_spec
   read_metrics(c, tr, t);
   rd_callbacks_from_cfg(c, data->has_val || data->validation_split > 0, t->top_k, t->opt.lr.type != NULL,
                         &t->callbacks);
-  int kernels = RD_KERN_OPENBLAS;
-  rd_cfg_enum(c, tr, "kernels", rd_kern_mode_names, RD_KERN_OPENBLAS, 0, &kernels);
+  int kernels = RD_KERN_PORTABLE;
+  rd_cfg_enum(c, tr, "kernels", rd_kern_mode_names, RD_KERN_PORTABLE, 0, &kernels);
   t->kernels = (rd_kern_mode)kernels;
   rd_cfg_int(c, tr, "check_every", 0, 0, 1e9, RD_CFG_NOCANON, &t->check_every);
   rd_cfg_bool(c, tr, "shard_optimizer", 0, RD_CFG_NOCANON, &t->shard_optimizer); /* the same bits either way */
@@ -522,7 +525,7 @@ static rd_status trainer_state(trainer *tr, int64_t C, rd_err *err) {
   RD_ASSERT(tr->state != NULL, "out of memory");
   tr->reg = rd_reg_any(m);
   rd_optim_state_init(&tr->opt, tr->state);
-  tr->id = (rd_ckpt_ident){ctl->config_digest, ctl->config_text, ctl->fingerprint, ctl->plugins};
+  tr->id = (rd_ckpt_ident){ctl->config_digest, ctl->config_text, ctl->fingerprint, ctl->plugins, ctl->legacy_digest};
   tr->cbs = t->callbacks;
   rd_callbacks_begin(&tr->cbs);
   tr->per_batch = rd_callbacks_per_batch(&tr->cbs);

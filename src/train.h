@@ -36,7 +36,7 @@ typedef struct rd_train_spec {
   float cw_weight[RD_TRAIN_CW_MAX];
   int top_k;                /* [train] metrics has top_k_categorical_accuracy: its k; else 0 */
   rd_callbacks callbacks;   /* [early_stopping], [reduce_lr_on_plateau] (callback.h) */
-  rd_kern_mode kernels;     /* openblas (default) or portable: kern.h, docs/PORTABLE.md */
+  rd_kern_mode kernels;     /* portable (the default) or openblas: kern.h, docs/PORTABLE.md */
   rd_optim_spec opt;
   const char *metrics_path; /* [run] metrics; NULL: absent, the default next to the weights
                                (rd_train_metrics_default); "": none */
@@ -89,6 +89,7 @@ typedef struct rd_train_ctl {
   /* 1 when save_weights(ctx, path, ...) stores the optimizer's state (a .keras
    * archive); NULL: never. A sharded optimizer gathers its state only then. */
   int (*stores_state)(const void *ctx, const char *path);
+  uint64_t legacy_digest;   /* rd_ckpt_ident's: a checkpoint of 0.1.x may carry it instead (0: none) */
 } rd_train_ctl;
 
 /* The shard_size used when the config sets none: about 8 shards per batch,

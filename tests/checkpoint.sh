@@ -23,7 +23,10 @@
 #     another config, another model, a directory, a missing file, a weights file,
 #     --resume latest without checkpoint_dir or in an empty dir; bad
 #     checkpoint_every values (exit 2, naming the config line or the --set).
-#  6. no temporary files left in any checkpoint directory.
+#  6. a checkpoint of 0.1.0 (default kernels openblas, no kernels key) is refused
+#     under the new default with a message saying what to do, and resumes with
+#     kernels = openblas to the uninterrupted run's tensors.
+#  7. no temporary files left in any checkpoint directory.
 . "${RD_TESTS:?run through ctest}/lib.sh" || exit 1
 
 cd "$RD_TMP" || exit 1
@@ -147,7 +150,9 @@ cp "$CK100" fp_ck.h5
 import sys, h5py, xxhash
 with h5py.File(sys.argv[1], "r+") as f:
     v = f.attrs["fingerprint"]
-    f.attrs.modify("fingerprint", v.replace(b"openblas_core=", b"openblas_core=X"))
+    w = v.replace(b"reprodist=", b"reprodist=X")
+    assert w != v, "the fingerprint names no reprodist= line: %r" % v
+    f.attrs.modify("fingerprint", w)
 b = open(sys.argv[1], "rb").read()
 fmt, _, _, config = b[:512].rstrip(b"\0").decode().splitlines()
 body = b[512:]
@@ -273,6 +278,9 @@ refuse other_config "$CK100: this checkpoint belongs to another config: [run] se
 # The message names every changed key (a layer's by its occurrence), as the user wrote the value.
 refuse other_config_keys "$CK100: this checkpoint belongs to another config: [dense] activation: relu in the checkpoint, tanh now; [train] learning_rate: 0.001 in the checkpoint, 0.0025 now; [train] beta_1: not set in the checkpoint, 0.8 now; resume with" \
   --resume "$CK100" --set dense.0.activation=tanh --set train.learning_rate=0.0025 --set train.beta_1=0.8
+# The canonical text names the kernels even when the config does not (the default, portable since 0.2.0).
+refuse other_kernels "$CK100: this checkpoint belongs to another config: [train] kernels: portable in the checkpoint, openblas now; resume with" \
+  --resume "$CK100" --set train.kernels=openblas
 refuse other_model "$CK100: this checkpoint belongs to another model" --resume "$CK100" --set dense.0.units=64
 refuse other_model_layer "$CK100: this checkpoint belongs to another model" --resume "$CK100" --set dense.1.name=out
 refuse directory "$D: is a directory, not a checkpoint" --resume "$D"
@@ -305,7 +313,28 @@ rd_check "the refusals left the checkpoints they read untouched" \
   test "$(rd_sha "$CK100")" = "$(rd_sha "$SAVED/$(ck 100)")" -a "$(rd_sha "$CK150")" = "$CK150_SHA"
 echo "  [${SECONDS}s] refusals"
 
-# ---- 6. no temporaries --------------------------------------------------------------------------
+# ---- 6. a checkpoint of reprodist 0.1.0, whose default kernels were openblas -------------------------
+# tests/fixtures/ckpt-0.1.0-tiny.h5 (README there): tests/fuzz/tiny.cfg, epochs 2, step 4 of 8, written by
+# 0.1.0 (3d089c9) without a kernels key (a step checkpoint on the last batch of epoch 1: it resumes in epoch 1). Under today's default (portable) it is refused with a message that
+# says what to do; with kernels = openblas it resumes (at np 3) to the uninterrupted openblas run's bits.
+TINY=$RD_SRC/tests/fuzz/tiny.cfg
+cp "$RD_SRC/tests/fixtures/ckpt-0.1.0-tiny.h5" old_ck.h5
+rd_run 2 "$TINY" --set train.epochs=2 --resume "$T/old_ck.h5" -o "$T/old_default.h5" >old_default.out 2>old_default.err
+RC=$?
+rd_check "a 0.1.0 checkpoint under the new default: exit 2, one message naming openblas, 0.2.0 and the --set" \
+  eval '[ $RC -eq 2 ] && [ ! -e old_default.h5 ] && [ "$(grep -cF "$T/old_ck.h5: this checkpoint was made with kernels = openblas, the default before reprodist 0.2.0 (CHANGELOG.md); this run'"'"'s is portable ([train] kernels: not set in the checkpoint, portable now); resume with --set train.kernels=openblas" old_default.err)" -eq 1 ]'
+rd_run 1 "$TINY" --set train.epochs=2 --set train.kernels=openblas -o "$T/tiny_ref.h5" >tiny_ref.out 2>tiny_ref.err
+rd_run 3 "$TINY" --set train.epochs=2 --set train.kernels=openblas --resume "$T/old_ck.h5" -o "$T/old_res.h5" \
+  >old_res.out 2>old_res.err
+RC=$?
+rd_check "... with --set train.kernels=openblas it resumes at step 4 (exit $RC), in openblas mode" \
+  eval '[ $RC -eq 0 ] && grep -qF "reprodist: resuming from $T/old_ck.h5 at epoch 1, step 4" old_res.out &&
+        [ "$(rd_h5attr old_res.h5 reprodist_openblas_core)" != "none (kernels = portable)" ]'
+rd_check "... to the tensors of an uninterrupted openblas run at np 1" \
+  eval '[ -s tiny_ref.h5 ] && [ "$("$REPRODIST" digest old_res.h5 | tail -1 | cut -d" " -f1)" = "$("$REPRODIST" digest tiny_ref.h5 | tail -1 | cut -d" " -f1)" ]'
+rd_check "... and leaves the old checkpoint as it was" test "$(rd_sha old_ck.h5)" = "$(rd_sha "$RD_SRC/tests/fixtures/ckpt-0.1.0-tiny.h5")"
+
+# ---- 7. no temporaries --------------------------------------------------------------------------
 left=$(find "$D" "$R" "$L" "$E" "$S" -name '*tmp*' -o -name '*.h5.*' | sed "s|$T/||")
 rd_check "no temporary files left in the checkpoint directories${left:+ (found: $left)}" test -z "$left"
 rd_check "only ckpt-*.h5 in the directories reprodist created" \

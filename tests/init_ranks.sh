@@ -57,12 +57,7 @@ check_usage_error_prefix() {
   fi
 }
 
-# h5attr FILE ATTR: prints a root attribute of an HDF5 file.
-h5attr() {
-  "$PY" -c 'import sys, h5py
-v = h5py.File(sys.argv[1], "r").attrs[sys.argv[2]]
-print(v.decode() if isinstance(v, bytes) else v)' "$1" "$2"
-}
+# rd_h5attr FILE ATTR: prints a root attribute of an HDF5 file.
 
 # ---- 1. usage ------------------------------------------------------------------------
 run_capture 1 --help
@@ -146,8 +141,8 @@ BASE_SHA=$(rd_sha fashion_mnist_mlp.np1.h5)
 run_capture 2 init "$CFG_MLP" -o seed7.h5 --set run.seed=7
 rd_check "--set run.seed=7 writes a file" test "$RC" -eq 0 -a -s seed7.h5
 rd_check "--set run.seed=7 changes the file" test "$(rd_sha seed7.h5)" != "$BASE_SHA"
-rd_check "--set run.seed=7 records seed 7" test "$(h5attr seed7.h5 reprodist_seed)" = 7
-rd_check "the file without --set records seed 42" test "$(h5attr fashion_mnist_mlp.np1.h5 reprodist_seed)" = 42
+rd_check "--set run.seed=7 records seed 7" test "$(rd_h5attr seed7.h5 reprodist_seed)" = 7
+rd_check "the file without --set records seed 42" test "$(rd_h5attr fashion_mnist_mlp.np1.h5 reprodist_seed)" = 42
 if "$PY" - seed7.h5 fashion_mnist_mlp.np1.h5 <<'EOF'
 import sys, h5py, numpy as np
 a, b = (h5py.File(p, "r") for p in sys.argv[1:3])

@@ -85,6 +85,12 @@ rd_core_report() {
 }
 
 rd_sha() { sha256sum "$1" | cut -d' ' -f1; }
+# rd_h5attr FILE NAME: the root attribute NAME of an HDF5 file, as text.
+rd_h5attr() {
+  "${RD_PYTHON:-/usr/bin/python3}" -c 'import sys, h5py
+v = h5py.File(sys.argv[1], "r").attrs[sys.argv[2]]
+print(v.decode() if isinstance(v, bytes) else v)' "$1" "$2"
+}
 
 # rd_newest_ckpt DIR: the name of the newest checkpoint in DIR (ckpt-<12 digits>.h5), or nothing.
 rd_newest_ckpt() { (cd "$1" 2>/dev/null && ls ckpt-[0-9]*.h5 2>/dev/null | grep -x 'ckpt-[0-9]\{12\}\.h5' | sort | tail -1); }

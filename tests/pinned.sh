@@ -3,7 +3,9 @@
 # configs, pinned in tests/pinned_digests.txt from main at 80e5299, before the
 # layer interface (issue 12) was built. Any change to how Dense initializes,
 # computes, reduces or updates shows here as a digest that moved: the bits of
-# every existing config must stay the same.
+# every existing config must stay the same. Those cases run in openblas mode,
+# the default until 0.2.0; their _portable twins (added at 0.2.0, and checked
+# then against 0.1.0's own kernels = portable runs) pin today's default.
 #   Each case runs `reprodist train` (or `init`) at the np it names, then
 #   `reprodist digest` on the result; every tensor line (XXH64 of its
 #   little-endian float32 bytes, the name and the shape) and the file's digest
@@ -19,19 +21,28 @@ SYN=$RD_SRC/configs/synthetic.cfg
 FM=$RD_SRC/configs/fashion_mnist_mlp.cfg
 
 # case NAME NP COMMAND ARGS...: one line per case; ARGS are reprodist's.
+# The train cases were pinned in openblas mode, the default until 0.2.0
+# (CHANGELOG.md); they say kernels = openblas now, and each has a twin in
+# portable mode, today's default (NAME_portable, the same arguments without it).
+OB="--set train.kernels=openblas"
 CASES=(
-  "synth_adam 2 train $SYN"
-  "synth_adam_np3 3 train $SYN --set run.seed=11 --set train.epochs=2"
-  "fm_adam 2 train $FM --set data.limit=3000 --set data.test_limit=500 --set train.epochs=2"
+  "synth_adam 2 train $SYN $OB"
+  "synth_adam_np3 3 train $SYN --set run.seed=11 --set train.epochs=2 $OB"
+  "fm_adam 2 train $FM --set data.limit=3000 --set data.test_limit=500 --set train.epochs=2 $OB"
   "synth_sgd_mse 2 train $SYN --set train.optimizer=sgd --set train.learning_rate=0.05 --set train.momentum=0.9
      --set train.nesterov=true --set train.loss=mse --set train.shuffle=false --set train.drop_remainder=true
      --set dense.0.use_bias=false --set dense.0.kernel_initializer=he_normal
      --set dense.1.activation=sigmoid --set dense.1.kernel_initializer=orthogonal
-     --set dense.2.kernel_initializer=lecun_uniform --set dense.2.bias_initializer=random_normal"
+     --set dense.2.kernel_initializer=lecun_uniform --set dense.2.bias_initializer=random_normal $OB"
   "synth_sgd_batch 1 train $SYN --set train.optimizer=sgd --set train.batch_size=100 --set train.shard_size=16
-     --set train.steps_per_epoch=5 --set train.epochs=4 --set dense.1.activation=linear"
-  "keras_init 2 init $RD_SRC/configs/keras_seeded_init.cfg"
+     --set train.steps_per_epoch=5 --set train.epochs=4 --set dense.1.activation=linear $OB"
 )
+for c in "${CASES[@]}"; do
+  name=${c%% *}
+  CASES+=("${name}_portable ${c#* }")
+  CASES[-1]=${CASES[-1]% $OB}
+done
+CASES+=("keras_init 2 init $RD_SRC/configs/keras_seeded_init.cfg")
 
 got=$T/got.txt
 : >"$got"

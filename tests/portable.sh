@@ -99,7 +99,7 @@ for model in MLP CNN RESNET; do
     rd_fail "$model: the mixed portable job failed"; show "mix_$model"
   fi
 done
-mpmd mix_openblas "${MIX[@]}" "$RD_SRC/configs/synthetic.cfg" --set train.epochs=1
+mpmd mix_openblas "${MIX[@]}" "$RD_SRC/configs/synthetic.cfg" --set train.epochs=1 --set train.kernels=openblas
 RC=$?
 rd_check "openblas mode: the same mix is refused (exit $RC, names openblas_core)" \
   eval '[ $RC -eq 2 ] && grep -q "ranks differ in openblas_core" mix_openblas.log && [ ! -e mix_openblas.h5 ]'
@@ -119,7 +119,7 @@ if cmake -S "$RD_SRC" -B clang -DCMAKE_C_COMPILER=clang -DBUILD_TESTING=OFF -DCM
        : $RD_NPFLAG 1 "$REPRODIST" train "${MLP[@]}" -o mixcc.h5)
   timeout -k 5 "$RD_LIMIT" "$RD_MPIEXEC" $RD_MPIFLAGS "${cmd[@]}" > mixcc.log 2>&1
   rd_check "MLP: a job mixing gcc and clang ranks gives the uniform sha256 (exit $?)" test "$(rd_sha mixcc.h5 2>/dev/null)" = "$REF_MLP"
-  ob=("$RD_SRC/configs/synthetic.cfg" --set train.epochs=1)
+  ob=("$RD_SRC/configs/synthetic.cfg" --set train.epochs=1 --set train.kernels=openblas)
   cmd=($RD_NPFLAG 1 "$REPRODIST" train "${ob[@]}" -o mixob.h5 : $RD_NPFLAG 1 "$CLANG" train "${ob[@]}" -o mixob.h5)
   timeout -k 5 "$RD_LIMIT" "$RD_MPIEXEC" $RD_MPIFLAGS "${cmd[@]}" > mixob.log 2>&1
   RC=$?
@@ -130,17 +130,12 @@ else
 fi
 
 # ---- 4. what the file says ------------------------------------------------------------------
-h5attr() {
-  "$PY" -c 'import sys, h5py
-v = h5py.File(sys.argv[1], "r").attrs[sys.argv[2]]
-print(v.decode() if isinstance(v, bytes) else v)' "$1" "$2"
-}
 f=MLP_scalar_1.h5
-rd_check "the file's core is 'none (kernels = portable)'" test "$(h5attr $f reprodist_openblas_core)" = "none (kernels = portable)"
-h5attr $f reprodist_fingerprint > fp.txt
+rd_check "the file's core is 'none (kernels = portable)'" test "$(rd_h5attr $f reprodist_openblas_core)" = "none (kernels = portable)"
+rd_h5attr $f reprodist_fingerprint > fp.txt
 rd_check "its fingerprint says kernels=portable and names no compiler, build or OpenBLAS" \
   eval 'grep -qx kernels=portable fp.txt && ! grep -qE "^(compiler|build|openblas|libc)" fp.txt'
-h5attr $f reprodist_config > cfg.txt
+rd_h5attr $f reprodist_config > cfg.txt
 rd_check "its config says kernels = portable" grep -qx "kernels = portable" cfg.txt
 
 # ---- 5. RD_ISA errors -----------------------------------------------------------------------

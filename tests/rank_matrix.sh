@@ -96,8 +96,7 @@ rd_check "sgd+mse config trains differently from adam+xent (the overrides took e
 # subset: 1000 samples leave a last batch of 40 (5 shards of 8). np 1-4 and 8,
 # TCP, and a run stopped after epoch 1 and resumed at another np: the same
 # file, so dropout masks and batch statistics never depend on np or on a resume.
-# Each config as shipped (kernels = portable) and in openblas mode, the default
-# for configs that do not set kernels.
+# Each config as shipped (kernels = portable, the default) and in openblas mode.
 if [ -r /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
   CNN=(--set data.limit=1000 --set data.test_limit=200 --set train.epochs=2 --set train.batch_size=64
        --set train.shard_size=8)
@@ -326,18 +325,23 @@ if [ -r /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
     rd_check "fashion-mnist subset np=$np identical to np=1" [ "$h" = "$fref" ]
     rd_check "fashion-mnist subset np=$np metrics identical" diff <(metrics fm1.log) <(metrics "fm$np.log")
   done
-  # OpenBLAS threads 1 vs 2 (same np). Threaded OpenBLAS GEMMs change bits for
-  # these Fashion-MNIST shapes (measured: without reprodist's pinning the two
-  # runs differ), so reprodist runs BLAS on one thread per rank; the setting must
-  # not leak into results. --bind-to none lets OpenBLAS see both cores.
+  # OpenBLAS threads 1 vs 2 (same np), in openblas mode. Threaded OpenBLAS GEMMs
+  # change bits for these Fashion-MNIST shapes (measured: without reprodist's
+  # pinning the two runs differ), so reprodist runs BLAS on one thread per rank;
+  # the setting must not leak into results. --bind-to none lets OpenBLAS see
+  # both cores.
   if [ -n "$fref" ]; then
+    OB=(--set train.kernels=openblas)
     for t in 1 2; do
       RD_RUN_FLAGS="--bind-to none -x OPENBLAS_NUM_THREADS=$t" rd_run 1 "$RD_SRC/configs/fashion_mnist_mlp.cfg" "${FM[@]}" \
-        -o "thr$t.h5" > "thr$t.log" 2>&1 || rd_fail "threads=$t run failed"
+        "${OB[@]}" -o "thr$t.h5" > "thr$t.log" 2>&1 || rd_fail "threads=$t run failed"
     done
+    rd_run 4 "$RD_SRC/configs/fashion_mnist_mlp.cfg" "${FM[@]}" "${OB[@]}" -o fmo4.h5 > fmo4.log 2>&1 || rd_fail "openblas np=4 failed"
     rd_check "OPENBLAS_NUM_THREADS=2 is reported as ignored" grep -q "OPENBLAS_NUM_THREADS=2 ignored" thr2.log
+    rd_check "the thread runs are in openblas mode (OpenBLAS core in the log, another file than portable's)" \
+      eval 'grep -q "OpenBLAS core" thr1.log && [ "$(rd_sha thr1.h5)" != "$fref" ]'
     rd_check "OpenBLAS 1 vs 2 threads: identical weights" [ "$(rd_sha thr1.h5)" = "$(rd_sha thr2.h5)" ]
-    rd_check "OpenBLAS threads: identical to the np=1 reference" [ "$(rd_sha thr1.h5)" = "$fref" ]
+    rd_check "OpenBLAS threads: identical to openblas mode at np=4" [ "$(rd_sha thr1.h5)" = "$(rd_sha fmo4.h5)" ]
   fi
 else
   rd_fail "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist; launch/deps does it)"

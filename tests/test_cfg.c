@@ -429,7 +429,8 @@ static void test_set(void) {
         "new key added by --set");
   /* A fixed section the file lacks is created. */
   CHECK(rd_cfg_count(&j.cfg, "train") == 1 && j.train.epochs == 3, "[train] created by --set, epochs = 3");
-  CHECK(j.cfg.nitems == 5, "no duplicate items after overrides: %d", j.cfg.nitems);
+  /* 5 items, plus [train] kernels: its default enters the config (rd_cfg_put_default). */
+  CHECK(j.cfg.nitems == 6, "no duplicate items after overrides: %d", j.cfg.nitems);
   rd_job_free(&j);
 
   /* Picking one of several [dense]. */
@@ -497,6 +498,7 @@ static void test_canonical(void) {
       "source = idx\n"
       "[train]\n"
       "epochs = 10\n"
+      "kernels = portable\n" /* the default since 0.2.0, named whether or not the file says it */
       "learning_rate = 0.001\n"
       "shuffle = true\n";
   rd_job j;
@@ -508,6 +510,22 @@ static void test_canonical(void) {
   uint64_t h = st == RD_OK ? rd_cfg_digest(&j.cfg) : 0;
   CHECK(h == XXH64(expected, strlen(expected), 0), "digest is XXH64(canonical, seed 0): %016" PRIx64, h);
   free(canon);
+  rd_job_free(&j);
+
+  /* kernels: writing the default changes nothing; openblas is another config, and
+   * its digest without the kernels line is 0.1.x's (whose default it was and
+   * whose text left an unset key out), resumable (no epochs). */
+  static const char *const portable[] = {"train.kernels=portable", NULL}, *const openblas[] = {"train.kernels=openblas", NULL};
+  const uint64_t hp = digest_of(text, portable), ho = digest_of(text, openblas);
+  CHECK(hp == h, "kernels = portable written out: the same digest as unset");
+  CHECK(ho != h && ho != 0, "kernels = openblas: another digest");
+  st = load(&j, text, openblas, &e);
+  static const char old_text[] = "[run]\nseed = 42\n[model]\ninput = 784\n[dense]\nactivation = relu\n"
+                                 "kernel_initializer = random_normal\nkernel_stddev = 0.050000000000000003\n"
+                                 "units = 128\n[dense]\nunits = 10\n[data]\nscale = 0.5\nsource = idx\n[train]\n"
+                                 "learning_rate = 0.001\nshuffle = true\n";
+  CHECK(st == RD_OK && rd_cfg_digest_resumable_without(&j.cfg, "train", "kernels") == XXH64(old_text, strlen(old_text), 0),
+        "openblas: the resumable digest without kernels is XXH64 of 0.1.x's text");
   rd_job_free(&j);
 
   /* Same result-relevant content written differently: same digest. */
@@ -564,12 +582,12 @@ static void test_canonical(void) {
   /* The canonical text of an override-only value shows the normalised number; shapes too. */
   st = load(&j, "[model]\ninput = 4\n[dense]\nunits = 3\n", SETS("model.input=0004"), &e);
   canon = st == RD_OK ? rd_cfg_canonical(&j.cfg) : NULL;
-  CHECK_STR(canon, "[model]\ninput = 4\n[dense]\nunits = 3\n", "canonical text after --set");
+  CHECK_STR(canon, "[model]\ninput = 4\n[dense]\nunits = 3\n[train]\nkernels = portable\n", "canonical text after --set");
   free(canon);
   rd_job_free(&j);
   st = load(&j, "[model]\ninput = 28, +28,01\n[test_identity]\n", NULL, &e);
   canon = st == RD_OK ? rd_cfg_canonical(&j.cfg) : NULL;
-  CHECK_STR(canon, "[model]\ninput = 28,28,1\n[test_identity]\n", "canonical text of a shape");
+  CHECK_STR(canon, "[model]\ninput = 28,28,1\n[test_identity]\n[train]\nkernels = portable\n", "canonical text of a shape");
   rd_job_free(&j);
   free(canon);
 }
