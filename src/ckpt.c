@@ -556,16 +556,13 @@ static rd_status load(const char *path, const rd_model *m, const rd_pieces *ps, 
     /* Checkpoints from before the "config" attribute can only give digests. */
     char *was = rd_h5_read_attr_str(f, "config"), diff[1024] = "";
     if (was && id->config_text) rd_cfg_text_diff(was, id->config_text, "in the checkpoint", diff, sizeof diff);
-    /* A 0.1.x checkpoint without a kernels line ran openblas, then the default (CHANGELOG.md 0.2.0). */
-    const int old_default = was && !strstr(was, "\nkernels = ") && id->config_text &&
-                            strstr(id->config_text, "\nkernels = portable\n");
+    char line[160] = "";
+    if (id->legacy_key) snprintf(line, sizeof line, "\n%s = ", id->legacy_key);
+    const int old_default = was && line[0] && !strstr(was, line);
     free(was);
     H5Fclose(f);
     if (diff[0] && old_default)
-      return rd_err_set(err, RD_EINPUT,
-                        "%s: this checkpoint was made with kernels = openblas, the default before reprodist 0.2.0 "
-                        "(CHANGELOG.md); this run's is portable (%s); resume with --set train.kernels=openblas",
-                        path, diff);
+      return rd_err_set(err, RD_EINPUT, "%s: %s (%s); %s", path, id->legacy_note, diff, id->legacy_advice);
     if (diff[0])
       return rd_err_set(err, RD_EINPUT,
                         "%s: this checkpoint belongs to another config: %s; resume with the config and --set options "

@@ -34,6 +34,10 @@ typedef struct rd_ckpt_ident {
   const char *plugins;   /* "name@xxh64,..." of the layer plugins, or NULL / "" */
   uint64_t legacy_digest; /* another config digest that names the same run (0: none): that of a release
                              before a key's default changed (rd_cfg_digest_resumable_without) */
+  /* When a checkpoint's config text has no line for legacy_key (NULL: none), it
+   * was made under that key's old default: a refusal then says legacy_note
+   * before the keys that differ, and legacy_advice instead of the usual advice. */
+  const char *legacy_key, *legacy_note, *legacy_advice;
 } rd_ckpt_ident;
 
 /* 1 if path is a file that starts with a reprodist checkpoint's header. */

@@ -489,10 +489,17 @@ static rd_status cmd_train(const cli_args *a, const rd_job *j, rd_err *err) {
   char *ctext = rd_cfg_canonical_resumable(&j->cfg);
   const final_ctx fc = {j, &outs};
   rd_train_ctl ctl = {a->resume, rd_cfg_digest_resumable(&j->cfg), ctext, fp, outs.path[0], a->command, j->plugins,
-                      save_outputs, &fc, &j->cfg, 1, stores_state, 0};
-  /* 0.1.x's default was openblas and its canonical text left an unset kernels key out: its checkpoints of an
-   * openblas run carry the digest without the line (CHANGELOG.md 0.2.0). */
-  if (j->train.kernels == RD_KERN_OPENBLAS) ctl.legacy_digest = rd_cfg_digest_resumable_without(&j->cfg, "train", "kernels");
+                      save_outputs, &fc, &j->cfg, 1, stores_state, 0, NULL, NULL, NULL};
+  /* 0.1.x's default was openblas and its canonical text left an unset kernels key out (CHANGELOG.md 0.2.0): its
+   * checkpoints of an openblas run carry the digest without the line, and a portable run refuses them saying so. */
+  if (j->train.kernels == RD_KERN_OPENBLAS) {
+    ctl.legacy_digest = rd_cfg_digest_resumable_without(&j->cfg, "train", "kernels");
+  } else {
+    ctl.legacy_key = "kernels";
+    ctl.legacy_note = "this checkpoint was made with kernels = openblas, the default before reprodist 0.2.0 "
+                      "(CHANGELOG.md); this run's is portable";
+    ctl.legacy_advice = "resume with --set train.kernels=openblas";
+  }
   rd_status st = rd_train_run(&j->train, &ctl, &j->data, m, params, err);
   free(ctext);
   free(params);

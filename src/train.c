@@ -116,7 +116,7 @@ static void read_metrics(rd_cfg *c, int tr, rd_train_spec *t) {
 
 rd_status rd_train_spec_from_cfg(rd_train_spec *t, rd_cfg *c, const rd_data_spec *data) {
   memset(t, 0, sizeof *t);
-  /* portable has been the default since CHANGELOG.md 0.9 (openblas before); the canonical text names the
+  /* portable has been the default since 0.2.0 (CHANGELOG.md; openblas before); the canonical text names the
    * mode either way, so a checkpoint made under the old default is never taken for this one's. */
   rd_cfg_put_default(c, "train", "kernels", rd_kern_mode_names[RD_KERN_PORTABLE]);
   const int tr = rd_cfg_section(c, "train", 0), run = rd_cfg_section(c, "run", 0);
@@ -525,7 +525,8 @@ static rd_status trainer_state(trainer *tr, int64_t C, rd_err *err) {
   RD_ASSERT(tr->state != NULL, "out of memory");
   tr->reg = rd_reg_any(m);
   rd_optim_state_init(&tr->opt, tr->state);
-  tr->id = (rd_ckpt_ident){ctl->config_digest, ctl->config_text, ctl->fingerprint, ctl->plugins, ctl->legacy_digest};
+  tr->id = (rd_ckpt_ident){ctl->config_digest, ctl->config_text, ctl->fingerprint, ctl->plugins,
+                           ctl->legacy_digest, ctl->legacy_key, ctl->legacy_note, ctl->legacy_advice};
   tr->cbs = t->callbacks;
   rd_callbacks_begin(&tr->cbs);
   tr->per_batch = rd_callbacks_per_batch(&tr->cbs);

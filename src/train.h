@@ -90,6 +90,7 @@ typedef struct rd_train_ctl {
    * archive); NULL: never. A sharded optimizer gathers its state only then. */
   int (*stores_state)(const void *ctx, const char *path);
   uint64_t legacy_digest;   /* rd_ckpt_ident's: a checkpoint of 0.1.x may carry it instead (0: none) */
+  const char *legacy_key, *legacy_note, *legacy_advice; /* rd_ckpt_ident's (NULL: none) */
 } rd_train_ctl;
 
 /* The shard_size used when the config sets none: about 8 shards per batch,
