@@ -7,7 +7,7 @@
  * increasing order and each one continues the tile's chains from the values
  * the previous one stored, so blocking changes no bits. A product's last
  * rows run the tile on fewer rows; its last columns run on a zero-padded
- * copy. */
+ * copy, on the tile's half (one vector) when that is wide enough. */
 #include "kern.h"
 
 #include <math.h>
@@ -40,7 +40,7 @@ static void ukr_scalar(int64_t kc, const float *a, int64_t rsa, int64_t csa, con
   for (int i = 0; i < 4; i++)
     for (int j = 0; j < 4; j++) c[i * ldc + j] = t[i][j];
 }
-static const rd_kern_ukr k_ukr_scalar = {4, 4, ukr_scalar, 0};
+static const rd_kern_ukr k_ukr_scalar = {4, 4, ukr_scalar, 0, 0, 0};
 
 /* The wide tile of a path, or with narrow its narrow one (kern_ukr.h). */
 static const rd_kern_ukr *ukr_of(rd_isa isa, int narrow) {
@@ -56,12 +56,16 @@ static const rd_kern_ukr *ukr_of(rd_isa isa, int narrow) {
   }
 }
 
-/* The tile for a run with n columns: the narrow one when n fits one of its
- * panels (a convolution's 16 filters on the 32-wide AVX-512 tile would leave
- * half of every tile idle), else the wide one. Either gives the same chains. */
-static const rd_kern_ukr *ukr_for(rd_isa isa, int64_t n) {
-  const rd_kern_ukr *narrow = ukr_of(isa, 1);
-  return n <= narrow->nr ? narrow : ukr_of(isa, 0);
+/* The tile for a run of m rows and n columns: the narrow one when n fits one
+ * of its panels (a convolution's 16 filters on the 32-wide AVX-512 tile would
+ * leave half of every tile idle), unless the rows would leave much of its
+ * last tile idle (it has no row edges: the first conv's weight gradient, 9
+ * rows of 16, ran at 0.2 of the GEMM's peak on the 16-row AVX-512 tile); else
+ * the wide one, with its half and row edges. Any gives the same chains. */
+static const rd_kern_ukr *ukr_for(rd_isa isa, int64_t m, int64_t n) {
+  const rd_kern_ukr *narrow = ukr_of(isa, 1), *wide = ukr_of(isa, 0);
+  const int rows_fit = m % narrow->mr == 0 || m >= 4 * narrow->mr || !wide->half;
+  return n <= narrow->nr && rows_fit ? narrow : wide;
 }
 
 int rd_kern_isa_supported(rd_isa isa) {
@@ -213,8 +217,12 @@ static void gemm_run(const rd_kern_ukr *u, int trans_a, int trans_b, int64_t m, 
       const int load = keep || pc > 0;
       /* Direct B packs only its last, partial panel; packed B all of them. */
       const int64_t ps = kc * nr + SKEW; /* B's panel stride */
+      /* A last panel of exactly half a tile runs the half tile, which reads
+       * direct B's rows where they are too. */
+      const int half_direct = direct_b && u->half && 2 * (nc - nc_full) == nr;
       if (direct_b) {
-        if (nc_full < nc) pack(0, b, ldb, pc, kc, jc + nc_full, nc - nc_full, nr, ps, k_bpack + nc_full / nr * ps);
+        if (nc_full < nc && !half_direct)
+          pack(0, b, ldb, pc, kc, jc + nc_full, nc - nc_full, nr, ps, k_bpack + nc_full / nr * ps);
       } else {
         pack(trans_b, b, ldb, pc, kc, jc, nc, nr, ps, k_bpack);
       }
@@ -224,21 +232,25 @@ static void gemm_run(const rd_kern_ukr *u, int trans_a, int trans_b, int64_t m, 
         if (!direct_a) pack(!trans_a, a, lda, pc, kc, ic, mc, mr, kc * mr, k_apack);
         for (int64_t jr = 0; jr < nc; jr += nr) {
           const int cols = (int)(nc - jr < nr ? nc - jr : nr);
-          const float *bp = direct_b && cols == nr ? b + pc * ldb + jc + jr : k_bpack + jr / nr * ps;
-          const int64_t rsb = direct_b && cols == nr ? ldb : nr;
+          /* At most half a tile of columns left: the tile's half (one vector). */
+          const int half = u->half && 2 * cols <= nr;
+          const int whole = cols == nr || (half && 2 * cols == nr); /* no padding columns */
+          const int b_direct = direct_b && whole;
+          const float *bp = b_direct ? b + pc * ldb + jc + jr : k_bpack + jr / nr * ps;
+          const int64_t rsb = b_direct ? ldb : nr;
           for (int64_t ir = 0; ir < mc; ir += mr) {
             const int64_t i0 = ic + ir, j0 = jc + jr;
             const int rows = (int)(mc - ir < mr ? mc - ir : mr);
             /* The last rows run the tile's row edge where the path has one,
              * else the whole tile on zero-padded rows. */
             const int row_edge = rows < mr && u->edge;
-            const rd_kern_ukr_fn fn = row_edge ? u->edge[rows] : u->fn;
+            const rd_kern_ukr_fn fn = half ? (row_edge ? u->half_edge[rows] : u->half) : row_edge ? u->edge[rows] : u->fn;
             const float *ap;
             int64_t ra = 1, ca = mr;
             if (!direct_a) ap = k_apack + ir * kc;
             else if (rows < mr && !row_edge) ap = k_aedge;
             else ap = a + (trans_a ? pc * lda + i0 : i0 * lda + pc), ra = rsa, ca = csa;
-            if (!tc && (rows == mr || row_edge) && cols == nr) {
+            if (!tc && (rows == mr || row_edge) && whole) {
               fn(kc, ap, ra, ca, bp, rsb, c + i0 * ldc + j0, ldc, load);
               continue;
             }
@@ -280,10 +292,10 @@ void rd_kern_gemm_isa(rd_isa isa, int trans_a, int trans_b, int64_t m, int64_t n
   const int64_t panels = (m + u->nr - 1) / u->nr;
   if (trans_b && !trans_a && m <= 2 * u->nr && n > 2 * u->nr && k >= 64 && k <= KT_MAX &&
       panels * u->nr * k <= KC * NC) {
-    gemm_run(ukr_for(isa, m), 0, 1, n, m, k, b, ldb, a, lda, keep, c, ldc, 1, k);
+    gemm_run(ukr_for(isa, n, m), 0, 1, n, m, k, b, ldb, a, lda, keep, c, ldc, 1, k);
     return;
   }
-  gemm_run(ukr_for(isa, n), trans_a, trans_b, m, n, k, a, lda, b, ldb, keep, c, ldc, 0, KC);
+  gemm_run(ukr_for(isa, m, n), trans_a, trans_b, m, n, k, a, lda, b, ldb, keep, c, ldc, 0, KC);
 }
 
 /* ---- the two modes ------------------------------------------------------------- */

@@ -18,11 +18,16 @@ typedef void (*rd_kern_ukr_fn)(int64_t kc, const float *a, int64_t rsa, int64_t 
 
 /* A tile: mr x nr, its micro-kernel, and for a wide tile its row edges:
  * edge[r] (0 < r < mr) is the same micro-kernel on r rows (NULL: none; the
- * driver then runs fn on a zero-padded copy of the rows). */
+ * driver then runs fn on a zero-padded copy of the rows); and its half, with
+ * row edges half_edge[r]: the same rows, one vector (nr / 2 columns), for a
+ * product's last columns when at most half a tile of them is left (NULL:
+ * none). */
 typedef struct {
   int mr, nr;
   rd_kern_ukr_fn fn;
   const rd_kern_ukr_fn *edge;
+  rd_kern_ukr_fn half;
+  const rd_kern_ukr_fn *half_edge;
 } rd_kern_ukr;
 
 #define RD_KERN_MR_MAX 16

@@ -73,11 +73,18 @@ static void test_gemm(void) {
    * the 240-row block, n over the 2048-column block, the layers' shapes, a
    * few rows times a wide transposed B (computed as C^T, k unblocked), and
    * the narrow tile (n at most one vector: 16 filters) over several row
-   * blocks, full and partial, and as C^T. */
+   * blocks, full and partial, and as C^T; and last columns on the wide
+   * tile's half: exactly one vector of them (144 and 48 on AVX-512, 520 on
+   * AVX2, 36 on NEON; in place) and fewer (33, 1030, 36 on x86: through
+   * its zero-padded copy), on full rows and on its row edges (9 x 16 and 7 x
+   * 8 on x86, whose rows would leave the narrow tile mostly idle; 29 x 36 on
+   * NEON). */
   static const int64_t shapes[][3] = {{1, 1, 1},     {5, 7, 3},      {13, 33, 300},  {121, 17, 9},
                                       {64, 128, 784}, {3, 2051, 5},  {12, 32, 256},  {250, 31, 513},
                                       {9, 32, 1000},  {7, 1, 0},     {20, 1030, 1100}, {32, 520, 300},
-                                      {500, 16, 144}, {483, 8, 300},  {241, 12, 17},  {16, 700, 200}};
+                                      {500, 16, 144}, {483, 8, 300},  {241, 12, 17},  {16, 700, 200},
+                                      {432, 144, 16}, {100, 48, 40},  {29, 36, 70},   {9, 16, 700},
+                                      {7, 8, 300}};
   int ran = 0;
   for (int isa = 0; isa < RD_ISA_COUNT; isa++) {
     if (!rd_kern_isa_supported((rd_isa)isa)) continue;

@@ -338,8 +338,10 @@ struct rd_api {
   /* ---- appended to ABI 2 after 0.24 (the convolution's row blocks) ---------
    * 1 when gemm is portable mode's: each element's fmaf chain does not depend
    * on the shapes, so a layer may split a product along m (rows of C), or
-   * along k with beta 1 for every part after the first, without changing a
-   * bit (conv2d computes a shard's im2col in cache-sized row blocks). 0 with
+   * along k with beta 1 for every part after the first, or pass an operand
+   * stored in the other orientation, without changing a bit (conv2d
+   * computes a shard's im2col in cache-sized row blocks, and its dcol from
+   * the kernel transposed once). 0 with
    * kernels = openblas, whose bits depend on the shapes: keep them whole
    * (and in both modes under RD_UNFUSED=1, the diagnostic that runs every
    * pass as written). */

@@ -12,6 +12,11 @@
  *       beta_1 each step a weight's gradient is zero (always-black pixels, dead
  *       units) and sticks at a denormal; a checkpoint after one Fashion-MNIST
  *       epoch has 6% of m there.
+ *   rd_bench_kernels shapes CONFIG SHARD [SECONDS]
+ *       every distinct GEMM one training pass of CONFIG's model over SHARD
+ *       rows runs in portable mode (the default kernels; noted as the layers
+ *       call rd->gemm), each timed alone in OpenBLAS and in each portable
+ *       path this CPU runs: microseconds per call, and calls per pass.
  *
  * Times are this thread's CPU time. One JSON object on stdout. No MPI: it runs
  * as a plain process. Used by launch/bench; OPENBLAS_CORETYPE is honoured like
@@ -249,6 +254,124 @@ static int bench_step(const char *dims, int64_t S, int64_t B, double budget) {
   return 0;
 }
 
+/* ---- shapes: every GEMM of one shard pass, timed alone in each kernel -------------------- */
+
+/* One distinct GEMM of the pass: its arguments but the pointers, and how often it ran. */
+typedef struct {
+  int ta, tb, keep;
+  int64_t m, n, k, lda, ldb, ldc;
+  int calls;
+} gemm_shape;
+
+enum { SHAPES_MAX = 256 };
+static gemm_shape g_shapes[SHAPES_MAX];
+static int g_nshapes;
+static void (*g_gemm_real)(int, int, int64_t, int64_t, int64_t, const float *, int64_t, const float *, int64_t, float,
+                           float *, int64_t);
+
+/* The layers' rd->gemm during the recorded pass: notes the shape, then computes. */
+static void gemm_record(int ta, int tb, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const float *b,
+                        int64_t ldb, float beta, float *c, int64_t ldc) {
+  const gemm_shape s = {ta, tb, beta != 0.0f, m, n, k, lda, ldb, ldc, 1};
+  int i = 0;
+  for (; i < g_nshapes; i++) {
+    const gemm_shape *t = &g_shapes[i];
+    if (t->ta == s.ta && t->tb == s.tb && t->keep == s.keep && t->m == s.m && t->n == s.n && t->k == s.k &&
+        t->lda == s.lda && t->ldb == s.ldb && t->ldc == s.ldc)
+      break;
+  }
+  if (i < g_nshapes) g_shapes[i].calls++;
+  else if (g_nshapes < SHAPES_MAX) g_shapes[g_nshapes++] = s;
+  g_gemm_real(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc);
+}
+
+typedef struct {
+  const gemm_shape *s;
+  int kernel; /* 0: OpenBLAS (cblas_sgemm), else 1 + rd_isa of the portable path */
+  float *a, *b, *c;
+} shape_ctx;
+
+static void do_shape(void *p) {
+  const shape_ctx *x = p;
+  const gemm_shape *s = x->s;
+  const float beta = s->keep ? 1.0f : 0.0f;
+  if (x->kernel == 0)
+    cblas_sgemm(CblasRowMajor, s->ta ? CblasTrans : CblasNoTrans, s->tb ? CblasTrans : CblasNoTrans, (int)s->m,
+                (int)s->n, (int)s->k, 1.0f, x->a, (int)s->lda, x->b, (int)s->ldb, beta, x->c, (int)s->ldc);
+  else
+    rd_kern_gemm_isa((rd_isa)(x->kernel - 1), s->ta, s->tb, s->m, s->n, s->k, x->a, s->lda, x->b, s->ldb, beta, x->c,
+                     s->ldc);
+}
+
+/* Floats a stored operand spans: rows x ld, the last row only as far as it is read. */
+static size_t span(int64_t rows, int64_t cols, int64_t ld) { return (size_t)((rows - 1) * ld + cols); }
+
+static int bench_shapes(const char *path, int64_t S, double budget) {
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    fprintf(stderr, "rd_bench_kernels: cannot open %s\n", path);
+    return 2;
+  }
+  static char text[1 << 20];
+  const size_t len = fread(text, 1, sizeof text - 1, f);
+  fclose(f);
+  rd_job job;
+  rd_err e = {0};
+  if (rd_job_load(&job, path, text, len, NULL, 0, RD_JOB_NO_PLUGINS, &e)) {
+    fprintf(stderr, "rd_bench_kernels: %s\n", e.msg);
+    rd_job_free(&job);
+    return 2;
+  }
+  const rd_model *m = &job.model;
+  rd_shard k;
+  static rd_loss_spec xent;
+  rd_loss_spec_defaults(rd_loss_find("sparse_categorical_crossentropy"), &xent);
+  rd_shard_init(&k, m, S, &xent, RD_KERN_PORTABLE);
+  float *params = rd_mem_alloc_f32(m->nparams), *grad = rd_mem_alloc_f32(m->nparams + 3);
+  float *stats = rd_mem_alloc_f32(m->nstats + 1);
+  rd_model_init_params(m, params);
+  const int64_t D = rd_shape_numel(&m->input);
+  for (int64_t i = 0; i < S * D; i++) k.x[i] = rndf();
+  for (int64_t i = 0; i < S; i++) k.y[i] = (int32_t)(rnd() % (uint32_t)k.C), k.sample[i] = (uint32_t)i;
+  /* The pass the default kernels run, with every rd->gemm noted on the way. */
+  static rd_api rec;
+  rec = *k.api;
+  g_gemm_real = rec.gemm;
+  rec.gemm = gemm_record;
+  k.api = &rec;
+  rd_shard_metrics mt;
+  const rd_pass pass = {.batch_n = S, .grad = grad, .stats = stats};
+  rd_shard_pass(&k, params, S, &pass, &mt);
+  printf("{\"bench\": \"shapes\", \"config\": \"%s\", \"shard\": %lld, \"core\": \"%s\", \"shapes\": [", path,
+         (long long)S, rd_fp_openblas_core());
+  for (int i = 0; i < g_nshapes; i++) {
+    const gemm_shape *s = &g_shapes[i];
+    const size_t na = s->ta ? span(s->k, s->m, s->lda) : span(s->m, s->k, s->lda);
+    const size_t nb = s->tb ? span(s->n, s->k, s->ldb) : span(s->k, s->n, s->ldb);
+    shape_ctx x = {s, 0, rd_mem_alloc_f32(na), rd_mem_alloc_f32(nb), rd_mem_alloc_f32(span(s->m, s->n, s->ldc))};
+    for (size_t j = 0; j < na; j++) x.a[j] = rndf() - 0.5f;
+    for (size_t j = 0; j < nb; j++) x.b[j] = rndf() - 0.5f;
+    memset(x.c, 0, sizeof(float) * span(s->m, s->n, s->ldc));
+    printf("%s\n  {\"ta\": %d, \"tb\": %d, \"beta\": %d, \"m\": %lld, \"n\": %lld, \"k\": %lld, \"calls\": %d, \"us\": {",
+           i ? "," : "", s->ta, s->tb, s->keep, (long long)s->m, (long long)s->n, (long long)s->k, s->calls);
+    int first = 1;
+    for (int kern = 0; kern <= RD_ISA_COUNT; kern++) {
+      if (kern > 0 && (kern - 1 == RD_ISA_SCALAR || !rd_kern_isa_supported((rd_isa)(kern - 1)))) continue;
+      x.kernel = kern;
+      printf("%s\"%s\": %.3f", first ? "" : ", ", kern ? rd_kern_isa_name((rd_isa)(kern - 1)) : "openblas",
+             1e6 * time_it(do_shape, &x, budget));
+      first = 0;
+    }
+    printf("}}");
+    free(x.a), free(x.b), free(x.c);
+  }
+  printf("\n]}\n");
+  free(params), free(grad), free(stats);
+  rd_shard_free(&k);
+  rd_job_free(&job);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   rd_fp_pin_blas_threads(); /* one thread, like a reprodist rank */
   if (argc >= 3 && argc <= 5 && !strcmp(argv[1], "gemm")) {
@@ -259,8 +382,11 @@ int main(int argc, char **argv) {
   }
   if (argc >= 5 && !strcmp(argv[1], "step"))
     return bench_step(argv[2], atoll(argv[3]), atoll(argv[4]), argc > 5 ? atof(argv[5]) : 0.5);
+  if (argc >= 4 && argc <= 5 && !strcmp(argv[1], "shapes"))
+    return bench_shapes(argv[2], atoll(argv[3]), argc > 4 ? atof(argv[4]) : 0.05);
   fprintf(stderr,
           "usage: rd_bench_kernels gemm N [SECONDS [openblas|portable]]\n"
-          "       rd_bench_kernels step IN,H1,...,C SHARD BATCH [SECONDS]\n");
+          "       rd_bench_kernels step IN,H1,...,C SHARD BATCH [SECONDS]\n"
+          "       rd_bench_kernels shapes CONFIG SHARD [SECONDS]\n");
   return 2;
 }
