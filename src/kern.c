@@ -56,16 +56,20 @@ static const rd_kern_ukr *ukr_of(rd_isa isa, int narrow) {
   }
 }
 
-/* The tile for a run of m rows and n columns: the narrow one when n fits one
- * of its panels (a convolution's 16 filters on the 32-wide AVX-512 tile would
- * leave half of every tile idle), unless the rows would leave much of its
- * last tile idle (it has no row edges: the first conv's weight gradient, 9
- * rows of 16, ran at 0.2 of the GEMM's peak on the 16-row AVX-512 tile); else
- * the wide one, with its half and row edges. Any gives the same chains. */
-static const rd_kern_ukr *ukr_for(rd_isa isa, int64_t m, int64_t n) {
+/* The tile for a run of m rows and n columns whose A rows are read rsa
+ * floats apart: the narrow one when n fits one of its panels (a
+ * convolution's 16 filters on the 32-wide AVX-512 tile would leave half of
+ * every tile idle), unless the rows would leave much of its last tile idle
+ * (it has no row edges: the first conv's weight gradient, 9 rows of 16, ran
+ * at 0.2 of the GEMM's peak on the 16-row AVX-512 tile), or its rows are a
+ * multiple of 256 floats apart (16 such streams overflow an L1 set: Dense
+ * 1024-1024's dL/dx, computed as C^T, ran at half speed); else the wide one,
+ * with its half and row edges. Any gives the same chains. */
+static const rd_kern_ukr *ukr_for(rd_isa isa, int64_t m, int64_t n, int64_t rsa) {
   const rd_kern_ukr *narrow = ukr_of(isa, 1), *wide = ukr_of(isa, 0);
-  const int rows_fit = m % narrow->mr == 0 || m >= 4 * narrow->mr || !wide->half;
-  return n <= narrow->nr && rows_fit ? narrow : wide;
+  const int rows_fit = m % narrow->mr == 0 || m >= 4 * narrow->mr;
+  const int sets_fit = rsa % 256 != 0;
+  return n <= narrow->nr && ((rows_fit && sets_fit) || !wide->half) ? narrow : wide;
 }
 
 int rd_kern_isa_supported(rd_isa isa) {
@@ -174,8 +178,14 @@ static void pack(int trans, const float *b, int64_t ldb, int64_t p0, int64_t kc,
     float *d = dst + p * w;
     for (int64_t q = 0; q < full; q += w, s += w, d += ps) copy_w(d, s, w);
     if (full == nc) continue;
-    for (int j = 0; j < nc - full; j++) d[j] = s[j];
-    for (int j = (int)(nc - full); j < w; j++) d[j] = 0.0f;
+    /* The last, partial panel: a whole panel's width copied (before the
+     * block's last step the floats past the row lie in the next row, which
+     * is in B), then its padding zeroed: a fixed-size copy, not a loop. */
+    const int cols = (int)(nc - full);
+    if (p + 1 < kc) copy_w(d, s, w);
+    else
+      for (int j = 0; j < cols; j++) d[j] = s[j];
+    for (int j = cols; j < w; j++) d[j] = 0.0f;
   }
 }
 
@@ -292,10 +302,10 @@ void rd_kern_gemm_isa(rd_isa isa, int trans_a, int trans_b, int64_t m, int64_t n
   const int64_t panels = (m + u->nr - 1) / u->nr;
   if (trans_b && !trans_a && m <= 2 * u->nr && n > 2 * u->nr && k >= 64 && k <= KT_MAX &&
       panels * u->nr * k <= KC * NC) {
-    gemm_run(ukr_for(isa, n, m), 0, 1, n, m, k, b, ldb, a, lda, keep, c, ldc, 1, k);
+    gemm_run(ukr_for(isa, n, m, ldb), 0, 1, n, m, k, b, ldb, a, lda, keep, c, ldc, 1, k);
     return;
   }
-  gemm_run(ukr_for(isa, m, n), trans_a, trans_b, m, n, k, a, lda, b, ldb, keep, c, ldc, 0, KC);
+  gemm_run(ukr_for(isa, m, n, trans_a ? 1 : lda), trans_a, trans_b, m, n, k, a, lda, b, ldb, keep, c, ldc, 0, KC);
 }
 
 /* ---- the two modes ------------------------------------------------------------- */
