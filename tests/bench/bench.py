@@ -18,6 +18,8 @@ What it measures (issue 5 §1, with issue 26's goals), all in one run on the sam
   10.  shaped links (root: launch/cluster up --link): the MLP 784-1024-1024-10 and the ResNet on 2 and 3
        emulated nodes x 1 rank, unshaped, 10 and 1 Gbit/s, overlapped (bucketed) and not (alltoallv): step time,
        the reduction alone, the hidden fraction
+  11.  every GEMM of a training pass timed alone, OpenBLAS against each portable path, and the PyTorch ratio a
+       step of those GEMMs alone would reach (the ceiling of the kernels themselves)
 Every process runs one thread (OPENBLAS_NUM_THREADS=OMP_NUM_THREADS=1,
 torch.set_num_threads(1)). OPENBLAS_CORETYPE is left as the caller has it; an
 extra, labelled reprodist column uses the fastest core for this CPU when it is
@@ -165,6 +167,19 @@ def mb(kb):
     return "%.0f" % (max(kb) / 1024.0) if kb else "-"
 
 
+def shapes_of(res, model, S):
+    """Section 11's pass of model at shard S: per kernel, microseconds of all its GEMMs, and their MFLOP."""
+    for d in res.get("kernels", {}).get("shapes", []):
+        if d["model"] == model and d["shard"] == S:
+            us = {}
+            for g in d["shapes"]:
+                for kern, t in g["us"].items():
+                    us[kern] = us.get(kern, 0.0) + t * g["calls"]
+            return {"us": us, "mflop": sum(2e-6 * g["m"] * g["n"] * g["k"] * g["calls"] for g in d["shapes"]),
+                    "calls": sum(g["calls"] for g in d["shapes"]), "n": len(d["shapes"]), "raw": d}
+    return None
+
+
 def json_lines(text):
     out = []
     for line in text.splitlines():
@@ -310,6 +325,19 @@ class Bench:
                     out = json_lines(run([self.kernels, "step", mdl["dims"], str(S), "256", "0.3"], env=self.env)[0])[0]
                     out["model"] = name
                     k["shard_sweep"].append(out)
+
+    def gemm_shapes(self):
+        """Section 11: every GEMM of one training pass of each model, at each shard size the points use, noted as
+        the layers call rd->gemm (portable mode, the default), each timed alone in OpenBLAS and in each portable path
+        this CPU runs (rd_bench_kernels shapes)."""
+        self.res["kernels"]["shapes"] = []
+        for name in self.models:
+            for S in sorted({shard_for(B) for B in MODELS[name]["batches"]}):
+                out = json_lines(run([self.kernels, "shapes", MODELS[name]["cfg"], str(S),
+                                      "0.02" if self.a.quick else "0.06"], env=self.env)[0])[0]
+                out["model"] = name
+                self.res["kernels"]["shapes"].append(out)
+                log("GEMM shapes: %s, shard %d: %d shapes" % (name, S, len(out["shapes"])))
 
     # ---- training runs -------------------------------------------------------------------
     def steps_for(self, model, B):
@@ -650,6 +678,14 @@ class Bench:
             if n == 2 and am:
                 x["comm_ms"] = am["canonical_ms"]
                 x["comm_share"] = am["canonical_ms"] / x["step_ms"]
+            sh = shapes_of(r, m, shard_for(B))
+            path = x[main].get("core") if x["kernels"] == "portable" else "openblas"
+            if sh and path in sh["us"]:  # the step's GEMMs alone, at their own shapes, in the run's kernels
+                S = shard_for(B)
+                x["gemms_alone_gflops"] = sh["mflop"] / sh["us"][path] * 1e-3
+                x["gemms_alone_ms"] = 1e-3 * sh["us"][path] * B / (n * S)  # per step, per rank
+                if "torch" in x:
+                    x["ratio_gemm_bound"] = n * S * 1e6 / sh["us"][path] / x["torch"]["samples_per_sec"]
             x["gemm_gflops_per_rank"] = p["gemm_flops_per_sample"] * rd / n * 1e-9
             x["gemm_efficiency"] = x["gemm_gflops_per_rank"] / peak
             if MODELS[m].get("conv"):
@@ -687,6 +723,60 @@ class Bench:
         L.append("   peak RSS: max over ranks (/usr/bin/time %M); Adam MB: the state one rank keeps (goal: 1/np of")
         L.append("   whole); ms: the slowest rank's RD_PROFILE parts of a step (the sharded 'optim' includes the")
         L.append("   parameters' allgather)")
+        return L
+
+    def shapes_table(self):
+        r = self.res
+        L = []
+        core = r["kernels"]["shapes"][0].get("core")
+        L.append("11. Every GEMM of a training pass, timed alone (rd_bench_kernels shapes: one shard pass of the model in")
+        L.append("    portable mode, each distinct GEMM as the layers call rd->gemm), OpenBLAS (core %s) against portable" % core)
+        L.append("    mode's paths; ms per shard pass, each GEMM the fastest of three timings")
+        kerns = [k for k in ("openblas", "avx2", "avx512", "neon") if
+                 any(k in g["us"] for d in r["kernels"]["shapes"] for g in d["shapes"])]
+        L.append("%-17s %5s %6s %6s %8s " % ("model", "shard", "shapes", "calls", "MFLOP") +
+                 " ".join("%10s" % (k + " ms") for k in kerns) +
+                 " %12s %12s %-8s" % ("avx2 behind", "goal", ""))
+        behind = []
+        for d in r["kernels"]["shapes"]:
+            sh = shapes_of(r, d["model"], d["shard"])
+            worse = [g for g in d["shapes"] if "avx2" in g["us"] and g["us"]["avx2"] > g["us"]["openblas"]]
+            behind += [(d["model"], d["shard"], g, sh) for g in worse]
+            L.append("%-17s %5d %6d %6d %8.1f " % (d["model"], d["shard"], sh["n"], sh["calls"], sh["mflop"]) +
+                     " ".join("%10.2f" % (1e-3 * sh["us"][k]) if k in sh["us"] else "%10s" % "-" for k in kerns) +
+                     " %12s %12s %-8s" % ("%d shapes" % len(worse), ">=1.0x each", "met" if not worse else "NOT met"))
+        L.append("   avx2 behind: shapes the AVX2 path runs slower than OpenBLAS (issue 26: it must beat OpenBLAS's")
+        L.append("   Haswell core on every benchmark shape); each, with its share of the pass on the AVX2 path:")
+        L.append("%-17s %5s %3s %6s %6s %6s %5s %10s %9s %9s %9s %7s %7s %6s" % (
+            "model", "shard", "op", "m", "n", "k", "calls", "MFLOP/call", "ob GF/s", "avx2 GF/s", "a512 GF/s", "avx2/ob",
+            "a512/ob", "share"))
+        for model, S, g, sh in behind:
+            f = 2e-6 * g["m"] * g["n"] * g["k"]  # MFLOP per call; MFLOP / us x 1e3 = GFLOP/s
+            u = g["us"]
+            L.append("%-17s %5d %3s %6d %6d %6d %5d %10.3f %9.1f %9.1f %9s %6.2fx %7s %5.1f%%" % (
+                model, S, "%s%s%s" % ("T" if g["ta"] else "N", "T" if g["tb"] else "N", "+" if g["beta"] else ""),
+                g["m"], g["n"], g["k"], g["calls"], f, f / u["openblas"] * 1e3, f / u["avx2"] * 1e3,
+                "%.1f" % (f / u["avx512"] * 1e3) if "avx512" in u else "-", u["openblas"] / u["avx2"],
+                "%.2fx" % (u["openblas"] / u["avx512"]) if "avx512" in u else "-",
+                100.0 * u["avx2"] * g["calls"] / sh["us"]["avx2"]))
+        L.append("   op: A and B as stored (N) or transposed (T), + accumulating into C (beta 1)")
+        L.append("")
+        L.append("    The step if it were its GEMMs alone: the PyTorch ratio a step of these GEMMs, at these shapes, in the")
+        L.append("    run's kernels, would reach with nothing else in it and perfect scaling (no im2col, normalization,")
+        L.append("    activations, data, reduction or optimizer): a ceiling for these kernels, below section 1's")
+        L.append("%-17s %5s %3s %-8s %14s %14s %12s %10s %7s %-8s" % (
+            "model", "batch", "np", "kernels", "GEMMs ms/step", "step ms/step", "GEMM share", "bound", "goal", ""))
+        for x in r["throughput"]:
+            if "ratio_gemm_bound" not in x:
+                continue
+            main = x["reprodist_portable" if x["kernels"] == "portable" else "reprodist"]
+            reach = x["ratio_gemm_bound"] >= x["goal"]
+            L.append("%-17s %5d %3d %-8s %14.2f %14.2f %11.0f%% %9.2fx %7s %-8s" % (
+                x["model"], x["batch"], x["np"], main.get("core") or x["kernels"], x["gemms_alone_ms"], x["step_ms"],
+                100.0 * x["gemms_alone_ms"] / x["step_ms"], x["ratio_gemm_bound"], ">=%.1fx" % x["goal"],
+                "reachable" if reach else "out of reach"))
+        L.append("   bound: n x shard / (the pass's GEMMs alone) against PyTorch's samples/s of section 1; out of reach:")
+        L.append("   even that step would miss the goal, so only faster GEMM kernels (or fewer flops) can meet it")
         return L
 
     def table(self):
@@ -791,9 +881,11 @@ class Bench:
             L.append("%-17s %5d %3d %12.1f %10.2f %7s %-8s %14s %s" % (
                 x["model"], x["batch"], x["np"], x["gemm_gflops_per_rank"], x["gemm_efficiency"],
                 ">=%.2f" % x["gemm_goal"] if "gemm_goal" in x else "", yes(x["gemm_met"]) if "gemm_goal" in x else "",
+                "%.1f" % x["gemms_alone_gflops"] if "gemms_alone_gflops" in x else
                 "%.1f" % p["gemm_gflops"] if p["gemm_gflops"] else "-",
                 " %12.2f" % x["gemm_efficiency_core"] if "gemm_efficiency_core" in x else ""))
-        L.append("   * GFLOP/s of the step's shard GEMMs (default shard size) timed alone, without the rest of the step")
+        L.append("   * GFLOP/s of the step's shard GEMMs (default shard size) timed alone, without the rest of the step, in")
+        L.append("     the run's kernels (section 11; before run 16: the MLPs' GEMMs in OpenBLAS, the convnets' untimed)")
         L.append("")
         two = r["kernels"].get("sgemm_two_at_once")
         L.append("6. Scaling, samples/s at np 2 / np 1 (2 cores)%s" % (
@@ -823,6 +915,8 @@ class Bench:
             L += self.zero_table() + [""]
         if r.get("links"):
             L += self.links_table() + [""]
+        if r["kernels"].get("shapes"):
+            L += self.shapes_table() + [""]
         L.append("Where a reprodist step goes, one rank, from rd_bench_kernels (CPU us per global step, np 1; default shard)")
         L.append("%-17s %5s %8s %8s %8s %8s %8s %8s %10s %10s" % (
             "model", "batch", "fetch", "GEMMs", "pass", "fold", "Adam", "Adam dn*", "sum", "measured"))
@@ -902,6 +996,8 @@ def main():
                          "is not the detected one (full mode); none: no extra column")
     ap.add_argument("--zero", action="store_true", help="run section 8 alone (sharded optimizer state) and print it")
     ap.add_argument("--links", action="store_true", help="run section 10 alone (shaped links; root) and print it")
+    ap.add_argument("--shapes", action="store_true",
+                    help="run section 11's GEMM timings alone and print them (without its PyTorch ceiling)")
     ap.add_argument("--table", default=None, metavar="JSON",
                     help="run nothing: print the table of an earlier run's JSON against today's goals")
     a = ap.parse_args()
@@ -925,8 +1021,11 @@ def main():
         NICE[:] = ["nice", "-n", str(a.nice)]
     b = Bench(a)
     t0 = time.time()
-    if a.zero or a.links:
+    if a.zero or a.links or a.shapes:
         try:
+            if a.shapes:
+                b.gemm_shapes()
+                print("\n".join(b.shapes_table()))
             if a.zero:
                 b.shard_runs()
                 print("\n".join(b.zero_table()))
@@ -942,6 +1041,7 @@ def main():
     try:
         b.machine()
         b.kernel_parts()
+        b.gemm_shapes()
         b.allreduce_runs()
         b.shard_runs()
         b.links_runs()
