@@ -682,7 +682,7 @@ class Bench:
             path = x[main].get("core") if x["kernels"] == "portable" else "openblas"
             if sh and path in sh["us"]:  # the step's GEMMs alone, at their own shapes, in the run's kernels
                 S = shard_for(B)
-                x["gemms_alone_gflops"] = sh["mflop"] / sh["us"][path] * 1e-3
+                x["gemms_alone_gflops"] = sh["mflop"] / sh["us"][path] * 1e3
                 x["gemms_alone_ms"] = 1e-3 * sh["us"][path] * B / (n * S)  # per step, per rank
                 if "torch" in x:
                     x["ratio_gemm_bound"] = n * S * 1e6 / sh["us"][path] / x["torch"]["samples_per_sec"]
