@@ -178,11 +178,13 @@ static void pack(int trans, const float *b, int64_t ldb, int64_t p0, int64_t kc,
     float *d = dst + p * w;
     for (int64_t q = 0; q < full; q += w, s += w, d += ps) copy_w(d, s, w);
     if (full == nc) continue;
-    /* The last, partial panel: a whole panel's width copied (before the
-     * block's last step the floats past the row lie in the next row, which
-     * is in B), then its padding zeroed: a fixed-size copy, not a loop. */
+    /* The last, partial panel: a whole panel's width copied, then its
+     * padding zeroed: a fixed-size copy, not a loop. The w - cols floats
+     * read past the row's last column lie in B when the block's later rows
+     * (kc - 1 - p of them, ldb apart, each with this panel's columns)
+     * reach that far. */
     const int cols = (int)(nc - full);
-    if (p + 1 < kc) copy_w(d, s, w);
+    if (w - cols <= (kc - 1 - p) * ldb) copy_w(d, s, w);
     else
       for (int j = 0; j < cols; j++) d[j] = s[j];
     for (int j = cols; j < w; j++) d[j] = 0.0f;

@@ -78,13 +78,15 @@ static void test_gemm(void) {
    * AVX2, 36 on NEON; in place) and fewer (33, 1030, 36 on x86: through
    * its zero-padded copy), on full rows and on its row edges (9 x 16 and 7 x
    * 8 on x86, whose rows would leave the narrow tile mostly idle; 29 x 36 on
-   * NEON). */
+   * NEON); and B's rows closer than a panel is wide (3 x 5 x 40: its padded
+   * panel's fixed-size copies read several rows ahead, never past B, which
+   * the sanitizer build checks). */
   static const int64_t shapes[][3] = {{1, 1, 1},     {5, 7, 3},      {13, 33, 300},  {121, 17, 9},
                                       {64, 128, 784}, {3, 2051, 5},  {12, 32, 256},  {250, 31, 513},
                                       {9, 32, 1000},  {7, 1, 0},     {20, 1030, 1100}, {32, 520, 300},
                                       {500, 16, 144}, {483, 8, 300},  {241, 12, 17},  {16, 700, 200},
                                       {432, 144, 16}, {100, 48, 40},  {29, 36, 70},   {9, 16, 700},
-                                      {7, 8, 300}};
+                                      {7, 8, 300},    {3, 5, 40}};
   int ran = 0;
   for (int isa = 0; isa < RD_ISA_COUNT; isa++) {
     if (!rd_kern_isa_supported((rd_isa)isa)) continue;
