@@ -281,8 +281,9 @@ static void gemm_record(int ta, int tb, int64_t m, int64_t n, int64_t k, const f
         t->lda == s.lda && t->ldb == s.ldb && t->ldc == s.ldc)
       break;
   }
+  RD_ASSERT(i < SHAPES_MAX, "more than %d distinct GEMMs in one pass", SHAPES_MAX);
   if (i < g_nshapes) g_shapes[i].calls++;
-  else if (g_nshapes < SHAPES_MAX) g_shapes[g_nshapes++] = s;
+  else g_shapes[g_nshapes++] = s;
   g_gemm_real(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc);
 }
 
