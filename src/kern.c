@@ -130,11 +130,13 @@ rd_isa rd_kern_isa(void) {
 /* ---- the driver -------------------------------------------------------------- */
 /* MC is a multiple of every MR (4, 6, 8, 12, 16), NC of every NR (4, 8, 16, 32). */
 enum { KC = 256, MC = 240, NC = 2048, KT_MAX = 4096 };
-/* B's packed panels lie SKEW floats further apart than their kc * w: the
- * row-wise copy writes one line into each panel per step, and panels a power
- * of two apart would all fall into one L1 set. */
+/* Packed panels, of B and of A, lie SKEW floats further apart than their
+ * kc * w: the row-wise copy writes one line into each panel per step, and
+ * panels a power of two apart would all fall into one L1 set (A's 8-row
+ * AVX-512 panels, 8 KB apart: a MobileNet weight gradient, 256 x 256 x 784,
+ * ran at 160 GFLOP/s, 203 with the skew). */
 enum { SKEW = 16, PANELS_MAX = NC / 4 + 1 };
-static float k_apack[MC * KC] __attribute__((aligned(64)));
+static float k_apack[MC * KC + SKEW * (MC / 4 + 1)] __attribute__((aligned(64)));
 static float k_bpack[KC * NC + SKEW * PANELS_MAX] __attribute__((aligned(64)));
 static float k_aedge[RD_KERN_MR_MAX * KT_MAX] __attribute__((aligned(64)));
 
@@ -213,11 +215,13 @@ static void gemm_run(const rd_kern_ukr *u, int trans_a, int trans_b, int64_t m, 
    * So a transposed A (one row of A per step) is packed, a row-wise copy,
    * when more than one column tile reads it (Dense 1024-1024's weight
    * gradient: 0.86x OpenBLAS in place, 1.2x packed), and B is packed, row by
-   * row, when at least three row tiles reuse it (Dense 784-1024's forward
-   * pass over 32 rows: 0.66x in place, 0.89x packed). The chains are the
-   * same either way. */
+   * row, when its rows are a multiple of 128 floats apart and at least
+   * three row tiles reuse it (Dense 784-1024's forward pass over 32 rows:
+   * 0.66x in place, 0.89x packed; a MobileNet weight gradient, 128 x 128 x
+   * 3136 with rows 128 apart, 0.91x in place, 1.0x packed, AVX2). The
+   * chains are the same either way. */
   const int direct_a = !(trans_a && lda % 256 == 0 && n > nr);
-  const int direct_b = !trans_b && (m <= 8 * mr || ldb <= 256) && !(ldb % 256 == 0 && ldb > 256 && m > 2 * mr);
+  const int direct_b = !trans_b && (m <= 8 * mr || ldb <= 256) && !(ldb % 128 == 0 && m > 2 * mr);
   const int64_t rsa = trans_a ? 1 : lda, csa = trans_a ? lda : 1;
   const int64_t m_full = m - m % mr; /* rows in full tiles */
   float edge[RD_KERN_MR_MAX * RD_KERN_NR_MAX];
@@ -229,6 +233,7 @@ static void gemm_run(const rd_kern_ukr *u, int trans_a, int trans_b, int64_t m, 
       const int load = keep || pc > 0;
       /* Direct B packs only its last, partial panel; packed B all of them. */
       const int64_t ps = kc * nr + SKEW; /* B's panel stride */
+      const int64_t aps = kc * mr + SKEW; /* A's, when packed */
       /* A last panel of exactly half a tile runs the half tile, which reads
        * direct B's rows where they are too. */
       const int half_direct = direct_b && u->half && 2 * (nc - nc_full) == nr;
@@ -241,7 +246,7 @@ static void gemm_run(const rd_kern_ukr *u, int trans_a, int trans_b, int64_t m, 
       if (direct_a && !u->edge && m_full < m) pack(!trans_a, a, lda, pc, kc, m_full, m - m_full, mr, kc * mr, k_aedge);
       for (int64_t ic = 0; ic < m; ic += MC) {
         const int64_t mc = m - ic < MC ? m - ic : MC;
-        if (!direct_a) pack(!trans_a, a, lda, pc, kc, ic, mc, mr, kc * mr, k_apack);
+        if (!direct_a) pack(!trans_a, a, lda, pc, kc, ic, mc, mr, aps, k_apack);
         for (int64_t jr = 0; jr < nc; jr += nr) {
           const int cols = (int)(nc - jr < nr ? nc - jr : nr);
           /* At most half a tile of columns left: the tile's half (one vector). */
@@ -250,16 +255,22 @@ static void gemm_run(const rd_kern_ukr *u, int trans_a, int trans_b, int64_t m, 
           const int b_direct = direct_b && whole;
           const float *bp = b_direct ? b + pc * ldb + jc + jr : k_bpack + jr / nr * ps;
           const int64_t rsb = b_direct ? ldb : nr;
-          for (int64_t ir = 0; ir < mc; ir += mr) {
+          for (int64_t ir = 0, rows; ir < mc; ir += rows) {
             const int64_t i0 = ic + ir, j0 = jc + jr;
-            const int rows = (int)(mc - ir < mr ? mc - ir : mr);
+            rows = mc - ir < mr ? mc - ir : mr;
+            /* A block's last mr + r rows, r < mr / 2, run as two row edges
+             * of about half each, not the tile and an r-row edge: a tile of
+             * few rows loads B's vectors for few FMAs (32 rows on the 6-row
+             * AVX2 tile: 6,6,6,6,4,4, not 6,6,6,6,6,2; 2-4% faster). A read
+             * where it is, so a tile may start on any row. */
+            if (direct_a && u->edge && mc - ir > mr && mc - ir < mr + mr / 2) rows = (mc - ir + 1) / 2;
             /* The last rows run the tile's row edge where the path has one,
              * else the whole tile on zero-padded rows. */
             const int row_edge = rows < mr && u->edge;
             const rd_kern_ukr_fn fn = half ? (row_edge ? u->half_edge[rows] : u->half) : row_edge ? u->edge[rows] : u->fn;
             const float *ap;
             int64_t ra = 1, ca = mr;
-            if (!direct_a) ap = k_apack + ir * kc;
+            if (!direct_a) ap = k_apack + ir / mr * aps;
             else if (rows < mr && !row_edge) ap = k_aedge;
             else ap = a + (trans_a ? pc * lda + i0 : i0 * lda + pc), ra = rsa, ca = csa;
             if (!tc && (rows == mr || row_edge) && whole) {

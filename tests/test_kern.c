@@ -47,8 +47,11 @@ static void spec_gemm(int ta, int tb, int64_t m, int64_t n, int64_t k, const flo
     }
 }
 
-static void check_gemm(rd_isa isa, int ta, int tb, int64_t m, int64_t n, int64_t k, int beta) {
-  const int64_t lda = (ta ? m : k) + 3, ldb = (tb ? k : n) + 5, ldc = n + 7;
+/* With pad, A's and B's rows lie a few floats further apart than their
+ * width; without, exactly their width (so a multiple of 128 or 256 when the
+ * width is). */
+static void check_gemm(rd_isa isa, int ta, int tb, int64_t m, int64_t n, int64_t k, int beta, int pad) {
+  const int64_t lda = (ta ? m : k) + (pad ? 3 : 0), ldb = (tb ? k : n) + (pad ? 5 : 0), ldc = n + 7;
   const int64_t arows = ta ? k : m, brows = tb ? n : k;
   float *a = malloc(sizeof(float) * (size_t)(arows * lda + 1));
   float *b = malloc(sizeof(float) * (size_t)(brows * ldb + 1));
@@ -61,9 +64,9 @@ static void check_gemm(rd_isa isa, int ta, int tb, int64_t m, int64_t n, int64_t
   int64_t bad = -1;
   for (int64_t i = 0; i < m * ldc && bad < 0; i++)
     if (bits(c[i]) != bits(want[i])) bad = i;
-  CHECK(bad < 0, "%s gemm ta=%d tb=%d m=%" PRId64 " n=%" PRId64 " k=%" PRId64 " beta=%d: element %" PRId64
+  CHECK(bad < 0, "%s gemm ta=%d tb=%d m=%" PRId64 " n=%" PRId64 " k=%" PRId64 " beta=%d pad=%d: element %" PRId64
                  " (row %" PRId64 ", col %" PRId64 ") is %a, the fmaf chain gives %a",
-        rd_kern_isa_name(isa), ta, tb, m, n, k, beta, bad, bad / ldc, bad % ldc, bad >= 0 ? c[bad] : 0.0f,
+        rd_kern_isa_name(isa), ta, tb, m, n, k, beta, pad, bad, bad / ldc, bad % ldc, bad >= 0 ? c[bad] : 0.0f,
         bad >= 0 ? want[bad] : 0.0f);
   free(a), free(b), free(c), free(want);
 }
@@ -87,6 +90,11 @@ static void test_gemm(void) {
                                       {500, 16, 144}, {483, 8, 300},  {241, 12, 17},  {16, 700, 200},
                                       {432, 144, 16}, {100, 48, 40},  {29, 36, 70},   {9, 16, 700},
                                       {7, 8, 300},    {3, 5, 40}};
+  /* With rows exactly as wide as the matrices: a transposed A 256 or 1024
+   * floats a row, which is packed into skewed panels (over two row blocks,
+   * the last with a row edge), and B rows 128, 256 or 1024 apart, packed
+   * when three row tiles or more reuse them. */
+  static const int64_t tight[][3] = {{256, 40, 30}, {300, 128, 20}, {50, 256, 33}, {33, 1024, 17}, {1024, 20, 9}};
   int ran = 0;
   for (int isa = 0; isa < RD_ISA_COUNT; isa++) {
     if (!rd_kern_isa_supported((rd_isa)isa)) continue;
@@ -94,9 +102,13 @@ static void test_gemm(void) {
     for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++)
       for (int t = 0; t < 4; t++)
         for (int beta = 0; beta < 2; beta++)
-          check_gemm((rd_isa)isa, t & 1, t >> 1, shapes[s][0], shapes[s][1], shapes[s][2], beta);
-    printf("gemm: the %s path equals the fmaf chain on %zu shapes x 4 transposes x 2 betas\n",
-           rd_kern_isa_name((rd_isa)isa), sizeof shapes / sizeof *shapes);
+          check_gemm((rd_isa)isa, t & 1, t >> 1, shapes[s][0], shapes[s][1], shapes[s][2], beta, 1);
+    for (size_t s = 0; s < sizeof tight / sizeof *tight; s++)
+      for (int t = 0; t < 4; t++)
+        for (int beta = 0; beta < 2; beta++)
+          check_gemm((rd_isa)isa, t & 1, t >> 1, tight[s][0], tight[s][1], tight[s][2], beta, 0);
+    printf("gemm: the %s path equals the fmaf chain on %zu + %zu shapes x 4 transposes x 2 betas\n",
+           rd_kern_isa_name((rd_isa)isa), sizeof shapes / sizeof *shapes, sizeof tight / sizeof *tight);
   }
 #if defined(__x86_64__)
   CHECK(ran >= 2, "only %d paths ran on x86-64: scalar and at least avx2 expected on this CPU", ran);
