@@ -6,8 +6,9 @@
  * of MC, then MR x NR tiles. A is mostly read where it is. k-blocks run in
  * increasing order and each one continues the tile's chains from the values
  * the previous one stored, so blocking changes no bits. A product's last
- * rows run the tile on fewer rows; its last columns run on a zero-padded
- * copy, on the tile's half (one vector) when that is wide enough. */
+ * rows run the tile on fewer rows; its last columns run on the tile's half
+ * (one vector) when that is wide enough, on a masked tile in place where the
+ * path has masks (x86), else on a zero-padded copy. */
 #include "kern.h"
 
 #include <math.h>
@@ -40,7 +41,7 @@ static void ukr_scalar(int64_t kc, const float *a, int64_t rsa, int64_t csa, con
   for (int i = 0; i < 4; i++)
     for (int j = 0; j < 4; j++) c[i * ldc + j] = t[i][j];
 }
-static const rd_kern_ukr k_ukr_scalar = {4, 4, ukr_scalar, 0, 0, 0};
+static const rd_kern_ukr k_ukr_scalar = {4, 4, ukr_scalar, 0, 0, 0, 0, 0, 0, 0};
 
 /* The wide tile of a path, or with narrow its narrow one (kern_ukr.h). */
 static const rd_kern_ukr *ukr_of(rd_isa isa, int narrow) {
@@ -224,6 +225,7 @@ static void gemm_run(const rd_kern_ukr *u, int trans_a, int trans_b, int64_t m, 
   const int direct_b = !trans_b && (m <= 8 * mr || ldb <= 256) && !(ldb % 128 == 0 && m > 2 * mr);
   const int64_t rsa = trans_a ? 1 : lda, csa = trans_a ? lda : 1;
   const int64_t m_full = m - m % mr; /* rows in full tiles */
+  const int mask_direct = direct_b && !tc && u->mfn && (u->medge || m_full == m);
   float edge[RD_KERN_MR_MAX * RD_KERN_NR_MAX];
   for (int64_t jc = 0; jc < n; jc += NC) {
     const int64_t nc = n - jc < NC ? n - jc : NC;
@@ -235,10 +237,12 @@ static void gemm_run(const rd_kern_ukr *u, int trans_a, int trans_b, int64_t m, 
       const int64_t ps = kc * nr + SKEW; /* B's panel stride */
       const int64_t aps = kc * mr + SKEW; /* A's, when packed */
       /* A last panel of exactly half a tile runs the half tile, which reads
-       * direct B's rows where they are too. */
+       * direct B's rows where they are too; so do the masked tiles, for any
+       * other partial panel (when every row block runs a tile of mr rows or
+       * a row edge, so that no tile needs a padded copy of B). */
       const int half_direct = direct_b && u->half && 2 * (nc - nc_full) == nr;
       if (direct_b) {
-        if (nc_full < nc && !half_direct)
+        if (nc_full < nc && !half_direct && !mask_direct)
           pack(0, b, ldb, pc, kc, jc + nc_full, nc - nc_full, nr, ps, k_bpack + nc_full / nr * ps);
       } else {
         pack(trans_b, b, ldb, pc, kc, jc, nc, nr, ps, k_bpack);
@@ -252,7 +256,8 @@ static void gemm_run(const rd_kern_ukr *u, int trans_a, int trans_b, int64_t m, 
           /* At most half a tile of columns left: the tile's half (one vector). */
           const int half = u->half && 2 * cols <= nr;
           const int whole = cols == nr || (half && 2 * cols == nr); /* no padding columns */
-          const int b_direct = direct_b && whole;
+          const int masked = !whole && mask_direct;
+          const int b_direct = direct_b && (whole || masked);
           const float *bp = b_direct ? b + pc * ldb + jc + jr : k_bpack + jr / nr * ps;
           const int64_t rsb = b_direct ? ldb : nr;
           for (int64_t ir = 0, rows; ir < mc; ir += rows) {
@@ -275,6 +280,12 @@ static void gemm_run(const rd_kern_ukr *u, int trans_a, int trans_b, int64_t m, 
             else ap = a + (trans_a ? pc * lda + i0 : i0 * lda + pc), ra = rsa, ca = csa;
             if (!tc && (rows == mr || row_edge) && whole) {
               fn(kc, ap, ra, ca, bp, rsb, c + i0 * ldc + j0, ldc, load);
+              continue;
+            }
+            if (masked) { /* rows == mr or a row edge (mask_direct) */
+              const rd_kern_ukr_mfn mf = half ? (row_edge ? u->mhalf_edge[rows] : u->mhalf)
+                                              : row_edge ? u->medge[rows] : u->mfn;
+              mf(kc, ap, ra, ca, bp, rsb, c + i0 * ldc + j0, ldc, load, cols);
               continue;
             }
             /* Through a tile: a column edge (its padding lanes start from 0,

@@ -16,5 +16,5 @@
 #define UKR_MR_NARROW 16
 #include "kern_ukr_tiles.h"
 
-const rd_kern_ukr rd_kern_ukr_neon = {UKR_MR_WIDE, 2 * UKR_NV, ukr, ukr_edges, ukr_half, ukr_half_edges},
-                      rd_kern_ukr_neon_narrow = {UKR_MR_NARROW, UKR_NV, ukr_narrow, 0, 0, 0};
+const rd_kern_ukr rd_kern_ukr_neon = {UKR_MR_WIDE, 2 * UKR_NV, ukr, ukr_edges, ukr_half, ukr_half_edges, 0, 0, 0, 0},
+                      rd_kern_ukr_neon_narrow = {UKR_MR_NARROW, UKR_NV, ukr_narrow, 0, 0, 0, 0, 0, 0, 0};

@@ -16,18 +16,30 @@
 typedef void (*rd_kern_ukr_fn)(int64_t kc, const float *a, int64_t rsa, int64_t csa, const float *b, int64_t rsb,
                                float *c, int64_t ldc, int load);
 
+/* The same on a tile's first cols columns only (0 < cols < its width, past
+ * its other vectors: more than nr / 2 on a wide tile): the last vector's
+ * lanes past cols read nothing of B or C and store nothing, so B's rows and
+ * C are read and written in place (a Dense layer's 10 outputs). */
+typedef void (*rd_kern_ukr_mfn)(int64_t kc, const float *a, int64_t rsa, int64_t csa, const float *b, int64_t rsb,
+                                float *c, int64_t ldc, int load, int cols);
+
 /* A tile: mr x nr, its micro-kernel, and for a wide tile its row edges:
  * edge[r] (0 < r < mr) is the same micro-kernel on r rows (NULL: none; the
  * driver then runs fn on a zero-padded copy of the rows); and its half, with
  * row edges half_edge[r]: the same rows, one vector (nr / 2 columns), for a
  * product's last columns when at most half a tile of them is left (NULL:
- * none). */
+ * none); and where the path has masked vectors (x86), the masked form of
+ * each: mfn, medge, mhalf, mhalf_edge (NULL: none). */
 typedef struct {
   int mr, nr;
   rd_kern_ukr_fn fn;
   const rd_kern_ukr_fn *edge;
   rd_kern_ukr_fn half;
   const rd_kern_ukr_fn *half_edge;
+  rd_kern_ukr_mfn mfn;
+  const rd_kern_ukr_mfn *medge;
+  rd_kern_ukr_mfn mhalf;
+  const rd_kern_ukr_mfn *mhalf_edge;
 } rd_kern_ukr;
 
 #define RD_KERN_MR_MAX 16
