@@ -216,13 +216,13 @@ static void gemm_run(const rd_kern_ukr *u, int trans_a, int trans_b, int64_t m, 
    * So a transposed A (one row of A per step) is packed, a row-wise copy,
    * when more than one column tile reads it (Dense 1024-1024's weight
    * gradient: 0.86x OpenBLAS in place, 1.2x packed), and B is packed, row by
-   * row, when its rows are a multiple of 128 floats apart and at least
-   * three row tiles reuse it (Dense 784-1024's forward pass over 32 rows:
-   * 0.66x in place, 0.89x packed; a MobileNet weight gradient, 128 x 128 x
-   * 3136 with rows 128 apart, 0.91x in place, 1.0x packed, AVX2). The
-   * chains are the same either way. */
+   * row, when at least three row tiles reuse it (Dense 784-1024's forward
+   * pass over 32 rows: 0.66x in place, 0.89x packed). (Packing B rows 128
+   * or 256 floats apart too gained 10% on MobileNet weight gradients timed
+   * alone, and lost up to 10% in rd_bench_kernels' pass.) The chains are the
+   * same either way. */
   const int direct_a = !(trans_a && lda % 256 == 0 && n > nr);
-  const int direct_b = !trans_b && (m <= 8 * mr || ldb <= 256) && !(ldb % 128 == 0 && m > 2 * mr);
+  const int direct_b = !trans_b && (m <= 8 * mr || ldb <= 256) && !(ldb % 256 == 0 && ldb > 256 && m > 2 * mr);
   const int64_t rsa = trans_a ? 1 : lda, csa = trans_a ? lda : 1;
   const int64_t m_full = m - m % mr; /* rows in full tiles */
   const int mask_direct = direct_b && !tc && u->mfn && (u->medge || m_full == m);

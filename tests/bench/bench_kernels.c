@@ -354,8 +354,10 @@ static int bench_shapes(const char *path, int64_t S, double budget) {
     for (size_t j = 0; j < na; j++) x.a[j] = rndf() - 0.5f;
     for (size_t j = 0; j < nb; j++) x.b[j] = rndf() - 0.5f;
     memset(x.c, 0, sizeof(float) * span(s->m, s->n, s->ldc));
-    printf("%s{\"ta\": %d, \"tb\": %d, \"beta\": %d, \"m\": %lld, \"n\": %lld, \"k\": %lld, \"calls\": %d, \"us\": {",
-           i ? "," : "", s->ta, s->tb, s->keep, (long long)s->m, (long long)s->n, (long long)s->k, s->calls);
+    printf("%s{\"ta\": %d, \"tb\": %d, \"beta\": %d, \"m\": %lld, \"n\": %lld, \"k\": %lld, \"lda\": %lld, "
+           "\"ldb\": %lld, \"ldc\": %lld, \"calls\": %d, \"us\": {",
+           i ? "," : "", s->ta, s->tb, s->keep, (long long)s->m, (long long)s->n, (long long)s->k, (long long)s->lda,
+           (long long)s->ldb, (long long)s->ldc, s->calls);
     int first = 1;
     for (int kern = 0; kern <= RD_ISA_COUNT; kern++) {
       if (kern > 0 && (kern - 1 == RD_ISA_SCALAR || !rd_kern_isa_supported((rd_isa)(kern - 1)))) continue;
