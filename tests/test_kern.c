@@ -71,6 +71,14 @@ static void check_gemm(rd_isa isa, int ta, int tb, int64_t m, int64_t n, int64_t
   free(a), free(b), free(c), free(want);
 }
 
+/* Every shape of the list in all 4 transposes and both betas. */
+static void check_shapes(rd_isa isa, const int64_t (*shapes)[3], size_t count, int pad) {
+  for (size_t s = 0; s < count; s++)
+    for (int t = 0; t < 4; t++)
+      for (int beta = 0; beta < 2; beta++)
+        check_gemm(isa, t & 1, t >> 1, shapes[s][0], shapes[s][1], shapes[s][2], beta, pad);
+}
+
 static void test_gemm(void) {
   /* m, n, k: single elements, partial tiles, k over the 256-step block, m over
    * the 240-row block, n over the 2048-column block, the layers' shapes, a
@@ -92,21 +100,15 @@ static void test_gemm(void) {
                                       {7, 8, 300},    {3, 5, 40}};
   /* With rows exactly as wide as the matrices: a transposed A 256 or 1024
    * floats a row, which is packed into skewed panels (over two row blocks,
-   * the last with a row edge), and B rows 128, 256 or 1024 apart, packed
-   * when three row tiles or more reuse them. */
+   * the last with a row edge), and B rows 128 and 256 apart (read in place)
+   * and 1024 apart (packed when three row tiles or more reuse them). */
   static const int64_t tight[][3] = {{256, 40, 30}, {300, 128, 20}, {50, 256, 33}, {33, 1024, 17}, {1024, 20, 9}};
   int ran = 0;
   for (int isa = 0; isa < RD_ISA_COUNT; isa++) {
     if (!rd_kern_isa_supported((rd_isa)isa)) continue;
     ran++;
-    for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++)
-      for (int t = 0; t < 4; t++)
-        for (int beta = 0; beta < 2; beta++)
-          check_gemm((rd_isa)isa, t & 1, t >> 1, shapes[s][0], shapes[s][1], shapes[s][2], beta, 1);
-    for (size_t s = 0; s < sizeof tight / sizeof *tight; s++)
-      for (int t = 0; t < 4; t++)
-        for (int beta = 0; beta < 2; beta++)
-          check_gemm((rd_isa)isa, t & 1, t >> 1, tight[s][0], tight[s][1], tight[s][2], beta, 0);
+    check_shapes((rd_isa)isa, shapes, sizeof shapes / sizeof *shapes, 1);
+    check_shapes((rd_isa)isa, tight, sizeof tight / sizeof *tight, 0);
     printf("gemm: the %s path equals the fmaf chain on %zu + %zu shapes x 4 transposes x 2 betas\n",
            rd_kern_isa_name((rd_isa)isa), sizeof shapes / sizeof *shapes, sizeof tight / sizeof *tight);
   }
