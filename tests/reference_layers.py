@@ -452,6 +452,10 @@ CASES = [
     ("depthwise-valid-dm2", "6,5,3", "depthwise_conv2d", {"kernel_size": "3", "depth_multiplier": "2"}, 2, 1, 0),
     ("depthwise-same-strided-nobias", "7,6,2", "depthwise_conv2d", {"kernel_size": "2,3", "strides": "2",
                                                                     "padding": "same", "use_bias": "false"}, 3, 1, 0),
+    # 43 and 40 channels: the dm = 1 kernels' 32-channel, 8-channel and single-channel blocks
+    ("depthwise-wide-same", "5,6,43", "depthwise_conv2d", {"kernel_size": "3", "padding": "same"}, 2, 1, 0),
+    ("depthwise-wide-strided", "7,6,40", "depthwise_conv2d", {"kernel_size": "3,2", "strides": "2",
+                                                              "use_bias": "false"}, 2, 1, 0),
     ("separable-same", "5,5,3", "separable_conv2d", {"filters": "4", "kernel_size": "3", "padding": "same",
                                                      "depth_multiplier": "2"}, 2, 1, 0),
     ("separable-strided-nobias", "7,6,2", "separable_conv2d", {"filters": "3", "kernel_size": "2", "strides": "2,1",

@@ -1,6 +1,7 @@
 # Training: the canonical tree, MPI allreduce, gradients, the rank-count matrix.
 rd_unit_test(reduce)
 rd_unit_test(layers)
+rd_unit_test(depthwise)
 rd_unit_test(optim)
 rd_unit_test(callbacks)
 add_executable(test_allreduce ${CMAKE_CURRENT_SOURCE_DIR}/test_allreduce.c)

@@ -49,11 +49,50 @@ static inline int rd_depthwise_geometry(const rd_api *rd, rd_build *b, const cha
   return 0;
 }
 
-/* y (rows, oh, ow, c * dm) = depthwise(x (rows, h, w, c), k), plus bias b (or NULL).
- * With dm = 1 (the usual case) the channel loop is innermost and contiguous,
- * so the compiler vectorizes it; each output still adds its taps in the same
- * order, one float multiply and one add each. */
-RD_SIMD static void rd_depthwise_forward(const rd_depthwise *d, int64_t rows, const float *restrict x,
+/* The channel blocks of the dm = 1 path: four GCC vectors of 8 floats (32
+ * channels), then one, then single floats, each lane one channel, each vector
+ * a sum held in a register (8 floats is a register's width on every x86 path
+ * RD_SIMD compiles for; a wider GCC vector lives on the stack there). A
+ * vector's operations are its lanes' own float multiplies and adds (no
+ * contraction), so a block gives the bits of the scalar loop. */
+typedef float rd_dw_v8 __attribute__((vector_size(32)));
+
+/* [*lo, *hi): the o in [0, out) with 0 <= o * s + off < n. */
+static inline void rd_dw_span(int64_t off, int64_t s, int64_t n, int64_t out, int64_t *lo, int64_t *hi) {
+  *lo = off >= 0 ? 0 : (-off + s - 1) / s;
+  const int64_t last = n - 1 - off; /* o * s <= last */
+  *hi = last < 0 ? 0 : last / s + 1;
+  if (*hi > out) *hi = out;
+  if (*lo > *hi) *lo = *hi;
+}
+
+/* Runs BODY(T, N) for the channels [c, C) in blocks of N vectors of type T:
+ * (8 floats, 4), (8 floats, 1), then (float, 1). BODY sees c; its sums are
+ * s0 .. s3, of which it uses N, through RD_DW_EACH. */
+#define RD_DW_BLOCKS(C, BODY)                                                 \
+  do {                                                                        \
+    int64_t c = 0;                                                            \
+    for (; c + 32 <= (C); c += 32) BODY(rd_dw_v8, 4)                          \
+    for (; c + 8 <= (C); c += 8) BODY(rd_dw_v8, 1)                            \
+    for (; c < (C); c++) BODY(float, 1)                                       \
+  } while (0)
+/* M(T, v, off) for the block's sums v = 0 .. N - 1, off = v's first lane. */
+#define RD_DW_EACH(T, N, M)                                                   \
+  M(T, 0, 0)                                                                  \
+  if ((N) > 1) {                                                              \
+    M(T, 1, (int64_t)(sizeof(T) / sizeof(float)))                             \
+    M(T, 2, 2 * (int64_t)(sizeof(T) / sizeof(float)))                         \
+    M(T, 3, 3 * (int64_t)(sizeof(T) / sizeof(float)))                         \
+  }
+#define RD_DW_LD(T, v, p) T v; memcpy(&v, (p), sizeof v)
+#define RD_DW_SUMS(T) T s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0};
+#define RD_DW_STORE(T, v, off) memcpy(dst + c + (off), &s##v, sizeof s##v);
+
+/* y (rows, oh, ow, c * dm) = depthwise(x (rows, h, w, c), k), plus bias b (or
+ * NULL), for any dm: each output adds its taps in the fixed order, one float
+ * multiply and one add each, in memory. Runs for dm > 1; with dm = 1 it is
+ * the plain form test_layers holds rd_dw_forward1 to, bit for bit. */
+RD_SIMD static void rd_dw_forward_dm(const rd_depthwise *d, int64_t rows, const float *restrict x,
                                         const float *restrict k, const float *restrict bias, float *restrict y) {
   const int64_t C = d->c, M = d->dm, CM = C * M, H = d->h.in, W = d->w.in;
   for (int64_t r = 0; r < rows; r++)
@@ -81,8 +120,10 @@ RD_SIMD static void rd_depthwise_forward(const rd_depthwise *d, int64_t rows, co
       }
 }
 
-/* Given dy (rows, oh, ow, c * dm): dk (overwritten), db (or NULL) and dx (or NULL). */
-RD_SIMD static void rd_depthwise_backward(const rd_depthwise *d, int64_t rows, const float *restrict x,
+/* Given dy (rows, oh, ow, c * dm): dk (overwritten), db (or NULL) and dx (or
+ * NULL), for any dm, scattering each position's taps in turn. Runs for
+ * dm > 1; with dm = 1, the plain form of rd_dw_backward1 (test_layers). */
+RD_SIMD static void rd_dw_backward_dm(const rd_depthwise *d, int64_t rows, const float *restrict x,
                                          const float *restrict k, const float *restrict dy, float *restrict dk,
                                          float *restrict db, float *restrict dx) {
   const int64_t C = d->c, M = d->dm, CM = C * M, H = d->h.in, W = d->w.in;
@@ -120,6 +161,146 @@ RD_SIMD static void rd_depthwise_backward(const rd_depthwise *d, int64_t rows, c
           }
         }
       }
+}
+
+/* dm = 1 (every model here): the same sums as rd_dw_forward_dm, with each
+ * block's sums held in registers across the taps, and the taps that fall in
+ * the padding skipped by range instead of by test. */
+RD_SIMD static void rd_dw_forward1(const rd_depthwise *d, int64_t rows, const float *restrict x,
+                                   const float *restrict k, const float *restrict bias, float *restrict y) {
+  const int64_t C = d->c, H = d->h.in, W = d->w.in, OH = d->h.out, OW = d->w.out, KW = d->w.k;
+  for (int64_t r = 0; r < rows; r++)
+    for (int64_t oy = 0; oy < OH; oy++) {
+      int64_t i0, i1;
+      rd_dw_span(oy * d->h.s - d->h.pad, 1, H, d->h.k, &i0, &i1);
+      for (int64_t ox = 0; ox < OW; ox++) {
+        int64_t j0, j1;
+        rd_dw_span(ox * d->w.s - d->w.pad, 1, W, KW, &j0, &j1);
+        /* the input offset of tap (0, 0), which may lie in the padding */
+        const int64_t base = ((r * H + oy * d->h.s - d->h.pad) * W + ox * d->w.s - d->w.pad) * C;
+        float *restrict dst = y + ((r * OH + oy) * OW + ox) * C;
+#define RD_DW_FWD_TAP(T, v, off)                                                \
+  {                                                                          \
+    RD_DW_LD(T, a, xp + (off));                                              \
+    RD_DW_LD(T, b, kp + (off));                                              \
+    s##v += a * b;                                                           \
+  }
+#define RD_DW_BIAS(T, v, off)                                                   \
+  {                                                                          \
+    RD_DW_LD(T, b, bias + c + (off));                                        \
+    s##v += b;                                                               \
+  }
+#define RD_DW_FWD(T, N)                                                      \
+  {                                                                          \
+    RD_DW_SUMS(T)                                                            \
+    for (int64_t i = i0; i < i1; i++)                                        \
+      for (int64_t j = j0; j < j1; j++) {                                    \
+        const float *xp = x + base + (i * W + j) * C + c, *kp = k + (i * KW + j) * C + c; \
+        RD_DW_EACH(T, N, RD_DW_FWD_TAP)                                      \
+      }                                                                      \
+    if (bias) { RD_DW_EACH(T, N, RD_DW_BIAS) }                               \
+    RD_DW_EACH(T, N, RD_DW_STORE)                                            \
+  }
+        RD_DW_BLOCKS(C, RD_DW_FWD);
+#undef RD_DW_FWD
+#undef RD_DW_FWD_TAP
+#undef RD_DW_BIAS
+      }
+    }
+}
+
+/* dm = 1: the same sums as rd_dw_backward_dm. dk(i, j, c) adds its terms
+ * sample by sample, position by position, as there; it runs tap by tap over
+ * one sample (which stays in cache), its block of sums in registers. dx is
+ * gathered: each input position adds the terms of the outputs that read it,
+ * in their order (which is the order the scatter added them in), from 0. */
+RD_SIMD static void rd_dw_backward1(const rd_depthwise *d, int64_t rows, const float *restrict x,
+                                    const float *restrict k, const float *restrict dy, float *restrict dk,
+                                    float *restrict db, float *restrict dx) {
+  const int64_t C = d->c, H = d->h.in, W = d->w.in, OH = d->h.out, OW = d->w.out, KH = d->h.k, KW = d->w.k;
+  const int64_t sh = d->h.s, sw = d->w.s, ph = d->h.pad, pw = d->w.pad;
+  memset(dk, 0, sizeof(float) * (size_t)(KH * KW * C));
+  if (db) memset(db, 0, sizeof(float) * (size_t)C);
+  for (int64_t r = 0; r < rows; r++) {
+    const float *restrict xr = x + r * H * W * C, *restrict gr = dy + r * OH * OW * C;
+    if (db)
+      for (int64_t q = 0; q < OH * OW; q++)
+        for (int64_t c = 0; c < C; c++) db[c] += gr[q * C + c];
+    for (int64_t i = 0; i < KH; i++) {
+      int64_t y0, y1;
+      rd_dw_span(i - ph, sh, H, OH, &y0, &y1);
+      for (int64_t j = 0; j < KW; j++) {
+        int64_t x0, x1;
+        rd_dw_span(j - pw, sw, W, OW, &x0, &x1);
+        float *restrict dst = dk + (i * KW + j) * C;
+#define RD_DW_LOAD(T, v, off) memcpy(&s##v, dst + c + (off), sizeof s##v);
+#define RD_DW_DK_TERM(T, v, off)                                                \
+  {                                                                          \
+    RD_DW_LD(T, a, xp + (off));                                              \
+    RD_DW_LD(T, g, gp + (off));                                              \
+    s##v += a * g;                                                           \
+  }
+#define RD_DW_DK(T, N)                                                       \
+  {                                                                          \
+    RD_DW_SUMS(T)                                                            \
+    RD_DW_EACH(T, N, RD_DW_LOAD)                                             \
+    for (int64_t oy = y0; oy < y1; oy++)                                     \
+      for (int64_t ox = x0; ox < x1; ox++) {                                 \
+        const float *xp = xr + ((oy * sh - ph + i) * W + ox * sw - pw + j) * C + c; \
+        const float *gp = gr + (oy * OW + ox) * C + c;                       \
+        RD_DW_EACH(T, N, RD_DW_DK_TERM)                                      \
+      }                                                                      \
+    RD_DW_EACH(T, N, RD_DW_STORE)                                            \
+  }
+        RD_DW_BLOCKS(C, RD_DW_DK);
+#undef RD_DW_DK
+#undef RD_DW_DK_TERM
+#undef RD_DW_LOAD
+      }
+    }
+    if (!dx) continue;
+    for (int64_t iy = 0; iy < H; iy++) {
+      int64_t y0, y1;
+      rd_dw_span(KH - 1 - iy - ph, sh, KH, OH, &y0, &y1);
+      for (int64_t ix = 0; ix < W; ix++) {
+        int64_t x0, x1;
+        rd_dw_span(KW - 1 - ix - pw, sw, KW, OW, &x0, &x1);
+        float *restrict dst = dx + ((r * H + iy) * W + ix) * C;
+#define RD_DW_DX_TERM(T, v, off)                                                \
+  {                                                                          \
+    RD_DW_LD(T, kk, kp + (off));                                             \
+    RD_DW_LD(T, g, gp + (off));                                              \
+    s##v += kk * g;                                                          \
+  }
+#define RD_DW_DX(T, N)                                                       \
+  {                                                                          \
+    RD_DW_SUMS(T)                                                            \
+    for (int64_t oy = y0; oy < y1; oy++)                                     \
+      for (int64_t ox = x0; ox < x1; ox++) {                                 \
+        const int64_t t = (iy + ph - oy * sh) * KW + ix + pw - ox * sw;      \
+        const float *kp = k + t * C + c, *gp = gr + (oy * OW + ox) * C + c;  \
+        RD_DW_EACH(T, N, RD_DW_DX_TERM)                                      \
+      }                                                                      \
+    RD_DW_EACH(T, N, RD_DW_STORE)                                            \
+  }
+        RD_DW_BLOCKS(C, RD_DW_DX);
+#undef RD_DW_DX
+#undef RD_DW_DX_TERM
+      }
+    }
+  }
+}
+
+static inline void rd_depthwise_forward(const rd_depthwise *d, int64_t rows, const float *x, const float *k,
+                                        const float *bias, float *y) {
+  if (d->dm == 1) rd_dw_forward1(d, rows, x, k, bias, y);
+  else rd_dw_forward_dm(d, rows, x, k, bias, y);
+}
+
+static inline void rd_depthwise_backward(const rd_depthwise *d, int64_t rows, const float *x, const float *k,
+                                         const float *dy, float *dk, float *db, float *dx) {
+  if (d->dm == 1) rd_dw_backward1(d, rows, x, k, dy, dk, db, dx);
+  else rd_dw_backward_dm(d, rows, x, k, dy, dk, db, dx);
 }
 
 #endif
