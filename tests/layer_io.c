@@ -98,7 +98,7 @@ int main(int argc, char **argv) {
     g[t] = T->trainable ? grads + T->offset : NULL;
   }
   rd_io io = {rd_model_api(RD_KERN_OPENBLAS), L->self, &L->in, &L->out, S, training, iteration, sample, L->seed, w, g, ws,
-              L->nstats ? stats : NULL, L->nin, L->ins};
+              L->nstats ? stats : NULL, L->nin, L->ins, 0};
   float *dyc = rd_mem_alloc_f32((size_t)nout);
   memcpy(dyc, dy, sizeof(float) * (size_t)nout); /* backward may overwrite dy */
   if (L->type->flags & RD_LAYER_RESHAPE) {

@@ -93,7 +93,8 @@
  * A layer with a Keras `activation` argument reads it with rd->activation. The
  * activation is then reprodist's part: forward writes the pre-activation output
  * into y and reprodist applies the activation in place; backward receives dy
- * already multiplied by the activation's derivative. (So softmax followed by
+ * already multiplied by the activation's derivative (a type may take a relu
+ * into its own passes instead: RD_LAYER_TAKES_RELU). (So softmax followed by
  * crossentropy is computed from the logits, for every layer type.)
  *
  * ---- Building a plugin -----------------------------------------------------------
@@ -163,6 +164,10 @@ typedef struct rd_io {
    * every other layer. */
   int nin;
   const rd_shape *ins;
+  /* Added after 0.2.0, still ABI 2 (it is 0 for every type without
+   * RD_LAYER_TAKES_RELU). 1 when the layer applies the relu after it itself
+   * (see that flag), in forward and backward. */
+  int relu;
 } rd_io;
 
 typedef struct rd_layer_type {
@@ -176,7 +181,13 @@ typedef struct rd_layer_type {
    * RD_LAYER_NO_Y: backward never reads y. An Activation layer that is the
    * only reader of such a layer's output (which has no activation of its
    * own) then runs in place on that output: the same values, one pass over
-   * them and one buffer fewer, forward and backward. */
+   * them and one buffer fewer, forward and backward.
+   * RD_LAYER_TAKES_RELU: when the activation after the layer is relu (its
+   * own, or an Activation layer fused into it), io->relu is 1 and the layer
+   * applies it in its own passes: forward writes y > 0 ? y : 0 where it
+   * writes y, and backward receives dy = dL/d(relu's output) and uses
+   * y > 0 ? dy : 0 in its place, y being relu's output. The same operations,
+   * so the bits of the separate pass, with one pass fewer each way. */
   unsigned flags;
 
   /* Reads the section's keys (each key read is marked; a key no layer reads is
@@ -229,6 +240,7 @@ typedef struct rd_layer_type {
 
 #define RD_LAYER_RESHAPE 1u
 #define RD_LAYER_NO_Y 2u
+#define RD_LAYER_TAKES_RELU 4u
 
 /* Flags of rd_api.get_float: the bounds lo / hi are excluded. */
 #define RD_LO_OPEN 1u

@@ -115,22 +115,38 @@ RD_SIMD static void forward(const rd_io *io, const float *restrict x, float *res
     inv[c] = p->scale ? rstd[c] * io->w[0][c] : rstd[c];
     shift[c] = (p->center ? io->w[p->beta][c] : 0.0f) - mean[c] * inv[c];
   }
-  for (int64_t r = 0; r < N; r++) {
-    const float *restrict xr = x + r * C;
-    float *restrict yr = y + r * C;
-    for (int64_t c = 0; c < C; c++) yr[c] = xr[c] * inv[c] + shift[c];
-  }
+  if (io->relu) /* the relu after it (layer.h, RD_LAYER_TAKES_RELU), the same operations */
+    for (int64_t r = 0; r < N; r++) {
+      const float *restrict xr = x + r * C;
+      float *restrict yr = y + r * C;
+      for (int64_t c = 0; c < C; c++) {
+        const float v = xr[c] * inv[c] + shift[c];
+        yr[c] = v > 0.0f ? v : 0.0f;
+      }
+    }
+  else
+    for (int64_t r = 0; r < N; r++) {
+      const float *restrict xr = x + r * C;
+      float *restrict yr = y + r * C;
+      for (int64_t c = 0; c < C; c++) yr[c] = xr[c] * inv[c] + shift[c];
+    }
 }
 
-RD_SIMD static void backward(const rd_io *io, const float *restrict x, const float *y, float *restrict dy,
+RD_SIMD static void backward(const rd_io *io, const float *restrict x, const float *restrict y, float *restrict dy,
                              float *restrict dx) {
   const batch_norm *p = io->self;
   const int64_t C = p->c, N = io->rows * p->hw;
   double *restrict sb = (double *)io->ws, *restrict sg = sb + C;
   const float *restrict mean = io->ws + 4 * C, *restrict rstd = mean + 2 * C;
+  /* With the relu taken (io->relu), each row of dy is first made y > 0 ? dy : 0
+   * in place, y being the relu's output: the separate pass's operations, on a
+   * row still in cache. */
   for (int64_t c = 0; c < C; c++) sb[c] = 0.0, sg[c] = 0.0;
   for (int64_t r = 0; r < N; r++) {
-    const float *restrict xr = x + r * C, *restrict gr = dy + r * C;
+    const float *restrict xr = x + r * C;
+    float *restrict gr = dy + r * C;
+    if (io->relu)
+      for (int64_t c = 0; c < C; c++) gr[c] = y[r * C + c] > 0.0f ? gr[c] : 0.0f;
     for (int64_t c = 0; c < C; c++) {
       const float xhat = (xr[c] - mean[c]) * rstd[c];
       sb[c] += (double)gr[c];
@@ -171,7 +187,7 @@ static void stats_apply(const rd_api *rd, const void *self, const float *sum, in
 
 const rd_layer_type rd_layer_batch_normalization = {
     .name = "batch_normalization",
-    .flags = RD_LAYER_NO_Y,
+    .flags = RD_LAYER_NO_Y | RD_LAYER_TAKES_RELU,
     .self_size = sizeof(batch_norm),
     .build = build,
     .workspace = workspace,
