@@ -43,6 +43,12 @@ for c in "${CASES[@]}"; do
   CASES[-1]=${CASES[-1]% $OB}
 done
 CASES+=("keras_init 2 init $RD_SRC/configs/keras_seeded_init.cfg")
+# The graph models, portable mode (their configs set it), pinned from main at
+# 13a3b2d: BatchNormalization with relu, depthwise and separable convolutions,
+# Add and projection shortcuts. A change to their layers' passes shows here.
+GRAPH="--set data.limit=256 --set data.test_limit=64 --set train.epochs=1"
+CASES+=("mobilenet 2 train $RD_SRC/configs/fashion_mnist_mobilenet.cfg $GRAPH"
+        "resnet 2 train $RD_SRC/configs/fashion_mnist_resnet.cfg $GRAPH")
 
 got=$T/got.txt
 : >"$got"
