@@ -278,6 +278,11 @@ static const struct {
     /* Graphs: merges of three branches from the input, a branch used by two
      * layers (its gradient is a sum) and twice by one layer. */
     {"merge-add-subtract", "[model]\ninput = 5\n" BRANCHES "[add]\ninputs = a, b, c\n[subtract]\ninputs = add, a\n" HEAD},
+    /* Add with the relu after it taken into its passes (RD_LAYER_TAKES_RELU):
+     * two inputs (one fused pass) and three (passes as written). */
+    {"add-relu", "[model]\ninput = 5\n" BRANCHES "[add]\nname = two\ninputs = a, b\n[activation]\nname = r2\n"
+                 "activation = relu\n[add]\nname = three\ninputs = a, b, c\n[activation]\nname = r3\n"
+                 "activation = relu\n[add]\ninputs = r2, r3\n" HEAD},
     {"merge-multiply-average", "[model]\ninput = 5\n" BRANCHES "[multiply]\ninputs = a, b, a\n"
                                "[average]\ninputs = multiply, c, b\n" HEAD},
     {"merge-maximum-minimum", "[model]\ninput = 5\n" BRANCHES "[maximum]\ninputs = a, b, c\n"
