@@ -91,7 +91,7 @@ static inline void rd_dw_span(int64_t off, int64_t s, int64_t n, int64_t out, in
 /* y (rows, oh, ow, c * dm) = depthwise(x (rows, h, w, c), k), plus bias b (or
  * NULL), for any dm: each output adds its taps in the fixed order, one float
  * multiply and one add each, in memory. Runs for dm > 1; with dm = 1 it is
- * the plain form test_layers holds rd_dw_forward1 to, bit for bit. */
+ * the plain form test_depthwise holds rd_dw_forward1 to, bit for bit. */
 RD_SIMD static void rd_dw_forward_dm(const rd_depthwise *d, int64_t rows, const float *restrict x,
                                         const float *restrict k, const float *restrict bias, float *restrict y) {
   const int64_t C = d->c, M = d->dm, CM = C * M, H = d->h.in, W = d->w.in;
@@ -122,7 +122,7 @@ RD_SIMD static void rd_dw_forward_dm(const rd_depthwise *d, int64_t rows, const 
 
 /* Given dy (rows, oh, ow, c * dm): dk (overwritten), db (or NULL) and dx (or
  * NULL), for any dm, scattering each position's taps in turn. Runs for
- * dm > 1; with dm = 1, the plain form of rd_dw_backward1 (test_layers). */
+ * dm > 1; with dm = 1, the plain form of rd_dw_backward1 (test_depthwise). */
 RD_SIMD static void rd_dw_backward_dm(const rd_depthwise *d, int64_t rows, const float *restrict x,
                                          const float *restrict k, const float *restrict dy, float *restrict dk,
                                          float *restrict db, float *restrict dx) {
