@@ -87,6 +87,13 @@ static inline void rd_dw_span(int64_t off, int64_t s, int64_t n, int64_t out, in
 #define RD_DW_LD(T, v, p) T v; memcpy(&v, (p), sizeof v)
 #define RD_DW_SUMS(T) T s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0};
 #define RD_DW_STORE(T, v, off) memcpy(dst + c + (off), &s##v, sizeof s##v);
+/* s_v += p[off..] * q[off..], lane by lane: one float multiply and one add. */
+#define RD_DW_MAC(T, v, off)                                                  \
+  {                                                                           \
+    RD_DW_LD(T, a, p + (off));                                                \
+    RD_DW_LD(T, b, q + (off));                                                \
+    s##v += a * b;                                                            \
+  }
 
 /* y (rows, oh, ow, c * dm) = depthwise(x (rows, h, w, c), k), plus bias b (or
  * NULL), for any dm: each output adds its taps in the fixed order, one float
@@ -179,31 +186,24 @@ RD_SIMD static void rd_dw_forward1(const rd_depthwise *d, int64_t rows, const fl
         /* the input offset of tap (0, 0), which may lie in the padding */
         const int64_t base = ((r * H + oy * d->h.s - d->h.pad) * W + ox * d->w.s - d->w.pad) * C;
         float *restrict dst = y + ((r * OH + oy) * OW + ox) * C;
-#define RD_DW_FWD_TAP(T, v, off)                                                \
-  {                                                                          \
-    RD_DW_LD(T, a, xp + (off));                                              \
-    RD_DW_LD(T, b, kp + (off));                                              \
-    s##v += a * b;                                                           \
+#define RD_DW_BIAS(T, v, off)                                                 \
+  {                                                                           \
+    RD_DW_LD(T, b, bias + c + (off));                                         \
+    s##v += b;                                                                \
   }
-#define RD_DW_BIAS(T, v, off)                                                   \
-  {                                                                          \
-    RD_DW_LD(T, b, bias + c + (off));                                        \
-    s##v += b;                                                               \
-  }
-#define RD_DW_FWD(T, N)                                                      \
-  {                                                                          \
-    RD_DW_SUMS(T)                                                            \
-    for (int64_t i = i0; i < i1; i++)                                        \
-      for (int64_t j = j0; j < j1; j++) {                                    \
-        const float *xp = x + base + (i * W + j) * C + c, *kp = k + (i * KW + j) * C + c; \
-        RD_DW_EACH(T, N, RD_DW_FWD_TAP)                                      \
-      }                                                                      \
-    if (bias) { RD_DW_EACH(T, N, RD_DW_BIAS) }                               \
-    RD_DW_EACH(T, N, RD_DW_STORE)                                            \
+#define RD_DW_FWD(T, N)                                                       \
+  {                                                                           \
+    RD_DW_SUMS(T)                                                             \
+    for (int64_t i = i0; i < i1; i++)                                         \
+      for (int64_t j = j0; j < j1; j++) {                                     \
+        const float *p = x + base + (i * W + j) * C + c, *q = k + (i * KW + j) * C + c; \
+        RD_DW_EACH(T, N, RD_DW_MAC)                                           \
+      }                                                                       \
+    if (bias) { RD_DW_EACH(T, N, RD_DW_BIAS) }                                \
+    RD_DW_EACH(T, N, RD_DW_STORE)                                             \
   }
         RD_DW_BLOCKS(C, RD_DW_FWD);
 #undef RD_DW_FWD
-#undef RD_DW_FWD_TAP
 #undef RD_DW_BIAS
       }
     }
@@ -234,27 +234,20 @@ RD_SIMD static void rd_dw_backward1(const rd_depthwise *d, int64_t rows, const f
         rd_dw_span(j - pw, sw, W, OW, &x0, &x1);
         float *restrict dst = dk + (i * KW + j) * C;
 #define RD_DW_LOAD(T, v, off) memcpy(&s##v, dst + c + (off), sizeof s##v);
-#define RD_DW_DK_TERM(T, v, off)                                                \
-  {                                                                          \
-    RD_DW_LD(T, a, xp + (off));                                              \
-    RD_DW_LD(T, g, gp + (off));                                              \
-    s##v += a * g;                                                           \
-  }
-#define RD_DW_DK(T, N)                                                       \
-  {                                                                          \
-    RD_DW_SUMS(T)                                                            \
-    RD_DW_EACH(T, N, RD_DW_LOAD)                                             \
-    for (int64_t oy = y0; oy < y1; oy++)                                     \
-      for (int64_t ox = x0; ox < x1; ox++) {                                 \
-        const float *xp = xr + ((oy * sh - ph + i) * W + ox * sw - pw + j) * C + c; \
-        const float *gp = gr + (oy * OW + ox) * C + c;                       \
-        RD_DW_EACH(T, N, RD_DW_DK_TERM)                                      \
-      }                                                                      \
-    RD_DW_EACH(T, N, RD_DW_STORE)                                            \
+#define RD_DW_DK(T, N)                                                        \
+  {                                                                           \
+    RD_DW_SUMS(T)                                                             \
+    RD_DW_EACH(T, N, RD_DW_LOAD)                                              \
+    for (int64_t oy = y0; oy < y1; oy++)                                      \
+      for (int64_t ox = x0; ox < x1; ox++) {                                  \
+        const float *p = xr + ((oy * sh - ph + i) * W + ox * sw - pw + j) * C + c; \
+        const float *q = gr + (oy * OW + ox) * C + c;                         \
+        RD_DW_EACH(T, N, RD_DW_MAC)                                           \
+      }                                                                       \
+    RD_DW_EACH(T, N, RD_DW_STORE)                                             \
   }
         RD_DW_BLOCKS(C, RD_DW_DK);
 #undef RD_DW_DK
-#undef RD_DW_DK_TERM
 #undef RD_DW_LOAD
       }
     }
@@ -266,26 +259,19 @@ RD_SIMD static void rd_dw_backward1(const rd_depthwise *d, int64_t rows, const f
         int64_t x0, x1;
         rd_dw_span(KW - 1 - ix - pw, sw, KW, OW, &x0, &x1);
         float *restrict dst = dx + ((r * H + iy) * W + ix) * C;
-#define RD_DW_DX_TERM(T, v, off)                                                \
-  {                                                                          \
-    RD_DW_LD(T, kk, kp + (off));                                             \
-    RD_DW_LD(T, g, gp + (off));                                              \
-    s##v += kk * g;                                                          \
-  }
-#define RD_DW_DX(T, N)                                                       \
-  {                                                                          \
-    RD_DW_SUMS(T)                                                            \
-    for (int64_t oy = y0; oy < y1; oy++)                                     \
-      for (int64_t ox = x0; ox < x1; ox++) {                                 \
-        const int64_t t = (iy + ph - oy * sh) * KW + ix + pw - ox * sw;      \
-        const float *kp = k + t * C + c, *gp = gr + (oy * OW + ox) * C + c;  \
-        RD_DW_EACH(T, N, RD_DW_DX_TERM)                                      \
-      }                                                                      \
-    RD_DW_EACH(T, N, RD_DW_STORE)                                            \
+#define RD_DW_DX(T, N)                                                        \
+  {                                                                           \
+    RD_DW_SUMS(T)                                                             \
+    for (int64_t oy = y0; oy < y1; oy++)                                      \
+      for (int64_t ox = x0; ox < x1; ox++) {                                  \
+        const int64_t t = (iy + ph - oy * sh) * KW + ix + pw - ox * sw;       \
+        const float *p = k + t * C + c, *q = gr + (oy * OW + ox) * C + c;     \
+        RD_DW_EACH(T, N, RD_DW_MAC)                                           \
+      }                                                                       \
+    RD_DW_EACH(T, N, RD_DW_STORE)                                             \
   }
         RD_DW_BLOCKS(C, RD_DW_DX);
 #undef RD_DW_DX
-#undef RD_DW_DX_TERM
       }
     }
   }
