@@ -19,6 +19,15 @@ target_link_libraries(rd_portable PRIVATE rdcore)
 # with mixed paths and OpenBLAS cores in one job, and from a clang build.
 rd_script_test(portable portable.sh)
 # portable_aarch64: the driver cross-built for aarch64 under qemu-user gives
-# x86-64's digests (kernels, the MLP, the convnet).
+# x86-64's digests (kernels, the MLP, the convnet, the ResNet, the MobileNet).
 string(REPLACE ";" "," RD_PORTABLE_CORE_ARG "${RD_PORTABLE_CORE}")
 rd_script_test(portable_aarch64 portable_aarch64.sh $<TARGET_FILE:rd_portable> "${RD_PORTABLE_CORE_ARG}")
+# portable_baseline: the same driver under qemu-x86_64 -cpu Nehalem (no AVX:
+# the layers' baseline copies and the scalar GEMM) gives the native digests.
+# Not in the sanitized suite (launch/test-sanitize): qemu-user cannot host
+# ASan's shadow memory (an instrumented driver under it was killed after 5
+# minutes of a 26-second run); the plain suite runs it, and the code it runs
+# is instrumented in every other test.
+if(NOT RD_SANITIZE)
+  rd_script_test(portable_baseline portable_baseline.sh $<TARGET_FILE:rd_portable>)
+endif()

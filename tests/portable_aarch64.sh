@@ -16,8 +16,10 @@
 #     Nadam, weight decay, global clipping, an exponential schedule through
 #     pmath's pow), the convnet (tests/portable/cnn.cfg: the augmentation layers
 #     first (pmath's sin and cos, bilinear weights, normal draws); SGD, Nesterov, per-tensor
-#     clipping, cosine decay with warmup through pmath's cos) and the ResNet
-#     (Adam) after their steps, identical.
+#     clipping, cosine decay with warmup through pmath's cos), the ResNet
+#     (Adam) and the MobileNet (tests/portable/mobilenet.cfg: the depthwise
+#     kernels' channel blocks as GCC vectors on NEON) after their steps,
+#     identical.
 # Installs its tools through launch/deps --cross; never skipped.
 # Usage (ctest): portable_aarch64.sh RD_PORTABLE_X86 src/a.c,src/b.c,...
 . "${RD_TESTS:?run through ctest}/lib.sh" || exit 1
@@ -75,6 +77,7 @@ compare kernels kernels
 compare mlp train "$RD_TESTS/portable/mlp.cfg" 30 64 16
 compare cnn train "$RD_TESTS/portable/cnn.cfg" 10 32 8
 compare resnet train "$RD_TESTS/portable/resnet.cfg" 6 32 8
+compare mobilenet train "$RD_TESTS/portable/mobilenet.cfg" 6 32 8
 # The scalar path on aarch64 too (the kernels' run compares it shape by shape).
 RD_ISA=scalar compare mlp_scalar train "$RD_TESTS/portable/mlp.cfg" 30 64 16
 grep -q "the scalar path" arm_mlp_scalar.err && rd_pass "RD_ISA=scalar reached the aarch64 driver" \
