@@ -110,6 +110,11 @@ const rd_api *rd_model_api(rd_kern_mode mode);
  * (layer.h, gemm_chains). The bits are the same either way; tests compare. */
 int rd_model_unfused(void);
 
+/* 1 when the relu the shard pass would apply after layer L (run_act) is
+ * applied by the layer itself, in its own passes (layer.h,
+ * RD_LAYER_TAKES_RELU: io->relu). */
+int rd_layer_takes_relu(const rd_layer *L);
+
 #ifdef __cplusplus
 }
 #endif

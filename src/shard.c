@@ -14,12 +14,6 @@
  * of its source's output, with no pass of its own. */
 static int reshape(const rd_layer *L) { return (L->type->flags & RD_LAYER_RESHAPE) != 0 || L->fused; }
 
-/* A relu fused into this layer that the layer applies itself (layer.h,
- * RD_LAYER_TAKES_RELU). */
-static int takes_relu(const rd_layer *L) {
-  return L->run_act == RD_ACT_RELU && (L->type->flags & RD_LAYER_TAKES_RELU) != 0;
-}
-
 /* Layer l's output is the model input reinterpreted (reshapes only): no
  * gradient flows into it. */
 static int from_input(const rd_model *m, int l) {
@@ -231,7 +225,7 @@ double rd_shard_pass(rd_shard *k, const float *params, int64_t S, const rd_pass 
     io.self = ly->self, io.in = &ly->in, io.out = &ly->out, io.seed = ly->seed, io.nin = ly->nin, io.ins = ly->ins;
     io.w = k->w + ly->t0, io.g = k->g + ly->t0, io.ws = k->ws[l];
     io.stats = train && ly->nstats ? p->stats + ly->stats_off : NULL;
-    io.relu = takes_relu(ly);
+    io.relu = rd_layer_takes_relu(ly);
     const double t0 = k->times ? now() : 0.0;
     rd_sig_crash_line = ly->crash[RD_CRASH_FORWARD];
     if (ly->type->forward_n) {
@@ -272,13 +266,14 @@ double rd_shard_pass(rd_shard *k, const float *params, int64_t S, const rd_pass 
     const double t0 = k->times ? now() : 0.0;
     if (ly->act_l1 != 0.0 || ly->act_l2 != 0.0) /* dy is complete: every consumer came later in file order */
       rd_reg_add_grad(ly->act_l1, ly->act_l2, k->act[l], (size_t)(S * rd_shape_numel(&ly->out)), p->batch_n, dy);
-    if (!(fused && l == L - 1) && !takes_relu(ly)) { /* a fused loss wrote dL/dz already */
+    io.relu = rd_layer_takes_relu(ly);
+    if (!(fused && l == L - 1) && !io.relu) { /* a fused loss wrote dL/dz already */
       int64_t rows, n;
       act_shape(ly, S, &rows, &n);
       rd_nn_act_backward(ly->run_act, k->act[l], rows, n, dy);
     }
     io.self = ly->self, io.in = &ly->in, io.out = &ly->out, io.seed = ly->seed, io.nin = ly->nin, io.ins = ly->ins;
-    io.w = k->w + ly->t0, io.g = k->g + ly->t0, io.ws = k->ws[l], io.stats = NULL, io.relu = takes_relu(ly);
+    io.w = k->w + ly->t0, io.g = k->g + ly->t0, io.ws = k->ws[l], io.stats = NULL;
     for (int i = 0; i < ly->nin; i++) dxs[i] = st->dx[i] >= 0 ? k->buf[st->dx[i]] : NULL;
     rd_sig_crash_line = ly->crash[RD_CRASH_BACKWARD];
     if (ly->type->backward_n) {

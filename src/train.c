@@ -910,9 +910,7 @@ rd_status rd_train_run(const rd_train_spec *t, const rd_train_ctl *ctl, const rd
       if (m->layers[l].fused)
         rd_log_all("profile: layer %-20s fused into %s: its %s runs %s", m->layers[l].name,
                    m->layers[m->layers[l].src[0]].name, rd_act_name(m->layers[l].act),
-                   m->layers[l].act == RD_ACT_RELU && (m->layers[m->layers[l].src[0]].type->flags & RD_LAYER_TAKES_RELU)
-                       ? "inside that layer's passes"
-                       : "in place there");
+                   rd_layer_takes_relu(&m->layers[m->layers[l].src[0]]) ? "inside that layer's passes" : "in place there");
       else
         rd_log_all("profile: layer %-20s forward %8.3f ms  backward %8.3f ms per step", m->layers[l].name,
                  1e3 * tr.k.times[2 * l] / tr.prof[3], 1e3 * tr.k.times[2 * l + 1] / tr.prof[3]);
