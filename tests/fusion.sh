@@ -1,7 +1,8 @@
 #!/bin/bash
 # fusion: the fused passes change no bit. An Activation layer fused into its
 # source (model.c, fuse_activations) and a convolution computed in row blocks
-# in portable mode (layer.h, gemm_chains) must give the same tensors as the
+# or, forward, read from x in place (tests/graphs/implicit_conv.cfg) in
+# portable mode (layer.h, gemm_chains) must give the same tensors as the
 # passes run as written (RD_UNFUSED=1), in both kernel modes, at np 2 against
 # np 1: every tensor digest of the trained file is compared exactly. The
 # RD_PROFILE lines must name exactly the Activation layers that the rule
@@ -13,6 +14,7 @@ T=$RD_TMP
 FU=$RD_SRC/tests/graphs/fusion.cfg
 RB=$RD_SRC/tests/graphs/resnet_blocks.cfg
 MN=$RD_SRC/configs/fashion_mnist_mobilenet.cfg
+IC=$RD_SRC/tests/graphs/implicit_conv.cfg
 FM="--set data.limit=256 --set data.test_limit=64 --set train.epochs=1 --set train.batch_size=64"
 
 # case NAME CONFIG ARGS...
@@ -20,6 +22,7 @@ CASES=(
   "fusion $FU"
   "resnet_blocks $RB $FM"
   "mobilenet $MN $FM"
+  "implicit_conv $IC $FM"
 )
 
 # train NAME NP UNFUSED KERNELS CONFIG ARGS...: the file's tensor lines in $T/NAME.dig
@@ -50,6 +53,7 @@ for kern in portable openblas; do
     rd_check "$name, kernels = $kern: RD_UNFUSED=1 fuses nothing" test -z "$(fused_names "$b.out")"
     case $name in
       fusion) want="activation>conv2d activation_4>add activation_5>batch_normalization_1 " ;;
+      implicit_conv) want="" ;; # no Activation layer
       resnet_blocks) want="activation>batch_normalization activation_1>batch_normalization_1 activation_2>add activation_3>batch_normalization_3 activation_4>add_1 " ;;
       mobilenet) # each of its ten Activation layers follows its BatchNormalization
         want=$(for i in "" _1 _2 _3 _4 _5 _6 _7 _8 _9; do echo "activation$i>batch_normalization$i"; done | sort | tr '\n' ' ') ;;

@@ -4,7 +4,8 @@
  * tests/reference_layers.py to recompute in numpy float64:
  *     layer_io CONFIG OUTDIR ROWS TRAINING ITERATION TIES
  * OUTDIR/io.json names the layer, its shapes, seeds and tensors; the arrays
- * are raw little-endian float32 files: x, y (before the activation: the
+ * are raw little-endian float32 files (the config's [train] kernels: portable,
+ * the default, or openblas): x, y (before the activation: the
  * layer's own output), dy, dx, w_<tensor>, g_<tensor> (trainable ones) and
  * (a layer with several inputs: x0, x1, ... and dx0, dx1, ... instead of x, dx)
  * stats (training, when the layer has batch statistics). Row r of the shard
@@ -97,7 +98,7 @@ int main(int argc, char **argv) {
     w[t] = params + T->offset;
     g[t] = T->trainable ? grads + T->offset : NULL;
   }
-  rd_io io = {rd_model_api(RD_KERN_OPENBLAS), L->self, &L->in, &L->out, S, training, iteration, sample, L->seed, w, g, ws,
+  rd_io io = {rd_model_api(j.train.kernels), L->self, &L->in, &L->out, S, training, iteration, sample, L->seed, w, g, ws,
               L->nstats ? stats : NULL, L->nin, L->ins, 0};
   float *dyc = rd_mem_alloc_f32((size_t)nout);
   memcpy(dyc, dy, sizeof(float) * (size_t)nout); /* backward may overwrite dy */

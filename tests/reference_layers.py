@@ -2,7 +2,7 @@
 """reference_layers: every built-in layer type against numpy float64.
 
 1. Per layer: tests/layer_io (a C driver) runs a layer's forward and backward
-   on drawn inputs and writes them; this file recomputes y, dx and the
+   on drawn inputs and writes them, in each kernel mode; this file recomputes y, dx and the
    gradients in float64 from Keras' definitions (conv and pooling with
    TensorFlow's padding, max pooling's first maximum, BatchNormalization's
    formulas, dropout's masks from docs/SEEDS.md) and compares: to float32
@@ -430,6 +430,12 @@ CASES = [
                                               "padding": "same"}, 2, 1, 0),
     ("conv-1x1-nobias", "4,4,3", "conv2d", {"filters": "2", "kernel_size": "1", "use_bias": "false"}, 3, 1, 0),
     ("conv-same-k4-s3", "8,8,1", "conv2d", {"filters": "3", "kernel_size": "4", "strides": "3", "padding": "same"}, 2, 1, 0),
+    # Stride 1, window rows of >= 32 floats: portable mode's implicit forward (conv2d.c), input padded per
+    # sample (same; a 4-row kernel pads 1 row before and 2 after) or read in place (valid).
+    ("conv-implicit-same", "6,7,16", "conv2d", {"filters": "4", "kernel_size": "3", "padding": "same"}, 3, 1, 0),
+    ("conv-implicit-same-k4", "5,6,11", "conv2d", {"filters": "3", "kernel_size": "4,3", "padding": "same",
+                                                   "use_bias": "false"}, 2, 1, 0),
+    ("conv-implicit-valid", "7,6,16", "conv2d", {"filters": "5", "kernel_size": "3,2"}, 2, 1, 0),
     ("max-pool-ties", "6,6,3", "max_pooling2d", {}, 4, 1, 1),
     ("max-pool-same-overlap-ties", "5,7,2", "max_pooling2d", {"pool_size": "3", "strides": "2,1", "padding": "same"},
      3, 1, 1),
@@ -550,15 +556,17 @@ def augmentation_statistics():
 RESULTS = {}  # name: (io, x, y) of each case run
 
 
-def layer_case(tmp, layer_io, case):
+def layer_case(tmp, layer_io, case, kernels):
     name, inp, sect, kv, rows, training, ties = case[:7]
     pre = case[7] if len(case) > 7 else ""  # layers before it, for the shapes of its inputs
-    d = os.path.join(tmp, name)
+    if kernels != "portable":
+        name += " (kernels = %s)" % kernels
+    d = os.path.join(tmp, name.replace(" ", "_"))
     os.makedirs(d)
     cfg = os.path.join(d, "c.cfg")
     with open(cfg, "w") as f:
-        f.write("[run]\nseed = 17\n[model]\ninput = %s\n%s[%s]\n%s"
-                % (inp, pre, sect, "".join("%s = %s\n" % i for i in kv.items())))
+        f.write("[run]\nseed = 17\n[model]\ninput = %s\n%s[%s]\n%s[train]\nkernels = %s\n"
+                % (inp, pre, sect, "".join("%s = %s\n" % i for i in kv.items()), kernels))
     it = 9 if "step9" in name else 0
     r = subprocess.run([layer_io, cfg, d, str(rows), str(training), str(it), str(ties)], stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, text=True)
@@ -781,7 +789,9 @@ def end_to_end_graph(tmp):
 
 def main(layer_io):
     with tempfile.TemporaryDirectory(prefix="rdref.") as tmp:
-        covered = {layer_case(tmp, layer_io, c) for c in CASES}
+        # Each case in both kernel modes: portable (the default) computes some layers
+        # differently (conv2d's row blocks and implicit forward), openblas calls sgemm.
+        covered = {layer_case(tmp, layer_io, c, k) for c in CASES for k in ("portable", "openblas")}
         augmentation_statistics()
         types = registered_types(tmp)
         check(len(types) >= 10, "reprodist lists its layer types (%s)" % " ".join(types))
