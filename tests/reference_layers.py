@@ -436,6 +436,10 @@ CASES = [
     ("conv-implicit-same-k4", "5,6,11", "conv2d", {"filters": "3", "kernel_size": "4,3", "padding": "same",
                                                    "use_bias": "false"}, 2, 1, 0),
     ("conv-implicit-valid", "7,6,16", "conv2d", {"filters": "5", "kernel_size": "3,2"}, 2, 1, 0),
+    # and outputs >= 16 wide: the kernel's gradient is read from x in place too
+    ("conv-implicit-wide", "4,17,16", "conv2d", {"filters": "3", "kernel_size": "3", "padding": "same"}, 2, 1, 0),
+    ("conv-implicit-wide-valid", "5,19,12", "conv2d", {"filters": "4", "kernel_size": "2,3",
+                                                        "use_bias": "false"}, 2, 1, 0),
     ("max-pool-ties", "6,6,3", "max_pooling2d", {}, 4, 1, 1),
     ("max-pool-same-overlap-ties", "5,7,2", "max_pooling2d", {"pool_size": "3", "strides": "2,1", "padding": "same"},
      3, 1, 1),

@@ -33,6 +33,7 @@ typedef struct {
   int use_bias;
   int direct;       /* 1x1 kernel, stride 1, no padding: col is x itself */
   int implicit;     /* stride 1, window rows of >= 32 floats: forward reads x in place (below) */
+  int implicit_dk;  /* and outputs >= 16 wide: so does dkernel */
 } conv2d;
 
 /* The implicit forward (portable mode, stride 1). With the input padded
@@ -98,6 +99,7 @@ static int build(const rd_api *rd, rd_build *b, void *self, const rd_shape *in, 
   p->direct = ks[0] == 1 && ks[1] == 1 && st[0] == 1 && st[1] == 1;
   p->implicit = !p->direct && st[0] == 1 && st[1] == 1 && ks[1] * p->c >= 32 &&
                 implicit_floats(p) <= IMPLICIT_MAX && implicit_pays(p);
+  p->implicit_dk = p->implicit && p->w.out >= 16;
   *out = (rd_shape){3, {p->h.out, p->w.out, p->f}};
   return 0;
 }
@@ -220,6 +222,9 @@ RD_SIMD static void add_bias(int64_t rows, int64_t F, const float *restrict bias
     for (int64_t k = 0; k < F; k++) y[r * F + k] += bias[k];
 }
 
+/* Whether xp is a padded copy (padding = same), not x itself (valid). */
+static int padded(const conv2d *p) { return xp_floats(p) != p->h.in * p->w.in * p->c; }
+
 /* Sample s of x (h, w, c) into xp (hp, wp, c), zeros around it. */
 static void pad_sample(const conv2d *p, const float *x, float *xp) {
   const int64_t C = p->c, W = p->w.in, wp = p->w.out + p->w.k - 1, hp = p->h.out + p->h.k - 1;
@@ -236,18 +241,38 @@ static void pad_sample(const conv2d *p, const float *x, float *xp) {
 
 static void forward_implicit(const rd_io *io, const conv2d *p, const float *x, float *y) {
   const int64_t C = p->c, F = p->f, OH = p->h.out, OW = p->w.out, wp = OW + p->w.k - 1, run = p->w.k * C;
-  const int padded = xp_floats(p) != p->h.in * p->w.in * C; /* padding = same */
   float *xp = col_ws(io, p), *v = xp + xp_floats(p);
   for (int64_t s = 0; s < io->rows; s++) {
     const float *xs = x + s * p->h.in * p->w.in * C;
-    if (padded) pad_sample(p, xs, xp);
+    if (padded(p)) pad_sample(p, xs, xp);
     for (int64_t i = 0; i < p->h.k; i++)
-      io->rd->gemm(0, 0, vrows(p), F, run, (padded ? xp : xs) + i * wp * C, C, io->w[0] + i * run * F, F,
+      io->rd->gemm(0, 0, vrows(p), F, run, (padded(p) ? xp : xs) + i * wp * C, C, io->w[0] + i * run * F, F,
                    i ? 1.0f : 0.0f, v, F);
     float *ys = y + s * OH * OW * F;
     for (int64_t r = 0; r < OH; r++) memcpy(ys + r * OW * F, v + r * wp * F, sizeof(float) * (size_t)(OW * F));
   }
   if (p->use_bias) add_bias(io->rows * OH * OW, F, io->w[1], y);
+}
+
+/* dkernel = col^T . dy from x in place (implicit_dk): for each output row,
+ * in order, and each kernel row i, the kw * c rows of dkernel that i owns
+ * take that output row's ow terms (beta 1 after the first), read from x
+ * padded as in forward. Each element's chain runs over the output positions
+ * in im2col's order with the same values, padding's zeros included. One
+ * GEMM call per output row and kernel row: with rows under 16 wide its
+ * calls cost what im2col saves (ResNet's 14x14 stage: no gain measured;
+ * its 28x28 one: backward 15% faster). */
+static void dkernel_implicit(const rd_io *io, const conv2d *p, const float *x, const float *dy) {
+  const int64_t C = p->c, F = p->f, OH = p->h.out, OW = p->w.out, wp = OW + p->w.k - 1, run = p->w.k * C;
+  float *xp = col_ws(io, p);
+  for (int64_t s = 0; s < io->rows; s++) {
+    const float *xs = x + s * p->h.in * p->w.in * C;
+    if (padded(p)) pad_sample(p, xs, xp);
+    for (int64_t r = 0; r < OH; r++)
+      for (int64_t i = 0; i < p->h.k; i++)
+        io->rd->gemm(1, 0, run, F, OW, (padded(p) ? xp : xs) + (r + i) * wp * C, C, dy + (s * OH + r) * OW * F, F,
+                     s || r ? 1.0f : 0.0f, io->g[0] + i * run * F, F);
+  }
 }
 
 static void forward(const rd_io *io, const float *x, float *y) {
@@ -296,13 +321,17 @@ static void backward(const rd_io *io, const float *x, const float *y, float *dy,
   /* Block by block: col's block again (forward's is gone unless the block
    * is the whole shard), dkernel's chains continued over it (beta 1 after
    * the first block), then the block's dcol and its patches added into dx. */
+  const int imp = p->implicit_dk && io->rd->gemm_chains;
+  if (imp) dkernel_implicit(io, p, x, dy);
   const int64_t B = block_rows(io, p, M);
   if (dx) memset(dx, 0, sizeof(float) * (size_t)(io->rows * p->h.in * p->w.in * p->c));
   float *col = col_ws(io, p);
   for (int64_t m0 = 0; m0 < M; m0 += B) {
     const int64_t mb = M - m0 < B ? M - m0 : B;
-    if (B < M || (p->implicit && io->rd->gemm_chains)) im2col(p, m0, m0 + mb, x, col);
-    io->rd->gemm(1, 0, p->kk, F, mb, col, p->kk, dy + m0 * F, F, m0 ? 1.0f : 0.0f, io->g[0], F);
+    if (!imp) {
+      if (B < M || (p->implicit && io->rd->gemm_chains)) im2col(p, m0, m0 + mb, x, col); /* forward's col, or none */
+      io->rd->gemm(1, 0, p->kk, F, mb, col, p->kk, dy + m0 * F, F, m0 ? 1.0f : 0.0f, io->g[0], F);
+    }
     if (!dx) continue;
     dcol_gemm(io, p, kt, mb, dy + m0 * F, col);
     col2im(p, m0, m0 + mb, col, dx);
