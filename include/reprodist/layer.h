@@ -351,9 +351,12 @@ struct rd_api {
    * 1 when gemm is portable mode's: each element's fmaf chain does not depend
    * on the shapes, so a layer may split a product along m (rows of C), or
    * along k with beta 1 for every part after the first, or pass an operand
-   * stored in the other orientation, without changing a bit (conv2d
-   * computes a shard's im2col in cache-sized row blocks, and its dcol from
-   * the kernel transposed once). 0 with
+   * stored in the other orientation, without changing a bit; and the
+   * portable gemm reads an operand's rows wherever lda puts them, even
+   * overlapping (lda less than the row). conv2d computes a shard's im2col in
+   * cache-sized row blocks, its dcol from the kernel transposed once, and at
+   * stride 1 reads the input in place, one kernel row at a time, with lda =
+   * its channels, instead of building im2col. 0 with
    * kernels = openblas, whose bits depend on the shapes: keep them whole
    * (and in both modes under RD_UNFUSED=1, the diagnostic that runs every
    * pass as written). */

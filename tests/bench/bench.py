@@ -747,19 +747,22 @@ class Bench:
                      " %12s %12s %-8s" % ("%d shapes" % len(worse), ">=1.0x each", "met" if not worse else "NOT met"))
         L.append("   avx2 behind: shapes the AVX2 path runs slower than OpenBLAS (issue 26: it must beat OpenBLAS's")
         L.append("   Haswell core on every benchmark shape); each, with its share of the pass on the AVX2 path:")
-        L.append("%-17s %5s %3s %6s %6s %6s %5s %10s %9s %9s %9s %7s %7s %6s" % (
+        L.append("%-17s %5s %4s %6s %6s %6s %5s %10s %9s %9s %9s %7s %7s %6s" % (
             "model", "shard", "op", "m", "n", "k", "calls", "MFLOP/call", "ob GF/s", "avx2 GF/s", "a512 GF/s", "avx2/ob",
             "a512/ob", "share"))
         for model, S, g, sh in behind:
             f = 2e-6 * g["m"] * g["n"] * g["k"]  # MFLOP per call; MFLOP / us x 1e3 = GFLOP/s
             u = g["us"]
-            L.append("%-17s %5d %3s %6d %6d %6d %5d %10.3f %9.1f %9.1f %9s %6.2fx %7s %5.1f%%" % (
-                model, S, "%s%s%s" % ("T" if g["ta"] else "N", "T" if g["tb"] else "N", "+" if g["beta"] else ""),
+            L.append("%-17s %5d %4s %6d %6d %6d %5d %10.3f %9.1f %9.1f %9s %6.2fx %7s %5.1f%%" % (
+                model, S, "%s%s%s%s" % ("T" if g["ta"] else "N", "T" if g["tb"] else "N", "+" if g["beta"] else "",
+                                         "~" if g.get("overlap") else ""),
                 g["m"], g["n"], g["k"], g["calls"], f, f / u["openblas"] * 1e3, f / u["avx2"] * 1e3,
                 "%.1f" % (f / u["avx512"] * 1e3) if "avx512" in u else "-", u["openblas"] / u["avx2"],
                 "%.2fx" % (u["openblas"] / u["avx512"]) if "avx512" in u else "-",
                 100.0 * u["avx2"] * g["calls"] / sh["us"]["avx2"]))
-        L.append("   op: A and B as stored (N) or transposed (T), + accumulating into C (beta 1)")
+        L.append("   op: A and B as stored (N) or transposed (T), + accumulating into C (beta 1), ~ A's rows read overlapping")
+        L.append("   (Conv2D at stride 1 without im2col: lda = its channels; OpenBLAS, which refuses that, times the same")
+        L.append("   product on A's rows copied apart)")
         L.append("")
         L.append("    The step if it were its GEMMs alone: the PyTorch ratio a step of these GEMMs, at these shapes, in the")
         L.append("    run's kernels, would reach with nothing else in it and perfect scaling (no im2col, normalization,")
