@@ -1,7 +1,8 @@
 #!/bin/bash
 # fusion: the fused passes change no bit. An Activation layer fused into its
 # source (model.c, fuse_activations) and a convolution computed in row blocks
-# or, forward, read from x in place (tests/graphs/implicit_conv.cfg) in
+# or read from x in place without im2col (forward, and the kernel's gradient
+# where the output is at least 16 wide: tests/graphs/implicit_conv.cfg) in
 # portable mode (layer.h, gemm_chains) must give the same tensors as the
 # passes run as written (RD_UNFUSED=1), in both kernel modes, at np 2 against
 # np 1: every tensor digest of the trained file is compared exactly. The
