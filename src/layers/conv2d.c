@@ -222,8 +222,8 @@ RD_SIMD static void add_bias(int64_t rows, int64_t F, const float *restrict bias
     for (int64_t k = 0; k < F; k++) y[r * F + k] += bias[k];
 }
 
-/* Whether xp is a padded copy (padding = same), not x itself (valid). */
-static int padded(const conv2d *p) { return xp_floats(p) != p->h.in * p->w.in * p->c; }
+/* Whether this pass runs the implicit forms (portable mode only). */
+static int implicit_on(const rd_io *io, const conv2d *p) { return p->implicit && io->rd->gemm_chains; }
 
 /* Sample s of x (h, w, c) into xp (hp, wp, c), zeros around it. */
 static void pad_sample(const conv2d *p, const float *x, float *xp) {
@@ -239,14 +239,22 @@ static void pad_sample(const conv2d *p, const float *x, float *xp) {
   memset(d, 0, sizeof(float) * (size_t)((hp - top - p->h.in) * wp * C));
 }
 
+/* Sample s's input as the implicit GEMMs read it: padded into xp (padding =
+ * same), or x itself (valid: then hp, wp are its own height and width). */
+static const float *sample_in(const conv2d *p, const float *x, int64_t s, float *xp) {
+  const float *xs = x + s * p->h.in * p->w.in * p->c;
+  if (xp_floats(p) == p->h.in * p->w.in * p->c) return xs;
+  pad_sample(p, xs, xp);
+  return xp;
+}
+
 static void forward_implicit(const rd_io *io, const conv2d *p, const float *x, float *y) {
   const int64_t C = p->c, F = p->f, OH = p->h.out, OW = p->w.out, wp = OW + p->w.k - 1, run = p->w.k * C;
   float *xp = col_ws(io, p), *v = xp + xp_floats(p);
   for (int64_t s = 0; s < io->rows; s++) {
-    const float *xs = x + s * p->h.in * p->w.in * C;
-    if (padded(p)) pad_sample(p, xs, xp);
+    const float *xs = sample_in(p, x, s, xp);
     for (int64_t i = 0; i < p->h.k; i++)
-      io->rd->gemm(0, 0, vrows(p), F, run, (padded(p) ? xp : xs) + i * wp * C, C, io->w[0] + i * run * F, F,
+      io->rd->gemm(0, 0, vrows(p), F, run, xs + i * wp * C, C, io->w[0] + i * run * F, F,
                    i ? 1.0f : 0.0f, v, F);
     float *ys = y + s * OH * OW * F;
     for (int64_t r = 0; r < OH; r++) memcpy(ys + r * OW * F, v + r * wp * F, sizeof(float) * (size_t)(OW * F));
@@ -266,11 +274,10 @@ static void dkernel_implicit(const rd_io *io, const conv2d *p, const float *x, c
   const int64_t C = p->c, F = p->f, OH = p->h.out, OW = p->w.out, wp = OW + p->w.k - 1, run = p->w.k * C;
   float *xp = col_ws(io, p);
   for (int64_t s = 0; s < io->rows; s++) {
-    const float *xs = x + s * p->h.in * p->w.in * C;
-    if (padded(p)) pad_sample(p, xs, xp);
+    const float *xs = sample_in(p, x, s, xp);
     for (int64_t r = 0; r < OH; r++)
       for (int64_t i = 0; i < p->h.k; i++)
-        io->rd->gemm(1, 0, run, F, OW, (padded(p) ? xp : xs) + (r + i) * wp * C, C, dy + (s * OH + r) * OW * F, F,
+        io->rd->gemm(1, 0, run, F, OW, xs + (r + i) * wp * C, C, dy + (s * OH + r) * OW * F, F,
                      s || r ? 1.0f : 0.0f, io->g[0] + i * run * F, F);
   }
 }
@@ -283,7 +290,7 @@ static void forward(const rd_io *io, const float *x, float *y) {
     if (p->use_bias) add_bias(M, F, io->w[1], y);
     return;
   }
-  if (p->implicit && io->rd->gemm_chains) {
+  if (implicit_on(io, p)) {
     forward_implicit(io, p, x, y);
     return;
   }
@@ -319,9 +326,11 @@ static void backward(const rd_io *io, const float *x, const float *y, float *dy,
     return;
   }
   /* Block by block: col's block again (forward's is gone unless the block
-   * is the whole shard), dkernel's chains continued over it (beta 1 after
-   * the first block), then the block's dcol and its patches added into dx. */
-  const int imp = p->implicit_dk && io->rd->gemm_chains;
+   * is the whole shard, and never built by the implicit forward), dkernel's
+   * chains continued over it (beta 1 after the first block), then the
+   * block's dcol and its patches added into dx; with implicit_dk, dkernel
+   * first, from x, and the blocks for dx alone. */
+  const int imp = p->implicit_dk && implicit_on(io, p);
   if (imp) dkernel_implicit(io, p, x, dy);
   const int64_t B = block_rows(io, p, M);
   if (dx) memset(dx, 0, sizeof(float) * (size_t)(io->rows * p->h.in * p->w.in * p->c));
@@ -329,7 +338,7 @@ static void backward(const rd_io *io, const float *x, const float *y, float *dy,
   for (int64_t m0 = 0; m0 < M; m0 += B) {
     const int64_t mb = M - m0 < B ? M - m0 : B;
     if (!imp) {
-      if (B < M || (p->implicit && io->rd->gemm_chains)) im2col(p, m0, m0 + mb, x, col); /* forward's col, or none */
+      if (B < M || implicit_on(io, p)) im2col(p, m0, m0 + mb, x, col);
       io->rd->gemm(1, 0, p->kk, F, mb, col, p->kk, dy + m0 * F, F, m0 ? 1.0f : 0.0f, io->g[0], F);
     }
     if (!dx) continue;
