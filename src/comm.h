@@ -85,24 +85,31 @@ const rd_comm *rd_comm_world(void);
  *              sum runs behind the last local shard's backward pass
  *              (rd_allreduce_begin). 2(P-1) messages per rank per bucket. No
  *              sharded halves.
- * AUTO picks bucketed up to RD_XCHG_HALVING_FROM - 1 ranks when they span more
- * than one node (alltoallv on one node, and for sharded halves) and halving
- * from there (measured under SimGrid, on one node and on shaped links:
- * docs/SCALING.md), among the algorithms whose MPI counts fit in an int; the
- * environment variable RD_ALLREDUCE=alltoallv|halving|plain|bucketed|auto
- * overrides it. Whichever runs, a canonical algorithm never changes a bit. */
+ *   shm        alltoallv's chunks through an MPI-3 shared window, when every
+ *              rank is on one node: each rank copies the others' chunks of its
+ *              nodes into the window, finishes the tree on its chunk reading
+ *              theirs in place, and copies the others' sums out. No message;
+ *              three barriers.
+ * AUTO picks, up to RD_XCHG_HALVING_FROM - 1 ranks, shm when they share one
+ * node and bucketed when they span more (alltoallv where neither serves:
+ * bucketed has no sharded halves), and halving from there (measured under
+ * SimGrid, on one node and on shaped links: docs/SCALING.md), among the
+ * algorithms whose MPI counts fit in an int; the environment variable
+ * RD_ALLREDUCE=alltoallv|halving|plain|bucketed|shm|auto overrides it.
+ * Whichever runs, a canonical algorithm never changes a bit. */
 typedef enum rd_xchg {
   RD_XCHG_AUTO = -1,
   RD_XCHG_ALLTOALLV = 0,
   RD_XCHG_HALVING,
   RD_XCHG_PLAIN,
   RD_XCHG_BUCKETED,
+  RD_XCHG_SHM,
   RD_XCHG_COUNT
 } rd_xchg;
 #define RD_XCHG_HALVING_FROM 64
 
 const char *rd_xchg_name(rd_xchg x);
-/* "auto", "alltoallv", "halving", "plain" or "bucketed"; returns 0, or -1 for anything else. */
+/* "auto", "alltoallv", "halving", "plain", "bucketed" or "shm"; returns 0, or -1 for anything else. */
 int rd_xchg_parse(const char *s, rd_xchg *x);
 
 typedef struct rd_allreduce rd_allreduce;

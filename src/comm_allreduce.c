@@ -48,22 +48,23 @@ static rd_xchg resolve(const rd_comm *c, size_t len, int64_t max_shards, rd_xchg
   why[0] = '\0';
   const char *env = getenv("RD_ALLREDUCE");
   if (algo == RD_XCHG_AUTO && env && env[0] && rd_xchg_parse(env, &algo)) {
-    snprintf(why, n, "RD_ALLREDUCE=%s names no algorithm (auto, alltoallv, halving, plain or bucketed)", env);
+    snprintf(why, n, "RD_ALLREDUCE=%s names no algorithm (auto, alltoallv, halving, plain, bucketed or shm)", env);
     return RD_XCHG_AUTO;
   }
   if (algo != RD_XCHG_AUTO) return g_types[algo]->plan(c, len, max_shards, cut, why, n) ? algo : RD_XCHG_AUTO;
-  /* Below RD_XCHG_HALVING_FROM ranks: bucketed, which can run behind the backward
-   * pass, when the ranks span nodes; on one node, or where bucketed cannot serve
-   * (sharded halves), alltoallv; from there halving. Each falls back on the next
-   * when its counts do not fit. One node has no link to hide: its exchange is
-   * memory copies by the same cores, and bucketed's many small collectives cost
-   * more than they hide (the convnet's step at np 2: 1.10-1.15x plain's with
-   * bucketed, run 14 of docs/PERFORMANCE.md). */
-  static const rd_xchg small[] = {RD_XCHG_BUCKETED, RD_XCHG_ALLTOALLV, RD_XCHG_HALVING};
+  /* Below RD_XCHG_HALVING_FROM ranks: on one node shm, which moves the chunks
+   * through shared memory with no message; across nodes bucketed, which can run
+   * behind the backward pass; alltoallv where neither can serve (bucketed has
+   * no sharded halves); from there halving. Each falls back on the next when
+   * its counts do not fit. Bucketed's many small collectives cost more than
+   * they hide where there is no link to hide (the convnet's step at np 2 on one
+   * node: 1.10-1.15x plain's, run 14 of docs/PERFORMANCE.md). */
+  static const rd_xchg node[] = {RD_XCHG_SHM, RD_XCHG_ALLTOALLV, RD_XCHG_HALVING};
+  static const rd_xchg nodes[] = {RD_XCHG_BUCKETED, RD_XCHG_ALLTOALLV, RD_XCHG_HALVING};
   static const rd_xchg large[] = {RD_XCHG_HALVING, RD_XCHG_ALLTOALLV};
   const int few = c->size < RD_XCHG_HALVING_FROM;
-  const rd_xchg *order = few ? small : large;
-  for (int i = few && c->one_node ? 1 : 0; i < (few ? 3 : 2); i++)
+  const rd_xchg *order = !few ? large : c->one_node ? node : nodes;
+  for (int i = 0; i < (few ? 3 : 2); i++)
     if (g_types[order[i]]->plan(c, len, max_shards, cut, why, n)) return why[0] = '\0', order[i];
   return RD_XCHG_AUTO;
 }
@@ -216,16 +217,34 @@ void rd_xchg_fronts(int P, int64_t K, int fcap, int *level, int64_t *index, int 
   }
 }
 
-const float *rd_xchg_finish_chunk(rd_reduce *g, int64_t K, int P, int me, const int *n, const int *level,
-                                  const int64_t *index, int fcap, const rd_reduce *local, size_t lo, size_t cn,
-                                  float *recv, const int *displ) {
+const float *rd_xchg_finish_nodes(rd_reduce *g, int64_t K, int P, const int *n, const int *level,
+                                  const int64_t *index, int fcap, size_t cn,
+                                  float *(*node)(void *ctx, int q, int i), void *ctx) {
   g->len = cn;
   rd_reduce_begin(g, K);
   for (int q = 0; q < P; q++) /* in shard order: rank 0's nodes first */
-    for (int i = 0; i < n[q]; i++) {
-      float *node = q == me ? rd_reduce_vec(local, i) + lo : recv + displ[q] + (size_t)i * cn;
-      rd_reduce_push_ext(g, level[q * fcap + i], index[q * fcap + i], node);
-    }
+    for (int i = 0; i < n[q]; i++) rd_reduce_push_ext(g, level[q * fcap + i], index[q * fcap + i], node(ctx, q, i));
   RD_ASSERT(K == 0 || g->depth == 1, "global tree did not close (%d nodes)", g->depth);
   return K == 0 ? NULL : rd_reduce_vec(g, 0);
+}
+
+/* rd_xchg_finish_chunk's nodes: this rank's in local, the others' in recv. */
+typedef struct {
+  int me;
+  const rd_reduce *local;
+  size_t lo, cn;
+  float *recv;
+  const int *displ;
+} chunk_nodes;
+
+static float *chunk_node(void *ctx, int q, int i) {
+  const chunk_nodes *c = ctx;
+  return q == c->me ? rd_reduce_vec(c->local, i) + c->lo : c->recv + c->displ[q] + (size_t)i * c->cn;
+}
+
+const float *rd_xchg_finish_chunk(rd_reduce *g, int64_t K, int P, int me, const int *n, const int *level,
+                                  const int64_t *index, int fcap, const rd_reduce *local, size_t lo, size_t cn,
+                                  float *recv, const int *displ) {
+  chunk_nodes c = {me, local, lo, cn, recv, displ};
+  return rd_xchg_finish_nodes(g, K, P, n, level, index, fcap, cn, chunk_node, &c);
 }

@@ -94,6 +94,11 @@ void rd_xchg_fronts(int P, int64_t K, int fcap, int *level, int64_t *index, int 
 const float *rd_xchg_finish_chunk(rd_reduce *g, int64_t K, int P, int me, const int *n, const int *level,
                                   const int64_t *index, int fcap, const rd_reduce *local, size_t lo, size_t cn,
                                   float *recv, const int *displ);
+/* The same tree on any nodes: node(ctx, q, i) is where rank q's node i lies on
+ * the cn elements (summed in place, scratch). */
+const float *rd_xchg_finish_nodes(rd_reduce *g, int64_t K, int P, const int *n, const int *level,
+                                  const int64_t *index, int fcap, size_t cn,
+                                  float *(*node)(void *ctx, int q, int i), void *ctx);
 
 /* The algorithms' large buffers (rd_comm_set_alloc); NULL only when out of memory. */
 void *rd_comm_buf_alloc(size_t bytes);

@@ -50,7 +50,7 @@ for np in 1 2 3 4 5 6 7 8; do
   rd_check "synthetic np=$np metrics identical to np=1" diff <(metrics syn1.log) <(metrics "syn$np.log")
 done
 # Every exchange algorithm (comm.h) gives those bits; AUTO's choice is named in the log.
-for algo in alltoallv halving bucketed; do
+for algo in alltoallv halving bucketed shm; do
   for np in 3 4 6; do
     RD_ALLREDUCE=$algo RD_RUN_FLAGS="-x RD_ALLREDUCE" rd_run "$np" "$RD_SRC/configs/synthetic.cfg" "${SYN[@]}" \
       -o "x_${algo}_$np.h5" > "x_${algo}_$np.log" 2>&1 || { rd_fail "RD_ALLREDUCE=$algo np=$np failed"; cat "x_${algo}_$np.log"; }
@@ -58,10 +58,10 @@ for algo in alltoallv halving bucketed; do
     rd_check "RD_ALLREDUCE=$algo np=$np: weights identical to np=1" [ "$(rd_sha "x_${algo}_$np.h5")" = "$ref" ]
   done
 done
-# Every rank of this job shares one node, where AUTO takes alltoallv (bucketed
-# only when the ranks span nodes: multinode checks that one).
-rd_check "the default at np 8 on one node is alltoallv (below RD_XCHG_HALVING_FROM)" \
-  grep -q "; the alltoallv allreduce" syn8.log
+# Every rank of this job shares one node, where AUTO takes shm (bucketed only
+# when the ranks span nodes: multinode checks that one).
+rd_check "the default at np 8 on one node is shm (below RD_XCHG_HALVING_FROM)" \
+  grep -q "; the shm allreduce" syn8.log
 RD_ALLREDUCE=ring RD_RUN_FLAGS="-x RD_ALLREDUCE" rd_run 2 "$RD_SRC/configs/synthetic.cfg" "${SYN[@]}" -o x_ring.h5 > x_ring.log 2>&1
 rc=$?
 rd_check "RD_ALLREDUCE=ring: exit 2, one message naming the variable, no output file" \

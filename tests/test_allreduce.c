@@ -44,7 +44,7 @@ int main(int argc, char **argv) {
   int passes = 0, fails = 0;
   const size_t lens[] = {1, 2, 3, 5, 64, 1001, 40000};
   const int64_t Ks[] = {1, 2, 3, 4, 5, 7, 8, 9, 13, 16, 31, 64};
-  const rd_xchg algos[] = {RD_XCHG_AUTO, RD_XCHG_ALLTOALLV, RD_XCHG_HALVING, RD_XCHG_PLAIN, RD_XCHG_BUCKETED};
+  const rd_xchg algos[] = {RD_XCHG_AUTO, RD_XCHG_ALLTOALLV, RD_XCHG_HALVING, RD_XCHG_SHM, RD_XCHG_PLAIN, RD_XCHG_BUCKETED};
   int plain_differs = 0;
   for (size_t ai = 0; ai < sizeof algos / sizeof algos[0]; ai++)
   for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++)
@@ -176,7 +176,7 @@ int main(int argc, char **argv) {
   {
     const size_t olens[] = {1, 7, 1001, 5000, 40000};
     const int64_t oKs[] = {1, 2, 3, 5, 8, 13};
-    const rd_xchg oalgos[] = {RD_XCHG_BUCKETED, RD_XCHG_ALLTOALLV, RD_XCHG_HALVING, RD_XCHG_AUTO};
+    const rd_xchg oalgos[] = {RD_XCHG_BUCKETED, RD_XCHG_ALLTOALLV, RD_XCHG_HALVING, RD_XCHG_SHM, RD_XCHG_AUTO};
     for (size_t ai = 0; ai < sizeof oalgos / sizeof oalgos[0]; ai++)
       for (size_t li = 0; li < sizeof olens / sizeof olens[0]; li++)
         for (size_t ki = 0; ki < sizeof oKs / sizeof oKs[0]; ki++) {
@@ -231,7 +231,7 @@ int main(int argc, char **argv) {
    * start-up loop over hundreds of thousands of K); large K must still fit. */
   {
     const int64_t big[] = {300000, 299999, 65537};
-    for (int ai = 1; ai < 3; ai++)
+    for (int ai = 1; ai < 4; ai++) /* alltoallv, halving, shm */
       for (int ki = 0; ki < 3; ki++) {
         const int64_t K = big[ki];
         const size_t len = 3;
@@ -255,18 +255,20 @@ int main(int argc, char **argv) {
       }
   }
   /* MPI counts are ints: past them alltoallv and plain are refused (by a message,
-   * before anything is allocated) and AUTO takes halving, which sends in pieces. */
+   * before anything is allocated) and AUTO takes halving, which sends in pieces,
+   * or on one node shm, which sends nothing. */
   if (P > 1) {
     const size_t huge = (size_t)3 << 30; /* 3G floats */
+    const rd_xchg want = rd_comm_local_size() == P ? RD_XCHG_SHM : RD_XCHG_HALVING;
     rd_err err = {0};
     int ok = rd_allreduce_choose(rd_comm_world(), huge, 64, RD_XCHG_ALLTOALLV) == RD_XCHG_AUTO &&
              rd_allreduce_choose(rd_comm_world(), huge, 64, RD_XCHG_PLAIN) == RD_XCHG_AUTO &&
-             rd_allreduce_choose(rd_comm_world(), huge, 64, RD_XCHG_AUTO) == RD_XCHG_HALVING &&
+             rd_allreduce_choose(rd_comm_world(), huge, 64, RD_XCHG_AUTO) == want &&
              rd_allreduce_create(rd_comm_world(), huge, 64, RD_XCHG_ALLTOALLV, &err) == NULL &&
              err.code == RD_EINPUT && strstr(err.msg, "past MPI's int") != NULL;
     if (me == 0) {
       if (ok) passes++;
-      else fails++, printf("FAIL: 3G floats: alltoallv and plain must be refused, AUTO must take halving (%s)\n", err.msg);
+      else fails++, printf("FAIL: 3G floats: alltoallv and plain must be refused, AUTO must take %s (%s)\n", rd_xchg_name(want), err.msg);
     }
   }
   /* At np 1 every algorithm is the tree's root; from 3 ranks on, a serial sum of
