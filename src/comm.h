@@ -86,10 +86,11 @@ const rd_comm *rd_comm_world(void);
  *              (rd_allreduce_begin). 2(P-1) messages per rank per bucket. No
  *              sharded halves.
  *   shm        alltoallv's chunks through an MPI-3 shared window, when every
- *              rank is on one node: each rank copies the others' chunks of its
- *              nodes into the window, finishes the tree on its chunk reading
- *              theirs in place, and copies the others' sums out. No message;
- *              three barriers.
+ *              rank is on one node: each rank's nodes are in the window (made
+ *              there: rd_allreduce_pool; or copied), each rank finishes the
+ *              tree on its chunk reading the others' in place, into the first
+ *              rank's first node, and the others copy the sum out of it. No
+ *              message; three barriers.
  * AUTO picks, up to RD_XCHG_HALVING_FROM - 1 ranks, shm when they share one
  * node and bucketed when they span more (alltoallv where neither serves:
  * bucketed has no sharded halves), and halving from there (measured under
@@ -139,6 +140,13 @@ size_t rd_allreduce_floats(const rd_comm *c, size_t len, int64_t max_shards, rd_
  * SimGrid driver's timing runs share them between simulated ranks. Set it before
  * any rd_allreduce is created, and never while one exists. */
 void rd_comm_set_alloc(void *(*alloc)(size_t bytes), void (*release)(void *p));
+/* Memory for the pool of the local reduction the sums take (rd_reduce_init_in:
+ * rd_reduce_floats(len, max_shards) floats, 64-byte aligned, valid until
+ * rd_allreduce_destroy), where the algorithm reads the nodes in place instead
+ * of copying them; NULL when it has none (then the reduction allocates its own).
+ * shm's is in the window the ranks share. Any local reduction still works with
+ * every algorithm: this one only saves a copy. */
+float *rd_allreduce_pool(const rd_allreduce *a);
 /* The algorithm it runs (what AUTO chose). */
 rd_xchg rd_allreduce_algo(const rd_allreduce *a);
 void rd_allreduce_destroy(rd_allreduce *a);

@@ -106,6 +106,10 @@ rd_allreduce *rd_allreduce_create_cut(const rd_comm *c, size_t len, int64_t max_
 
 rd_xchg rd_allreduce_algo(const rd_allreduce *a) { return a->algo; }
 
+float *rd_allreduce_pool(const rd_allreduce *a) {
+  return a->comm->size > 1 && g_types[a->algo]->pool ? g_types[a->algo]->pool(a->st) : NULL;
+}
+
 void rd_allreduce_destroy(rd_allreduce *a) {
   if (!a) return;
   if (a->st) g_types[a->algo]->destroy(a->st);

@@ -58,6 +58,10 @@ typedef struct rd_xchg_type {
   void (*ready)(void *st, size_t lo, size_t hi);
   void (*progress)(void *st);
   const float *(*end)(void *st);
+  /* Optional: memory for the caller's local reduction (comm.h's
+   * rd_allreduce_pool), or NULL. plan does not count it: it stands in for
+   * the pool the reduction would allocate. */
+  float *(*pool)(void *st);
 } rd_xchg_type;
 
 /* The cut rule at x: the largest allowed start <= x (x itself without one). */

@@ -24,23 +24,27 @@ static int ceil_log2(int64_t K) {
 /* The stack never holds more than two nodes per level, plus the one being filled. */
 static int tree_cap(int64_t max_shards) { return 2 * (ceil_log2(max_shards > 0 ? max_shards : 1) + 1) + 2; }
 
-void rd_reduce_init(rd_reduce *r, size_t len, int64_t max_shards) {
+void rd_reduce_init_in(rd_reduce *r, size_t len, int64_t max_shards, float *pool) {
   memset(r, 0, sizeof *r);
   r->len = len;
   r->cap = tree_cap(max_shards);
   RD_ASSERT(r->cap <= RD_REDUCE_MAX_DEPTH, "too many shards");
   if (len) {
-    r->pool = rd_mem_alloc_f32(stride(len) * (size_t)r->cap);
+    RD_ASSERT(((uintptr_t)pool & 63) == 0, "pool not 64-byte aligned");
+    r->own = pool == NULL;
+    r->pool = pool ? pool : rd_mem_alloc_f32(stride(len) * (size_t)r->cap);
   }
   rd_reduce_begin(r, 1);
 }
+
+void rd_reduce_init(rd_reduce *r, size_t len, int64_t max_shards) { rd_reduce_init_in(r, len, max_shards, NULL); }
 
 size_t rd_reduce_floats(size_t len, int64_t max_shards) {
   return len ? stride(len) * (size_t)tree_cap(max_shards) : 0;
 }
 
 void rd_reduce_free(rd_reduce *r) {
-  free(r->pool);
+  if (r->own) free(r->pool);
   memset(r, 0, sizeof *r);
 }
 

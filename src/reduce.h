@@ -39,10 +39,16 @@ typedef struct rd_reduce {
   int cap, nfree;
   int freelist[RD_REDUCE_MAX_DEPTH];
   float *pool;
+  int own;            /* 1: rd_reduce_free frees pool */
 } rd_reduce;
 
 /* Pool for trees of up to max_shards leaves holding vectors of len floats. */
 void rd_reduce_init(rd_reduce *r, size_t len, int64_t max_shards);
+/* The same, with the pool at `pool` (rd_reduce_floats(len, max_shards) floats,
+ * 64-byte aligned; the caller's, kept until rd_reduce_free), or allocated when
+ * pool is NULL. An exchange that reads the nodes where they lie offers it
+ * (comm.h's rd_allreduce_pool). */
+void rd_reduce_init_in(rd_reduce *r, size_t len, int64_t max_shards, float *pool);
 void rd_reduce_free(rd_reduce *r);
 /* Floats rd_reduce_init(len, max_shards) allocates (for memory estimates). */
 size_t rd_reduce_floats(size_t len, int64_t max_shards);

@@ -634,10 +634,10 @@ static rd_status trainer_init(trainer *tr, const rd_train_spec *t, const rd_trai
     tr->k.times = calloc(2 * (size_t)m->nlayers, sizeof(double));
     RD_ASSERT(tr->k.times != NULL, "out of memory");
   }
-  rd_reduce_init(&tr->red, tr->len, Kmax);
-  rd_reduce_init(&tr->ered, M_COUNT, Ktest);
   const rd_comm *w = rd_comm_world();
   if (!tr->ar) tr->ar = rd_allreduce_create(w, tr->len, Kmax, RD_XCHG_AUTO, err);
+  rd_reduce_init_in(&tr->red, tr->len, Kmax, tr->ar ? rd_allreduce_pool(tr->ar) : NULL); /* shm's: no copy */
+  rd_reduce_init(&tr->ered, M_COUNT, Ktest);
   tr->ear = rd_allreduce_create(w, M_COUNT, Ktest, RD_XCHG_AUTO, err);
   if (tr->open_val) {
     const int64_t Kval = ceil_div(tr->val.n, tr->S);

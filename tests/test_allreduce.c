@@ -59,28 +59,38 @@ int main(int argc, char **argv) {
         leaf(s, len, rd_reduce_slot(&ref));
         rd_reduce_push(&ref, 0, s);
       }
-      rd_reduce_init(&loc, len, K);
-      rd_reduce_begin(&loc, K);
-      int64_t lo, hi;
-      rd_shard_range(K, P, me, &lo, &hi);
-      for (int64_t s = lo; s < hi; s++) {
-        leaf(s, len, rd_reduce_slot(&loc));
-        rd_reduce_push(&loc, 0, s);
-      }
       rd_err err = {0};
       /* max_shards above K: buffers sized for the largest reduction serve smaller ones. */
-      rd_allreduce *a = rd_allreduce_create(rd_comm_world(), len, K + (int64_t)(ki % 3), algo, &err);
+      const int64_t Kc = K + (int64_t)(ki % 3);
+      rd_allreduce *a = rd_allreduce_create(rd_comm_world(), len, Kc, algo, &err);
       if (!a) {
         printf("FAIL: %s\n", err.msg);
         return 1;
       }
+      /* The local reduction in the algorithm's pool (shm: in its window, read
+       * in place) every other time, else its own (shm: copied there). shm
+       * offers one at np > 1, the others none. */
+      float *pool = rd_allreduce_pool(a);
+      const int pool_ok = (pool != NULL) == (P > 1 && rd_allreduce_algo(a) == RD_XCHG_SHM);
+      int ok = 1;
+      rd_reduce_init_in(&loc, len, Kc, (li + ki) % 2 ? pool : NULL);
       float *out = malloc(sizeof(float) * len);
-      /* Both entry points: finish (always into out) and sum (at np 1, no copy). */
-      const float *sum = out;
-      if (K % 2) rd_allreduce_finish(a, &loc, out);
-      else sum = rd_allreduce_sum(a, &loc, out);
-      int ok = memcmp(sum, rd_reduce_vec(&ref, 0), sizeof(float) * len) == 0;
+      int64_t lo, hi;
+      rd_shard_range(K, P, me, &lo, &hi);
+      for (int rep = 0; rep < 2; rep++) { /* twice: a step's sum leaves the window ready for the next */
+        rd_reduce_begin(&loc, K);
+        for (int64_t s = lo; s < hi; s++) {
+          leaf(s, len, rd_reduce_slot(&loc));
+          rd_reduce_push(&loc, 0, s);
+        }
+        /* Both entry points: finish (always into out) and sum (at np 1, no copy). */
+        const float *sum = out;
+        if (K % 2) rd_allreduce_finish(a, &loc, out);
+        else sum = rd_allreduce_sum(a, &loc, out);
+        ok &= memcmp(sum, rd_reduce_vec(&ref, 0), sizeof(float) * len) == 0;
+      }
       if (algo == RD_XCHG_PLAIN) plain_differs |= !ok, ok = 1; /* its bits may differ: that is its point */
+      ok &= pool_ok;
       /* Every rank must agree; gather the verdicts so rank 0 reports them. */
       int *all = malloc(sizeof(int) * (size_t)P);
       rd_comm_gather_bytes(&ok, sizeof ok, all);
@@ -96,9 +106,9 @@ int main(int argc, char **argv) {
       }
       free(all);
       free(out);
-      rd_allreduce_destroy(a);
       rd_reduce_free(&ref);
       rd_reduce_free(&loc);
+      rd_allreduce_destroy(a); /* after loc, whose pool may be its */
     }
   /* The sharded halves (ZeRO-1 steps): the ranges partition [0, len), start
    * where the cut rule allows and hold about len / P each (halving too, at any P); scatter leaves each rank's range of the canonical
@@ -115,6 +125,13 @@ int main(int argc, char **argv) {
         rd_err err = {0};
         rd_allreduce *a = rd_allreduce_create_cut(rd_comm_world(), len, K, (rd_xchg)ai, &cut, &err);
         int ok = a != NULL;
+        if (a && li % 2 && rd_allreduce_pool(a)) { /* loc again, in the pool (shm: read in place) */
+          rd_reduce_free(&loc);
+          rd_reduce_init_in(&loc, len, K, rd_allreduce_pool(a)), rd_reduce_begin(&loc, K);
+          int64_t lo, hi;
+          rd_shard_range(K, P, me, &lo, &hi);
+          for (int64_t s = lo; s < hi; s++) leaf(s, len, rd_reduce_slot(&loc)), rd_reduce_push(&loc, 0, s);
+        }
         size_t covered = 0, tail_owners = 0, mlo = 0, mhi = 0;
         for (int q = 0; ok && q < P; q++) {
           size_t qlo, qhi;
@@ -152,8 +169,8 @@ int main(int argc, char **argv) {
                                rd_xchg_name((rd_xchg)ai));
         }
         free(all), free(out), free(buf);
-        rd_allreduce_destroy(a);
         rd_reduce_free(&ref), rd_reduce_free(&loc);
+        rd_allreduce_destroy(a);
       }
   /* bucketed has no sharded halves: asked for them, it is refused by a message. */
   if (P > 1) {

@@ -64,15 +64,19 @@ int main(void) {
       rd_reduce_begin(&ext, K);
       float *own = malloc(sizeof(float) * LEN * (size_t)(K + 1) * 2);
       int nown = 0;
-      int bad_frontier = 0;
+      int bad_frontier = 0, bad_pool = 0;
       for (int r = 0; r < P; r++) {
         int64_t lo, hi;
         rd_shard_range(K, P, r, &lo, &hi);
-        rd_reduce local;
-        rd_reduce_init(&local, LEN, K);
+        rd_reduce local; /* odd ranks: in a pool of the caller's (rd_reduce_init_in), which keeps it */
+        const size_t pf = rd_reduce_floats(LEN, K);
+        float *pool = r % 2 ? aligned_alloc(64, (sizeof(float) * pf + 63) & ~(size_t)63) : NULL;
+        rd_reduce_init_in(&local, LEN, K, pool);
         rd_reduce_begin(&local, K);
         for (int64_t s = lo; s < hi; s++) {
-          leaf(s, rd_reduce_slot(&local));
+          float *slot = rd_reduce_slot(&local);
+          bad_pool |= pool && (slot < pool || slot + LEN > pool + pf);
+          leaf(s, slot);
           rd_reduce_push(&local, 0, s);
         }
         int lv[64];
@@ -88,7 +92,9 @@ int main(void) {
           rd_reduce_push_ext(&ext, local.level[i], local.index[i], mine);
         }
         rd_reduce_free(&local);
+        free(pool); /* still the caller's: rd_reduce_free left it */
       }
+      CHECK(!bad_pool, "K=%lld P=%d: a slot outside the caller's pool", (long long)K, P);
       CHECK(!bad_frontier, "K=%lld P=%d: rd_reduce_frontier disagrees with the data path", (long long)K, P);
       CHECK(global.depth == 1 && global.level[0] == levels(K) && global.index[0] == 0,
             "K=%lld P=%d: tree did not close at the root (depth %d)", (long long)K, P, global.depth);

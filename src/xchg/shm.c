@@ -1,16 +1,20 @@
 /* shm: alltoallv's chunks through memory the ranks of one node share, with no
  * message. Every rank maps one MPI-3 shared window (MPI_Win_allocate_shared)
- * holding, per rank, a copy of its frontier nodes and its chunk of the sum.
- *   1. each rank copies the other ranks' chunks of its nodes into its part;
+ * holding, per rank, where its frontier nodes are, its chunk of the sum, the
+ * pool of its local reduction (rd_allreduce_pool: the trainer's nodes are made
+ * there) and room for copies of nodes made elsewhere.
+ *   1. each rank publishes where its nodes are in its part: in the pool, or
+ *      else copied (the other ranks' chunks of them) into the copy room;
  *   2. rank c finishes the tree on chunk c, in shard order, reading the other
  *      ranks' nodes where they lie (its own in its pool), and puts the sum in
  *      its part and in out;
  *   3. each rank copies the other ranks' chunks of the sum into out.
  * A barrier (with MPI_Win_sync) between the phases and after the last. The
- * additions are alltoallv's, element for element, so the bits are too. Each
- * chunk is copied once into the window and once out of it: memory copies by
- * the ranks themselves, where alltoallv's two collectives go through the MPI
- * library (on one node, kernel-assisted copies: a system call per message).
+ * additions are alltoallv's, element for element, so the bits are too. The
+ * sum's chunks are copied once into the window and once out of it, the nodes
+ * not at all when they are in the pool: memory copies by the ranks themselves,
+ * where alltoallv's two collectives go through the MPI library (on one node,
+ * kernel-assisted copies: a system call per message).
  * Only for ranks that share one node (rd_comm's one_node), never under
  * SimGrid's SMPI, whose simulated ranks share no memory. */
 #include <stdio.h>
@@ -27,14 +31,23 @@ typedef struct {
   int64_t *findex;
   int *nfront;             /* P */
   size_t *lo;              /* P + 1 chunk starts (rd_cut_chunks) */
+  size_t pool, copy, end;  /* offsets in a part (floats): the pool, the copy room (most slots of len), the end */
   MPI_Win win;
-  float **part;            /* P: rank q's part: most node slots of len floats, then its chunk of the sum */
+  float **part;            /* P: rank q's part, 64-byte aligned: where its nodes are (fcap int64
+                              offsets), its chunk of the sum, its pool, its copy room */
   rd_reduce global;
   const rd_reduce *local;  /* this step's (phase 2) */
 } shm;
 
-/* Floats in each rank's part. */
-static size_t part_floats(size_t len, size_t most, size_t chunk) { return most * len + chunk; }
+static size_t up16(size_t n) { return (n + 15) & ~(size_t)15; }
+
+/* A part's layout: the offsets (floats) of the pool, the copy room and the end. */
+static void layout(size_t len, int64_t max_shards, size_t most, size_t chunk, size_t *pool, size_t *copy,
+                   size_t *end) {
+  *pool = up16(2 * (size_t)rd_xchg_frontier_cap(max_shards)) + up16(chunk);
+  *copy = *pool + rd_reduce_floats(len, max_shards);
+  *end = *copy + most * len;
+}
 
 static size_t max_chunk(const rd_comm *c, size_t len, const rd_cut *cut, size_t *lo) {
   rd_cut_chunks(cut, len, c->size, lo);
@@ -58,7 +71,9 @@ static size_t plan(const rd_comm *c, size_t len, int64_t max_shards, const rd_cu
   RD_ASSERT(lo != NULL, "out of memory");
   const size_t chunk = max_chunk(c, len, cut, lo);
   free(lo);
-  return part_floats(len, most, chunk) + 1;
+  size_t pool, copy, end;
+  layout(len, max_shards, most, chunk, &pool, &copy, &end);
+  return end - (copy - pool) + 16; /* not the pool, which the local reduction's own would be */
 }
 
 static void *create(const rd_comm *c, size_t len, int64_t max_shards, const rd_cut *cut) {
@@ -76,13 +91,16 @@ static void *create(const rd_comm *c, size_t len, int64_t max_shards, const rd_c
   size_t total;
   rd_xchg_frontier_sizes(c->size, max_shards, &s->most, &total);
   s->chunk = max_chunk(c, len, cut, s->lo);
+  layout(len, max_shards, s->most, s->chunk, &s->pool, &s->copy, &s->end);
   float *base;
-  RD_MPI_CHECK(MPI_Win_allocate_shared((MPI_Aint)(sizeof(float) * part_floats(len, s->most, s->chunk) + 64),
-                                       sizeof(float), MPI_INFO_NULL, c->mpi, &base, &s->win));
-  for (int q = 0; q < c->size; q++) {
+  RD_MPI_CHECK(MPI_Win_allocate_shared((MPI_Aint)(sizeof(float) * s->end + 64), sizeof(float), MPI_INFO_NULL, c->mpi,
+                                       &base, &s->win));
+  for (int q = 0; q < c->size; q++) { /* the segment is mapped page-aligned: the same padding in every process */
     MPI_Aint bytes;
     int unit;
-    RD_MPI_CHECK(MPI_Win_shared_query(s->win, q, &bytes, &unit, &s->part[q]));
+    float *p;
+    RD_MPI_CHECK(MPI_Win_shared_query(s->win, q, &bytes, &unit, &p));
+    s->part[q] = (float *)(((uintptr_t)p + 63) & ~(uintptr_t)63);
   }
   RD_MPI_CHECK(MPI_Win_lock_all(MPI_MODE_NOCHECK, s->win));
   rd_reduce_init(&s->global, 0, max_shards); /* no pool: the tree sums where the nodes are */
@@ -104,70 +122,99 @@ static void sync_all(shm *s) {
   RD_MPI_CHECK(MPI_Win_sync(s->win));
 }
 
-static float *chunk_of_sum(const shm *s, int q) { return s->part[q] + s->most * s->len; }
+static int64_t *where(const shm *s, int q) { return (int64_t *)s->part[q]; }
+static float *chunk_of_sum(const shm *s, int q) { return s->part[q] + up16(2 * (size_t)s->fcap); }
 
 /* Phase 2's nodes on chunk me: mine in my pool, the others' in their parts. */
 static float *node_at(void *ctx, int q, int i) {
   const shm *s = ctx;
   const int me = s->c->rank;
-  const float *v = q == me ? rd_reduce_vec(s->local, i) : s->part[q] + (size_t)i * s->len;
+  const float *v = q == me ? rd_reduce_vec(s->local, i) : s->part[q] + where(s, q)[i];
   return (float *)v + s->lo[me];
 }
 
-/* Phases 1 and 2: my chunk of the sum to out[lo, hi) and to my part. */
-static void reduce_mine(shm *s, rd_reduce *local, float *out) {
+/* Phases 1 and 2 (K > 0): returns where my chunk of the sum is. The tree sums
+ * in place into its first node, node 0 of the first rank with shards (r0): for
+ * chunk c != r0 in r0's part, for chunk r0 in r0's local node. */
+static const float *reduce_mine(shm *s, rd_reduce *local) {
   const int P = s->c->size, me = s->c->rank;
   const int64_t K = local->K;
   rd_xchg_fronts(P, K, s->fcap, s->flevel, s->findex, s->nfront);
   RD_ASSERT(s->nfront[me] == local->depth, "frontier mismatch (%d vs %d)", s->nfront[me], local->depth);
   RD_ASSERT((size_t)local->depth <= s->most, "%d nodes, room for %zu", local->depth, s->most);
   const size_t mylo = s->lo[me], myn = s->lo[me + 1] - mylo;
-  for (int i = 0; i < local->depth; i++) { /* the others' chunks: before mine and after it */
+  const uintptr_t pool = (uintptr_t)(s->part[me] + s->pool), copy = (uintptr_t)(s->part[me] + s->copy);
+  for (int i = 0; i < local->depth; i++) {
     const float *v = rd_reduce_vec(local, i);
-    float *d = s->part[me] + (size_t)i * s->len;
+    if ((uintptr_t)v >= pool && (uintptr_t)v < copy) { /* in the pool: read where it is */
+      where(s, me)[i] = (int64_t)(v - s->part[me]);
+      continue;
+    }
+    float *d = s->part[me] + s->copy + (size_t)i * s->len; /* the others' chunks: before mine and after it */
     memcpy(d, v, mylo * sizeof(float));
     memcpy(d + mylo + myn, v + mylo + myn, (s->len - mylo - myn) * sizeof(float));
+    where(s, me)[i] = (int64_t)(d - s->part[me]);
   }
   sync_all(s);
   s->local = local;
   const float *mine = rd_xchg_finish_nodes(&s->global, K, P, s->nfront, s->flevel, s->findex, s->fcap, myn, node_at, s);
   s->local = NULL;
-  if (K == 0) memset(out + mylo, 0, myn * sizeof(float));
-  else if (myn) memcpy(out + mylo, mine, myn * sizeof(float));
-  if (myn) memcpy(chunk_of_sum(s, me), out + mylo, myn * sizeof(float));
+  return mine;
 }
 
 /* The reduce-scatter of a sharded step; the barrier after it keeps the next
- * phase 1 from overwriting nodes another rank is still summing. */
+ * step from overwriting nodes another rank is still summing. */
 static void scatter(void *st, rd_reduce *local, float *out) {
-  reduce_mine(st, local, out);
-  sync_all(st);
-}
-
-/* Phase 3 on buf, every chunk cut at n: each rank's chunk is in its part. */
-static void collect(shm *s, float *buf, size_t n) {
-  sync_all(s);
-  for (int q = 0; q < s->c->size; q++) {
-    const size_t a = s->lo[q] < n ? s->lo[q] : n, b = s->lo[q + 1] < n ? s->lo[q + 1] : n;
-    if (q != s->c->rank && b > a) memcpy(buf + a, chunk_of_sum(s, q), (b - a) * sizeof(float));
+  shm *s = st;
+  const size_t mylo = s->lo[s->c->rank], myn = s->lo[s->c->rank + 1] - mylo;
+  if (local->K == 0) { /* K is every rank's: none sums, none waits */
+    memset(out + mylo, 0, myn * sizeof(float));
+    return;
   }
-  sync_all(s); /* nobody writes a part again before everyone has read it */
+  const float *mine = reduce_mine(s, local);
+  if (myn) memcpy(out + mylo, mine, myn * sizeof(float));
+  sync_all(s);
 }
 
-/* The allgather of a sharded step: my chunk of buf, cut at n, to every rank. */
+/* The allgather of a sharded step: my chunk of buf, cut at n, to every rank
+ * through my part's chunk area. */
 static void gather(void *st, float *buf, size_t n) {
   shm *s = st;
   const int me = s->c->rank;
   const size_t a = s->lo[me] < n ? s->lo[me] : n, b = s->lo[me + 1] < n ? s->lo[me + 1] : n;
   if (b > a) memcpy(chunk_of_sum(s, me), buf + a, (b - a) * sizeof(float));
-  collect(s, buf, n);
+  sync_all(s);
+  for (int q = 0; q < s->c->size; q++) {
+    const size_t qa = s->lo[q] < n ? s->lo[q] : n, qb = s->lo[q + 1] < n ? s->lo[q + 1] : n;
+    if (q != me && qb > qa) memcpy(buf + qa, chunk_of_sum(s, q), (qb - qa) * sizeof(float));
+  }
+  sync_all(s); /* nobody writes a part again before everyone has read it */
 }
 
+/* After phase 2 the whole sum is r0's first node: r0 returns it (its own
+ * buffer, as at np 1), the others copy it out (phase 3). */
 static const float *sum(void *st, rd_reduce *local, float *out) {
   shm *s = st;
-  reduce_mine(s, local, out);
-  collect(s, out, s->len);
-  return out;
+  const int me = s->c->rank;
+  if (local->K == 0) {
+    memset(out, 0, s->len * sizeof(float));
+    return out;
+  }
+  const float *mine = reduce_mine(s, local);
+  int r0 = 0;
+  while (s->nfront[r0] == 0) r0++;
+  float *root = s->part[r0] + where(s, r0)[0];
+  const size_t mylo = s->lo[me], myn = s->lo[me + 1] - mylo;
+  if (myn && mine != root + mylo) memcpy(root + mylo, mine, myn * sizeof(float)); /* r0's node was a copy */
+  sync_all(s);
+  if (me != r0) memcpy(out, root, s->len * sizeof(float));
+  sync_all(s); /* r0 changes nothing in its node before everyone has read it */
+  return me == r0 ? root : out;
+}
+
+static float *pool(void *st) {
+  shm *s = st;
+  return s->part[s->c->rank] + s->pool;
 }
 
 static void range(const void *st, int q, size_t *lo, size_t *hi) {
@@ -176,4 +223,4 @@ static void range(const void *st, int q, size_t *lo, size_t *hi) {
 }
 
 const rd_xchg_type rd_xchg_shm = {.name = "shm", .canonical = 1, .plan = plan, .create = create, .destroy = destroy,
-                                  .sum = sum, .range = range, .scatter = scatter, .gather = gather};
+                                  .sum = sum, .range = range, .scatter = scatter, .gather = gather, .pool = pool};

@@ -62,19 +62,19 @@ int main(int argc, char **argv) {
     const int64_t K = (int64_t)per_rank * P;
     int64_t lo, hi;
     rd_shard_range(K, P, rank, &lo, &hi);
-    rd_reduce red;
-    rd_reduce_init(&red, len, K);
+    float *out = rd_mem_alloc_f32(len);
+    rd_err err = {0};
+    rd_allreduce *ar = rd_allreduce_create(rd_comm_world(), len, K, RD_XCHG_AUTO, &err),
+                 *pl = rd_allreduce_create(rd_comm_world(), len, K, RD_XCHG_PLAIN, &err);
+    RD_ASSERT(ar && pl, "%s", err.msg);
+    rd_reduce red; /* where the trainer's is: in the algorithm's pool, if it has one */
+    rd_reduce_init_in(&red, len, K, rd_allreduce_pool(ar));
     rd_reduce_begin(&red, K);
     for (int64_t s = lo; s < hi; s++) {
       float *v = rd_reduce_slot(&red);
       for (size_t i = 0; i < len; i++) v[i] = (float)((i * 2654435761u + (size_t)s * 40503u) % 1000003u) * 1e-6f;
       rd_reduce_push(&red, 0, s);
     }
-    float *out = rd_mem_alloc_f32(len);
-    rd_err err = {0};
-    rd_allreduce *ar = rd_allreduce_create(rd_comm_world(), len, K, RD_XCHG_AUTO, &err),
-                 *pl = rd_allreduce_create(rd_comm_world(), len, K, RD_XCHG_PLAIN, &err);
-    RD_ASSERT(ar && pl, "%s", err.msg);
     /* Warm up both paths (first-touch of every buffer, MPI connections). */
     for (int w = 0; w < 2; w++) rd_allreduce_finish(ar, &red, out), rd_allreduce_finish(pl, &red, out);
 
@@ -112,8 +112,8 @@ int main(int argc, char **argv) {
       fflush(stdout);
     }
     free(tdet), free(tplain), free(out);
-    rd_allreduce_destroy(ar), rd_allreduce_destroy(pl);
     rd_reduce_free(&red);
+    rd_allreduce_destroy(ar), rd_allreduce_destroy(pl);
   }
   free(all);
   rd_comm_finalize();
