@@ -70,13 +70,13 @@ static rd_xchg resolve(const rd_comm *c, size_t len, int64_t max_shards, rd_xchg
 }
 
 rd_xchg rd_allreduce_choose(const rd_comm *c, size_t len, int64_t max_shards, rd_xchg algo) {
-  char why[256];
+  char why[512];
   return resolve(c, len, max_shards, algo, NULL, why, sizeof why);
 }
 
 size_t rd_allreduce_floats(const rd_comm *c, size_t len, int64_t max_shards, rd_xchg algo) {
   if (c->size == 1) return 0;
-  char why[256];
+  char why[512];
   const rd_xchg x = resolve(c, len, max_shards, algo, NULL, why, sizeof why);
   return x == RD_XCHG_AUTO ? 0 : g_types[x]->plan(c, len, max_shards, NULL, why, sizeof why);
 }
@@ -87,7 +87,7 @@ rd_allreduce *rd_allreduce_create(const rd_comm *c, size_t len, int64_t max_shar
 
 rd_allreduce *rd_allreduce_create_cut(const rd_comm *c, size_t len, int64_t max_shards, rd_xchg algo,
                                       const rd_cut *cut, rd_err *err) {
-  char why[256];
+  char why[512];
   const rd_xchg x = resolve(c, len, max_shards, algo, cut, why, sizeof why);
   if (x == RD_XCHG_AUTO) {
     rd_err_set(err, RD_EINPUT, "reprodist: cannot sum %zu floats over %lld shards at np %d: %s", len,

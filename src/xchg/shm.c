@@ -17,9 +17,11 @@
  * kernel-assisted copies: a system call per message).
  * Only for ranks that share one node (rd_comm's one_node), never under
  * SimGrid's SMPI, whose simulated ranks share no memory. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 
 #include "comm_impl.h"
 
@@ -56,6 +58,31 @@ static size_t max_chunk(const rd_comm *c, size_t len, const rd_cut *cut, size_t 
   return chunk;
 }
 
+/* Open MPI makes the window a file in osc_sm_backing_directory (/dev/shm
+ * unless OMPI_MCA_osc_sm_backing_directory says otherwise) and fails the
+ * allocation, aborting the run, when the file does not fit there (Docker's
+ * /dev/shm is 64 MB). shm takes at most half that filesystem's size: the same
+ * verdict on every rank of the node, where its free space could differ. */
+static int fits(const rd_comm *c, size_t part, char *why, size_t n) {
+  const char *dir = getenv("OMPI_MCA_osc_sm_backing_directory");
+  if (!dir || !dir[0]) dir = "/dev/shm";
+  const double need = (double)c->size * (double)(sizeof(float) * part + 64);
+  struct statvfs v;
+  if (statvfs(dir, &v) != 0) {
+    snprintf(why, n, "shm's window goes in %s, which cannot be read (%s)", dir, strerror(errno));
+    return 0;
+  }
+  const double size = (double)v.f_blocks * (double)v.f_frsize;
+  if (need > size / 2) {
+    snprintf(why, n,
+             "shm's window (%.1f MB on this node) would take more than half of %s (%.1f MB): unset RD_ALLREDUCE for "
+             "alltoallv, or point OMPI_MCA_osc_sm_backing_directory to a larger directory",
+             need / 1e6, dir, size / 1e6);
+    return 0;
+  }
+  return 1;
+}
+
 static size_t plan(const rd_comm *c, size_t len, int64_t max_shards, const rd_cut *cut, char *why, size_t n) {
 #ifdef SMPI_H
   snprintf(why, n, "shm needs memory the ranks share, which SimGrid's simulated ranks do not");
@@ -73,6 +100,7 @@ static size_t plan(const rd_comm *c, size_t len, int64_t max_shards, const rd_cu
   free(lo);
   size_t pool, copy, end;
   layout(len, max_shards, most, chunk, &pool, &copy, &end);
+  if (!fits(c, end, why, n)) return 0;
   return end - (copy - pool) + 16; /* not the pool, which the local reduction's own would be */
 }
 
