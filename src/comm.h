@@ -89,8 +89,8 @@ const rd_comm *rd_comm_world(void);
  *              rank is on one node: each rank's nodes are in the window (made
  *              there: rd_allreduce_pool; or copied), each rank finishes the
  *              tree on its chunk reading the others' in place, into the first
- *              rank's first node, and the others copy the sum out of it. No
- *              message; three barriers.
+ *              node of the first rank with shards, and the others copy the sum
+ *              out of it. No message; three barriers.
  * AUTO picks, up to RD_XCHG_HALVING_FROM - 1 ranks, shm when they share one
  * node and bucketed when they span more (alltoallv where neither serves:
  * bucketed has no sharded halves), and halving from there (measured under

@@ -14,6 +14,8 @@ mkdir -p "$small" "$big"
 if ! mount -t tmpfs -o size=512k tmpfs "$small" 2>mount.err || ! mount -t tmpfs -o size=64m tmpfs "$big" 2>>mount.err; then
   echo "SKIP: cannot mount a tmpfs here ($(head -1 mount.err)): needs root with CAP_SYS_ADMIN"
   umount "$small" 2>/dev/null
+  trap - EXIT
+  cd / && rm -rf "$RD_TMP"
   exit 77
 fi
 rd_cleanup_hook() { umount "$small" "$big" 2>/dev/null; }

@@ -68,12 +68,13 @@ int main(int argc, char **argv) {
         return 1;
       }
       /* The local reduction in the algorithm's pool (shm: in its window, read
-       * in place) every other time, else its own (shm: copied there). shm
-       * offers one at np > 1, the others none. */
+       * in place) on every other rank and case, else its own (shm: copied
+       * there). shm offers one at np > 1, the others none. */
       float *pool = rd_allreduce_pool(a);
+      const int in_pool = pool && (li + ki + (size_t)me) % 2;
       const int pool_ok = (pool != NULL) == (P > 1 && rd_allreduce_algo(a) == RD_XCHG_SHM);
       int ok = 1;
-      rd_reduce_init_in(&loc, len, Kc, (li + ki) % 2 ? pool : NULL);
+      rd_reduce_init_in(&loc, len, Kc, in_pool ? pool : NULL);
       float *out = malloc(sizeof(float) * len);
       int64_t lo, hi;
       rd_shard_range(K, P, me, &lo, &hi);
@@ -88,6 +89,10 @@ int main(int argc, char **argv) {
         if (K % 2) rd_allreduce_finish(a, &loc, out);
         else sum = rd_allreduce_sum(a, &loc, out);
         ok &= memcmp(sum, rd_reduce_vec(&ref, 0), sizeof(float) * len) == 0;
+        /* In place: rank 0, the first with shards when K >= P, sums into its
+         * first node and returns it, in the pool. */
+        if (in_pool && K % 2 == 0 && me == 0 && K >= P)
+          ok &= sum >= pool && sum < pool + rd_reduce_floats(len, Kc);
       }
       if (algo == RD_XCHG_PLAIN) plain_differs |= !ok, ok = 1; /* its bits may differ: that is its point */
       ok &= pool_ok;

@@ -1,20 +1,21 @@
 /* shm: alltoallv's chunks through memory the ranks of one node share, with no
  * message. Every rank maps one MPI-3 shared window (MPI_Win_allocate_shared)
- * holding, per rank, where its frontier nodes are, its chunk of the sum, the
- * pool of its local reduction (rd_allreduce_pool: the trainer's nodes are made
- * there) and room for copies of nodes made elsewhere.
+ * holding, per rank, where its frontier nodes are, a chunk area (for the
+ * sharded allgather), the pool of its local reduction (rd_allreduce_pool: the
+ * trainer's nodes are made there) and room for copies of nodes made elsewhere.
  *   1. each rank publishes where its nodes are in its part: in the pool, or
  *      else copied (the other ranks' chunks of them) into the copy room;
  *   2. rank c finishes the tree on chunk c, in shard order, reading the other
- *      ranks' nodes where they lie (its own in its pool), and puts the sum in
- *      its part and in out;
- *   3. each rank copies the other ranks' chunks of the sum into out.
+ *      ranks' nodes where they lie (its own in its local reduction), summing
+ *      in place: the whole sum ends in the tree's first node, node 0 of the
+ *      first rank with shards (r0);
+ *   3. r0 returns that node; every other rank copies it into out.
  * A barrier (with MPI_Win_sync) between the phases and after the last. The
  * additions are alltoallv's, element for element, so the bits are too. The
- * sum's chunks are copied once into the window and once out of it, the nodes
- * not at all when they are in the pool: memory copies by the ranks themselves,
- * where alltoallv's two collectives go through the MPI library (on one node,
- * kernel-assisted copies: a system call per message).
+ * nodes are not copied at all when they are in the pool, and the sum once, out
+ * of the window: memory copies by the ranks themselves, where alltoallv's two
+ * collectives go through the MPI library (on one node, kernel-assisted copies:
+ * a system call per message).
  * Only for ranks that share one node (rd_comm's one_node), never under
  * SimGrid's SMPI, whose simulated ranks share no memory. */
 #include <errno.h>
@@ -22,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 #include "comm_impl.h"
 
@@ -36,7 +38,7 @@ typedef struct {
   size_t pool, copy, end;  /* offsets in a part (floats): the pool, the copy room (most slots of len), the end */
   MPI_Win win;
   float **part;            /* P: rank q's part, 64-byte aligned: where its nodes are (fcap int64
-                              offsets), its chunk of the sum, its pool, its copy room */
+                              offsets), its chunk area, its pool, its copy room */
   rd_reduce global;
   const rd_reduce *local;  /* this step's (phase 2) */
 } shm;
@@ -59,13 +61,17 @@ static size_t max_chunk(const rd_comm *c, size_t len, const rd_cut *cut, size_t 
 }
 
 /* Open MPI makes the window a file in osc_sm_backing_directory (/dev/shm
- * unless OMPI_MCA_osc_sm_backing_directory says otherwise) and fails the
+ * unless OMPI_MCA_osc_sm_backing_directory says otherwise; its session
+ * directory, under TMPDIR or /tmp, when that is not writable) and fails the
  * allocation, aborting the run, when the file does not fit there (Docker's
  * /dev/shm is 64 MB). shm takes at most half that filesystem's size: the same
- * verdict on every rank of the node, where its free space could differ. */
+ * verdict on every rank of the node, where its free space could differ. At np
+ * 1 there is no window. */
 static int fits(const rd_comm *c, size_t part, char *why, size_t n) {
+  if (c->size == 1) return 1;
   const char *dir = getenv("OMPI_MCA_osc_sm_backing_directory");
   if (!dir || !dir[0]) dir = "/dev/shm";
+  if (access(dir, W_OK) != 0) dir = getenv("TMPDIR") && getenv("TMPDIR")[0] ? getenv("TMPDIR") : "/tmp";
   const double need = (double)c->size * (double)(sizeof(float) * part + 64);
   struct statvfs v;
   if (statvfs(dir, &v) != 0) {
@@ -178,6 +184,8 @@ static const float *reduce_mine(shm *s, rd_reduce *local) {
       where(s, me)[i] = (int64_t)(v - s->part[me]);
       continue;
     }
+    RD_ASSERT((uintptr_t)v >= (uintptr_t)(s->part[me] + s->end) || (uintptr_t)(v + s->len) <= (uintptr_t)s->part[me],
+              "node %d lies in the window outside the pool (a local reduction larger than the pool)", i);
     float *d = s->part[me] + s->copy + (size_t)i * s->len; /* the others' chunks: before mine and after it */
     memcpy(d, v, mylo * sizeof(float));
     memcpy(d + mylo + myn, v + mylo + myn, (s->len - mylo - myn) * sizeof(float));
