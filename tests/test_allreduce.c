@@ -28,11 +28,12 @@ static void leaf(int64_t s, size_t len, float *v) {
   }
 }
 
-/* ref: all K leaves summed on one process; loc: rank me of P's shards pushed. */
-static void trees(int64_t K, size_t len, int P, int me, rd_reduce *ref, rd_reduce *loc) {
+/* ref: all K leaves summed on one process; loc: rank me of P's shards pushed,
+ * in pool (rd_reduce_init_in; NULL: its own). */
+static void trees(int64_t K, size_t len, int P, int me, rd_reduce *ref, rd_reduce *loc, float *pool) {
   rd_reduce_init(ref, len, K), rd_reduce_begin(ref, K);
   for (int64_t s = 0; s < K; s++) leaf(s, len, rd_reduce_slot(ref)), rd_reduce_push(ref, 0, s);
-  rd_reduce_init(loc, len, K), rd_reduce_begin(loc, K);
+  rd_reduce_init_in(loc, len, K, pool), rd_reduce_begin(loc, K);
   int64_t lo, hi;
   rd_shard_range(K, P, me, &lo, &hi);
   for (int64_t s = lo; s < hi; s++) leaf(s, len, rd_reduce_slot(loc)), rd_reduce_push(loc, 0, s);
@@ -126,17 +127,11 @@ int main(int argc, char **argv) {
         size_t len = lens[li];
         const rd_cut cut = {cut7, &len};
         rd_reduce ref, loc;
-        trees(K, len, P, me, &ref, &loc);
         rd_err err = {0};
         rd_allreduce *a = rd_allreduce_create_cut(rd_comm_world(), len, K, (rd_xchg)ai, &cut, &err);
         int ok = a != NULL;
-        if (a && li % 2 && rd_allreduce_pool(a)) { /* loc again, in the pool (shm: read in place) */
-          rd_reduce_free(&loc);
-          rd_reduce_init_in(&loc, len, K, rd_allreduce_pool(a)), rd_reduce_begin(&loc, K);
-          int64_t lo, hi;
-          rd_shard_range(K, P, me, &lo, &hi);
-          for (int64_t s = lo; s < hi; s++) leaf(s, len, rd_reduce_slot(&loc)), rd_reduce_push(&loc, 0, s);
-        }
+        /* loc in the pool every other length (shm: read in place) */
+        trees(K, len, P, me, &ref, &loc, a && li % 2 ? rd_allreduce_pool(a) : NULL);
         size_t covered = 0, tail_owners = 0, mlo = 0, mhi = 0;
         for (int q = 0; ok && q < P; q++) {
           size_t qlo, qhi;
@@ -205,7 +200,7 @@ int main(int argc, char **argv) {
           const size_t len = olens[li];
           const int64_t K = oKs[ki];
           rd_reduce ref, loc;
-          trees(K, len, P, me, &ref, &loc); /* ref only; loc is rebuilt below */
+          trees(K, len, P, me, &ref, &loc, NULL); /* ref only; loc is rebuilt below */
           rd_reduce_free(&loc);
           rd_reduce_init(&loc, len, K), rd_reduce_begin(&loc, K);
           int64_t lo, hi;
@@ -258,7 +253,7 @@ int main(int argc, char **argv) {
         const int64_t K = big[ki];
         const size_t len = 3;
         rd_reduce ref, loc;
-        trees(K, len, P, me, &ref, &loc);
+        trees(K, len, P, me, &ref, &loc, NULL);
         rd_err err = {0};
         rd_allreduce *a = rd_allreduce_create(rd_comm_world(), len, 300000, algos[ai], &err);
         float out[3];

@@ -45,19 +45,23 @@ typedef struct {
 
 static size_t up16(size_t n) { return (n + 15) & ~(size_t)15; }
 
-/* A part's layout: the offsets (floats) of the pool, the copy room and the end. */
-static void layout(size_t len, int64_t max_shards, size_t most, size_t chunk, size_t *pool, size_t *copy,
-                   size_t *end) {
-  *pool = up16(2 * (size_t)rd_xchg_frontier_cap(max_shards)) + up16(chunk);
-  *copy = *pool + rd_reduce_floats(len, max_shards);
-  *end = *copy + most * len;
-}
+/* A part's sizes and layout (floats): node slots per rank, the largest chunk,
+ * the offsets of the pool, the copy room and the end. */
+typedef struct {
+  size_t most, chunk, pool, copy, end;
+} shape;
 
-static size_t max_chunk(const rd_comm *c, size_t len, const rd_cut *cut, size_t *lo) {
+/* The layout for vectors of len floats and up to max_shards shards; the chunk starts into lo (P + 1). */
+static shape layout(const rd_comm *c, size_t len, int64_t max_shards, const rd_cut *cut, size_t *lo) {
+  shape h = {0};
+  size_t total;
+  rd_xchg_frontier_sizes(c->size, max_shards, &h.most, &total);
   rd_cut_chunks(cut, len, c->size, lo);
-  size_t chunk = 0;
-  for (int q = 0; q < c->size; q++) chunk = lo[q + 1] - lo[q] > chunk ? lo[q + 1] - lo[q] : chunk;
-  return chunk;
+  for (int q = 0; q < c->size; q++) h.chunk = lo[q + 1] - lo[q] > h.chunk ? lo[q + 1] - lo[q] : h.chunk;
+  h.pool = up16(2 * (size_t)rd_xchg_frontier_cap(max_shards)) + up16(h.chunk);
+  h.copy = h.pool + rd_reduce_floats(len, max_shards);
+  h.end = h.copy + h.most * len;
+  return h;
 }
 
 /* Open MPI makes the window a file in osc_sm_backing_directory (/dev/shm
@@ -98,16 +102,12 @@ static size_t plan(const rd_comm *c, size_t len, int64_t max_shards, const rd_cu
     snprintf(why, n, "shm needs every rank on one node");
     return 0;
   }
-  size_t most, total;
-  rd_xchg_frontier_sizes(c->size, max_shards, &most, &total);
   size_t *lo = malloc(sizeof(size_t) * ((size_t)c->size + 1));
   RD_ASSERT(lo != NULL, "out of memory");
-  const size_t chunk = max_chunk(c, len, cut, lo);
+  const shape h = layout(c, len, max_shards, cut, lo);
   free(lo);
-  size_t pool, copy, end;
-  layout(len, max_shards, most, chunk, &pool, &copy, &end);
-  if (!fits(c, end, why, n)) return 0;
-  return end - (copy - pool) + 16; /* not the pool, which the local reduction's own would be */
+  if (!fits(c, h.end, why, n)) return 0;
+  return h.end - (h.copy - h.pool) + 16; /* not the pool, which the local reduction's own would be */
 }
 
 static void *create(const rd_comm *c, size_t len, int64_t max_shards, const rd_cut *cut) {
@@ -122,10 +122,8 @@ static void *create(const rd_comm *c, size_t len, int64_t max_shards, const rd_c
   s->lo = malloc(sizeof(size_t) * (P + 1));
   s->part = malloc(sizeof(float *) * P);
   RD_ASSERT(s->flevel && s->findex && s->nfront && s->lo && s->part, "out of memory");
-  size_t total;
-  rd_xchg_frontier_sizes(c->size, max_shards, &s->most, &total);
-  s->chunk = max_chunk(c, len, cut, s->lo);
-  layout(len, max_shards, s->most, s->chunk, &s->pool, &s->copy, &s->end);
+  const shape h = layout(c, len, max_shards, cut, s->lo);
+  s->most = h.most, s->chunk = h.chunk, s->pool = h.pool, s->copy = h.copy, s->end = h.end;
   float *base;
   RD_MPI_CHECK(MPI_Win_allocate_shared((MPI_Aint)(sizeof(float) * s->end + 64), sizeof(float), MPI_INFO_NULL, c->mpi,
                                        &base, &s->win));
