@@ -1,6 +1,7 @@
 /* reduce: canonical shard tree (see reduce.h). */
 #include "reduce.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,13 +22,29 @@ static int ceil_log2(int64_t K) {
   return L;
 }
 
-/* The stack never holds more than two nodes per level, plus the one being filled. */
-static int tree_cap(int64_t max_shards) { return 2 * (ceil_log2(max_shards > 0 ? max_shards : 1) + 1) + 2; }
+int64_t rd_reduce_local_shards(int64_t K, int P) { return K <= 0 ? 0 : (K + P - 1) / P; }
+
+/* The fewest consecutive shards whose stack holds D nodes: they rise 1, 2, ...,
+ * then fall ..., 2, 1 (aligned blocks, each waiting for a sibling outside the
+ * range); D = 2m: 2 (2^m - 1); D = 2m + 1: the same around one block of 2^m. */
+static int64_t fewest(int D) {
+  const int m = D / 2;
+  if (m >= 61) return INT64_MAX;
+  return D % 2 ? 3 * ((int64_t)1 << m) - 2 : ((int64_t)1 << (m + 1)) - 2;
+}
+
+/* A push fills one slot while the nodes of the shards before it wait in
+ * theirs: at most the most nodes max_shards - 1 shards leave, plus one. */
+int rd_reduce_slots(int64_t max_shards) {
+  int D = 0;
+  while (max_shards > 1 && fewest(D + 1) <= max_shards - 1) D++;
+  return D + 1;
+}
 
 void rd_reduce_init_in(rd_reduce *r, size_t len, int64_t max_shards, float *pool) {
   memset(r, 0, sizeof *r);
   r->len = len;
-  r->cap = tree_cap(max_shards);
+  r->cap = rd_reduce_slots(max_shards);
   RD_ASSERT(r->cap <= RD_REDUCE_MAX_DEPTH, "too many shards");
   if (len) {
     RD_ASSERT(((uintptr_t)pool & 63) == 0, "pool not 64-byte aligned");
@@ -40,7 +57,7 @@ void rd_reduce_init_in(rd_reduce *r, size_t len, int64_t max_shards, float *pool
 void rd_reduce_init(rd_reduce *r, size_t len, int64_t max_shards) { rd_reduce_init_in(r, len, max_shards, NULL); }
 
 size_t rd_reduce_floats(size_t len, int64_t max_shards) {
-  return len ? stride(len) * (size_t)tree_cap(max_shards) : 0;
+  return len ? stride(len) * (size_t)rd_reduce_slots(max_shards) : 0;
 }
 
 void rd_reduce_free(rd_reduce *r) {

@@ -42,7 +42,15 @@ typedef struct rd_reduce {
   int own;            /* 1: rd_reduce_free frees pool */
 } rd_reduce;
 
-/* Pool for trees of up to max_shards leaves holding vectors of len floats. */
+/* The most shards one rank of P pushes into a reduction over at most K shards
+ * (rd_shard_range, for any K' <= K): ceil(K / P). */
+int64_t rd_reduce_local_shards(int64_t K, int P);
+/* Pool slots a reduction needs when at most max_shards shards are pushed into
+ * it (consecutive ones, any K): at most two nodes per level are waiting for
+ * a sibling, plus the slot being filled; exactly the most it can use. */
+int rd_reduce_slots(int64_t max_shards);
+/* Pool for reductions into which at most max_shards leaves are pushed (a
+ * rank's share: rd_reduce_local_shards), holding vectors of len floats. */
 void rd_reduce_init(rd_reduce *r, size_t len, int64_t max_shards);
 /* The same, with the pool at `pool` (rd_reduce_floats(len, max_shards) floats,
  * 64-byte aligned; the caller's, kept until rd_reduce_free), or allocated when

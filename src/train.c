@@ -474,9 +474,9 @@ static rd_status save_checkpoint(trainer *tr, const char *dir, char *path, size_
  * allocation failing (a bug's abort) or the kernel's OOM killer. Collective. */
 static rd_status check_memory(const rd_model *m, int64_t S, int64_t Kmax, size_t len, size_t nopt, rd_err *err) {
   const double f = sizeof(float), ar = (double)rd_allreduce_floats(rd_comm_world(), len, Kmax, RD_XCHG_AUTO);
-  double total = f * ((double)m->nparams + (double)nopt + (double)len + (double)rd_reduce_floats(len, Kmax) + ar +
-                      (double)rd_shard_base_floats(m, S));
-  double top = f * ((double)m->nparams * 2 + (double)nopt + (double)rd_reduce_floats(len, Kmax) + ar);
+  const double pool = (double)rd_reduce_floats(len, rd_reduce_local_shards(Kmax, rd_comm_size()));
+  double total = f * ((double)m->nparams + (double)nopt + (double)len + pool + ar + (double)rd_shard_base_floats(m, S));
+  double top = f * ((double)m->nparams * 2 + (double)nopt + pool + ar);
   char what[300];
   snprintf(what, sizeof what, "the parameters, their gradients and the optimizer state (%zu parameters)", m->nparams);
   for (int l = 0; l < m->nlayers; l++) {
@@ -636,7 +636,9 @@ static rd_status trainer_init(trainer *tr, const rd_train_spec *t, const rd_trai
   }
   const rd_comm *w = rd_comm_world();
   if (!tr->ar) tr->ar = rd_allreduce_create(w, tr->len, Kmax, RD_XCHG_AUTO, err);
-  rd_reduce_init_in(&tr->red, tr->len, Kmax, tr->ar ? rd_allreduce_pool(tr->ar) : NULL); /* shm's: no copy */
+  /* this rank's share of the shards; the pool shm's, read there with no copy */
+  rd_reduce_init_in(&tr->red, tr->len, rd_reduce_local_shards(Kmax, rd_comm_size()),
+                    tr->ar ? rd_allreduce_pool(tr->ar) : NULL);
   rd_reduce_init(&tr->ered, M_COUNT, Ktest);
   tr->ear = rd_allreduce_create(w, M_COUNT, Ktest, RD_XCHG_AUTO, err);
   if (tr->open_val) {

@@ -29,11 +29,11 @@ static void leaf(int64_t s, size_t len, float *v) {
 }
 
 /* ref: all K leaves summed on one process; loc: rank me of P's shards pushed,
- * in pool (rd_reduce_init_in; NULL: its own). */
+ * in pool (rd_reduce_init_in, sized for this rank's share; NULL: its own). */
 static void trees(int64_t K, size_t len, int P, int me, rd_reduce *ref, rd_reduce *loc, float *pool) {
   rd_reduce_init(ref, len, K), rd_reduce_begin(ref, K);
   for (int64_t s = 0; s < K; s++) leaf(s, len, rd_reduce_slot(ref)), rd_reduce_push(ref, 0, s);
-  rd_reduce_init_in(loc, len, K, pool), rd_reduce_begin(loc, K);
+  rd_reduce_init_in(loc, len, rd_reduce_local_shards(K, P), pool), rd_reduce_begin(loc, K);
   int64_t lo, hi;
   rd_shard_range(K, P, me, &lo, &hi);
   for (int64_t s = lo; s < hi; s++) leaf(s, len, rd_reduce_slot(loc)), rd_reduce_push(loc, 0, s);
@@ -75,7 +75,8 @@ int main(int argc, char **argv) {
       const int in_pool = pool && (li + ki + (size_t)me) % 2;
       const int pool_ok = (pool != NULL) == (P > 1 && rd_allreduce_algo(a) == RD_XCHG_SHM);
       int ok = 1;
-      rd_reduce_init_in(&loc, len, Kc, in_pool ? pool : NULL);
+      const int64_t Lc = rd_reduce_local_shards(Kc, P); /* this rank's share, as the pool holds */
+      rd_reduce_init_in(&loc, len, Lc, in_pool ? pool : NULL);
       float *out = malloc(sizeof(float) * len);
       int64_t lo, hi;
       rd_shard_range(K, P, me, &lo, &hi);
@@ -93,7 +94,7 @@ int main(int argc, char **argv) {
         /* In place: rank 0, the first with shards when K >= P, sums into its
          * first node and returns it, in the pool. */
         if (in_pool && K % 2 == 0 && me == 0 && K >= P)
-          ok &= sum >= pool && sum < pool + rd_reduce_floats(len, Kc);
+          ok &= sum >= pool && sum < pool + rd_reduce_floats(len, Lc);
       }
       if (algo == RD_XCHG_PLAIN) plain_differs |= !ok, ok = 1; /* its bits may differ: that is its point */
       ok &= pool_ok;

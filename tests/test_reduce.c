@@ -69,9 +69,10 @@ int main(void) {
         int64_t lo, hi;
         rd_shard_range(K, P, r, &lo, &hi);
         rd_reduce local; /* odd ranks: in a pool of the caller's (rd_reduce_init_in), which keeps it */
-        const size_t pf = rd_reduce_floats(LEN, K);
+        /* sized for a rank's share, as the trainer's (any rank of any K' <= K) */
+        const size_t pf = rd_reduce_floats(LEN, rd_reduce_local_shards(K, P));
         float *pool = r % 2 ? aligned_alloc(64, (sizeof(float) * pf + 63) & ~(size_t)63) : NULL;
-        rd_reduce_init_in(&local, LEN, K, pool);
+        rd_reduce_init_in(&local, LEN, rd_reduce_local_shards(K, P), pool);
         rd_reduce_begin(&local, K);
         for (int64_t s = lo; s < hi; s++) {
           float *slot = rd_reduce_slot(&local);
@@ -132,6 +133,41 @@ int main(void) {
       }
     CHECK(ok, "K=%lld: rd_reduce_frontier_count disagrees with rd_reduce_frontier, or passes the bound", (long long)K);
   }
+  /* rd_reduce_slots(L): the most slots L consecutive pushes ever hold at once
+   * (the nodes waiting, plus the one being filled), anywhere in any tree. Each
+   * range [lo, lo + L) is pushed into a reduction with slots to spare, once
+   * with the tree ending right after it (its last node promoted) and once
+   * with the tree going on, and the slots in use counted before each push. */
+  for (int64_t L = 1; L <= 40; L++) {
+    int most = 0, over = 0;
+    for (int64_t lo = 0; lo < 256; lo++)
+      for (int open = 0; open < 2; open++) {
+        const int64_t K = lo + L + (open ? 1000 : 0);
+        rd_reduce r;
+        rd_reduce_init(&r, 0, 4096);
+        rd_reduce_begin(&r, K);
+        for (int64_t s = lo; s < lo + L; s++) {
+          const int used = r.depth + 1;
+          most = used > most ? used : most;
+          over |= used > rd_reduce_slots(L);
+          rd_reduce_push(&r, 0, s);
+        }
+        rd_reduce_free(&r);
+      }
+    CHECK(!over && most == rd_reduce_slots(L), "L=%lld: ranges use up to %d slots, rd_reduce_slots says %d",
+          (long long)L, most, rd_reduce_slots(L));
+  }
+  CHECK(rd_reduce_slots(8) == 5 && rd_reduce_slots(4) == 3 && rd_reduce_slots(1) == 1,
+        "slots for 8, 4 and 1 shards: %d %d %d (worked out by hand: 5, 3, 1)", rd_reduce_slots(8),
+        rd_reduce_slots(4), rd_reduce_slots(1));
+  for (int64_t K = 1; K <= 70; K++)
+    for (int P = 1; P <= 12; P++) {
+      int64_t lo, hi, most = 0;
+      for (int r = 0; r < P; r++) rd_shard_range(K, P, r, &lo, &hi), most = hi - lo > most ? hi - lo : most;
+      CHECK(most == rd_reduce_local_shards(K, P),
+            "K=%lld P=%d: a rank holds %lld shards, rd_reduce_local_shards says %lld", (long long)K, P,
+            (long long)most, (long long)rd_reduce_local_shards(K, P));
+    }
   printf("%d passed, %d failed\n", passes, fails);
   return fails != 0;
 }

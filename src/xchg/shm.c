@@ -59,7 +59,7 @@ static shape layout(const rd_comm *c, size_t len, int64_t max_shards, const rd_c
   rd_cut_chunks(cut, len, c->size, lo);
   for (int q = 0; q < c->size; q++) h.chunk = lo[q + 1] - lo[q] > h.chunk ? lo[q + 1] - lo[q] : h.chunk;
   h.pool = up16(2 * (size_t)rd_xchg_frontier_cap(max_shards)) + up16(h.chunk);
-  h.copy = h.pool + rd_reduce_floats(len, max_shards);
+  h.copy = h.pool + rd_reduce_floats(len, rd_reduce_local_shards(max_shards, c->size)); /* one rank's share */
   h.end = h.copy + h.most * len;
   return h;
 }

@@ -68,7 +68,7 @@ int main(int argc, char **argv) {
                  *pl = rd_allreduce_create(rd_comm_world(), len, K, RD_XCHG_PLAIN, &err);
     RD_ASSERT(ar && pl, "%s", err.msg);
     rd_reduce red; /* where the trainer's is: in the algorithm's pool, if it has one */
-    rd_reduce_init_in(&red, len, K, rd_allreduce_pool(ar));
+    rd_reduce_init_in(&red, len, rd_reduce_local_shards(K, P), rd_allreduce_pool(ar));
     rd_reduce_begin(&red, K);
     for (int64_t s = lo; s < hi; s++) {
       float *v = rd_reduce_slot(&red);
