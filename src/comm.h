@@ -141,8 +141,8 @@ size_t rd_allreduce_floats(const rd_comm *c, size_t len, int64_t max_shards, rd_
  * any rd_allreduce is created, and never while one exists. */
 void rd_comm_set_alloc(void *(*alloc)(size_t bytes), void (*release)(void *p));
 /* Memory for the pool of the local reduction the sums take (rd_reduce_init_in
- * with this rank's share, rd_reduce_local_shards(max_shards, P): that many
- * rd_reduce_floats, 64-byte aligned, valid until
+ * with this rank's share of the shards, rd_reduce_local_shards(max_shards, P):
+ * rd_reduce_floats(len, that share) floats, 64-byte aligned, valid until
  * rd_allreduce_destroy), where the algorithm reads the nodes in place instead
  * of copying them; NULL when it has none (then the reduction allocates its own).
  * shm's is in the window the ranks share. Any local reduction still works with

@@ -192,11 +192,9 @@ void rd_xchg_gather_chunks(const rd_comm *c, const size_t *lo, int *count, int *
   RD_MPI_CHECK(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_FLOAT, buf, count, displ, MPI_FLOAT, c->mpi));
 }
 
-int rd_xchg_frontier_cap(int64_t max_shards) {
-  rd_reduce probe;
-  rd_reduce_init(&probe, 0, max_shards);
-  return probe.cap;
-}
+/* A range ends with at most one node more than it held before its last push,
+ * which is under the slots its pushes use. */
+int rd_xchg_frontier_cap(int64_t max_shards) { return rd_reduce_slots(max_shards); }
 
 void rd_xchg_frontier_sizes(int P, int64_t max_shards, size_t *most, size_t *total) {
   *most = *total = 0;

@@ -154,7 +154,15 @@ static inline void copy_w(float *d, const float *s, int w) {
   }
 }
 
-/* Four values of four rows into four rows of d, w floats apart: d[i w + r] = s_r[i]. */
+/* Four values of four rows into four rows of d, w floats apart: d[i w + r] = s_r[i].
+ * In registers where the compiler has __builtin_shufflevector (GCC 12, clang);
+ * else one value at a time. A copy either way. */
+#if defined(__has_builtin)
+#if __has_builtin(__builtin_shufflevector)
+#define RD_HAVE_SHUFFLEVECTOR 1
+#endif
+#endif
+#ifdef RD_HAVE_SHUFFLEVECTOR
 typedef float v4f __attribute__((vector_size(16)));
 static inline void transpose4(float *d, int w, const float *s0, const float *s1, const float *s2, const float *s3) {
   v4f r0, r1, r2, r3;
@@ -165,6 +173,11 @@ static inline void transpose4(float *d, int w, const float *s0, const float *s1,
   const v4f o2 = __builtin_shufflevector(t2, t3, 0, 1, 4, 5), o3 = __builtin_shufflevector(t2, t3, 2, 3, 6, 7);
   memcpy(d, &o0, 16), memcpy(d + w, &o1, 16), memcpy(d + 2 * w, &o2, 16), memcpy(d + 3 * w, &o3, 16);
 }
+#else
+static inline void transpose4(float *d, int w, const float *s0, const float *s1, const float *s2, const float *s3) {
+  for (int i = 0; i < 4; i++) d[i * w] = s0[i], d[i * w + 1] = s1[i], d[i * w + 2] = s2[i], d[i * w + 3] = s3[i];
+}
+#endif
 
 /* Steps [p0, p0 + kc) x columns [j0, j0 + nc) of op(B), in panels of w
  * columns, ps floats apart: panel q holds, for each step, its w values (zero
