@@ -102,19 +102,50 @@ static void push_slot(rd_reduce *r, int level, int64_t index, rd_reduce_merges *
   r->level[d] = level;
   r->index[d] = index;
   r->buf[d] = r->freelist[--r->nfree];
-  if (mg) mg->n = 0;
+  mg->n = 0;
   merge(r, mg);
 }
 
-void rd_reduce_push(rd_reduce *r, int level, int64_t index) { push_slot(r, level, index, NULL); }
+void rd_reduce_push(rd_reduce *r, int level, int64_t index) {
+  rd_reduce_merges mg;
+  push_slot(r, level, index, &mg);
+  rd_reduce_merges_apply(&mg, 0, r->len);
+}
 
 void rd_reduce_push_deferred(rd_reduce *r, int level, int64_t index, rd_reduce_merges *mg) {
   push_slot(r, level, index, mg);
 }
 
+/* A push's merges form a chain: each merge's result is the next one's right
+ * node (src[k + 1] == dst[k]), and only the last result stays on the stack. So
+ * one pass does them all, block by block in a buffer that stays in L1: per
+ * element the same additions in the same order, t = dst[k] + t (a sum of two
+ * floats does not depend on the operands' order), and one store, where merging
+ * one pair at a time would read and write every level's node. */
+#define CHAIN_BLOCK 1024
+static void chain_apply(const rd_reduce_merges *mg, size_t lo, size_t hi) {
+  int n = mg->n;
+  float t[CHAIN_BLOCK];
+  for (size_t b = lo; b < hi; b += CHAIN_BLOCK) {
+    size_t m = hi - b < CHAIN_BLOCK ? hi - b : CHAIN_BLOCK;
+    const float *restrict s = mg->src[0] + b;
+    const float *restrict d = mg->dst[0] + b;
+    for (size_t i = 0; i < m; i++) t[i] = d[i] + s[i];
+    for (int k = 1; k < n; k++) {
+      const float *restrict dk = mg->dst[k] + b;
+      for (size_t i = 0; i < m; i++) t[i] = dk[i] + t[i];
+    }
+    memcpy(mg->dst[n - 1] + b, t, m * sizeof *t);
+  }
+}
+
 void rd_reduce_merges_apply(const rd_reduce_merges *mg, size_t lo, size_t hi) {
-  if (hi <= lo) return;
-  for (int k = 0; k < mg->n; k++) add_into(mg->dst[k] + lo, mg->src[k] + lo, hi - lo);
+  if (hi <= lo || mg->n == 0) return;
+  int chain = 1;
+  for (int k = 1; k < mg->n; k++) chain &= mg->src[k] == mg->dst[k - 1];
+  if (chain) chain_apply(mg, lo, hi);
+  else
+    for (int k = 0; k < mg->n; k++) add_into(mg->dst[k] + lo, mg->src[k] + lo, hi - lo);
 }
 
 void rd_reduce_push_ext(rd_reduce *r, int level, int64_t index, float *vec) {
@@ -124,11 +155,13 @@ void rd_reduce_push_ext(rd_reduce *r, int level, int64_t index, float *vec) {
   r->index[d] = index;
   r->buf[d] = -1;
   r->ext[d] = vec;
-  merge(r, NULL);
+  rd_reduce_merges mg = {0};
+  merge(r, &mg);
+  rd_reduce_merges_apply(&mg, 0, r->len);
 }
 
-/* Merges completed siblings at the top of the stack; with mg, records the
- * additions there instead of doing them. */
+/* Merges completed siblings at the top of the stack, recording the additions
+ * in mg (done by rd_reduce_merges_apply). */
 static void merge(rd_reduce *r, rd_reduce_merges *mg) {
   int d;
   for (;;) {
@@ -142,10 +175,7 @@ static void merge(rd_reduce *r, rd_reduce_merges *mg) {
         r->index[d - 1] == r->index[d] - 1) {
       float *a = rd_reduce_vec(r, d - 1);
       const float *b = rd_reduce_vec(r, d);
-      if (a && b) {
-        if (mg) mg->dst[mg->n] = a, mg->src[mg->n++] = b;
-        else add_into(a, b, r->len);
-      }
+      if (a && b) mg->dst[mg->n] = a, mg->src[mg->n++] = b;
       if (r->buf[d] >= 0) r->freelist[r->nfree++] = r->buf[d];
       r->depth--;
       r->level[d - 1]++;

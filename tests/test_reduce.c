@@ -15,27 +15,30 @@
 enum { LEN = 7 };
 
 /* Shard s's vector: values of mixed magnitude, so that association order shows. */
-static void leaf(int64_t s, float *v) {
-  for (int i = 0; i < LEN; i++) {
+static void leaf_n(int64_t s, float *v, int len) {
+  for (int i = 0; i < len; i++) {
     double u = rd_seed_uniform(rd_seed_word(99, (uint64_t)s, (uint64_t)i));
     v[i] = (float)((u - 0.5) * (i % 2 ? 1e-3 : 1e4) * (1 + s % 5));
   }
 }
+static void leaf(int64_t s, float *v) { leaf_n(s, v, LEN); }
 
 /* The definition: node (k, j) = left + right, or left alone if the right
  * child starts at or past K. Written independently of reduce.c. */
-static void tree(int k, int64_t j, int64_t K, float *out) {
+static void tree_n(int k, int64_t j, int64_t K, float *out, int len) {
   if (k == 0) {
-    leaf(j, out);
+    leaf_n(j, out, len);
     return;
   }
-  tree(k - 1, 2 * j, K, out);
+  tree_n(k - 1, 2 * j, K, out, len);
   if (((2 * j + 1) << (k - 1)) < K) {
-    float r[LEN];
-    tree(k - 1, 2 * j + 1, K, r);
-    for (int i = 0; i < LEN; i++) out[i] = out[i] + r[i];
+    float *r = malloc(sizeof(float) * (size_t)len);
+    tree_n(k - 1, 2 * j + 1, K, r, len);
+    for (int i = 0; i < len; i++) out[i] = out[i] + r[i];
+    free(r);
   }
 }
+static void tree(int k, int64_t j, int64_t K, float *out) { tree_n(k, j, K, out, LEN); }
 
 static int levels(int64_t K) {
   int L = 0;
@@ -43,7 +46,46 @@ static int levels(int64_t K) {
   return L;
 }
 
+/* Long vectors: a push's merges are done in one pass, block by block (reduce.c's
+ * chain), whole (rd_reduce_push) or slice by slice (rd_reduce_push_deferred, as
+ * the overlapped step applies them). Lengths around the block, slices that cut
+ * blocks anywhere: the bits of the definition. */
+static void check_long(void) {
+  const int lens[] = {1023, 1024, 1025, 2500};
+  for (int li = 0; li < 4; li++) {
+    const int len = lens[li];
+    float *want = malloc(sizeof(float) * (size_t)len);
+    for (int64_t K = 1; K <= 19; K++) {
+      tree_n(levels(K), 0, K, want, len);
+      for (int deferred = 0; deferred < 2; deferred++) {
+        rd_reduce r;
+        rd_reduce_init(&r, (size_t)len, K);
+        rd_reduce_begin(&r, K);
+        for (int64_t s = 0; s < K; s++) {
+          float *slot = rd_reduce_slot(&r);
+          if (!deferred) {
+            leaf_n(s, slot, len);
+            rd_reduce_push(&r, 0, s);
+            continue;
+          }
+          rd_reduce_merges mg;
+          rd_reduce_push_deferred(&r, 0, s, &mg); /* before the slot is written, as the trainer */
+          leaf_n(s, slot, len);
+          for (size_t lo = 0, step = 1 + (size_t)(s * 331 % 700); lo < (size_t)len; lo += step)
+            rd_reduce_merges_apply(&mg, lo, lo + step < (size_t)len ? lo + step : (size_t)len);
+        }
+        CHECK(r.depth == 1 && memcmp(rd_reduce_vec(&r, 0), want, sizeof(float) * (size_t)len) == 0,
+              "len=%d K=%lld %s: bits differ from the recursive definition", len, (long long)K,
+              deferred ? "deferred, in slices" : "pushed");
+        rd_reduce_free(&r);
+      }
+    }
+    free(want);
+  }
+}
+
 int main(void) {
+  check_long();
   int differs_from_serial = 0;
   for (int64_t K = 1; K <= 70; K++) {
     float want[LEN];
