@@ -312,8 +312,9 @@ class Bench:
                                        "gemm_gflops": None, "us": None})
                     continue
                 out = json_lines(run([self.kernels, "step", mdl["dims"], str(shard_for(B)), str(B),
-                                      "0.1" if self.a.quick else "0.5"], env=self.env)[0])[0]
+                                      "0.1" if self.a.quick else "0.5", mdl["kernels"]], env=self.env)[0])[0]
                 out["model"] = name
+                out["kernels"] = mdl["kernels"]  # the model's runs' kernels, so the parts add up to its step
                 k["parts"].append(out)
         k["shard_sweep"] = []  # the shard_size trade-off: bigger GEMMs and fewer folds vs fewer usable ranks
         if not self.a.quick:
@@ -322,7 +323,8 @@ class Bench:
                 if name in ANALYTIC_FLOPS:
                     continue
                 for S in (16, 32, 64, 128):
-                    out = json_lines(run([self.kernels, "step", mdl["dims"], str(S), "256", "0.3"], env=self.env)[0])[0]
+                    out = json_lines(run([self.kernels, "step", mdl["dims"], str(S), "256", "0.3", mdl["kernels"]],
+                                         env=self.env)[0])[0]
                     out["model"] = name
                     k["shard_sweep"].append(out)
 
@@ -920,18 +922,20 @@ class Bench:
             L += self.links_table() + [""]
         if r["kernels"].get("shapes"):
             L += self.shapes_table() + [""]
-        L.append("Where a reprodist step goes, one rank, from rd_bench_kernels (CPU us per global step, np 1; default shard)")
-        L.append("%-17s %5s %8s %8s %8s %8s %8s %8s %10s %10s" % (
-            "model", "batch", "fetch", "GEMMs", "pass", "fold", "Adam", "Adam dn*", "sum", "measured"))
+        L.append("Where a reprodist step goes, one rank, from rd_bench_kernels (CPU us per global step, np 1; default shard;")
+        L.append("the model's kernels, as in section 1; before run 22: OpenBLAS's, whatever the model ran)")
+        L.append("%-17s %5s %8s %8s %8s %8s %8s %8s %10s %10s  %s" % (
+            "model", "batch", "fetch", "GEMMs", "pass", "fold", "Adam", "Adam dn*", "sum", "measured", "kernels"))
         for p in r["kernels"]["parts"]:
             u = p["us"]
             if u is None:
                 continue
             x = next(t for t in r["throughput"] if t["model"] == p["model"] and t["batch"] == p["batch"]
                      and t["np"] == 1)
-            L.append("%-17s %5d %8.0f %8.0f %8.0f %8.0f %8.0f %8.0f %10.0f %10.0f" % (
+            L.append("%-17s %5d %8.0f %8.0f %8.0f %8.0f %8.0f %8.0f %10.0f %10.0f  %s" % (
                 p["model"], p["batch"], u["fetch"], u["gemm"], u["pass"], u["fold"], u["adam"], u["adam_denormal"],
-                u["fetch"] + u["pass"] + u["fold"] + u["adam"], 1e3 * x["step_ms"]))
+                u["fetch"] + u["pass"] + u["fold"] + u["adam"], 1e3 * x["step_ms"],
+                "%s (%s)" % (p.get("kernels", "openblas"), p.get("core", "?"))))
         L.append("   pass = the shard passes (GEMMs + bias, activations, loss); sum = fetch + pass + fold + Adam;")
         L.append("   * Adam dn = Adam with 1 in 16 first moments denormal, as a checkpoint after one epoch holds (Adam's m")
         L.append("     decays by beta_1 while a weight's gradient is zero and sticks at a denormal)")

@@ -2,13 +2,15 @@
  *
  *   rd_bench_kernels gemm N [SECONDS]
  *       one (N, N) x (N, N) sgemm on one thread: the OpenBLAS peak here.
- *   rd_bench_kernels step IN,H1,...,C SHARD BATCH [SECONDS]
- *       the parts of one global step of BATCH rows on one rank, timed alone:
+ *   rd_bench_kernels step IN,H1,...,C SHARD BATCH [SECONDS [openblas|portable]]
+ *       the parts of one global step of BATCH rows on one rank, in the given
+ *       kernels (default portable, reprodist's default), timed alone:
  *       fetch (uint8 rows to float, as the idx source does), the shards' GEMMs
  *       alone (the shapes and transposes of nn.c), the whole shard pass
  *       (rd_shard_pass: GEMMs + bias, activations, loss), the local tree fold
- *       (rd_reduce_push), and Adam over every parameter (rd_optim_step), the
- *       latter also with 1 in 16 first moments denormal: Adam's m decays by
+ *       (the pushes alone, each after its pass wrote the slot), and
+ *       Adam over every parameter (rd_optim_step), the latter also with 1 in
+ *       16 first moments denormal: Adam's m decays by
  *       beta_1 each step a weight's gradient is zero (always-black pixels, dead
  *       units) and sticks at a denormal; a checkpoint after one Fashion-MNIST
  *       epoch has 6% of m there.
@@ -116,6 +118,9 @@ typedef struct {
   rd_optim o;
   int64_t S, B, K;
   uint64_t it;
+  const rd_kern_ops *ops; /* the step's kernels */
+  double fold_sec;        /* do_pass_fold: its pushes' time, over fold_calls calls */
+  long fold_calls;
 } step_ctx;
 
 static void do_fetch(void *p) {
@@ -134,19 +139,17 @@ static void do_gemms(void *p) {
     for (int l = 0; l < m->nlayers; l++) {
       const rd_layer *ly = &m->layers[l];
       const int in = (int)ly->in.dim[0], out = (int)ly->out.dim[0];
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, S, out, in, 1.0f, A, in,
-                  c->params + m->tensors[ly->t0].offset, out, 0.0f, c->k.act[l], out);
+      c->ops->gemm(0, 0, S, out, in, A, in, c->params + m->tensors[ly->t0].offset, out, 0.0f, c->k.act[l], out);
       A = c->k.act[l];
     }
     for (int l = m->nlayers - 1; l >= 0; l--) {
       const rd_layer *ly = &m->layers[l];
       const int in = (int)ly->in.dim[0], out = (int)ly->out.dim[0];
       const float *A = l ? c->k.act[l - 1] : c->k.x;
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, in, out, S, 1.0f, A, in, c->k.buf[0], out, 0.0f,
-                  c->grad + m->tensors[ly->t0].offset, out);
+      c->ops->gemm(1, 0, in, out, S, A, in, c->k.buf[0], out, 0.0f, c->grad + m->tensors[ly->t0].offset, out);
       if (l)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, S, in, out, 1.0f, c->k.buf[0], out,
-                    c->params + m->tensors[ly->t0].offset, out, 0.0f, c->k.buf[1], in);
+        c->ops->gemm(0, 1, S, in, out, c->k.buf[0], out, c->params + m->tensors[ly->t0].offset, out, 0.0f,
+                     c->k.buf[1], in);
     }
   }
 }
@@ -158,13 +161,22 @@ static void do_pass(void *p) {
   for (int64_t s = 0; s < c->K; s++) rd_shard_pass(&c->k, c->params, c->S, &pass, &mt);
 }
 
-static void do_fold(void *p) {
+/* The shard passes as train.c runs them: each writes its gradient into the
+ * reduction's next slot, which is then pushed (folded); the pushes alone are
+ * timed. Timed apart from the passes, over slots nothing wrote, the fold would
+ * miss the cache the pass leaves, or read pages never touched. */
+static void do_pass_fold(void *p) {
   step_ctx *c = p;
+  rd_shard_metrics mt;
   rd_reduce_begin(&c->red, c->K);
   for (int64_t s = 0; s < c->K; s++) {
-    rd_reduce_slot(&c->red); /* the pass writes here in train.c; its values do not matter */
+    const rd_pass pass = {.batch_n = c->B, .grad = rd_reduce_slot(&c->red)};
+    rd_shard_pass(&c->k, c->params, c->S, &pass, &mt);
+    const double t0 = now_sec();
     rd_reduce_push(&c->red, 0, s);
+    c->fold_sec += now_sec() - t0;
   }
+  c->fold_calls++;
 }
 
 static void do_optim(void *p) {
@@ -172,7 +184,12 @@ static void do_optim(void *p) {
   rd_optim_step(&c->o, c->it++ % 1000, c->params, c->grad, c->state);
 }
 
-static int bench_step(const char *dims, int64_t S, int64_t B, double budget) {
+static int bench_step(const char *dims, int64_t S, int64_t B, double budget, rd_kern_mode mode) {
+  char err[256];
+  if (mode == RD_KERN_PORTABLE && rd_kern_isa_select(getenv("RD_ISA"), err, sizeof err)) {
+    fprintf(stderr, "rd_bench_kernels: %s\n", err);
+    return 2;
+  }
   /* The model, through the same config path as reprodist. */
   char text[4096], *t = text, *end = text + sizeof text;
   char buf[256];
@@ -205,7 +222,8 @@ static int bench_step(const char *dims, int64_t S, int64_t B, double budget) {
   const size_t G = m.nparams;
   static rd_loss_spec xent;
   rd_loss_spec_defaults(rd_loss_find("sparse_categorical_crossentropy"), &xent);
-  rd_shard_init(&c.k, &m, S, &xent, RD_KERN_OPENBLAS);
+  c.ops = rd_kern_ops_of(mode);
+  rd_shard_init(&c.k, &m, S, &xent, mode);
   c.params = rd_mem_alloc_f32(G);
   c.grad = rd_mem_alloc_f32(G + 3);
   c.state = rd_mem_alloc_f32(2 * G);
@@ -233,7 +251,8 @@ static int bench_step(const char *dims, int64_t S, int64_t B, double budget) {
   const double t_fetch = time_it(do_fetch, &c, budget);
   const double t_gemm = time_it(do_gemms, &c, budget);
   const double t_pass = time_it(do_pass, &c, budget);
-  const double t_fold = time_it(do_fold, &c, budget);
+  time_it(do_pass_fold, &c, budget);
+  const double t_fold = c.fold_sec / (double)c.fold_calls;
   for (size_t i = 0; i < G; i++) c.grad[i] = 1e-3f * (rndf() - 0.5f), c.state[i] = 1e-4f, c.state[G + i] = 1e-7f;
   const double t_optim = time_it(do_optim, &c, budget);
   /* One first moment in 16 stuck at a denormal with a zero gradient: about what a reprodist checkpoint of
@@ -247,7 +266,8 @@ static int bench_step(const char *dims, int64_t S, int64_t B, double budget) {
   printf("{\"bench\": \"step\", \"dims\": \"%s\", \"shard\": %lld, \"batch\": %lld, \"params\": %zu, "
          "\"gemm_flops_per_sample\": %.0f, \"core\": \"%s\", \"us\": {\"fetch\": %.2f, \"gemm\": %.2f, "
          "\"pass\": %.2f, \"fold\": %.2f, \"adam\": %.2f, \"adam_denormal\": %.2f}, \"gemm_gflops\": %.3f}\n",
-         dims, (long long)S, (long long)B, G, flops, rd_fp_openblas_core(), 1e6 * t_fetch, 1e6 * t_gemm,
+         dims, (long long)S, (long long)B, G, flops,
+         mode == RD_KERN_PORTABLE ? rd_kern_isa_name(rd_kern_isa()) : rd_fp_openblas_core(), 1e6 * t_fetch, 1e6 * t_gemm,
          1e6 * t_pass, 1e6 * t_fold, 1e6 * t_optim, 1e6 * t_optim_dn, flops * (double)B / t_gemm * 1e-9);
   free(c.ds.u8), free(c.ds.labels), free(c.rows);
   free(c.params), free(c.grad), free(c.state);
@@ -404,13 +424,17 @@ int main(int argc, char **argv) {
       return bench_gemm(atoi(argv[2]), argc > 3 ? atof(argv[3]) : 1.0,
                         !strcmp(mode, "portable") ? RD_KERN_PORTABLE : RD_KERN_OPENBLAS);
   }
-  if (argc >= 5 && !strcmp(argv[1], "step"))
-    return bench_step(argv[2], atoll(argv[3]), atoll(argv[4]), argc > 5 ? atof(argv[5]) : 0.5);
+  if (argc >= 5 && argc <= 7 && !strcmp(argv[1], "step")) {
+    const char *mode = argc > 6 ? argv[6] : "portable";
+    if (!strcmp(mode, "openblas") || !strcmp(mode, "portable"))
+      return bench_step(argv[2], atoll(argv[3]), atoll(argv[4]), argc > 5 ? atof(argv[5]) : 0.5,
+                        !strcmp(mode, "portable") ? RD_KERN_PORTABLE : RD_KERN_OPENBLAS);
+  }
   if (argc >= 4 && argc <= 5 && !strcmp(argv[1], "shapes"))
     return bench_shapes(argv[2], atoll(argv[3]), argc > 4 ? atof(argv[4]) : 0.05);
   fprintf(stderr,
           "usage: rd_bench_kernels gemm N [SECONDS [openblas|portable]]\n"
-          "       rd_bench_kernels step IN,H1,...,C SHARD BATCH [SECONDS]\n"
+          "       rd_bench_kernels step IN,H1,...,C SHARD BATCH [SECONDS [openblas|portable]]\n"
           "       rd_bench_kernels shapes CONFIG SHARD [SECONDS]\n");
   return 2;
 }
