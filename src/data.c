@@ -107,10 +107,12 @@ static rd_status idx_fail_read(idx_reader *r, int64_t got, int64_t want, const c
 }
 
 /* Reads an IDX uint8 file: dims[0] = items, *inner = product of the other
- * dims, which go to sdims[0 .. *snd) (at most 3). */
+ * dims, which go to sdims[0 .. *snd) (at most 3). Only the first keep items
+ * (keep > 0; else all) are stored: the rest is read and checked as before,
+ * through a small buffer, so a limit bounds the memory too. */
 static rd_status idx_load(const char *path, const char *set_by, int want_ndims_min, int want_ndims_max, const char *expect,
-                          uint8_t **data, int64_t *items, int64_t *inner, int64_t *sdims, int *snd, char *shape_txt,
-                          size_t stn, rd_err *err) {
+                          int64_t keep, uint8_t **data, int64_t *items, int64_t *inner, int64_t *sdims, int *snd,
+                          char *shape_txt, size_t stn, rd_err *err) {
   idx_reader r;
   if (idx_open(&r, path, set_by, err)) return err->code;
   unsigned char h[4];
@@ -162,7 +164,8 @@ static rd_status idx_load(const char *path, const char *set_by, int want_ndims_m
     idx_close(&r);
     return err->code;
   }
-  int64_t cap = r.gz && bytes > (1 << 26) ? (1 << 26) : bytes;
+  const int64_t kept = keep > 0 && keep < dims[0] ? keep * in : bytes; /* the bytes stored */
+  int64_t cap = r.gz && kept > (1 << 26) ? (1 << 26) : kept;
   *data = malloc((size_t)(cap > 0 ? cap : 1));
   RD_ASSERT(*data != NULL, "out of memory for %lld bytes of %s", (long long)cap, path);
   got = 0;
@@ -173,10 +176,21 @@ static rd_status idx_load(const char *path, const char *set_by, int want_ndims_m
       break;
     }
     got += k;
-    if (got < cap || cap == bytes) break;
-    cap = bytes - cap > cap ? 2 * cap : bytes;
+    if (got < cap || cap == kept) break;
+    cap = kept - cap > cap ? 2 * cap : kept;
     *data = realloc(*data, (size_t)cap);
     RD_ASSERT(*data != NULL, "out of memory for %lld bytes of %s", (long long)cap, path);
+  }
+  if (got == kept && kept < bytes) { /* the items past keep: read, checked, not stored */
+    static unsigned char skip[1 << 16];
+    while (got < bytes) {
+      int64_t k = idx_read(&r, skip, bytes - got < (int64_t)sizeof skip ? bytes - got : (int64_t)sizeof skip);
+      if (k <= 0) {
+        if (k < 0) got = k;
+        break;
+      }
+      got += k;
+    }
   }
   if (got != bytes) {
     idx_fail_read(&r, got, bytes, "data after the header", err);
@@ -235,10 +249,10 @@ static rd_status open_idx(rd_dataset *d, const char *xp, const char *yp, int64_t
     char shape[128], yshape[32];
     int64_t sd[3], yd[3];
     int snd = 0, ynd = 0;
-    if (idx_load(xp, d->xset, 2, 4, "0x00000803 for uint8 images (N, rows, cols), or 0x00000802/4 for 2-D/4-D uint8", &x,
-                 &nx, &inner, sd, &snd, shape, sizeof shape, err) == RD_OK &&
-        idx_load(yp, d->yset, 1, 1, "0x00000801 for uint8 labels (N)", &y, &ny, &one, yd, &ynd, yshape, sizeof yshape,
-                 err) == RD_OK) {
+    if (idx_load(xp, d->xset, 2, 4, "0x00000803 for uint8 images (N, rows, cols), or 0x00000802/4 for 2-D/4-D uint8",
+                 limit, &x, &nx, &inner, sd, &snd, shape, sizeof shape, err) == RD_OK &&
+        idx_load(yp, d->yset, 1, 1, "0x00000801 for uint8 labels (N)", limit, &y, &ny, &one, yd, &ynd, yshape,
+                 sizeof yshape, err) == RD_OK) {
       if (check_shape(d, xp, sd, snd, err))
         ;
       else if (nx != ny)
@@ -869,7 +883,7 @@ rd_status rd_data_read_inputs(const char *path, const rd_shape *input, double sc
     int64_t items = 0, inner = 0, sd[3];
     int snd = 0;
     char shape[128];
-    if (idx_load(path, "the input file", 2, 4, "0x00000803 for uint8 images (N, rows, cols), or 0x00000802/4", &u8,
+    if (idx_load(path, "the input file", 2, 4, "0x00000803 for uint8 images (N, rows, cols), or 0x00000802/4", 0, &u8,
                  &items, &inner, sd, &snd, shape, sizeof shape, err) == RD_OK &&
         check_shape(&d, path, sd, snd, err) == RD_OK) {
       *x = malloc(sizeof(float) * (size_t)(items * d.dim) + 1);

@@ -295,12 +295,14 @@ mem_idx() { printf 'source = idx\ntrain_x = %s\ntrain_y = %s\ntest_x = %s\ntest_
   "$T/$1-x.idx" "$T/$1-y.idx" "$T/small-x.idx" "$T/small-y.idx"; }
 mem_cfg mem_idx_small "$(mem_idx small)"
 mem_cfg mem_idx_big "$(mem_idx big)"
+mem_cfg mem_idx_big_lim "$(mem_idx big)
+limit = $SMALL"
 declare -A KB
 echo "  [${SECONDS}s] big fixtures written"
-for c in mem_h5_small mem_h5_big mem_idx_small mem_idx_big; do KB[$c]=$(peak_kb $c); done
+for c in mem_h5_small mem_h5_big mem_idx_small mem_idx_big mem_idx_big_lim; do KB[$c]=$(peak_kb $c); done
 DATA_KB=$((BIG * 784 / 1024))
 echo "  peak RSS kB: hdf5 ${KB[mem_h5_small]} ($SMALL rows) -> ${KB[mem_h5_big]} ($BIG rows);" \
-  "idx ${KB[mem_idx_small]} -> ${KB[mem_idx_big]}; the big data is $DATA_KB kB"
+  "idx ${KB[mem_idx_small]} -> ${KB[mem_idx_big]}, with limit = $SMALL ${KB[mem_idx_big_lim]}; the big data is $DATA_KB kB"
 rd_check "out of core: the $BIG-row HDF5 trained in full ($BIG training samples logged)" \
   grep -qF "$BIG training samples" "$T/mem_h5_big.log"
 grows() { # A B: kB growth from A to B, or a huge number if a run failed
@@ -311,6 +313,16 @@ H5_GROWTH=$(grows "${KB[mem_h5_small]}" "${KB[mem_h5_big]}")
 rd_check "probe: IDX (loaded whole) grows peak RSS by at least 3/4 of the data" \
   test "$IDX_GROWTH" -ge $((DATA_KB * 3 / 4)) -a "$IDX_GROWTH" -ne 999999999
 rd_check "out of core: HDF5 peak RSS grows by less than a quarter of the data" test "$H5_GROWTH" -lt $((DATA_KB / 4))
+# limit cuts what IDX keeps: the big file's first $SMALL rows cost what the
+# $SMALL-row file does (the rest is read and checked, not stored), and train
+# the same weights.
+LIM_GROWTH=$(grows "${KB[mem_idx_small]}" "${KB[mem_idx_big_lim]}")
+rd_check "IDX limit = $SMALL: the log reports $SMALL training samples" \
+  grep -qF "$SMALL training samples" "$T/mem_idx_big_lim.log"
+rd_check "IDX limit = $SMALL: peak RSS within a quarter of the big data of the $SMALL-row file's" \
+  test "$LIM_GROWTH" -lt $((DATA_KB / 4)) -a "$LIM_GROWTH" -gt $((-DATA_KB / 4))
+rd_check "IDX limit = $SMALL: the same tensors as the $SMALL-row file" \
+  same_tensors "$T/mem_idx_big_lim.h5" "$T/mem_idx_small.h5"
 
 echo "  [${SECONDS}s]"
 # ---- 5. images for a convnet -------------------------------------------------------------
