@@ -10,7 +10,7 @@ What it measures (issue 5 §1, with issue 26's goals), all in one run on the sam
   3.   the canonical allreduce vs MPI_Allreduce(MPI_SUM), 100K/1M/16M floats, np 2 and 4
   4.   whole-step time, reprodist vs reprodist with RD_ALLREDUCE=plain
   5.   GEMM efficiency: a step's GEMM FLOP/s vs one 1024^3 sgemm
-  6.   scaling np 2 / np 1 (its goal at batch >= 128)
+  6.   scaling np 2 / np 1 (its goal at batch >= 128), against two np 1 runs at once (the ceiling)
   7.   peak RSS per rank (/usr/bin/time %M), reprodist and PyTorch
   8.   [train] shard_optimizer (ZeRO-1): a 26.3M-parameter MLP with Adam at np 1, 2 and 4, sharded against
        unsharded: peak RSS per rank, optimizer state per rank, step time (issue 27 item 4)
@@ -355,10 +355,13 @@ class Bench:
             return ({64: 60, 256: 20} if small else {64: 5, 256: 2})[B], 2
         return ({64: 100, 256: 30} if small else {64: 10, 256: 4})[B], 4
 
-    def reprodist(self, model, B, np_, plain=False, core=None, portable=False, isa=None):
+    def reprodist(self, model, B, np_, plain=False, core=None, portable=False, isa=None, pin=None, start=False):
+        """One run; its best timed epoch and more. pin: the core (0 or 1) mpirun binds its ranks to. start: the
+        run is started, and a function that waits for it and returns the result is returned."""
         steps, epochs = self.steps_for(model, B)
-        tag = "rd_%s_b%d_np%d%s%s%s%s" % (model, B, np_, "_plain" if plain else "", "_" + core if core else "",
-                                          "_portable" if portable else "", "_" + isa if isa else "")
+        tag = "rd_%s_b%d_np%d%s%s%s%s%s" % (model, B, np_, "_plain" if plain else "", "_" + core if core else "",
+                                            "_portable" if portable else "", "_" + isa if isa else "",
+                                            "" if pin is None else "_pin%d" % pin)
         metrics = os.path.join(self.tmp, tag + ".jsonl")
         env = dict(self.env)
         xs = ["-x", "OPENBLAS_NUM_THREADS", "-x", "OMP_NUM_THREADS"]
@@ -377,14 +380,28 @@ class Bench:
         if os.path.exists(rssf):
             os.unlink(rssf)
         wrap = [TIME, "-a", "-o", rssf, "-f", RSS_TAG + " %M"] if self.have_time else []
-        cmd = [self.mpirun] + self.mpiflags + xs + ["-np", str(np_)] + wrap + [
+        pinning = [] if pin is None else ["--cpu-set", str(pin), "--bind-to", "core"]
+        cmd = [self.mpirun] + self.mpiflags + pinning + xs + ["-np", str(np_)] + wrap + [
             self.bin, MODELS[model]["cfg"], "--set", "train.batch_size=%d" % B,
             "--set", "train.shard_size=%d" % shard_for(B),
             "--set", "train.steps_per_epoch=%d" % steps, "--set", "train.epochs=%d" % (epochs + 1),
             "--set", "data.test_limit=%d" % shard_for(B), "--set", "run.metrics=" + metrics,
             "-o", os.path.join(self.tmp, tag + ".h5"),
             "--set", "train.kernels=" + ("portable" if portable else "openblas")]  # whatever the config says
+        if start:
+            p = subprocess.Popen(NICE + cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+            def wait():
+                out, err = p.communicate(timeout=600)
+                if p.returncode != 0:
+                    raise RuntimeError("%s failed (exit %d):\n%s%s" % (" ".join(cmd[:6]), p.returncode, out[-2000:],
+                                                                       err[-2000:]))
+                return self.rd_result(out, metrics, rssf, steps, B)
+            return wait
         out, err = run(cmd, env=env)
+        return self.rd_result(out, metrics, rssf, steps, B)
+
+    def rd_result(self, out, metrics, rssf, steps, B):
         ep = [json.loads(l) for l in open(metrics) if l.strip()]
         timed = [e["samples_per_sec"] for e in ep[1:]]  # epoch 1 is the warm-up
         secs = sum(steps * B / e for e in timed)
@@ -394,6 +411,17 @@ class Bench:
                 "epoch_samples_per_sec": timed, "steps": steps, "epochs": len(timed), "warmup": steps, "seconds": secs,
                 "rss_kb": rss_file(rssf), "core": m.group(1) if m else None,
                 "shard": int(sh.group(1)) if sh else None}
+
+    def pair(self, model, B, portable):
+        """Section 6's ceiling for a model: two np 1 runs at once, one bound to each core, as np 2's ranks are.
+        They share what np 2's ranks share (memory bandwidth, the L3 cache, the host's other load) and nothing
+        else: no reduction, no wait for the other rank. Their samples/s, summed, over one np 1 run's is the
+        most scaling np 2 could reach on this machine for this model."""
+        waits = [self.reprodist(model, B, 1, portable=portable, pin=c, start=True) for c in (0, 1)]
+        both = [w() for w in waits]
+        return {"samples_per_sec": sum(r["samples_per_sec"] for r in both),
+                "each_samples_per_sec": [r["samples_per_sec"] for r in both],
+                "rss_kb": [x for r in both for x in (r["rss_kb"] or [])]}
 
     def torch(self, model, B, np_, core=None):
         steps, epochs = self.steps_for(model, B)
@@ -432,6 +460,8 @@ class Bench:
                 if n > 1:
                     # the same step with a plain MPI_Allreduce, in the config's kernels (section 4)
                     kinds.append(("reprodist_plain", {"plain": True, "portable": MODELS[m]["kernels"] == "portable"}))
+                if n == 1 and B >= 128:  # section 6's ceiling: two np 1 runs at once, in the config's kernels
+                    kinds.append(("pair", {"portable": MODELS[m]["kernels"] == "portable"}))
                 if self.res["machine"].get("torch"):
                     kinds.append(("torch", {}))
                 if best_core:
@@ -441,7 +471,10 @@ class Bench:
                 for kind, kw in kinds:
                     t0 = time.time()
                     load = os.getloadavg()[0]
-                    r = self.torch(m, B, n, **kw) if kind.startswith("torch") else self.reprodist(m, B, n, **kw)
+                    if kind == "pair":
+                        r = self.pair(m, B, **kw)
+                    else:
+                        r = self.torch(m, B, n, **kw) if kind.startswith("torch") else self.reprodist(m, B, n, **kw)
                     r["loadavg_before"] = load
                     rows[p]["runs"].setdefault(kind, []).append(r)
                     if kind == "torch":
@@ -702,6 +735,8 @@ class Bench:
                     x["torch_scaling"] = x["torch"]["samples_per_sec"] / tp[(m, B, 1)]["torch"]["samples_per_sec"]
                 if B >= 128:
                     x["scaling_met"] = x["scaling"] >= GOALS["scaling"]
+                if "pair" in tp[(m, B, 1)]:  # two np 1 runs at once, over one
+                    x["scaling_ceiling"] = tp[(m, B, 1)]["pair"]["samples_per_sec"] / tp[(m, B, 1)][main]["samples_per_sec"]
         for d in r["allreduce"]:
             d["met"] = d["ratio"] <= GOALS["reduce"]
         if not self.a.table:
@@ -896,13 +931,20 @@ class Bench:
         L.append("6. Scaling, samples/s at np 2 / np 1 (2 cores)%s" % (
             "; the machine's own ceiling: two 1024^3 sgemms at once run %.2fx one" % (sum(two) / sg["gflops"])
             if two else ""))
-        L.append("%-17s %5s %10s %7s %-8s %10s" % ("model", "batch", "reprodist", "goal", "", "PyTorch"))
+        L.append("%-17s %5s %10s %7s %-8s %10s %10s" % ("model", "batch", "reprodist", "goal", "", "PyTorch",
+                                                        "ceiling*"))
         for x in r["throughput"]:
             if "scaling" in x:
-                L.append("%-17s %5d %9.2fx %7s %-8s %9s" % (
+                ceil = x.get("scaling_ceiling")
+                L.append("%-17s %5d %9.2fx %7s %-8s %9s %9s%s" % (
                     x["model"], x["batch"], x["scaling"], ">=%.2fx" % GOALS["scaling"] if "scaling_met" in x else "",
                     yes(x["scaling_met"]) if "scaling_met" in x else "",
-                    "%.2fx" % x["torch_scaling"] if "torch_scaling" in x else "-"))
+                    "%.2fx" % x["torch_scaling"] if "torch_scaling" in x else "-",
+                    "%.2fx" % ceil if ceil else "-",
+                    "  out of reach on this machine" if ceil and "scaling_met" in x and ceil < GOALS["scaling"] else ""))
+        L.append("   * ceiling: two np 1 runs at once, each bound to its own core as np 2's ranks are, their samples/s")
+        L.append("     summed over one np 1 run's: what the two cores give this model when they share memory bandwidth,")
+        L.append("     the L3 cache and the host, with no reduction and no wait for the other rank (batch >= 128)")
         L.append("")
         L.append("7. Peak RSS per rank, MB (max over ranks; /usr/bin/time %M)")
         L.append("%-17s %5s %3s %10s %10s %7s %7s %-8s" % ("model", "batch", "np", "reprodist", "PyTorch", "ratio",
