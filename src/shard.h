@@ -46,6 +46,7 @@ typedef struct rd_shard {
   int64_t *bufn;     /* floats in each */
   struct rd_shard_step *plan; /* per layer: which buffers its backward reads and writes */
   double *times;     /* NULL, or 2 per layer: seconds in forward and in backward (RD_PROFILE) */
+  double fetch_sec, push_sec; /* with times: seconds of the training passes' data reads and tree pushes */
   /* NULL, or called during a training pass: once the forward pass and the loss
    * are done (layer = m->nlayers; pass_loss and pass_mt then hold what the pass
    * returns), and after each layer's backward (layer = l), when that layer's

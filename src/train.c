@@ -324,7 +324,11 @@ static void my_shards(rd_shard *k, rd_dataset *ds, const uint32_t *order, int64_
       ov->mt = mt;
       rd_allreduce_begin(ov->ar, red, out);
     }
-    if (rd_data_fetch(ds, k->sample, sn, k->x, k->y, err)) {
+    const int timed = k->times && train; /* RD_PROFILE: where the shards' time goes besides the layers */
+    const double tf0 = timed ? now_sec() : 0.0;
+    const rd_status fetched = rd_data_fetch(ds, k->sample, sn, k->x, k->y, err);
+    if (timed) k->fetch_sec += now_sec() - tf0;
+    if (fetched) {
       mt[M_ERRORS] = 1.0f; /* no pass over unfilled rows; the step is abandoned by all */
       memset(g, 0, sizeof(float) * grad_len);
     } else if (last) { /* the metrics are written by ov_on_ready, before they are sent */
@@ -334,7 +338,11 @@ static void my_shards(rd_shard *k, rd_dataset *ds, const uint32_t *order, int64_
     } else {
       put_metrics(mt, rd_shard_pass(k, params, sn, &p, &sm), &sm);
     }
-    if (!last) rd_reduce_push(red, 0, s);
+    if (!last) {
+      const double tp0 = timed ? now_sec() : 0.0;
+      rd_reduce_push(red, 0, s);
+      if (timed) k->push_sec += now_sec() - tp0;
+    }
   }
   if (ov) {
     if (hi == lo) rd_allreduce_begin(ov->ar, red, out);
@@ -906,8 +914,9 @@ rd_status rd_train_run(const rd_train_spec *t, const rd_train_ctl *ctl, const rd
   if (tr.profile && tr.sharded)
     rd_log_all("profile: optimizer state for parameters [%zu, %zu) of %zu: %zu floats", tr.opt.lo, tr.opt.hi, tr.G, tr.nopt);
   if (tr.profile && tr.prof[3] > 0) {
-    rd_log_all("profile: %.0f steps, ms per step: shards %.3f  reduction %.3f  optimizer %.3f", tr.prof[3],
-               1e3 * tr.prof[0] / tr.prof[3], 1e3 * tr.prof[1] / tr.prof[3], 1e3 * tr.prof[2] / tr.prof[3]);
+    rd_log_all("profile: %.0f steps, ms per step: shards %.3f  reduction %.3f  optimizer %.3f  (in the shards: data "
+               "%.3f, pushes %.3f)", tr.prof[3], 1e3 * tr.prof[0] / tr.prof[3], 1e3 * tr.prof[1] / tr.prof[3],
+               1e3 * tr.prof[2] / tr.prof[3], 1e3 * tr.k.fetch_sec / tr.prof[3], 1e3 * tr.k.push_sec / tr.prof[3]);
     for (int l = 0; l < m->nlayers; l++) /* training and evaluation passes together */
       if (m->layers[l].fused)
         rd_log_all("profile: layer %-20s fused into %s: its %s runs %s", m->layers[l].name,

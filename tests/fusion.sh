@@ -63,4 +63,14 @@ for kern in portable openblas; do
     rd_check "$name, kernels = $kern: the fused layers are exactly [$want] (got [$got])" test "$got" = "$want"
   done
 done
+# The profile's step line splits the shards' time: data reads and tree pushes
+# are parts of it, so together they are below it; every pass reads data (at np
+# 2 a rank's one plain push adds nothing: its last shard's is overlapped).
+for f in "$T"/fusion_portable_fused.out "$T"/fusion_portable_unfused.out; do
+  line=$(grep -m1 '\[rank 0/[0-9]*\] profile: .* steps, ms per step: shards' "$f")
+  rd_check "$(basename "$f" .out): the profile splits the shards' time ($line)" \
+    awk -v l="$line" 'BEGIN { if (match(l, /shards [0-9.]+ .*data [0-9.]+, pushes [0-9.]+\)$/) == 0) exit 1
+      n = split(l, w, /[ ,()]+/); for (i = 1; i < n; i++) v[w[i]] = w[i + 1]
+      exit !(v["data"] > 0 && v["pushes"] >= 0 && v["data"] + v["pushes"] < v["shards"]) }'
+done
 rd_finish
