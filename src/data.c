@@ -697,14 +697,28 @@ rd_status rd_data_fetch(rd_dataset *d, const uint32_t *rows, int64_t n, float *x
         y[i] = (int32_t)rd_seed_below(rd_seed_word(d->seed_y, r, 0), (uint64_t)d->classes);
       }
       return RD_OK;
-    case RD_DATA_IDX:
-      for (int64_t i = 0; i < n; i++) {
+    case RD_DATA_IDX: {
+      /* Shuffled rows lie anywhere in the set, so each one misses the cache
+       * and the loop waits on every line of it. The lines of row i + AHEAD
+       * are requested while row i is converted: at batch 256 of the 784-128-10
+       * MLP (np 1, AMD EPYC) the reads took 0.17-0.19 ms a step without it,
+       * 0.10 with it (AHEAD 2 to 8 alike). */
+      enum { AHEAD = 4 };
+      const int64_t D = d->dim;
+      for (int64_t i = -AHEAD; i < n; i++) {
+        if (i + AHEAD < n) {
+          const char *ahead = (const char *)(d->u8 + (d->first + rows[i + AHEAD]) * D);
+          for (int64_t o = 0; o < D; o += 64) __builtin_prefetch(ahead + o);
+          __builtin_prefetch(ahead + D - 1);
+        }
+        if (i < 0) continue;
         const int64_t r = d->first + rows[i];
-        const uint8_t *s = d->u8 + r * d->dim;
-        for (int64_t c = 0; c < d->dim; c++) x[i * d->dim + c] = (float)((double)s[c] * d->scale);
+        const uint8_t *s = d->u8 + r * D;
+        for (int64_t c = 0; c < D; c++) x[i * D + c] = (float)((double)s[c] * d->scale);
         y[i] = d->labels[r];
       }
       return RD_OK;
+    }
   }
   return RD_OK;
 }
