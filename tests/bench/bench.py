@@ -460,7 +460,8 @@ class Bench:
                 if n > 1:
                     # the same step with a plain MPI_Allreduce, in the config's kernels (section 4)
                     kinds.append(("reprodist_plain", {"plain": True, "portable": MODELS[m]["kernels"] == "portable"}))
-                if n == 1 and B >= 128:  # section 6's ceiling: two np 1 runs at once, in the config's kernels
+                if n == 1 and B >= 128 and (os.cpu_count() or 1) >= 2:  # section 6's ceiling: two np 1 runs at
+                    # once (one per core), in the config's kernels
                     kinds.append(("pair", {"portable": MODELS[m]["kernels"] == "portable"}))
                 if self.res["machine"].get("torch"):
                     kinds.append(("torch", {}))
