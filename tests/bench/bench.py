@@ -143,10 +143,14 @@ NICE = []  # ["nice", "-n", N] with --nice
 def run(cmd, env=None, timeout=600):
     """Runs cmd (under NICE); returns (stdout, stderr). Raises with the tail of the output on failure."""
     p = subprocess.run(NICE + cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=timeout)
-    if p.returncode != 0:
-        raise RuntimeError("%s failed (exit %d):\n%s%s" % (" ".join(cmd[:6]), p.returncode, p.stdout[-2000:],
-                                                           p.stderr[-2000:]))
-    return p.stdout, p.stderr
+    return checked(cmd, p.returncode, p.stdout, p.stderr)
+
+
+def checked(cmd, rc, out, err):
+    """(out, err) of cmd, which exited with rc; raises with the tail of the output on failure."""
+    if rc != 0:
+        raise RuntimeError("%s failed (exit %d):\n%s%s" % (" ".join(cmd[:6]), rc, out[-2000:], err[-2000:]))
+    return out, err
 
 
 def rss_file(path):
@@ -393,10 +397,7 @@ class Bench:
 
             def wait():
                 out, err = p.communicate(timeout=600)
-                if p.returncode != 0:
-                    raise RuntimeError("%s failed (exit %d):\n%s%s" % (" ".join(cmd[:6]), p.returncode, out[-2000:],
-                                                                       err[-2000:]))
-                return self.rd_result(out, metrics, rssf, steps, B)
+                return self.rd_result(checked(cmd, p.returncode, out, err)[0], metrics, rssf, steps, B)
             return wait
         out, err = run(cmd, env=env)
         return self.rd_result(out, metrics, rssf, steps, B)
