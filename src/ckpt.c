@@ -344,9 +344,21 @@ static rd_status check_shared(const char *dir, const char *tmp, rd_err *err) {
   uint64_t token = XXH64(tmp, strlen(tmp), (uint64_t)getpid() ^ (uint64_t)time(NULL)), seen = 0;
   rd_comm_bcast_u64(&token, 0);
   if (rd_comm_rank() == 0) {
-    int fd = open(tmp, O_WRONLY);
-    if (fd < 0 || pwrite(fd, &token, sizeof token, 0) != (ssize_t)sizeof token)
-      rd_err_set(err, RD_EINPUT, "%s: cannot write the checkpoint (%s)", tmp, strerror(errno));
+    int fd = open(tmp, O_WRONLY), e = fd < 0 ? errno : 0;
+    if (fd >= 0) {
+      errno = 0;
+      if (pwrite(fd, &token, sizeof token, 0) != (ssize_t)sizeof token) e = errno ? errno : ENOSPC; /* short: full */
+    }
+    if (e) {
+      if (e == ENOSPC || e == EDQUOT)
+        rd_err_set(err, RD_EINPUT,
+                   "%s: not enough free space in the checkpoint directory for a checkpoint (%s; with "
+                   "shard_optimizer every rank writes its part, so the directory is tried at start-up): free some "
+                   "or choose another checkpoint_dir",
+                   dir, strerror(e));
+      else
+        rd_err_set(err, RD_EINPUT, "%s: cannot write in the checkpoint directory (%s)", dir, strerror(e));
+    }
     if (fd >= 0) close(fd);
   }
   if (rd_comm_agree(err)) return err->code;
@@ -355,7 +367,7 @@ static rd_status check_shared(const char *dir, const char *tmp, rd_err *err) {
     if (fd < 0 || pread(fd, &seen, sizeof seen, 0) != (ssize_t)sizeof seen || seen != token)
       rd_err_set(err, RD_EINPUT,
                  "%s: checkpoint_dir is not shared with rank %d's node (%s): with shard_optimizer every rank writes "
-                 "its part of each checkpoint; use a directory every node shares",
+                 "its part of each checkpoint; use a directory every node shares, or shard_optimizer = false",
                  dir, rd_comm_rank(), rd_comm_host());
     if (fd >= 0) close(fd);
   }
@@ -631,7 +643,7 @@ rd_status rd_ckpt_read(const char *path, const char *dir, const rd_model *m, con
       if (fd < 0 || read_header(fd, &b, &mine, &c) || mine != hsum)
         rd_err_set(err, RD_EINPUT,
                    "%s: rank %d (%s) does not see the checkpoint rank 0 read: with shard_optimizer every rank reads "
-                   "its part; use a checkpoint directory every node shares",
+                   "its part; use a checkpoint directory every node shares, or shard_optimizer = false",
                    name, rd_comm_rank(), rd_comm_host());
       if (fd >= 0) close(fd);
     }

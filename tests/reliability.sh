@@ -211,7 +211,9 @@ fi
 # e. a full disk under checkpoint_dir, holding an older ckpt-4 (the first new name).
 CKF=$T/ckfull
 if tmpfs "$CKF" size=256k && cp "$OLD_CK" "$CKF/" && fill "$CKF"; then
-  run full_ckpt 2 "$T/full_ckpt.h5" "${SYN1[@]}" --set "run.checkpoint_dir=$CKF" "${EVERY4[@]}"
+  # Unsharded: rank 0 writes each checkpoint, so the disk is found full at the first.
+  run full_ckpt 2 "$T/full_ckpt.h5" "${SYN1[@]}" --set "run.checkpoint_dir=$CKF" "${EVERY4[@]}" \
+    --set train.shard_optimizer=false
   refused full_ckpt "$CKF/ckpt-000000000004.h5: not enough free space in '$CKF' for the checkpoint (" trained
   rd_check "full_ckpt: the older checkpoint keeps its sha256" \
     test "$(rd_sha "$CKF/ckpt-000000000004.h5")" = "$(rd_sha "$OLD_CK")"
@@ -221,6 +223,13 @@ if tmpfs "$CKF" size=256k && cp "$OLD_CK" "$CKF/" && fill "$CKF"; then
   run full_ckpt_resume 1 "$T/resumed_syn.h5" "${SYN1[@]}" --resume "$CKF/ckpt-000000000004.h5"
   rd_check "full_ckpt: the older checkpoint resumes at np 1 to the uninterrupted weights" \
     test "$RC" -eq 0 -a "$(rd_sha "$T/resumed_syn.h5" 2>/dev/null)" = "$SYN_REF"
+  # Sharded (as by default on one node), every rank writes its part: the
+  # directory is tried at start-up, and the full disk refused before training.
+  run full_ckpt_sharded 2 "$T/full_ckpt_sh.h5" "${SYN1[@]}" --set "run.checkpoint_dir=$CKF" "${EVERY4[@]}" \
+    --set train.shard_optimizer=true
+  refused full_ckpt_sharded "$CKF: not enough free space in the checkpoint directory for a checkpoint (No space left on device;"
+  rd_check "full_ckpt_sharded: the older checkpoint keeps its sha256, no temporary is left (found: $(ls -A "$CKF" | tr '\n' ' '))" \
+    eval '[ "$(rd_sha "$CKF/ckpt-000000000004.h5")" = "$(rd_sha "$OLD_CK")" ] && only_files "$CKF" ckpt-000000000004.h5 fill fill.tail'
 else
   skip "full disk under checkpoint_dir: ${WHY:-could not fill the tmpfs}"
 fi
@@ -269,8 +278,9 @@ fi
 # h. a signal's checkpoint on a full disk.
 SF=$T/sigfull
 if tmpfs "$SF" size=64k && fill "$SF"; then
+  # (Unsharded: sharded, the full directory is refused at start-up, above.)
   rd_run 2 "$SYN" --set train.epochs=100000 --set "run.checkpoint_dir=$SF" --set "run.checkpoint_every=1000000 steps" \
-    --set "run.metrics=$T/sigfull.jsonl" -o "$T/sigfull.h5" >sigfull.out 2>sigfull.err &
+    --set train.shard_optimizer=false --set "run.metrics=$T/sigfull.jsonl" -o "$T/sigfull.h5" >sigfull.out 2>sigfull.err &
   job=$!
   deadline=$((SECONDS + RD_LIMIT))
   until [ -s "$T/sigfull.jsonl" ] || ! kill -0 $job 2>/dev/null || [ $SECONDS -ge $deadline ]; do sleep 0.05; done
