@@ -47,6 +47,14 @@ int rd_comm_size(void) { return g_size; }
 const char *rd_comm_host(void) { return g_host; }
 const rd_comm *rd_comm_world(void) { return &g_world; }
 
+int rd_comm_one_node(void) {
+#ifdef SMPI_H
+  return 0;
+#else
+  return g_world.one_node;
+#endif
+}
+
 int rd_comm_local_size(void) {
   static int n;
   if (n) return n;

@@ -55,6 +55,9 @@ int rd_comm_same_u64(uint64_t v);
 
 /* How many ranks of the job run on this node (share its memory). */
 int rd_comm_local_size(void);
+/* 1 when every rank of the job runs on this node and can share its memory;
+ * never under SimGrid's SMPI, whose simulated ranks share none. */
+int rd_comm_one_node(void);
 
 /* Host name of this process (for messages, never for results). */
 const char *rd_comm_host(void);
@@ -134,6 +137,10 @@ rd_allreduce *rd_allreduce_create_cut(const rd_comm *c, size_t len, int64_t max_
                                       const rd_cut *cut, rd_err *err);
 /* The algorithm create would run (AUTO resolved), or RD_XCHG_AUTO if it would fail. Allocates nothing. */
 rd_xchg rd_allreduce_choose(const rd_comm *c, size_t len, int64_t max_shards, rd_xchg algo);
+/* 1 when a sharded step's exchange (rd_allreduce_create_cut, AUTO) has an
+ * algorithm here: AUTO's choice, or RD_ALLREDUCE's, has the two halves (not
+ * bucketed) and its counts fit. */
+int rd_allreduce_shardable(const rd_comm *c, size_t len, int64_t max_shards);
 /* Floats those buffers take (for memory estimates; 0 if create would fail). */
 size_t rd_allreduce_floats(const rd_comm *c, size_t len, int64_t max_shards, rd_xchg algo);
 /* Where the algorithms' large buffers come from: malloc and free unless set. The

@@ -74,6 +74,18 @@ rd_xchg rd_allreduce_choose(const rd_comm *c, size_t len, int64_t max_shards, rd
   return resolve(c, len, max_shards, algo, NULL, why, sizeof why);
 }
 
+/* A cut that allows any start: whether an algorithm has halves at all. */
+static size_t cut_anywhere(const void *ctx, size_t x) {
+  (void)ctx;
+  return x;
+}
+
+int rd_allreduce_shardable(const rd_comm *c, size_t len, int64_t max_shards) {
+  const rd_cut any = {cut_anywhere, NULL};
+  char why[512];
+  return resolve(c, len, max_shards, RD_XCHG_AUTO, &any, why, sizeof why) != RD_XCHG_AUTO;
+}
+
 size_t rd_allreduce_floats(const rd_comm *c, size_t len, int64_t max_shards, rd_xchg algo) {
   if (c->size == 1) return 0;
   char why[512];

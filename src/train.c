@@ -137,7 +137,9 @@ rd_status rd_train_spec_from_cfg(rd_train_spec *t, rd_cfg *c, const rd_data_spec
   rd_cfg_enum(c, tr, "kernels", rd_kern_mode_names, RD_KERN_PORTABLE, 0, &kernels);
   t->kernels = (rd_kern_mode)kernels;
   rd_cfg_int(c, tr, "check_every", 0, 0, 1e9, RD_CFG_NOCANON, &t->check_every);
-  rd_cfg_bool(c, tr, "shard_optimizer", 0, RD_CFG_NOCANON, &t->shard_optimizer); /* the same bits either way */
+  static const char *const shard_names[] = {"false", "true", "auto", NULL}; /* RD_SHARD_* */
+  rd_cfg_enum(c, tr, "shard_optimizer", shard_names, RD_SHARD_AUTO, RD_CFG_NOCANON,
+              &t->shard_optimizer); /* the same bits either way */
   rd_cfg_str(c, run, "metrics", NULL, RD_CFG_NOCANON | RD_CFG_EMPTY_OK, &t->metrics_path);
   rd_cfg_str(c, run, "checkpoint_dir", NULL, RD_CFG_NOCANON, &t->ckpt_dir);
   int64_t keep = 3;
@@ -431,6 +433,7 @@ typedef struct trainer {
   uint32_t *perm;               /* the epoch's order (train.n) */
   uint64_t shuffle_seed;
   rd_optim opt;                 /* the optimizer: clipping, weight decay, the rule */
+  int shards;                   /* shard_optimizer, resolved (shards_optimizer): this run shards */
   int sharded;                  /* shard_optimizer: opt's state and update cover this rank's range of ar */
   rd_zero zero;                 /* sharded: the step's halves (its allreduce is ar) */
   overlap ov;                   /* ov.ar set: the step's sum runs behind the backward pass (ar's algorithm has an
@@ -504,6 +507,19 @@ static rd_status check_memory(const rd_model *m, int64_t S, int64_t Kmax, size_t
   return rd_comm_agree(err);
 }
 
+/* Whether a run shards its optimizer: with true always, with false never, and
+ * with auto (the default) when there are ranks to share it, every rank runs
+ * on one node and the step's exchange has the two halves. On one node every
+ * rank sees the checkpoint directory, and the ranges move through shared
+ * memory: there it cost nothing measurable and gained 5-22% for the
+ * 784-1024-1024-10 MLP at np 2 (docs/PERFORMANCE.md, run 24). Across nodes a
+ * sharded checkpoint needs a directory every node shares, so auto leaves it
+ * to the config. Every rank decides the same: one node is a fact of the job. */
+static int shards_optimizer(int mode, size_t len, int64_t max_shards) {
+  if (mode != RD_SHARD_AUTO) return mode == RD_SHARD_ON;
+  return rd_comm_size() > 1 && rd_comm_one_node() && rd_allreduce_shardable(rd_comm_world(), len, max_shards);
+}
+
 /* shard_optimizer: the step's allreduce, cut where the optimizer's norm blocks
  * start, gives this rank its range of the parameters; the optimizer keeps
  * state for that range alone. Collective. */
@@ -528,7 +544,7 @@ static rd_status trainer_state(trainer *tr, int64_t C, rd_err *err) {
   const rd_model *m = tr->m;
   float *params = tr->params;
   rd_optim_init(&tr->opt, &t->opt, m);
-  if (t->shard_optimizer && shard_state(tr, err)) return err->code;
+  if (tr->shards && shard_state(tr, err)) return err->code;
   tr->state = calloc(tr->nopt + 1, sizeof(float));
   RD_ASSERT(tr->state != NULL, "out of memory");
   tr->reg = rd_reg_any(m);
@@ -603,9 +619,11 @@ static void trainer_announce(const trainer *tr, int64_t Kmax) {
     snprintf(vinfo, sizeof vinfo, " (%lld validation sample%s)", (long long)tr->val.n, tr->val.n == 1 ? "" : "s");
   char xinfo[64] = "";
   if (P > 1) snprintf(xinfo, sizeof xinfo, "; the %s allreduce", rd_xchg_name(rd_allreduce_algo(tr->ar)));
-  char sinfo[128] = "";
+  char sinfo[192] = "";
   if (tr->sharded) /* rank 0's share; each rank's is in its own line under RD_PROFILE */
-    snprintf(sinfo, sizeof sinfo, "; optimizer state sharded: rank 0 keeps %zu of %zu", tr->opt.hi - tr->opt.lo, tr->G);
+    snprintf(sinfo, sizeof sinfo, "; optimizer state sharded%s: rank 0 keeps %zu of %zu",
+             t->shard_optimizer == RD_SHARD_AUTO ? " (shard_optimizer = auto: every rank on one node)" : "",
+             tr->opt.hi - tr->opt.lo, tr->G);
   rd_log0("reprodist %s: %d rank%s; %zu parameters; %lld training samples%s in %lld batches of %lld "
           "(%lld shards of %lld); %s per rank%s%s",
           rd_fp_version(), P, P > 1 ? "s" : "", tr->m->nparams, (long long)tr->train.n, vinfo, (long long)tr->nb,
@@ -627,7 +645,8 @@ static rd_status trainer_init(trainer *tr, const rd_train_spec *t, const rd_trai
   /* Sharded: a rank's range is G / np moved by up to a 256-float norm block per level of the exchange. */
   size_t levels = 3;
   for (int p = rd_comm_size(); p > 1; p /= 2) levels++;
-  const size_t nopt_here = t->shard_optimizer
+  tr->shards = shards_optimizer(t->shard_optimizer, tr->len, ceil_div(tr->B, tr->S));
+  const size_t nopt_here = tr->shards
                                ? (size_t)rd_optim_slots(&t->opt) * (tr->G / (size_t)rd_comm_size() + 256 * levels)
                                : tr->nopt;
   if (check_memory(m, tr->S, ceil_div(tr->B, tr->S), tr->len, nopt_here, err)) return err->code;

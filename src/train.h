@@ -45,8 +45,12 @@ typedef struct rd_train_spec {
   int ckpt_in_epochs;       /* 1: ckpt_every counts epochs; 0: steps */
   int keep;                 /* newest checkpoints kept */
   int64_t check_every;      /* replica digest comparison every N steps; 0: every epoch */
-  int shard_optimizer;      /* ZeRO stage 1: each rank keeps and updates 1/np of the optimizer state (same bits) */
+  int shard_optimizer;      /* ZeRO stage 1: each rank keeps and updates 1/np of the optimizer state (same bits):
+                               RD_SHARD_OFF, RD_SHARD_ON, or RD_SHARD_AUTO (rd_train_shards) */
 } rd_train_spec;
+
+/* [train] shard_optimizer's values, in the config's spelling: false, true, auto. */
+enum { RD_SHARD_OFF, RD_SHARD_ON, RD_SHARD_AUTO };
 
 /* Where a run is and the epoch's running metrics: with the parameters and the
  * optimizer's slots, everything a resume needs. */

@@ -181,10 +181,15 @@ RC=$?
 NMPI=$((NMPI + 1))
 rd_check_out "$T/resnet-zero.out" "resnet, shard_optimizer: 3 nodes x 2 (exit $RC): the single-host sha256" \
   bash -c "[ -s '$T/resnet-zero.h5' ] && [ \"\$(sha256sum < '$T/resnet-zero.h5' | cut -d' ' -f1)\" = '$RREF' ]"
-rd_run 2 "${RESNET[@]}" --set run.checkpoint_dir="$T/zck2" --resume "$T/zck/ckpt-000000000002.h5" \
+rd_run 2 "${RESNET[@]}" --set train.shard_optimizer=false --set run.checkpoint_dir="$T/zck2" --resume "$T/zck/ckpt-000000000002.h5" \
   -o "$T/resnet-zres.h5" >"$T/resnet-zres.out" 2>&1
 rd_check_out "$T/resnet-zres.out" "resnet: the 3-node sharded checkpoint resumes unsharded at np 2 to the sha256" \
   bash -c "[ -s '$T/resnet-zres.h5' ] && [ \"\$(sha256sum < '$T/resnet-zres.h5' | cut -d' ' -f1)\" = '$RREF' ]"
+# shard_optimizer = auto (the default) shards on one host and not across nodes.
+rd_check "resnet: the default shards the optimizer on one host (the log says auto)" \
+  grep -q "optimizer state sharded (shard_optimizer = auto: every rank on one node)" "$T/resnet-host.out"
+rd_check_out "$T/resnet-3x2.out" "resnet: the default does not shard across 3 nodes (the log says no sharding)" \
+  bash -c "grep -q '^reprodist .*: 6 ranks' '$T/resnet-3x2.out' && ! grep -q 'optimizer state sharded' '$T/resnet-3x2.out'"
 rd_check "the 3-node runs ran on 3 host names (n1 n2 n3)" \
   test "$(on n1 "${MPI[@]}" --host n1:2,n2:2,n3:2 -np 6 hostname | sort -u | tr '\n' ' ')" = "n1 n2 n3 "
 echo "  [${SECONDS}s] layouts"

@@ -10,6 +10,8 @@
 #   same datasets as an unsharded checkpoint; a resume at any np in either mode
 #   gives the uninterrupted run's sha256; a damaged one is refused (exit 2).
 # - A .keras archive (which stores the optimizer's state) is the unsharded one.
+# - auto, the default, shards at np > 1 when every rank runs on one node and the
+#   exchange has halves, and says so in the log (multinode.sh: not across nodes).
 . "${RD_TESTS:?run through ctest}/lib.sh" || exit 1
 cd "$RD_TMP"
 SYN=(--set train.epochs=2 --set train.shard_size=8)
@@ -112,7 +114,7 @@ resume() { # NAME NP CKPT ARGS...
     || { rd_fail "resume $name failed"; rd_show "$name.log"; return; }
   rd_check "resume $name: the uninterrupted sha256" [ "$(sha "$name.h5")" = "$ref" ]
 }
-resume sharded3_to_unsharded2 2 ck3/ckpt-000000000016.h5
+resume sharded3_to_unsharded2 2 ck3/ckpt-000000000016.h5 --set train.shard_optimizer=false
 resume sharded1_to_sharded4 4 ck1/ckpt-000000000032.h5 "${SH[@]}"
 resume unsharded_to_sharded3 3 cku/ckpt-000000000016.h5 "${SH[@]}"
 RD_ALLREDUCE=halving RD_RUN_FLAGS="-x RD_ALLREDUCE" resume sharded2_to_sharded3_halving 3 ck2/ckpt-000000000016.h5 "${SH[@]}"
@@ -182,9 +184,33 @@ for spec in 3 4:halving; do
   rd_check ".keras archive: sharded np=$np ($algo) = unsharded np=1" [ "$(sha "k$np.keras")" = "$(sha k1.keras)" ]
 done
 
+# auto, the default: sharded when there are ranks to share the state, all on
+# one node (every rank of this job is), and the exchange has halves; the log
+# says which. Never at np 1, nor with false, nor under RD_ALLREDUCE=bucketed
+# (no halves). Every run gives the np 1 file.
+auto_run() { # NAME NP ARGS...
+  local name=$1 np=$2; shift 2
+  rd_run "$np" "$RD_SRC/configs/synthetic.cfg" "${SYN[@]}" "$@" -o "auto_$name.h5" > "auto_$name.log" 2>&1 \
+    || { rd_fail "auto $name failed"; rd_show "auto_$name.log"; }
+  rd_check "auto $name: the np 1 file" [ "$(sha "auto_$name.h5")" = "$(sha auto_np1.h5)" ]
+}
+rd_run 1 "$RD_SRC/configs/synthetic.cfg" "${SYN[@]}" -o auto_np1.h5 > auto_np1.log 2>&1 || rd_show auto_np1.log
+rd_check "auto at np 1: not sharded" bash -c "[ -s auto_np1.h5 ] && ! grep -q 'optimizer state sharded' auto_np1.log"
+auto_run np2 2
+rd_check "auto at np 2 on one node: sharded, and the log says why" \
+  grep -q "optimizer state sharded (shard_optimizer = auto: every rank on one node): rank 0 keeps 22[0-9][0-9] of 4522" \
+  auto_np2.log
+auto_run np3 3 --set train.shard_optimizer=auto
+rd_check "auto at np 3 (written out): sharded" grep -q "optimizer state sharded (shard_optimizer = auto" auto_np3.log
+auto_run off2 2 --set train.shard_optimizer=false
+rd_check "false at np 2: not sharded" bash -c "grep -q '2 ranks' auto_off2.log && ! grep -q 'optimizer state sharded' auto_off2.log"
+RD_ALLREDUCE=bucketed RD_RUN_FLAGS="-x RD_ALLREDUCE" auto_run bucketed2 2
+rd_check "auto under RD_ALLREDUCE=bucketed (no halves): the bucketed allreduce, not sharded" \
+  bash -c "grep -q '; the bucketed allreduce' auto_bucketed2.log && ! grep -q 'optimizer state sharded' auto_bucketed2.log"
+
 # A bad value: exit 2, one message naming the key.
 rd_run 2 "$RD_SRC/configs/synthetic.cfg" --set train.shard_optimizer=maybe -o nope.h5 > nope.log 2>&1
 rc=$?
-rd_check "shard_optimizer = maybe: exit 2 naming it, no output" \
-  bash -c "[ $rc = 2 ] && grep -q 'shard_optimizer' nope.log && [ ! -e nope.h5 ]"
+rd_check "shard_optimizer = maybe: exit 2 naming it and its values, no output" \
+  bash -c "[ $rc = 2 ] && grep -q \"unknown shard_optimizer 'maybe' (one of: false, true, auto)\" nope.log && [ ! -e nope.h5 ]"
 rd_finish
