@@ -8,7 +8,8 @@ What it measures (issue 5 §1, with issue 26's goals), all in one run on the sam
   1/2. training samples/s, reprodist vs PyTorch (1 process; DDP over gloo for np 2),
        784-128-10 and 784-1024-1024-10, global batch 64 and 256, np 1 and 2
   3.   the canonical allreduce vs MPI_Allreduce(MPI_SUM), 100K/1M/16M floats, np 2 and 4
-  4.   whole-step time, reprodist vs reprodist with RD_ALLREDUCE=plain
+  4.   whole-step time, reprodist vs reprodist with RD_ALLREDUCE=plain and shard_optimizer = false (the
+       plain data-parallel step: MPI_Allreduce of the whole gradient, every rank updating every parameter)
   5.   GEMM efficiency: a step's GEMM FLOP/s vs one 1024^3 sgemm
   6.   scaling np 2 / np 1 (its goal at batch >= 128), against two np 1 runs at once (the ceiling)
   7.   peak RSS per rank (/usr/bin/time %M), reprodist and PyTorch
@@ -392,6 +393,8 @@ class Bench:
             "--set", "data.test_limit=%d" % shard_for(B), "--set", "run.metrics=" + metrics,
             "-o", os.path.join(self.tmp, tag + ".h5"),
             "--set", "train.kernels=" + ("portable" if portable else "openblas")]  # whatever the config says
+        if plain:  # the plain peer updates every parameter on every rank, as DDP does
+            cmd += ["--set", "train.shard_optimizer=false"]
         if start:
             p = subprocess.Popen(NICE + cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
@@ -888,7 +891,8 @@ class Bench:
                 d["canonical_min_ms"] / d["plain_min_ms"]))
         L.append("   ratio(min): fastest canonical rep / fastest plain rep, less sensitive to other load")
         L.append("")
-        L.append("4. Whole-step time, reprodist vs the same step with RD_ALLREDUCE=plain (np 2), the config's kernels")
+        L.append("4. Whole-step time, reprodist vs the plain data-parallel step (np 2, the config's kernels): RD_ALLREDUCE=plain")
+        L.append("   (MPI_Allreduce of the whole gradient) and shard_optimizer = false (every rank updates every parameter)")
         L.append("%-17s %5s %3s %12s %12s %7s %7s %-8s" % ("model", "batch", "np", "canonical ms", "plain ms", "ratio",
                                                           "goal", ""))
         for x in r["throughput"]:
