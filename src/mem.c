@@ -13,6 +13,14 @@ float *rd_mem_alloc_f32(size_t n) {
   return p;
 }
 
+void rd_mem_touch(const void *p, size_t n) {
+  const volatile unsigned char *b = p;
+  unsigned char acc = 0;
+  for (size_t i = 0; i < n; i += 4096) acc ^= b[i];
+  if (n) acc ^= b[n - 1];
+  (void)acc;
+}
+
 /* The first number after key in file, times scale; -1 if absent. */
 static double read_num(const char *path, const char *key, double scale) {
   FILE *f = fopen(path, "r");

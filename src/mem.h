@@ -17,6 +17,11 @@ extern "C" {
  * free(). Aborts (RD_ASSERT) when out of memory. */
 float *rd_mem_alloc_f32(size_t n);
 
+/* Reads one byte of every 4 KB page of [p, p + n): a buffer another process
+ * filled (an MPI broadcast's) is then as quick to read at random as one this
+ * process wrote itself (measured in docs/PERFORMANCE.md, run 24). */
+void rd_mem_touch(const void *p, size_t n);
+
 /* Bytes this process can still expect to get: the kernel's MemAvailable,
  * capped by the cgroup's memory.max less its memory.current when one is set;
  * 0 when unknown. */
