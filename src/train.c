@@ -511,8 +511,8 @@ static rd_status check_memory(const rd_model *m, int64_t S, int64_t Kmax, size_t
  * with auto (the default) when there are ranks to share it, every rank runs
  * on one node and the step's exchange has the two halves. On one node every
  * rank sees the checkpoint directory, and the ranges move through shared
- * memory: there it cost nothing measurable and gained 5-22% for the
- * 784-1024-1024-10 MLP at np 2 (docs/PERFORMANCE.md, run 24). Across nodes a
+ * memory: there the MLPs ran 4-18% faster at np 2 and the convolutional
+ * models within the noise (docs/PERFORMANCE.md, run 24). Across nodes a
  * sharded checkpoint needs a directory every node shares, so auto leaves it
  * to the config. Every rank decides the same: one node is a fact of the job. */
 static int shards_optimizer(int mode, size_t len, int64_t max_shards) {

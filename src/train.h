@@ -46,7 +46,7 @@ typedef struct rd_train_spec {
   int keep;                 /* newest checkpoints kept */
   int64_t check_every;      /* replica digest comparison every N steps; 0: every epoch */
   int shard_optimizer;      /* ZeRO stage 1: each rank keeps and updates 1/np of the optimizer state (same bits):
-                               RD_SHARD_OFF, RD_SHARD_ON, or RD_SHARD_AUTO (rd_train_shards) */
+                               RD_SHARD_OFF, RD_SHARD_ON, or RD_SHARD_AUTO (train.c decides: one node) */
 } rd_train_spec;
 
 /* [train] shard_optimizer's values, in the config's spelling: false, true, auto. */
