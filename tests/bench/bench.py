@@ -462,7 +462,7 @@ class Bench:
                 if self.res["machine"].get("avx512f"):
                     kinds.append(("reprodist_portable_avx2", {"portable": True, "isa": "avx2"}))
                 if n > 1:
-                    # the same step with a plain MPI_Allreduce, in the config's kernels (section 4)
+                    # the plain data-parallel step (MPI_Allreduce, unsharded), in the config's kernels (section 4)
                     kinds.append(("reprodist_plain", {"plain": True, "portable": MODELS[m]["kernels"] == "portable"}))
                 if n == 1 and B >= 128 and (os.cpu_count() or 1) >= 2:  # section 6's ceiling: two np 1 runs at
                     # once (one per core), in the config's kernels
