@@ -27,6 +27,8 @@
  *   dbeta = sum(dy), dgamma = sum(dy * xhat) (doubles, row order),
  *   dx = gamma / sqrt(var + eps) * (dy - dbeta / N - xhat * dgamma / N). */
 #include <math.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "reprodist/layer.h"
 #include "simd.h"
@@ -75,13 +77,14 @@ static size_t stats_size(const void *self, const rd_shape *in, const rd_shape *o
 
 /* Two doubles per channel for the running sums (4c floats, first, so that
  * they stay 8-byte aligned), then mean, var and 1 / sqrt(var + eps) per
- * channel, then three per-channel coefficients of the elementwise pass
- * (forward: scale, shift; backward: k, dbeta / N, dgamma / N): 10c floats.
+ * channel, then the forward pass's two coefficients (scale, shift), which
+ * backward reads again to recompute a fused relu's mask, then backward's
+ * three (k, dbeta / N, dgamma / N): 12c floats.
  * The sums run row-major over (position, channel), so every channel still
  * adds its values in row order, one after the other: the same sums as a
  * channel-at-a-time loop, with the shard read once in memory order. */
 static size_t workspace(const void *self, const rd_shape *in, const rd_shape *out, int64_t rows) {
-  return (size_t)(10 * ((const batch_norm *)self)->c);
+  return (size_t)(12 * ((const batch_norm *)self)->c);
 }
 
 RD_SIMD static void forward(const rd_io *io, const float *restrict x, float *restrict y) {
@@ -132,28 +135,49 @@ RD_SIMD static void forward(const rd_io *io, const float *restrict x, float *res
     }
 }
 
+/* v > 0 ? d : +0.0f, as a bit mask (so that GCC vectorizes the loops it is in). */
+static inline float relu_mask(float v, float d) {
+  uint32_t u;
+  memcpy(&u, &d, sizeof u);
+  u &= -(uint32_t)(v > 0.0f);
+  memcpy(&d, &u, sizeof d);
+  return d;
+}
+
 RD_SIMD static void backward(const rd_io *io, const float *restrict x, const float *restrict y, float *restrict dy,
                              float *restrict dx) {
   const batch_norm *p = io->self;
   const int64_t C = p->c, N = io->rows * p->hw;
   double *restrict sb = (double *)io->ws, *restrict sg = sb + C;
   const float *restrict mean = io->ws + 4 * C, *restrict rstd = mean + 2 * C;
-  /* With the relu taken (io->relu), each row of dy is first made y > 0 ? dy : 0
-   * in place, y being the relu's output: the separate pass's operations, on a
-   * row still in cache. */
+  /* With the relu taken (io->relu), dy's element counts where the relu's
+   * output was > 0, that is where x * scale + shift > 0 with forward's own
+   * coefficients, still in the workspace: the same operations on the same
+   * values, so the mask of y > 0 (and of a separate pass), without reading y
+   * or writing the masked dy back. */
+  const float *restrict inv = io->ws + 7 * C, *restrict shift = inv + C;
+  (void)y;
   for (int64_t c = 0; c < C; c++) sb[c] = 0.0, sg[c] = 0.0;
-  for (int64_t r = 0; r < N; r++) {
-    const float *restrict xr = x + r * C;
-    float *restrict gr = dy + r * C;
-    if (io->relu)
-      for (int64_t c = 0; c < C; c++) gr[c] = y[r * C + c] > 0.0f ? gr[c] : 0.0f;
-    for (int64_t c = 0; c < C; c++) {
-      const float xhat = (xr[c] - mean[c]) * rstd[c];
-      sb[c] += (double)gr[c];
-      sg[c] += (double)gr[c] * (double)xhat;
+  if (io->relu)
+    for (int64_t r = 0; r < N; r++) {
+      const float *restrict xr = x + r * C, *restrict gr = dy + r * C;
+      for (int64_t c = 0; c < C; c++) {
+        const float g = relu_mask(xr[c] * inv[c] + shift[c], gr[c]);
+        const float xhat = (xr[c] - mean[c]) * rstd[c];
+        sb[c] += (double)g;
+        sg[c] += (double)g * (double)xhat;
+      }
     }
-  }
-  float *restrict k = io->ws + 7 * C, *restrict mb = k + C, *restrict mg = k + 2 * C;
+  else
+    for (int64_t r = 0; r < N; r++) {
+      const float *restrict xr = x + r * C, *restrict gr = dy + r * C;
+      for (int64_t c = 0; c < C; c++) {
+        const float xhat = (xr[c] - mean[c]) * rstd[c];
+        sb[c] += (double)gr[c];
+        sg[c] += (double)gr[c] * (double)xhat;
+      }
+    }
+  float *restrict k = io->ws + 9 * C, *restrict mb = k + C, *restrict mg = k + 2 * C;
   for (int64_t c = 0; c < C; c++) {
     const float dbeta = (float)sb[c], dgamma = (float)sg[c];
     if (p->scale) io->g[0][c] = dgamma;
@@ -164,14 +188,25 @@ RD_SIMD static void backward(const rd_io *io, const float *restrict x, const flo
     mg[c] = dgamma / (float)N;
   }
   if (!dx) return;
-  for (int64_t r = 0; r < N; r++) {
-    const float *restrict xr = x + r * C, *restrict gr = dy + r * C;
-    float *restrict dr = dx + r * C;
-    for (int64_t c = 0; c < C; c++) {
-      const float xhat = (xr[c] - mean[c]) * rstd[c];
-      dr[c] = k[c] * (gr[c] - mb[c] - xhat * mg[c]);
+  if (io->relu)
+    for (int64_t r = 0; r < N; r++) {
+      const float *restrict xr = x + r * C, *restrict gr = dy + r * C;
+      float *restrict dr = dx + r * C;
+      for (int64_t c = 0; c < C; c++) {
+        const float g = relu_mask(xr[c] * inv[c] + shift[c], gr[c]);
+        const float xhat = (xr[c] - mean[c]) * rstd[c];
+        dr[c] = k[c] * (g - mb[c] - xhat * mg[c]);
+      }
     }
-  }
+  else
+    for (int64_t r = 0; r < N; r++) {
+      const float *restrict xr = x + r * C, *restrict gr = dy + r * C;
+      float *restrict dr = dx + r * C;
+      for (int64_t c = 0; c < C; c++) {
+        const float xhat = (xr[c] - mean[c]) * rstd[c];
+        dr[c] = k[c] * (gr[c] - mb[c] - xhat * mg[c]);
+      }
+    }
 }
 
 static void stats_apply(const rd_api *rd, const void *self, const float *sum, int64_t shards, int64_t samples,
