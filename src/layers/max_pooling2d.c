@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "simd.h"
 #include "window.h"
 
 typedef struct {
@@ -32,7 +33,7 @@ static size_t workspace(const void *self, const rd_shape *in, const rd_shape *ou
 /* For each output position the window is scanned row by row; all channels
  * advance together (the inner loops over c vectorize), each keeping the first
  * maximum: a later value replaces it only when strictly greater. */
-static void forward(const rd_io *io, const float *x, float *y) {
+RD_SIMD static void forward(const rd_io *io, const float *x, float *y) {
   const max_pooling2d *p = io->self;
   const int64_t H = p->h.in, W = p->w.in, C = p->c;
   for (int64_t s = 0; s < io->rows; s++)
@@ -76,7 +77,7 @@ static void forward(const rd_io *io, const float *x, float *y) {
  * position is in at most one window, so dx is written once, in one pass, as
  * 0 + dy at the window's winner and 0 elsewhere: the bits of the general
  * rule below (0 + -0 is +0). Positions past the last window are 0. */
-static void backward_tiled(const max_pooling2d *p, int64_t rows, const float *arg, const float *dy, float *dx) {
+RD_SIMD static void backward_tiled(const max_pooling2d *p, int64_t rows, const float *arg, const float *dy, float *dx) {
   const int64_t H = p->h.in, W = p->w.in, C = p->c, KH = p->h.k, KW = p->w.k;
   const int64_t covered_w = p->w.out * KW * C;
   for (int64_t s = 0; s < rows; s++) {
