@@ -293,6 +293,7 @@ static const rd_api k_api_base = {
     .fail = b_fail,
     .not_applicable = b_not_applicable,
     .word = api_word,
+    .words = rd_seed_words,
     .uniform = api_uniform,
     .get_int_list = b_get_int_list,
     .regularize = b_regularize,

@@ -26,6 +26,8 @@ extern "C" {
 uint64_t rd_seed_tensor(uint64_t global_seed, const char *layer, const char *tensor);
 uint64_t rd_seed_explicit(uint64_t user_seed);
 uint64_t rd_seed_word(uint64_t seed, uint64_t i, uint64_t j);
+/* out[k] = rd_seed_word(seed, i0 + k, j) for k in [0, n). */
+void rd_seed_words(uint64_t seed, uint64_t i0, int64_t n, uint64_t j, uint64_t *out);
 double rd_seed_uniform(uint64_t word);
 
 /* A standard normal for element i of stream `seed`. *j is the next unused draw

@@ -456,6 +456,9 @@ CASES = [
     ("dropout-train", "5,10", "dropout", {"rate": "0.3"}, 4, 1, 0),
     ("dropout-seeded-step9", "25", "dropout", {"rate": "0.5", "seed": "42"}, 3, 1, 0),
     ("dropout-eval", "25", "dropout", {"rate": "0.5"}, 3, 0, 0),
+    # Masks drawn 512 values at a time (rd->words): two whole blocks and an odd tail; four whole blocks.
+    ("dropout-blocks-odd", "1037", "dropout", {"rate": "0.25"}, 3, 1, 0),
+    ("dropout-blocks", "2,1024", "dropout", {"rate": "0.6", "seed": "7"}, 2, 1, 0),
     ("batch-norm-train", "3,3,4", "batch_normalization", {"epsilon": "0.01"}, 4, 1, 0),
     ("batch-norm-train-plain", "6", "batch_normalization", {"center": "false", "scale": "false"}, 5, 1, 0),
     ("batch-norm-eval", "2,2,3", "batch_normalization", {}, 3, 0, 0),

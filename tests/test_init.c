@@ -692,6 +692,30 @@ static void test_seed_primitives(void) {
   }
   check(word_bad == 0, "rd_seed_word(s, i, j) = libxxhash XXH64(le64(i) || le64(j), s) on 1,000,000 inputs (%ld differ)",
         word_bad);
+  /* rd_seed_words, the vectorized batch (whichever clone this CPU runs), word
+   * for word against libxxhash, at lengths around every vector width, from
+   * starts that wrap past 2^64 - 1; nothing past out[n - 1] is written. */
+  long words_bad = 0, words_over = 0, words_n = 0;
+  const int64_t lens[] = {0, 1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 33, 255, 256, 1000};
+  const uint64_t starts[] = {0, 5, 0x7ffffffffffffffeu, UINT64_MAX - 100, UINT64_MAX - 3};
+  static uint64_t wout[1001];
+  for (int a = 0; a < 15; a++)
+    for (int b = 0; b < 5; b++) {
+      const uint64_t seed = 0x9e3779b97f4a7c15u * (uint64_t)(a * 5 + b + 1), j = (uint64_t)a * 1000003u + (uint64_t)b;
+      wout[lens[a]] = 0xfeedu;
+      rd_seed_words(seed, starts[b], lens[a], j, wout);
+      words_over += wout[lens[a]] != 0xfeedu;
+      for (int64_t k = 0; k < lens[a]; k++, words_n++) {
+        const uint64_t i = starts[b] + (uint64_t)k;
+        unsigned char buf[16];
+        for (int q = 0; q < 8; q++) buf[q] = (unsigned char)(i >> (8 * q)), buf[8 + q] = (unsigned char)(j >> (8 * q));
+        words_bad += wout[k] != XXH64(buf, sizeof buf, seed);
+      }
+    }
+  check(words_bad == 0 && words_over == 0 && words_n == 8265,
+        "rd_seed_words(s, i0, n, j)[k] = libxxhash XXH64(le64(i0 + k) || le64(j), s) on %ld words (%ld differ, %ld "
+        "written past n)",
+        words_n, words_bad, words_over);
   check(rd_seed_tensor(1, "ab", "c") != rd_seed_tensor(1, "a", "bc"), "layer/tensor boundary is part of the seed");
   int even = 1;
   for (uint64_t i = 0; i < 10000; i++) {

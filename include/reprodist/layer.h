@@ -361,6 +361,12 @@ struct rd_api {
    * (and in both modes under RD_UNFUSED=1, the diagnostic that runs every
    * pass as written). */
   int gemm_chains;
+
+  /* ---- appended to ABI 2 after 0.2.0 (batched draws) -------------------------
+   * out[k] = word(seed, i0 + k, j) for k in [0, n): the same words, about ten
+   * times faster than n calls of word on an AVX-512 CPU (vectorized). Dropout
+   * draws a row's mask through it. */
+  void (*words)(uint64_t seed, uint64_t i0, int64_t n, uint64_t j, uint64_t *out);
 };
 
 /* What a plugin exports: RD_PLUGIN("name", &type_a, &type_b, ...) defines it. */

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "reprodist/layer.h"
+#include "simd.h"
 
 typedef struct {
   int64_t n;       /* values per sample */
@@ -40,7 +41,10 @@ static size_t workspace(const void *self, const rd_shape *in, const rd_shape *ou
   return (size_t)(rows * ((const dropout *)self)->n);
 }
 
-static void forward(const rd_io *io, const float *x, float *y) {
+/* Words drawn at a time: 512 values. */
+#define WORDS 256
+
+RD_SIMD static void forward(const rd_io *io, const float *x, float *y) {
   const dropout *p = io->self;
   const int64_t N = io->rows * p->n;
   if (!io->training) {
@@ -50,22 +54,32 @@ static void forward(const rd_io *io, const float *x, float *y) {
   float *mask = io->ws; /* 0 or scale, for backward */
   uint32_t scale_bits;
   memcpy(&scale_bits, &p->scale, 4);
-  const uint64_t words = (uint64_t)(p->n + 1) / 2;
+  const uint64_t words = (uint64_t)(p->n + 1) / 2, below = p->below;
+  uint64_t w[WORDS];
   for (int64_t r = 0; r < io->rows; r++) {
     float *m = mask + r * p->n;
     const uint64_t base = (uint64_t)io->sample[r] * words;
-    /* scale's bits or +0's, by an integer mask: no branch on a coin flip. */
-    for (int64_t e = 0; e < p->n; e += 2) {
-      const uint64_t w = io->rd->word(io->seed, base + (uint64_t)e / 2, io->iteration);
-      const uint32_t hl[2] = {scale_bits & -(uint32_t)((w >> 32) >= p->below),
-                              scale_bits & -(uint32_t)((w & 0xffffffffu) >= p->below)};
-      memcpy(&m[e], hl, e + 1 < p->n ? 8 : 4);
+    for (int64_t e0 = 0; e0 < p->n; e0 += 2 * WORDS) {
+      const int64_t vals = p->n - e0 < 2 * WORDS ? p->n - e0 : 2 * WORDS, pairs = vals / 2;
+      io->rd->words(io->seed, base + (uint64_t)e0 / 2, (vals + 1) / 2, io->iteration, w);
+      /* scale's bits or +0's, by an integer mask: no branch on a coin flip.
+       * Value 2k takes the word's high 32 bits, 2k + 1 its low ones. */
+      float *restrict me = m + e0;
+      for (int64_t k = 0; k < pairs; k++) {
+        const uint32_t hi = scale_bits & -(uint32_t)((w[k] >> 32) >= below),
+                       lo = scale_bits & -(uint32_t)((w[k] & 0xffffffffu) >= below);
+        memcpy(&me[2 * k], &hi, 4), memcpy(&me[2 * k + 1], &lo, 4);
+      }
+      if (vals & 1) {
+        const uint32_t hi = scale_bits & -(uint32_t)((w[pairs] >> 32) >= below);
+        memcpy(&me[vals - 1], &hi, 4);
+      }
     }
   }
   for (int64_t i = 0; i < N; i++) y[i] = x[i] * mask[i];
 }
 
-static void backward(const rd_io *io, const float *x, const float *y, float *dy, float *dx) {
+RD_SIMD static void backward(const rd_io *io, const float *x, const float *y, float *dy, float *dx) {
   const dropout *p = io->self;
   if (!dx) return;
   for (int64_t i = 0; i < io->rows * p->n; i++) dx[i] = dy[i] * io->ws[i];
