@@ -619,7 +619,7 @@ static void fuse_activations(rd_model *m) {
 }
 
 int rd_layer_takes_relu(const rd_layer *L) {
-  return L->run_act == RD_ACT_RELU && (L->type->flags & RD_LAYER_TAKES_RELU) != 0;
+  return L->run_act == RD_ACT_RELU && (L->type->flags & RD_LAYER_TAKES_RELU) != 0 && !rd_model_unfused();
 }
 
 rd_status rd_model_from_cfg(rd_model *m, rd_cfg *c) {
