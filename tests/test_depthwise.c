@@ -5,7 +5,8 @@
  * over channel counts that reach every block (32, 8, single floats),
  * kernels, strides and both paddings, with values of mixed magnitude so
  * that a sum added in another order shows. Every output element is written
- * (the buffers start as NaN). The numerics themselves are checked against
+ * (the buffers start as NaN), by both forms of dk where the CPU has AVX-512
+ * (depthwise.h, rd_dw_dk3). The numerics themselves are checked against
  * numpy by tests/reference_layers.py. */
 #include <math.h>
 #include <stdint.h>
@@ -65,15 +66,22 @@ static void one(int64_t C, int64_t H, int64_t W, int64_t kh, int64_t kw, int64_t
 }
 
 int main(void) {
-  static const int64_t cs[] = {1, 3, 8, 13, 32, 43, 64, 72};
+  static const int64_t cs[] = {1, 3, 8, 13, 27, 32, 43, 56, 64, 72};
   static const int64_t ks[][2] = {{1, 1}, {3, 3}, {2, 3}, {5, 5}, {3, 1}};
   static const int64_t ss[][2] = {{1, 1}, {2, 2}, {2, 1}, {3, 3}};
   static const int64_t hw[][2] = {{7, 6}, {5, 9}, {1, 4}};
-  for (size_t c = 0; c < sizeof cs / sizeof *cs; c++)
-    for (size_t kk = 0; kk < sizeof ks / sizeof *ks; kk++)
-      for (size_t s = 0; s < sizeof ss / sizeof *ss; s++)
-        for (size_t g = 0; g < sizeof hw / sizeof *hw; g++)
-          for (int p = 0; p < 2; p++) one(cs[c], hw[g][0], hw[g][1], ks[kk][0], ks[kk][1], ss[s][0], ss[s][1], p);
+  /* Twice: dk's AVX-512 form where the CPU has it (three taps at a time),
+   * then the 8-float form. */
+  const int wide = rd_dw_wide_on();
+  for (int pass = 0; pass < 2; pass++) {
+    rd_dw_wide = pass == 0 ? wide : 0;
+    for (size_t c = 0; c < sizeof cs / sizeof *cs; c++)
+      for (size_t kk = 0; kk < sizeof ks / sizeof *ks; kk++)
+        for (size_t s = 0; s < sizeof ss / sizeof *ss; s++)
+          for (size_t g = 0; g < sizeof hw / sizeof *hw; g++)
+            for (int p = 0; p < 2; p++) one(cs[c], hw[g][0], hw[g][1], ks[kk][0], ks[kk][1], ss[s][0], ss[s][1], p);
+  }
+  printf("test_depthwise: dk's AVX-512 form: %s\n", wide ? "run, then the 8-float form" : "not on this CPU; the 8-float form only");
   printf("test_depthwise: %d checks passed, %d failed\n", passes, fails);
   return fails ? 1 : 0;
 }
