@@ -45,13 +45,16 @@ static uint64_t rotl64(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
  * 31, * P1) and merge (rotate 27, * P1 + P4), then the avalanche. The same
  * value as the library's (unit_init compares them on a million inputs) at a
  * quarter of the instructions: dropout draws one word per two values. */
-uint64_t rd_seed_word(uint64_t seed, uint64_t i, uint64_t j) {
-  const uint64_t P1 = 0x9E3779B185EBCA87u, P2 = 0xC2B2AE3D27D4EB4Fu, P3 = 0x165667B19E3779F9u,
-                 P4 = 0x85EBCA77C2B2AE63u, P5 = 0x27D4EB2F165667C5u;
-  uint64_t h = seed + P5 + 16;
-  h ^= rotl64(i * P2, 31) * P1;
+enum { W_LEN = 16 };
+static const uint64_t P1 = 0x9E3779B185EBCA87u, P2 = 0xC2B2AE3D27D4EB4Fu, P3 = 0x165667B19E3779F9u,
+                      P4 = 0x85EBCA77C2B2AE63u, P5 = 0x27D4EB2F165667C5u;
+/* A lane as XXH64's round makes it. */
+static inline uint64_t w_lane(uint64_t v) { return rotl64(v * P2, 31) * P1; }
+/* The word from h0 = seed + P5 + 16 and the two lanes, merged in order. */
+static inline uint64_t w_mix(uint64_t h0, uint64_t li, uint64_t lj) {
+  uint64_t h = h0 ^ li;
   h = rotl64(h, 27) * P1 + P4;
-  h ^= rotl64(j * P2, 31) * P1;
+  h ^= lj;
   h = rotl64(h, 27) * P1 + P4;
   h ^= h >> 33;
   h *= P2;
@@ -61,8 +64,10 @@ uint64_t rd_seed_word(uint64_t seed, uint64_t i, uint64_t j) {
   return h;
 }
 
+uint64_t rd_seed_word(uint64_t seed, uint64_t i, uint64_t j) { return w_mix(seed + P5 + W_LEN, w_lane(i), w_lane(j)); }
+
 /* rd_seed_word for i = i0 .. i0 + n - 1 at one j: the same steps, with j's
- * lane mixed once, in a loop the compiler vectorizes (AVX-512DQ multiplies
+ * lane made once, in a loop the compiler vectorizes (AVX-512DQ multiplies
  * eight 64-bit words at once; the clones are chosen at load time, and every
  * one computes the same integers). Dropout draws its masks a row at a time
  * through it. */
@@ -75,22 +80,8 @@ uint64_t rd_seed_word(uint64_t seed, uint64_t i, uint64_t j) {
 #define WORDS_CLONES
 #endif
 WORDS_CLONES void rd_seed_words(uint64_t seed, uint64_t i0, int64_t n, uint64_t j, uint64_t *restrict out) {
-  const uint64_t P1 = 0x9E3779B185EBCA87u, P2 = 0xC2B2AE3D27D4EB4Fu, P3 = 0x165667B19E3779F9u,
-                 P4 = 0x85EBCA77C2B2AE63u, P5 = 0x27D4EB2F165667C5u;
-  const uint64_t h0 = seed + P5 + 16, lj = rotl64(j * P2, 31) * P1;
-  for (int64_t k = 0; k < n; k++) {
-    uint64_t h = h0;
-    h ^= rotl64((i0 + (uint64_t)k) * P2, 31) * P1;
-    h = rotl64(h, 27) * P1 + P4;
-    h ^= lj;
-    h = rotl64(h, 27) * P1 + P4;
-    h ^= h >> 33;
-    h *= P2;
-    h ^= h >> 29;
-    h *= P3;
-    h ^= h >> 32;
-    out[k] = h;
-  }
+  const uint64_t h0 = seed + P5 + W_LEN, lj = w_lane(j);
+  for (int64_t k = 0; k < n; k++) out[k] = w_mix(h0, w_lane(i0 + (uint64_t)k), lj);
 }
 
 double rd_seed_uniform(uint64_t w) { return (double)(w >> 11) * 0x1p-53; }

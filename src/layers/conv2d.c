@@ -27,6 +27,7 @@
  * dbias. */
 #include <string.h>
 
+#include "bias_relu.h"
 #include "simd.h"
 #include "window.h"
 
@@ -221,41 +222,6 @@ static int64_t block_rows(const rd_io *io, const conv2d *p, int64_t M) {
   return b < M ? b : M;
 }
 
-/* y = y + bias (bias NULL: none), then with relu y > 0 ? y : 0 (layer.h,
- * RD_LAYER_TAKES_RELU): the separate passes' operations, in one pass over a
- * block of y that the GEMM has just written. */
-RD_SIMD static void bias_act(int64_t rows, int64_t F, const float *restrict bias, int relu, float *restrict y) {
-  if (bias && relu)
-    for (int64_t r = 0; r < rows; r++)
-      for (int64_t k = 0; k < F; k++) {
-        const float v = y[r * F + k] + bias[k];
-        y[r * F + k] = v > 0.0f ? v : 0.0f;
-      }
-  else if (bias)
-    for (int64_t r = 0; r < rows; r++)
-      for (int64_t k = 0; k < F; k++) y[r * F + k] += bias[k];
-  else if (relu)
-    for (int64_t i = 0; i < rows * F; i++) y[i] = y[i] > 0.0f ? y[i] : 0.0f;
-}
-
-/* Backward's first pass over dy (M, F): with relu, dy = y > 0 ? dy : 0 in
- * place, y being the relu's output; with db, db = the column sums of that
- * dy, row by row. */
-RD_SIMD static void relu_db(int64_t M, int64_t F, const float *restrict y, int relu, float *restrict dy,
-                            float *restrict db) {
-  if (db) {
-    for (int64_t k = 0; k < F; k++) db[k] = 0.0f;
-    for (int64_t r = 0; r < M; r++) {
-      float *restrict g = dy + r * F;
-      if (relu)
-        for (int64_t k = 0; k < F; k++) g[k] = y[r * F + k] > 0.0f ? g[k] : 0.0f;
-      for (int64_t k = 0; k < F; k++) db[k] += g[k];
-    }
-  } else if (relu) {
-    for (int64_t i = 0; i < M * F; i++) dy[i] = y[i] > 0.0f ? dy[i] : 0.0f;
-  }
-}
-
 /* Whether this pass runs the implicit forms (portable mode only). */
 static int implicit_on(const rd_io *io, const conv2d *p) { return p->implicit && io->rd->gemm_chains; }
 
@@ -292,7 +258,7 @@ static void forward_implicit(const rd_io *io, const conv2d *p, const float *x, f
                    i ? 1.0f : 0.0f, v, F);
     float *ys = y + s * OH * OW * F;
     for (int64_t r = 0; r < OH; r++) memcpy(ys + r * OW * F, v + r * wp * F, sizeof(float) * (size_t)(OW * F));
-    bias_act(OH * OW, F, p->use_bias ? io->w[1] : NULL, io->relu, ys);
+    rd_bias_relu(OH * OW, F, p->use_bias ? io->w[1] : NULL, io->relu, ys);
   }
 }
 
@@ -321,7 +287,7 @@ static void forward(const rd_io *io, const float *x, float *y) {
   const int64_t M = io->rows * p->h.out * p->w.out, F = p->f;
   if (p->direct) {
     io->rd->gemm(0, 0, M, F, p->kk, x, p->kk, io->w[0], F, 0.0f, y, F);
-    bias_act(M, F, p->use_bias ? io->w[1] : NULL, io->relu, y);
+    rd_bias_relu(M, F, p->use_bias ? io->w[1] : NULL, io->relu, y);
     return;
   }
   if (implicit_on(io, p)) {
@@ -334,14 +300,14 @@ static void forward(const rd_io *io, const float *x, float *y) {
     const int64_t mb = M - m0 < B ? M - m0 : B;
     im2col(p, m0, m0 + mb, x, col);
     io->rd->gemm(0, 0, mb, F, p->kk, col, p->kk, io->w[0], F, 0.0f, y + m0 * F, F);
-    bias_act(mb, F, p->use_bias ? io->w[1] : NULL, io->relu, y + m0 * F);
+    rd_bias_relu(mb, F, p->use_bias ? io->w[1] : NULL, io->relu, y + m0 * F);
   }
 }
 
 static void backward(const rd_io *io, const float *x, const float *y, float *dy, float *dx) {
   const conv2d *p = io->self;
   const int64_t M = io->rows * p->h.out * p->w.out, F = p->f;
-  relu_db(M, F, y, io->relu, dy, p->use_bias ? io->g[1] : NULL);
+  rd_relu_dbias(M, F, y, io->relu, dy, p->use_bias ? io->g[1] : NULL);
   float *kt = NULL;
   if (dx && io->rd->gemm_chains) {
     kt = io->ws;
