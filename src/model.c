@@ -303,9 +303,14 @@ static const rd_api k_api_base = {
     .normal = rd_seed_normal,
 };
 
+/* Read once: rd_layer_takes_relu asks at every layer of every shard pass. */
 int rd_model_unfused(void) {
-  const char *v = getenv("RD_UNFUSED");
-  return v && !strcmp(v, "1");
+  static int unfused = -1;
+  if (unfused < 0) {
+    const char *v = getenv("RD_UNFUSED");
+    unfused = v && !strcmp(v, "1");
+  }
+  return unfused;
 }
 
 const rd_api *rd_model_api(rd_kern_mode mode) {

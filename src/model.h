@@ -105,9 +105,10 @@ int64_t rd_model_max_width(const rd_model *m);
 /* The table of functions layers call (layer.h), with the arithmetic (gemm,
  * exp, log, tanh) of the given kernel mode. Layers build with the openblas one. */
 const rd_api *rd_model_api(rd_kern_mode mode);
-/* 1 when RD_UNFUSED=1: every pass runs as written, no Activation layer fused
- * into its source (rd_layer.fused) and no convolution split into row blocks
- * (layer.h, gemm_chains). The bits are the same either way; tests compare. */
+/* 1 when RD_UNFUSED=1 (read once): every pass runs as written, no Activation
+ * layer fused into its source (rd_layer.fused), no relu run inside a layer
+ * (rd_layer_takes_relu) and no convolution split into row blocks (layer.h,
+ * gemm_chains). The bits are the same either way; tests compare. */
 int rd_model_unfused(void);
 
 /* 1 when the relu the shard pass would apply after layer L (run_act) is
