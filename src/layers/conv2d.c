@@ -16,7 +16,7 @@
  * chains, as layer.h's gemm_chains allows). With kernels =
  * openblas the workspace holds the shard's col from forward to backward
  * (backward then reuses it for dcol). In portable mode col is built, used
- * and rebuilt in backward, block by block, a few hundred rows at a time:
+ * and rebuilt in backward, block by block (about 256 KB of col and y):
  * the same chains (layer.h, gemm_chains), and only one block of the
  * workspace is ever touched. Portable mode's forward skips im2col where
  * the stride is 1 and the window rows are long (implicit, below): the GEMM
@@ -115,11 +115,14 @@ static int build(const rd_api *rd, rd_build *b, void *self, const rd_shape *in, 
  * same chains, 5-20% faster), then col's block. */
 static int64_t kt_floats(const conv2d *p) { return (p->kk * p->f + 15) / 16 * 16; }
 
+/* Floats im2col may write past a block's last row (its short runs, below). */
+enum { IM2COL_SLACK = 8 };
+
 static size_t workspace(const void *self, const rd_shape *in, const rd_shape *out, int64_t rows) {
   const conv2d *p = self;
   const size_t col = p->direct ? 0 : (size_t)(rows * p->h.out * p->w.out * p->kk);
   const size_t imp = p->implicit ? (size_t)implicit_floats(p) : 0;
-  return (size_t)kt_floats(p) + (col > imp ? col : imp);
+  return (size_t)kt_floats(p) + (col > imp ? col : imp) + IM2COL_SLACK;
 }
 
 /* col's block in the workspace. */
@@ -163,25 +166,57 @@ static inline void next_pos(int64_t *s, int64_t *oh, int64_t *ow, int64_t OH, in
   ++*s;
 }
 
-/* Rows [m0, m1) of col (rows*oh*ow, kk) from x (rows, h, w, c), into col
- * from its start; padding reads as 0. */
-RD_SIMD static void im2col(const conv2d *p, int64_t m0, int64_t m1, const float *x, float *col) {
-  const int64_t H = p->h.in, W = p->w.in, C = p->c, KW = p->w.k, OW = p->w.out, OH = p->h.out;
-  int64_t s = m0 / (OH * OW), oh = m0 % (OH * OW) / OW, ow = m0 % OW; /* row m's sample and position */
-  for (int64_t m = m0; m < m1; m++, next_pos(&s, &oh, &ow, OH, OW)) {
-    float *dst = col + (m - m0) * p->kk;
-    int64_t iw0, lo, hi;
-    window_cols(p, ow, &iw0, &lo, &hi);
-    for (int64_t i = 0; i < p->h.k; i++, dst += KW * C) {
-      const int64_t ih = oh * p->h.s - p->h.pad + i;
-      if (ih < 0 || ih >= H || lo >= hi) {
-        memset(dst, 0, sizeof(float) * (size_t)(KW * C));
-        continue;
-      }
-      if (lo > iw0) memset(dst, 0, sizeof(float) * (size_t)((lo - iw0) * C));
-      copy_run(dst + (lo - iw0) * C, x + ((s * H + ih) * W + lo) * C, (hi - lo) * C);
-      if (hi < iw0 + KW) memset(dst + (hi - iw0) * C, 0, sizeof(float) * (size_t)((iw0 + KW - hi) * C));
+/* Column q of an output row into dst (one row of col, kk floats): xr is
+ * the row's first window row in x, [ia, ib) its window rows inside x. */
+static inline void im2col_pos(const conv2d *p, const float *xr, int64_t ia, int64_t ib, int64_t q, float *dst) {
+  const int64_t W = p->w.in, C = p->c, KW = p->w.k, run = KW * C, iw0 = q * p->w.s - p->w.pad;
+  const int64_t lo = iw0 < 0 ? 0 : iw0, hi = iw0 + KW > W ? W : iw0 + KW;
+  for (int64_t i = 0; i < p->h.k; i++, dst += run) {
+    if (i < ia || i >= ib || lo >= hi) {
+      memset(dst, 0, sizeof(float) * (size_t)run);
+      continue;
     }
+    if (lo > iw0) memset(dst, 0, sizeof(float) * (size_t)((lo - iw0) * C));
+    copy_run(dst + (lo - iw0) * C, xr + (i * W + lo) * C, (hi - lo) * C);
+    if (hi < iw0 + KW) memset(dst + (hi - iw0) * C, 0, sizeof(float) * (size_t)((iw0 + KW - hi) * C));
+  }
+}
+
+/* Rows [m0, m1) of col (rows*oh*ow, kk) from x (rows, h, w, c), into col
+ * from its start; padding reads as 0. A copy: any way of moving the floats
+ * gives the same col. One output row at a time. Where its windows lie
+ * inside x and a window row is at most 8 floats (a first layer's kw * c: 3),
+ * each window row is one fixed 4- or 8-float move: the floats past the run
+ * land on the next window row's place (or the next row of col, or
+ * IM2COL_SLACK past the block), which is written after it, and the reads
+ * stay inside x. */
+RD_SIMD static void im2col(const conv2d *p, int64_t m0, int64_t m1, const float *x, float *col) {
+  const int64_t H = p->h.in, W = p->w.in, C = p->c, KW = p->w.k, KH = p->h.k, OW = p->w.out, OH = p->h.out;
+  const int64_t run = KW * C, kk = p->kk, sw = p->w.s, pw = p->w.pad;
+  /* The output columns whose windows lie inside x's columns: [owa, owb). */
+  const int64_t owa = (pw + sw - 1) / sw, owb_ = W - KW + pw < 0 ? 0 : (W - KW + pw) / sw + 1;
+  const int64_t owb = owb_ > OW ? OW : owb_;
+  const int mv = run <= 4 ? 4 : run <= 8 ? 8 : 0; /* the short move, or none */
+  const float *end = x + ((m1 - 1) / (OH * OW) + 1) * H * W * C; /* past the last sample read */
+  int64_t s = m0 / (OH * OW), oh = m0 % (OH * OW) / OW, ow = m0 % OW; /* row m's sample and position */
+  for (int64_t m = m0; m < m1;) {
+    const int64_t n = m1 - m < OW - ow ? m1 - m : OW - ow; /* this output row's columns [ow, ow + n) */
+    const int64_t ih0 = oh * p->h.s - p->h.pad;
+    const int64_t ia = ih0 < 0 ? -ih0 : 0, ib = ih0 + KH > H ? H - ih0 : KH; /* window rows in x: [ia, ib) */
+    const float *xr = x + (s * H + ih0) * W * C;                              /* row ih0 of sample s */
+    float *d = col + (m - m0) * kk - ow * kk;                                 /* column q's row of col: d + q kk */
+    int64_t fa = ow > owa ? ow : owa, fb = ow + n < owb ? ow + n : owb;
+    if (!mv || ia > 0 || ib < KH || fa >= fb || xr + ((KH - 1) * W + (fb - 1) * sw - pw) * C + mv > end) fa = fb = ow + n;
+    for (int64_t q = ow; q < fa; q++) im2col_pos(p, xr, ia, ib, q, d + q * kk);
+    if (mv == 4)
+      for (int64_t q = fa; q < fb; q++)
+        for (int64_t i = 0; i < KH; i++) memcpy(d + q * kk + i * run, xr + (i * W + q * sw - pw) * C, 4 * sizeof(float));
+    else
+      for (int64_t q = fa; q < fb; q++)
+        for (int64_t i = 0; i < KH; i++) memcpy(d + q * kk + i * run, xr + (i * W + q * sw - pw) * C, 8 * sizeof(float));
+    for (int64_t q = fb; q < ow + n; q++) im2col_pos(p, xr, ia, ib, q, d + q * kk);
+    m += n, ow = 0;
+    if (++oh == OH) oh = 0, s++;
   }
 }
 
@@ -207,17 +242,18 @@ RD_SIMD static void col2im(const conv2d *p, int64_t m0, int64_t m1, const float 
   }
 }
 
-/* The rows of one block of col: the whole shard with kernels = openblas (its
- * GEMMs stay whole: their bits depend on the shapes), or when the shard's
- * col is at most 128K floats (512 KB: a first layer's 9-float patches, whose
- * im2col costs more than reading col back in backward), else about 64K
- * floats (256 KB, in the core's L2 with the GEMM's other operands), a
- * multiple of 48 rows (of every micro-kernel's MR). The split depends on the
+/* The rows of one block: the whole shard with kernels = openblas (its GEMMs
+ * stay whole: their bits depend on the shapes), else about 64K floats of
+ * col's and y's rows together (256 KB, in the core's L2 with the GEMM's
+ * other operands), a multiple of 48 rows (of every micro-kernel's MR). Each
+ * pass over y (bias and relu, the relu's mask and dbias) then runs on a
+ * block still in L2: a first layer's 9-float patches and 32 filters, a
+ * whole shard of y, 1.4 MB, did not stay there. The split depends on the
  * layer and the shard alone, and portable mode's chains do not see it
  * (layer.h, gemm_chains). */
 static int64_t block_rows(const rd_io *io, const conv2d *p, int64_t M) {
-  if (!io->rd->gemm_chains || M * p->kk <= 2 * 65536) return M;
-  int64_t b = 65536 / p->kk;
+  if (!io->rd->gemm_chains) return M;
+  int64_t b = 65536 / (p->kk + p->f);
   b = b < 48 ? 48 : b - b % 48;
   return b < M ? b : M;
 }
@@ -307,7 +343,12 @@ static void forward(const rd_io *io, const float *x, float *y) {
 static void backward(const rd_io *io, const float *x, const float *y, float *dy, float *dx) {
   const conv2d *p = io->self;
   const int64_t M = io->rows * p->h.out * p->w.out, F = p->f;
-  rd_relu_dbias(M, F, y, io->relu, dy, p->use_bias ? io->g[1] : NULL);
+  const int64_t B = block_rows(io, p, M);
+  const int imp = p->implicit_dk && implicit_on(io, p);
+  /* dy's relu mask and dbias: block by block below, unless the whole of dy
+   * is read first (direct and implicit_dk). */
+  const int by_block = !p->direct && !imp;
+  if (!by_block) rd_relu_dbias(M, F, y, io->relu, dy, p->use_bias ? io->g[1] : NULL, 1);
   float *kt = NULL;
   if (dx && io->rd->gemm_chains) {
     kt = io->ws;
@@ -324,13 +365,12 @@ static void backward(const rd_io *io, const float *x, const float *y, float *dy,
    * chains continued over it (beta 1 after the first block), then the
    * block's dcol and its patches added into dx; with implicit_dk, dkernel
    * first, from x, and the blocks for dx alone. */
-  const int imp = p->implicit_dk && implicit_on(io, p);
   if (imp) dkernel_implicit(io, p, x, dy);
-  const int64_t B = block_rows(io, p, M);
   if (dx) memset(dx, 0, sizeof(float) * (size_t)(io->rows * p->h.in * p->w.in * p->c));
   float *col = col_ws(io, p);
   for (int64_t m0 = 0; m0 < M; m0 += B) {
     const int64_t mb = M - m0 < B ? M - m0 : B;
+    if (by_block) rd_relu_dbias(mb, F, y + m0 * F, io->relu, dy + m0 * F, p->use_bias ? io->g[1] : NULL, !m0);
     if (!imp) {
       if (B < M || implicit_on(io, p)) im2col(p, m0, m0 + mb, x, col);
       io->rd->gemm(1, 0, p->kk, F, mb, col, p->kk, dy + m0 * F, F, m0 ? 1.0f : 0.0f, io->g[0], F);
