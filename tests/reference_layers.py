@@ -450,6 +450,8 @@ CASES = [
      3, 1, 1),
     # Windows that tile the input, with a row and a column past the last window (backward's one-pass path).
     ("max-pool-tiled-leftover-ties", "7,5,3", "max_pooling2d", {"pool_size": "2"}, 3, 1, 1),
+    # and 19 channels: 16 in registers at a time, 3 one by one
+    ("max-pool-tiled-wide-ties", "6,4,19", "max_pooling2d", {}, 3, 1, 1),
     # same padding with nothing padded before: the last windows stick out past the input (the general path).
     ("max-pool-same-odd-ties", "7,5,2", "max_pooling2d", {"pool_size": "2", "padding": "same"}, 2, 1, 1),
     ("avg-pool", "6,5,2", "average_pooling2d", {"pool_size": "2,3", "strides": "1,2"}, 3, 1, 0),
