@@ -433,8 +433,8 @@ CASES = [
     # A first layer's short window rows (3 and 6 floats: im2col's fixed moves, the last sample's last
     # windows copied exactly) over shards of two row blocks in portable mode, split inside an output row
     # (dbias continued across the blocks).
-    ("conv-first-layer-blocks", "28,28,1", "conv2d", {"filters": "5", "kernel_size": "3"}, 8, 1, 0),
-    ("conv-short-rows-blocks", "20,20,2", "conv2d", {"filters": "4", "kernel_size": "3"}, 10, 1, 0),
+    ("conv-first-layer-blocks", "28,28,1", "conv2d", {"filters": "5", "kernel_size": "3"}, 11, 1, 0),
+    ("conv-short-rows-blocks", "20,21,2", "conv2d", {"filters": "4", "kernel_size": "3"}, 11, 1, 0),
     # Stride 1, window rows of >= 32 floats: portable mode's implicit forward (conv2d.c), input padded per
     # sample (same; a 4-row kernel pads 1 row before and 2 after) or read in place (valid).
     ("conv-implicit-same", "6,7,16", "conv2d", {"filters": "4", "kernel_size": "3", "padding": "same"}, 3, 1, 0),

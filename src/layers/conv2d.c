@@ -16,7 +16,7 @@
  * chains, as layer.h's gemm_chains allows). With kernels =
  * openblas the workspace holds the shard's col from forward to backward
  * (backward then reuses it for dcol). In portable mode col is built, used
- * and rebuilt in backward, block by block (about 256 KB of col and y):
+ * and rebuilt in backward, block by block (about 256 KB of col):
  * the same chains (layer.h, gemm_chains), and only one block of the
  * workspace is ever touched. Portable mode's forward skips im2col where
  * the stride is 1 and the window rows are long (implicit, below): the GEMM
@@ -166,9 +166,11 @@ static inline void next_pos(int64_t *s, int64_t *oh, int64_t *ow, int64_t OH, in
   ++*s;
 }
 
-/* Column q of an output row into dst (one row of col, kk floats): xr is
- * the row's first window row in x, [ia, ib) its window rows inside x. */
-static inline void im2col_pos(const conv2d *p, const float *xr, int64_t ia, int64_t ib, int64_t q, float *dst) {
+/* Column q of an output row into dst (one row of col, kk floats): x + xo
+ * is the row's first window row (before x where padding is), [ia, ib) its
+ * window rows inside x. */
+static inline void im2col_pos(const conv2d *p, const float *x, int64_t xo, int64_t ia, int64_t ib, int64_t q,
+                              float *dst) {
   const int64_t W = p->w.in, C = p->c, KW = p->w.k, run = KW * C, iw0 = q * p->w.s - p->w.pad;
   const int64_t lo = iw0 < 0 ? 0 : iw0, hi = iw0 + KW > W ? W : iw0 + KW;
   for (int64_t i = 0; i < p->h.k; i++, dst += run) {
@@ -177,7 +179,7 @@ static inline void im2col_pos(const conv2d *p, const float *xr, int64_t ia, int6
       continue;
     }
     if (lo > iw0) memset(dst, 0, sizeof(float) * (size_t)((lo - iw0) * C));
-    copy_run(dst + (lo - iw0) * C, xr + (i * W + lo) * C, (hi - lo) * C);
+    copy_run(dst + (lo - iw0) * C, x + (xo + (i * W + lo) * C), (hi - lo) * C);
     if (hi < iw0 + KW) memset(dst + (hi - iw0) * C, 0, sizeof(float) * (size_t)((iw0 + KW - hi) * C));
   }
 }
@@ -197,24 +199,27 @@ RD_SIMD static void im2col(const conv2d *p, int64_t m0, int64_t m1, const float 
   const int64_t owa = (pw + sw - 1) / sw, owb_ = W - KW + pw < 0 ? 0 : (W - KW + pw) / sw + 1;
   const int64_t owb = owb_ > OW ? OW : owb_;
   const int mv = run <= 4 ? 4 : run <= 8 ? 8 : 0; /* the short move, or none */
-  const float *end = x + ((m1 - 1) / (OH * OW) + 1) * H * W * C; /* past the last sample read */
+  const int64_t end = ((m1 - 1) / (OH * OW) + 1) * H * W * C; /* x's floats up to the last sample read */
   int64_t s = m0 / (OH * OW), oh = m0 % (OH * OW) / OW, ow = m0 % OW; /* row m's sample and position */
   for (int64_t m = m0; m < m1;) {
     const int64_t n = m1 - m < OW - ow ? m1 - m : OW - ow; /* this output row's columns [ow, ow + n) */
     const int64_t ih0 = oh * p->h.s - p->h.pad;
     const int64_t ia = ih0 < 0 ? -ih0 : 0, ib = ih0 + KH > H ? H - ih0 : KH; /* window rows in x: [ia, ib) */
-    const float *xr = x + (s * H + ih0) * W * C;                              /* row ih0 of sample s */
-    float *d = col + (m - m0) * kk - ow * kk;                                 /* column q's row of col: d + q kk */
+    const int64_t xo = (s * H + ih0) * W * C; /* x's offset of row ih0 of sample s (negative: padding) */
+    float *d = col + (m - m0) * kk;           /* column ow's row of col */
     int64_t fa = ow > owa ? ow : owa, fb = ow + n < owb ? ow + n : owb;
-    if (!mv || ia > 0 || ib < KH || fa >= fb || xr + ((KH - 1) * W + (fb - 1) * sw - pw) * C + mv > end) fa = fb = ow + n;
-    for (int64_t q = ow; q < fa; q++) im2col_pos(p, xr, ia, ib, q, d + q * kk);
+    if (!mv || ia > 0 || ib < KH || fa >= fb || xo + ((KH - 1) * W + (fb - 1) * sw - pw) * C + mv > end)
+      fa = fb = ow + n;
+    for (int64_t q = ow; q < fa; q++) im2col_pos(p, x, xo, ia, ib, q, d + (q - ow) * kk);
     if (mv == 4)
       for (int64_t q = fa; q < fb; q++)
-        for (int64_t i = 0; i < KH; i++) memcpy(d + q * kk + i * run, xr + (i * W + q * sw - pw) * C, 4 * sizeof(float));
+        for (int64_t i = 0; i < KH; i++)
+          memcpy(d + (q - ow) * kk + i * run, x + (xo + (i * W + q * sw - pw) * C), 4 * sizeof(float));
     else
       for (int64_t q = fa; q < fb; q++)
-        for (int64_t i = 0; i < KH; i++) memcpy(d + q * kk + i * run, xr + (i * W + q * sw - pw) * C, 8 * sizeof(float));
-    for (int64_t q = fb; q < ow + n; q++) im2col_pos(p, xr, ia, ib, q, d + q * kk);
+        for (int64_t i = 0; i < KH; i++)
+          memcpy(d + (q - ow) * kk + i * run, x + (xo + (i * W + q * sw - pw) * C), 8 * sizeof(float));
+    for (int64_t q = fb; q < ow + n; q++) im2col_pos(p, x, xo, ia, ib, q, d + (q - ow) * kk);
     m += n, ow = 0;
     if (++oh == OH) oh = 0, s++;
   }
@@ -244,8 +249,8 @@ RD_SIMD static void col2im(const conv2d *p, int64_t m0, int64_t m1, const float 
 
 /* The rows of one block: the whole shard with kernels = openblas (its GEMMs
  * stay whole: their bits depend on the shapes), else about 64K floats of
- * col's and y's rows together (256 KB, in the core's L2 with the GEMM's
- * other operands), a multiple of 48 rows (of every micro-kernel's MR). Each
+ * col (256 KB, in the core's L2 with the GEMM's other operands) and at most
+ * 64K floats of y, a multiple of 48 rows (of every micro-kernel's MR). Each
  * pass over y (bias and relu, the relu's mask and dbias) then runs on a
  * block still in L2: a first layer's 9-float patches and 32 filters, a
  * whole shard of y, 1.4 MB, did not stay there. The split depends on the
@@ -253,7 +258,7 @@ RD_SIMD static void col2im(const conv2d *p, int64_t m0, int64_t m1, const float 
  * (layer.h, gemm_chains). */
 static int64_t block_rows(const rd_io *io, const conv2d *p, int64_t M) {
   if (!io->rd->gemm_chains) return M;
-  int64_t b = 65536 / (p->kk + p->f);
+  int64_t b = 65536 / (p->kk > p->f ? p->kk : p->f);
   b = b < 48 ? 48 : b - b % 48;
   return b < M ? b : M;
 }
