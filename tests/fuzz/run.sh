@@ -77,6 +77,18 @@ if [ $keep = 1 ]; then
     "$bin" -timeout=$((2 * timeout)) "$a" >"$a.txt" 2>&1
     where=$(first_frame "$a.txt")
     owner=$(first_frame "$a.txt" '^\(allocated\|freed\) by thread')
+    # Over -rss_limit_mb, libFuzzer lists the live heap, not who asked for the
+    # memory: its first frame is libFuzzer's own buffers. Replayed with a limit
+    # of half that on one allocation, an input whose memory went into one
+    # allocation (HDF5 reading a corrupt variable-length string's length,
+    # 2 GB) names its caller; one that went into many keeps the first answer.
+    if grep -q 'ERROR: libFuzzer: out-of-memory (used:' "$a.txt"; then
+      "$bin" -timeout=$((2 * timeout)) -malloc_limit_mb=1024 "$a" >"$a.malloc.txt" 2>&1
+      if grep -q 'ERROR: libFuzzer: out-of-memory (malloc(' "$a.malloc.txt"; then
+        where=$(first_frame "$a.malloc.txt")
+        owner=
+      fi
+    fi
     what=$(grep -m1 -oE 'ERROR: [A-Za-z]+: [A-Za-z-]+|runtime error: .*|ALARM|deadly signal' "$a.txt")
     case $where in
       '') gone=$((gone + 1)); echo "not reproduced alone: $a (log $a.txt)"; continue ;;
