@@ -5,8 +5,9 @@
  * over channel counts that reach every block (32, 8, single floats),
  * kernels, strides and both paddings, with values of mixed magnitude so
  * that a sum added in another order shows. Every output element is written
- * (the buffers start as NaN), by both forms of dk where the CPU has AVX-512
- * (depthwise.h, rd_dw_dk3). The numerics themselves are checked against
+ * (the buffers start as NaN), by both forms of dk, forward and dx where the
+ * CPU has AVX-512 (depthwise.h, rd_dw_dk3 and rd_dw_row9; the 4x12 input has
+ * rows of 10 inner positions). The numerics themselves are checked against
  * numpy by tests/reference_layers.py. */
 #include <math.h>
 #include <stdint.h>
@@ -69,9 +70,9 @@ int main(void) {
   static const int64_t cs[] = {1, 3, 8, 13, 27, 32, 43, 56, 64, 72};
   static const int64_t ks[][2] = {{1, 1}, {3, 3}, {2, 3}, {5, 5}, {3, 1}};
   static const int64_t ss[][2] = {{1, 1}, {2, 2}, {2, 1}, {3, 3}};
-  static const int64_t hw[][2] = {{7, 6}, {5, 9}, {1, 4}};
-  /* Twice: dk's AVX-512 form where the CPU has it (three taps at a time),
-   * then the 8-float form. */
+  static const int64_t hw[][2] = {{7, 6}, {5, 9}, {1, 4}, {4, 12}};
+  /* Twice: the AVX-512 forms where the CPU has them (dk three taps at a
+   * time, 3x3 rows with the kernel in registers), then the 8-float form. */
   const int wide = rd_dw_wide_on();
   for (int pass = 0; pass < 2; pass++) {
     rd_dw_wide = pass == 0 ? wide : 0;
@@ -81,7 +82,7 @@ int main(void) {
           for (size_t g = 0; g < sizeof hw / sizeof *hw; g++)
             for (int p = 0; p < 2; p++) one(cs[c], hw[g][0], hw[g][1], ks[kk][0], ks[kk][1], ss[s][0], ss[s][1], p);
   }
-  printf("test_depthwise: dk's AVX-512 form: %s\n", wide ? "run, then the 8-float form" : "not on this CPU; the 8-float form only");
+  printf("test_depthwise: the AVX-512 forms: %s\n", wide ? "run, then the 8-float form" : "not on this CPU; the 8-float form only");
   printf("test_depthwise: %d checks passed, %d failed\n", passes, fails);
   return fails ? 1 : 0;
 }

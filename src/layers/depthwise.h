@@ -66,12 +66,12 @@ static inline void rd_dw_span(int64_t off, int64_t s, int64_t n, int64_t out, in
   if (*lo > *hi) *lo = *hi;
 }
 
-/* Runs BODY(T, N) for the channels [c, C) in blocks of N vectors of type T:
+/* Runs BODY(T, N) for the channels [C0, C) in blocks of N vectors of type T:
  * (8 floats, 4), (8 floats, 1), then (float, 1). BODY sees c; its sums are
  * s0 .. s3, of which it uses N, through RD_DW_EACH. */
-#define RD_DW_BLOCKS(C, BODY)                                                 \
+#define RD_DW_BLOCKS(C0, C, BODY)                                             \
   do {                                                                        \
-    int64_t c = 0;                                                            \
+    int64_t c = (C0);                                                         \
     for (; c + 32 <= (C); c += 32) BODY(rd_dw_v8, 4)                          \
     for (; c + 8 <= (C); c += 8) BODY(rd_dw_v8, 1)                            \
     for (; c < (C); c++) BODY(float, 1)                                       \
@@ -174,9 +174,8 @@ RD_SIMD static void rd_dw_backward_dm(const rd_depthwise *d, int64_t rows, const
  * vectors in 512-bit registers, and more independent sums in flight. Lanes
  * are separate elements and every operation is the scalar loop's own float
  * multiply or add, so it gives the same bits as the 8-float form
- * (test_depthwise runs both). rd_dw_wide = 0 (the test) turns it off. The
- * forward pass in the same form (two output positions at a time) was no
- * faster: 10% at 64 channels, 35% slower at 128 (spills). */
+ * (test_depthwise runs both). rd_dw_wide = 0 (the test) turns it off, and
+ * with it rd_dw_row9 (below). */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define RD_DW_WIDE 1
 typedef float rd_dw_v16 __attribute__((vector_size(64)));
@@ -191,17 +190,87 @@ static int rd_dw_wide = 0;
 static inline int rd_dw_wide_on(void) { return rd_dw_wide = 0; }
 #endif
 
+/* A 3x3 kernel's nine taps over n positions, 16 channels at a time, on
+ * AVX-512 (rd_dw_wide_on): the nine taps' kernel vectors stay in registers
+ * and two positions' sums are in flight, where the 8-float blocks load the
+ * kernel again at every position (forward, and dx's gather at stride 1:
+ * 0.19 to 0.09 ms and 0.24 to 0.09 ms for a shard of 16 28x28x32 samples;
+ * three or four positions at a time were slower than two). Position p's tap t = 3a + b reads
+ * src + p * step + a * pitch + b * C and the kernel's tap t (8 - t with
+ * flip); its sum starts from 0, adds the taps in order t = 0 .. 8, one
+ * float multiply and one add each, then bias (or NULL), and is stored to
+ * dst + p * C: the bits of the 8-float blocks. Channels from C rounded down
+ * to 16 are left to the caller. */
+#if RD_DW_WIDE
+#define RD_DW9_P 2
+__attribute__((target("avx512f"))) static void rd_dw_row9(int64_t C, const float *restrict src, int64_t pitch,
+                                                          int64_t step, const float *restrict k, int flip,
+                                                          const float *restrict bias, float *restrict dst,
+                                                          int64_t n) {
+  for (int64_t c = 0; c + 16 <= C; c += 16) {
+    rd_dw_v16 kk[9], bv = {0};
+    for (int t = 0; t < 9; t++) memcpy(&kk[t], k + (flip ? 8 - t : t) * C + c, sizeof kk[t]);
+    if (bias) memcpy(&bv, bias + c, sizeof bv);
+    int64_t p = 0;
+    for (; p + RD_DW9_P <= n; p += RD_DW9_P) {
+      rd_dw_v16 acc[RD_DW9_P];
+      for (int q = 0; q < RD_DW9_P; q++) acc[q] = (rd_dw_v16){0};
+#pragma GCC unroll 9
+      for (int t = 0; t < 9; t++) {
+        const float *at = src + p * step + (t / 3) * pitch + (t % 3) * C + c;
+#pragma GCC unroll 2
+        for (int q = 0; q < RD_DW9_P; q++) {
+          rd_dw_v16 a;
+          memcpy(&a, at + q * step, sizeof a);
+          acc[q] += a * kk[t];
+        }
+      }
+      for (int q = 0; q < RD_DW9_P; q++) {
+        if (bias) acc[q] += bv;
+        memcpy(dst + (p + q) * C + c, &acc[q], sizeof acc[q]);
+      }
+    }
+    for (; p < n; p++) {
+      rd_dw_v16 acc = {0};
+#pragma GCC unroll 9
+      for (int t = 0; t < 9; t++) {
+        rd_dw_v16 a;
+        memcpy(&a, src + p * step + (t / 3) * pitch + (t % 3) * C + c, sizeof a);
+        acc += a * kk[t];
+      }
+      if (bias) acc += bv;
+      memcpy(dst + p * C + c, &acc, sizeof acc);
+    }
+  }
+}
+#undef RD_DW9_P
+#endif
+
 /* dm = 1 (every model here): the same sums as rd_dw_forward_dm, with each
  * block's sums held in registers across the taps, and the taps that fall in
  * the padding skipped by range instead of by test. */
 RD_SIMD static void rd_dw_forward1(const rd_depthwise *d, int64_t rows, const float *restrict x,
                                    const float *restrict k, const float *restrict bias, float *restrict y) {
   const int64_t C = d->c, H = d->h.in, W = d->w.in, OH = d->h.out, OW = d->w.out, KW = d->w.k;
+  /* 3x3 kernels on AVX-512: the positions whose taps all fall inside the
+   * input, [xa, xb) of a row, go to rd_dw_row9 for their first cw channels. */
+  const int nine = RD_DW_WIDE && rd_dw_wide_on() && d->h.k == 3 && KW == 3 && C >= 16 && W >= 3;
+  int64_t xa = 0, xb = 0;
+  if (nine) rd_dw_span(-d->w.pad, d->w.s, W - 2, OW, &xa, &xb);
   for (int64_t r = 0; r < rows; r++)
     for (int64_t oy = 0; oy < OH; oy++) {
-      int64_t i0, i1;
+      int64_t i0, i1, cw = 0;
       rd_dw_span(oy * d->h.s - d->h.pad, 1, H, d->h.k, &i0, &i1);
+#if RD_DW_WIDE
+      if (nine && i0 == 0 && i1 == 3 && xb > xa) {
+        cw = C & ~(int64_t)15;
+        rd_dw_row9(C, x + ((r * H + oy * d->h.s - d->h.pad) * W + xa * d->w.s - d->w.pad) * C, W * C, d->w.s * C, k,
+                   0, bias, y + ((r * OH + oy) * OW + xa) * C, xb - xa);
+      }
+#endif
       for (int64_t ox = 0; ox < OW; ox++) {
+        const int64_t c0 = ox >= xa && ox < xb ? cw : 0;
+        if (c0 == C) continue;
         int64_t j0, j1;
         rd_dw_span(ox * d->w.s - d->w.pad, 1, W, KW, &j0, &j1);
         /* the input offset of tap (0, 0), which may lie in the padding */
@@ -223,7 +292,7 @@ RD_SIMD static void rd_dw_forward1(const rd_depthwise *d, int64_t rows, const fl
     if (bias) { RD_DW_EACH(T, N, RD_DW_BIAS) }                                \
     RD_DW_EACH(T, N, RD_DW_STORE)                                             \
   }
-        RD_DW_BLOCKS(C, RD_DW_FWD);
+        RD_DW_BLOCKS(c0, C, RD_DW_FWD);
 #undef RD_DW_FWD
 #undef RD_DW_BIAS
       }
@@ -312,6 +381,9 @@ RD_SIMD static void rd_dw_backward1(const rd_depthwise *d, int64_t rows, const f
   const int64_t sh = d->h.s, sw = d->w.s, ph = d->h.pad, pw = d->w.pad;
   const int wide = rd_dw_wide_on();
   (void)wide;
+  const int nine1 = RD_DW_WIDE && wide && KH == 3 && KW == 3 && sh == 1 && sw == 1 && C >= 16 && OW >= 3;
+  int64_t ga = 0, gb = 0;
+  if (nine1) rd_dw_span(pw - 2, 1, OW - 2, W, &ga, &gb);
   memset(dk, 0, sizeof(float) * (size_t)(KH * KW * C));
   if (db) memset(db, 0, sizeof(float) * (size_t)C);
   for (int64_t r = 0; r < rows; r++) {
@@ -346,16 +418,28 @@ RD_SIMD static void rd_dw_backward1(const rd_depthwise *d, int64_t rows, const f
       }                                                                       \
     RD_DW_EACH(T, N, RD_DW_STORE)                                             \
   }
-        RD_DW_BLOCKS(C, RD_DW_DK);
+        RD_DW_BLOCKS(0, C, RD_DW_DK);
 #undef RD_DW_DK
 #undef RD_DW_LOAD
       }
     }
     if (!dx) continue;
     for (int64_t iy = 0; iy < H; iy++) {
-      int64_t y0, y1;
+      int64_t y0, y1, cw = 0;
       rd_dw_span(KH - 1 - iy - ph, sh, KH, OH, &y0, &y1);
+#if RD_DW_WIDE
+      /* stride 1, 3x3 on AVX-512: the positions read by all nine taps, [ga,
+       * gb) of a row, go to rd_dw_row9 (the taps in the gather's order, the
+       * kernel flipped) for their first cw channels. */
+      if (nine1 && y1 - y0 == 3 && gb > ga) {
+        cw = C & ~(int64_t)15;
+        rd_dw_row9(C, gr + (y0 * OW + ga + pw - 2) * C, OW * C, C, k, 1, NULL, dx + ((r * H + iy) * W + ga) * C,
+                   gb - ga);
+      }
+#endif
       for (int64_t ix = 0; ix < W; ix++) {
+        const int64_t c0 = ix >= ga && ix < gb ? cw : 0;
+        if (c0 == C) continue;
         int64_t x0, x1;
         rd_dw_span(KW - 1 - ix - pw, sw, KW, OW, &x0, &x1);
         float *restrict dst = dx + ((r * H + iy) * W + ix) * C;
@@ -370,7 +454,7 @@ RD_SIMD static void rd_dw_backward1(const rd_depthwise *d, int64_t rows, const f
       }                                                                       \
     RD_DW_EACH(T, N, RD_DW_STORE)                                             \
   }
-        RD_DW_BLOCKS(C, RD_DW_DX);
+        RD_DW_BLOCKS(c0, C, RD_DW_DX);
 #undef RD_DW_DX
       }
     }
