@@ -6,7 +6,7 @@
  * kernels, strides and both paddings, with values of mixed magnitude so
  * that a sum added in another order shows. Every output element is written
  * (the buffers start as NaN), by both forms of dk, forward and dx where the
- * CPU has AVX-512 (depthwise.h, rd_dw_dk3 and rd_dw_row9; the 4x12 input has
+ * CPU has AVX-512 (depthwise.h, rd_dw_dk3 and rd_dw_run; the 4x12 input has
  * rows of 10 inner positions). The numerics themselves are checked against
  * numpy by tests/reference_layers.py. */
 #include <math.h>

@@ -175,7 +175,7 @@ RD_SIMD static void rd_dw_backward_dm(const rd_depthwise *d, int64_t rows, const
  * are separate elements and every operation is the scalar loop's own float
  * multiply or add, so it gives the same bits as the 8-float form
  * (test_depthwise runs both). rd_dw_wide = 0 (the test) turns it off, and
- * with it rd_dw_row9 (below). */
+ * with it rd_dw_run (below). */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define RD_DW_WIDE 1
 typedef float rd_dw_v16 __attribute__((vector_size(64)));
@@ -190,60 +190,79 @@ static int rd_dw_wide = 0;
 static inline int rd_dw_wide_on(void) { return rd_dw_wide = 0; }
 #endif
 
-/* A 3x3 kernel's nine taps over n positions, 16 channels at a time, on
- * AVX-512 (rd_dw_wide_on): the nine taps' kernel vectors stay in registers
- * and two positions' sums are in flight, where the 8-float blocks load the
- * kernel again at every position (forward, and dx's gather at stride 1:
+/* A run of n positions that read the same taps (at most 9: a 3x3 kernel's
+ * inner positions, 6 on its edge rows, 1 to 4 for dx at stride 2), 16
+ * channels at a time, on AVX-512 (rd_dw_wide_on): the taps' kernel vectors
+ * stay in registers and two positions' sums are in flight, where the 8-float
+ * blocks load the kernel again at every position (forward, and dx's gather:
  * 0.19 to 0.09 ms and 0.24 to 0.09 ms for a shard of 16 28x28x32 samples;
- * three or four positions at a time were slower than two). Position p's tap t = 3a + b reads
- * src + p * step + a * pitch + b * C and the kernel's tap t (8 - t with
- * flip); its sum starts from 0, adds the taps in order t = 0 .. 8, one
- * float multiply and one add each, then bias (or NULL), and is stored to
- * dst + p * C: the bits of the 8-float blocks. Channels from C rounded down
- * to 16 are left to the caller. */
+ * three or four positions at a time were slower than two). Position p's tap
+ * (a, b) reads src + p * sstep + a * pitch + b * C (rd_dw_tapset); its sum
+ * starts from 0, adds the taps in order (a, then b), one float multiply
+ * and one add each, then bias (or NULL), and is stored to dst + p * dstep:
+ * the bits of the 8-float blocks. Channels from C rounded down to 16 are
+ * left to the caller. */
 #if RD_DW_WIDE
-#define RD_DW9_P 2
-__attribute__((target("avx512f"))) static void rd_dw_row9(int64_t C, const float *restrict src, int64_t pitch,
-                                                          int64_t step, const float *restrict k, int flip,
-                                                          const float *restrict bias, float *restrict dst,
-                                                          int64_t n) {
+typedef struct {
+  int na, nb;          /* taps: na rows of nb, at most 3 x 3 */
+  int64_t pitch, kt0;  /* tap (a, b) reads src + a * pitch + b * C and the kernel's tap kt0 + a * kta + b * ktb */
+  int64_t kta, ktb;
+} rd_dw_tapset;
+
+static inline __attribute__((always_inline)) void rd_dw_run_ab(const int NA, const int NB, int64_t C,
+                                                              const rd_dw_tapset *ts, const float *restrict src,
+                                                              int64_t sstep, const float *restrict k,
+                                                              const float *restrict bias, float *restrict dst,
+                                                              int64_t dstep, int64_t n) {
+  const int64_t pitch = ts->pitch;
   for (int64_t c = 0; c + 16 <= C; c += 16) {
     rd_dw_v16 kk[9], bv = {0};
-    for (int t = 0; t < 9; t++) memcpy(&kk[t], k + (flip ? 8 - t : t) * C + c, sizeof kk[t]);
+    for (int t = 0; t < NA * NB; t++)
+      memcpy(&kk[t], k + (ts->kt0 + (t / NB) * ts->kta + (t % NB) * ts->ktb) * C + c, sizeof kk[t]);
     if (bias) memcpy(&bv, bias + c, sizeof bv);
     int64_t p = 0;
-    for (; p + RD_DW9_P <= n; p += RD_DW9_P) {
-      rd_dw_v16 acc[RD_DW9_P];
-      for (int q = 0; q < RD_DW9_P; q++) acc[q] = (rd_dw_v16){0};
+    for (; p + 2 <= n; p += 2) {
+      rd_dw_v16 s0 = {0}, s1 = {0};
 #pragma GCC unroll 9
-      for (int t = 0; t < 9; t++) {
-        const float *at = src + p * step + (t / 3) * pitch + (t % 3) * C + c;
-#pragma GCC unroll 2
-        for (int q = 0; q < RD_DW9_P; q++) {
-          rd_dw_v16 a;
-          memcpy(&a, at + q * step, sizeof a);
-          acc[q] += a * kk[t];
-        }
+      for (int t = 0; t < NA * NB; t++) {
+        const float *at = src + p * sstep + (t / NB) * pitch + (t % NB) * C + c;
+        rd_dw_v16 a0, a1;
+        memcpy(&a0, at, sizeof a0);
+        memcpy(&a1, at + sstep, sizeof a1);
+        s0 += a0 * kk[t];
+        s1 += a1 * kk[t];
       }
-      for (int q = 0; q < RD_DW9_P; q++) {
-        if (bias) acc[q] += bv;
-        memcpy(dst + (p + q) * C + c, &acc[q], sizeof acc[q]);
-      }
+      if (bias) s0 += bv, s1 += bv;
+      memcpy(dst + p * dstep + c, &s0, sizeof s0);
+      memcpy(dst + (p + 1) * dstep + c, &s1, sizeof s1);
     }
-    for (; p < n; p++) {
-      rd_dw_v16 acc = {0};
+    if (p < n) {
+      rd_dw_v16 s0 = {0};
 #pragma GCC unroll 9
-      for (int t = 0; t < 9; t++) {
-        rd_dw_v16 a;
-        memcpy(&a, src + p * step + (t / 3) * pitch + (t % 3) * C + c, sizeof a);
-        acc += a * kk[t];
+      for (int t = 0; t < NA * NB; t++) {
+        rd_dw_v16 a0;
+        memcpy(&a0, src + p * sstep + (t / NB) * pitch + (t % NB) * C + c, sizeof a0);
+        s0 += a0 * kk[t];
       }
-      if (bias) acc += bv;
-      memcpy(dst + p * C + c, &acc, sizeof acc);
+      if (bias) s0 += bv;
+      memcpy(dst + p * dstep + c, &s0, sizeof s0);
     }
   }
 }
-#undef RD_DW9_P
+
+__attribute__((target("avx512f"))) static void rd_dw_run(int64_t C, const rd_dw_tapset *ts, const float *src,
+                                                         int64_t sstep, const float *k, const float *bias,
+                                                         float *dst, int64_t dstep, int64_t n) {
+  /* constant counts, so that the loops unroll and kk stays in registers */
+#define RD_DW_AB(A, B)                                                        \
+  if (ts->na == A && ts->nb == B) {                                           \
+    rd_dw_run_ab(A, B, C, ts, src, sstep, k, bias, dst, dstep, n);            \
+    return;                                                                   \
+  }
+  RD_DW_AB(3, 3) RD_DW_AB(2, 3) RD_DW_AB(3, 2) RD_DW_AB(2, 2) RD_DW_AB(1, 3)
+  RD_DW_AB(3, 1) RD_DW_AB(1, 2) RD_DW_AB(2, 1) RD_DW_AB(1, 1)
+#undef RD_DW_AB
+}
 #endif
 
 /* dm = 1 (every model here): the same sums as rd_dw_forward_dm, with each
@@ -252,20 +271,22 @@ __attribute__((target("avx512f"))) static void rd_dw_row9(int64_t C, const float
 RD_SIMD static void rd_dw_forward1(const rd_depthwise *d, int64_t rows, const float *restrict x,
                                    const float *restrict k, const float *restrict bias, float *restrict y) {
   const int64_t C = d->c, H = d->h.in, W = d->w.in, OH = d->h.out, OW = d->w.out, KW = d->w.k;
-  /* 3x3 kernels on AVX-512: the positions whose taps all fall inside the
-   * input, [xa, xb) of a row, go to rd_dw_row9 for their first cw channels. */
-  const int nine = RD_DW_WIDE && rd_dw_wide_on() && d->h.k == 3 && KW == 3 && C >= 16 && W >= 3;
+  /* Kernels of at most 3x3 on AVX-512: the positions [xa, xb) of a row
+   * whose taps all fall inside the input's width go to rd_dw_run, with the
+   * row's taps that fall inside its height, for their first cw channels. */
+  const int runs = RD_DW_WIDE && rd_dw_wide_on() && d->h.k <= 3 && KW <= 3 && C >= 16 && W >= KW;
   int64_t xa = 0, xb = 0;
-  if (nine) rd_dw_span(-d->w.pad, d->w.s, W - 2, OW, &xa, &xb);
+  if (runs) rd_dw_span(-d->w.pad, d->w.s, W - KW + 1, OW, &xa, &xb);
   for (int64_t r = 0; r < rows; r++)
     for (int64_t oy = 0; oy < OH; oy++) {
       int64_t i0, i1, cw = 0;
       rd_dw_span(oy * d->h.s - d->h.pad, 1, H, d->h.k, &i0, &i1);
 #if RD_DW_WIDE
-      if (nine && i0 == 0 && i1 == 3 && xb > xa) {
+      if (runs && i1 > i0 && xb > xa) {
+        const rd_dw_tapset ts = {(int)(i1 - i0), (int)KW, W * C, i0 * KW, KW, 1};
         cw = C & ~(int64_t)15;
-        rd_dw_row9(C, x + ((r * H + oy * d->h.s - d->h.pad) * W + xa * d->w.s - d->w.pad) * C, W * C, d->w.s * C, k,
-                   0, bias, y + ((r * OH + oy) * OW + xa) * C, xb - xa);
+        rd_dw_run(C, &ts, x + ((r * H + oy * d->h.s - d->h.pad + i0) * W + xa * d->w.s - d->w.pad) * C,
+                  d->w.s * C, k, bias, y + ((r * OH + oy) * OW + xa) * C, C, xb - xa);
       }
 #endif
       for (int64_t ox = 0; ox < OW; ox++) {
@@ -381,9 +402,21 @@ RD_SIMD static void rd_dw_backward1(const rd_depthwise *d, int64_t rows, const f
   const int64_t sh = d->h.s, sw = d->w.s, ph = d->h.pad, pw = d->w.pad;
   const int wide = rd_dw_wide_on();
   (void)wide;
-  const int nine1 = RD_DW_WIDE && wide && KH == 3 && KW == 3 && sh == 1 && sw == 1 && C >= 16 && OW >= 3;
-  int64_t ga = 0, gb = 0;
-  if (nine1) rd_dw_span(pw - 2, 1, OW - 2, W, &ga, &gb);
+  /* Kernels of at most 3x3 on AVX-512, strides up to 4: in each class of
+   * input columns ix = rho (mod sw), the run [lo, hi] whose gather reads the
+   * most output columns (nx, from x0 at lo; x0 rises by 1 per column of the
+   * class) goes to rd_dw_run, with the row's output rows, for its first cw
+   * channels. */
+  int64_t lo[4] = {0}, hi[4] = {-1, -1, -1, -1}, nx[4] = {0}, x0lo[4] = {0};
+  const int gruns = RD_DW_WIDE && wide && KH <= 3 && KW <= 3 && sw <= 4 && C >= 16 && dx;
+  for (int64_t rho = 0; gruns && rho < sw && rho < W; rho++) {
+    for (int64_t ix = rho; ix < W; ix += sw) {
+      int64_t a, b;
+      rd_dw_span(KW - 1 - ix - pw, sw, KW, OW, &a, &b);
+      if (b - a > nx[rho]) nx[rho] = b - a, lo[rho] = hi[rho] = ix, x0lo[rho] = a;
+      else if (b - a == nx[rho] && hi[rho] == ix - sw && a == x0lo[rho] + (ix - lo[rho]) / sw) hi[rho] = ix;
+    }
+  }
   memset(dk, 0, sizeof(float) * (size_t)(KH * KW * C));
   if (db) memset(db, 0, sizeof(float) * (size_t)C);
   for (int64_t r = 0; r < rows; r++) {
@@ -428,17 +461,17 @@ RD_SIMD static void rd_dw_backward1(const rd_depthwise *d, int64_t rows, const f
       int64_t y0, y1, cw = 0;
       rd_dw_span(KH - 1 - iy - ph, sh, KH, OH, &y0, &y1);
 #if RD_DW_WIDE
-      /* stride 1, 3x3 on AVX-512: the positions read by all nine taps, [ga,
-       * gb) of a row, go to rd_dw_row9 (the taps in the gather's order, the
-       * kernel flipped) for their first cw channels. */
-      if (nine1 && y1 - y0 == 3 && gb > ga) {
+      for (int64_t rho = 0; gruns && y1 > y0 && rho < sw && rho < W; rho++) {
+        if (nx[rho] == 0 || hi[rho] < lo[rho]) continue;
+        const rd_dw_tapset ts = {(int)(y1 - y0), (int)nx[rho], OW * C,
+                                 (iy + ph - y0 * sh) * KW + lo[rho] + pw - x0lo[rho] * sw, -sh * KW, -sw};
         cw = C & ~(int64_t)15;
-        rd_dw_row9(C, gr + (y0 * OW + ga + pw - 2) * C, OW * C, C, k, 1, NULL, dx + ((r * H + iy) * W + ga) * C,
-                   gb - ga);
+        rd_dw_run(C, &ts, gr + (y0 * OW + x0lo[rho]) * C, C, k, NULL, dx + ((r * H + iy) * W + lo[rho]) * C,
+                  sw * C, (hi[rho] - lo[rho]) / sw + 1);
       }
 #endif
       for (int64_t ix = 0; ix < W; ix++) {
-        const int64_t c0 = ix >= ga && ix < gb ? cw : 0;
+        const int64_t c0 = cw && ix >= lo[ix % sw] && ix <= hi[ix % sw] ? cw : 0;
         if (c0 == C) continue;
         int64_t x0, x1;
         rd_dw_span(KW - 1 - ix - pw, sw, KW, OW, &x0, &x1);
