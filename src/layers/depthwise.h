@@ -195,7 +195,7 @@ static inline int rd_dw_wide_on(void) { return rd_dw_wide = 0; }
  * channels at a time, on AVX-512 (rd_dw_wide_on): the taps' kernel vectors
  * stay in registers and two positions' sums are in flight, where the 8-float
  * blocks load the kernel again at every position (forward, and dx's gather:
- * 0.19 to 0.09 ms and 0.24 to 0.09 ms for a shard of 16 28x28x32 samples;
+ * 0.19 to 0.07 ms and 0.24 to 0.09 ms for a shard of 16 28x28x32 samples;
  * three or four positions at a time were slower than two). Position p's tap
  * (a, b) reads src + p * sstep + a * pitch + b * C (rd_dw_tapset); its sum
  * starts from 0, adds the taps in order (a, then b), one float multiply
