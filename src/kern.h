@@ -1,9 +1,9 @@
 /* kern: the arithmetic kernels that reach the weights, in one of two modes
  * ([train] kernels, docs/PORTABLE.md):
  *
- *   openblas  (default) OpenBLAS sgemm and libm's expf, logf, tanhf: the same
+ *   openblas  OpenBLAS sgemm and libm's expf, logf, tanhf: the same
  *             bits on every rank that runs the same OpenBLAS core type.
- *   portable  reprodist's own GEMM and pmath.h's functions: the same bits on
+ *   portable  (default since 0.2.0) reprodist's own GEMM and pmath.h's functions: the same bits on
  *             every IEEE-754 CPU (x86-64 with or without AVX2/AVX-512, aarch64),
  *             whichever SIMD path runs.
  *
