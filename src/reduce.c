@@ -7,6 +7,7 @@
 
 #include "log.h"
 #include "mem.h"
+#include "simd.h"
 
 void rd_shard_range(int64_t K, int P, int r, int64_t *lo, int64_t *hi) {
   *lo = K * r / P;
@@ -89,7 +90,7 @@ static int lone(const rd_reduce *r, int level, int64_t index) {
 }
 
 /* a += b; the two never overlap (restrict lets the loop vectorize). */
-static void add_into(float *restrict a, const float *restrict b, size_t n) {
+RD_SIMD_AVX2 static void add_into(float *restrict a, const float *restrict b, size_t n) {
   for (size_t i = 0; i < n; i++) a[i] += b[i];
 }
 
@@ -123,7 +124,7 @@ void rd_reduce_push_deferred(rd_reduce *r, int level, int64_t index, rd_reduce_m
  * floats does not depend on the operands' order), and one store, where merging
  * one pair at a time would read and write every level's node. */
 #define CHAIN_BLOCK 1024
-static void chain_apply(const rd_reduce_merges *mg, size_t lo, size_t hi) {
+RD_SIMD_AVX2 static void chain_apply(const rd_reduce_merges *mg, size_t lo, size_t hi) {
   int n = mg->n;
   float t[CHAIN_BLOCK];
   for (size_t b = lo; b < hi; b += CHAIN_BLOCK) {

@@ -1,14 +1,16 @@
 #!/bin/bash
 # portable_baseline: portable mode's bits on an x86-64 CPU without AVX. The
-# built-in layers' hot loops are compiled three times (src/layers/simd.h:
+# built-in layers' hot loops are compiled three times (src/simd.h:
 # AVX-512, AVX2 and the baseline, chosen by the CPU at load time) and the
 # GEMM picks its path from the CPU too, so on this machine only the AVX-512
 # copies ever run. Here the same MPI-free driver (tests/portable/driver.c)
 # runs under qemu-x86_64 -cpu Nehalem (SSE4.2, no AVX): the baseline copies
 # and the scalar GEMM path. Its tensor digests after training the ResNet and
 # the MobileNet miniatures (BatchNormalization and Add with the relu taken,
-# im2col, col2im, the depthwise and separable convolutions' channel blocks)
-# must equal the native run's, with zero tolerance.
+# im2col, col2im, the depthwise and separable convolutions' channel blocks;
+# Adam's update and the reduction's additions, compiled for AVX2 too), the
+# MLP (Nadam) and the convnet (SGD with Nesterov momentum) must equal the
+# native run's, with zero tolerance.
 # Installs its tools through launch/deps --cross; never skipped.
 # Usage (ctest): portable_baseline.sh RD_PORTABLE_X86
 . "${RD_TESTS:?run through ctest}/lib.sh" || exit 1
@@ -35,4 +37,6 @@ compare() { # NAME ARGS...: the driver's stdout natively and under qemu-x86_64 -
 }
 compare resnet train "$RD_TESTS/portable/resnet.cfg" 6 32 8
 compare mobilenet train "$RD_TESTS/portable/mobilenet.cfg" 6 32 8
+compare mlp train "$RD_TESTS/portable/mlp.cfg" 30 64 16
+compare cnn train "$RD_TESTS/portable/cnn.cfg" 10 32 8
 rd_finish

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "merge.h"
-#include "simd.h"
+#include "../simd.h"
 
 static int build(const rd_api *rd, rd_build *b, void *self, int nin, const rd_shape *ins, rd_shape *out) {
   return rd_merge_build(rd, b, "add", 2, 0, self, nin, ins, out);

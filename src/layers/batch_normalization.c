@@ -31,7 +31,7 @@
 #include <string.h>
 
 #include "reprodist/layer.h"
-#include "simd.h"
+#include "../simd.h"
 
 typedef struct {
   int64_t c, hw;   /* channels; positions per sample */

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "simd.h"
+#include "../simd.h"
 
 /* y (rows, n) = y + bias (bias NULL: none), then with relu y > 0 ? y : 0,
  * in one pass. */

@@ -28,7 +28,7 @@
 #include <string.h>
 
 #include "bias_relu.h"
-#include "simd.h"
+#include "../simd.h"
 #include "window.h"
 
 typedef struct {

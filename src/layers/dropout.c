@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "reprodist/layer.h"
-#include "simd.h"
+#include "../simd.h"
 
 typedef struct {
   int64_t n;       /* values per sample */

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "simd.h"
+#include "../simd.h"
 #include "window.h"
 
 typedef struct {

@@ -4,6 +4,7 @@
 #include <math.h>
 
 #include "../optim.h"
+#include "../simd.h"
 
 enum { INIT, EPS };
 static const char *const keys[] = {"initial_accumulator_value", "epsilon", NULL};
@@ -28,7 +29,7 @@ static float initial(const double *p, int k) {
   return (float)p[INIT];
 }
 
-static void update(const rd_optim_args *a, float *restrict w, const float *restrict g, float *restrict state, size_t n,
+RD_SIMD_AVX2 static void update(const rd_optim_args *a, float *restrict w, const float *restrict g, float *restrict state, size_t n,
                    size_t stride) {
   (void)stride;
   const float lr = (float)a->lr, eps = (float)a->p[EPS];

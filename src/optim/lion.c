@@ -2,6 +2,7 @@
  * learning_rate 0.001, beta_1 0.9, beta_2 0.99 (beta_1 in (0, 1]).
  * w -= lr sign(beta_1 m + (1 - beta_1) g); m = beta_2 m + (1 - beta_2) g. */
 #include "../optim.h"
+#include "../simd.h"
 
 enum { B1, B2 };
 static const char *const keys[] = {"beta_1", "beta_2", NULL};
@@ -21,7 +22,7 @@ static const char *slot_name(const double *p, int k) {
   return "momentums";
 }
 
-static void update(const rd_optim_args *a, float *restrict w, const float *restrict g, float *restrict state, size_t n,
+RD_SIMD_AVX2 static void update(const rd_optim_args *a, float *restrict w, const float *restrict g, float *restrict state, size_t n,
                    size_t stride) {
   (void)stride;
   const float lr = (float)a->lr, b1 = (float)a->p[B1], c1 = (float)(1.0 - a->p[B1]);

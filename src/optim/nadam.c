@@ -8,6 +8,7 @@
 #include <math.h>
 
 #include "../optim.h"
+#include "../simd.h"
 
 enum { B1, B2, EPS }; /* Adam's arguments, names and defaults */
 extern const rd_optim_type rd_optim_adam;
@@ -21,7 +22,7 @@ static double u(const double *p, uint64_t s) { return p[B1] * (1.0 - 0.5 * rd_op
 
 static double advance(const double *p, uint64_t iteration, double prev) { return prev * u(p, iteration + 1); }
 
-static void update(const rd_optim_args *a, float *restrict w, const float *restrict g, float *restrict state, size_t n,
+RD_SIMD_AVX2 static void update(const rd_optim_args *a, float *restrict w, const float *restrict g, float *restrict state, size_t n,
                    size_t stride) {
   const double *p = a->p;
   const uint64_t t = a->iteration + 1;

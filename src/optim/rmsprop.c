@@ -8,6 +8,7 @@
 #include <math.h>
 
 #include "../optim.h"
+#include "../simd.h"
 
 enum { RHO, MOM, EPS, CENT };
 static const char *const keys[] = {"rho", "momentum", "epsilon", "centered", NULL};
@@ -26,7 +27,7 @@ static const char *slot_name(const double *p, int k) {
   return k == 0 ? "velocities" : k == 1 && p[MOM] > 0.0 ? "momentums" : "average_gradients";
 }
 
-static void update(const rd_optim_args *a, float *restrict w, const float *restrict g, float *restrict state, size_t n,
+RD_SIMD_AVX2 static void update(const rd_optim_args *a, float *restrict w, const float *restrict g, float *restrict state, size_t n,
                    size_t stride) {
   const double *p = a->p;
   const float rho = (float)p[RHO], omr = (float)(1.0 - p[RHO]), eps = (float)p[EPS], lr = (float)a->lr;

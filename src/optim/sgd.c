@@ -2,6 +2,7 @@
  * learning_rate 0.01, momentum 0, nesterov false. With momentum:
  * m = momentum m - lr g; w += m, or w += momentum m - lr g with nesterov. */
 #include "../optim.h"
+#include "../simd.h"
 
 enum { MOM, NEST };
 static const char *const keys[] = {"momentum", "nesterov", NULL};
@@ -15,7 +16,7 @@ static void read(rd_cfg *c, int sec, double *p) {
 
 static int slots(const double *p) { return p[MOM] != 0.0 ? 1 : 0; }
 
-static void update(const rd_optim_args *a, float *restrict w, const float *restrict g, float *restrict state, size_t n,
+RD_SIMD_AVX2 static void update(const rd_optim_args *a, float *restrict w, const float *restrict g, float *restrict state, size_t n,
                    size_t stride) {
   (void)stride;
   const float lr = (float)a->lr;
