@@ -87,29 +87,42 @@ int rd_shard_plan(const rd_model *m, rd_shard_step *steps, int64_t *sizes) {
 }
 
 void rd_shard_init(rd_shard *k, const rd_model *m, int64_t max_rows, const rd_loss_spec *loss, rd_kern_mode mode) {
+  rd_shard_init_group(k, m, max_rows, 1, loss, mode);
+}
+
+void rd_shard_init_group(rd_shard *k, const rd_model *m, int64_t max_rows, int64_t group, const rd_loss_spec *loss,
+                         rd_kern_mode mode) {
   memset(k, 0, sizeof *k);
+  RD_ASSERT(group == 1 || (group > 1 && rd_shard_groupable(m, mode)), "forward groups for a model that has none");
   const int L = m->nlayers;
   k->m = m;
   k->loss = loss;
   k->fused = loss && loss->type->fused;
   k->ops = rd_kern_ops_of(mode);
   k->api = rd_model_api(mode);
-  k->S = max_rows;
+  k->S = max_rows, k->G = group;
+  const int64_t R = k->G * k->S; /* the forward buffers' rows */
   k->C = rd_shape_numel(&m->layers[L - 1].out);
-  k->x = rd_mem_alloc_f32((size_t)(k->S * rd_shape_numel(&m->input)));
-  k->y = malloc(sizeof(int32_t) * (size_t)k->S);
-  k->sample = malloc(sizeof(uint32_t) * (size_t)k->S);
+  k->x = rd_mem_alloc_f32((size_t)(R * rd_shape_numel(&m->input)));
+  k->y = malloc(sizeof(int32_t) * (size_t)R);
+  k->sample = malloc(sizeof(uint32_t) * (size_t)R);
   k->act = calloc((size_t)L, sizeof(float *));
   k->ws = calloc((size_t)L, sizeof(float *));
+  k->ws_row = calloc((size_t)L, sizeof(int64_t));
+  k->failed = calloc((size_t)k->G, 1);
   k->w = calloc((size_t)m->ntensors + 1, sizeof(float *));
   k->g = calloc((size_t)m->ntensors + 1, sizeof(float *));
   k->plan = malloc(sizeof *k->plan * (size_t)L);
-  RD_ASSERT(k->x && k->y && k->sample && k->act && k->ws && k->w && k->g && k->plan, "out of memory");
+  RD_ASSERT(k->x && k->y && k->sample && k->act && k->ws && k->ws_row && k->failed && k->w && k->g && k->plan, "out of memory");
   for (int l = 0; l < L; l++) {
     const rd_layer *ly = &m->layers[l];
-    if (!reshape(ly)) k->act[l] = rd_mem_alloc_f32((size_t)(k->S * rd_shape_numel(&ly->out)));
-    size_t ws = ly->type->workspace ? ly->type->workspace(ly->self, &ly->in, &ly->out, k->S) : 0;
+    if (!reshape(ly)) k->act[l] = rd_mem_alloc_f32((size_t)(R * rd_shape_numel(&ly->out)));
+    size_t ws = ly->type->workspace ? ly->type->workspace(ly->self, &ly->in, &ly->out, R) : 0;
     if (ws) k->ws[l] = rd_mem_alloc_f32(ws);
+    if (ws && k->G > 1) { /* a groupable layer's workspace is so many floats a row */
+      k->ws_row[l] = (int64_t)ly->type->workspace(ly->self, &ly->in, &ly->out, 1);
+      RD_ASSERT((int64_t)ws == R * k->ws_row[l], "layer %s: workspace not row by row", ly->name);
+    }
   }
   k->bufn = malloc(sizeof(int64_t) * ((size_t)L + RD_MAX_INPUTS + 2));
   RD_ASSERT(k->bufn != NULL, "out of memory");
@@ -140,7 +153,7 @@ void rd_shard_free(rd_shard *k) {
     free(k->ws[l]);
   }
   for (int b = 0; b < k->nbuf; b++) free(k->buf[b]);
-  free(k->act), free(k->ws), free(k->w), free(k->g), free(k->buf), free(k->bufn), free(k->plan);
+  free(k->act), free(k->ws), free(k->ws_row), free(k->failed), free(k->w), free(k->g), free(k->buf), free(k->bufn), free(k->plan);
   free(k->x), free(k->y), free(k->sample);
 }
 
@@ -203,18 +216,22 @@ static double loss_rows(rd_shard *k, const rd_pass *p, int64_t S, float *dy0, rd
   return loss;
 }
 
-double rd_shard_pass(rd_shard *k, const float *params, int64_t S, const rd_pass *p, rd_shard_metrics *mt) {
+/* Where each tensor and its gradient (grad NULL: none) are in this pass. */
+static void place_tensors(rd_shard *k, const float *params, float *grad) {
   const rd_model *m = k->m;
-  const int L = m->nlayers, fused = k->fused, train = p->grad != NULL;
-  const rd_api *api = k->api;
   for (int t = 0; t < m->ntensors; t++) {
     const rd_tensor *T = &m->tensors[t];
     k->w[t] = params + T->offset;
-    k->g[t] = train && T->trainable ? p->grad + T->offset : NULL;
+    k->g[t] = grad && T->trainable ? grad + T->offset : NULL;
   }
-  rd_io io = {.rd = api, .rows = S, .training = train, .iteration = p->iteration, .sample = k->sample};
+}
+
+/* The forward pass over S rows; returns the activity regularizers' sum. */
+static double forward_rows(rd_shard *k, int64_t S, int train, uint64_t iteration, float *stats) {
+  const rd_model *m = k->m;
+  const int L = m->nlayers, fused = k->fused;
+  rd_io io = {.rd = k->api, .rows = S, .training = train, .iteration = iteration, .sample = k->sample};
   const float *xs[RD_MAX_INPUTS];
-  float *dxs[RD_MAX_INPUTS];
   double act_penalty = 0.0;
   for (int l = 0; l < L; l++) {
     const rd_layer *ly = &m->layers[l];
@@ -224,7 +241,7 @@ double rd_shard_pass(rd_shard *k, const float *params, int64_t S, const rd_pass 
     }
     io.self = ly->self, io.in = &ly->in, io.out = &ly->out, io.seed = ly->seed, io.nin = ly->nin, io.ins = ly->ins;
     io.w = k->w + ly->t0, io.g = k->g + ly->t0, io.ws = k->ws[l];
-    io.stats = train && ly->nstats ? p->stats + ly->stats_off : NULL;
+    io.stats = train && ly->nstats ? stats + ly->stats_off : NULL;
     io.relu = rd_layer_takes_relu(ly);
     const double t0 = k->times ? now() : 0.0;
     rd_sig_crash_line = ly->crash[RD_CRASH_FORWARD];
@@ -246,6 +263,16 @@ double rd_shard_pass(rd_shard *k, const float *params, int64_t S, const rd_pass 
       act_penalty += rd_reg_sum(ly->act_l1, ly->act_l2, k->act[l], (size_t)(S * rd_shape_numel(&ly->out)));
     if (k->times) k->times[2 * l] += now() - t0;
   }
+  return act_penalty;
+}
+
+/* The loss of S rows after their forward pass, and with p->grad the backward pass. */
+static double loss_backward(rd_shard *k, int64_t S, const rd_pass *p, double act_penalty, rd_shard_metrics *mt) {
+  const rd_model *m = k->m;
+  const int L = m->nlayers, fused = k->fused, train = p->grad != NULL;
+  rd_io io = {.rd = k->api, .rows = S, .training = train, .iteration = p->iteration, .sample = k->sample};
+  const float *xs[RD_MAX_INPUTS];
+  float *dxs[RD_MAX_INPUTS];
   float *dy0 = train ? k->buf[k->plan[L - 1].dy] : NULL;
   double loss = 0.0;
   if (k->loss) loss = loss_rows(k, p, S, dy0, mt);
@@ -288,6 +315,56 @@ double rd_shard_pass(rd_shard *k, const float *params, int64_t S, const rd_pass 
     if (k->times) k->times[2 * l + 1] += now() - t0;
     if (k->on_ready) k->on_ready(k->on_ready_ctx, l);
   }
+  return loss;
+}
+
+double rd_shard_pass(rd_shard *k, const float *params, int64_t S, const rd_pass *p, rd_shard_metrics *mt) {
+  place_tensors(k, params, p->grad);
+  const double act_penalty = forward_rows(k, S, p->grad != NULL, p->iteration, p->stats);
+  return loss_backward(k, S, p, act_penalty, mt);
+}
+
+/* ---- forward groups (shard.h) ---------------------------------------------------- */
+
+int rd_shard_groupable(const rd_model *m, rd_kern_mode mode) {
+  extern const rd_layer_type rd_layer_dense, rd_layer_dropout, rd_layer_activation;
+  if (!rd_model_api(mode)->gemm_chains || m->nstats) return 0;
+  for (int l = 0; l < m->nlayers; l++) {
+    const rd_layer *ly = &m->layers[l];
+    const rd_layer_type *t = ly->type;
+    if (ly->act_l1 != 0.0 || ly->act_l2 != 0.0) return 0;
+    if (t != &rd_layer_dense && t != &rd_layer_dropout && t != &rd_layer_activation && !(t->flags & RD_LAYER_RESHAPE))
+      return 0;
+  }
+  return 1;
+}
+
+void rd_shard_forward(rd_shard *k, const float *params, int64_t rows, int train, uint64_t iteration) {
+  RD_ASSERT(rows <= k->G * k->S, "forward group of %lld rows, room for %lld", (long long)rows,
+            (long long)(k->G * k->S));
+  place_tensors(k, params, NULL);
+  const double act_penalty = forward_rows(k, rows, train, iteration, NULL);
+  RD_ASSERT(act_penalty == 0.0, "a forward group with an activity regularizer");
+}
+
+/* Moves the pass's row views by d rows (back with -d): the input, labels,
+ * sample indices, every output and every workspace. A reshape's output is
+ * its source's, as many floats per row. */
+static void shift_rows(rd_shard *k, int64_t d) {
+  const rd_model *m = k->m;
+  k->x += d * rd_shape_numel(&m->input), k->y += d, k->sample += d;
+  for (int l = 0; l < m->nlayers; l++) {
+    k->act[l] += d * rd_shape_numel(&m->layers[l].out);
+    if (k->ws[l]) k->ws[l] += d * k->ws_row[l];
+  }
+}
+
+double rd_shard_finish(rd_shard *k, const float *params, int64_t r0, int64_t S, const rd_pass *p,
+                       rd_shard_metrics *mt) {
+  place_tensors(k, params, p->grad);
+  shift_rows(k, r0);
+  const double loss = loss_backward(k, S, p, 0.0, mt);
+  shift_rows(k, -r0);
   return loss;
 }
 

@@ -31,11 +31,14 @@ typedef struct rd_shard {
   const rd_kern_ops *ops; /* the mode's arithmetic (kern.h) */
   const rd_api *api; /* what layers call, with that arithmetic */
   int64_t S, C;      /* max rows; classes (the last layer's outputs) */
-  float *x;          /* (S, input): the caller fills the rows here */
-  int32_t *y;        /* (S): and the labels here */
-  uint32_t *sample;  /* (S): and each row's global sample index (layers key draws by it) */
-  float **act;       /* act[l]: layer l's output (S, out_l); a reshape layer's is its input */
+  int64_t G;         /* shards one forward pass may run at once (rd_shard_forward); 1: one */
+  float *x;          /* (G S, input): the caller fills the rows here */
+  int32_t *y;        /* (G S): and the labels here */
+  uint32_t *sample;  /* (G S): and each row's global sample index (layers key draws by it) */
+  float **act;       /* act[l]: layer l's output (G S, out_l); a reshape layer's is its input */
   float **ws;        /* ws[l]: layer l's workspace */
+  int64_t *ws_row;   /* with G > 1: floats of ws[l] per row (the workspace is row by row) */
+  char *failed;      /* (G): the caller's, a flag per shard of a group (its rows could not be read) */
   const float **w;   /* per tensor: where it is in the params arena (set per pass) */
   float **g;         /* per tensor: its gradient in the pass's gradient arena, or NULL */
   /* Backward's gradient buffers, planned once from the graph (rd_shard_plan):
@@ -77,6 +80,7 @@ typedef struct rd_shard_step {
 int rd_shard_plan(const rd_model *m, rd_shard_step *steps, int64_t *sizes);
 
 void rd_shard_init(rd_shard *k, const rd_model *m, int64_t max_rows, const rd_loss_spec *loss, rd_kern_mode mode);
+
 /* Floats rd_shard_init allocates for layer l (its activations and workspace),
  * and for everything else (input rows, gradient buffers), at max_rows. */
 size_t rd_shard_layer_floats(const rd_model *m, int l, int64_t max_rows);
@@ -100,6 +104,34 @@ typedef struct rd_pass {
  * pass) layers run in training mode and the gradient and statistics are
  * written. */
 double rd_shard_pass(rd_shard *k, const float *params, int64_t S, const rd_pass *p, rd_shard_metrics *mt);
+
+/* Forward groups. A Dense layer's forward pass over one shard reads its whole
+ * kernel for a few rows: the 784-1024-1024-10 MLP's 7 MB of weights came from
+ * memory once per shard. When every row's forward values depend on that row
+ * alone, and on nothing of the rows beside it, the forward pass may run
+ * several shards' rows in one call with the same bits: each output is the
+ * same chain of operations on the same values. That holds when
+ * rd_shard_groupable: every layer is a Dense, Dropout (its draws keyed by
+ * global sample) or Activation layer, or a reshape; none keeps batch
+ * statistics or has an activity regularizer (a sum over the pass's rows); and
+ * the GEMM's chains do not depend on its row count (portable mode, not under
+ * RD_UNFUSED=1: rd_api's gemm_chains). The loss and the backward pass still run
+ * shard by shard (rd_shard_finish): a weight gradient is a sum over one
+ * shard's rows, then the canonical tree's. */
+int rd_shard_groupable(const rd_model *m, rd_kern_mode mode);
+/* rd_shard_init whose forward buffers hold `group` shards of max_rows rows
+ * (group 1: rd_shard_init; more only for a groupable model). */
+void rd_shard_init_group(rd_shard *k, const rd_model *m, int64_t max_rows, int64_t group, const rd_loss_spec *loss,
+                         rd_kern_mode mode);
+/* The forward pass over rows [0, rows) of k->x / k->sample (rows <= G S), in
+ * training mode when train; then rd_shard_finish for each shard among them. */
+void rd_shard_forward(rd_shard *k, const float *params, int64_t rows, int train, uint64_t iteration);
+/* What rd_shard_pass does after the forward pass, for the S rows from row r0
+ * of the last rd_shard_forward (p->iteration as there): the loss and metrics,
+ * and with p->grad the backward pass into it. The same bits as rd_shard_pass
+ * over those rows alone. */
+double rd_shard_finish(rd_shard *k, const float *params, int64_t r0, int64_t S, const rd_pass *p,
+                       rd_shard_metrics *mt);
 
 /* Once per training step, after the batch's statistics slots were summed
  * along the canonical tree into sums (m->nstats floats): each layer with

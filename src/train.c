@@ -308,42 +308,57 @@ static void my_shards(rd_shard *k, rd_dataset *ds, const uint32_t *order, int64_
                       uint64_t iteration, const float *class_weight, int top_k, rd_reduce *red, overlap *ov,
                       float *out, rd_err *err) {
   const rd_model *m = k->m;
-  const int64_t S = k->S, K = ceil_div(n, S);
+  const int64_t S = k->S, K = ceil_div(n, S), in = rd_shape_numel(&m->input);
   const size_t grad_len = train ? m->ntrain + m->nstats : 0;
   int64_t lo, hi;
   rd_shard_range(K, rd_comm_size(), rd_comm_rank(), &lo, &hi);
   rd_reduce_begin(red, K);
-  for (int64_t s = lo; s < hi; s++) {
-    const int64_t s0 = s * S, sn = n - s0 < S ? n - s0 : S;
-    const int last = ov && s == hi - 1;
-    for (int64_t i = 0; i < sn; i++) k->sample[i] = order ? order[s0 + i] : (uint32_t)(s0 + i);
-    float *g = rd_reduce_slot(red), *mt = g + grad_len;
-    const rd_pass p = {n, train ? g : NULL, train ? g + m->ntrain : NULL, iteration, class_weight, top_k};
-    rd_shard_metrics sm = {0, 0, 0};
-    memset(mt, 0, sizeof(float) * M_COUNT);
-    if (last) { /* its node's place in the tree is known before its values */
-      rd_reduce_push_deferred(red, 0, s, &ov->mg);
-      ov->mt = mt;
-      rd_allreduce_begin(ov->ar, red, out);
+  const int timed = k->times && train; /* RD_PROFILE: where the shards' time goes besides the layers */
+  /* Shards [g0, g1) share one forward pass (k->G of them, shard.h's forward
+   * groups; one when the model has none), then each runs its loss and
+   * backward pass and is pushed. */
+  for (int64_t g0 = lo, g1; g0 < hi; g0 = g1) {
+    g1 = hi - g0 < k->G ? hi : g0 + k->G;
+    int64_t rows = 0;
+    for (int64_t s = g0; s < g1; s++) {
+      const int64_t s0 = s * S, sn = n - s0 < S ? n - s0 : S;
+      for (int64_t i = 0; i < sn; i++) k->sample[rows + i] = order ? order[s0 + i] : (uint32_t)(s0 + i);
+      const double tf0 = timed ? now_sec() : 0.0;
+      k->failed[s - g0] = (char)(rd_data_fetch(ds, k->sample + rows, sn, k->x + rows * in, k->y + rows, err) != RD_OK);
+      if (timed) k->fetch_sec += now_sec() - tf0;
+      if (k->failed[s - g0]) memset(k->x + rows * in, 0, sizeof(float) * (size_t)(sn * in)); /* no garbage rows */
+      rows += sn;
     }
-    const int timed = k->times && train; /* RD_PROFILE: where the shards' time goes besides the layers */
-    const double tf0 = timed ? now_sec() : 0.0;
-    const rd_status fetched = rd_data_fetch(ds, k->sample, sn, k->x, k->y, err);
-    if (timed) k->fetch_sec += now_sec() - tf0;
-    if (fetched) {
-      mt[M_ERRORS] = 1.0f; /* no pass over unfilled rows; the step is abandoned by all */
-      memset(g, 0, sizeof(float) * grad_len);
-    } else if (last) { /* the metrics are written by ov_on_ready, before they are sent */
-      k->on_ready = ov_on_ready, k->on_ready_ctx = ov;
-      rd_shard_pass(k, params, sn, &p, &sm);
-      k->on_ready = NULL;
-    } else {
-      put_metrics(mt, rd_shard_pass(k, params, sn, &p, &sm), &sm);
-    }
-    if (!last) {
-      const double tp0 = timed ? now_sec() : 0.0;
-      rd_reduce_push(red, 0, s);
-      if (timed) k->push_sec += now_sec() - tp0;
+    if (k->G > 1) rd_shard_forward(k, params, rows, train, iteration);
+    rows = 0;
+    for (int64_t s = g0; s < g1; s++) {
+      const int64_t s0 = s * S, sn = n - s0 < S ? n - s0 : S, r0 = rows;
+      rows += sn;
+      const int last = ov && s == hi - 1;
+      float *g = rd_reduce_slot(red), *mt = g + grad_len;
+      const rd_pass p = {n, train ? g : NULL, train ? g + m->ntrain : NULL, iteration, class_weight, top_k};
+      rd_shard_metrics sm = {0, 0, 0};
+      memset(mt, 0, sizeof(float) * M_COUNT);
+      if (last) { /* its node's place in the tree is known before its values */
+        rd_reduce_push_deferred(red, 0, s, &ov->mg);
+        ov->mt = mt;
+        rd_allreduce_begin(ov->ar, red, out);
+      }
+      if (k->failed[s - g0]) {
+        mt[M_ERRORS] = 1.0f; /* no pass over unfilled rows; the step is abandoned by all */
+        memset(g, 0, sizeof(float) * grad_len);
+      } else {
+        if (last) k->on_ready = ov_on_ready, k->on_ready_ctx = ov; /* it writes the metrics, before they are sent */
+        const double loss =
+            k->G > 1 ? rd_shard_finish(k, params, r0, sn, &p, &sm) : rd_shard_pass(k, params, sn, &p, &sm);
+        k->on_ready = NULL;
+        if (!last) put_metrics(mt, loss, &sm);
+      }
+      if (!last) {
+        const double tp0 = timed ? now_sec() : 0.0;
+        rd_reduce_push(red, 0, s);
+        if (timed) k->push_sec += now_sec() - tp0;
+      }
     }
   }
   if (ov) {
@@ -423,6 +438,7 @@ typedef struct trainer {
   size_t G, M, len, nopt;       /* trainable floats; where the metrics start (G + statistics);
                                    M + M_COUNT; optimizer floats */
   int64_t B, S, nb;             /* batch, shard size, batches per epoch */
+  int64_t group;                /* shards per forward pass (shard.h's forward groups; 1: none) */
   rd_dataset train, test, val;  /* val: validation_split's view of train, or val_x/val_y */
   int open_train, open_test, open_val, made;
   FILE *mf;                     /* the metrics file (rank 0), opened at the first epoch's end, or NULL */
@@ -483,19 +499,22 @@ static rd_status save_checkpoint(trainer *tr, const char *dir, char *path, size_
 /* Before the step's buffers are made: what they will take on this node, against
  * what it has left. Too much is a config error naming the largest part, not an
  * allocation failing (a bug's abort) or the kernel's OOM killer. Collective. */
-static rd_status check_memory(const rd_model *m, int64_t S, int64_t Kmax, size_t len, size_t nopt, rd_err *err) {
+static rd_status check_memory(const rd_model *m, int64_t S, int64_t group, int64_t Kmax, size_t len, size_t nopt,
+                              rd_err *err) {
   const double f = sizeof(float), ar = (double)rd_allreduce_floats(rd_comm_world(), len, Kmax, RD_XCHG_AUTO);
   const double pool = (double)rd_reduce_floats(len, rd_reduce_local_shards(Kmax, rd_comm_size()));
-  double total = f * ((double)m->nparams + (double)nopt + (double)len + pool + ar + (double)rd_shard_base_floats(m, S));
+  double total = f * ((double)m->nparams + (double)nopt + (double)len + pool + ar + (double)rd_shard_base_floats(m, S) +
+                      (double)((group - 1) * S * rd_shape_numel(&m->input))); /* a forward group's input rows */
   double top = f * ((double)m->nparams * 2 + (double)nopt + pool + ar);
   char what[300];
   snprintf(what, sizeof what, "the parameters, their gradients and the optimizer state (%zu parameters)", m->nparams);
   for (int l = 0; l < m->nlayers; l++) {
-    const double b = f * (double)rd_shard_layer_floats(m, l, S);
+    const double b = f * (double)rd_shard_layer_floats(m, l, group * S);
     total += b;
     if (b > top)
-      top = b, snprintf(what, sizeof what, "layer '%s' ([%s]): its output and workspace for a shard of %lld samples",
-                        m->layers[l].name, m->layers[l].type->name, (long long)S);
+      top = b, snprintf(what, sizeof what, "layer '%s' ([%s]): its output and workspace for %s of %lld samples",
+                        m->layers[l].name, m->layers[l].type->name, group > 1 ? "a forward group" : "a shard",
+                        (long long)(group * S));
   }
   const int local = rd_comm_local_size();
   const double avail = rd_mem_available(), GB = 1e9;
@@ -505,6 +524,17 @@ static rd_status check_memory(const rd_model *m, int64_t S, int64_t Kmax, size_t
                "available; the largest part is %s, %.2f GB: use a smaller model, shard_size or fewer ranks per node",
                total / GB, local, total * local / GB, avail / GB, what, top / GB);
   return rd_comm_agree(err);
+}
+
+/* Shards per forward pass: with forward groups (shard.h), a rank's shards of a
+ * batch, as many as keep the group's activations within 64 MB. */
+static int64_t forward_group(const rd_model *m, rd_kern_mode mode, int64_t S, int64_t local) {
+  if (!rd_shard_groupable(m, mode)) return 1;
+  double per_shard = (double)S * (double)rd_shape_numel(&m->input); /* floats */
+  for (int l = 0; l < m->nlayers; l++) per_shard += (double)rd_shard_layer_floats(m, l, S);
+  int64_t G = local;
+  while (G > 1 && (double)G * per_shard * sizeof(float) > 64e6) G--;
+  return G;
 }
 
 /* Whether a run shards its optimizer: with true always, with false never, and
@@ -649,12 +679,13 @@ static rd_status trainer_init(trainer *tr, const rd_train_spec *t, const rd_trai
   const size_t nopt_here = tr->shards
                                ? (size_t)rd_optim_slots(&t->opt) * (tr->G / (size_t)rd_comm_size() + 256 * levels)
                                : tr->nopt;
-  if (check_memory(m, tr->S, ceil_div(tr->B, tr->S), tr->len, nopt_here, err)) return err->code;
+  tr->group = forward_group(m, t->kernels, tr->S, rd_reduce_local_shards(ceil_div(tr->B, tr->S), rd_comm_size()));
+  if (check_memory(m, tr->S, tr->group, ceil_div(tr->B, tr->S), tr->len, nopt_here, err)) return err->code;
   if (trainer_state(tr, C, err)) return err->code;
   if (trainer_open_data(tr, data, C, err)) return err->code;
 
   const int64_t Kmax = ceil_div(tr->B, tr->S), Ktest = ceil_div(tr->test.n, tr->S);
-  rd_shard_init(&tr->k, m, tr->S, &t->loss, t->kernels);
+  rd_shard_init_group(&tr->k, m, tr->S, tr->group, &t->loss, t->kernels);
   tr->made = 1;
   tr->profile = getenv("RD_PROFILE") && !strcmp(getenv("RD_PROFILE"), "1");
   if (tr->profile) {
@@ -933,6 +964,8 @@ rd_status rd_train_run(const rd_train_spec *t, const rd_train_ctl *ctl, const rd
   if (tr.profile && tr.sharded)
     rd_log_all("profile: optimizer state for parameters [%zu, %zu) of %zu: %zu floats", tr.opt.lo, tr.opt.hi, tr.G, tr.nopt);
   if (tr.profile && tr.prof[3] > 0) {
+    if (tr.group > 1)
+      rd_log_all("profile: forward passes over up to %lld shards at once (forward groups)", (long long)tr.group);
     rd_log_all("profile: %.0f steps, ms per step: shards %.3f  reduction %.3f  optimizer %.3f  (in the shards: data "
                "%.3f, pushes %.3f)", tr.prof[3], 1e3 * tr.prof[0] / tr.prof[3], 1e3 * tr.prof[1] / tr.prof[3],
                1e3 * tr.prof[2] / tr.prof[3], 1e3 * tr.k.fetch_sec / tr.prof[3], 1e3 * tr.k.push_sec / tr.prof[3]);

@@ -1,14 +1,19 @@
 #!/bin/bash
 # fusion: the fused passes change no bit. An Activation layer fused into its
-# source (model.c, fuse_activations) and a convolution computed in row blocks
+# source (model.c, fuse_activations), a convolution computed in row blocks
 # or read from x in place without im2col (forward, and the kernel's gradient
 # where the output is at least 16 wide: tests/graphs/implicit_conv.cfg) in
-# portable mode (layer.h, gemm_chains) must give the same tensors as the
-# passes run as written (RD_UNFUSED=1), in both kernel modes, at np 2 against
-# np 1: every tensor digest of the trained file is compared exactly. The
-# RD_PROFILE lines must name exactly the Activation layers that the rule
-# fuses, worked out by hand for tests/graphs/fusion.cfg (a case of each rule)
-# and tests/graphs/resnet_blocks.cfg, and none under RD_UNFUSED=1.
+# portable mode (layer.h, gemm_chains), and an MLP's forward pass over a
+# rank's shards at once (shard.h's forward groups: tests/graphs/forward_groups.cfg)
+# must give the same tensors as the passes run as written (RD_UNFUSED=1), in
+# both kernel modes, at np 2 against np 1: every tensor digest of the trained
+# file is compared exactly. The RD_PROFILE lines must name exactly the
+# Activation layers that the rule fuses, worked out by hand for
+# tests/graphs/fusion.cfg (a case of each rule) and
+# tests/graphs/resnet_blocks.cfg, and none under RD_UNFUSED=1; and report
+# forward groups (of 2 shards: a rank's share of 4) for the MLP in portable
+# mode alone: not in openblas mode, not under RD_UNFUSED=1, and never for a
+# model with convolutions or BatchNormalization.
 . "${RD_TESTS:?run through ctest}/lib.sh" || exit 1
 cd "$RD_TMP" || exit 1
 T=$RD_TMP
@@ -16,6 +21,7 @@ FU=$RD_SRC/tests/graphs/fusion.cfg
 RB=$RD_SRC/tests/graphs/resnet_blocks.cfg
 MN=$RD_SRC/configs/fashion_mnist_mobilenet.cfg
 IC=$RD_SRC/tests/graphs/implicit_conv.cfg
+FG=$RD_SRC/tests/graphs/forward_groups.cfg
 FM="--set data.limit=256 --set data.test_limit=64 --set train.epochs=1 --set train.batch_size=64"
 
 # case NAME CONFIG ARGS...
@@ -24,6 +30,7 @@ CASES=(
   "resnet_blocks $RB $FM"
   "mobilenet $MN $FM"
   "implicit_conv $IC $FM"
+  "forward_groups $FG --set data.limit=256 --set data.test_limit=64"
 )
 
 # train NAME NP UNFUSED KERNELS CONFIG ARGS...: the file's tensor lines in $T/NAME.dig
@@ -55,12 +62,22 @@ for kern in portable openblas; do
     case $name in
       fusion) want="activation>conv2d activation_4>add activation_5>batch_normalization_1 " ;;
       implicit_conv) want="" ;; # no Activation layer
+      forward_groups) want="activation>dense_1 " ;;
       resnet_blocks) want="activation>batch_normalization activation_1>batch_normalization_1 activation_2>add activation_3>batch_normalization_3 activation_4>add_1 " ;;
       mobilenet) # each of its ten Activation layers follows its BatchNormalization
         want=$(for i in "" _1 _2 _3 _4 _5 _6 _7 _8 _9; do echo "activation$i>batch_normalization$i"; done | sort | tr '\n' ' ') ;;
     esac
     got=$(fused_names "$a.out")
     rd_check "$name, kernels = $kern: the fused layers are exactly [$want] (got [$got])" test "$got" = "$want"
+    groups=$(grep -c '\[rank [01]/2\] profile: forward passes over up to 2 shards at once' "$a.out")
+    wantg=0
+    [ "$name,$kern" = forward_groups,portable ] && wantg=2
+    rd_check "$name, kernels = $kern: $wantg ranks report forward groups of 2 shards (got $groups)" \
+      test "$groups" = "$wantg" -a "$(grep -c 'forward groups' "$a.out")" = "$wantg"
+    rd_check "$name, kernels = $kern: RD_UNFUSED=1 groups nothing" test "$(grep -c 'forward groups' "$b.out")" = 0
+    # the test set's passes run in groups too: its loss and accuracy, as logged, are the same
+    ma=$(sed -n 's/^epoch \(.*test_acc [0-9.]*\).*/\1/p' "$a.out") mb=$(sed -n 's/^epoch \(.*test_acc [0-9.]*\).*/\1/p' "$b.out")
+    rd_check "$name, kernels = $kern: the same logged metrics ($ma)" test -n "$ma" -a "$ma" = "$mb"
   done
 done
 # The profile's step line splits the shards' time: data reads and tree pushes

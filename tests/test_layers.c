@@ -12,6 +12,9 @@
  *     the same loss and gradient, and every gradient element is written.
  *  3. Nothing allocated: rd_shard_pass, forward and backward of every layer,
  *     makes no malloc/calloc/realloc/aligned_alloc call (after one warm-up).
+ *  4. Forward groups (shard.h), for the cases that have them: one forward pass
+ *     over several shards, then each shard's loss and backward, give each
+ *     shard the bits of its own rd_shard_pass, and allocate nothing.
  * Every registered type must be covered by a case, or the test fails; plugin
  * types come with their cases:
  *     test_layers [--plugin LIB.so]... [CASE.cfg]...
@@ -214,6 +217,71 @@ static int gradcheck(const char *name, const char *text, int corrupt) {
   return bad + wrong;
 }
 
+/* 4. Forward groups (shard.h): for a model that has them, one forward pass
+ * over three shards' rows (5, 5 and 3), then each shard's loss and backward
+ * pass, give each shard the bits of rd_shard_pass over its rows alone: its
+ * loss, metrics and gradient; and allocate nothing. Returns problems found
+ * (0 for a model without groups, *checked 0). */
+static int groups(const char *name, const char *text, int *checked) {
+  rd_job j;
+  rd_err e = {0};
+  *checked = 0;
+  if (rd_job_load(&j, name, text, strlen(text), NULL, 0, 0, &e)) return 0; /* gradcheck reported it */
+  const rd_model *m = &j.model;
+  if (!rd_shard_groupable(m, j.train.kernels)) {
+    rd_job_free(&j);
+    return 0;
+  }
+  *checked = 1;
+  enum { S = 5, G = 3 };
+  const int64_t rows[G] = {5, 5, 3}, in = rd_shape_numel(&m->input);
+  rd_shard one, grp;
+  rd_shard_init(&one, m, S, &j.train.loss, j.train.kernels);
+  rd_shard_init_group(&grp, m, S, G, &j.train.loss, j.train.kernels);
+  float *p = rd_mem_alloc_f32(m->nparams), *g1 = rd_mem_alloc_f32(m->ntrain + 1), *g2 = rd_mem_alloc_f32(m->ntrain + 1);
+  rd_model_init_params(m, p);
+  int64_t n = 0;
+  for (int s = 0; s < G; s++) n += rows[s];
+  for (int64_t i = 0; i < n * in; i++) grp.x[i] = (float)rd_seed_uniform(rd_seed_word(23, (uint64_t)i, 0)) - 0.5f;
+  for (int64_t i = 0; i < n; i++) {
+    grp.y[i] = (int32_t)rd_seed_below(rd_seed_word(24, (uint64_t)i, 0), (uint64_t)grp.C);
+    grp.sample[i] = (uint32_t)(1000 + 13 * i);
+  }
+  int bad = 0;
+  for (int round = 0; round < 2; round++) { /* the first warms up; the second counts allocations */
+    g_allocs = 0, g_counting = round;
+    rd_shard_forward(&grp, p, n, 1, 7);
+    g_counting = 0;
+    for (int s = 0, r0 = 0; s < G; r0 += (int)rows[s++]) {
+      memcpy(one.x, grp.x + r0 * in, sizeof(float) * (size_t)(rows[s] * in));
+      memcpy(one.y, grp.y + r0, sizeof(int32_t) * (size_t)rows[s]);
+      memcpy(one.sample, grp.sample + r0, sizeof(uint32_t) * (size_t)rows[s]);
+      const rd_pass pass1 = {n, g1, NULL, 7, NULL, 1}, pass2 = {n, g2, NULL, 7, NULL, 1};
+      rd_shard_metrics c1, c2;
+      for (size_t i = 0; i <= m->ntrain; i++) g1[i] = NAN, g2[i] = -NAN;
+      const double l1 = rd_shard_pass(&one, p, rows[s], &pass1, &c1);
+      g_counting = round;
+      const double l2 = rd_shard_finish(&grp, p, r0, rows[s], &pass2, &c2);
+      g_counting = 0;
+      if (round && (l1 != l2 || c1.correct != c2.correct || c1.weight != c2.weight || c1.top_k != c2.top_k ||
+                    memcmp(g1, g2, sizeof(float) * m->ntrain))) {
+        printf("  %s: shard %d of a forward group: not the bits of its own pass (loss %.17g vs %.17g)\n", name, s, l2,
+               l1);
+        bad++;
+      }
+    }
+    if (round && g_allocs) {
+      printf("  %s: a forward group allocated memory %ld times\n", name, (long)g_allocs);
+      bad++;
+    }
+  }
+  free(p), free(g1), free(g2);
+  rd_shard_free(&one);
+  rd_shard_free(&grp);
+  rd_job_free(&j);
+  return bad;
+}
+
 /* ---- the cases ------------------------------------------------------------------------------- */
 
 #define MLP(hidden_act, last_act, bias, loss)                                               \
@@ -316,8 +384,12 @@ static const struct {
                      "[flatten]\n" HEAD},
 };
 
+static int grouped; /* cases with forward groups */
+
 static int run(const char *name, const char *text) {
-  int bad = gradcheck(name, text, 0);
+  int checked;
+  int bad = gradcheck(name, text, 0) + groups(name, text, &checked);
+  grouped += checked;
   if (bad == 0) {
     passes++;
   } else {
@@ -395,6 +467,14 @@ int main(int argc, char **argv) {
     cover(text, covered);
     free(text);
   }
+  /* Forward groups were checked on some cases (the MLPs, Dropout, Reshape). */
+  if (grouped >= 3) {
+    passes++;
+  } else {
+    fails++;
+    printf("FAIL: only %d cases have forward groups\n", grouped);
+  }
+  printf("forward groups: %d cases give each shard its own pass's bits\n", grouped);
   /* The check must reject a wrong gradient. */
   if (gradcheck("tanh+xent (corrupted)", k_cases[2].text, 1) > 0) {
     passes++;
