@@ -19,6 +19,7 @@
 #include "kern_ukr.h"
 #include "log.h"
 #include "pmath.h"
+#include "simd.h"
 #ifndef RD_KERN_NO_OPENBLAS
 #include <cblas.h>
 #endif
@@ -235,8 +236,43 @@ static void pack(int trans, const float *b, int64_t ldb, int64_t p0, int64_t kc,
 /* The loops, for C (m, n) or, with tc, for its transpose: element (i, j) of
  * op(A) op(B) is stored at c[j ldc + i]. k in blocks of kcmax (KC, or up to
  * KT_MAX when the caller knows B's panels and A's edge panel still fit). */
+/* A tile of rows x cols results, edge (row stride w), that C at c would have
+ * held: folded into the waiting nodes (rd_kern_fold), d_k = c + (dst[k] - slot). */
+RD_SIMD_AVX2 static void fold_tile(const rd_kern_fold *f, const float *c, int64_t ldc, int rows, int cols,
+                                   const float *edge, int w) {
+  const ptrdiff_t at = c - f->slot;
+  const int n = f->n;
+  for (int i = 0; i < rows; i++) {
+    const ptrdiff_t o = at + i * ldc;
+    /* The tile two to the right in these rows (the next to be folded but
+     * one): its nodes' lines are asked for now, so that their reads are
+     * under way while two tiles compute. */
+    for (int q = 0; q < n; q++)
+      for (int j = 0; j < cols; j += 16) __builtin_prefetch(f->dst[q] + o + 2 * w + j, 0, 3);
+    const float *e = edge + i * w, *d0 = f->dst[0] + o;
+    float *out = f->dst[n - 1] + o; /* the last node's own floats: each read before it is written */
+    if (n == 1) {
+      for (int j = 0; j < cols; j++) out[j] = d0[j] + e[j];
+    } else if (n == 2) {
+      for (int j = 0; j < cols; j++) out[j] = out[j] + (d0[j] + e[j]);
+    } else if (n == 3) {
+      const float *d1 = f->dst[1] + o;
+      for (int j = 0; j < cols; j++) out[j] = out[j] + (d1[j] + (d0[j] + e[j]));
+    } else {
+      float t[RD_KERN_NR_MAX];
+      for (int j = 0; j < cols; j++) t[j] = d0[j] + e[j];
+      for (int q = 1; q < n; q++) {
+        const float *dq = f->dst[q] + o;
+        for (int j = 0; j < cols; j++) t[j] = dq[j] + t[j];
+      }
+      for (int j = 0; j < cols; j++) out[j] = t[j];
+    }
+  }
+}
+
 static void gemm_run(const rd_kern_ukr *u, int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, const float *a,
-                     int64_t lda, const float *b, int64_t ldb, int keep, float *c, int64_t ldc, int tc, int64_t kcmax) {
+                     int64_t lda, const float *b, int64_t ldb, int keep, float *c, int64_t ldc, int tc, int64_t kcmax,
+                     const rd_kern_fold *fd) {
   const int mr = u->mr, nr = u->nr;
   /* Packing buys locality for an operand that is reused, and costs a copy.
    * The micro-kernel reads A where it is, in either orientation: its MR rows
@@ -289,24 +325,33 @@ static void gemm_run(const rd_kern_ukr *u, int trans_a, int trans_b, int64_t m, 
       for (int64_t ic = 0; ic < m; ic += MC) {
         const int64_t mc = m - ic < MC ? m - ic : MC;
         if (!direct_a) pack(!trans_a, a, lda, pc, kc, ic, mc, mr, aps, k_apack);
-        for (int64_t jr = 0; jr < nc; jr += nr) {
-          const int cols = (int)(nc - jr < nr ? nc - jr : nr);
-          /* At most half a tile of columns left: the tile's half (one vector). */
-          const int half = u->half && 2 * cols <= nr;
-          const int whole = cols == nr || (half && 2 * cols == nr); /* no padding columns */
-          const int masked = !whole && mask_direct;
-          const int b_direct = direct_b && (whole || masked);
-          const float *bp = b_direct ? b + pc * ldb + jc + jr : k_bpack + jr / nr * ps;
-          const int64_t rsb = b_direct ? ldb : nr;
-          for (int64_t ir = 0, rows; ir < mc; ir += rows) {
+        /* Column panels, then the row tiles that reuse each; folding, row
+         * tiles, then the panels across them: the waiting nodes' rows are
+         * then read front to back, as streams the prefetchers follow (down
+         * the columns, a tile's rows of Dense 1024-1024's kernel gradient
+         * lie 4 KB apart: the fold ran slower than the push it replaced). */
+        const int64_t n1 = fd ? mc : nc, n2 = fd ? nc : mc;
+        for (int64_t o1 = 0, s1 = 1; o1 < n1; o1 += s1) {
+          for (int64_t o2 = 0, s2; o2 < n2; o2 += s2) {
+            const int64_t jr = fd ? o2 : o1, ir = fd ? o1 : o2;
+            const int cols = (int)(nc - jr < nr ? nc - jr : nr);
+            /* At most half a tile of columns left: the tile's half (one vector). */
+            const int half = u->half && 2 * cols <= nr;
+            const int whole = cols == nr || (half && 2 * cols == nr); /* no padding columns */
+            const int masked = !whole && mask_direct;
+            const int b_direct = direct_b && (whole || masked);
+            const float *bp = b_direct ? b + pc * ldb + jc + jr : k_bpack + jr / nr * ps;
+            const int64_t rsb = b_direct ? ldb : nr;
             const int64_t i0 = ic + ir, j0 = jc + jr;
-            rows = mc - ir < mr ? mc - ir : mr;
+            int64_t rows = mc - ir < mr ? mc - ir : mr;
             /* A block's last mr + r rows, r < mr / 2, run as two row edges
              * of about half each, not the tile and an r-row edge: a tile of
              * few rows loads B's vectors for few FMAs (32 rows on the 6-row
              * AVX2 tile: 6,6,6,6,4,4, not 6,6,6,6,6,2; 2-4% faster). A read
              * where it is, so a tile may start on any row. */
             if (direct_a && u->edge && mc - ir > mr && mc - ir < mr + mr / 2) rows = (mc - ir + 1) / 2;
+            if (fd) s1 = rows, s2 = nr;
+            else s1 = nr, s2 = rows;
             /* The last rows run the tile's row edge where the path has one,
              * else the whole tile on zero-padded rows. */
             const int row_edge = rows < mr && u->edge;
@@ -316,6 +361,17 @@ static void gemm_run(const rd_kern_ukr *u, int trans_a, int trans_b, int64_t m, 
             if (!direct_a) ap = k_apack + ir / mr * aps;
             else if (rows < mr && !row_edge) ap = k_aedge;
             else ap = a + (trans_a ? pc * lda + i0 : i0 * lda + pc), ra = rsa, ca = csa;
+            if (fd) { /* k in one block (load 0): the tile's results go to the fold, never to C */
+              if (masked) {
+                const rd_kern_ukr_mfn mf = half ? (row_edge ? u->mhalf_edge[rows] : u->mhalf)
+                                                : row_edge ? u->medge[rows] : u->mfn;
+                mf(kc, ap, ra, ca, bp, rsb, edge, nr, 0, cols);
+              } else {
+                fn(kc, ap, ra, ca, bp, rsb, edge, nr, 0);
+              }
+              fold_tile(fd, c + i0 * ldc + j0, ldc, (int)rows, cols, edge, nr);
+              continue;
+            }
             if (!tc && (rows == mr || row_edge) && whole) {
               fn(kc, ap, ra, ca, bp, rsb, c + i0 * ldc + j0, ldc, load);
               continue;
@@ -377,10 +433,34 @@ void rd_kern_gemm_isa(rd_isa isa, int trans_a, int trans_b, int64_t m, int64_t n
   const int64_t panels = (m + u->nr - 1) / u->nr;
   if (trans_b && !trans_a && m <= 2 * u->nr && n > 2 * u->nr && k >= 64 && k <= KT_MAX &&
       panels * u->nr * k <= KC * NC) {
-    gemm_run(ukr_for(isa, n, m, ldb), 0, 1, n, m, k, b, ldb, a, lda, keep, c, ldc, 1, k);
+    gemm_run(ukr_for(isa, n, m, ldb), 0, 1, n, m, k, b, ldb, a, lda, keep, c, ldc, 1, k, NULL);
     return;
   }
-  gemm_run(ukr_for(isa, m, n, trans_a ? 1 : lda), trans_a, trans_b, m, n, k, a, lda, b, ldb, keep, c, ldc, 0, KC);
+  gemm_run(ukr_for(isa, m, n, trans_a ? 1 : lda), trans_a, trans_b, m, n, k, a, lda, b, ldb, keep, c, ldc, 0, KC, NULL);
+}
+
+/* ---- folding a push into the store (kern.h) ---------------------------------------- */
+static rd_kern_fold *k_fold;
+
+void rd_kern_fold_set(rd_kern_fold *f) { k_fold = f; }
+
+/* gemm_grad, portable: folded when a fold is set, C (rows ldc = n apart, so
+ * one range) lies in its slot, beta is 0, k is one block and the product is
+ * not computed transposed (C^T); else gemm. */
+static void gemm_portable_grad(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, const float *a,
+                               int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc) {
+  rd_kern_fold *f = k_fold;
+  const rd_isa isa = rd_kern_isa();
+  const rd_kern_ukr *u = ukr_of(isa, 0);
+  const int ct = trans_b && !trans_a && m <= 2 * u->nr; /* rd_kern_gemm_isa may take the C^T route */
+  if (!f || f->n < 1 || f->nranges >= RD_KERN_FOLD_MAX || beta != 0.0f || ldc != n || m <= 0 || n <= 0 || k <= 0 ||
+      k > KC || ct || c < f->slot || c + m * n > f->slot + f->len) {
+    rd_kern_gemm_isa(isa, trans_a, trans_b, m, n, k, a, lda, b, ldb, beta, c, ldc);
+    return;
+  }
+  gemm_run(ukr_for(isa, m, n, trans_a ? 1 : lda), trans_a, trans_b, m, n, k, a, lda, b, ldb, 0, c, ldc, 0, KC, f);
+  f->lo[f->nranges] = (size_t)(c - f->slot), f->hi[f->nranges] = (size_t)(c - f->slot) + (size_t)(m * n);
+  f->nranges++;
 }
 
 /* ---- the two modes ------------------------------------------------------------- */
@@ -409,8 +489,8 @@ static float libm_tanh(float x) { return tanhf(x); }
 static float libm_sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }
 
 static const rd_kern_ops k_ops[2] = {
-    {gemm_openblas, libm_exp, libm_log, libm_tanh, libm_sigmoid},
-    {gemm_portable, rd_pmath_expf, rd_pmath_logf, rd_pmath_tanhf, rd_pmath_sigmoidf},
+    {gemm_openblas, libm_exp, libm_log, libm_tanh, libm_sigmoid, gemm_openblas},
+    {gemm_portable, rd_pmath_expf, rd_pmath_logf, rd_pmath_tanhf, rd_pmath_sigmoidf, gemm_portable_grad},
 };
 
 const rd_kern_ops *rd_kern_ops_of(rd_kern_mode mode) { return &k_ops[mode == RD_KERN_PORTABLE]; }

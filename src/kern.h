@@ -48,9 +48,34 @@ typedef struct {
   float (*log)(float x);
   float (*tanh)(float x);
   float (*sigmoid)(float x);
+  /* gemm for a weight gradient's C, beta 0, that nothing reads or writes
+   * again in the pass: it may be folded (below). */
+  void (*gemm_grad)(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
+                    const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
 } rd_kern_ops;
 
 const rd_kern_ops *rd_kern_ops_of(rd_kern_mode mode);
+
+/* Folding a push into a weight gradient's store. A shard's gradient vector
+ * (slot) is added into the canonical tree's waiting nodes when it is pushed:
+ * t = dst[0] + slot, then t = dst[k] + t, t stored in dst[n - 1] (reduce.h's
+ * merges, a chain). While a fold is set (rd_kern_fold_set), a portable
+ * gemm_grad whose C lies in the slot does those additions on each tile as it
+ * leaves the registers, stores t where the push would, and never writes C:
+ * per element the same additions in the same order as the push. It records
+ * the slot's ranges so folded (lo, hi: floats from slot), which the caller's
+ * push then skips. Otherwise gemm_grad is gemm. */
+#define RD_KERN_FOLD_MAX 64
+typedef struct rd_kern_fold {
+  const float *slot;
+  size_t len;
+  int n;
+  float *dst[RD_KERN_FOLD_MAX];
+  int nranges;
+  size_t lo[RD_KERN_FOLD_MAX], hi[RD_KERN_FOLD_MAX];
+} rd_kern_fold;
+/* f: the push's merges (f->nranges 0), kept until the next call; NULL: none. */
+void rd_kern_fold_set(rd_kern_fold *f);
 
 /* The portable GEMM on a given path (tests; production calls go through
  * rd_kern_ops_of(RD_KERN_PORTABLE)->gemm, which uses rd_kern_isa()). Not

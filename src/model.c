@@ -322,6 +322,7 @@ const rd_api *rd_model_api(rd_kern_mode mode) {
       t[i] = k_api_base;
       t[i].gemm = o->gemm, t[i].exp = o->exp, t[i].log = o->log, t[i].tanh = o->tanh;
       t[i].gemm_chains = i == RD_KERN_PORTABLE && !rd_model_unfused();
+      t[i].gemm_grad = t[i].gemm_chains ? o->gemm_grad : o->gemm; /* RD_UNFUSED=1: nothing folded */
     }
     ready = 1;
   }

@@ -140,11 +140,15 @@ RD_SIMD_AVX2 static void chain_apply(const rd_reduce_merges *mg, size_t lo, size
   }
 }
 
-void rd_reduce_merges_apply(const rd_reduce_merges *mg, size_t lo, size_t hi) {
-  if (hi <= lo || mg->n == 0) return;
+int rd_reduce_merges_chain(const rd_reduce_merges *mg) {
   int chain = 1;
   for (int k = 1; k < mg->n; k++) chain &= mg->src[k] == mg->dst[k - 1];
-  if (chain) chain_apply(mg, lo, hi);
+  return chain;
+}
+
+void rd_reduce_merges_apply(const rd_reduce_merges *mg, size_t lo, size_t hi) {
+  if (hi <= lo || mg->n == 0) return;
+  if (rd_reduce_merges_chain(mg)) chain_apply(mg, lo, hi);
   else
     for (int k = 0; k < mg->n; k++) add_into(mg->dst[k] + lo, mg->src[k] + lo, hi - lo);
 }

@@ -88,6 +88,9 @@ typedef struct rd_reduce_merges {
 void rd_reduce_push_deferred(rd_reduce *r, int level, int64_t index, rd_reduce_merges *mg);
 /* The recorded additions on elements [lo, hi) of the vectors. */
 void rd_reduce_merges_apply(const rd_reduce_merges *mg, size_t lo, size_t hi);
+/* 1 when they form a chain: each merge's result is the next one's right node
+ * (src[k + 1] == dst[k]), so one pass does them all, t = dst[k] + t. */
+int rd_reduce_merges_chain(const rd_reduce_merges *mg);
 /* Vector of stack entry i (0 = bottom). */
 float *rd_reduce_vec(const rd_reduce *r, int i);
 

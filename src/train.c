@@ -294,6 +294,31 @@ static void ov_flush(overlap *o) {
   o->tail_sent = 0;
 }
 
+/* A push's additions (deferred) set up as a fold (kern.h) into the slot g's
+ * weight gradients, when they form a chain that starts from g; else 0. */
+static int fold_from(const rd_reduce_merges *mg, float *g, size_t len, rd_kern_fold *f) {
+  if (mg->n < 1 || mg->n > RD_KERN_FOLD_MAX || mg->src[0] != g || !rd_reduce_merges_chain(mg)) return 0;
+  f->slot = g, f->len = len, f->n = mg->n, f->nranges = 0;
+  for (int q = 0; q < mg->n; q++) f->dst[q] = mg->dst[q];
+  return 1;
+}
+
+/* The push's additions on the slot's floats [0, len) outside the ranges a GEMM folded. */
+static void apply_unfolded(const rd_reduce_merges *mg, const rd_kern_fold *f, size_t len) {
+  size_t lo[RD_KERN_FOLD_MAX], hi[RD_KERN_FOLD_MAX], at = 0;
+  const int n = f ? f->nranges : 0;
+  for (int i = 0; i < n; i++) { /* in increasing order: insertion */
+    int j = i;
+    for (; j > 0 && lo[j - 1] > f->lo[i]; j--) lo[j] = lo[j - 1], hi[j] = hi[j - 1];
+    lo[j] = f->lo[i], hi[j] = f->hi[i];
+  }
+  for (int i = 0; i < n; i++) {
+    if (lo[i] > at) rd_reduce_merges_apply(mg, at, lo[i]);
+    if (hi[i] > at) at = hi[i];
+  }
+  if (at < len) rd_reduce_merges_apply(mg, at, len);
+}
+
 /* The shards of one batch that this rank computes, for training and evaluation
  * alike. The batch is rows order[0..n) of ds (order NULL: rows 0..n-1), cut
  * into K = ceil(n / S) shards; rank r of P takes shards [K r / P, K (r+1) / P)
@@ -344,6 +369,17 @@ static void my_shards(rd_shard *k, rd_dataset *ds, const uint32_t *order, int64_
         ov->mt = mt;
         rd_allreduce_begin(ov->ar, red, out);
       }
+      /* A training shard's push is known before its pass too: in portable
+       * mode its weight gradients fold it in as they are computed. */
+      const int deferred = !last && train && k->api->gemm_chains;
+      rd_reduce_merges mg;
+      rd_kern_fold fold;
+      int folds = 0;
+      if (deferred) {
+        rd_reduce_push_deferred(red, 0, s, &mg);
+        folds = fold_from(&mg, g, red->len, &fold);
+        if (folds) rd_kern_fold_set(&fold);
+      }
       if (k->failed[s - g0]) {
         mt[M_ERRORS] = 1.0f; /* no pass over unfilled rows; the step is abandoned by all */
         memset(g, 0, sizeof(float) * grad_len);
@@ -354,9 +390,11 @@ static void my_shards(rd_shard *k, rd_dataset *ds, const uint32_t *order, int64_
         k->on_ready = NULL;
         if (!last) put_metrics(mt, loss, &sm);
       }
+      rd_kern_fold_set(NULL);
       if (!last) {
         const double tp0 = timed ? now_sec() : 0.0;
-        rd_reduce_push(red, 0, s);
+        if (deferred) apply_unfolded(&mg, folds ? &fold : NULL, red->len);
+        else rd_reduce_push(red, 0, s);
         if (timed) k->push_sec += now_sec() - tp0;
       }
     }

@@ -3,9 +3,10 @@
 # source (model.c, fuse_activations), a convolution computed in row blocks
 # or read from x in place without im2col (forward, and the kernel's gradient
 # where the output is at least 16 wide: tests/graphs/implicit_conv.cfg) in
-# portable mode (layer.h, gemm_chains), and an MLP's forward pass over a
-# rank's shards at once (shard.h's forward groups: tests/graphs/forward_groups.cfg)
-# must give the same tensors as the passes run as written (RD_UNFUSED=1), in
+# portable mode (layer.h, gemm_chains), an MLP's forward pass over a rank's
+# shards at once (shard.h's forward groups: tests/graphs/forward_groups.cfg),
+# and Dense's kernel gradients folded into the canonical tree as they are
+# computed (kern.h's fold, every case with a Dense layer) must give the same tensors as the passes run as written (RD_UNFUSED=1), in
 # both kernel modes, at np 2 against np 1: every tensor digest of the trained
 # file is compared exactly. The RD_PROFILE lines must name exactly the
 # Activation layers that the rule fuses, worked out by hand for

@@ -4,6 +4,9 @@
  *    (one fmaf chain over k in increasing order, from 0 or from C), bit for
  *    bit: transposes, beta 0 and 1, edge tiles, k beyond one cache block, m and
  *    n beyond one block, strided operands; padding of C is never written.
+ *  - gemm_grad with a fold set (kern.h): on every path, the product folded into
+ *    the waiting nodes has the bits of the push's additions after the
+ *    product, the slot is never written, and every product that must fold does.
  *  - RD_ISA selection: unknown or unsupported names are refused.
  *  - exp, log, tanh, sigmoid: within 1 ulp of float64 libm over sweeps of the
  *    input ranges training reaches; the special values; and their bits equal
@@ -115,6 +118,99 @@ static void test_gemm(void) {
 #if defined(__x86_64__)
   CHECK(ran >= 2, "only %d paths ran on x86-64: scalar and at least avx2 expected on this CPU", ran);
 #endif
+}
+
+/* ---- folding a push into gemm_grad's store (kern.h) -------------------------------------- */
+/* One product C (m, n) = op(A) op(B), beta 0, C at `off` floats into a slot,
+ * with a fold of nd waiting nodes set: where the fold applies, the last node
+ * holds ((C + d0) + d1) + ... as the push would leave it (each sum's bits,
+ * t = d_q + t), the other nodes and the slot are untouched and the range is
+ * recorded; elsewhere C holds the product and nothing else moved. Returns 1
+ * when the fold applied. */
+static int check_fold(rd_isa isa, int ta, int tb, int64_t m, int64_t n, int64_t k, int nd) {
+  const rd_kern_ops *ops = rd_kern_ops_of(RD_KERN_PORTABLE);
+  const int64_t lda = (ta ? m : k) + 1, ldb = (tb ? k : n) + 2, off = 5, len = off + m * n + 3;
+  const int64_t arows = ta ? k : m, brows = tb ? n : k;
+  float *a = malloc(sizeof(float) * (size_t)(arows * lda)), *b = malloc(sizeof(float) * (size_t)(brows * ldb));
+  float *slot = malloc(sizeof(float) * (size_t)len), *prod = malloc(sizeof(float) * (size_t)(m * n));
+  float *d[8], *want = malloc(sizeof(float) * (size_t)len);
+  for (int64_t i = 0; i < arows * lda; i++) a[i] = val(11, (uint64_t)i);
+  for (int64_t i = 0; i < brows * ldb; i++) b[i] = val(12, (uint64_t)i);
+  for (int64_t i = 0; i < len; i++) slot[i] = from_bits(0x7fc00000u + (uint32_t)i); /* NaNs: no product read it */
+  for (int q = 0; q < nd; q++) {
+    d[q] = malloc(sizeof(float) * (size_t)len);
+    for (int64_t i = 0; i < len; i++) d[q][i] = val(20 + (uint64_t)q, (uint64_t)i) * (q == 1 ? 1e-4f : 1.0f);
+  }
+  spec_gemm(ta, tb, m, n, k, a, lda, b, ldb, 0.0f, prod, n);
+  memcpy(want, d[nd - 1], sizeof(float) * (size_t)len);
+  for (int64_t i = 0; i < m * n; i++) {
+    float t = d[0][off + i] + prod[i];
+    for (int q = 1; q < nd; q++) t = d[q][off + i] + t;
+    want[off + i] = t;
+  }
+  rd_kern_fold f = {.slot = slot, .len = (size_t)len, .n = nd};
+  for (int q = 0; q < nd; q++) f.dst[q] = d[q];
+  char err[200];
+  CHECK(rd_kern_isa_select(rd_kern_isa_name(isa), err, sizeof err) == 0, "RD_ISA=%s: %s", rd_kern_isa_name(isa), err);
+  rd_kern_fold_set(&f);
+  ops->gemm_grad(ta, tb, m, n, k, a, lda, b, ldb, 0.0f, slot + off, n);
+  rd_kern_fold_set(NULL);
+  int bad = 0;
+  if (f.nranges == 1) {
+    bad |= f.lo[0] != (size_t)off || f.hi[0] != (size_t)(off + m * n);
+    for (int64_t i = 0; i < len; i++) bad |= bits(slot[i]) != 0x7fc00000u + (uint32_t)i;
+    for (int64_t i = 0; i < len; i++) bad |= bits(d[nd - 1][i]) != bits(want[i]);
+    for (int q = 0; q < nd - 1; q++)
+      for (int64_t i = 0; i < len; i++) bad |= bits(d[q][i]) != bits(val(20 + (uint64_t)q, (uint64_t)i) * (q == 1 ? 1e-4f : 1.0f));
+  } else {
+    bad |= f.nranges != 0;
+    for (int64_t i = 0; i < m * n; i++) bad |= bits(slot[off + i]) != bits(prod[i]);
+    for (int q = 0; q < nd; q++)
+      for (int64_t i = 0; i < len; i++) bad |= bits(d[q][i]) != bits(val(20 + (uint64_t)q, (uint64_t)i) * (q == 1 ? 1e-4f : 1.0f));
+  }
+  CHECK(!bad, "%s gemm_grad ta=%d tb=%d m=%" PRId64 " n=%" PRId64 " k=%" PRId64 " with %d waiting nodes (%s): wrong bits",
+        rd_kern_isa_name(isa), ta, tb, m, n, k, nd, f.nranges ? "folded" : "stored");
+  const int folded = f.nranges == 1;
+  for (int q = 0; q < nd; q++) free(d[q]);
+  free(a), free(b), free(slot), free(prod), free(want);
+  return folded;
+}
+
+static void test_fold(void) {
+  /* Dense's kernel gradient (ta = 1) at shard sizes 16 and 32, with row and
+   * column edges, the half and masked tiles, k at the 256-step block (folded)
+   * and past it (stored: the fold needs k in one block). */
+  static const int64_t shapes[][3] = {{5, 7, 3},   {13, 33, 30}, {17, 10, 32},  {9, 16, 5},     {40, 48, 16},
+                                      {8, 32, 256}, {8, 32, 257}, {784, 40, 16}, {100, 1030, 32}, {3, 1, 1}};
+  for (int isa = 0; isa < RD_ISA_COUNT; isa++) {
+    if (!rd_kern_isa_supported((rd_isa)isa)) continue;
+    int folded = 0, cases = 0, must = 0;
+    for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++)
+      for (int t = 0; t < 4; t++)
+        for (int nd = 1; nd <= 5; nd++) {
+          const int ta = t & 1, tb = t >> 1, got = check_fold((rd_isa)isa, ta, tb, shapes[s][0], shapes[s][1],
+                                                               shapes[s][2], nd);
+          folded += got, cases++;
+          if ((ta || !tb) && shapes[s][2] <= 256) { /* never the C^T route; k in one block: must fold */
+            must++;
+            CHECK(got, "%s gemm_grad ta=%d tb=%d m=%" PRId64 " n=%" PRId64 " k=%" PRId64 ": not folded",
+                  rd_kern_isa_name((rd_isa)isa), ta, tb, shapes[s][0], shapes[s][1], shapes[s][2]);
+          }
+        }
+    printf("gemm_grad: the %s path folded %d of %d products (%d must), each with the push's bits\n",
+           rd_kern_isa_name((rd_isa)isa), folded, cases, must);
+  }
+  char err[200];
+  rd_kern_isa_select(NULL, err, sizeof err);
+  /* Outside the slot, or with beta 1: stored as gemm, nothing recorded. */
+  float slot[16] = {0}, c[4] = {0}, a[2] = {1.0f, 2.0f}, b[2] = {3.0f, 4.0f}, d0[16] = {0};
+  rd_kern_fold f = {.slot = slot, .len = 16, .n = 1, .dst = {d0}};
+  rd_kern_fold_set(&f);
+  rd_kern_ops_of(RD_KERN_PORTABLE)->gemm_grad(0, 0, 2, 2, 1, a, 1, b, 2, 0.0f, c, 2);
+  rd_kern_ops_of(RD_KERN_PORTABLE)->gemm_grad(0, 0, 2, 2, 1, a, 1, b, 2, 1.0f, slot, 2);
+  rd_kern_fold_set(NULL);
+  CHECK(f.nranges == 0 && c[0] == 3.0f && c[3] == 8.0f && slot[3] == 8.0f && d0[0] == 0.0f,
+        "gemm_grad outside the slot or with beta 1 is gemm");
 }
 
 static void test_isa_select(void) {
@@ -281,6 +377,7 @@ int main(int argc, char **argv) {
     return 0;
   }
   test_gemm();
+  test_fold();
   test_isa_select();
   test_specials();
   test_accuracy();

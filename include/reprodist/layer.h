@@ -367,6 +367,16 @@ struct rd_api {
    * times faster than n calls of word on an AVX-512 CPU (vectorized). Dropout
    * draws a row's mask through it. */
   void (*words)(uint64_t seed, uint64_t i0, int64_t n, uint64_t j, uint64_t *out);
+
+  /* ---- appended to ABI 2 after 0.2.0 (folded weight gradients) ---------------
+   * gemm, for a product with beta 0 whose C is one of the layer's gradients
+   * (rows ldc = n apart within io->g[t]) that the layer neither reads nor
+   * writes again in this backward pass. reprodist may then add the product
+   * into the canonical sum as it leaves the registers, instead of storing it
+   * (the same bits: the push's additions, in its order). Dense computes its
+   * kernel's gradient through it. Anything else: gemm. */
+  void (*gemm_grad)(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
+                    const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
 };
 
 /* What a plugin exports: RD_PLUGIN("name", &type_a, &type_b, ...) defines it. */

@@ -52,7 +52,7 @@ static void backward(const rd_io *io, const float *x, const float *y, float *dy,
   const dense *d = io->self;
   const int64_t R = io->rows * d->rows, n = d->units;
   rd_relu_dbias(R, n, y, io->relu, dy, d->use_bias ? io->g[1] : NULL, 1);
-  io->rd->gemm(1, 0, d->in, n, R, x, d->in, dy, n, 0.0f, io->g[0], n);
+  io->rd->gemm_grad(1, 0, d->in, n, R, x, d->in, dy, n, 0.0f, io->g[0], n); /* may be folded: never read again */
   if (dx) io->rd->gemm(0, 1, R, d->in, n, dy, n, io->w[0], n, 0.0f, dx, d->in);
 }
 

@@ -364,7 +364,7 @@ static int bench_shapes(const char *path, int64_t S, double budget) {
   static rd_api rec;
   rec = *k.api;
   g_gemm_real = rec.gemm;
-  rec.gemm = gemm_record;
+  rec.gemm = rec.gemm_grad = gemm_record; /* a weight gradient's too (no fold is set here) */
   k.api = &rec;
   rd_shard_metrics mt;
   const rd_pass pass = {.batch_n = S, .grad = grad, .stats = stats};
