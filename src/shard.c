@@ -113,7 +113,8 @@ void rd_shard_init_group(rd_shard *k, const rd_model *m, int64_t max_rows, int64
   k->w = calloc((size_t)m->ntensors + 1, sizeof(float *));
   k->g = calloc((size_t)m->ntensors + 1, sizeof(float *));
   k->plan = malloc(sizeof *k->plan * (size_t)L);
-  RD_ASSERT(k->x && k->y && k->sample && k->act && k->ws && k->ws_row && k->failed && k->w && k->g && k->plan, "out of memory");
+  RD_ASSERT(k->x && k->y && k->sample && k->act && k->ws && k->ws_row && k->failed && k->w && k->g && k->plan,
+            "out of memory");
   for (int l = 0; l < L; l++) {
     const rd_layer *ly = &m->layers[l];
     if (!reshape(ly)) k->act[l] = rd_mem_alloc_f32((size_t)(R * rd_shape_numel(&ly->out)));
@@ -153,7 +154,8 @@ void rd_shard_free(rd_shard *k) {
     free(k->ws[l]);
   }
   for (int b = 0; b < k->nbuf; b++) free(k->buf[b]);
-  free(k->act), free(k->ws), free(k->ws_row), free(k->failed), free(k->w), free(k->g), free(k->buf), free(k->bufn), free(k->plan);
+  free(k->act), free(k->ws), free(k->ws_row), free(k->failed), free(k->w), free(k->g), free(k->buf), free(k->bufn);
+  free(k->plan);
   free(k->x), free(k->y), free(k->sample);
 }
 

@@ -6,7 +6,8 @@
 # portable mode (layer.h, gemm_chains), an MLP's forward pass over a rank's
 # shards at once (shard.h's forward groups: tests/graphs/forward_groups.cfg),
 # and Dense's kernel gradients folded into the canonical tree as they are
-# computed (kern.h's fold, every case with a Dense layer) must give the same tensors as the passes run as written (RD_UNFUSED=1), in
+# computed (kern.h's fold: every case with a Dense layer, in portable mode)
+# must give the same tensors as the passes run as written (RD_UNFUSED=1), in
 # both kernel modes, at np 2 against np 1: every tensor digest of the trained
 # file is compared exactly. The RD_PROFILE lines must name exactly the
 # Activation layers that the rule fuses, worked out by hand for
@@ -77,7 +78,8 @@ for kern in portable openblas; do
       test "$groups" = "$wantg" -a "$(grep -c 'forward groups' "$a.out")" = "$wantg"
     rd_check "$name, kernels = $kern: RD_UNFUSED=1 groups nothing" test "$(grep -c 'forward groups' "$b.out")" = 0
     # the test set's passes run in groups too: its loss and accuracy, as logged, are the same
-    ma=$(sed -n 's/^epoch \(.*test_acc [0-9.]*\).*/\1/p' "$a.out") mb=$(sed -n 's/^epoch \(.*test_acc [0-9.]*\).*/\1/p' "$b.out")
+    ma=$(sed -n 's/^epoch \(.*test_acc [0-9.]*\).*/\1/p' "$a.out")
+    mb=$(sed -n 's/^epoch \(.*test_acc [0-9.]*\).*/\1/p' "$b.out")
     rd_check "$name, kernels = $kern: the same logged metrics ($ma)" test -n "$ma" -a "$ma" = "$mb"
   done
 done

@@ -127,6 +127,8 @@ static void test_gemm(void) {
  * t = d_q + t), the other nodes and the slot are untouched and the range is
  * recorded; elsewhere C holds the product and nothing else moved. Returns 1
  * when the fold applied. */
+static float node_val(int q, int64_t i) { return val(20 + (uint64_t)q, (uint64_t)i) * (q == 1 ? 1e-4f : 1.0f); }
+
 static int check_fold(rd_isa isa, int ta, int tb, int64_t m, int64_t n, int64_t k, int nd) {
   const rd_kern_ops *ops = rd_kern_ops_of(RD_KERN_PORTABLE);
   const int64_t lda = (ta ? m : k) + 1, ldb = (tb ? k : n) + 2, off = 5, len = off + m * n + 3;
@@ -139,7 +141,7 @@ static int check_fold(rd_isa isa, int ta, int tb, int64_t m, int64_t n, int64_t 
   for (int64_t i = 0; i < len; i++) slot[i] = from_bits(0x7fc00000u + (uint32_t)i); /* NaNs: no product read it */
   for (int q = 0; q < nd; q++) {
     d[q] = malloc(sizeof(float) * (size_t)len);
-    for (int64_t i = 0; i < len; i++) d[q][i] = val(20 + (uint64_t)q, (uint64_t)i) * (q == 1 ? 1e-4f : 1.0f);
+    for (int64_t i = 0; i < len; i++) d[q][i] = node_val(q, i);
   }
   spec_gemm(ta, tb, m, n, k, a, lda, b, ldb, 0.0f, prod, n);
   memcpy(want, d[nd - 1], sizeof(float) * (size_t)len);
@@ -161,15 +163,15 @@ static int check_fold(rd_isa isa, int ta, int tb, int64_t m, int64_t n, int64_t 
     for (int64_t i = 0; i < len; i++) bad |= bits(slot[i]) != 0x7fc00000u + (uint32_t)i;
     for (int64_t i = 0; i < len; i++) bad |= bits(d[nd - 1][i]) != bits(want[i]);
     for (int q = 0; q < nd - 1; q++)
-      for (int64_t i = 0; i < len; i++) bad |= bits(d[q][i]) != bits(val(20 + (uint64_t)q, (uint64_t)i) * (q == 1 ? 1e-4f : 1.0f));
+      for (int64_t i = 0; i < len; i++) bad |= bits(d[q][i]) != bits(node_val(q, i));
   } else {
     bad |= f.nranges != 0;
     for (int64_t i = 0; i < m * n; i++) bad |= bits(slot[off + i]) != bits(prod[i]);
     for (int q = 0; q < nd; q++)
-      for (int64_t i = 0; i < len; i++) bad |= bits(d[q][i]) != bits(val(20 + (uint64_t)q, (uint64_t)i) * (q == 1 ? 1e-4f : 1.0f));
+      for (int64_t i = 0; i < len; i++) bad |= bits(d[q][i]) != bits(node_val(q, i));
   }
-  CHECK(!bad, "%s gemm_grad ta=%d tb=%d m=%" PRId64 " n=%" PRId64 " k=%" PRId64 " with %d waiting nodes (%s): wrong bits",
-        rd_kern_isa_name(isa), ta, tb, m, n, k, nd, f.nranges ? "folded" : "stored");
+  CHECK(!bad, "%s gemm_grad ta=%d tb=%d m=%" PRId64 " n=%" PRId64 " k=%" PRId64 " with %d waiting nodes (%s): wrong "
+              "bits", rd_kern_isa_name(isa), ta, tb, m, n, k, nd, f.nranges ? "folded" : "stored");
   const int folded = f.nranges == 1;
   for (int q = 0; q < nd; q++) free(d[q]);
   free(a), free(b), free(slot), free(prod), free(want);

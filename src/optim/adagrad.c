@@ -29,8 +29,8 @@ static float initial(const double *p, int k) {
   return (float)p[INIT];
 }
 
-RD_SIMD_AVX2 static void update(const rd_optim_args *a, float *restrict w, const float *restrict g, float *restrict state, size_t n,
-                   size_t stride) {
+RD_SIMD_AVX2 static void update(const rd_optim_args *a, float *restrict w, const float *restrict g,
+                                float *restrict state, size_t n, size_t stride) {
   (void)stride;
   const float lr = (float)a->lr, eps = (float)a->p[EPS];
   float *restrict acc = state;

@@ -30,8 +30,8 @@ static const char *slot_name(const double *p, int k) {
 /* The loops are elementwise, so vectorizing them changes no bits: restrict (the
  * arrays never overlap) and -fno-math-errno (sqrtf needs no libm call) let the
  * compiler do it, and RD_SIMD_AVX2 compiles an AVX2 copy too (simd.h). */
-RD_SIMD_AVX2 static void update(const rd_optim_args *a, float *restrict w, const float *restrict g, float *restrict state, size_t n,
-                   size_t stride) {
+RD_SIMD_AVX2 static void update(const rd_optim_args *a, float *restrict w, const float *restrict g,
+                                float *restrict state, size_t n, size_t stride) {
   const double *p = a->p;
   const uint64_t t = a->iteration + 1;
   const float alpha = (float)(a->lr * sqrt(1.0 - rd_optim_powi(p[B2], t)) / (1.0 - rd_optim_powi(p[B1], t)));

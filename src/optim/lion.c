@@ -22,8 +22,8 @@ static const char *slot_name(const double *p, int k) {
   return "momentums";
 }
 
-RD_SIMD_AVX2 static void update(const rd_optim_args *a, float *restrict w, const float *restrict g, float *restrict state, size_t n,
-                   size_t stride) {
+RD_SIMD_AVX2 static void update(const rd_optim_args *a, float *restrict w, const float *restrict g,
+                                float *restrict state, size_t n, size_t stride) {
   (void)stride;
   const float lr = (float)a->lr, b1 = (float)a->p[B1], c1 = (float)(1.0 - a->p[B1]);
   const float b2 = (float)a->p[B2], c2 = (float)(1.0 - a->p[B2]);

@@ -22,8 +22,8 @@ static double u(const double *p, uint64_t s) { return p[B1] * (1.0 - 0.5 * rd_op
 
 static double advance(const double *p, uint64_t iteration, double prev) { return prev * u(p, iteration + 1); }
 
-RD_SIMD_AVX2 static void update(const rd_optim_args *a, float *restrict w, const float *restrict g, float *restrict state, size_t n,
-                   size_t stride) {
+RD_SIMD_AVX2 static void update(const rd_optim_args *a, float *restrict w, const float *restrict g,
+                                float *restrict state, size_t n, size_t stride) {
   const double *p = a->p;
   const uint64_t t = a->iteration + 1;
   const double ut = u(p, t), ut1 = u(p, t + 1), pt = a->scalar, pt1 = pt * ut1;

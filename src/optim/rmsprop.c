@@ -27,8 +27,8 @@ static const char *slot_name(const double *p, int k) {
   return k == 0 ? "velocities" : k == 1 && p[MOM] > 0.0 ? "momentums" : "average_gradients";
 }
 
-RD_SIMD_AVX2 static void update(const rd_optim_args *a, float *restrict w, const float *restrict g, float *restrict state, size_t n,
-                   size_t stride) {
+RD_SIMD_AVX2 static void update(const rd_optim_args *a, float *restrict w, const float *restrict g,
+                                float *restrict state, size_t n, size_t stride) {
   const double *p = a->p;
   const float rho = (float)p[RHO], omr = (float)(1.0 - p[RHO]), eps = (float)p[EPS], lr = (float)a->lr;
   const float mu = (float)p[MOM];

@@ -16,8 +16,8 @@ static void read(rd_cfg *c, int sec, double *p) {
 
 static int slots(const double *p) { return p[MOM] != 0.0 ? 1 : 0; }
 
-RD_SIMD_AVX2 static void update(const rd_optim_args *a, float *restrict w, const float *restrict g, float *restrict state, size_t n,
-                   size_t stride) {
+RD_SIMD_AVX2 static void update(const rd_optim_args *a, float *restrict w, const float *restrict g,
+                                float *restrict state, size_t n, size_t stride) {
   (void)stride;
   const float lr = (float)a->lr;
   if (a->p[MOM] == 0.0) {
