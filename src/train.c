@@ -369,9 +369,11 @@ static void my_shards(rd_shard *k, rd_dataset *ds, const uint32_t *order, int64_
         ov->mt = mt;
         rd_allreduce_begin(ov->ar, red, out);
       }
-      /* A training shard's push is known before its pass too: in portable
-       * mode its weight gradients fold it in as they are computed. */
-      const int deferred = !last && train && k->api->gemm_chains;
+      /* A training shard's push is known before its pass too: where the
+       * mode's gemm_grad folds (portable, model.c), its weight gradients add
+       * it in as they are computed; elsewhere nothing is folded and the push
+       * does every addition after the pass, as rd_reduce_push would. */
+      const int deferred = !last && train;
       rd_reduce_merges mg;
       rd_kern_fold fold;
       int folds = 0;
