@@ -14,12 +14,25 @@
  *       beta_1 each step a weight's gradient is zero (always-black pixels, dead
  *       units) and sticks at a denormal; a checkpoint after one Fashion-MNIST
  *       epoch has 6% of m there.
- *   rd_bench_kernels shapes CONFIG SHARD [SECONDS]
+ *   rd_bench_kernels shapes CONFIG SHARD [SECONDS [GROUP]]
  *       every distinct GEMM one training pass of CONFIG's model over SHARD
  *       rows runs in portable mode (the default kernels; noted as the layers
- *       call rd->gemm), each timed alone in OpenBLAS and in each portable
- *       path this CPU runs: microseconds per call (the fastest of three
- *       means over SECONDS / 3), and calls per pass.
+ *       call rd->gemm and rd->gemm_grad), each timed alone in OpenBLAS and in
+ *       each portable path this CPU runs: microseconds per call (the fastest
+ *       of three means over SECONDS / 3, the kernels in turn; seven, the last
+ *       four twice as long, where the AVX2 path came out behind), and calls
+ *       per pass. With GROUP > 1 and a model with forward groups (shard.h),
+ *       the pass is training's over GROUP local shards: one forward pass over
+ *       their rows, then each shard's loss and backward pass; "group" says
+ *       how many shards the calls are for (1 for a model without groups).
+ *   rd_bench_kernels shape TA TB M N K LDA LDB LDC BETA [SECONDS]
+ *       one of those GEMMs timed again (launch/bench re-times the shapes
+ *       the AVX2 path came out behind on, minutes later): its JSON object.
+ *   rd_bench_kernels peak [SECONDS]
+ *       the core's FMA throughput, GFLOP/s: independent multiply-adds on
+ *       256-bit vectors (what OpenBLAS's Haswell core and the AVX2 path
+ *       issue) and on 512-bit ones (x86 only; null elsewhere). No GEMM on
+ *       those vectors can run faster: the ceiling of section 11's ratios.
  *
  * Times are this thread's CPU time. One JSON object on stdout. No MPI: it runs
  * as a plain process. Used by launch/bench; OPENBLAS_CORETYPE is honoured like
@@ -71,6 +84,65 @@ static double time_it(work_fn f, void *ctx, double budget) {
     if (t < budget / 8) batch *= 2;
   } while (t < budget || n < 3);
   return t / (double)n;
+}
+
+/* ---- peak ---------------------------------------------------------------------------- */
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+/* 12 (24) independent chains, more than the FMA latency times the units: the
+ * loop is bound by FMA throughput alone. The result is kept live. */
+__attribute__((target("avx2,fma"))) static double fma256(long n) {
+  __m256 a[12];
+  const __m256 x = _mm256_set1_ps(1.0000001f), y = _mm256_set1_ps(0.9999999f);
+  for (int i = 0; i < 12; i++) a[i] = _mm256_set1_ps((float)i);
+  const double t0 = now_sec();
+  for (long k = 0; k < n; k++) {
+#pragma GCC unroll 12
+    for (int i = 0; i < 12; i++) a[i] = _mm256_fmadd_ps(a[i], x, y);
+  }
+  const double t = now_sec() - t0;
+  volatile float sink = 0.0f;
+  for (int i = 0; i < 12; i++) sink += _mm256_cvtss_f32(a[i]);
+  return 12.0 * 8 * 2 * (double)n / t * 1e-9;
+}
+__attribute__((target("avx512f"))) static double fma512(long n) {
+  __m512 a[24];
+  const __m512 x = _mm512_set1_ps(1.0000001f), y = _mm512_set1_ps(0.9999999f);
+  for (int i = 0; i < 24; i++) a[i] = _mm512_set1_ps((float)i);
+  const double t0 = now_sec();
+  for (long k = 0; k < n; k++) {
+#pragma GCC unroll 24
+    for (int i = 0; i < 24; i++) a[i] = _mm512_fmadd_ps(a[i], x, y);
+  }
+  const double t = now_sec() - t0;
+  volatile float sink = 0.0f;
+  for (int i = 0; i < 24; i++) sink += _mm512_cvtss_f32(a[i]);
+  return 24.0 * 16 * 2 * (double)n / t * 1e-9;
+}
+#endif
+
+/* The best of three runs of about SECONDS / 3 each, per width. */
+static int bench_peak(double budget) {
+  double p256 = 0.0, p512 = 0.0;
+#if defined(__x86_64__)
+  const long n = (long)(budget / 3 * 3e8); /* steps of 12 FMAs: about 3e8 a second at 4 GHz */
+  for (int r = 0; r < 3; r++) {
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+      const double g = fma256(n);
+      p256 = g > p256 ? g : p256;
+    }
+    if (__builtin_cpu_supports("avx512f")) {
+      const double g = fma512(n / 2);
+      p512 = g > p512 ? g : p512;
+    }
+  }
+#endif
+  char a[32] = "null", b[32] = "null";
+  if (p256 > 0) snprintf(a, sizeof a, "%.1f", p256);
+  if (p512 > 0) snprintf(b, sizeof b, "%.1f", p512);
+  printf("{\"bench\": \"peak\", \"fma256_gflops\": %s, \"fma512_gflops\": %s}\n", a, b);
+  return 0;
 }
 
 /* ---- gemm ---------------------------------------------------------------------------- */
@@ -333,7 +405,56 @@ static void do_shape(void *p) {
 /* Floats a stored operand spans: rows x ld, the last row only as far as it is read. */
 static size_t span(int64_t rows, int64_t cols, int64_t ld) { return (size_t)((rows - 1) * ld + cols); }
 
-static int bench_shapes(const char *path, int64_t S, double budget) {
+/* One shape timed in OpenBLAS and each portable path this CPU runs, its
+ * JSON object printed (prefix before it): microseconds per call, the fastest
+ * of three means over SECONDS / 3 with the kernels in turn (a burst of other
+ * load on the host then slows every kernel of a round, not three timings of
+ * one), and four more rounds of twice the time where the AVX2 path came out
+ * behind OpenBLAS (issue 26's verdict on each shape). */
+static void time_shape(const gemm_shape *s, double budget, const char *prefix) {
+  const size_t na = s->ta ? span(s->k, s->m, s->lda) : span(s->m, s->k, s->lda);
+  const size_t nb = s->tb ? span(s->n, s->k, s->ldb) : span(s->k, s->n, s->ldb);
+  /* Conv2D's implicit GEMMs read A's rows overlapping (lda = the input's
+   * channels, less than a row): the portable GEMM reads them in place,
+   * cblas_sgemm refuses lda below the row length. OpenBLAS then times the
+   * same product on a copy with rows apart ("overlap": 1 in the JSON). */
+  const int64_t row = s->ta ? s->m : s->k, rows = s->ta ? s->k : s->m;
+  const int overlap = s->lda < row;
+  shape_ctx x = {s, 0, rd_mem_alloc_f32(na), rd_mem_alloc_f32(nb), rd_mem_alloc_f32(span(s->m, s->n, s->ldc)),
+                 NULL, overlap ? row : s->lda};
+  x.a_ob = overlap ? rd_mem_alloc_f32((size_t)(rows * row)) : x.a;
+  for (size_t j = 0; j < na; j++) x.a[j] = rndf() - 0.5f;
+  if (overlap)
+    for (int64_t r = 0; r < rows; r++) memcpy(x.a_ob + r * row, x.a + r * s->lda, sizeof(float) * (size_t)row);
+  for (size_t j = 0; j < nb; j++) x.b[j] = rndf() - 0.5f;
+  memset(x.c, 0, sizeof(float) * span(s->m, s->n, s->ldc));
+  printf("%s{\"ta\": %d, \"tb\": %d, \"beta\": %d, \"m\": %lld, \"n\": %lld, \"k\": %lld, \"lda\": %lld, "
+         "\"ldb\": %lld, \"ldc\": %lld, \"overlap\": %d, \"calls\": %d, \"us\": {",
+         prefix, s->ta, s->tb, s->keep, (long long)s->m, (long long)s->n, (long long)s->k, (long long)s->lda,
+         (long long)s->ldb, (long long)s->ldc, overlap, s->calls);
+  double best[RD_ISA_COUNT + 1];
+  int kerns[RD_ISA_COUNT + 1], nk = 0;
+  for (int kern = 0; kern <= RD_ISA_COUNT; kern++)
+    if (kern == 0 || (kern - 1 != RD_ISA_SCALAR && rd_kern_isa_supported((rd_isa)(kern - 1))))
+      best[nk] = 1e30, kerns[nk++] = kern;
+  const int avx2 = rd_kern_isa_supported(RD_ISA_AVX2) ? 1 : -1; /* its index among kerns: openblas, then avx2 */
+  for (int r = 0, rounds = 3; r < rounds; r++) {
+    for (int j = 0; j < nk; j++) {
+      x.kernel = kerns[j];
+      const double t = time_it(do_shape, &x, (r < 3 ? 1.0 : 2.0) * budget / 3);
+      best[j] = t < best[j] ? t : best[j];
+    }
+    if (r == 2 && avx2 > 0 && best[avx2] > best[0]) rounds = 7;
+  }
+  for (int j = 0; j < nk; j++)
+    printf("%s\"%s\": %.3f", j ? ", " : "", kerns[j] ? rd_kern_isa_name((rd_isa)(kerns[j] - 1)) : "openblas",
+           1e6 * best[j]);
+  printf("}}");
+  if (overlap) free(x.a_ob);
+  free(x.a), free(x.b), free(x.c);
+}
+
+static int bench_shapes(const char *path, int64_t S, double budget, int64_t G) {
   FILE *f = fopen(path, "rb");
   if (!f) {
     fprintf(stderr, "rd_bench_kernels: cannot open %s\n", path);
@@ -353,13 +474,14 @@ static int bench_shapes(const char *path, int64_t S, double budget) {
   rd_shard k;
   static rd_loss_spec xent;
   rd_loss_spec_defaults(rd_loss_find("sparse_categorical_crossentropy"), &xent);
-  rd_shard_init(&k, m, S, &xent, RD_KERN_PORTABLE);
+  if (G < 1 || !rd_shard_groupable(m, RD_KERN_PORTABLE)) G = 1;
+  rd_shard_init_group(&k, m, S, G, &xent, RD_KERN_PORTABLE);
   float *params = rd_mem_alloc_f32(m->nparams), *grad = rd_mem_alloc_f32(m->nparams + 3);
   float *stats = rd_mem_alloc_f32(m->nstats + 1);
   rd_model_init_params(m, params);
   const int64_t D = rd_shape_numel(&m->input);
-  for (int64_t i = 0; i < S * D; i++) k.x[i] = rndf();
-  for (int64_t i = 0; i < S; i++) k.y[i] = (int32_t)(rnd() % (uint32_t)k.C), k.sample[i] = (uint32_t)i;
+  for (int64_t i = 0; i < G * S * D; i++) k.x[i] = rndf();
+  for (int64_t i = 0; i < G * S; i++) k.y[i] = (int32_t)(rnd() % (uint32_t)k.C), k.sample[i] = (uint32_t)i;
   /* The pass the default kernels run, with every rd->gemm noted on the way. */
   static rd_api rec;
   rec = *k.api;
@@ -367,48 +489,16 @@ static int bench_shapes(const char *path, int64_t S, double budget) {
   rec.gemm = rec.gemm_grad = gemm_record; /* a weight gradient's too (no fold is set here) */
   k.api = &rec;
   rd_shard_metrics mt;
-  const rd_pass pass = {.batch_n = S, .grad = grad, .stats = stats};
-  rd_shard_pass(&k, params, S, &pass, &mt);
-  printf("{\"bench\": \"shapes\", \"config\": \"%s\", \"shard\": %lld, \"core\": \"%s\", \"shapes\": [", path,
-         (long long)S, rd_fp_openblas_core());
-  for (int i = 0; i < g_nshapes; i++) {
-    const gemm_shape *s = &g_shapes[i];
-    const size_t na = s->ta ? span(s->k, s->m, s->lda) : span(s->m, s->k, s->lda);
-    const size_t nb = s->tb ? span(s->n, s->k, s->ldb) : span(s->k, s->n, s->ldb);
-    /* Conv2D's implicit GEMMs read A's rows overlapping (lda = the input's
-     * channels, less than a row): the portable GEMM reads them in place,
-     * cblas_sgemm refuses lda below the row length. OpenBLAS then times the
-     * same product on a copy with rows apart ("overlap": 1 in the JSON). */
-    const int64_t row = s->ta ? s->m : s->k, rows = s->ta ? s->k : s->m;
-    const int overlap = s->lda < row;
-    shape_ctx x = {s, 0, rd_mem_alloc_f32(na), rd_mem_alloc_f32(nb), rd_mem_alloc_f32(span(s->m, s->n, s->ldc)),
-                   NULL, overlap ? row : s->lda};
-    x.a_ob = overlap ? rd_mem_alloc_f32((size_t)(rows * row)) : x.a;
-    for (size_t j = 0; j < na; j++) x.a[j] = rndf() - 0.5f;
-    if (overlap)
-      for (int64_t r = 0; r < rows; r++) memcpy(x.a_ob + r * row, x.a + r * s->lda, sizeof(float) * (size_t)row);
-    for (size_t j = 0; j < nb; j++) x.b[j] = rndf() - 0.5f;
-    memset(x.c, 0, sizeof(float) * span(s->m, s->n, s->ldc));
-    printf("%s{\"ta\": %d, \"tb\": %d, \"beta\": %d, \"m\": %lld, \"n\": %lld, \"k\": %lld, \"lda\": %lld, "
-           "\"ldb\": %lld, \"ldc\": %lld, \"overlap\": %d, \"calls\": %d, \"us\": {",
-           i ? "," : "", s->ta, s->tb, s->keep, (long long)s->m, (long long)s->n, (long long)s->k, (long long)s->lda,
-           (long long)s->ldb, (long long)s->ldc, overlap, s->calls);
-    int first = 1;
-    for (int kern = 0; kern <= RD_ISA_COUNT; kern++) {
-      if (kern > 0 && (kern - 1 == RD_ISA_SCALAR || !rd_kern_isa_supported((rd_isa)(kern - 1)))) continue;
-      x.kernel = kern;
-      double best = time_it(do_shape, &x, budget / 3);
-      for (int r = 0; r < 2; r++) {
-        const double t = time_it(do_shape, &x, budget / 3);
-        best = t < best ? t : best;
-      }
-      printf("%s\"%s\": %.3f", first ? "" : ", ", kern ? rd_kern_isa_name((rd_isa)(kern - 1)) : "openblas", 1e6 * best);
-      first = 0;
-    }
-    printf("}}");
-    if (overlap) free(x.a_ob);
-    free(x.a), free(x.b), free(x.c);
+  const rd_pass pass = {.batch_n = G * S, .grad = grad, .stats = stats};
+  if (G == 1) {
+    rd_shard_pass(&k, params, S, &pass, &mt);
+  } else { /* the trainer's step over G local shards (train.c, my_shards) */
+    rd_shard_forward(&k, params, G * S, 1, 0);
+    for (int64_t g = 0; g < G; g++) rd_shard_finish(&k, params, g * S, S, &pass, &mt);
   }
+  printf("{\"bench\": \"shapes\", \"config\": \"%s\", \"shard\": %lld, \"group\": %lld, \"core\": \"%s\", "
+         "\"shapes\": [", path, (long long)S, (long long)G, rd_fp_openblas_core());
+  for (int i = 0; i < g_nshapes; i++) time_shape(&g_shapes[i], budget, i ? "," : "");
   printf("]}\n");
   free(params), free(grad), free(stats);
   rd_shard_free(&k);
@@ -430,11 +520,25 @@ int main(int argc, char **argv) {
       return bench_step(argv[2], atoll(argv[3]), atoll(argv[4]), argc > 5 ? atof(argv[5]) : 0.5,
                         !strcmp(mode, "portable") ? RD_KERN_PORTABLE : RD_KERN_OPENBLAS);
   }
-  if (argc >= 4 && argc <= 5 && !strcmp(argv[1], "shapes"))
-    return bench_shapes(argv[2], atoll(argv[3]), argc > 4 ? atof(argv[4]) : 0.05);
+  if (argc >= 11 && argc <= 12 && !strcmp(argv[1], "shape")) {
+    const gemm_shape s = {atoi(argv[2]), atoi(argv[3]), atoi(argv[10]) != 0, atoll(argv[4]), atoll(argv[5]),
+                          atoll(argv[6]), atoll(argv[7]), atoll(argv[8]), atoll(argv[9]), 1};
+    if (s.m < 1 || s.n < 1 || s.k < 1 || s.lda < 1 || s.ldb < 1 || s.ldc < s.n) {
+      fprintf(stderr, "rd_bench_kernels shape: bad sizes\n");
+      return 2;
+    }
+    time_shape(&s, argc > 11 ? atof(argv[11]) : 0.2, "");
+    printf("\n");
+    return 0;
+  }
+  if (argc >= 2 && argc <= 3 && !strcmp(argv[1], "peak")) return bench_peak(argc > 2 ? atof(argv[2]) : 1.0);
+  if (argc >= 4 && argc <= 6 && !strcmp(argv[1], "shapes"))
+    return bench_shapes(argv[2], atoll(argv[3]), argc > 4 ? atof(argv[4]) : 0.05, argc > 5 ? atoll(argv[5]) : 1);
   fprintf(stderr,
           "usage: rd_bench_kernels gemm N [SECONDS [openblas|portable]]\n"
           "       rd_bench_kernels step IN,H1,...,C SHARD BATCH [SECONDS [openblas|portable]]\n"
-          "       rd_bench_kernels shapes CONFIG SHARD [SECONDS]\n");
+          "       rd_bench_kernels shapes CONFIG SHARD [SECONDS [GROUP]]\n"
+          "       rd_bench_kernels shape TA TB M N K LDA LDB LDC BETA [SECONDS]\n"
+          "       rd_bench_kernels peak [SECONDS]\n");
   return 2;
 }
