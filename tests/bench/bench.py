@@ -1023,9 +1023,9 @@ class Bench:
                 u["fetch"] + u["pass"] + u["fold"] + u["adam"], 1e3 * x["step_ms"],
                 "%s (%s)" % (p.get("kernels", "openblas"), p.get("core", "?"))))
         L.append("   pass = the shard passes (GEMMs + bias, activations, loss); sum = fetch + pass + fold + Adam;")
-        L.append("   timed shard by shard, a push after each pass: the MLPs' training step runs one forward pass over a")
-        L.append("   rank's shards (forward groups) and folds its pushes into the weight gradients, so their sum exceeds")
-        L.append("   the measured step (section 11 times their GEMMs as training runs them)")
+        L.append("   timed shard by shard, a push after each pass, where the MLPs' training step runs one forward pass over")
+        L.append("   a rank's shards (forward groups) and folds its pushes into the weight gradients: their sum is the step")
+        L.append("   without those, not the measured one (section 11 times their GEMMs as training runs them)")
         L.append("   * Adam dn = Adam with 1 in 16 first moments denormal, as a checkpoint after one epoch holds (Adam's m")
         L.append("     decays by beta_1 while a weight's gradient is zero and sticks at a denormal)")
         if r["kernels"].get("shard_sweep"):
