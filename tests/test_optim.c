@@ -1,6 +1,7 @@
 /* test_optim: the optimizer update is elementwise, so updating a replica in
  * chunks (any split, any order of chunks) gives exactly the bits of one call;
- * and the default shard_size follows the documented rule. */
+ * Adam's way around first moments stuck at denormals gives the formula's
+ * bits; and the default shard_size follows the documented rule. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,7 +100,118 @@ static void run_sharded(const rd_optim_spec *s, int R, float *w, float *st) {
   free(sums), free(g);
 }
 
+/* ---- Adam with first moments stuck at denormals (src/optim/adam.c): the
+ * update takes such lanes around the denormal; it must give, bit for bit,
+ * the formula m += (g - m) c1; v += (g^2 - v) c2; w -= m alpha / (sqrt(v) +
+ * eps), computed here one float operation at a time. ---- */
+static float from_bits(uint32_t u) {
+  float x;
+  memcpy(&x, &u, sizeof x);
+  return x;
+}
+
+enum { NA = 4099 }; /* 16 blocks of 256 and a partial one */
+
+/* Adam's bits against the formula's on NA elements of every kind a lane can
+ * hold (below), at learning rate lr and beta_1 b1, after `iteration` steps
+ * (alpha rises with t). Returns the number of lanes the fast path may take
+ * (g = +-0, m denormal of k units with k c1 <= 1/2 and k alpha <= 1/2, by
+ * this test's own reckoning), or -1 on a mismatch. */
+static int adam_stuck_case(double lr, double b1, uint64_t iteration, uint64_t seed) {
+  rd_optim_spec s;
+  rd_optim_spec_defaults(rd_optim_find("adam"), &s);
+  s.p[0] = b1;
+  static float w[NA], g[NA], st[2 * NA], rw[NA], rm[NA], rv[NA];
+  for (int i = 0; i < NA; i++) {
+    const uint64_t r = rd_seed_word(seed, (uint64_t)i, 3);
+    const uint32_t sign = (uint32_t)(r >> 63) << 31;
+    /* Most blocks of 256 hold denormal moments, one in 8 holds none. */
+    const int block_plain = (i / 256) % 8 == 5;
+    switch (block_plain ? 9 : (int)(r % 10)) {
+      case 0: case 1: case 2: st[i] = from_bits(sign | (uint32_t)(1 + (r >> 8) % 6)); break; /* k 1-6 */
+      case 3: st[i] = from_bits(sign | (uint32_t)(1 + (r >> 8) % 0x7fffff)); break;          /* any denormal */
+      case 4: st[i] = from_bits(sign); break;                                                 /* +-0 */
+      case 5: st[i] = from_bits(sign | 0x00800000u | (uint32_t)((r >> 8) % 64)); break;      /* just normal */
+      default: st[i] = val(seed + 1, (uint64_t)i, 2e-3);
+    }
+    const uint64_t q = rd_seed_word(seed, (uint64_t)i, 4);
+    switch (q % 6) {
+      case 0: case 1: g[i] = 0.0f; break;
+      case 2: g[i] = -0.0f; break;
+      case 3: g[i] = from_bits((uint32_t)(q >> 63) << 31 | (uint32_t)(1 + (q >> 8) % 100)); break; /* denormal */
+      default: g[i] = val(seed + 2, (uint64_t)i, 1e-2);
+    }
+    const uint64_t u = rd_seed_word(seed, (uint64_t)i, 5);
+    switch (u % 8) {
+      case 0: w[i] = 0.0f; break;
+      case 1: w[i] = -0.0f; break;
+      case 2: w[i] = from_bits((uint32_t)(u >> 63) << 31 | (uint32_t)(1 + (u >> 8) % 1000)); break;
+      default: w[i] = val(seed + 3, (uint64_t)i, 0.2);
+    }
+    switch ((u >> 4) % 8) {
+      case 0: st[NA + i] = 0.0f; break;
+      case 1: st[NA + i] = from_bits((uint32_t)(1 + (u >> 8) % 1000)); break; /* denormal */
+      default: st[NA + i] = (float)(1e-9 + 1e-6 * rd_seed_uniform(u));
+    }
+  }
+  const uint64_t t = iteration + 1;
+  const float alpha = (float)(lr * sqrt(1.0 - rd_optim_powi(s.p[1], t)) / (1.0 - rd_optim_powi(s.p[0], t)));
+  const float c1 = (float)(1.0 - s.p[0]), c2 = (float)(1.0 - s.p[1]), eps = (float)s.p[2];
+  int lanes = 0;
+  for (int i = 0; i < NA; i++) {
+    /* The formula, one rounded float operation per line. */
+    volatile float d = g[i] - st[i];
+    volatile float e = d * c1;
+    rm[i] = st[i] + e;
+    volatile float gg = g[i] * g[i];
+    volatile float dv = gg - st[NA + i];
+    volatile float ev = dv * c2;
+    rv[i] = st[NA + i] + ev;
+    volatile float t1 = rm[i] * alpha;
+    volatile float den = sqrtf(rv[i]) + eps;
+    volatile float t2 = t1 / den;
+    rw[i] = w[i] - t2;
+    uint32_t mb, gb;
+    memcpy(&mb, &st[i], 4), memcpy(&gb, &g[i], 4);
+    const double k = (double)(mb & 0x7fffffffu);
+    lanes += (gb & 0x7fffffffu) == 0 && k >= 1 && k < 0x800000 && k * c1 <= 0.5 && k * fabs(alpha) <= 0.5;
+  }
+  const rd_optim_args a = {s.p, iteration, lr, 1.0};
+  s.type->update(&a, w, g, st, NA, NA);
+  if (memcmp(w, rw, sizeof w) || memcmp(st, rm, sizeof rm) || memcmp(st + NA, rv, sizeof rv)) {
+    for (int i = 0; i < NA; i++)
+      if (memcmp(&w[i], &rw[i], 4) || memcmp(&st[i], &rm[i], 4) || memcmp(&st[NA + i], &rv[i], 4)) {
+        printf("  element %d: w %a (formula %a), m %a (%a), v %a (%a), g %a\n", i, w[i], rw[i], st[i], rm[i],
+               st[NA + i], rv[i], g[i]);
+        break;
+      }
+    return -1;
+  }
+  return lanes;
+}
+
 int main(void) {
+  /* Adam with stuck first moments: the formula's bits at the default rate,
+   * beta_1 0.5 (kmax 1), 0.999 (kmax up to 500: then alpha decides), rates
+   * where alpha passes 1/2k, a rate of 0, of 10 and two negative ones (m alpha
+   * then has the other sign), early and late steps. */
+  {
+    static const double lrs[] = {1e-3, 0.05, 0.3, 0.0, 10.0, -1e-3, -10.0};
+    static const double b1s[] = {0.9, 0.5, 0.999, 0.0};
+    static const uint64_t its[] = {0, 9, 5000};
+    int cases = 0, lanes = 0;
+    for (int a = 0; a < 7; a++)
+      for (int b = 0; b < 4; b++)
+        for (int c = 0; c < 3; c++) {
+          const int got = adam_stuck_case(lrs[a], b1s[b], its[c], (uint64_t)(100 * a + 10 * b + c));
+          CHECK(got >= 0, "adam, lr %g, beta_1 %g, iteration %llu: other bits than the formula", lrs[a], b1s[b],
+                (unsigned long long)its[c]);
+          cases++, lanes += got > 0 ? got : 0;
+        }
+    CHECK(lanes > 1000, "adam: only %d lanes with stuck first moments in %d cases: the test misses them", lanes, cases);
+    printf("adam, stuck denormal first moments: %d cases, %d such lanes, the formula's bits\n", cases, lanes);
+  }
+
   /* Every registered optimizer with its defaults, and the variants that add
    * state slots: sgd with momentum and nesterov, rmsprop with momentum and
    * centered. */

@@ -1027,7 +1027,8 @@ class Bench:
         L.append("   a rank's shards (forward groups) and folds its pushes into the weight gradients: their sum is the step")
         L.append("   without those, not the measured one (section 11 times their GEMMs as training runs them)")
         L.append("   * Adam dn = Adam with 1 in 16 first moments denormal, as a checkpoint after one epoch holds (Adam's m")
-        L.append("     decays by beta_1 while a weight's gradient is zero and sticks at a denormal)")
+        L.append("     decays by beta_1 while a weight's gradient is zero and sticks at a denormal of 1-4 units of 2^-149;")
+        L.append("     since run 30 Adam takes those around: before, this bench's denormals were 1e-40, which do not stick)")
         if r["kernels"].get("shard_sweep"):
             L.append("")
             L.append("shard_size trade-off at batch 256, one rank (CPU us per global step, rd_bench_kernels)")
