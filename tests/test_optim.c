@@ -1,7 +1,7 @@
 /* test_optim: the optimizer update is elementwise, so updating a replica in
  * chunks (any split, any order of chunks) gives exactly the bits of one call;
- * Adam's way around first moments stuck at denormals gives the formula's
- * bits; and the default shard_size follows the documented rule. */
+ * Adam's, Nadam's and RMSprop's ways around state stuck at denormals give
+ * their formulas' bits; and the default shard_size follows the documented rule. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,10 +100,10 @@ static void run_sharded(const rd_optim_spec *s, int R, float *w, float *st) {
   free(sums), free(g);
 }
 
-/* ---- Adam with first moments stuck at denormals (src/optim/adam.c): the
- * update takes such lanes around the denormal; it must give, bit for bit,
- * the formula m += (g - m) c1; v += (g^2 - v) c2; w -= m alpha / (sqrt(v) +
- * eps), computed here one float operation at a time. ---- */
+/* ---- State stuck at denormals (src/optim/stuck.h): Adam's and Nadam's first
+ * moments and RMSprop's velocities; the updates take such lanes around the
+ * denormal, and must give, bit for bit, their formulas computed here one
+ * rounded float operation at a time. ---- */
 static float from_bits(uint32_t u) {
   float x;
   memcpy(&x, &u, sizeof x);
@@ -112,82 +112,180 @@ static float from_bits(uint32_t u) {
 
 enum { NA = 4099 }; /* 16 blocks of 256 and a partial one */
 
-/* Adam's bits against the formula's on NA elements of every kind a lane can
- * hold (below), at learning rate lr and beta_1 b1, after `iteration` steps
- * (alpha rises with t). Returns the number of lanes the fast path may take
- * (g = +-0, m denormal of k units with k c1 <= 1/2 and k alpha <= 1/2, by
- * this test's own reckoning), or -1 on a mismatch. */
-static int adam_stuck_case(double lr, double b1, uint64_t iteration, uint64_t seed) {
-  rd_optim_spec s;
-  rd_optim_spec_defaults(rd_optim_find("adam"), &s);
-  s.p[0] = b1;
-  static float w[NA], g[NA], st[2 * NA], rw[NA], rm[NA], rv[NA];
+/* A value of one of the kinds a lane may hold, drawn by r: for a slot that
+ * sticks (stuck 1), k units of 2^-149 with k 1-6, any denormal, +-0, just
+ * above the denormals, or a normal one of scale `scale`; else +-0, a
+ * denormal or a normal one. Either sign, but the normal ones are positive
+ * where `positive` (a slot of squares: a negative denormal there stands for
+ * a damaged checkpoint). */
+static float lane_value(uint64_t r, int stuck, int positive, double scale) {
+  const uint32_t sign = (uint32_t)(r >> 7 & 1) << 31;
+  const int kind = stuck ? (int)(r % 10) : 6 + (int)(r % 4);
+  switch (kind) {
+    case 0: case 1: case 2: return from_bits(sign | (uint32_t)(1 + (r >> 8) % 6));
+    case 3: case 7: return from_bits(sign | (uint32_t)(1 + (r >> 8) % 0x7fffff));
+    case 4: case 6: return from_bits(sign);
+    case 5: return from_bits((positive ? 0u : sign) | 0x00800000u | (uint32_t)((r >> 8) % 64));
+    default: return (float)((positive ? 1.0 : rd_seed_uniform(r >> 11) - 0.5) * scale * (0.1 + rd_seed_uniform(r)));
+  }
+}
+
+/* w, g and the state slots (slot `sticky` of the kinds that stick, in most
+ * blocks of 256; the others of every other kind; `positive`: slots that
+ * hold squares) for NA lanes. */
+static void fill_lanes(uint64_t seed, int nslots, int sticky, unsigned positive, float *w, float *g, float *st) {
   for (int i = 0; i < NA; i++) {
-    const uint64_t r = rd_seed_word(seed, (uint64_t)i, 3);
-    const uint32_t sign = (uint32_t)(r >> 63) << 31;
-    /* Most blocks of 256 hold denormal moments, one in 8 holds none. */
-    const int block_plain = (i / 256) % 8 == 5;
-    switch (block_plain ? 9 : (int)(r % 10)) {
-      case 0: case 1: case 2: st[i] = from_bits(sign | (uint32_t)(1 + (r >> 8) % 6)); break; /* k 1-6 */
-      case 3: st[i] = from_bits(sign | (uint32_t)(1 + (r >> 8) % 0x7fffff)); break;          /* any denormal */
-      case 4: st[i] = from_bits(sign); break;                                                 /* +-0 */
-      case 5: st[i] = from_bits(sign | 0x00800000u | (uint32_t)((r >> 8) % 64)); break;      /* just normal */
-      default: st[i] = val(seed + 1, (uint64_t)i, 2e-3);
+    const int plain_block = (i / 256) % 8 == 5; /* one block in 8 holds no denormal to stick */
+    for (int k = 0; k < nslots; k++) {
+      const uint64_t r = rd_seed_word(seed, (uint64_t)i, 10 + (uint64_t)k);
+      const int pos = (positive >> k) & 1;
+      st[k * NA + i] = k == sticky && plain_block ? (float)(1e-6 * (1.0 + rd_seed_uniform(r)))
+                                                  : lane_value(r, k == sticky, pos, pos ? 1e-6 : 2e-3);
     }
-    const uint64_t q = rd_seed_word(seed, (uint64_t)i, 4);
-    switch (q % 6) {
-      case 0: case 1: g[i] = 0.0f; break;
-      case 2: g[i] = -0.0f; break;
-      case 3: g[i] = from_bits((uint32_t)(q >> 63) << 31 | (uint32_t)(1 + (q >> 8) % 100)); break; /* denormal */
-      default: g[i] = val(seed + 2, (uint64_t)i, 1e-2);
-    }
-    const uint64_t u = rd_seed_word(seed, (uint64_t)i, 5);
-    switch (u % 8) {
-      case 0: w[i] = 0.0f; break;
-      case 1: w[i] = -0.0f; break;
-      case 2: w[i] = from_bits((uint32_t)(u >> 63) << 31 | (uint32_t)(1 + (u >> 8) % 1000)); break;
-      default: w[i] = val(seed + 3, (uint64_t)i, 0.2);
-    }
-    switch ((u >> 4) % 8) {
-      case 0: st[NA + i] = 0.0f; break;
-      case 1: st[NA + i] = from_bits((uint32_t)(1 + (u >> 8) % 1000)); break; /* denormal */
-      default: st[NA + i] = (float)(1e-9 + 1e-6 * rd_seed_uniform(u));
+    const uint64_t q = rd_seed_word(seed, (uint64_t)i, 4), u = rd_seed_word(seed, (uint64_t)i, 5);
+    g[i] = q % 3 == 2 ? lane_value(q >> 2, 0, 0, 1e-2) : (q % 3 ? 0.0f : -0.0f);
+    w[i] = u % 4 ? (float)((rd_seed_uniform(u) - 0.5) * 0.4) : lane_value(u >> 2, 0, 0, 0.2);
+  }
+}
+
+/* Bit-for-bit comparison of an update with its formula's results; prints the
+ * first lane that differs. */
+static int same_lanes(const char *what, const float *w, const float *rw, const float *st, const float *rst, int nslots) {
+  for (int i = 0; i < NA; i++) {
+    int bad = memcmp(&w[i], &rw[i], 4) != 0;
+    for (int k = 0; k < nslots; k++) bad |= memcmp(&st[k * NA + i], &rst[k * NA + i], 4) != 0;
+    if (bad) {
+      printf("  %s, element %d: w %a (formula %a), slot 0 %a (%a), slot 1 %a (%a)\n", what, i, w[i], rw[i], st[i],
+             rst[i], nslots > 1 ? st[NA + i] : 0.0f, nslots > 1 ? rst[NA + i] : 0.0f);
+      return 0;
     }
   }
+  return 1;
+}
+
+/* k where x is a denormal of k units of 2^-149, else 0. */
+static int units(float x) {
+  uint32_t b;
+  memcpy(&b, &x, 4);
+  b &= 0x7fffffffu;
+  return b >= 1 && b < 0x800000 ? (int)b : 0;
+}
+
+/* Adam's and Nadam's moments, one rounded float operation per line: m +=
+ * (g - m) c1 and v += (g^2 - v) c2 for lane i, into rst (st: before). */
+static void moments(const float *st, const float *g, int i, float c1, float c2, float *rst) {
+  volatile float d = g[i] - st[i], e = d * c1;
+  rst[i] = st[i] + e;
+  volatile float gg = g[i] * g[i], dv = gg - st[NA + i], ev = dv * c2;
+  rst[NA + i] = st[NA + i] + ev;
+}
+
+/* A spec of `name` with its defaults and beta_1 b1, and NA lanes for it. */
+static void adam_family(const char *name, double b1, uint64_t seed, rd_optim_spec *s, float *w, float *g, float *st) {
+  rd_optim_spec_defaults(rd_optim_find(name), s);
+  s->p[0] = b1;
+  fill_lanes(seed, 2, 0, 2u, w, g, st);
+}
+
+/* Adam (iteration steps before, lr, beta_1 b1) against m += (g - m) c1;
+ * v += (g^2 - v) c2; w -= m alpha / (sqrt(v) + eps). Returns the lanes its
+ * stuck path may take (g = +-0, m of k units with k c1 <= 1/2 and k |alpha|
+ * <= 1/2, by this test's own reckoning), or -1 on a mismatch. */
+static int adam_stuck_case(double lr, double b1, uint64_t iteration, uint64_t seed) {
+  rd_optim_spec s;
+  static float w[NA], g[NA], st[2 * NA], rw[NA], rst[2 * NA];
+  adam_family("adam", b1, seed, &s, w, g, st);
   const uint64_t t = iteration + 1;
   const float alpha = (float)(lr * sqrt(1.0 - rd_optim_powi(s.p[1], t)) / (1.0 - rd_optim_powi(s.p[0], t)));
   const float c1 = (float)(1.0 - s.p[0]), c2 = (float)(1.0 - s.p[1]), eps = (float)s.p[2];
   int lanes = 0;
   for (int i = 0; i < NA; i++) {
-    /* The formula, one rounded float operation per line. */
-    volatile float d = g[i] - st[i];
-    volatile float e = d * c1;
-    rm[i] = st[i] + e;
-    volatile float gg = g[i] * g[i];
-    volatile float dv = gg - st[NA + i];
-    volatile float ev = dv * c2;
-    rv[i] = st[NA + i] + ev;
-    volatile float t1 = rm[i] * alpha;
-    volatile float den = sqrtf(rv[i]) + eps;
-    volatile float t2 = t1 / den;
+    moments(st, g, i, c1, c2, rst);
+    volatile float t1 = rst[i] * alpha, den = sqrtf(rst[NA + i]) + eps, t2 = t1 / den;
     rw[i] = w[i] - t2;
-    uint32_t mb, gb;
-    memcpy(&mb, &st[i], 4), memcpy(&gb, &g[i], 4);
-    const double k = (double)(mb & 0x7fffffffu);
-    lanes += (gb & 0x7fffffffu) == 0 && k >= 1 && k < 0x800000 && k * c1 <= 0.5 && k * fabs(alpha) <= 0.5;
+    const double k = units(st[i]);
+    lanes += g[i] == 0.0f && k >= 1 && k * c1 <= 0.5 && k * fabs(alpha) <= 0.5;
   }
   const rd_optim_args a = {s.p, iteration, lr, 1.0};
   s.type->update(&a, w, g, st, NA, NA);
-  if (memcmp(w, rw, sizeof w) || memcmp(st, rm, sizeof rm) || memcmp(st + NA, rv, sizeof rv)) {
-    for (int i = 0; i < NA; i++)
-      if (memcmp(&w[i], &rw[i], 4) || memcmp(&st[i], &rm[i], 4) || memcmp(&st[NA + i], &rv[i], 4)) {
-        printf("  element %d: w %a (formula %a), m %a (%a), v %a (%a), g %a\n", i, w[i], rw[i], st[i], rm[i],
-               st[NA + i], rv[i], g[i]);
-        break;
-      }
-    return -1;
+  return same_lanes("adam", w, rw, st, rst, 2) ? lanes : -1;
+}
+
+/* Nadam (iteration steps before, lr, beta_1 b1) against nadam.c's formula:
+ * u_s = b1 (1 - 0.5 0.96^s), P_t = u_1 ... u_t, P' = P_t u_(t+1); m += (g -
+ * m) c1; v += (g^2 - v) c2; m_hat = cm m + cg g with cm = u_(t+1) / (1 -
+ * P'), cg = (1 - u_t) / (1 - P_t); w -= m_hat lr / (sqrt(v / (1 -
+ * beta_2^t)) + eps). Returns the lanes its stuck path may take (g = +-0, m
+ * of k units with k c1 <= 1/2 and rint(k |cm|) |lr| < 1/2), or -1. */
+static double nadam_u(double b1, uint64_t s) { return b1 * (1.0 - 0.5 * rd_optim_powi(0.96, s)); }
+
+static int nadam_stuck_case(double lr, double b1, uint64_t iteration, uint64_t seed) {
+  rd_optim_spec s;
+  static float w[NA], g[NA], st[2 * NA], rw[NA], rst[2 * NA];
+  adam_family("nadam", b1, seed, &s, w, g, st);
+  const uint64_t t = iteration + 1;
+  double pt = 1.0;
+  for (uint64_t q = 1; q <= t; q++) pt *= nadam_u(b1, q);
+  const double ut = nadam_u(b1, t), ut1 = nadam_u(b1, t + 1), pt1 = pt * ut1;
+  const float cm = (float)(ut1 / (1.0 - pt1)), cg = (float)((1.0 - ut) / (1.0 - pt));
+  const float vd = (float)(1.0 - rd_optim_powi(s.p[1], t)), lrf = (float)lr, eps = (float)s.p[2];
+  const float c1 = (float)(1.0 - s.p[0]), c2 = (float)(1.0 - s.p[1]);
+  int lanes = 0;
+  for (int i = 0; i < NA; i++) {
+    moments(st, g, i, c1, c2, rst);
+    volatile float p1 = cm * rst[i], p2 = cg * g[i], mh = p1 + p2, vh = rst[NA + i] / vd;
+    volatile float t1 = mh * lrf, den = sqrtf(vh) + eps, t2 = t1 / den;
+    rw[i] = w[i] - t2;
+    const double k = units(st[i]);
+    lanes += g[i] == 0.0f && k >= 1 && k * c1 <= 0.5 && nearbyint(k * fabs((double)cm)) * fabs((double)lrf) < 0.5;
   }
-  return lanes;
+  const rd_optim_args a = {s.p, iteration, lr, pt};
+  s.type->update(&a, w, g, st, NA, NA);
+  return same_lanes("nadam", w, rw, st, rst, 2) ? lanes : -1;
+}
+
+/* RMSprop (rho, momentum mu, centered) against v = rho v + (1 - rho) g^2;
+ * avg = rho avg + (1 - rho) g and den = v - avg^2 + eps (centered), else
+ * v + eps; inc = lr g / sqrt(den); m = mu m + inc, w -= m (mu > 0), else
+ * w -= inc. Returns the lanes its stuck path may take (not centered, g =
+ * +-0, v > 0 of k units with k (1 - rho) < 1/2), or -1 on a mismatch. */
+static int rmsprop_stuck_case(double lr, double rho, double mu, int centered, double eps, uint64_t seed) {
+  rd_optim_spec s;
+  rd_optim_spec_defaults(rd_optim_find("rmsprop"), &s);
+  s.p[0] = rho, s.p[1] = mu, s.p[2] = eps, s.p[3] = centered;
+  const int ns = rd_optim_slots(&s), has_m = mu > 0.0;
+  static float w[NA], g[NA], st[3 * NA], rw[NA], rst[3 * NA];
+  fill_lanes(seed, ns, 0, 1u, w, g, st);
+  const float r = (float)rho, omr = (float)(1.0 - rho), epsf = (float)s.p[2], lrf = (float)lr, muf = (float)mu;
+  float *v = rst, *m = rst + NA, *avg = rst + NA * (1 + has_m);
+  const float *v0 = st, *m0 = st + NA, *avg0 = st + NA * (1 + has_m);
+  int lanes = 0;
+  for (int i = 0; i < NA; i++) {
+    volatile float gg = g[i] * g[i], a1 = r * v0[i], a2 = omr * gg;
+    v[i] = a1 + a2;
+    float den;
+    if (centered) {
+      volatile float b1 = r * avg0[i], b2 = omr * g[i];
+      avg[i] = b1 + b2;
+      volatile float sq = avg[i] * avg[i], dd = v[i] - sq;
+      den = dd + epsf;
+    } else {
+      den = v[i] + epsf;
+    }
+    volatile float lg = lrf * g[i], sd = sqrtf(den), inc = lg / sd;
+    if (has_m) {
+      volatile float mm = muf * m0[i];
+      m[i] = mm + inc;
+      rw[i] = w[i] - m[i];
+    } else {
+      rw[i] = w[i] - inc;
+    }
+    const double k = units(v0[i]);
+    lanes += !centered && v0[i] > 0.0f && g[i] == 0.0f && k >= 1 && k * (1.0 - (double)r) < 0.5;
+  }
+  const rd_optim_args a = {s.p, 0, lr, 1.0};
+  s.type->update(&a, w, g, st, NA, NA);
+  return same_lanes("rmsprop", w, rw, st, rst, ns) ? lanes : -1;
 }
 
 int main(void) {
@@ -210,6 +308,44 @@ int main(void) {
         }
     CHECK(lanes > 1000, "adam: only %d lanes with stuck first moments in %d cases: the test misses them", lanes, cases);
     printf("adam, stuck denormal first moments: %d cases, %d such lanes, the formula's bits\n", cases, lanes);
+  }
+  /* Nadam with stuck first moments: the default rate (cm m rounds to 0-4
+   * units), rates where m_hat lr rounds away from 0, and 0; beta_1 0.9 and
+   * 0.5; early and late steps. */
+  {
+    static const double lrs[] = {1e-3, 0.2, 0.45, 0.0, -1e-3, -0.3};
+    static const double b1s[] = {0.9, 0.5};
+    static const uint64_t its[] = {0, 3, 700};
+    int cases = 0, lanes = 0;
+    for (int a = 0; a < 6; a++)
+      for (int b = 0; b < 2; b++)
+        for (int c = 0; c < 3; c++) {
+          const int got = nadam_stuck_case(lrs[a], b1s[b], its[c], (uint64_t)(2000 + 100 * a + 10 * b + c));
+          CHECK(got >= 0, "nadam, lr %g, beta_1 %g, iteration %llu: other bits than the formula", lrs[a], b1s[b],
+                (unsigned long long)its[c]);
+          cases++, lanes += got > 0 ? got : 0;
+        }
+    CHECK(lanes > 1000, "nadam: only %d lanes with stuck first moments in %d cases: the test misses them", lanes, cases);
+    printf("nadam, stuck denormal first moments: %d cases, %d such lanes, the formula's bits\n", cases, lanes);
+  }
+  /* RMSprop with stuck velocities: the default rho (k <= 4), 0.99 (k <=
+   * 49), 0.5 and 0 (none stick), with and without momentum, centered (its
+   * plain loop), a negative rate, and an epsilon of 2^-149, the least
+   * denormal (v + eps is then <= 0 where v < 0: no inc is a signed zero). */
+  {
+    static const double rhos[] = {0.9, 0.99, 0.5, 0.0};
+    int cases = 0, lanes = 0;
+    for (int a = 0; a < 4; a++)
+      for (int mode = 0; mode < 5; mode++) {
+        const double mu = mode & 1 ? 0.9 : 0.0, lr = mode == 3 ? -0.01 : 1e-3, eps = mode == 4 ? 0x1p-149 : 1e-7;
+        const int centered = mode == 2;
+        const int got = rmsprop_stuck_case(lr, rhos[a], mu, centered, eps, (uint64_t)(1000 + 10 * a + mode));
+        CHECK(got >= 0, "rmsprop, rho %g, momentum %g, centered %d, lr %g, epsilon %g: other bits than the formula",
+              rhos[a], mu, centered, lr, eps);
+        cases++, lanes += got > 0 ? got : 0;
+      }
+    CHECK(lanes > 1000, "rmsprop: only %d lanes with stuck velocities in %d cases: the test misses them", lanes, cases);
+    printf("rmsprop, stuck denormal velocities: %d cases, %d such lanes, the formula's bits\n", cases, lanes);
   }
 
   /* Every registered optimizer with its defaults, and the variants that add

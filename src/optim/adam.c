@@ -4,11 +4,10 @@
  * m += (g - m)(1 - beta_1); v += (g^2 - v)(1 - beta_2); w -= m alpha / (sqrt(v) + eps).
  * (amsgrad is not supported: the key is refused as unknown.) */
 #include <math.h>
-#include <stdint.h>
-#include <string.h>
 
 #include "../optim.h"
 #include "../simd.h"
+#include "stuck.h"
 
 enum { B1, B2, EPS };
 static const char *const keys[] = {"beta_1", "beta_2", "epsilon", NULL};
@@ -29,43 +28,20 @@ static const char *slot_name(const double *p, int k) {
   return k == 0 ? "momentums" : "velocities";
 }
 
-/* A first moment stuck at a denormal. While a weight's gradient is 0, m
- * shrinks by m (1 - beta_1) each step, until that product rounds to zero:
- * m is then k units of 2^-149 with k c1 <= 1/2 (k <= 4 at the default
- * beta_1), and stays there. Such moments are common (8.8% of the
+/* First moments stuck at a denormal (stuck.h). With g = +-0, m stays m once
+ * m (1 - beta_1) rounds to zero: m is then k units of 2^-149 with k c1 <=
+ * 1/2 (k <= 4 at the default beta_1). Such moments are common: 8.8% of the
  * Fashion-MNIST MLP's after 4 epochs, 97% of its denormal ones, mostly the
- * weights of units relu keeps at 0), and every operation on a denormal costs
- * this CPU (AMD EPYC) a microcode assist: the update ran 2-2.4x slower on
- * such a checkpoint. For such an element, g = +-0 and k <= kmax (k c1 <=
- * 1/2 and k |alpha| <= 1/2), the formula's values are known without
- * computing on m: g - m = -m, times c1 rounds to a zero, so m stays m; and
- * m alpha rounds to a zero, the one that m's signed zero times alpha gives.
- * The loop below computes those lanes from m = +0 instead, then stores m as
- * it was and goes on from its signed zero: the formula's bits (test_optim
- * checks them against the formula computed step by step), without a
- * denormal operand. kmax: the largest such k (products of a float and an
- * integer below 2^23 are exact in double); 0 where alpha is infinite or
- * NaN. */
+ * weights of units relu keeps at 0 (Adam ran 2-2.4x slower on them). With
+ * also k |alpha| <= 1/2 the formula's values are known: g - m = -m, times c1
+ * rounds to a zero, so m stays m; and m alpha rounds to a zero, the one that
+ * m's signed zero times alpha gives. The stuck loop computes those lanes
+ * from m = +0, stores m as it was and goes on from its signed zero. kmax:
+ * the largest such k (0 where alpha is infinite or NaN). */
 static uint32_t stuck_kmax(float c1, float alpha) {
   const double a = fabs((double)alpha);
-  if (!(c1 > 0.0f) || !(a < INFINITY)) return 0;
-  const double x = c1 > a ? c1 : a;
-  double k = floor(0.5 / x);
-  k = k > 0x7fffff ? 0x7fffff : k;
-  while (k > 0 && k * x > 0.5) k--;
-  while (k < 0x7fffff && (k + 1) * x <= 0.5) k++;
-  return (uint32_t)k;
-}
-
-static inline uint32_t bits_of(float x) {
-  uint32_t u;
-  memcpy(&u, &x, sizeof u);
-  return u;
-}
-static inline float float_of(uint32_t u) {
-  float x;
-  memcpy(&x, &u, sizeof x);
-  return x;
+  const uint32_t kc = rd_stuck_kmax(c1, 0), ka = a == 0.0 ? 0x7fffffu : rd_stuck_kmax(a, 0);
+  return kc < ka ? kc : ka;
 }
 
 /* The rule as written, over n elements. */
@@ -79,28 +55,26 @@ static inline __attribute__((always_inline)) void adam_plain(float *restrict w, 
   }
 }
 
-/* The same, with stuck moments (above) taken around: st is all ones in
- * their lanes. */
+/* The same, with stuck moments taken around: st is all ones in their lanes. */
 static inline __attribute__((always_inline)) void adam_stuck(float *restrict w, const float *restrict g,
                                                              float *restrict m, float *restrict v, size_t n, float c1,
                                                              float c2, float alpha, float eps, uint32_t kmax) {
   for (size_t i = 0; i < n; i++) {
-    const uint32_t mb = bits_of(m[i]), gb = bits_of(g[i]);
-    const uint32_t st = 0u - (uint32_t)(((mb & 0x7fffffffu) - 1u < kmax) & ((gb & 0x7fffffffu) == 0));
-    const float mz = float_of(mb & ~st); /* +0 in a stuck lane */
-    const uint32_t mn = bits_of(mz + (g[i] - mz) * c1);
+    const uint32_t mb = rd_stuck_bits(m[i]), gb = rd_stuck_bits(g[i]);
+    const uint32_t st = rd_stuck_mask(mb, kmax) & (0u - (uint32_t)((gb & 0x7fffffffu) == 0));
+    const float mz = rd_stuck_float(mb & ~st); /* +0 in a stuck lane */
+    const uint32_t mn = rd_stuck_bits(mz + (g[i] - mz) * c1);
     v[i] += (g[i] * g[i] - v[i]) * c2;
-    m[i] = float_of((mb & st) | (mn & ~st));
-    w[i] -= float_of((mb & 0x80000000u & st) | (mn & ~st)) * alpha / (sqrtf(v[i]) + eps);
+    m[i] = rd_stuck_float((mb & st) | (mn & ~st));
+    w[i] -= rd_stuck_float((mb & 0x80000000u & st) | (mn & ~st)) * alpha / (sqrtf(v[i]) + eps);
   }
 }
 
 /* The loops are elementwise, so vectorizing them changes no bits: restrict (the
  * arrays never overlap) and -fno-math-errno (sqrtf needs no libm call) let the
  * compiler do it, and RD_SIMD_AVX2 compiles an AVX2 copy too (simd.h). Blocks
- * of 256 elements without a denormal first moment run the plain loop; the
- * others take stuck moments around (the blocks split nothing: each element
- * is updated alone). */
+ * without a denormal first moment run the plain loop (the blocks split
+ * nothing: each element is updated alone). */
 RD_SIMD_AVX2 static void update(const rd_optim_args *a, float *restrict w, const float *restrict g,
                                 float *restrict state, size_t n, size_t stride) {
   const double *p = a->p;
@@ -109,12 +83,9 @@ RD_SIMD_AVX2 static void update(const rd_optim_args *a, float *restrict w, const
   const float c1 = (float)(1.0 - p[B1]), c2 = (float)(1.0 - p[B2]), eps = (float)p[EPS];
   const uint32_t kmax = stuck_kmax(c1, alpha);
   float *restrict m = state, *restrict v = state + stride;
-  enum { BLOCK = 256 };
-  for (size_t i = 0; i < n; i += BLOCK) {
-    const size_t nb = n - i < BLOCK ? n - i : BLOCK;
-    uint32_t denormal = 0;
-    for (size_t j = 0; j < nb; j++) denormal |= (bits_of(m[i + j]) & 0x7fffffffu) - 1u < 0x7fffffu;
-    if (denormal && kmax)
+  for (size_t i = 0; i < n; i += RD_STUCK_BLOCK) {
+    const size_t nb = n - i < RD_STUCK_BLOCK ? n - i : RD_STUCK_BLOCK;
+    if (kmax && rd_stuck_any(m + i, nb))
       adam_stuck(w + i, g + i, m + i, v + i, nb, c1, c2, alpha, eps, kmax);
     else
       adam_plain(w + i, g + i, m + i, v + i, nb, c1, c2, alpha, eps);
