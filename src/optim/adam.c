@@ -32,7 +32,7 @@ static const char *slot_name(const double *p, int k) {
  * m (1 - beta_1) rounds to zero: m is then k units of 2^-149 with k c1 <=
  * 1/2 (k <= 4 at the default beta_1). Such moments are common: 8.8% of the
  * Fashion-MNIST MLP's after 4 epochs, 97% of its denormal ones, mostly the
- * weights of units relu keeps at 0 (Adam ran 2-2.4x slower on them). With
+ * weights of units relu keeps at 0 (Adam ran 2.3-3.6x slower on them). With
  * also k |alpha| <= 1/2 the formula's values are known: g - m = -m, times c1
  * rounds to a zero, so m stays m; and m alpha rounds to a zero, the one that
  * m's signed zero times alpha gives. The stuck loop computes those lanes

@@ -38,7 +38,7 @@ static inline __attribute__((always_inline)) void nadam_plain(float *restrict w,
 
 /* First moments stuck at a denormal (stuck.h), as Adam's: g = +-0 and m of
  * k units of 2^-149 with k c1 <= 1/2 stays m (3.5% of the Fashion-MNIST
- * MLP's after 4 epochs, which ran 13% slower). Then cm m rounds to j units,
+ * MLP's after 4 epochs, which ran 13-15% slower). Then cm m rounds to j units,
  * j = rint(k |cm|), and g's term is a signed zero, so m_hat is cm m when j
  * >= 1, else the sum of two signed zeros; with (k |cm| + 1) |lr| <= 1/2,
  * m_hat lr rounds to a zero whose sign m_hat's gives. The stuck lanes run

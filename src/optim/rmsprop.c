@@ -55,7 +55,7 @@ static inline __attribute__((always_inline)) void rms_plain(float *restrict w, c
 /* Velocities stuck at a denormal (stuck.h): with g = +-0, v = rho v + 0
  * stays v once rho v rounds back to v: k units of 2^-149 with k (1 - rho)
  * < 1/2 (k <= 4 at the default rho; 3.7% of the Fashion-MNIST MLP's
- * velocities after 4 epochs, which ran 10% slower). Not centered, inc = lr
+ * velocities after 4 epochs, which ran 7-11% slower). Not centered, inc = lr
  * g / sqrt(v + eps) is then lr g's signed zero for any v + eps > 0, as from
  * v = +0: the stuck lanes (v > 0) run from +0 and store v as it was; their
  * inc and momentum are the formula's. */

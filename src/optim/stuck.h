@@ -1,12 +1,12 @@
 /* stuck: state stuck at a denormal, for the optimizers' loops (private to
  * src/optim). While a weight's gradient is 0, a moving average of it (Adam's
- * first moment, RMSprop's velocity) shrinks by a factor each step until the
- * shrinking rounds away: it then stays at a denormal of a few units of
- * 2^-149 for good. Operations on denormals cost AMD EPYC (and most x86
- * cores) a microcode assist each, so an update over such state ran 2-2.4x
+ * and Nadam's first moment, RMSprop's velocity) shrinks by a factor each
+ * step until the shrinking rounds away: it then stays at a denormal of a
+ * few units of 2^-149 for good. Operations on denormals cost this CPU (AMD
+ * EPYC) a microcode assist each, so an update over such state ran 2.3-3.6x
  * slower. An optimizer whose formula's values on such an element are known
- * without computing on the denormal takes those lanes around it, from a +0
- * in its place, and stores the state as it was: the formula's bits
+ * without computing on the denormal takes those lanes around it, from a
+ * zero in its place, and stores the state as it was: the formula's bits
  * (test_optim compares each with its formula computed step by step). Blocks
  * of RD_STUCK_BLOCK elements without a denormal run the plain loop. */
 #ifndef REPRODIST_OPTIM_STUCK_H
