@@ -215,17 +215,19 @@ static int adam_stuck_case(double lr, double b1, uint64_t iteration, uint64_t se
  * u_s = b1 (1 - 0.5 0.96^s), P_t = u_1 ... u_t, P' = P_t u_(t+1); m += (g -
  * m) c1; v += (g^2 - v) c2; m_hat = cm m + cg g with cm = u_(t+1) / (1 -
  * P'), cg = (1 - u_t) / (1 - P_t); w -= m_hat lr / (sqrt(v / (1 -
- * beta_2^t)) + eps). Returns the lanes its stuck path may take (g = +-0, m
- * of k units with k c1 <= 1/2 and rint(k |cm|) |lr| < 1/2), or -1. */
+ * beta_2^t)) + eps), P_t the real product unless scalar > 0. Returns the
+ * lanes its stuck path may take (g = +-0, m of k units with k c1 <= 1/2 and
+ * rint(k |cm|) |lr| < 1/2, |cm| < 2, cg finite), or -1. */
 static double nadam_u(double b1, uint64_t s) { return b1 * (1.0 - 0.5 * rd_optim_powi(0.96, s)); }
 
-static int nadam_stuck_case(double lr, double b1, uint64_t iteration, uint64_t seed) {
+static int nadam_stuck_case(double lr, double b1, uint64_t iteration, double scalar, uint64_t seed) {
   rd_optim_spec s;
   static float w[NA], g[NA], st[2 * NA], rw[NA], rst[2 * NA];
   adam_family("nadam", b1, seed, &s, w, g, st);
   const uint64_t t = iteration + 1;
   double pt = 1.0;
   for (uint64_t q = 1; q <= t; q++) pt *= nadam_u(b1, q);
+  if (scalar > 0.0) pt = scalar; /* a caller's other carried product */
   const double ut = nadam_u(b1, t), ut1 = nadam_u(b1, t + 1), pt1 = pt * ut1;
   const float cm = (float)(ut1 / (1.0 - pt1)), cg = (float)((1.0 - ut) / (1.0 - pt));
   const float vd = (float)(1.0 - rd_optim_powi(s.p[1], t)), lrf = (float)lr, eps = (float)s.p[2];
@@ -237,7 +239,8 @@ static int nadam_stuck_case(double lr, double b1, uint64_t iteration, uint64_t s
     volatile float t1 = mh * lrf, den = sqrtf(vh) + eps, t2 = t1 / den;
     rw[i] = w[i] - t2;
     const double k = units(st[i]);
-    lanes += g[i] == 0.0f && k >= 1 && k * c1 <= 0.5 && nearbyint(k * fabs((double)cm)) * fabs((double)lrf) < 0.5;
+    lanes += g[i] == 0.0f && k >= 1 && k * c1 <= 0.5 && nearbyint(k * fabs((double)cm)) * fabs((double)lrf) < 0.5 &&
+             fabs((double)cm) < 2.0 && isfinite(cg);
   }
   const rd_optim_args a = {s.p, iteration, lr, pt};
   s.type->update(&a, w, g, st, NA, NA);
@@ -281,7 +284,7 @@ static int rmsprop_stuck_case(double lr, double rho, double mu, int centered, do
       rw[i] = w[i] - inc;
     }
     const double k = units(v0[i]);
-    lanes += !centered && v0[i] > 0.0f && g[i] == 0.0f && k >= 1 && k * (1.0 - (double)r) < 0.5;
+    lanes += !centered && epsf > 0.0f && v0[i] > 0.0f && g[i] == 0.0f && k >= 1 && k * (1.0 - (double)r) < 0.5;
   }
   const rd_optim_args a = {s.p, 0, lr, 1.0};
   s.type->update(&a, w, g, st, NA, NA);
@@ -320,24 +323,33 @@ int main(void) {
     for (int a = 0; a < 6; a++)
       for (int b = 0; b < 2; b++)
         for (int c = 0; c < 3; c++) {
-          const int got = nadam_stuck_case(lrs[a], b1s[b], its[c], (uint64_t)(2000 + 100 * a + 10 * b + c));
+          const int got = nadam_stuck_case(lrs[a], b1s[b], its[c], 0.0, (uint64_t)(2000 + 100 * a + 10 * b + c));
           CHECK(got >= 0, "nadam, lr %g, beta_1 %g, iteration %llu: other bits than the formula", lrs[a], b1s[b],
                 (unsigned long long)its[c]);
           cases++, lanes += got > 0 ? got : 0;
         }
+    /* The update called with a carried product training never passes: 1
+     * (cg is then infinite), and one that makes cm 8.9 (cm m then passes
+     * 2^24 units, past the units' grid), with a rate small enough to let
+     * such k through. */
+    CHECK(nadam_stuck_case(1e-3, 0.9, 0, 1.0, 2900) >= 0, "nadam with a carried product of 1: other bits than the formula");
+    CHECK(nadam_stuck_case(0x1.ca68bep-28, 1.0 - 0x1p-30, 2, 0x1.a050ff36d8ec2p+0, 2901) >= 0,
+          "nadam with cm = 8.9: other bits than the formula");
     CHECK(lanes > 1000, "nadam: only %d lanes with stuck first moments in %d cases: the test misses them", lanes, cases);
     printf("nadam, stuck denormal first moments: %d cases, %d such lanes, the formula's bits\n", cases, lanes);
   }
   /* RMSprop with stuck velocities: the default rho (k <= 4), 0.99 (k <=
    * 49), 0.5 and 0 (none stick), with and without momentum, centered (its
-   * plain loop), a negative rate, and an epsilon of 2^-149, the least
-   * denormal (v + eps is then <= 0 where v < 0: no inc is a signed zero). */
+   * plain loop), a negative rate, an epsilon of 2^-149, the least denormal
+   * (v + eps is then <= 0 where v < 0: no inc is a signed zero), and one of
+   * 1e-46, which the config accepts and float rounds to 0. */
   {
     static const double rhos[] = {0.9, 0.99, 0.5, 0.0};
     int cases = 0, lanes = 0;
     for (int a = 0; a < 4; a++)
-      for (int mode = 0; mode < 5; mode++) {
-        const double mu = mode & 1 ? 0.9 : 0.0, lr = mode == 3 ? -0.01 : 1e-3, eps = mode == 4 ? 0x1p-149 : 1e-7;
+      for (int mode = 0; mode < 6; mode++) {
+        const double mu = mode & 1 ? 0.9 : 0.0, lr = mode == 3 ? -0.01 : 1e-3;
+        const double eps = mode == 4 ? 0x1p-149 : mode == 5 ? 1e-46 : 1e-7;
         const int centered = mode == 2;
         const int got = rmsprop_stuck_case(lr, rhos[a], mu, centered, eps, (uint64_t)(1000 + 10 * a + mode));
         CHECK(got >= 0, "rmsprop, rho %g, momentum %g, centered %d, lr %g, epsilon %g: other bits than the formula",

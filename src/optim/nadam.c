@@ -65,11 +65,14 @@ static inline __attribute__((always_inline)) void nadam_stuck(float *restrict w,
 
 /* kmax: the largest k with k c1 <= 1/2 and (k |cm| + 1) |lr| <= 1/2 (so
  * that rint(k |cm|) |lr| < 1/2, with room for the double's rounding); kj:
- * the largest k with k |cm| <= 1/2 (j = 0). 0 where cm or lr is not finite. */
-static void stuck_bounds(float c1, float cm, float lr, uint32_t *kmax, uint32_t *kj) {
+ * the largest k with k |cm| <= 1/2 (j = 0). Training's cm is below 1 (u <
+ * beta_1 < 1, P' < 1/2), so cm m stays below 2^24 units, where floats are
+ * the units' grid; kmax is 0 where |cm| >= 2, cg or lr is not finite, or
+ * |lr| >= 1/2 (the update called with another carried product). */
+static void stuck_bounds(float c1, float cm, float cg, float lr, uint32_t *kmax, uint32_t *kj) {
   const double c = fabs((double)cm), l = fabs((double)lr);
   *kmax = *kj = 0;
-  if (!(c < INFINITY) || !(l < INFINITY) || l >= 0.5) return;
+  if (!(c < 2.0) || !(fabs((double)cg) < INFINITY) || !(l < INFINITY) || l >= 0.5) return;
   *kj = c == 0.0 ? 0x7fffffu : rd_stuck_kmax(c, 0);
   double k = l == 0.0 || c == 0.0 ? 0x7fffff : floor((0.5 / l - 1.0) / c);
   k = k > 0x7fffff ? 0x7fffff : k < 0 ? 0 : k;
@@ -87,7 +90,7 @@ RD_SIMD_AVX2 static void update(const rd_optim_args *a, float *restrict w, const
   const float vd = (float)(1.0 - rd_optim_powi(p[B2], t)), lr = (float)a->lr, eps = (float)p[EPS];
   const float c1 = (float)(1.0 - p[B1]), c2 = (float)(1.0 - p[B2]);
   uint32_t kmax, kj;
-  stuck_bounds(c1, cm, lr, &kmax, &kj);
+  stuck_bounds(c1, cm, cg, lr, &kmax, &kj);
   float *restrict m = state, *restrict v = state + stride;
   for (size_t i = 0; i < n; i += RD_STUCK_BLOCK) {
     const size_t nb = n - i < RD_STUCK_BLOCK ? n - i : RD_STUCK_BLOCK;

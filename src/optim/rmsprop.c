@@ -57,8 +57,9 @@ static inline __attribute__((always_inline)) void rms_plain(float *restrict w, c
  * < 1/2 (k <= 4 at the default rho; 3.7% of the Fashion-MNIST MLP's
  * velocities after 4 epochs, which ran 7-11% slower). Not centered, inc = lr
  * g / sqrt(v + eps) is then lr g's signed zero for any v + eps > 0, as from
- * v = +0: the stuck lanes (v > 0) run from +0 and store v as it was; their
- * inc and momentum are the formula's. */
+ * v = +0 while eps > 0 (an epsilon below 2^-150 rounds to a float 0, and
+ * 0 / sqrt(0) is NaN: then no lane is stuck): the stuck lanes (v > 0) run
+ * from +0 and store v as it was; their inc and momentum are the formula's. */
 static inline __attribute__((always_inline)) void rms_stuck(float *restrict w, const float *restrict g,
                                                             float *restrict v, float *restrict m, size_t n, float rho,
                                                             float omr, float eps, float lr, float mu, int has_m,
@@ -85,7 +86,7 @@ RD_SIMD_AVX2 static void update(const rd_optim_args *a, float *restrict w, const
   const float mu = (float)p[MOM];
   const int has_m = p[MOM] > 0.0, centered = p[CENT] != 0.0;
   float *restrict v = state, *restrict m = state + stride, *restrict avg = state + stride * (size_t)(1 + has_m);
-  const uint32_t kmax = centered ? 0 : rd_stuck_kmax(1.0 - (double)rho, 1);
+  const uint32_t kmax = centered || !(eps > 0.0f) ? 0 : rd_stuck_kmax(1.0 - (double)rho, 1);
   for (size_t i = 0; i < n; i += RD_STUCK_BLOCK) {
     const size_t nb = n - i < RD_STUCK_BLOCK ? n - i : RD_STUCK_BLOCK;
     if (kmax && rd_stuck_any(v + i, nb))
