@@ -85,7 +85,10 @@ RD_SIMD_AVX2 static void update(const rd_optim_args *a, float *restrict w, const
   const float rho = (float)p[RHO], omr = (float)(1.0 - p[RHO]), eps = (float)p[EPS], lr = (float)a->lr;
   const float mu = (float)p[MOM];
   const int has_m = p[MOM] > 0.0, centered = p[CENT] != 0.0;
-  float *restrict v = state, *restrict m = state + stride, *restrict avg = state + stride * (size_t)(1 + has_m);
+  /* A slot the options leave out points at v (never read or written), so
+   * that m + i and avg + i below stay inside the state. */
+  float *restrict v = state, *restrict m = has_m ? state + stride : state;
+  float *restrict avg = centered ? state + stride * (size_t)(1 + has_m) : state;
   const uint32_t kmax = centered || !(eps > 0.0f) ? 0 : rd_stuck_kmax(1.0 - (double)rho, 1);
   for (size_t i = 0; i < n; i += RD_STUCK_BLOCK) {
     const size_t nb = n - i < RD_STUCK_BLOCK ? n - i : RD_STUCK_BLOCK;
