@@ -666,6 +666,25 @@ expect_error "conv2d kernel_size with three values" \
 [conv2d]
 filters = 2
 kernel_size = 3,3,3"
+expect_error "winograd on a 5x5 kernel" \
+  "c.cfg:8: winograd needs kernel_size = 3 and strides = 1, not 5x5 at 1x1" "$IMG
+[conv2d]
+filters = 2
+kernel_size = 5
+algorithm = winograd"
+expect_error "winograd at stride 2" \
+  "c.cfg:10: winograd needs kernel_size = 3 and strides = 1, not 3x3 at 2x2" "$IMG
+[conv2d]
+filters = 2
+kernel_size = 3
+padding = same
+strides = 2
+algorithm = winograd"
+expect_error "unknown conv2d algorithm" "c.cfg:8: unknown algorithm 'fft' (one of: direct, winograd)" "$IMG
+[conv2d]
+filters = 2
+kernel_size = 3
+algorithm = fft"
 expect_error "conv2d on a flat input" \
   "c.cfg:7: [conv2d] needs an input of (height, width, channels), not 1-D (set [model] input = H,W,C)" "$BASE
 [conv2d]

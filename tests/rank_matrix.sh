@@ -269,6 +269,15 @@ for g in inception_concat resnet_blocks merges; do
     same_sha "g_${g}_${mode}" "1 2 3" "$RD_TESTS/graphs/$g.cfg" "${GR[@]}" --set train.kernels=$mode
   done
 done
+# Conv2D's algorithm = winograd on the ResNet blocks' four 3x3 stride-1 convs
+# (src/layers/winograd.h): the same file at every np, and not the direct one's.
+for mode in openblas portable; do
+  same_sha "g_resnet_blocks_wg_${mode}" "1 2 3" "$RD_TESTS/graphs/resnet_blocks.cfg" "${GR[@]}" \
+    --set train.kernels=$mode --set conv2d.0.algorithm=winograd --set conv2d.1.algorithm=winograd \
+    --set conv2d.2.algorithm=winograd --set conv2d.4.algorithm=winograd
+  rd_check "resnet_blocks, kernels = $mode: winograd's file is not direct convolution's" \
+    [ "$SREF" != "$(rd_sha g_resnet_blocks_${mode}_1.h5)" ]
+done
 
 # .keras archives (the weights, config.json and the optimizer's state): the same
 # bytes at every np, for the ResNet blocks graph (Adam) and for a Sequential

@@ -445,6 +445,19 @@ CASES = [
     ("conv-implicit-wide", "4,17,16", "conv2d", {"filters": "3", "kernel_size": "3", "padding": "same"}, 2, 1, 0),
     ("conv-implicit-wide-valid", "5,19,12", "conv2d", {"filters": "4", "kernel_size": "2,3",
                                                         "use_bias": "false"}, 2, 1, 0),
+    # algorithm = winograd (winograd.h): tiles cut by the output's odd edges, padding of either kind, channels
+    # and filters beyond one vector of 16 with tails, a fused relu, one-pixel images, and a shard of more tiles
+    # than one chunk (9 x 14 x 14 tiles against 1632: dkernel's chains continued across chunks).
+    ("conv-winograd-same", "6,7,3", "conv2d", {"filters": "4", "kernel_size": "3", "padding": "same",
+                                               "algorithm": "winograd"}, 3, 1, 0),
+    ("conv-winograd-valid-odd", "7,6,5", "conv2d", {"filters": "3", "kernel_size": "3", "use_bias": "false",
+                                                    "algorithm": "winograd"}, 2, 1, 0),
+    ("conv-winograd-tails-relu", "5,5,37", "conv2d", {"filters": "21", "kernel_size": "3", "padding": "same",
+                                                      "activation": "relu", "algorithm": "winograd"}, 2, 1, 0),
+    ("conv-winograd-pixel", "1,2,4", "conv2d", {"filters": "2", "kernel_size": "3", "padding": "same",
+                                                "algorithm": "winograd"}, 3, 1, 0),
+    ("conv-winograd-chunks", "28,28,2", "conv2d", {"filters": "3", "kernel_size": "3", "padding": "same",
+                                                   "algorithm": "winograd"}, 9, 1, 0),
     ("max-pool-ties", "6,6,3", "max_pooling2d", {}, 4, 1, 1),
     ("max-pool-same-overlap-ties", "5,7,2", "max_pooling2d", {"pool_size": "3", "strides": "2,1", "padding": "same"},
      3, 1, 1),

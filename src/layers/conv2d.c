@@ -4,7 +4,9 @@
  * "3,3"), strides (1), padding (valid or same), activation (linear), use_bias
  * (true), kernel_initializer (glorot_uniform, fans counting the receptive
  * field), bias_initializer (zeros), their parameters and kernel_seed /
- * bias_seed. Kernel (kh, kw, in, filters), bias (filters,).
+ * bias_seed. Kernel (kh, kw, in, filters), bias (filters,). And reprodist's
+ * own `algorithm` (direct): winograd computes a 3x3, stride-1 layer as
+ * Winograd's F(2x2, 3x3) instead (winograd.h; other bits than direct's).
  *
  * Computed as im2col and one GEMM per shard: the shard's patches form col
  * (rows*oh*ow, kh*kw*in), each patch in the kernel's (i, j, c) order, so
@@ -30,6 +32,7 @@
 #include "bias_relu.h"
 #include "../simd.h"
 #include "window.h"
+#include "winograd.h"
 
 typedef struct {
   rd_window h, w;
@@ -39,7 +42,11 @@ typedef struct {
   int direct;       /* 1x1 kernel, stride 1, no padding: col is x itself */
   int implicit;     /* stride 1, window rows of >= 32 floats: forward reads x in place (below) */
   int implicit_dk;  /* and outputs >= 16 wide: so does dkernel */
+  int winograd;     /* algorithm = winograd: 3x3, stride 1 (winograd.h) */
+  rd_wg wg;
 } conv2d;
+
+static const char *const algorithms[] = {"direct", "winograd", NULL};
 
 /* The implicit forward (portable mode, stride 1). With the input padded
  * once per sample into xp (hp, wp, c), hp = oh + kh - 1 and wp = ow + kw - 1
@@ -82,6 +89,7 @@ static int build(const rd_api *rd, rd_build *b, void *self, const rd_shape *in, 
   bad |= rd->get_enum(b, "padding", rd_window_paddings, 0, &same) < 0;
   bad |= rd->activation(b, "activation", "linear") < 0;
   bad |= rd->get_bool(b, "use_bias", 1, &p->use_bias) < 0;
+  bad |= rd->get_enum(b, "algorithm", algorithms, 0, &p->winograd) < 0;
   p->c = in->dim[in->ndim - 1];
   p->f = has_f ? filters : 1;
   if (has_k <= 0) ks[0] = ks[1] = 1; /* declare the tensors anyway: their keys get checked too */
@@ -101,6 +109,14 @@ static int build(const rd_api *rd, rd_build *b, void *self, const rd_shape *in, 
     return rd->fail(b, "kernel_size", "kernel %lldx%lld is larger than the input %lldx%lld (padding = valid)",
                     (long long)ks[0], (long long)ks[1], (long long)in->dim[0], (long long)in->dim[1]);
   p->kk = ks[0] * ks[1] * p->c;
+  if (p->winograd) {
+    if (ks[0] != 3 || ks[1] != 3 || st[0] != 1 || st[1] != 1)
+      return rd->fail(b, "algorithm", "winograd needs kernel_size = 3 and strides = 1, not %lldx%lld at %lldx%lld",
+                      (long long)ks[0], (long long)ks[1], (long long)st[0], (long long)st[1]);
+    p->wg = (rd_wg){.h = in->dim[0], .w = in->dim[1], .c = p->c, .f = p->f, .oh = p->h.out, .ow = p->w.out,
+                    .pt = p->h.pad, .pl = p->w.pad, .th = (p->h.out + 1) / 2, .tw = (p->w.out + 1) / 2,
+                    .ch = rd_wg_chunk(p->c, p->f)};
+  }
   p->direct = ks[0] == 1 && ks[1] == 1 && st[0] == 1 && st[1] == 1;
   p->implicit = !p->direct && st[0] == 1 && st[1] == 1 && ks[1] * p->c >= 32 &&
                 implicit_floats(p) <= IMPLICIT_MAX && implicit_pays(p);
@@ -118,8 +134,17 @@ static int64_t kt_floats(const conv2d *p) { return (p->kk * p->f + 15) / 16 * 16
 /* Floats im2col may write past a block's last row (its short runs, below). */
 enum { IM2COL_SLACK = 8 };
 
+/* algorithm = winograd's workspace: U and dU (16 c f each), a chunk's
+ * V (16 ch c) and M (16 ch f), and zeros for the tiles' parts outside x or dy. */
+static int64_t wg_u(const conv2d *p) { return 16 * p->c * p->f; }
+static size_t wg_floats(const conv2d *p) {
+  const rd_wg *g = &p->wg;
+  return (size_t)(2 * wg_u(p) + 16 * g->ch * (g->c + g->f) + (g->c > g->f ? g->c : g->f));
+}
+
 static size_t workspace(const void *self, const rd_shape *in, const rd_shape *out, int64_t rows) {
   const conv2d *p = self;
+  if (p->winograd) return wg_floats(p);
   const size_t col = p->direct ? 0 : (size_t)(rows * p->h.out * p->w.out * p->kk);
   const size_t imp = p->implicit ? (size_t)implicit_floats(p) : 0;
   return (size_t)kt_floats(p) + (col > imp ? col : imp) + IM2COL_SLACK;
@@ -323,9 +348,60 @@ static void dkernel_implicit(const rd_io *io, const conv2d *p, const float *x, c
   }
 }
 
+/* algorithm = winograd (winograd.h): chunk by chunk of tiles, the input
+ * transform, 16 GEMMs, the output transform; then bias and relu over y. */
+static void forward_winograd(const rd_io *io, const conv2d *p, const float *x, float *y) {
+  const rd_wg *g = &p->wg;
+  const int64_t C = g->c, F = g->f, CH = g->ch, T = io->rows * g->th * g->tw;
+  float *u = io->ws, *v = u + 2 * wg_u(p), *m = v + 16 * CH * C, *zeros = m + 16 * CH * F;
+  memset(zeros, 0, sizeof(float) * (size_t)(C > F ? C : F));
+  rd_wg_kernel(C, F, io->w[0], u);
+  for (int64_t t0 = 0; t0 < T; t0 += CH) {
+    const int64_t nt = T - t0 < CH ? T - t0 : CH;
+    rd_wg_input(g, x, t0, nt, zeros, v);
+    for (int pos = 0; pos < 16; pos++)
+      io->rd->gemm(0, 0, nt, F, C, v + pos * CH * C, C, u + pos * C * F, F, 0.0f, m + pos * CH * F, F);
+    rd_wg_output(g, m, t0, nt, y);
+  }
+  rd_bias_relu(io->rows * g->oh * g->ow, F, p->use_bias ? io->w[1] : NULL, io->relu, y);
+}
+
+/* Backward of forward_winograd: dy's relu mask and dbias first, then chunk
+ * by chunk V again and dM; dU's chains continue over the chunks (beta 1
+ * after the first), and dV = dM . U^T is added into dx tile by tile. */
+static void backward_winograd(const rd_io *io, const conv2d *p, const float *x, const float *y, float *dy,
+                              float *dx) {
+  const rd_wg *g = &p->wg;
+  const int64_t C = g->c, F = g->f, CH = g->ch, T = io->rows * g->th * g->tw;
+  float *u = io->ws, *du = u + wg_u(p), *v = du + wg_u(p), *m = v + 16 * CH * C,
+        *zeros = m + 16 * CH * F;
+  rd_relu_dbias(io->rows * g->oh * g->ow, F, y, io->relu, dy, p->use_bias ? io->g[1] : NULL, 1);
+  memset(zeros, 0, sizeof(float) * (size_t)(C > F ? C : F));
+  if (dx) {
+    rd_wg_kernel(C, F, io->w[0], u);
+    memset(dx, 0, sizeof(float) * (size_t)(io->rows * g->h * g->w * C));
+  }
+  for (int64_t t0 = 0; t0 < T; t0 += CH) {
+    const int64_t nt = T - t0 < CH ? T - t0 : CH;
+    rd_wg_input(g, x, t0, nt, zeros, v);
+    rd_wg_doutput(g, dy, t0, nt, zeros, m);
+    for (int pos = 0; pos < 16; pos++)
+      io->rd->gemm(1, 0, C, F, nt, v + pos * CH * C, C, m + pos * CH * F, F, t0 ? 1.0f : 0.0f, du + pos * C * F, F);
+    if (!dx) continue;
+    for (int pos = 0; pos < 16; pos++) /* V's chunk is done with: dV takes its place */
+      io->rd->gemm(0, 1, nt, C, F, m + pos * CH * F, F, u + pos * C * F, F, 0.0f, v + pos * CH * C, C);
+    rd_wg_dinput(g, v, t0, nt, dx);
+  }
+  rd_wg_dkernel(C, F, du, io->g[0]);
+}
+
 static void forward(const rd_io *io, const float *x, float *y) {
   const conv2d *p = io->self;
   const int64_t M = io->rows * p->h.out * p->w.out, F = p->f;
+  if (p->winograd) {
+    forward_winograd(io, p, x, y);
+    return;
+  }
   if (p->direct) {
     io->rd->gemm(0, 0, M, F, p->kk, x, p->kk, io->w[0], F, 0.0f, y, F);
     rd_bias_relu(M, F, p->use_bias ? io->w[1] : NULL, io->relu, y);
@@ -347,6 +423,10 @@ static void forward(const rd_io *io, const float *x, float *y) {
 
 static void backward(const rd_io *io, const float *x, const float *y, float *dy, float *dx) {
   const conv2d *p = io->self;
+  if (p->winograd) {
+    backward_winograd(io, p, x, y, dy, dx);
+    return;
+  }
   const int64_t M = io->rows * p->h.out * p->w.out, F = p->f;
   const int64_t B = block_rows(io, p, M);
   const int imp = p->implicit_dk && implicit_on(io, p);
