@@ -82,21 +82,44 @@ static inline void rd_wg_tile(const rd_wg *g, int64_t t, int64_t *s, int64_t *ti
   *ti = r / g->tw, *tj = r - *ti * g->tw;
 }
 
+/* The next tile's position, in t's order. */
+static inline void rd_wg_next(const rd_wg *g, int64_t *s, int64_t *ti, int64_t *tj) {
+  if (++*tj < g->tw) return;
+  *tj = 0;
+  if (++*ti < g->th) return;
+  *ti = 0, ++*s;
+}
+
+/* The 4x4 window of tile (s, ti, tj) in an input-shaped array a (h, w, c):
+ * px[4 i + j] points at pixel (2 ti - pt + i, 2 tj - pl + j), or is
+ * `outside` where that pixel lies outside a. */
+static inline void rd_wg_window(const rd_wg *g, const float *a, int64_t s, int64_t ti, int64_t tj,
+                                const float *outside, const float **px) {
+  const int64_t r0 = 2 * ti - g->pt, q0 = 2 * tj - g->pl, C = g->c;
+  if (r0 >= 0 && r0 + 4 <= g->h && q0 >= 0 && q0 + 4 <= g->w) { /* inside: no checks */
+    const float *b = a + ((s * g->h + r0) * g->w + q0) * C;
+    for (int i = 0; i < 4; i++)
+      for (int j = 0; j < 4; j++) px[4 * i + j] = b + (i * g->w + j) * C;
+    return;
+  }
+  for (int i = 0; i < 4; i++)
+    for (int j = 0; j < 4; j++) {
+      const int64_t r = r0 + i, q = q0 + j;
+      px[4 * i + j] = r >= 0 && r < g->h && q >= 0 && q < g->w ? a + ((s * g->h + r) * g->w + q) * C : outside;
+    }
+}
+
 /* V[pos] (row t - t0, channels) = (B^T d B)[pos] for tiles [t0, t0 + nt):
  * d is x's 4x4 window at (2 ti - pt, 2 tj - pl), zeros outside x. Positions
  * lie ch x c floats apart. zeros: c floats of 0. */
 RD_SIMD static void rd_wg_input(const rd_wg *g, const float *x, int64_t t0, int64_t nt, const float *zeros,
                                 float *restrict v) {
   const int64_t C = g->c, ps = g->ch * C;
-  for (int64_t t = t0; t < t0 + nt; t++) {
-    int64_t s, ti, tj;
-    rd_wg_tile(g, t, &s, &ti, &tj);
+  int64_t s, ti, tj;
+  rd_wg_tile(g, t0, &s, &ti, &tj);
+  for (int64_t t = t0; t < t0 + nt; t++, rd_wg_next(g, &s, &ti, &tj)) {
     const float *px[16];
-    for (int i = 0; i < 4; i++)
-      for (int j = 0; j < 4; j++) {
-        const int64_t r = 2 * ti - g->pt + i, q = 2 * tj - g->pl + j;
-        px[4 * i + j] = r >= 0 && r < g->h && q >= 0 && q < g->w ? x + ((s * g->h + r) * g->w + q) * C : zeros;
-      }
+    rd_wg_window(g, x, s, ti, tj, zeros, px);
     float *o = v + (t - t0) * C;
     for (int64_t c0 = 0; c0 < C; c0 += 16) {
       const int64_t n = C - c0 < 16 ? C - c0 : 16;
@@ -126,9 +149,9 @@ RD_SIMD static void rd_wg_input(const rd_wg *g, const float *x, int64_t t0, int6
  * (oh, ow, f). M's positions lie ch x f floats apart. */
 RD_SIMD static void rd_wg_output(const rd_wg *g, const float *m, int64_t t0, int64_t nt, float *restrict y) {
   const int64_t F = g->f, ps = g->ch * F;
-  for (int64_t t = t0; t < t0 + nt; t++) {
-    int64_t s, ti, tj;
-    rd_wg_tile(g, t, &s, &ti, &tj);
+  int64_t s, ti, tj;
+  rd_wg_tile(g, t0, &s, &ti, &tj);
+  for (int64_t t = t0; t < t0 + nt; t++, rd_wg_next(g, &s, &ti, &tj)) {
     const int64_t r0 = 2 * ti, q0 = 2 * tj;
     const int two_r = r0 + 1 < g->oh, two_q = q0 + 1 < g->ow;
     float *py = y + ((s * g->oh + r0) * g->ow + q0) * F;
@@ -159,9 +182,9 @@ RD_SIMD static void rd_wg_output(const rd_wg *g, const float *m, int64_t t0, int
 RD_SIMD static void rd_wg_doutput(const rd_wg *g, const float *dy, int64_t t0, int64_t nt, const float *zeros,
                                   float *restrict dm) {
   const int64_t F = g->f, ps = g->ch * F;
-  for (int64_t t = t0; t < t0 + nt; t++) {
-    int64_t s, ti, tj;
-    rd_wg_tile(g, t, &s, &ti, &tj);
+  int64_t s, ti, tj;
+  rd_wg_tile(g, t0, &s, &ti, &tj);
+  for (int64_t t = t0; t < t0 + nt; t++, rd_wg_next(g, &s, &ti, &tj)) {
     const int64_t r0 = 2 * ti, q0 = 2 * tj;
     const float *p[4];
     for (int i = 0; i < 2; i++)
@@ -193,15 +216,13 @@ RD_SIMD static void rd_wg_doutput(const rd_wg *g, const float *dy, int64_t t0, i
  * dV's positions lie ch x c floats apart. */
 RD_SIMD static void rd_wg_dinput(const rd_wg *g, const float *dv, int64_t t0, int64_t nt, float *restrict dx) {
   const int64_t C = g->c, ps = g->ch * C;
-  for (int64_t t = t0; t < t0 + nt; t++) {
-    int64_t s, ti, tj;
-    rd_wg_tile(g, t, &s, &ti, &tj);
-    float *px[16];
-    for (int i = 0; i < 4; i++)
-      for (int j = 0; j < 4; j++) {
-        const int64_t r = 2 * ti - g->pt + i, q = 2 * tj - g->pl + j;
-        px[4 * i + j] = r >= 0 && r < g->h && q >= 0 && q < g->w ? dx + ((s * g->h + r) * g->w + q) * C : NULL;
-      }
+  int64_t s, ti, tj;
+  rd_wg_tile(g, t0, &s, &ti, &tj);
+  for (int64_t t = t0; t < t0 + nt; t++, rd_wg_next(g, &s, &ti, &tj)) {
+    const float *pc[16];
+    rd_wg_window(g, dx, s, ti, tj, NULL, pc);
+    float *px[16]; /* dx's own pixels, written */
+    for (int k = 0; k < 16; k++) px[k] = (float *)pc[k];
     const float *pv = dv + (t - t0) * C;
     for (int64_t c0 = 0; c0 < C; c0 += 16) {
       const int64_t n = C - c0 < 16 ? C - c0 : 16;
