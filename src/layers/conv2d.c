@@ -368,7 +368,10 @@ static void forward_winograd(const rd_io *io, const conv2d *p, const float *x, f
 
 /* Backward of forward_winograd: dy's relu mask and dbias first, then chunk
  * by chunk V again and dM; dU's chains continue over the chunks (beta 1
- * after the first), and dV = dM . U^T is added into dx tile by tile. */
+ * after the first), and dV = dM . U^T is added into dx tile by tile. With
+ * kernels = openblas, dU's product is thus one sgemm call per chunk: its
+ * bits depend on that split, which depends on the layer and the shard's
+ * rows alone, never on the rank count. */
 static void backward_winograd(const rd_io *io, const conv2d *p, const float *x, const float *y, float *dy,
                               float *dx) {
   const rd_wg *g = &p->wg;

@@ -22,7 +22,9 @@
  * The results equal direct convolution's in exact arithmetic, not in
  * floating point: each output is another sum, rounded elsewhere (the
  * difference stays within float32 rounding of the terms,
- * tests/reference_layers.py). Every operation here has a fixed order and
+ * tests/reference_layers.py), and an infinite input can give NaN (a
+ * difference of infinities in B^T d B) where direct convolution gives an
+ * infinity. Every operation here has a fixed order and
  * every GEMM shape depends on the layer and the shard's rows alone, so the
  * bits do not depend on the rank count. Vectors run across channels (16 at
  * a time); with -ffp-contract=off each lane's operations are rounded as
