@@ -680,7 +680,13 @@ kernel_size = 3
 padding = same
 strides = 2
 algorithm = winograd"
-expect_error "unknown conv2d algorithm" "c.cfg:8: unknown algorithm 'fft' (one of: direct, winograd)" "$IMG
+expect_error "winograd4 on a 3x1 kernel" \
+  "c.cfg:8: winograd4 needs kernel_size = 3 and strides = 1, not 3x1 at 1x1" "$IMG
+[conv2d]
+filters = 2
+kernel_size = 3,1
+algorithm = winograd4"
+expect_error "unknown conv2d algorithm" "c.cfg:8: unknown algorithm 'fft' (one of: direct, winograd, winograd4)" "$IMG
 [conv2d]
 filters = 2
 kernel_size = 3

@@ -269,14 +269,22 @@ for g in inception_concat resnet_blocks merges; do
     same_sha "g_${g}_${mode}" "1 2 3" "$RD_TESTS/graphs/$g.cfg" "${GR[@]}" --set train.kernels=$mode
   done
 done
-# Conv2D's algorithm = winograd on the ResNet blocks' four 3x3 stride-1 convs
-# (src/layers/winograd.h): the same file at every np, and not the direct one's.
+# Conv2D's algorithm = winograd and winograd4 on the ResNet blocks' four 3x3
+# stride-1 convs (src/layers/winograd.h): the same file at every np, and not
+# the direct one's, nor each other's.
 for mode in openblas portable; do
   same_sha "g_resnet_blocks_wg_${mode}" "1 2 3" "$RD_TESTS/graphs/resnet_blocks.cfg" "${GR[@]}" \
     --set train.kernels=$mode --set conv2d.0.algorithm=winograd --set conv2d.1.algorithm=winograd \
     --set conv2d.2.algorithm=winograd --set conv2d.4.algorithm=winograd
+  wg=$SREF
   rd_check "resnet_blocks, kernels = $mode: winograd's file is not direct convolution's" \
+    [ "$wg" != "$(rd_sha g_resnet_blocks_${mode}_1.h5)" ]
+  same_sha "g_resnet_blocks_wg4_${mode}" "1 2 3" "$RD_TESTS/graphs/resnet_blocks.cfg" "${GR[@]}" \
+    --set train.kernels=$mode --set conv2d.0.algorithm=winograd4 --set conv2d.1.algorithm=winograd4 \
+    --set conv2d.2.algorithm=winograd4 --set conv2d.4.algorithm=winograd4
+  rd_check "resnet_blocks, kernels = $mode: winograd4's file is not direct convolution's" \
     [ "$SREF" != "$(rd_sha g_resnet_blocks_${mode}_1.h5)" ]
+  rd_check "resnet_blocks, kernels = $mode: winograd4's file is not winograd's" [ "$SREF" != "$wg" ]
 done
 
 # .keras archives (the weights, config.json and the optimizer's state): the same

@@ -6,7 +6,8 @@
  * field), bias_initializer (zeros), their parameters and kernel_seed /
  * bias_seed. Kernel (kh, kw, in, filters), bias (filters,). And reprodist's
  * own `algorithm` (direct): winograd computes a 3x3, stride-1 layer as
- * Winograd's F(2x2, 3x3) instead (winograd.h; other bits than direct's).
+ * Winograd's F(2x2, 3x3) instead, winograd4 as F(4x4, 3x3) (winograd.h;
+ * other bits than direct's, and than each other's).
  *
  * Computed as im2col and one GEMM per shard: the shard's patches form col
  * (rows*oh*ow, kh*kw*in), each patch in the kernel's (i, j, c) order, so
@@ -42,11 +43,11 @@ typedef struct {
   int direct;       /* 1x1 kernel, stride 1, no padding: col is x itself */
   int implicit;     /* stride 1, window rows of >= 32 floats: forward reads x in place (below) */
   int implicit_dk;  /* and outputs >= 16 wide: so does dkernel */
-  int winograd;     /* algorithm = winograd: 3x3, stride 1 (winograd.h) */
+  int winograd;     /* algorithm: 0 direct, 1 winograd (F(2x2, 3x3)), 2 winograd4 (F(4x4, 3x3)): 3x3, stride 1 */
   rd_wg wg;
 } conv2d;
 
-static const char *const algorithms[] = {"direct", "winograd", NULL};
+static const char *const algorithms[] = {"direct", "winograd", "winograd4", NULL};
 
 /* The implicit forward (portable mode, stride 1). With the input padded
  * once per sample into xp (hp, wp, c), hp = oh + kh - 1 and wp = ow + kw - 1
@@ -111,11 +112,14 @@ static int build(const rd_api *rd, rd_build *b, void *self, const rd_shape *in, 
   p->kk = ks[0] * ks[1] * p->c;
   if (p->winograd) {
     if (ks[0] != 3 || ks[1] != 3 || st[0] != 1 || st[1] != 1)
-      return rd->fail(b, "algorithm", "winograd needs kernel_size = 3 and strides = 1, not %lldx%lld at %lldx%lld",
-                      (long long)ks[0], (long long)ks[1], (long long)st[0], (long long)st[1]);
+      return rd->fail(b, "algorithm", "%s needs kernel_size = 3 and strides = 1, not %lldx%lld at %lldx%lld",
+                      algorithms[p->winograd], (long long)ks[0], (long long)ks[1], (long long)st[0],
+                      (long long)st[1]);
+    const int64_t m = p->winograd == 2 ? 4 : 2;
     p->wg = (rd_wg){.h = in->dim[0], .w = in->dim[1], .c = p->c, .f = p->f, .oh = p->h.out, .ow = p->w.out,
-                    .pt = p->h.pad, .pl = p->w.pad, .th = (p->h.out + 1) / 2, .tw = (p->w.out + 1) / 2,
-                    .ch = rd_wg_chunk(p->c, p->f)};
+                    .pt = p->h.pad, .pl = p->w.pad, .m = m, .th = (p->h.out + m - 1) / m,
+                    .tw = (p->w.out + m - 1) / m, .ch = rd_wg_chunk(p->c, p->f, rd_wg_positions(m))};
+    rd_wg_strides(&p->wg);
   }
   p->direct = ks[0] == 1 && ks[1] == 1 && st[0] == 1 && st[1] == 1;
   p->implicit = !p->direct && st[0] == 1 && st[1] == 1 && ks[1] * p->c >= 32 &&
@@ -134,12 +138,13 @@ static int64_t kt_floats(const conv2d *p) { return (p->kk * p->f + 15) / 16 * 16
 /* Floats im2col may write past a block's last row (its short runs, below). */
 enum { IM2COL_SLACK = 8 };
 
-/* algorithm = winograd's workspace: U and dU (16 c f each), a chunk's
- * V (16 ch c) and M (16 ch f), and zeros for the tiles' parts outside x or dy. */
-static int64_t wg_u(const conv2d *p) { return 16 * p->c * p->f; }
+/* algorithm = winograd(4)'s workspace, with P = 16 (36) positions: U and dU
+ * (P c f each), a chunk's V (P ch c) and M (P ch f), and zeros for the
+ * tiles' parts outside x or dy. */
+static int64_t wg_u(const conv2d *p) { return rd_wg_positions(p->wg.m) * p->wg.us; }
 static size_t wg_floats(const conv2d *p) {
   const rd_wg *g = &p->wg;
-  return (size_t)(2 * wg_u(p) + 16 * g->ch * (g->c + g->f) + (g->c > g->f ? g->c : g->f));
+  return (size_t)(2 * wg_u(p) + rd_wg_positions(g->m) * (g->vs + g->ms) + (g->c > g->f ? g->c : g->f));
 }
 
 static size_t workspace(const void *self, const rd_shape *in, const rd_shape *out, int64_t rows) {
@@ -348,26 +353,32 @@ static void dkernel_implicit(const rd_io *io, const conv2d *p, const float *x, c
   }
 }
 
-/* algorithm = winograd (winograd.h): chunk by chunk of tiles, the input
- * transform, 16 GEMMs, the output transform; then bias and relu over y. */
+/* algorithm = winograd or winograd4 (winograd.h): chunk by chunk of tiles,
+ * the input transform, P GEMMs, the output transform; then bias and relu
+ * over y. */
 static void forward_winograd(const rd_io *io, const conv2d *p, const float *x, float *y) {
   const rd_wg *g = &p->wg;
-  const int64_t C = g->c, F = g->f, CH = g->ch, T = io->rows * g->th * g->tw;
-  float *u = io->ws, *v = u + 2 * wg_u(p), *m = v + 16 * CH * C, *zeros = m + 16 * CH * F;
+  const int64_t C = g->c, F = g->f, CH = g->ch, T = io->rows * g->th * g->tw, P = rd_wg_positions(g->m);
+  const int f4 = g->m == 4;
+  float *u = io->ws, *v = u + 2 * wg_u(p), *m = v + P * g->vs, *zeros = m + P * g->ms;
   memset(zeros, 0, sizeof(float) * (size_t)(C > F ? C : F));
-  rd_wg_kernel(C, F, io->w[0], u);
+  if (f4)
+    rd_wg4_kernel(C, F, g->us, io->w[0], u);
+  else
+    rd_wg_kernel(C, F, io->w[0], u);
   for (int64_t t0 = 0; t0 < T; t0 += CH) {
     const int64_t nt = T - t0 < CH ? T - t0 : CH;
-    rd_wg_input(g, x, t0, nt, zeros, v);
-    for (int pos = 0; pos < 16; pos++)
-      io->rd->gemm(0, 0, nt, F, C, v + pos * CH * C, C, u + pos * C * F, F, 0.0f, m + pos * CH * F, F);
-    rd_wg_output(g, m, t0, nt, y);
+    (f4 ? rd_wg4_input : rd_wg_input)(g, x, t0, nt, zeros, v);
+    for (int64_t pos = 0; pos < P; pos++)
+      io->rd->gemm(0, 0, nt, F, C, v + pos * g->vs, C, u + pos * g->us, F, 0.0f, m + pos * g->ms, F);
+    (f4 ? rd_wg4_output : rd_wg_output)(g, m, t0, nt, y);
   }
   rd_bias_relu(io->rows * g->oh * g->ow, F, p->use_bias ? io->w[1] : NULL, io->relu, y);
 }
 
-/* Backward of forward_winograd: dy's relu mask and dbias first, then chunk
- * by chunk V again and dM; dU's chains continue over the chunks (beta 1
+/* Backward of forward_winograd, with U as forward left it in the workspace
+ * (layer.h: kept from forward to the backward of the same shard): dy's relu
+ * mask and dbias first, then chunk by chunk V again and dM; dU's chains continue over the chunks (beta 1
  * after the first), and dV = dM . U^T is added into dx tile by tile. With
  * kernels = openblas, dU's product is thus one sgemm call per chunk: its
  * bits depend on that split, which depends on the layer and the shard's
@@ -375,27 +386,27 @@ static void forward_winograd(const rd_io *io, const conv2d *p, const float *x, f
 static void backward_winograd(const rd_io *io, const conv2d *p, const float *x, const float *y, float *dy,
                               float *dx) {
   const rd_wg *g = &p->wg;
-  const int64_t C = g->c, F = g->f, CH = g->ch, T = io->rows * g->th * g->tw;
-  float *u = io->ws, *du = u + wg_u(p), *v = du + wg_u(p), *m = v + 16 * CH * C,
-        *zeros = m + 16 * CH * F;
+  const int64_t C = g->c, F = g->f, CH = g->ch, T = io->rows * g->th * g->tw, P = rd_wg_positions(g->m);
+  const int f4 = g->m == 4;
+  float *u = io->ws, *du = u + wg_u(p), *v = du + wg_u(p), *m = v + P * g->vs, *zeros = m + P * g->ms;
   rd_relu_dbias(io->rows * g->oh * g->ow, F, y, io->relu, dy, p->use_bias ? io->g[1] : NULL, 1);
   memset(zeros, 0, sizeof(float) * (size_t)(C > F ? C : F));
-  if (dx) {
-    rd_wg_kernel(C, F, io->w[0], u);
-    memset(dx, 0, sizeof(float) * (size_t)(io->rows * g->h * g->w * C));
-  }
+  if (dx) memset(dx, 0, sizeof(float) * (size_t)(io->rows * g->h * g->w * C));
   for (int64_t t0 = 0; t0 < T; t0 += CH) {
     const int64_t nt = T - t0 < CH ? T - t0 : CH;
-    rd_wg_input(g, x, t0, nt, zeros, v);
-    rd_wg_doutput(g, dy, t0, nt, zeros, m);
-    for (int pos = 0; pos < 16; pos++)
-      io->rd->gemm(1, 0, C, F, nt, v + pos * CH * C, C, m + pos * CH * F, F, t0 ? 1.0f : 0.0f, du + pos * C * F, F);
+    (f4 ? rd_wg4_input : rd_wg_input)(g, x, t0, nt, zeros, v);
+    (f4 ? rd_wg4_doutput : rd_wg_doutput)(g, dy, t0, nt, zeros, m);
+    for (int64_t pos = 0; pos < P; pos++)
+      io->rd->gemm(1, 0, C, F, nt, v + pos * g->vs, C, m + pos * g->ms, F, t0 ? 1.0f : 0.0f, du + pos * g->us, F);
     if (!dx) continue;
-    for (int pos = 0; pos < 16; pos++) /* V's chunk is done with: dV takes its place */
-      io->rd->gemm(0, 1, nt, C, F, m + pos * CH * F, F, u + pos * C * F, F, 0.0f, v + pos * CH * C, C);
-    rd_wg_dinput(g, v, t0, nt, dx);
+    for (int64_t pos = 0; pos < P; pos++) /* V's chunk is done with: dV takes its place */
+      io->rd->gemm(0, 1, nt, C, F, m + pos * g->ms, F, u + pos * g->us, F, 0.0f, v + pos * g->vs, C);
+    (f4 ? rd_wg4_dinput : rd_wg_dinput)(g, v, t0, nt, dx);
   }
-  rd_wg_dkernel(C, F, du, io->g[0]);
+  if (f4)
+    rd_wg4_dkernel(C, F, g->us, du, io->g[0]);
+  else
+    rd_wg_dkernel(C, F, du, io->g[0]);
 }
 
 static void forward(const rd_io *io, const float *x, float *y) {
