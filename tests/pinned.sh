@@ -46,16 +46,18 @@ CASES+=("keras_init 2 init $RD_SRC/configs/keras_seeded_init.cfg")
 # The graph models, portable mode (their configs set it), pinned from main at
 # 13a3b2d: BatchNormalization with relu, depthwise and separable convolutions,
 # Add and projection shortcuts. A change to their layers' passes shows here.
-# The ResNet's config runs its 16 3x3 stride-1 convs with algorithm = winograd
-# (pinned when the config took it, after tests/reference_layers.py held the
-# algorithm against float64); resnet_direct sets them back to direct and
-# keeps the digests pinned for the config at 13a3b2d.
+# The ResNet's config runs its 16 3x3 stride-1 convs with algorithm =
+# winograd4 (pinned when the config took it, after tests/reference_layers.py
+# held the algorithm against float64); resnet_winograd sets them to winograd
+# (F(2x2, 3x3)) and keeps the digests pinned for the config at 5d9b7f8, and
+# resnet_direct sets them to direct and keeps those pinned at 13a3b2d.
 GRAPH="--set data.limit=256 --set data.test_limit=64 --set train.epochs=1"
 RN=$RD_SRC/configs/fashion_mnist_resnet.cfg
-DIRECT=$(for i in 1 2 3 4 5 6 8 10 11 12 13 15 17 18 19 20; do echo "--set conv2d.$i.algorithm=direct"; done)
+rn_algo() { for i in 1 2 3 4 5 6 8 10 11 12 13 15 17 18 19 20; do echo "--set conv2d.$i.algorithm=$1"; done; }
 CASES+=("mobilenet 2 train $RD_SRC/configs/fashion_mnist_mobilenet.cfg $GRAPH"
         "resnet 2 train $RN $GRAPH"
-        "resnet_direct 2 train $RN $GRAPH $DIRECT")
+        "resnet_winograd 2 train $RN $GRAPH $(rn_algo winograd)"
+        "resnet_direct 2 train $RN $GRAPH $(rn_algo direct)")
 
 got=$T/got.txt
 : >"$got"

@@ -90,10 +90,10 @@ def conv_flops(convs, first_dx=False):
 
 def resnet_gemm_flops():
     """configs/fashion_mnist_resnet.cfg: stem, 3 stages x 3 basic blocks, two 1x1 projections, dense. Its 16 3x3
-    stride-1 convs run Winograd's F(2x2, 3x3) (algorithm = winograd): each pass is 16 GEMMs (tiles, in) . (in, out),
-    one per position of the 4x4 tiles, over ceil(h/2) ceil(w/2) tiles: (16 tiles, in, out) in conv_flops' terms."""
+    stride-1 convs run Winograd's F(4x4, 3x3) (algorithm = winograd4): each pass is 36 GEMMs (tiles, in) . (in, out),
+    one per position of the 6x6 tiles, over ceil(h/4) ceil(w/4) tiles: (36 tiles, in, out) in conv_flops' terms."""
     def wg(h, c):
-        return (16 * ((h + 1) // 2) ** 2, c, c)
+        return (36 * ((h + 3) // 4) ** 2, c, c)
     L = [(784, 9, 16)] + [wg(28, 16)] * 6
     L += [(196, 144, 32)] + [wg(14, 32)] * 5 + [(196, 16, 32)]
     L += [(49, 288, 64)] + [wg(7, 64)] * 5 + [(49, 32, 64)]
