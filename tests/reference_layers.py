@@ -496,6 +496,12 @@ CASES = [
     ("batch-norm-train", "3,3,4", "batch_normalization", {"epsilon": "0.01"}, 4, 1, 0),
     ("batch-norm-train-plain", "6", "batch_normalization", {"center": "false", "scale": "false"}, 5, 1, 0),
     ("batch-norm-eval", "2,2,3", "batch_normalization", {}, 3, 0, 0),
+    # Channels in blocks of 64, 32, 16 and 8 with the sums in registers, then the rest one by one; over 64, all
+    # one by one.
+    ("batch-norm-train-64", "2,3,64", "batch_normalization", {}, 3, 1, 0),
+    ("batch-norm-train-56", "3,2,56", "batch_normalization", {"momentum": "0.9"}, 2, 1, 0),
+    ("batch-norm-train-13", "2,2,13", "batch_normalization", {"scale": "false"}, 4, 1, 0),
+    ("batch-norm-train-77", "2,1,77", "batch_normalization", {}, 3, 1, 0),
     ("depthwise-valid-dm2", "6,5,3", "depthwise_conv2d", {"kernel_size": "3", "depth_multiplier": "2"}, 2, 1, 0),
     ("depthwise-same-strided-nobias", "7,6,2", "depthwise_conv2d", {"kernel_size": "2,3", "strides": "2",
                                                                     "padding": "same", "use_bias": "false"}, 3, 1, 0),
