@@ -82,13 +82,15 @@ static size_t stats_size(const void *self, const rd_shape *in, const rd_shape *o
  * three (k, dbeta / N, dgamma / N): 12c floats.
  * The sums run row-major over (position, channel), so every channel still
  * adds its values in row order, one after the other: the same sums as a
- * channel-at-a-time loop, with the shard read once in memory order. */
+ * channel-at-a-time loop, with the shard read in memory order (once per
+ * block of channels below). */
 static size_t workspace(const void *self, const rd_shape *in, const rd_shape *out, int64_t rows) {
   return (size_t)(12 * ((const batch_norm *)self)->c);
 }
 
-/* 8 channels as one value (GCC's generic vectors, whatever the clone's
- * vector width): each lane is one channel, rounded on its own as written. */
+/* 8 channels as one value (GCC's generic vectors; a clone without
+ * 512-bit vectors splits them): each lane is one channel, rounded on its
+ * own as written. */
 typedef float bn_v8f __attribute__((vector_size(32)));
 typedef int32_t bn_v8i __attribute__((vector_size(32)));
 typedef double bn_v8d __attribute__((vector_size(64)));
@@ -101,17 +103,19 @@ typedef double bn_v8d __attribute__((vector_size(64)));
 #define BN_WIDE(v) __builtin_convertvector((v), bn_v8d)
 
 /* The three sums below over channels [k0, k0 + 8 nv), nv <= 8, with their
- * chains in registers over all the rows. Written as the loops after them
- * (a channel count known only at run time), each sum is stored and
- * reloaded at every row: a store-to-load latency on its chain, 12544 times
- * for a shard of 16 at 28x28. Each lane adds its channel's values in row
- * order, as those loops do: the same operations, the same bits.
+ * chains in registers over all the rows (the loops over v unrolled, 16
+ * vectors of 8 doubles at most: AVX-512's 32 registers hold them). Written
+ * as the loops after them (a channel count known only at run time), each
+ * sum is stored and reloaded at every row: a store-to-load latency on its
+ * chain, 12544 times for a shard of 16 at 28x28. Each lane adds its
+ * channel's values in row order, as those loops do: the same operations,
+ * the same bits.
  * Training statistics, first pass: s = sum of x. */
 BN_AI void bn_sum_cols(const float *restrict x, int64_t N, int64_t C, int64_t k0, int nv, double *restrict s) {
   bn_v8d a[8];
-  for (int v = 0; v < nv; v++) a[v] = (bn_v8d){0};
+  _Pragma("GCC unroll 8") for (int v = 0; v < nv; v++) a[v] = (bn_v8d){0};
   for (int64_t r = 0; r < N; r++)
-    for (int v = 0; v < nv; v++) {
+    _Pragma("GCC unroll 8") for (int v = 0; v < nv; v++) {
       bn_v8f xv;
       BN_LOAD(xv, x + r * C + k0 + 8 * v);
       a[v] += BN_WIDE(xv);
@@ -123,13 +127,13 @@ BN_AI void bn_sum_cols(const float *restrict x, int64_t N, int64_t C, int64_t k0
 BN_AI void bn_sqdev_cols(const float *restrict x, int64_t N, int64_t C, int64_t k0, int nv,
                          const float *restrict mean, double *restrict q) {
   bn_v8d a[8], m[8];
-  for (int v = 0; v < nv; v++) {
+  _Pragma("GCC unroll 8") for (int v = 0; v < nv; v++) {
     bn_v8f mv;
     BN_LOAD(mv, mean + k0 + 8 * v);
     a[v] = (bn_v8d){0}, m[v] = BN_WIDE(mv);
   }
   for (int64_t r = 0; r < N; r++)
-    for (int v = 0; v < nv; v++) {
+    _Pragma("GCC unroll 8") for (int v = 0; v < nv; v++) {
       bn_v8f xv;
       BN_LOAD(xv, x + r * C + k0 + 8 * v);
       const bn_v8d d = BN_WIDE(xv) - m[v];
@@ -144,10 +148,10 @@ BN_AI void bn_dsum_cols(const float *restrict x, const float *restrict dy, int64
                         int relu, const float *ws, double *restrict sb, double *restrict sg) {
   const float *mean = ws + 4 * C + k0, *rstd = ws + 6 * C + k0, *inv = ws + 7 * C + k0, *shift = ws + 8 * C + k0;
   bn_v8d b[8], g2[8];
-  for (int v = 0; v < nv; v++) b[v] = (bn_v8d){0}, g2[v] = (bn_v8d){0};
+  _Pragma("GCC unroll 8") for (int v = 0; v < nv; v++) b[v] = (bn_v8d){0}, g2[v] = (bn_v8d){0};
   const bn_v8f zero = {0};
   for (int64_t r = 0; r < N; r++)
-    for (int v = 0; v < nv; v++) {
+    _Pragma("GCC unroll 8") for (int v = 0; v < nv; v++) {
       bn_v8f xv, g, mv, rv;
       BN_LOAD(xv, x + r * C + k0 + 8 * v);
       BN_LOAD(g, dy + r * C + k0 + 8 * v);
@@ -168,13 +172,26 @@ BN_AI void bn_dsum_cols(const float *restrict x, const float *restrict dy, int64
   memcpy(sg + k0, g2, sizeof(bn_v8d) * (size_t)nv);
 }
 
+/* Where the CPU has AVX-512 (and so the clone that runs is the avx512f
+ * one): on AVX2's 16 registers of 4 doubles, or the baseline's 16 of 2,
+ * the blocks' sums do not fit and GCC keeps them in memory, slower than
+ * the loops (a reviewer's harness: 2x at 16 channels on the AVX2 clone).
+ * Elsewhere (clang, other CPUs), never. */
+static inline int bn_blocks_on(void) {
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+  return __builtin_cpu_supports("avx512f");
+#else
+  return 0;
+#endif
+}
+
 /* The channels [0, k0) that bn_*_cols take, in blocks of 64, 32, 16 and 8,
- * for C <= 64 (a convolution's filters); the rest, and all of a wider C
- * (whose many vectors per row keep each sum's store and reload apart), go
- * through the loops with C a variable. */
+ * for C <= 64 (a convolution's filters) on AVX-512; the rest, and all of a
+ * wider C (whose many vectors per row keep each sum's store and reload
+ * apart), go through the loops with C a variable. */
 #define BN_BLOCKS(C, k0, CALL)                                             \
   do {                                                                     \
-    if ((C) <= 64) {                                                       \
+    if ((C) <= 64 && bn_blocks_on()) {                                     \
       if ((k0) + 64 <= (C)) CALL(8), (k0) += 64;                           \
       if ((k0) + 32 <= (C)) CALL(4), (k0) += 32;                           \
       if ((k0) + 16 <= (C)) CALL(2), (k0) += 16;                           \
