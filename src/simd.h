@@ -30,4 +30,16 @@
 #define RD_SIMD_AVX2
 #endif
 
+/* 1 where RD_SIMD's avx512f clone is the one that runs (GCC on x86-64, a
+ * CPU with AVX-512), else 0: for code whose best form needs AVX-512's 32
+ * vector registers and runs slower in the other clones. */
+static inline int rd_simd_avx512(void) {
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+  return __builtin_cpu_supports("avx512f");
+#endif
+#endif
+  return 0;
+}
+
 #endif

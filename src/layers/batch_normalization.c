@@ -172,26 +172,16 @@ BN_AI void bn_dsum_cols(const float *restrict x, const float *restrict dy, int64
   memcpy(sg + k0, g2, sizeof(bn_v8d) * (size_t)nv);
 }
 
-/* Where the CPU has AVX-512 (and so the clone that runs is the avx512f
- * one): on AVX2's 16 registers of 4 doubles, or the baseline's 16 of 2,
- * the blocks' sums do not fit and GCC keeps them in memory, slower than
- * the loops (a reviewer's harness: 2x at 16 channels on the AVX2 clone).
- * Elsewhere (clang, other CPUs), never. */
-static inline int bn_blocks_on(void) {
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-  return __builtin_cpu_supports("avx512f");
-#else
-  return 0;
-#endif
-}
-
 /* The channels [0, k0) that bn_*_cols take, in blocks of 64, 32, 16 and 8,
- * for C <= 64 (a convolution's filters) on AVX-512; the rest, and all of a
- * wider C (whose many vectors per row keep each sum's store and reload
- * apart), go through the loops with C a variable. */
+ * for C <= 64 (a convolution's filters), where the avx512f clone runs: on
+ * AVX2's 16 registers of 4 doubles, or the baseline's 16 of 2, a block's
+ * sums do not fit and GCC keeps them in memory, slower than the loops (a
+ * reviewer's harness: 2x at 16 channels on the AVX2 clone). The rest, and
+ * all of a wider C (whose many vectors per row keep each sum's store and
+ * reload apart), go through the loops with C a variable. */
 #define BN_BLOCKS(C, k0, CALL)                                             \
   do {                                                                     \
-    if ((C) <= 64 && bn_blocks_on()) {                                     \
+    if ((C) <= 64 && rd_simd_avx512()) {                                   \
       if ((k0) + 64 <= (C)) CALL(8), (k0) += 64;                           \
       if ((k0) + 32 <= (C)) CALL(4), (k0) += 32;                           \
       if ((k0) + 16 <= (C)) CALL(2), (k0) += 16;                           \
